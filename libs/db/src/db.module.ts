@@ -1,0 +1,28 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DB_OPTIONS, RAW_MESSAGE_STORE } from './db.constants';
+import { PrismaService, type DbOptions } from './prisma.service';
+import { PostgresRawMessageStore } from './raw-message-store';
+import { AccountRepository } from './repositories/account.repository';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { AuditRepository } from './repositories/audit.repository';
+import { DomainRepository } from './repositories/domain.repository';
+import { MessageRepository } from './repositories/message.repository';
+
+const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ApiKeyRepository, AuditRepository];
+
+@Global()
+@Module({})
+export class DbModule {
+  static forRoot(options: DbOptions): DynamicModule {
+    return {
+      module: DbModule,
+      providers: [
+        { provide: DB_OPTIONS, useValue: options },
+        { provide: RAW_MESSAGE_STORE, useClass: PostgresRawMessageStore },
+        PrismaService,
+        ...REPOSITORIES,
+      ],
+      exports: [PrismaService, RAW_MESSAGE_STORE, ...REPOSITORIES],
+    };
+  }
+}

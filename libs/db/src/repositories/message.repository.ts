@@ -1,0 +1,152 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type {
+  Account,
+  Domain,
+  Message,
+  MessageDirection,
+  MessageSource,
+  PolicyAction,
+  Prisma,
+  Verdict,
+} from '../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../db.constants';
+import { PrismaService } from '../prisma.service';
+import type { RawMessageStore } from '../raw-message-store';
+
+export interface IncomingMessage {
+  accountId: string;
+  source: MessageSource;
+  direction: MessageDirection;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  headerFrom?: string | null;
+  subject?: string | null;
+  messageIdHeader?: string | null;
+  clientIp?: string | null;
+  helo?: string | null;
+  dedupKey?: string | null;
+  metadata?: Prisma.InputJsonValue;
+  raw: Buffer;
+}
+
+export interface VerdictInput {
+  recipient: string;
+  checks: Prisma.InputJsonValue;
+  failedCheck?: string | null;
+  decidedAction: PolicyAction;
+  appliedAction?: PolicyAction | null;
+  enforced: boolean;
+  reasons: Prisma.InputJsonValue;
+  skippedReason?: string | null;
+}
+
+export type MessageForScan = Message & { account: Account & { domains: Domain[] } };
+
+@Injectable()
+export class MessageRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
+  ) {}
+
+  /**
+   * Stores the raw bytes and the message row in one transaction. Resolves only after the commit, so a
+   * caller may acknowledge the message (SMTP 250) once this returns. A message whose dedupKey was
+   * already stored for the account is not stored again: the existing row is returned with `duplicate`.
+   */
+  async storeIncoming(input: IncomingMessage): Promise<{ message: Message; duplicate: boolean }> {
+    if (input.dedupKey) {
+      const existing = await this.prisma.message.findUnique({
+        where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: input.dedupKey } },
+      });
+      if (existing) {
+        return { message: existing, duplicate: true };
+      }
+    }
+    try {
+      const message = await this.prisma.$transaction(async (tx) => {
+        const rawMessageId = await this.rawStore.put(tx, input.raw);
+        return tx.message.create({
+          data: {
+            accountId: input.accountId,
+            source: input.source,
+            direction: input.direction,
+            envelopeFrom: input.envelopeFrom.toLowerCase(),
+            envelopeTo: input.envelopeTo.map((address) => address.toLowerCase()),
+            headerFrom: input.headerFrom?.toLowerCase() ?? null,
+            subject: input.subject ?? null,
+            messageIdHeader: input.messageIdHeader ?? null,
+            size: input.raw.byteLength,
+            clientIp: input.clientIp ?? null,
+            helo: input.helo ?? null,
+            dedupKey: input.dedupKey ?? null,
+            metadata: input.metadata ?? {},
+            rawMessageId,
+          },
+        });
+      });
+      return { message, duplicate: false };
+    } catch (error) {
+      // P2002: a concurrent copy with the same dedupKey committed first.
+      if (input.dedupKey && (error as { code?: string }).code === 'P2002') {
+        const existing = await this.prisma.message.findUniqueOrThrow({
+          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: input.dedupKey } },
+        });
+        return { message: existing, duplicate: true };
+      }
+      throw error;
+    }
+  }
+
+  findForScan(id: string): Promise<MessageForScan | null> {
+    return this.prisma.message.findUnique({ where: { id }, include: { account: { include: { domains: true } } } });
+  }
+
+  readRaw(message: Pick<Message, 'rawMessageId'>): Promise<Buffer | null> {
+    return this.rawStore.get(this.prisma, message.rawMessageId);
+  }
+
+  /** Messages stored before `olderThan` that still wait for a scan (the sweeper's outbox read). */
+  findPendingScan(olderThan: Date, limit = 500): Promise<Array<Pick<Message, 'id' | 'accountId'>>> {
+    return this.prisma.message.findMany({
+      where: { scanStatus: 'PENDING', receivedAt: { lt: olderThan } },
+      select: { id: true, accountId: true },
+      orderBy: { receivedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Records the per-recipient verdicts and marks the message scanned, in one transaction. Idempotent:
+   * a redelivered scan job that finds verdicts already recorded changes nothing.
+   */
+  async saveVerdicts(
+    messageId: string,
+    verdicts: VerdictInput[],
+    status: 'SCANNED' | 'SKIPPED' = 'SCANNED',
+  ): Promise<{ verdicts: Verdict[]; alreadyScanned: boolean }> {
+    return this.prisma.$transaction(async (tx) => {
+      const claimed = await tx.message.updateMany({
+        where: { id: messageId, scanStatus: 'PENDING' },
+        data: { scanStatus: status, scannedAt: new Date() },
+      });
+      if (claimed.count === 0) {
+        return { verdicts: await tx.verdict.findMany({ where: { messageId } }), alreadyScanned: true };
+      }
+      await tx.verdict.createMany({
+        data: verdicts.map((verdict) => ({
+          messageId,
+          recipient: verdict.recipient.toLowerCase(),
+          checks: verdict.checks,
+          failedCheck: verdict.failedCheck ?? null,
+          decidedAction: verdict.decidedAction,
+          appliedAction: verdict.appliedAction ?? null,
+          enforced: verdict.enforced,
+          reasons: verdict.reasons,
+          skippedReason: verdict.skippedReason ?? null,
+        })),
+      });
+      return { verdicts: await tx.verdict.findMany({ where: { messageId } }), alreadyScanned: false };
+    });
+  }
+}

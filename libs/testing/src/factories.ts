@@ -1,0 +1,119 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Account, Domain, DomainMode, Message, MessageDirection, MessageSource, PrismaClient } from '@mailwarden/db';
+
+let sequence = 0;
+const next = () => `${Date.now().toString(36)}${(sequence++).toString(36)}${randomBytes(2).toString('hex')}`;
+
+export interface AccountOverrides {
+  name?: string;
+  monitorOnly?: boolean;
+  partnerId?: string | null;
+  journalSourceIps?: string[];
+  journalRequireTls?: boolean;
+}
+
+export interface DomainOverrides {
+  name?: string;
+  mode?: DomainMode;
+  verified?: boolean;
+  downstreamHost?: string | null;
+  downstreamPort?: number;
+}
+
+export interface MessageOverrides {
+  source?: MessageSource;
+  direction?: MessageDirection;
+  envelopeFrom?: string;
+  envelopeTo?: string[];
+  headerFrom?: string;
+  subject?: string;
+  messageIdHeader?: string;
+  raw?: Buffer;
+  receivedAt?: Date;
+}
+
+/** A minimal RFC 5322 message, CRLF line ends. */
+export function buildRawMessage(fields: { from: string; to: string[]; subject: string; messageId: string; body?: string }): Buffer {
+  return Buffer.from(
+    [
+      `From: ${fields.from}`,
+      `To: ${fields.to.join(', ')}`,
+      `Subject: ${fields.subject}`,
+      `Message-ID: ${fields.messageId}`,
+      'Date: Wed, 25 Nov 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      fields.body ?? 'Hello from the Mailwarden test factories.',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+/** Factories for test data, written straight through the Prisma client (Immich's medium.factory idea). */
+export class TestFactories {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  newAccount(overrides: AccountOverrides = {}): Promise<Account> {
+    const id = next();
+    return this.prisma.account.create({
+      data: {
+        name: overrides.name ?? `Account ${id}`,
+        monitorOnly: overrides.monitorOnly ?? true,
+        partnerId: overrides.partnerId ?? null,
+        journalToken: `j-${id}`,
+        journalSourceIps: overrides.journalSourceIps ?? [],
+        journalRequireTls: overrides.journalRequireTls ?? false,
+      },
+    });
+  }
+
+  newDomain(account: Pick<Account, 'id'>, overrides: DomainOverrides = {}): Promise<Domain> {
+    const verified = overrides.verified ?? true;
+    return this.prisma.domain.create({
+      data: {
+        accountId: account.id,
+        name: overrides.name ?? `d${next()}.example`,
+        mode: overrides.mode ?? 'JOURNAL',
+        verificationStatus: verified ? 'VERIFIED' : 'PENDING',
+        verifiedAt: verified ? new Date() : null,
+        verificationToken: `mailwarden-verification=${randomBytes(8).toString('hex')}`,
+        downstreamHost: overrides.downstreamHost ?? null,
+        downstreamPort: overrides.downstreamPort ?? 25,
+      },
+    });
+  }
+
+  async newMessage(account: Pick<Account, 'id'>, overrides: MessageOverrides = {}): Promise<Message> {
+    const id = next();
+    const envelopeFrom = overrides.envelopeFrom ?? `sender-${id}@outside.example`;
+    const envelopeTo = overrides.envelopeTo ?? [`user-${id}@inside.example`];
+    const messageIdHeader = overrides.messageIdHeader ?? `<${id}@outside.example>`;
+    const subject = overrides.subject ?? `Test message ${id}`;
+    const raw =
+      overrides.raw ??
+      buildRawMessage({ from: overrides.headerFrom ?? envelopeFrom, to: envelopeTo, subject, messageId: messageIdHeader });
+    const rawRow = await this.prisma.rawMessage.create({
+      data: {
+        content: new Uint8Array(raw.buffer as ArrayBuffer, raw.byteOffset, raw.byteLength),
+        size: raw.byteLength,
+        sha256: createHash('sha256').update(raw).digest('hex'),
+      },
+    });
+    return this.prisma.message.create({
+      data: {
+        accountId: account.id,
+        source: overrides.source ?? 'JOURNAL',
+        direction: overrides.direction ?? 'INBOUND',
+        envelopeFrom,
+        envelopeTo,
+        headerFrom: overrides.headerFrom ?? envelopeFrom,
+        subject,
+        messageIdHeader,
+        size: raw.byteLength,
+        rawMessageId: rawRow.id,
+        receivedAt: overrides.receivedAt ?? new Date(),
+      },
+    });
+  }
+}

@@ -1,0 +1,5 @@
+export * from './factories';
+export * from './free-port';
+export * from './test-database';
+export * from './test-env';
+export * from './test-redis';
