@@ -7,8 +7,9 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
 import { DomainRepository } from './repositories/domain.repository';
 import { MessageRepository } from './repositories/message.repository';
+import { ThirdPartyAlertRepository } from './repositories/third-party-alert.repository';
 
-const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ApiKeyRepository, AuditRepository];
+const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository];
 
 @Global()
 @Module({})

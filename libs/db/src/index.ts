@@ -11,3 +11,4 @@ export * from './repositories/api-key.repository';
 export * from './repositories/audit.repository';
 export * from './repositories/domain.repository';
 export * from './repositories/message.repository';
+export * from './repositories/third-party-alert.repository';

@@ -167,6 +167,79 @@ describe('schema and migrations', () => {
     expect(typeof (await prisma.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).id).toBe('bigint');
   });
 
+  it('should write and read back the Mimecast models through the generated client', async () => {
+    const { prisma } = db;
+    const account = await prisma.account.create({ data: { name: 'Mimecast', journalToken: 'j-mimecast-schema' } });
+    const connection = await prisma.mimecastConnection.create({
+      data: {
+        accountId: account.id,
+        apiVersion: 'V1',
+        baseUrl: 'https://eu-api.mimecast.com',
+        encryptedCredentials: 'v1.iv.tag.ct',
+        enabled: false,
+        pollIntervalSeconds: 600,
+        leaseUntil: new Date(),
+        lastPolledAt: new Date(),
+      },
+    });
+    await prisma.mimecastPollCursor.create({
+      data: { connectionId: connection.id, logType: 'URL', windowStart: new Date(0), windowEnd: new Date(), pageToken: 'next' },
+    });
+    await prisma.mimecastPollRun.create({
+      data: {
+        connectionId: connection.id,
+        outcome: 'FAILED',
+        pages: 2,
+        received: 5,
+        stored: 1,
+        duplicates: 1,
+        malformed: 1,
+        clean: 2,
+        unmapped: 1,
+        error: 'url: fail',
+        finishedAt: new Date(),
+        durationMs: 12,
+      },
+    });
+    await prisma.thirdPartyAlert.create({
+      data: {
+        accountId: account.id,
+        source: 'MIMECAST',
+        logType: 'url',
+        alertType: 'URL Protection',
+        mitreId: 'T1598.003',
+        mitreName: 'Spearphishing Link',
+        occurredAt: new Date('2024-11-17T17:02:30Z'),
+        sender: 'a@b.example',
+        recipient: 'c@d.example',
+        subject: 'S',
+        url: 'https://x.example/',
+        fileName: 'f.pdf',
+        messageIdHeader: '<m@x>',
+        raw: { url: 'https://x.example/' },
+        dedupHash: 'h1',
+      },
+    });
+    await prisma.malformedAlert.create({
+      data: { connectionId: connection.id, source: 'MIMECAST', logType: 'url', reason: 'url must be a non-empty string', raw: { url: 1 } },
+    });
+
+    const read = await prisma.account.findUniqueOrThrow({
+      where: { id: account.id },
+      include: { mimecastConnection: { include: { cursors: true, runs: true, malformedAlerts: true } }, thirdPartyAlerts: true },
+    });
+    expect(read.mimecastConnection).toMatchObject({ apiVersion: 'V1', enabled: false, pollIntervalSeconds: 600 });
+    expect(read.mimecastConnection!.cursors[0]).toMatchObject({ logType: 'URL', pageToken: 'next' });
+    expect(read.mimecastConnection!.runs[0]).toMatchObject({ outcome: 'FAILED', clean: 2, durationMs: 12 });
+    expect(read.mimecastConnection!.malformedAlerts[0]!.raw).toEqual({ url: 1 });
+    expect(read.thirdPartyAlerts[0]).toMatchObject({ mitreId: 'T1598.003', fileName: 'f.pdf', raw: { url: 'https://x.example/' } });
+    await expect(
+      prisma.thirdPartyAlert.create({
+        data: { ...read.thirdPartyAlerts[0]!, id: undefined, raw: {} },
+      }),
+    ).rejects.toThrow();
+  });
+
   it('should list the same tables in the database as models in the schema', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();

@@ -1,1 +1,14 @@
-export {};
+export * from './credentials.cipher';
+export * from './mimecast.client';
+export * from './mimecast.errors';
+export * from './mimecast.module';
+export * from './mimecast.options';
+export * from './mimecast.service';
+export * from './mimecast.types';
+export * from './mimecast-alert.normalizer';
+export * from './mimecast-log.validator';
+export * from './mimecast-poll.job';
+export * from './mimecast-poll.processor';
+export * from './mimecast-poller.service';
+export * from './mimecast-signature';
+export * from './mitre-mapping';
