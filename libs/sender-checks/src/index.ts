@@ -1,1 +1,3 @@
-export {};
+export * from './authenticate-message';
+export * from './dns-resolver';
+export * from './zone-resolver';
