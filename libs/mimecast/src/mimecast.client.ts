@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MimecastError, MimecastErrorCode } from './mimecast.errors';
 import { mimecastV1Headers } from './mimecast-signature';
 import { formatMimecastDate } from './mimecast-log.validator';
@@ -223,7 +224,12 @@ export class MimecastClient {
   }
 
   private tokenKey(): string {
-    return this.settings.apiVersion === 'V2' ? `${this.baseUrl}|${this.settings.credentials.clientId}` : '';
+    if (this.settings.apiVersion !== 'V2') {
+      return '';
+    }
+    // The secret is part of the key: a token obtained with old or other credentials must never answer for new ones.
+    const { clientId, clientSecret } = this.settings.credentials;
+    return `${this.baseUrl}|${clientId}|${createHash('sha256').update(clientSecret).digest('hex')}`;
   }
 
   private async authHeaders(path: string): Promise<Record<string, string>> {
