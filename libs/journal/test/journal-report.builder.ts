@@ -27,6 +27,8 @@ export interface MicrosoftReportSpec {
   fieldCase?: 'canonical' | 'upper' | 'lower';
   /** Fold report lines longer than this at a space (continuation line starts with a space). */
   foldAt?: number;
+  /** Report part text to use instead of the lines built from the fields (for fuzzing). */
+  rawReportText?: string;
 }
 
 const FIELD_NAMES: Record<JournalRecipientType, string> = { to: 'To', cc: 'Cc', bcc: 'Bcc', recipient: 'Recipient' };
@@ -122,7 +124,7 @@ export function buildMicrosoftJournalReport(spec: MicrosoftReportSpec): Buffer {
   ].join('\r\n');
   const reportPart =
     `--${boundary}\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ${reportEncoding === '7bit' ? '8bit' : reportEncoding}\r\n\r\n` +
-    encode(Buffer.from(reportText(spec), 'utf8'), reportEncoding) +
+    encode(Buffer.from(spec.rawReportText ?? reportText(spec), 'utf8'), reportEncoding) +
     '\r\n';
   const originalHead =
     `--${boundary}\r\nContent-Type: message/rfc822\r\n` +
