@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Account, type Domain, type DomainMode, type Prisma } from '@mailwarden/db';
+
+export type AccountTx = Prisma.TransactionClient;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Queries for account and domain mode changes; every write runs inside `withAccountLock`. */
+@Injectable()
+export class AccountModeRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** True for an id the uuid columns can hold; anything else is simply "not found" (no SQL error for bad ids). */
+  static isUuid(id: string): boolean {
+    return UUID.test(id);
+  }
+
+  /**
+   * Runs `work` in a transaction that first locks the account row (FOR UPDATE), so mode changes of one account
+   * run one at a time; the database triggers lock the same row, so a writer that bypasses this still serializes.
+   * Returns null when the account does not exist.
+   */
+  async withAccountLock<T>(accountId: string, work: (tx: AccountTx, account: Account) => Promise<T>): Promise<T | null> {
+    if (!AccountModeRepository.isUuid(accountId)) {
+      return null;
+    }
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+      if (locked.length === 0) {
+        return null;
+      }
+      const account = await tx.account.findUniqueOrThrow({ where: { id: accountId } });
+      return work(tx, account);
+    });
+  }
+
+  findAccount(accountId: string): Promise<Account | null> {
+    return AccountModeRepository.isUuid(accountId) ? this.prisma.account.findUnique({ where: { id: accountId } }) : Promise.resolve(null);
+  }
+
+  findDomain(domainId: string): Promise<Domain | null> {
+    return AccountModeRepository.isUuid(domainId) ? this.prisma.domain.findUnique({ where: { id: domainId } }) : Promise.resolve(null);
+  }
+
+  findDomainInTx(tx: AccountTx, domainId: string): Promise<Domain | null> {
+    return tx.domain.findUnique({ where: { id: domainId } });
+  }
+
+  findDomainByName(tx: AccountTx, name: string): Promise<Domain | null> {
+    return tx.domain.findUnique({ where: { name } });
+  }
+
+  listDomains(tx: AccountTx, accountId: string): Promise<Domain[]> {
+    return tx.domain.findMany({ where: { accountId }, orderBy: { name: 'asc' } });
+  }
+
+  listVerifiedDomainNames(accountId: string): Promise<string[]> {
+    if (!AccountModeRepository.isUuid(accountId)) {
+      return Promise.resolve([]);
+    }
+    return this.prisma.domain
+      .findMany({ where: { accountId, verificationStatus: 'VERIFIED' }, select: { name: true }, orderBy: { name: 'asc' } })
+      .then((rows) => rows.map((row) => row.name));
+  }
+
+  updateDomainMode(tx: AccountTx, domainId: string, mode: DomainMode): Promise<Domain> {
+    return tx.domain.update({ where: { id: domainId }, data: { mode } });
+  }
+
+  updateMonitorOnly(tx: AccountTx, accountId: string, monitorOnly: boolean): Promise<Account> {
+    return tx.account.update({ where: { id: accountId }, data: { monitorOnly } });
+  }
+}
