@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ThirdPartyAlertRepository, type PrismaService, type ThirdPartyAlert } from '@mailwarden/db';
+import { THIRD_PARTY_ALERT_TOPIC, ThirdPartyAlertRepository, type PrismaService, type ThirdPartyAlert } from '@mailwarden/db';
 // eslint-disable-next-line no-restricted-imports -- a test file; eslint.config.mjs's last block re-applies the ban to test files outside libs/db
 import { createTestDatabase, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { FakeMimecastServer } from '../test/fake-mimecast.server';
@@ -127,6 +127,20 @@ describe(MimecastPollerService.name, () => {
     const [run] = await newService().listPollRuns(accountId);
     expect(run).toMatchObject({ id: result.runId, outcome: 'SUCCEEDED', malformed: 2, clean: 9, stored: 12, unmapped: 2, pages: 12 });
     expect(run!.finishedAt).not.toBeNull();
+  });
+
+  it('should announce each new alert once in the outbox for the export', async () => {
+    const { accountId, connectionId } = await connect('V2');
+    await newPoller().poll(connectionId);
+    // Forget the cursors: the whole history comes again and is recognised as duplicates.
+    await db.prisma.mimecastPollCursor.deleteMany({ where: { connectionId } });
+    const again = await newPoller().poll(connectionId);
+
+    expect(again.counts).toMatchObject({ stored: 0, duplicates: DATASET_TOTALS.stored });
+    const alertIds = (await alertsOf(accountId)).map((alert) => alert.id).sort();
+    const events = await db.prisma.outboxEvent.findMany({ where: { topic: THIRD_PARTY_ALERT_TOPIC, aggregateId: { in: alertIds } } });
+    expect(events.map((event) => event.aggregateId).sort()).toEqual(alertIds);
+    expect(events[0]!.payload).toEqual({ alertId: events[0]!.aggregateId, accountId });
   });
 
   it('should neither repeat nor skip anything when a poll dies in the middle of paging', async () => {

@@ -67,6 +67,10 @@ export class MimecastPollerService {
     return this.options.now?.() ?? new Date();
   }
 
+  private leaseMs(): number {
+    return this.options.leaseMs ?? 15 * 60_000;
+  }
+
   clientFor(settings: MimecastConnectionSettings): MimecastClient {
     const clientOptions: MimecastClientOptions = { ...this.options.client, now: () => this.now(), tokenCache: this.tokenCache };
     return new MimecastClient(settings, clientOptions);
@@ -78,8 +82,7 @@ export class MimecastPollerService {
       return { status: MimecastPollStatus.Skipped, runId: null, counts: emptyCounts(), errors: [] };
     }
     const startedAt = this.now();
-    const leaseMs = this.options.leaseMs ?? 15 * 60_000;
-    if (!(await this.repository.acquireLease(connection.id, startedAt, new Date(startedAt.getTime() + leaseMs)))) {
+    if (!(await this.repository.acquireLease(connection.id, startedAt, new Date(startedAt.getTime() + this.leaseMs())))) {
       this.logger.log({ event: 'mimecast.poll.skipped', connectionId, reason: 'lease held' });
       return { status: MimecastPollStatus.Skipped, runId: null, counts: emptyCounts(), errors: [] };
     }
@@ -176,6 +179,7 @@ export class MimecastPollerService {
       });
       counts.stored += stored;
       counts.duplicates += duplicates;
+      await this.repository.extendLease(connection.id, new Date(this.now().getTime() + this.leaseMs()));
       if (isLastPage) {
         return;
       }

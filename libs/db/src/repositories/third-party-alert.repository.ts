@@ -87,6 +87,9 @@ export interface ThirdPartyAlertKey {
   id: string;
 }
 
+/** Outbox topic of a newly stored third-party alert (payload: ids only). */
+export const THIRD_PARTY_ALERT_TOPIC = 'third-party-alert';
+
 /**
  * Mimecast connections, their poll cursors and runs, and the third-party alerts they store
  * (DESIGN.md §6). A page of alerts and the cursor advance commit together, so a restart resumes exactly
@@ -167,16 +170,32 @@ export class ThirdPartyAlertRepository {
     });
   }
 
+  /** Keeps the poll lease of a long poll alive. */
+  async extendLease(connectionId: string, until: Date): Promise<void> {
+    await this.prisma.mimecastConnection.update({ where: { id: connectionId }, data: { leaseUntil: until } });
+  }
+
   /**
-   * Stores one page: its alerts (duplicates skipped), its malformed records and the cursor advance, all in
-   * one transaction.
+   * Stores one page: its alerts (duplicates skipped), an outbox event per new alert (for the SIEM export,
+   * DESIGN.md §6), its malformed records and the cursor advance, all in one transaction.
    */
   commitPage(input: CommitPageInput): Promise<{ stored: number; duplicates: number }> {
     return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.thirdPartyAlert.createMany({
+      const created = await tx.thirdPartyAlert.createManyAndReturn({
         data: input.alerts.map((alert) => ({ ...alert, accountId: input.accountId })),
         skipDuplicates: true,
+        select: { id: true },
       });
+      const count = created.length;
+      if (count > 0) {
+        await tx.outboxEvent.createMany({
+          data: created.map(({ id }) => ({
+            topic: THIRD_PARTY_ALERT_TOPIC,
+            aggregateId: id,
+            payload: { alertId: id, accountId: input.accountId },
+          })),
+        });
+      }
       if (input.malformed.length > 0) {
         await tx.malformedAlert.createMany({
           data: input.malformed.map((record) => ({ ...record, connectionId: input.connectionId })),
