@@ -82,6 +82,12 @@ describe(unwrapJournalMessage.name, () => {
       expect(unwrapJournalMessage(raw)).toMatchObject({ kind: 'unrecognized', reason: JournalParseReason.BoundaryMissing });
     });
 
+    it('should answer for 1 MB of tiny body parts', () => {
+      // Each part used to make the header reader search the rest of the buffer: quadratic, minutes long.
+      const raw = Buffer.from('X-MS-Journal-Report:\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n' + '--b\r\nx\r\n'.repeat(MB / 8) + ':');
+      expect(unwrapJournalMessage(raw)).toMatchObject({ reason: JournalParseReason.OriginalPartMissing });
+    });
+
     it('should answer for 1 MB of body lines that almost match the boundary', () => {
       const boundary = 'b'.repeat(60);
       const raw = Buffer.from(

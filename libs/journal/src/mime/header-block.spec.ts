@@ -50,6 +50,12 @@ describe(parseHeaderBlock.name, () => {
     expect(block.fields.map((field) => field.name)).toEqual(['A']);
   });
 
+  it('should not read past the end of the range', () => {
+    const block = parseHeaderBlock(Buffer.from('A: 12345\r\nB: 2\r\n\r\n'), 0, 6);
+    expect(block.fields).toEqual([{ name: 'A', key: 'a', value: ' 123' }]);
+    expect(block.bodyOffset).toBe(6);
+  });
+
   it('should read a 1 MB header line', () => {
     const value = 'x'.repeat(1024 * 1024);
     const block = parseHeaderBlock(Buffer.from(`Subject: ${value}\r\n\r\n`));

@@ -62,10 +62,10 @@ export function parseHeaderBlock(buf: Buffer, start = 0, end = buf.length): Head
 
   let pos = start;
   while (pos < end) {
-    let lf = buf.indexOf(LF, pos);
-    if (lf < 0 || lf >= end) {
-      lf = end;
-    }
+    // Searches are bounded by `end` (subarray is a view): an unbounded indexOf would rescan the rest of
+    // the buffer for every body part of a multipart, quadratic in the number of parts.
+    let lf = buf.subarray(pos, end).indexOf(LF);
+    lf = lf < 0 ? end : pos + lf;
     const next = lf < end ? lf + 1 : end;
     const lineEnd = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
 
@@ -80,8 +80,9 @@ export function parseHeaderBlock(buf: Buffer, start = 0, end = buf.length): Head
       pos = next;
       continue;
     }
-    const colon = buf.indexOf(0x3a, pos);
-    const name = colon >= 0 && colon < lineEnd ? buf.toString('latin1', pos, trimWspEnd(buf, pos, colon)) : '';
+    const colonInLine = buf.subarray(pos, lineEnd).indexOf(0x3a);
+    const colon = colonInLine < 0 ? -1 : pos + colonInLine;
+    const name = colon >= 0 ? buf.toString('latin1', pos, trimWspEnd(buf, pos, colon)) : '';
     if (!isFieldName(name)) {
       // Not a header line: treat it as the start of the body rather than guess (RFC 5322 2.2).
       flush();

@@ -39,10 +39,11 @@ export function splitMultipart(buf: Buffer, boundary: string, start = 0, end = b
   let partStart = -1;
   let pos = start;
   while (pos < end) {
-    const at = buf.indexOf(needle, pos);
-    if (at < 0 || at + needle.length > end) {
+    const found = buf.subarray(pos, end).indexOf(needle);
+    if (found < 0) {
       break;
     }
+    const at = pos + found;
     pos = at + 1;
     if (at !== start && buf[at - 1] !== LF) {
       continue;
@@ -65,8 +66,8 @@ export function splitMultipart(buf: Buffer, boundary: string, start = 0, end = b
     if (isClose) {
       return { parts, closed: true };
     }
-    const lf = buf.indexOf(LF, j);
-    partStart = lf < 0 || lf >= end ? end : lf + 1;
+    const lf = buf.subarray(j, end).indexOf(LF);
+    partStart = lf < 0 ? end : j + lf + 1;
     pos = partStart;
   }
   if (partStart >= 0) {
