@@ -17,6 +17,10 @@ describe(parseAddressList.name, () => {
     expect(parseAddressList('<@relay.example:a@x.com>')).toEqual(['a@x.com']);
   });
 
+  it('should rejoin a display name split by an unquoted comma', () => {
+    expect(parseAddressList('Doe, John <j@x.com>, =?utf-8?Q?M=C3=BCller,_Anna?= <a@x.com>')).toEqual(['j@x.com', 'a@x.com']);
+  });
+
   it('should give nothing for an empty value', () => {
     expect(parseAddressList('  ')).toEqual([]);
   });

@@ -104,7 +104,22 @@ export function mailboxAddress(mailbox: string): string {
  */
 export function parseAddressList(value: string): string[] {
   const addresses: string[] = [];
-  for (let segment of splitTopLevel(value)) {
+  // An unquoted comma in a display name (`Doe, John <j@x>`, or one inside an RFC 2047 word, which
+  // RFC 2047 5(3) forbids but senders write) splits a mailbox in two; a piece without '@', '<', ':' or
+  // ';' cannot be a mailbox or group on its own, so it is joined to the piece after it.
+  const segments: string[] = [];
+  let carry = '';
+  for (const piece of splitTopLevel(value)) {
+    const joined = carry ? `${carry},${piece}` : piece;
+    carry = /[@<:;]/.test(piece) || !piece.trim() ? '' : joined;
+    if (!carry) {
+      segments.push(joined);
+    }
+  }
+  if (carry) {
+    segments.push(carry);
+  }
+  for (let segment of segments) {
     // A group display name ends at the first top-level ':' of the segment; the group closes at ';'.
     const colon = splitTopLevel(segment, ':');
     if (colon.length > 1 && !segment.trimStart().startsWith('<')) {
