@@ -44,6 +44,7 @@ describe(MimecastPollScheduler.name, () => {
     const repository = new ThirdPartyAlertRepository(db.prisma as unknown as PrismaService);
     const options: MimecastModuleOptions = {
       secretsKey: randomBytes(32).toString('base64'),
+      allowHttpBaseUrl: true,
       pageSize: 50,
       initialLookbackMs: 4 * 365 * 24 * 3600_000,
       settleMs: 0,

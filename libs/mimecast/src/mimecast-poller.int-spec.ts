@@ -60,6 +60,7 @@ describe(MimecastPollerService.name, () => {
     sleeps = [];
     options = {
       secretsKey: randomBytes(32).toString('base64'),
+      allowHttpBaseUrl: true,
       pageSize: 2,
       initialLookbackMs: 4 * 365 * 24 * 3600_000,
       settleMs: 0,

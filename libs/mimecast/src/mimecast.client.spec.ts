@@ -105,6 +105,17 @@ describe(MimecastClient.name, () => {
     expect(sleeps).toEqual([5, 10]);
   });
 
+  it('should retry a token endpoint that is unavailable but not one that refuses the secret', async () => {
+    const sleeps: number[] = [];
+    const { client } = clientWith([json(503, {}), token(), page([])], sleeps);
+    await expect(client.getLogs(MimecastLogKind.Url, QUERY)).resolves.toEqual({ records: [], next: null });
+    expect(sleeps).toEqual([5]);
+
+    const refused = clientWith([json(400, { error: 'invalid_client' })], sleeps);
+    expect(await codeOf(refused.client.getLogs(MimecastLogKind.Url, QUERY))).toBe(MimecastErrorCode.Unauthorized);
+    expect(sleeps).toEqual([5]);
+  });
+
   it('should report fail[] with its codes and whether it is retryable', async () => {
     const { client } = clientWith([
       token(),

@@ -148,10 +148,11 @@ export class MimecastClient {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
-        if (error instanceof MimecastError) {
+        // A token endpoint that is down or throttling is retried like the API itself; a refused secret is not.
+        if (error instanceof MimecastError && error.code !== MimecastErrorCode.Unavailable) {
           throw error;
         }
-        attempt = await this.backOff(attempt, `network error on ${path}: ${(error as Error).message}`);
+        attempt = await this.backOff(attempt, error instanceof MimecastError ? error.message : `network error on ${path}: ${(error as Error).message}`);
         continue;
       }
 

@@ -15,6 +15,8 @@ export interface MimecastModuleOptions {
   maxPagesPerPoll?: number;
   /** How long a poll holds its connection against concurrent polls (default 15 min). */
   leaseMs?: number;
+  /** Accept http:// base URLs (local fakes in tests); otherwise credentials only ever travel over https. */
+  allowHttpBaseUrl?: boolean;
   client?: Omit<MimecastClientOptions, 'now' | 'tokenCache'>;
   now?: () => Date;
 }

@@ -29,6 +29,7 @@ describe(MimecastService.name, () => {
     loadDataset(server);
     const options: MimecastModuleOptions = {
       secretsKey: randomBytes(32).toString('base64'),
+      allowHttpBaseUrl: true,
       pageSize: 3,
       initialLookbackMs: 4 * 365 * 24 * 3600_000,
       settleMs: 0,
@@ -68,6 +69,21 @@ describe(MimecastService.name, () => {
       expect(await service.getConnection(account.id)).toBeNull();
     });
 
+    it('should only send credentials over https unless told otherwise', async () => {
+      const strict = new MimecastService(repository, poller, { secretsKey: randomBytes(32).toString('base64') });
+      const account = await factories.newAccount();
+      const requestsBefore = server.requests.length;
+      await expect(strict.configureConnection(account.id, { apiVersion: 'V2', baseUrl: server.baseUrl, credentials: V2 })).rejects.toThrow(
+        'baseUrl must be an https URL',
+      );
+      expect(await strict.testConnection({ apiVersion: 'V2', baseUrl: server.baseUrl, credentials: V2 })).toMatchObject({
+        ok: false,
+        code: 'invalid-settings',
+      });
+      expect(server.requests).toHaveLength(requestsBefore);
+      expect(await strict.getConnection(account.id)).toBeNull();
+    });
+
     it('should start a new cursor history when the tenant changes, keeping the alerts', async () => {
       const account = await factories.newAccount();
       const first = await service.configureConnection(account.id, { apiVersion: 'V2', baseUrl: server.baseUrl, credentials: V2 });
@@ -105,7 +121,7 @@ describe(MimecastService.name, () => {
 
     it('should test the stored connection of an account', async () => {
       const account = await factories.newAccount();
-      expect(await service.testConnection(account.id)).toMatchObject({ ok: false });
+      expect(await service.testConnection(account.id)).toMatchObject({ ok: false, code: 'not-configured' });
       await service.configureConnection(account.id, { apiVersion: 'V1', baseUrl: server.baseUrl, credentials: V1 });
       expect(await service.testConnection(account.id)).toEqual({ ok: true });
     });

@@ -43,7 +43,9 @@ export interface AlertPage {
   nextCursor: string | null;
 }
 
-export type TestConnectionResult = { ok: true } | { ok: false; code: MimecastErrorCode | 'internal'; message: string };
+export type TestConnectionResult =
+  | { ok: true }
+  | { ok: false; code: MimecastErrorCode | 'invalid-settings' | 'not-configured' | 'internal'; message: string };
 
 export const MIN_POLL_INTERVAL_SECONDS = 60;
 const MAX_PAGE_SIZE = 200;
@@ -75,10 +77,18 @@ function toView(connection: MimecastConnection): MimecastConnectionView {
   };
 }
 
-function assertSettings(input: ConfigureMimecastConnectionInput): void {
-  const url = new URL(input.baseUrl);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new RangeError('baseUrl must be an http(s) URL');
+function assertSettings(input: MimecastConnectionSettings & { pollIntervalSeconds?: number }, allowHttp: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(input.baseUrl);
+  } catch {
+    throw new RangeError('baseUrl must be a URL');
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw new RangeError(allowHttp ? 'baseUrl must be an http(s) URL' : 'baseUrl must be an https URL');
+  }
+  if (input.apiVersion !== 'V1' && input.apiVersion !== 'V2') {
+    throw new RangeError('apiVersion must be V1 or V2');
   }
   const required = input.apiVersion === 'V2' ? ['clientId', 'clientSecret'] : ['appId', 'appKey', 'accessKey', 'secretKey'];
   for (const field of required) {
@@ -103,7 +113,7 @@ export class MimecastService {
   constructor(
     private readonly repository: ThirdPartyAlertRepository,
     private readonly poller: MimecastPollerService,
-    @Inject(MIMECAST_OPTIONS) options: MimecastModuleOptions,
+    @Inject(MIMECAST_OPTIONS) private readonly options: MimecastModuleOptions,
     @Optional() private readonly scheduler?: MimecastPollScheduler,
   ) {
     this.cipher = new CredentialsCipher(options.secretsKey);
@@ -114,7 +124,7 @@ export class MimecastService {
    * poll. A change of API version or base URL starts a new cursor history.
    */
   async configureConnection(accountId: string, input: ConfigureMimecastConnectionInput): Promise<MimecastConnectionView> {
-    assertSettings(input);
+    assertSettings(input, this.options.allowHttpBaseUrl === true);
     const existing = await this.repository.findConnectionByAccount(accountId);
     const fields = {
       accountId,
@@ -141,7 +151,7 @@ export class MimecastService {
     if (typeof target === 'string') {
       const connection = await this.repository.findConnectionByAccount(target);
       if (!connection) {
-        return { ok: false, code: 'internal', message: 'no Mimecast connection is configured for this account' };
+        return { ok: false, code: 'not-configured', message: 'no Mimecast connection is configured for this account' };
       }
       settings = {
         apiVersion: connection.apiVersion,
@@ -149,6 +159,11 @@ export class MimecastService {
         credentials: this.cipher.decrypt(connection.encryptedCredentials, connection.accountId),
       } as MimecastConnectionSettings;
     } else {
+      try {
+        assertSettings(target, this.options.allowHttpBaseUrl === true);
+      } catch (error) {
+        return { ok: false, code: 'invalid-settings', message: (error as Error).message };
+      }
       settings = target;
     }
     const client = this.poller.clientFor(settings);
