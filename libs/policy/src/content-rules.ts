@@ -71,8 +71,20 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]
  * escaped, so this native RegExp is a literal search with two fixed-width lookarounds: no backtracking risk.
  */
 function keywordRegExp(keyword: string): RegExp {
-  return new RegExp(`(?<!${WORD_CHAR})${escapeRegExp(keyword.trim())}(?!${WORD_CHAR})`, 'iu');
+  let regex = keywordCache.get(keyword);
+  if (!regex) {
+    regex = new RegExp(`(?<!${WORD_CHAR})${escapeRegExp(keyword.trim())}(?!${WORD_CHAR})`, 'iu');
+    if (keywordCache.size >= KEYWORD_CACHE_LIMIT) {
+      keywordCache.delete(keywordCache.keys().next().value as string);
+    }
+    keywordCache.set(keyword, regex);
+  }
+  return regex;
 }
+
+// No `g` flag, so `test` keeps no lastIndex state and a cached RegExp is safe to share.
+const keywordCache = new Map<string, RegExp>();
+const KEYWORD_CACHE_LIMIT = 10000;
 
 function matchKeyword(rule: KeywordRule, message: InspectedMessage): ContentRuleMatch | null {
   const sections = sectionsFor(message, rule.targets);

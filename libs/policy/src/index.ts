@@ -10,5 +10,6 @@ export * from './card-numbers';
 export * from './file-type-sniffer';
 export * from './content-rules';
 export * from './validate-settings';
+export * from './policy-layers';
 export * from './resolve-policy';
 export * from './evaluate-policy';
