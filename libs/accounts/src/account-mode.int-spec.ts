@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Client, type DatabaseError } from 'pg';
-import { PrismaService } from '@mailwarden/db';
+import { DbModule, PrismaService } from '@mailwarden/db';
 // The last no-restricted-imports block of eslint.config.mjs does not exempt test files the way the earlier one does,
 // although STYLE.md §2 allows @mailwarden/testing in *.int-spec.ts; see the issue note.
 // eslint-disable-next-line no-restricted-imports
@@ -8,6 +9,7 @@ import { TestFactories, createTestDatabase, type TestDatabase } from '@mailwarde
 import { AccountModeRepository } from './account-mode.repository';
 import { AccountModeService } from './account-mode.service';
 import { AccountRuleCode, AccountRuleException, accountRuleCodeOfDatabaseError } from './account-rules.errors';
+import { AccountsModule } from './accounts.module';
 
 /** Runs SQL on a connection of its own and returns the PostgreSQL error it raised (fails the test if none). */
 async function pgError(client: Client, sql: string, params: unknown[] = []): Promise<DatabaseError> {
@@ -236,5 +238,32 @@ describe(AccountModeService.name, () => {
     expect(await service.classifyDirection(account.id, 'a@verified-own.example', ['b@VERIFIED-own.example'])).toBe('INTERNAL');
     expect(await service.classifyDirection(account.id, 'a@pending-own.example', ['b@verified-own.example'])).toBe('INBOUND');
     expect(await service.classifyDirection(account.id, '<>', ['b@pending-own.example'])).toBe('EXTERNAL');
+  });
+});
+
+describe(AccountsModule.name, () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('should provide AccountModeService through Nest DI on top of DbModule', async () => {
+    const app = await NestFactory.createApplicationContext(
+      { module: class AccountsTestModule {}, imports: [DbModule.forRoot({ databaseUrl: db.url, poolSize: 2 }), AccountsModule] },
+      { logger: false },
+    );
+    try {
+      const account = await new TestFactories(db.prisma).newAccount({ monitorOnly: false });
+      const service = app.get(AccountModeService);
+      expect(await service.isEnforced(account.id)).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 });
