@@ -54,6 +54,7 @@ describe('isCleanMimecastLog', () => {
         impersonationResults: [{ checkerResult: 'hit' }],
       }),
     ).toBe(false);
+    expect(isCleanMimecastLog(MimecastLogKind.Impersonation, { ...base, action: 'hold', taggedMalicious: false })).toBe(false);
   });
 });
 

@@ -18,8 +18,8 @@ const CLEAN_VERDICTS = new Set(['safe', 'clean']);
  * - URL: `scanResult` is `clean` or `safe` (samples: `clean` clicks allowed, `malicious` ones warned/blocked);
  * - impersonation: Impersonation Protect logs only messages that hit a definition, and the samples all carry
  *   `taggedMalicious: true` with `action: none` (tag only), so `action` alone says nothing. A record is clean
- *   only when it reports no hit at all: `hits` is 0, or it is not tagged malicious and no checker result is
- *   a `hit`.
+ *   only when it reports no hit at all: `hits` is 0, or it is not tagged malicious, no checker result is a
+ *   `hit` and Mimecast took no action (a held or bounced message is an alert whatever the flags say).
  */
 export function isCleanMimecastLog(kind: MimecastLogKind, record: MimecastLogRecord): boolean {
   switch (kind) {
@@ -33,7 +33,7 @@ export function isCleanMimecastLog(kind: MimecastLogKind, record: MimecastLogRec
         return true;
       }
       const anyHit = (log.impersonationResults ?? []).some((result) => result?.checkerResult?.toLowerCase() === 'hit');
-      return log.taggedMalicious !== true && !anyHit;
+      return log.taggedMalicious !== true && !anyHit && log.action.trim().toLowerCase() === 'none';
     }
   }
 }

@@ -88,6 +88,21 @@ describe(MimecastPollScheduler.name, () => {
     }
   });
 
+  it('should re-create lost schedules and drop the schedule of a removed connection', async () => {
+    const account = await factories.newAccount();
+    await service.configureConnection(account.id, { apiVersion: 'V2', baseUrl: server.baseUrl, credentials: V2 });
+    await scheduler.unschedule(account.id);
+    expect((await scheduler.queue.getJobSchedulers()).map((entry) => entry.key)).not.toContain(mimecastPollSchedulerId(account.id));
+
+    expect(await service.syncSchedules()).toBeGreaterThanOrEqual(1);
+    expect((await scheduler.queue.getJobSchedulers()).map((entry) => entry.key)).toContain(mimecastPollSchedulerId(account.id));
+
+    expect(await service.removeConnection(account.id)).toBe(true);
+    expect((await scheduler.queue.getJobSchedulers()).map((entry) => entry.key)).not.toContain(mimecastPollSchedulerId(account.id));
+    expect(await service.getConnection(account.id)).toBeNull();
+    expect(await service.removeConnection(account.id)).toBe(false);
+  });
+
   it('should remove the schedule of a disabled connection', async () => {
     const account = await factories.newAccount();
     await service.configureConnection(account.id, { apiVersion: 'V2', baseUrl: server.baseUrl, credentials: V2 });

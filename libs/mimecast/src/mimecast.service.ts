@@ -140,6 +140,24 @@ export class MimecastService {
     return toView(connection);
   }
 
+  /** Stops polling and forgets the connection (credentials, cursors, runs); the alerts already stored stay. */
+  async removeConnection(accountId: string): Promise<boolean> {
+    await this.scheduler?.unschedule(accountId);
+    return this.repository.deleteConnection(accountId);
+  }
+
+  /** Re-creates the schedule of every enabled connection (at app start, e.g. after Redis lost its keys). */
+  async syncSchedules(): Promise<number> {
+    if (!this.scheduler) {
+      return 0;
+    }
+    const connections = await this.repository.listEnabledConnections();
+    for (const connection of connections) {
+      await this.scheduler.schedule(connection);
+    }
+    return connections.length;
+  }
+
   async getConnection(accountId: string): Promise<MimecastConnectionView | null> {
     const connection = await this.repository.findConnectionByAccount(accountId);
     return connection ? toView(connection) : null;

@@ -125,6 +125,12 @@ export class ThirdPartyAlertRepository {
     });
   }
 
+  /** Deletes the connection with its cursors, runs and malformed records; stored alerts stay with the account. */
+  async deleteConnection(accountId: string): Promise<boolean> {
+    const { count } = await this.prisma.mimecastConnection.deleteMany({ where: { accountId } });
+    return count > 0;
+  }
+
   findConnectionByAccount(accountId: string): Promise<MimecastConnection | null> {
     return this.prisma.mimecastConnection.findUnique({ where: { accountId } });
   }
