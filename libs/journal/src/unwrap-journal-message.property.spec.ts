@@ -224,6 +224,20 @@ describe(`${unwrapJournalMessage.name} (properties)`, () => {
 describe(`${normalizeLineEnds.name} (properties)`, () => {
   const lineBytes = fc.uint8Array({ maxLength: 500 }).map((bytes) => Buffer.from(bytes.map((b) => [0x0d, 0x0a, 0x2e, b][b % 4])));
 
+  it('should find exactly the bytes the RFC 5321 2.3.8 definition names', () => {
+    // Reference: a CR not followed by LF, an LF not preceded by CR, read byte by byte.
+    const reference = (raw: Buffer) =>
+      [...raw].flatMap((byte, i) =>
+        byte === 0x0d && raw[i + 1] !== 0x0a ? [{ offset: i, kind: 'CR' }] : byte === 0x0a && raw[i - 1] !== 0x0d ? [{ offset: i, kind: 'LF' }] : [],
+      );
+    fc.assert(
+      fc.property(lineBytes, (raw) => {
+        expect(findBareLineEnds(raw)).toEqual(reference(raw));
+      }),
+      RUNS,
+    );
+  });
+
   it('should leave no bare CR or LF and change nothing else', () => {
     fc.assert(
       fc.property(lineBytes, (raw) => {
