@@ -246,6 +246,13 @@ describe(resolveDataControlPolicy.name, () => {
     expect(resolved.options['enabled'].locked).toBe(true);
   });
 
+  it('should return rules that do not share objects with the stored layers', () => {
+    const layers = { account: account({ rules: [rule('pci')] }) };
+    const resolved = resolveDataControlPolicy(layers);
+    resolved.settings.rules[0].enabled = false;
+    expect(layers.account.settings).toEqual({ rules: [rule('pci')] });
+  });
+
   it('should refuse a stored layer with an uncompilable regular expression', () => {
     expect(() =>
       resolveDataControlPolicy({

@@ -171,7 +171,7 @@ function resolveWith<TSettings>(
   const options: Record<string, OptionResolution> = {};
   for (const option of catalogue) {
     if (option.kind === 'keyed') {
-      setPath(settings, option.path, resolveKeyed(option, defaults, layers, options));
+      setPath(settings, option.path, structuredClone(resolveKeyed(option, defaults, layers, options)));
       continue;
     }
     const { value, resolution } = option.kind === 'set' ? resolveSet(option, defaults, layers) : resolveValue(option, defaults, layers);
