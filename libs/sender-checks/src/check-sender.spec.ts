@@ -346,6 +346,17 @@ describe(checkSender.name, () => {
       expect(dmarcOf(report).evidence!.alignment!.dkim.domain).toBe('sender.example');
     });
 
+    it('should record a temperror, not a failure, when another signature failed but this key lookup timed out', async () => {
+      const zone = withRecords(baseZone, {
+        's1._domainkey.sender.example': { TXT: { error: 'ETIMEOUT' } },
+        's2._domainkey.sender.example': { TXT: [keyRecord(rsaKey())] },
+      });
+      const twice = await signDkim(signed, { domain: 'sender.example', selector: 's2', key });
+      const { report } = await run(zone, inbound(twice, { settings: dkimFirst }));
+      expect(dkimOf(report).evidence!.signatures.map((s) => `${s.selector}:${s.result}`)).toEqual(['s2:fail', 's1:temperror']);
+      expect(dkimOf(report)).toMatchObject({ status: 'temperror', temporaryError: true });
+    });
+
     it('should pass when one of several signatures verifies', async () => {
       const other = rsaKey();
       const zone = withRecords(baseZone, { 's2._domainkey.sender.example': { TXT: [keyRecord(rsaKey())] } });

@@ -237,8 +237,9 @@ function spfCheck(spf: SPFResult, input: SenderCheckInput, action: PolicyAction)
 /**
  * DKIM: a signature that is present and does not verify is a failure (dkim=fail: bad signature or
  * body hash; dkim=policy: rsa-sha1 or a key under 1024 bits, RFC 8301), unless another signature
- * verifies. No signature is `none`. A signature that cannot be evaluated (unusable or missing key,
- * malformed tags: neutral/permerror) is recorded as permerror, and a DNS failure as temperror.
+ * verifies or could still verify (a key lookup that ended in temperror). No signature is `none`. A
+ * signature that cannot be evaluated (unusable or missing key, malformed tags: neutral/permerror) is
+ * recorded as permerror, and a DNS failure as temperror.
  */
 function dkimCheck(dkim: DKIMVerifyResult, action: PolicyAction): DkimCheckRecord {
   const signatures = (dkim.results ?? [])
@@ -259,10 +260,12 @@ function dkimCheck(dkim: DKIMVerifyResult, action: PolicyAction): DkimCheckRecor
     status = 'none';
   } else if (results.has('pass')) {
     status = 'pass';
+  } else if (results.has('temperror')) {
+    // a signature whose key could not be fetched may still verify on retry, and one passing
+    // signature is enough (RFC 6376 6.1), so a DNS failure outranks the failing signatures
+    status = 'temperror';
   } else if (results.has('fail') || results.has('policy')) {
     status = 'fail';
-  } else if (results.has('temperror')) {
-    status = 'temperror';
   } else {
     status = 'permerror';
   }
