@@ -262,6 +262,17 @@ describe(MimecastPollerService.name, () => {
     expect(server.requests.filter((request) => request.status === 401)).toHaveLength(1);
   });
 
+  it('should close the run of a poll whose process died', async () => {
+    const { accountId, connectionId } = await connect('V2');
+    const orphan = await repository.startRun(connectionId, new Date('2024-11-17T23:00:00Z'));
+
+    await newPoller().poll(connectionId);
+
+    const runs = await newService().listPollRuns(accountId);
+    expect(runs.find((run) => run.id === orphan.id)).toMatchObject({ outcome: 'FAILED', error: expect.stringMatching(/^interrupted/) });
+    expect(runs.filter((run) => run.outcome === 'SUCCEEDED')).toHaveLength(1);
+  });
+
   it('should not poll a connection another poll is holding', async () => {
     const { connectionId } = await connect('V2');
     expect(await repository.acquireLease(connectionId, clock, new Date(clock.getTime() + 60_000))).toBe(true);

@@ -87,6 +87,10 @@ export class MimecastPollerService {
       return { status: MimecastPollStatus.Skipped, runId: null, counts: emptyCounts(), errors: [] };
     }
 
+    const interrupted = await this.repository.failInterruptedRuns(connection.id, startedAt);
+    if (interrupted > 0) {
+      this.logger.warn({ event: 'mimecast.poll.interrupted_runs', connectionId, count: interrupted });
+    }
     const run = await this.repository.startRun(connection.id, startedAt);
     const counts = emptyCounts();
     const errors: string[] = [];

@@ -215,6 +215,18 @@ export class ThirdPartyAlertRepository {
     });
   }
 
+  /**
+   * Marks the runs still RUNNING for a connection as FAILED: called by the holder of the lease, so they belong to
+   * polls whose process died. Returns how many there were.
+   */
+  async failInterruptedRuns(connectionId: string, at: Date): Promise<number> {
+    const { count } = await this.prisma.mimecastPollRun.updateMany({
+      where: { connectionId, outcome: 'RUNNING' },
+      data: { outcome: 'FAILED', error: 'interrupted: the polling process stopped before the run finished', finishedAt: at },
+    });
+    return count;
+  }
+
   startRun(connectionId: string, startedAt: Date): Promise<MimecastPollRun> {
     return this.prisma.mimecastPollRun.create({ data: { connectionId, startedAt } });
   }
