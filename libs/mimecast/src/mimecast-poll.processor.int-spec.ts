@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ThirdPartyAlertRepository, type PrismaService } from '@mailwarden/db';
-// eslint-disable-next-line no-restricted-imports -- a test file; eslint.config.mjs's last block re-applies the ban to test files outside libs/db
 import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { FakeMimecastServer } from '../test/fake-mimecast.server';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_ALERT_TOPIC, ThirdPartyAlertRepository, type PrismaService, type ThirdPartyAlert } from '@mailwarden/db';
-// eslint-disable-next-line no-restricted-imports -- a test file; eslint.config.mjs's last block re-applies the ban to test files outside libs/db
 import { createTestDatabase, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { FakeMimecastServer } from '../test/fake-mimecast.server';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DbModule } from '@mailwarden/db';
-// eslint-disable-next-line no-restricted-imports -- a test file; eslint.config.mjs's last block re-applies the ban to test files outside libs/db
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { MimecastModule } from './mimecast.module';
 import { MimecastPollerService } from './mimecast-poller.service';
