@@ -35,10 +35,14 @@ export async function checkSender(input: SenderCheckInput, options: SenderCheckO
   const settings = input.settings.senderChecks;
   const session = new AuthenticationSession(input, options);
 
-  const allowListed = matchAllowList(input.settings.allowList, [
-    { identity: 'envelope-sender', address: input.envelopeSender },
-    ...(await session.headerFrom()).map((address) => ({ identity: 'header-from' as const, address })),
-  ]);
+  const allowList = input.settings.allowList;
+  const allowListed =
+    allowList.domains.length || allowList.addresses.length
+      ? matchAllowList(allowList, [
+          { identity: 'envelope-sender', address: input.envelopeSender },
+          ...(await session.headerFrom()).map((address) => ({ identity: 'header-from' as const, address })),
+        ])
+      : null;
   if (allowListed) {
     const skipped = (check: SenderCheckName) => ({ check, status: 'skipped-by-allow-list' as const, temporaryError: false });
     return finish(
