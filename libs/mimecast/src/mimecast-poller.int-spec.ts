@@ -229,6 +229,19 @@ describe(MimecastPollerService.name, () => {
     expect(await alertsOf(accountId)).toHaveLength(DATASET_TOTALS.stored);
   });
 
+  it('should really wait before retrying after a 429', async () => {
+    const { connectionId } = await connect('V1');
+    server.fault(URL_PATH, { status: 429, retryAfter: '1' });
+    const started = Date.now();
+
+    const result = await newPoller({ client: {} }).poll(connectionId);
+
+    expect(result.status).toBe(MimecastPollStatus.Succeeded);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const urlAnswers = server.requests.filter((request) => request.path === URL_PATH).map((request) => request.status);
+    expect(urlAnswers.slice(0, 2)).toEqual([429, 200]);
+  });
+
   it('should back off exponentially on 5xx and fail the poll once the retries are spent', async () => {
     const { connectionId } = await connect('V1');
     server.fault(ATTACHMENT_PATH, { status: 503 }, { status: 502 });
