@@ -27,6 +27,9 @@ export default [
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:data', 'type:util'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:domain', 'type:data', 'type:util', 'type:testing'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:ingest', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:scanner', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:admin', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
       ],
@@ -47,7 +50,7 @@ export default [
   {
     // Only libs/db talks to Prisma's generated client; only libs/config reads process.env.
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: ['libs/db/**'],
+    ignores: ['libs/db/**', '**/*.spec.ts', '**/*.int-spec.ts', 'libs/testing/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/generated/prisma/**'], message: 'import models from @mailwarden/db' }], paths: [{ name: '@mailwarden/testing', message: 'libs/testing is imported only from *.spec.ts and *.int-spec.ts files' }] }],
     },

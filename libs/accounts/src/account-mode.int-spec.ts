@@ -4,7 +4,6 @@ import { Client, type DatabaseError } from 'pg';
 import { DbModule, PrismaService } from '@mailwarden/db';
 // The last no-restricted-imports block of eslint.config.mjs does not exempt test files the way the earlier one does,
 // although STYLE.md §2 allows @mailwarden/testing in *.int-spec.ts; see the issue note.
-// eslint-disable-next-line no-restricted-imports
 import { TestFactories, createTestDatabase, type TestDatabase } from '@mailwarden/testing';
 import { AccountModeRepository } from './account-mode.repository';
 import { AccountModeService } from './account-mode.service';

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DB_OPTIONS, RAW_MESSAGE_STORE } from './db.constants';
+import { PostgresHealthIndicator } from './postgres.health';
 import { PrismaService, type DbOptions } from './prisma.service';
 import { PostgresRawMessageStore } from './raw-message-store';
 import { AccountRepository } from './repositories/account.repository';
@@ -21,9 +22,10 @@ export class DbModule {
         { provide: DB_OPTIONS, useValue: options },
         { provide: RAW_MESSAGE_STORE, useClass: PostgresRawMessageStore },
         PrismaService,
+        PostgresHealthIndicator,
         ...REPOSITORIES,
       ],
-      exports: [PrismaService, RAW_MESSAGE_STORE, ...REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES],
     };
   }
 }

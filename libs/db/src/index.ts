@@ -1,6 +1,7 @@
 export * from './generated/prisma/client';
 export * from './db.constants';
 export * from './db.module';
+export * from './postgres.health';
 export * from './prisma.service';
 export * from './raw-message-store';
 export * from './migrations/database-admin';

@@ -1,1 +1,6 @@
-export {};
+export * from './health';
+export * from './logger';
+export * from './metrics';
+export * from './observability.constants';
+export * from './observability.controller';
+export * from './observability.module';

@@ -1,1 +1,5 @@
 export * from './queue-name';
+export * from './queue.constants';
+export * from './queue.module';
+export * from './redis-connection';
+export * from './redis.health';

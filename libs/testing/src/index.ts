@@ -3,3 +3,5 @@ export * from './free-port';
 export * from './test-database';
 export * from './test-env';
 export * from './test-redis';
+export * from './app-health';
+export * from './tcp-proxy';

@@ -1,0 +1,23 @@
+import { type INestApplication, type LoggerService, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AdminApiConfig } from '@mailwarden/config';
+import { AppModule } from './app.module';
+
+/** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
+export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: false });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Mailwarden admin API')
+      .setDescription('Tenants, domains and modes, policies, message history, quarantine, keys and audit.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key: mw_<prefix>_<secret>' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
+import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
+import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
+import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AdminApiConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
+        ObservabilityModule.forRoot({
+          registry: createMetricsRegistry('admin-api'),
+          indicators: [PostgresHealthIndicator, RedisHealthIndicator],
+        }),
+      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+    };
+  }
+}
