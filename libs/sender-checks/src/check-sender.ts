@@ -105,7 +105,7 @@ async function runCheck(name: SenderCheckName, session: AuthenticationSession, i
   const settings = input.settings.senderChecks;
   switch (name) {
     case 'dmarc':
-      return dmarcCheck(await session.dmarc(), await session.arc(), settings, options.random ?? Math.random);
+      return dmarcCheck(await session.dmarc(), () => session.arc(), settings, options.random ?? Math.random);
     case 'spf':
       return spfCheck(await session.spf(), input, settings.spf.action);
     case 'dkim':
@@ -291,12 +291,13 @@ function asPolicy(value: unknown): DmarcPolicy | undefined {
   return value === 'none' || value === 'quarantine' || value === 'reject' ? value : undefined;
 }
 
-function dmarcCheck(
+/** DMARC check; the ARC chain is only validated (with its key lookups) when DMARC failed. */
+async function dmarcCheck(
   evaluated: { dmarc: DMARCResult | false; skipReason?: string },
-  arc: ARCResult,
+  arc: () => Promise<ARCResult>,
   settings: SenderCheckSettings,
   random: () => number,
-): DmarcCheckRecord {
+): Promise<DmarcCheckRecord> {
   const { dmarc, skipReason } = evaluated;
   if (!dmarc) {
     // RFC 9989 5.3.1: no single author domain, DMARC cannot be evaluated
@@ -340,7 +341,7 @@ function dmarcCheck(
     return { check: 'dmarc', status, temporaryError: false, evidence };
   }
 
-  evidence.arc = arcEvidence(arc, settings.trustedArcSealers, evidence.fromDomain);
+  evidence.arc = arcEvidence(await arc(), settings.trustedArcSealers, evidence.fromDomain);
   if (evidence.arc.overridesDmarcFailure) {
     // RFC 8617 7.2.1 / RFC 9989 11.7: a receiver may accept a DMARC failure on the word of a
     // trusted intermediary whose ARC set recorded a pass; the DMARC result itself stays `fail`
