@@ -291,7 +291,7 @@ function asPolicy(value: unknown): DmarcPolicy | undefined {
   return value === 'none' || value === 'quarantine' || value === 'reject' ? value : undefined;
 }
 
-/** DMARC check; the ARC chain is only validated (with its key lookups) when DMARC failed. */
+/** DMARC check; the ARC-Seal chain is only validated when DMARC failed (the override is all it is used for). */
 async function dmarcCheck(
   evaluated: { dmarc: DMARCResult | false; skipReason?: string },
   arc: () => Promise<ARCResult>,
