@@ -8,9 +8,19 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
 import { DomainRepository } from './repositories/domain.repository';
 import { MessageRepository } from './repositories/message.repository';
+import { ScanContextRepository } from './repositories/scan-context.repository';
 import { ThirdPartyAlertRepository } from './repositories/third-party-alert.repository';
+import { AuditLogRepository } from './repositories/audit-log.repository';
+import { DomainAdminRepository } from './repositories/domain-admin.repository';
+import { MessageHistoryRepository } from './repositories/message-history.repository';
+import { ModeMigrationRepository } from './repositories/mode-migration.repository';
+import { PolicyRepository } from './repositories/policy.repository';
+import { QuarantineRepository } from './repositories/quarantine.repository';
+import { TenantRepository } from './repositories/tenant.repository';
 
-const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository];
+const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository];
+// Admin API repositories (issue 6).
+const ADMIN_REPOSITORIES = [TenantRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository];
 
 @Global()
 @Module({})
@@ -24,8 +34,9 @@ export class DbModule {
         PrismaService,
         PostgresHealthIndicator,
         ...REPOSITORIES,
+        ...ADMIN_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES],
     };
   }
 }

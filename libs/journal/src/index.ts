@@ -30,3 +30,4 @@ export {
 export { findBareLineEnds, hasBareCrOrLf, normalizeLineEnds, type BareLineEnd } from './line-ends';
 export { parseHeaderBlock, type HeaderBlock, type HeaderField } from './mime/header-block';
 export { decodeEncodedWords } from './mime/encoded-words';
+export * from './origin-hop';

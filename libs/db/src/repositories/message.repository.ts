@@ -38,6 +38,8 @@ export interface VerdictInput {
   enforced: boolean;
   reasons: Prisma.InputJsonValue;
   skippedReason?: string | null;
+  /** Why the message is quarantined (shown in the quarantine list); defaults to the failed check. */
+  quarantineReason?: string | null;
 }
 
 export type MessageForScan = Message & { account: Account & { domains: Domain[] } };
@@ -117,36 +119,55 @@ export class MessageRepository {
   }
 
   /**
-   * Records the per-recipient verdicts and marks the message scanned, in one transaction. Idempotent:
-   * a redelivered scan job that finds verdicts already recorded changes nothing.
+   * Records the per-recipient verdicts and marks the message scanned, in one transaction; a QUARANTINE decision
+   * also lists the message in the quarantine (enforced=false: "would have been quarantined", nothing held).
+   * Idempotent: a redelivered scan job that finds the message already scanned changes nothing.
    */
   async saveVerdicts(
-    messageId: string,
+    message: Pick<Message, 'id' | 'accountId'>,
     verdicts: VerdictInput[],
     status: 'SCANNED' | 'SKIPPED' = 'SCANNED',
+    options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<{ verdicts: Verdict[]; alreadyScanned: boolean }> {
     return this.prisma.$transaction(async (tx) => {
       const claimed = await tx.message.updateMany({
-        where: { id: messageId, scanStatus: 'PENDING' },
+        where: { id: message.id, scanStatus: 'PENDING' },
         data: { scanStatus: status, scannedAt: new Date() },
       });
       if (claimed.count === 0) {
-        return { verdicts: await tx.verdict.findMany({ where: { messageId } }), alreadyScanned: true };
+        return { verdicts: await tx.verdict.findMany({ where: { messageId: message.id } }), alreadyScanned: true };
       }
-      await tx.verdict.createMany({
-        data: verdicts.map((verdict) => ({
-          messageId,
-          recipient: verdict.recipient.toLowerCase(),
-          checks: verdict.checks,
-          failedCheck: verdict.failedCheck ?? null,
-          decidedAction: verdict.decidedAction,
-          appliedAction: verdict.appliedAction ?? null,
-          enforced: verdict.enforced,
-          reasons: verdict.reasons,
-          skippedReason: verdict.skippedReason ?? null,
-        })),
-      });
-      return { verdicts: await tx.verdict.findMany({ where: { messageId } }), alreadyScanned: false };
+      const saved: Verdict[] = [];
+      for (const verdict of verdicts) {
+        const row = await tx.verdict.create({
+          data: {
+            messageId: message.id,
+            recipient: verdict.recipient.toLowerCase(),
+            checks: verdict.checks,
+            failedCheck: verdict.failedCheck ?? null,
+            decidedAction: verdict.decidedAction,
+            appliedAction: verdict.appliedAction ?? null,
+            enforced: verdict.enforced,
+            reasons: verdict.reasons,
+            skippedReason: verdict.skippedReason ?? null,
+          },
+        });
+        if (row.decidedAction === 'QUARANTINE') {
+          await tx.quarantineItem.create({
+            data: {
+              accountId: message.accountId,
+              messageId: message.id,
+              verdictId: row.id,
+              recipient: row.recipient,
+              reason: verdict.quarantineReason ?? row.failedCheck ?? 'policy',
+              enforced: row.enforced,
+              expiresAt: options.quarantineExpiresAt ?? null,
+            },
+          });
+        }
+        saved.push(row);
+      }
+      return { verdicts: saved, alreadyScanned: false };
     });
   }
 }

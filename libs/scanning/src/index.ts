@@ -1,0 +1,5 @@
+export * from './effective-policies';
+export * from './evaluate-message';
+export * from './message-content';
+export * from './scan-message.service';
+export * from './scan.errors';

@@ -1,0 +1,48 @@
+import PostalMime from 'postal-mime';
+import type { MessageContent } from '@mailwarden/policy';
+
+// Text attachments are searched by content rules as text too (a CSV of card numbers is as sensitive as a body).
+const TEXT_ATTACHMENT = /^text\/(plain|csv|tab-separated-values)$/i;
+
+/** Turns html into searchable text: drops script/style, tags, and decodes the common entities. */
+function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replace(/&amp;/gi, '&');
+}
+
+/**
+ * A parsed view of a message for the content rules of libs/policy: decoded Subject, text bodies (html
+ * flattened to text), attachments with their decoded bytes. Never throws on malformed MIME: postal-mime
+ * parses leniently, and whatever it cannot parse is simply not there to match.
+ */
+export async function parseMessageContent(raw: Buffer): Promise<MessageContent> {
+  const email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+  const textParts: string[] = [];
+  if (email.text) {
+    textParts.push(email.text);
+  }
+  if (email.html) {
+    textParts.push(htmlToText(email.html));
+  }
+  return {
+    subject: email.subject ?? '',
+    textParts,
+    attachments: email.attachments.map((attachment) => {
+      const content = new Uint8Array(attachment.content as ArrayBuffer);
+      return {
+        filename: attachment.filename ?? null,
+        contentType: attachment.mimeType,
+        content,
+        extractedText: TEXT_ATTACHMENT.test(attachment.mimeType) ? Buffer.from(content).toString('utf8') : undefined,
+      };
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { MessageRepository, ScanContextRepository, type MessageForScan } from '@mailwarden/db';
+import { SenderChecksService } from '@mailwarden/sender-checks';
+import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
+import { MessageNotFoundError, TransientScanError } from './scan.errors';
+
+export enum ScanOutcome {
+  Scanned = 'scanned',
+  Skipped = 'skipped',
+  /** A redelivered job: the verdicts were already recorded (BullMQ is at-least-once). */
+  AlreadyScanned = 'already-scanned',
+}
+
+const QUARANTINE_RETENTION_DAYS = 30;
+
+/**
+ * Scans one stored message and records its verdicts (the scan job of DESIGN.md §3). Idempotent: the verdicts and
+ * the scanned mark commit in one transaction that only a PENDING message can take.
+ */
+@Injectable()
+export class ScanMessageService {
+  private readonly logger = new Logger(ScanMessageService.name);
+
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly context: ScanContextRepository,
+    private readonly senderChecks: SenderChecksService,
+  ) {}
+
+  /**
+   * @param options.finalAttempt on the last retry a DNS temperror is recorded as it stands (a result, not a
+   *   failure) instead of throwing, so a message never waits forever on a resolver that does not answer.
+   */
+  async scan(messageId: string, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
+    const message = await this.messages.findForScan(messageId);
+    if (!message) {
+      throw new MessageNotFoundError(messageId);
+    }
+    if (message.scanStatus !== 'PENDING') {
+      return { outcome: ScanOutcome.AlreadyScanned };
+    }
+    const evaluation = await this.evaluate(message);
+    if (evaluation.temporaryError && !options.finalAttempt) {
+      throw new TransientScanError(`DNS temperror in ${evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks).join(', ')}`);
+    }
+    const { alreadyScanned } = await this.messages.saveVerdicts(
+      message,
+      evaluation.verdicts.map((verdict) => ({
+        ...verdict,
+        quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null,
+      })),
+      evaluation.status,
+      { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
+    );
+    if (alreadyScanned) {
+      return { outcome: ScanOutcome.AlreadyScanned };
+    }
+    this.logger.log({
+      event: 'scan.completed',
+      messageId,
+      status: evaluation.status,
+      actions: evaluation.verdicts.map((verdict) => `${verdict.recipient}:${verdict.decidedAction}`),
+      enforced: evaluation.verdicts[0]?.enforced ?? false,
+    });
+    return { outcome: evaluation.status === 'SKIPPED' ? ScanOutcome.Skipped : ScanOutcome.Scanned, evaluation };
+  }
+
+  private async evaluate(message: MessageForScan): Promise<MessageEvaluation> {
+    const raw = await this.messages.readRaw(message);
+    if (!raw) {
+      throw new MessageNotFoundError(message.id, 'its raw content is missing');
+    }
+    const { account } = message;
+    const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
+    const recipients = message.envelopeTo;
+    const [policies, mailboxes] = await Promise.all([
+      this.context.loadPolicies(account.id, account.partnerId),
+      this.context.findMailboxes(account.id, [...recipients, message.envelopeFrom]),
+    ]);
+    return evaluateMessage(
+      {
+        raw,
+        direction: message.direction,
+        envelopeFrom: message.envelopeFrom,
+        envelopeTo: recipients,
+        headerFrom: message.headerFrom,
+        clientIp: message.clientIp,
+        helo: message.helo,
+        accountDomains: verified.map((domain) => domain.name),
+        // Journal copies are only watched: nothing is ever applied to them (DESIGN.md §2, §3).
+        enforced: message.source !== 'JOURNAL' && !account.monitorOnly,
+        policyContext: {
+          accountId: account.id,
+          partnerId: account.partnerId,
+          domainIds: new Map(verified.map((domain) => [domain.name, domain.id])),
+          mailboxes,
+          policies,
+        },
+      },
+      (input) => this.senderChecks.check(input),
+    );
+  }
+}
