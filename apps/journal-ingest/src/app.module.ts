@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
+import { ConfigModule, type JournalIngestConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
@@ -10,6 +10,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
         ObservabilityModule.forRoot({
@@ -17,7 +18,6 @@ export class AppModule {
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
     };
   }
 }

@@ -1,23 +1,39 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
+import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
+import { ScanWorkerModule } from './scan/scan-worker.module';
+
+export interface ScannerOverrides {
+  /** Upstream DNS for the sender checks (tests answer from a zone); defaults to the system resolver. */
+  dnsLookup?: DnsLookup;
+}
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ScannerConfig): DynamicModule {
+  static forRoot(config: ScannerConfig, overrides: ScannerOverrides = {}): DynamicModule {
+    const roles: Type[] = [];
+    if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
+      roles.push(ScanWorkerModule);
+    }
     return {
       module: AppModule,
       imports: [
+        ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
+        SenderChecksModule.forRoot({
+          authservId: config.SMTP_HOSTNAME,
+          dns: { timeoutMs: config.DNS_TIMEOUT_MS, lookup: overrides.dnsLookup },
+        }),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('scanner'),
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
+        ...roles,
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
     };
   }
 }

@@ -3,3 +3,4 @@ export * from './queue.constants';
 export * from './queue.module';
 export * from './redis-connection';
 export * from './redis.health';
+export * from './jobs/scan-message.job';

@@ -15,6 +15,7 @@ export class SenderChecksModule {
     const { dns, ...serviceOptions } = options;
     return {
       module: SenderChecksModule,
+      global: true,
       providers: [
         { provide: CachingDnsResolver, useFactory: () => new CachingDnsResolver(dns) },
         { provide: SENDER_CHECKS_DNS_RESOLVER, useFactory: (resolver: CachingDnsResolver) => resolver.resolve, inject: [CachingDnsResolver] },

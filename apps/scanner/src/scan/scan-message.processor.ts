@@ -1,0 +1,38 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
+import { QueueName, type ScanMessageJobData } from '@mailwarden/queue';
+import { MessageNotFoundError, ScanMessageService, ScanOutcome } from '@mailwarden/scanning';
+
+/** Runs the scan of one stored message (journal copies, and gateway messages stored for the scan). */
+@Processor(QueueName.Scan)
+export class ScanMessageProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ScanMessageProcessor.name);
+
+  constructor(
+    private readonly scans: ScanMessageService,
+    @Inject(APP_CONFIG) private readonly config: ScannerConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    // Concurrency comes from the environment, not from the decorator (STYLE.md §5).
+    this.worker.concurrency = this.config.SCAN_CONCURRENCY;
+  }
+
+  async process(job: Job<ScanMessageJobData>): Promise<ScanOutcome> {
+    const attempts = job.opts.attempts ?? 1;
+    try {
+      const { outcome } = await this.scans.scan(job.data.messageId, { finalAttempt: job.attemptsMade + 1 >= attempts });
+      return outcome;
+    } catch (error) {
+      if (error instanceof MessageNotFoundError) {
+        throw new UnrecoverableError(error.message);
+      }
+      this.logger.warn({ event: 'scan.retry', messageId: job.data.messageId, attempt: job.attemptsMade + 1, error: (error as Error).message });
+      throw error;
+    }
+  }
+}

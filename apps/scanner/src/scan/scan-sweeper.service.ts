@@ -1,0 +1,55 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { MessageRepository } from '@mailwarden/db';
+import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
+
+/** How long a stored message may wait for its scan job before the sweeper enqueues it (again). */
+export const SWEEP_GRACE_MS = 30_000;
+const SWEEP_EVERY_MS = 15_000;
+
+/**
+ * The transactional outbox's relay: a stored message that is still PENDING after the grace period is
+ * (re-)enqueued. The job id is the message id, so a message whose job is still queued or running is not
+ * enqueued twice; a crash between the ingest's commit and its enqueue loses nothing.
+ */
+@Injectable()
+export class ScanSweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ScanSweeperService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly messages: MessageRepository,
+    @InjectQueue(QueueName.Scan) private readonly queue: Queue<ScanMessageJobData>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'scan.sweep_failed', error: error.message })), SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Enqueues every message pending for longer than `graceMs`; returns how many were (re-)enqueued. */
+  async sweep(graceMs = SWEEP_GRACE_MS): Promise<number> {
+    const pending = await this.messages.findPendingScan(new Date(Date.now() - graceMs));
+    let enqueued = 0;
+    for (const message of pending) {
+      const existing = await this.queue.getJob(message.id);
+      // A failed job keeps its id: remove it so the message gets a fresh one (its attempts were used up on errors).
+      if (existing && (await existing.isFailed())) {
+        await existing.remove();
+      } else if (existing) {
+        continue;
+      }
+      await this.queue.add(SCAN_MESSAGE_JOB, { messageId: message.id, accountId: message.accountId }, scanJobOptions(message.id));
+      enqueued++;
+    }
+    if (enqueued > 0) {
+      this.logger.log({ event: 'scan.swept', enqueued });
+    }
+    return enqueued;
+  }
+}
