@@ -1,0 +1,2 @@
+export * from './client-limits';
+export * from './smtp-error';
