@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { Domain, DomainMode, Prisma, VerificationStatus } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+import { AuditRepository } from './audit.repository';
+import { auditSnapshot, type AuditActor } from './admin-audit';
+
+/** Keyset position of the domain list (ordered by name, which is unique). */
+export interface DomainNameKey {
+  name: string;
+}
+
+export interface DownstreamRoute {
+  host: string;
+  port: number;
+  requireTls: boolean;
+  verifyCert: boolean;
+}
+
+/** Domains as the admin API changes them; every write commits together with its audit entry. */
+@Injectable()
+export class DomainAdminRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  list(accountId: string, page: { after?: DomainNameKey; limit: number }): Promise<Domain[]> {
+    return this.prisma.domain.findMany({
+      where: { accountId, ...(page.after ? { name: { gt: page.after.name } } : {}) },
+      orderBy: { name: 'asc' },
+      take: page.limit,
+    });
+  }
+
+  find(accountId: string, domainId: string): Promise<Domain | null> {
+    return this.prisma.domain.findFirst({ where: { id: domainId, accountId } });
+  }
+
+  findByName(name: string): Promise<Domain | null> {
+    return this.prisma.domain.findUnique({ where: { name } });
+  }
+
+  listByIds(accountId: string, ids: readonly string[]): Promise<Domain[]> {
+    return this.prisma.domain.findMany({ where: { accountId, id: { in: [...ids] } }, orderBy: { name: 'asc' } });
+  }
+
+  /** Adds a domain (PENDING verification, with a fresh TXT token). A concurrent add of the same name fails with P2002. */
+  create(input: { accountId: string; partnerId: string | null; name: string; mode: DomainMode }, actor: AuditActor): Promise<Domain> {
+    return this.prisma.$transaction(async (tx) => {
+      const domain = await tx.domain.create({
+        data: {
+          accountId: input.accountId,
+          name: input.name,
+          mode: input.mode,
+          verificationToken: `mailwarden-verification=${randomBytes(16).toString('hex')}`,
+        },
+      });
+      await this.audit.append(
+        { ...actor, accountId: input.accountId, partnerId: input.partnerId, action: 'domain.added', objectType: 'domain', objectId: domain.id, after: auditSnapshot(domain) },
+        tx,
+      );
+      return domain;
+    });
+  }
+
+  /** Records the outcome of a verification attempt. */
+  setVerification(accountId: string, domainId: string, status: VerificationStatus, actor: AuditActor, evidence: Prisma.InputJsonValue): Promise<Domain | null> {
+    return this.update(accountId, domainId, actor, 'domain.verification_checked', (before) => ({
+      verificationStatus: status,
+      verifiedAt: status === 'VERIFIED' ? (before.verifiedAt ?? new Date()) : before.verifiedAt,
+    }), evidence);
+  }
+
+  setDownstream(accountId: string, domainId: string, route: DownstreamRoute, actor: AuditActor): Promise<Domain | null> {
+    return this.update(accountId, domainId, actor, 'domain.downstream_set', () => ({
+      downstreamHost: route.host,
+      downstreamPort: route.port,
+      downstreamRequireTls: route.requireTls,
+      downstreamVerifyCert: route.verifyCert,
+    }));
+  }
+
+  remove(accountId: string, domainId: string, actor: AuditActor): Promise<Domain | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.domain.findFirst({ where: { id: domainId, accountId } });
+      if (!before) {
+        return null;
+      }
+      await tx.domain.delete({ where: { id: domainId } });
+      await this.audit.append(
+        { ...actor, accountId, action: 'domain.removed', objectType: 'domain', objectId: domainId, before: auditSnapshot(before) },
+        tx,
+      );
+      return before;
+    });
+  }
+
+  private update(
+    accountId: string,
+    domainId: string,
+    actor: AuditActor,
+    action: string,
+    change: (before: Domain) => Prisma.DomainUpdateInput,
+    evidence?: Prisma.InputJsonValue,
+  ): Promise<Domain | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.domain.findFirst({ where: { id: domainId, accountId } });
+      if (!before) {
+        return null;
+      }
+      const after = await tx.domain.update({ where: { id: domainId }, data: change(before) });
+      const snapshot = auditSnapshot(after) as Record<string, unknown>;
+      await this.audit.append(
+        {
+          ...actor,
+          accountId,
+          action,
+          objectType: 'domain',
+          objectId: domainId,
+          before: auditSnapshot(before),
+          after: (evidence === undefined ? snapshot : { ...snapshot, evidence }) as Prisma.InputJsonValue,
+        },
+        tx,
+      );
+      return after;
+    });
+  }
+}

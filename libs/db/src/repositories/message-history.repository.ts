@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type {
+  Message,
+  MessageDirection,
+  MessageSource,
+  PolicyAction,
+  Prisma,
+  QuarantineItem,
+  Verdict,
+} from '../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../db.constants';
+import { PrismaService } from '../prisma.service';
+import type { RawMessageStore } from '../raw-message-store';
+import { AuditRepository } from './audit.repository';
+import type { AuditActor } from './admin-audit';
+
+export interface MessageSearchFilters {
+  from?: Date;
+  to?: Date;
+  /** Envelope sender or header From (exact, case-insensitive). */
+  sender?: string;
+  /** One of the envelope recipients (exact, case-insensitive). */
+  recipient?: string;
+  /** Substring of the subject, case-insensitive. */
+  subject?: string;
+  messageId?: string;
+  direction?: MessageDirection;
+  source?: MessageSource;
+  /** A verdict whose first failing check is this one (e.g. `dmarc`). */
+  failedCheck?: string;
+  /** A verdict whose decided action is this one. */
+  action?: PolicyAction;
+}
+
+/** Keyset position on (receivedAt desc, id desc), the order of the message_account_id_received_at_id_idx index. */
+export interface ReceivedAtKey {
+  receivedAt: Date;
+  id: string;
+}
+
+export type MessageSummary = Message & { verdicts: Verdict[] };
+export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[] };
+
+/** Message history for the admin API: search, detail, raw download (audited). */
+@Injectable()
+export class MessageHistoryRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditRepository,
+    @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
+  ) {}
+
+  search(accountId: string, filters: MessageSearchFilters, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
+    const and: Prisma.MessageWhereInput[] = [{ accountId }];
+    if (filters.from || filters.to) {
+      and.push({ receivedAt: { gte: filters.from, lt: filters.to } });
+    }
+    if (filters.sender) {
+      const sender = filters.sender.trim().toLowerCase();
+      and.push({ OR: [{ envelopeFrom: sender }, { headerFrom: sender }] });
+    }
+    if (filters.recipient) {
+      and.push({ envelopeTo: { has: filters.recipient.trim().toLowerCase() } });
+    }
+    if (filters.subject) {
+      and.push({ subject: { contains: filters.subject, mode: 'insensitive' } });
+    }
+    if (filters.messageId) {
+      and.push({ messageIdHeader: filters.messageId.trim() });
+    }
+    if (filters.direction) {
+      and.push({ direction: filters.direction });
+    }
+    if (filters.source) {
+      and.push({ source: filters.source });
+    }
+    if (filters.failedCheck || filters.action) {
+      and.push({ verdicts: { some: { failedCheck: filters.failedCheck, decidedAction: filters.action } } });
+    }
+    if (page.after) {
+      and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
+    }
+    return this.prisma.message.findMany({
+      where: { AND: and },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      take: page.limit,
+      include: { verdicts: { orderBy: { recipient: 'asc' } } },
+    });
+  }
+
+  findDetail(accountId: string, messageId: string): Promise<MessageDetail | null> {
+    return this.prisma.message.findFirst({
+      where: { id: messageId, accountId },
+      include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: { orderBy: { createdAt: 'asc' } } },
+    });
+  }
+
+  /** The raw bytes of one message of the account; the download is written to the audit log first. */
+  async downloadRaw(accountId: string, messageId: string, actor: AuditActor): Promise<{ message: Message; raw: Buffer } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const message = await tx.message.findFirst({ where: { id: messageId, accountId } });
+      if (!message) {
+        return null;
+      }
+      const raw = await this.rawStore.get(tx, message.rawMessageId);
+      if (!raw) {
+        return null;
+      }
+      await this.audit.append(
+        { ...actor, accountId, action: 'message.raw_downloaded', objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
+        tx,
+      );
+      return { message, raw };
+    });
+  }
+}
