@@ -28,7 +28,7 @@ const env = process.env;
 const host = env.HOST || '0.0.0.0';
 const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
 const apps = [
-  { name: 'journal-ingest', urls: [`health http://${shown}:${env.JOURNAL_HTTP_PORT || 9101}/health`] },
+  { name: 'journal-ingest', urls: [`SMTP ${shown}:${env.JOURNAL_SMTP_PORT || 2525}`, `health http://${shown}:${env.JOURNAL_HTTP_PORT || 9101}/health`] },
   { name: 'scanner', urls: [`health http://${shown}:${env.SCANNER_HTTP_PORT || 9102}/health`] },
   {
     name: 'admin-api',
@@ -54,7 +54,7 @@ console.log('\nMailwarden is starting:');
 for (const app of apps) {
   console.log(`  ${app.name.padEnd(15)} ${app.urls.join('   ')}`);
 }
-console.log('  (SMTP listeners: journal ingest on port 2525 and scanner on 2526 once their issues land)\n');
+console.log('');
 
 let stopping = false;
 function stop(code) {

@@ -3,6 +3,7 @@ import { ConfigModule, type JournalIngestConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
+import { IngestModule } from './ingest/ingest.module';
 
 @Module({})
 export class AppModule {
@@ -17,6 +18,7 @@ export class AppModule {
           registry: createMetricsRegistry('journal-ingest'),
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
+        IngestModule,
       ],
     };
   }

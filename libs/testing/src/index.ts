@@ -5,3 +5,4 @@ export * from './test-env';
 export * from './test-redis';
 export * from './app-health';
 export * from './tcp-proxy';
+export * from './journal-builders';

@@ -1,0 +1,103 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { classifyDirection } from '@mailwarden/accounts';
+import { MessageRepository, type Account, type Domain } from '@mailwarden/db';
+import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
+import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
+import { smtpError } from '@mailwarden/smtp';
+
+export type JournalAccount = Account & { domains: Domain[] };
+
+export interface JournalDelivery {
+  raw: Buffer;
+  accounts: JournalAccount[];
+  /** MAIL FROM of the journal session (the provider's journaling sender), for Google copies without Return-Path. */
+  envelopeSender: string;
+  clientIp: string;
+  secure: boolean;
+}
+
+export interface IngestResult {
+  stored: ScanMessageJobData[];
+  duplicates: number;
+}
+
+/**
+ * Turns one journal delivery into stored messages (one per account the journal address named): unwraps the
+ * report, takes the report's recipients (Bcc included) as the envelope, classifies the direction against the
+ * account's verified domains, and commits the original unaltered. Resolves only after the commit, so the SMTP
+ * layer answers 250 after it; the scan jobs are enqueued afterwards (the sweeper covers a crash in between).
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    private readonly messages: MessageRepository,
+    @InjectQueue(QueueName.Scan) private readonly scanQueue: Queue<ScanMessageJobData>,
+  ) {}
+
+  async ingest(delivery: JournalDelivery): Promise<IngestResult> {
+    const unwrapped = unwrapJournalMessage(delivery.raw, { envelopeSender: delivery.envelopeSender });
+    if (unwrapped.kind === 'unrecognized') {
+      this.logger.warn({ event: 'journal.refused', reason: unwrapped.reason, clientIp: delivery.clientIp });
+      // RFC 3463 5.6.0: other or undefined media error. The text never echoes the input.
+      throw smtpError(554, `5.6.0 Not a journal report Mailwarden understands: ${JOURNAL_PARSE_REASON_TEXT[unwrapped.reason as keyof typeof JOURNAL_PARSE_REASON_TEXT] ?? unwrapped.reason}`);
+    }
+    if (unwrapped.envelopeRecipients.length === 0) {
+      throw smtpError(554, '5.6.0 The journal report names no recipients');
+    }
+    const original = unwrapped.original;
+    const headers = summarizeMessageHeaders(original);
+    const origin = findOriginHop(original);
+    const result: IngestResult = { stored: [], duplicates: 0 };
+    for (const account of delivery.accounts) {
+      const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED').map((domain) => domain.name);
+      const direction = classifyDirection(verified, unwrapped.sender, unwrapped.envelopeRecipients);
+      const { message, duplicate } = await this.messages.storeIncoming({
+        accountId: account.id,
+        source: 'JOURNAL',
+        direction,
+        envelopeFrom: unwrapped.sender ?? '',
+        envelopeTo: unwrapped.envelopeRecipients,
+        headerFrom: headers.from,
+        subject: headers.subject,
+        messageIdHeader: headers.messageId ?? unwrapped.messageId,
+        clientIp: origin?.clientIp ?? null,
+        helo: origin?.helo ?? null,
+        // Google sends one copy per recipient: the same Message-ID + recipient is the same copy (DESIGN.md §3).
+        dedupKey: unwrapped.kind === 'google' && unwrapped.dedupKeys.length > 0 ? [...unwrapped.dedupKeys].sort().join('\n') : null,
+        metadata: {
+          journal: {
+            format: unwrapped.kind,
+            recipients: JSON.parse(JSON.stringify(unwrapped.recipients)),
+            journalClientIp: delivery.clientIp,
+            journalTls: delivery.secure,
+            originHop: origin?.received ?? null,
+            bareLineEnds: hasBareCrOrLf(original),
+          },
+        },
+        raw: Buffer.from(original),
+      });
+      if (duplicate) {
+        result.duplicates++;
+      }
+      result.stored.push({ messageId: message.id, accountId: account.id });
+      this.logger.log({ event: 'journal.stored', messageId: message.id, accountId: account.id, format: unwrapped.kind, direction, duplicate });
+    }
+    return result;
+  }
+
+  /**
+   * Enqueues the scans of committed messages. Never awaited by the SMTP reply: while Redis is down this waits,
+   * and the sweeper enqueues whatever this does not (jobId = message id, so nothing is scanned twice at once).
+   */
+  enqueueScans(stored: ScanMessageJobData[]): void {
+    for (const job of stored) {
+      this.scanQueue
+        .add(SCAN_MESSAGE_JOB, job, scanJobOptions(job.messageId))
+        .catch((error: Error) => this.logger.warn({ event: 'journal.enqueue_failed', messageId: job.messageId, error: error.message }));
+    }
+  }
+}

@@ -1,0 +1,281 @@
+import { connect } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '@mailwarden/config';
+import type { Account, Message, Verdict } from '@mailwarden/db';
+import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
+import {
+  buildGoogleJournalCopy,
+  buildMicrosoftJournalReport,
+  buildOriginal,
+  createTestDatabase,
+  createTestRedis,
+  freePort,
+  proxiedDatabaseUrl,
+  TestFactories,
+  type TestDatabase,
+  type TestRedis,
+} from '@mailwarden/testing';
+// The scan worker lives in the scanner app; the journal path is only whole with it running.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: runs the real scanner process module beside the ingest
+import { createScanner } from '../../scanner/src/scanner.app';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only, as above
+import { ScanSweeperService } from '../../scanner/src/scan/scan-sweeper.service';
+import { createJournalIngest } from './journal-ingest.app';
+
+const JOURNAL_DOMAIN = 'journal.mailwarden.test';
+const EDGE = (ip: string, helo: string) =>
+  `from ${helo} (${ip}) by BN1NAM02FT012.mail.protection.outlook.com (10.13.2.140) with Microsoft SMTP Server; Wed, 25 Nov 2026 10:00:00 +0000`;
+
+describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let ingest: INestApplication;
+  let scanner: INestApplication;
+  let smtpPort: number;
+  let account: Account;
+  let journalAddress: string;
+  let sink: SMTPServer;
+  const sinkReceived: string[] = [];
+
+  const zone = new ZoneDnsResolver({
+    'bank.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
+    '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
+    'partner.example': { TXT: ['v=spf1 ip4:203.0.113.0/24 -all'] },
+  });
+  const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
+
+  async function send(raw: Buffer, to = journalAddress): Promise<string> {
+    const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    try {
+      const info = await transport.sendMail({ envelope: { from: 'journal@customer.onmicrosoft.com', to: [to] }, raw });
+      return info.response;
+    } finally {
+      transport.close();
+    }
+  }
+
+  async function scanned(messageIdHeader: string): Promise<Message & { verdicts: Verdict[] }> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const message = await db.prisma.message.findFirst({ where: { accountId: account.id, messageIdHeader }, include: { verdicts: true } });
+      if (message && message.scanStatus !== 'PENDING') {
+        return message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`message ${messageIdHeader} was not scanned`);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    sink = new SMTPServer({ authOptional: true, disableReverseLookup: true, disabledCommands: ['STARTTLS'], onData: (stream, _s, cb) => { stream.resume(); stream.on('end', () => { sinkReceived.push('message'); cb(); }); } });
+    sink.on('error', () => undefined);
+    const sinkPort = await freePort();
+    await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+
+    const factories = new TestFactories(db.prisma);
+    account = await factories.newAccount({ monitorOnly: true });
+    // A downstream that points at the sink: if anything on the journal path delivered, the sink would see it.
+    await factories.newDomain(account, { name: 'customer.example', mode: 'JOURNAL', downstreamHost: '127.0.0.1', downstreamPort: sinkPort });
+    journalAddress = `${account.journalToken}@${JOURNAL_DOMAIN}`;
+
+    smtpPort = await freePort();
+    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'warn', SMTP_MAX_MESSAGE_SIZE: '256kb' };
+    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false);
+    await ingest.init();
+    scanner = await createScanner(
+      loadConfig('scanner', { ...env, SCANNER_ROLE: 'worker', SCANNER_HTTP_PORT: String(await freePort()), JOURNAL_HTTP_PORT: String(await freePort()) }),
+      false,
+      { dnsLookup },
+    );
+    await scanner.init();
+  });
+
+  afterAll(async () => {
+    await scanner?.close();
+    await ingest?.close();
+    await new Promise<void>((resolve) => (sink ? sink.close(() => resolve()) : resolve()));
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('should store a Microsoft 365 journal report once, with the report recipients (Bcc and expanded list) as its envelope', async () => {
+    const original = buildOriginal({
+      from: 'Alice <alice@partner.example>',
+      to: ['bob@customer.example'],
+      cc: ['carol@customer.example'],
+      subject: 'Quarterly numbers',
+      messageId: '<m365-1@partner.example>',
+      received: [EDGE('203.0.113.7', 'mail.partner.example')],
+    });
+    const response = await send(
+      buildMicrosoftJournalReport({
+        journalAddress,
+        sender: 'alice@partner.example',
+        subject: 'Quarterly numbers',
+        messageId: '<m365-1@partner.example>',
+        to: ['bob@customer.example'],
+        cc: ['carol@customer.example'],
+        bcc: ['dave@customer.example'],
+        expanded: { list: 'team@customer.example', members: ['erin@customer.example', 'frank@customer.example'] },
+        original,
+      }),
+    );
+    expect(response).toMatch(/^250 /);
+
+    const message = await scanned('<m365-1@partner.example>');
+    expect(await db.prisma.message.count({ where: { accountId: account.id, messageIdHeader: '<m365-1@partner.example>' } })).toBe(1);
+    expect(message).toMatchObject({ source: 'JOURNAL', direction: 'INBOUND', envelopeFrom: 'alice@partner.example', clientIp: '203.0.113.7', scanStatus: 'SCANNED' });
+    expect([...message.envelopeTo].sort()).toEqual(
+      ['bob@customer.example', 'carol@customer.example', 'dave@customer.example', 'erin@customer.example', 'frank@customer.example'].sort(),
+    );
+    const raw = await db.prisma.rawMessage.findUniqueOrThrow({ where: { id: message.rawMessageId } });
+    expect(Buffer.from(raw.content).equals(original)).toBe(true);
+    // Each recipient, the expanded list members included, gets its own decision; nothing is applied.
+    expect(message.verdicts.map((verdict) => verdict.recipient).sort()).toEqual([...message.envelopeTo].sort());
+    for (const verdict of message.verdicts) {
+      expect(verdict).toMatchObject({ decidedAction: 'DELIVER', enforced: false, appliedAction: null });
+      expect((verdict.checks as Array<{ check: string; status: string }>).find((check) => check.check === 'spf')?.status).toBe('pass');
+    }
+  });
+
+  it('should store a Google Workspace copy and deduplicate a second copy on Message-ID and recipient', async () => {
+    const original = buildOriginal({
+      from: 'alice@partner.example',
+      to: ['bob@customer.example'],
+      subject: 'From Google',
+      messageId: '<google-1@partner.example>',
+      extraHeaders: ['Return-Path: <alice@partner.example>'],
+    });
+    const copy = buildGoogleJournalCopy('bob@customer.example', original);
+    expect(await send(copy)).toMatch(/^250 /);
+    expect(await send(copy)).toMatch(/^250 /);
+    const message = await scanned('<google-1@partner.example>');
+    expect(message.envelopeTo).toEqual(['bob@customer.example']);
+    expect(await db.prisma.message.count({ where: { accountId: account.id, messageIdHeader: '<google-1@partner.example>' } })).toBe(1);
+  });
+
+  it('should record the failing check and the decided action of a spoof, and deliver nothing', async () => {
+    const original = buildOriginal({
+      from: 'Bank Security <security@bank.example>',
+      to: ['bob@customer.example'],
+      subject: 'Verify your account',
+      messageId: '<spoof-1@evil.example>',
+      received: [EDGE('192.0.2.66', 'mx.evil.example')],
+    });
+    expect(
+      await send(
+        buildMicrosoftJournalReport({ journalAddress, sender: 'security@bank.example', subject: 'Verify your account', messageId: '<spoof-1@evil.example>', to: ['bob@customer.example'], original }),
+      ),
+    ).toMatch(/^250 /);
+    const message = await scanned('<spoof-1@evil.example>');
+    expect(message.verdicts).toHaveLength(1);
+    // DMARC fails (no aligned SPF or DKIM) and the sender publishes p=reject: Mailwarden would have rejected it.
+    expect(message.verdicts[0]).toMatchObject({ failedCheck: 'dmarc', decidedAction: 'REJECT', appliedAction: null, enforced: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sinkReceived).toEqual([]);
+  });
+
+  it('should record internal mail as skipped', async () => {
+    const original = buildOriginal({ from: 'bob@customer.example', to: ['carol@customer.example'], subject: 'Lunch?', messageId: '<internal-1@customer.example>' });
+    await send(buildMicrosoftJournalReport({ journalAddress, sender: 'bob@customer.example', subject: 'Lunch?', messageId: '<internal-1@customer.example>', to: ['carol@customer.example'], original }));
+    const message = await scanned('<internal-1@customer.example>');
+    expect(message).toMatchObject({ direction: 'INTERNAL', scanStatus: 'SKIPPED' });
+    expect(message.verdicts).toEqual([expect.objectContaining({ recipient: 'carol@customer.example', skippedReason: 'internal', enforced: false })]);
+  });
+
+  it('should refuse an unknown journal address with 550 5.1.1', async () => {
+    await expect(send(buildGoogleJournalCopy('bob@customer.example', buildOriginal({ from: 'a@partner.example', to: ['bob@customer.example'], subject: 'x', messageId: '<x@y>' })), `j-unknown@${JOURNAL_DOMAIN}`)).rejects.toMatchObject({
+      responseCode: 550,
+      response: expect.stringMatching(/5\.1\.1/),
+    });
+  });
+
+  it('should refuse a message that is not a journal copy with 554 5.6.0 saying why', async () => {
+    const plain = buildOriginal({ from: 'a@partner.example', to: ['bob@customer.example'], subject: 'not journaled', messageId: '<plain-1@partner.example>' });
+    await expect(send(plain)).rejects.toMatchObject({ responseCode: 554, response: expect.stringMatching(/5\.6\.0 Not a journal report/) });
+    expect(await db.prisma.message.count({ where: { messageIdHeader: '<plain-1@partner.example>' } })).toBe(0);
+  });
+
+  it('should not let a bare-LF smuggled second message become a second message', async () => {
+    const smuggled =
+      `X-Gm-Original-To: bob@customer.example\r\nFrom: a@partner.example\r\nTo: bob@customer.example\r\nSubject: carrier\r\nMessage-ID: <smuggle-1@partner.example>\r\n\r\nhello\n.\n` +
+      `MAIL FROM:<evil@evil.example>\nRCPT TO:<${journalAddress}>\nDATA\nX-Gm-Original-To: carol@customer.example\nMessage-ID: <smuggled-2@evil.example>\nSubject: smuggled\n\nowned\n`;
+    const replies = await rawSmtp(smtpPort, [
+      'EHLO tester.example',
+      'MAIL FROM:<journal@customer.onmicrosoft.com>',
+      `RCPT TO:<${journalAddress}>`,
+      'DATA',
+      `${smuggled}\r\n.`,
+      'QUIT',
+    ]);
+    expect(replies.filter((reply) => reply.startsWith('250 2.0.0 Stored'))).toHaveLength(1);
+    const message = await scanned('<smuggle-1@partner.example>');
+    expect(message.envelopeTo).toEqual(['bob@customer.example']);
+    expect((message.metadata as { journal: { bareLineEnds: boolean } }).journal.bareLineEnds).toBe(true);
+    expect(await db.prisma.message.count({ where: { messageIdHeader: '<smuggled-2@evil.example>' } })).toBe(0);
+  });
+
+  it('should refuse a message over the size limit with 552 5.3.4 and store nothing', async () => {
+    const original = buildOriginal({ from: 'a@partner.example', to: ['bob@customer.example'], subject: 'big', messageId: '<big-1@partner.example>', body: 'x'.repeat(76).concat('\r\n').repeat(5000) });
+    await expect(send(buildGoogleJournalCopy('bob@customer.example', original))).rejects.toMatchObject({ responseCode: 552, response: expect.stringMatching(/5\.3\.4/) });
+    expect(await db.prisma.message.count({ where: { messageIdHeader: '<big-1@partner.example>' } })).toBe(0);
+  });
+
+  it('should answer 4xx, never 250 or 5xx, while PostgreSQL is down', async () => {
+    const proxied = await proxiedDatabaseUrl(db.url);
+    const port = await freePort();
+    const cutOff = await createJournalIngest(
+      loadConfig('journal-ingest', { DATABASE_URL: proxied.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'fatal', JOURNAL_SMTP_PORT: String(port), JOURNAL_HTTP_PORT: String(await freePort()) }),
+      false,
+    );
+    await cutOff.init();
+    try {
+      await proxied.proxy.cut();
+      const original = buildOriginal({ from: 'a@partner.example', to: ['bob@customer.example'], subject: 'db down', messageId: '<dbdown-1@partner.example>' });
+      const transport = createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+      const sent = transport.sendMail({ envelope: { from: 'journal@customer.onmicrosoft.com', to: [journalAddress] }, raw: buildGoogleJournalCopy('bob@customer.example', original) });
+      await expect(sent).rejects.toMatchObject({ responseCode: 451, response: expect.stringMatching(/4\.3\.0/) });
+      transport.close();
+    } finally {
+      await cutOff.close();
+    }
+    expect(await db.prisma.message.count({ where: { messageIdHeader: '<dbdown-1@partner.example>' } })).toBe(0);
+  });
+
+  it('should scan a message stored without its job (ingest crashed after the commit) once the sweeper runs', async () => {
+    const factories = new TestFactories(db.prisma);
+    const orphan = await factories.newMessage(account, { envelopeFrom: 'alice@partner.example', envelopeTo: ['bob@customer.example'], messageIdHeader: '<orphan-1@partner.example>' });
+    expect(await scanner.get(ScanSweeperService).sweep(0)).toBeGreaterThanOrEqual(1);
+    const message = await scanned('<orphan-1@partner.example>');
+    expect(message.id).toBe(orphan.id);
+    expect(message.verdicts).toHaveLength(1);
+  });
+});
+
+/** Speaks SMTP line by line over a raw socket (no client-side dot-stuffing or line-end repair). */
+function rawSmtp(port: number, commands: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const replies: string[] = [];
+    let buffer = '';
+    let next = 0;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (/^\d{3}-/.test(line)) continue; // continuation of a multi-line reply
+        replies.push(line);
+        if (next < commands.length) socket.write(`${commands[next++]}\r\n`, 'latin1');
+        else socket.end();
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(replies));
+  });
+}

@@ -1,0 +1,101 @@
+import { MessageRepository, PostgresRawMessageStore, ScanContextRepository, type PrismaService } from '@mailwarden/db';
+import { CachingDnsResolver, SenderChecksService, ZoneDnsResolver } from '@mailwarden/sender-checks';
+import { buildOriginal, createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { ScanMessageService, ScanOutcome } from './scan-message.service';
+import { TransientScanError } from './scan.errors';
+
+const EDGE = 'from mail.partner.example (203.0.113.7) by X.mail.protection.outlook.com (10.0.0.1); Wed, 25 Nov 2026 10:00:00 +0000';
+
+describe(ScanMessageService.name, () => {
+  let db: TestDatabase;
+  let service: ScanMessageService;
+  let factories: TestFactories;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    factories = new TestFactories(db.prisma);
+    const prisma = db.prisma as unknown as PrismaService;
+    const zone = new ZoneDnsResolver({
+      'partner.example': { TXT: ['v=spf1 ip4:203.0.113.0/24 -all'] },
+      'slow.example': { TXT: { error: 'ETIMEOUT' } },
+      '_dmarc.slow.example': { TXT: { error: 'ETIMEOUT' } },
+    });
+    const resolver = new CachingDnsResolver({ lookup: async (name, type) => ({ records: await zone.resolve(name, type) }) });
+    service = new ScanMessageService(
+      new MessageRepository(prisma, new PostgresRawMessageStore()),
+      new ScanContextRepository(prisma),
+      new SenderChecksService(resolver.resolve),
+    );
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function inboundMessage(account: { id: string }, from: string, messageId: string, body?: string) {
+    return factories.newMessage(account, {
+      envelopeFrom: from,
+      envelopeTo: ['bob@customer.example', 'carol@customer.example'],
+      messageIdHeader: messageId,
+      raw: buildOriginal({ from, to: ['bob@customer.example', 'carol@customer.example'], subject: 'hi', messageId, body, received: [EDGE] }),
+    });
+  }
+
+  it('should record the verdicts once when the same message is scanned twice at once (a redelivered job)', async () => {
+    const account = await factories.newAccount({ monitorOnly: true });
+    await factories.newDomain(account, { name: 'customer.example' });
+    const message = await inboundMessage(account, 'alice@partner.example', '<twice@partner.example>');
+    await db.prisma.message.update({ where: { id: message.id }, data: { clientIp: '203.0.113.7', helo: 'mail.partner.example' } });
+
+    const outcomes = await Promise.all([service.scan(message.id), service.scan(message.id)]);
+    expect(outcomes.map((result) => result.outcome).sort()).toEqual([ScanOutcome.AlreadyScanned, ScanOutcome.Scanned].sort());
+    expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(2);
+    expect((await service.scan(message.id)).outcome).toBe(ScanOutcome.AlreadyScanned);
+  });
+
+  it('should list a monitor-only quarantine decision as "would have been quarantined", nothing held', async () => {
+    const account = await factories.newAccount({ monitorOnly: true });
+    await factories.newDomain(account, { name: `q${Date.now()}.example` });
+    const domain = (await db.prisma.domain.findFirstOrThrow({ where: { accountId: account.id } })).name;
+    await db.prisma.policy.create({
+      data: {
+        kind: 'DATA_CONTROL',
+        scope: 'ACCOUNT',
+        accountId: account.id,
+        scopeId: account.id,
+        settings: { rules: [{ id: 'cards', kind: 'card-number', enabled: true, action: 'QUARANTINE', directions: ['INBOUND'], targets: ['body'] }] },
+      },
+    });
+    const message = await factories.newMessage(account, {
+      envelopeFrom: 'alice@partner.example',
+      envelopeTo: [`bob@${domain}`],
+      raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${domain}`], subject: 'card', messageId: '<card@partner.example>', body: 'My card is 4111 1111 1111 1111.' }),
+    });
+    await db.prisma.message.update({ where: { id: message.id }, data: { clientIp: '203.0.113.7' } });
+
+    const result = await service.scan(message.id);
+    expect(result.outcome).toBe(ScanOutcome.Scanned);
+    const verdict = await db.prisma.verdict.findFirstOrThrow({ where: { messageId: message.id }, include: { quarantine: true } });
+    expect(verdict).toMatchObject({ decidedAction: 'QUARANTINE', appliedAction: null, enforced: false });
+    expect(verdict.quarantine).toEqual([expect.objectContaining({ status: 'HELD', enforced: false, recipient: `bob@${domain}` })]);
+  });
+
+  it('should retry on a DNS temperror and record it as it stands on the final attempt', async () => {
+    const account = await factories.newAccount({ monitorOnly: true });
+    await factories.newDomain(account, { name: `t${Date.now()}.example` });
+    const domain = (await db.prisma.domain.findFirstOrThrow({ where: { accountId: account.id } })).name;
+    const message = await factories.newMessage(account, {
+      envelopeFrom: 'news@slow.example',
+      envelopeTo: [`bob@${domain}`],
+      raw: buildOriginal({ from: 'news@slow.example', to: [`bob@${domain}`], subject: 'slow', messageId: '<slow@slow.example>' }),
+    });
+    await db.prisma.message.update({ where: { id: message.id }, data: { clientIp: '203.0.113.7' } });
+
+    await expect(service.scan(message.id)).rejects.toBeInstanceOf(TransientScanError);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).scanStatus).toBe('PENDING');
+    const final = await service.scan(message.id, { finalAttempt: true });
+    expect(final.outcome).toBe(ScanOutcome.Scanned);
+    const verdict = await db.prisma.verdict.findFirstOrThrow({ where: { messageId: message.id } });
+    expect((verdict.checks as Array<{ check: string; status: string }>).find((check) => check.check === 'dmarc')?.status).toBe('temperror');
+  });
+});
