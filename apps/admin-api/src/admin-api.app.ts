@@ -2,11 +2,12 @@ import { type INestApplication, type LoggerService, ValidationPipe } from '@nest
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AdminApiConfig } from '@mailwarden/config';
+import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
 
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
-export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: false });
+export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

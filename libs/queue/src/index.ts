@@ -4,3 +4,4 @@ export * from './queue.module';
 export * from './redis-connection';
 export * from './redis.health';
 export * from './jobs/scan-message.job';
+export * from './jobs/delivery.job';

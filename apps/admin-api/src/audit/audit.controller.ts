@@ -1,0 +1,59 @@
+import { Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { AuditLogRepository, type AuditEvent } from '@mailwarden/db';
+import { AdminController } from '../common/admin-controller.decorator';
+import { decodeCursor, pageLimit, toPage } from '../common/cursor';
+import { ApiProblem, ProblemCode } from '../common/problem-code';
+import { CurrentPrincipal, type Principal } from '../common/principal';
+import { TenantAccess } from '../common/tenant-access.service';
+import { AuditEventDto } from './dto/audit-event.dto';
+import { AuditPageDto } from './dto/audit-page.dto';
+import { AuditQueryDto } from './dto/audit-query.dto';
+
+function toAuditEventDto(event: AuditEvent): AuditEventDto {
+  return {
+    id: event.id.toString(),
+    at: event.at.toISOString(),
+    actor: event.actor,
+    actorKeyId: event.actorKeyId,
+    action: event.action,
+    objectType: event.objectType,
+    objectId: event.objectId,
+    before: (event.before as object | null) ?? null,
+    after: (event.after as object | null) ?? null,
+  };
+}
+
+/** The append-only audit log: read only, there are no write routes. */
+@AdminController('audit', 'v1/accounts/:accountId/audit-events')
+export class AuditController {
+  constructor(
+    private readonly auditLog: AuditLogRepository,
+    private readonly access: TenantAccess,
+  ) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listAuditEvents', summary: 'Every change to the account (who, when, object, before, after), newest first' })
+  @ApiOkResponse({ type: AuditPageDto })
+  async list(@CurrentPrincipal() principal: Principal, @Param('accountId', ParseUUIDPipe) accountId: string, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
+    await this.access.account(principal, accountId);
+    const limit = pageLimit(query.limit);
+    const cursor = decodeCursor(query.cursor, ['id'] as const);
+    if (cursor && !/^\d{1,19}$/.test(cursor.id)) {
+      throw new ApiProblem(400, ProblemCode.InvalidCursor, 'cursor is not a cursor this list returned');
+    }
+    const rows = await this.auditLog.list(
+      accountId,
+      {
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+        action: query.action,
+        objectType: query.objectType,
+        objectId: query.objectId,
+        actorKeyId: query.actorKeyId,
+      },
+      { afterId: cursor ? BigInt(cursor.id) : undefined, limit: limit + 1 },
+    );
+    return toPage(rows, limit, (row) => ({ id: row.id.toString() }), toAuditEventDto);
+  }
+}

@@ -1,0 +1,64 @@
+import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiKeyRepository } from '@mailwarden/db';
+import { ApiProblem, ProblemCode } from './problem-code';
+import type { RequestWithPrincipal } from './principal';
+import { RateLimiter } from './rate-limiter';
+
+const PARTNER_ONLY = 'mailwarden:partner-only';
+
+/** Routes only partner admin keys may call (e.g. create an account, partner policies). */
+export const PartnerOnly = () => SetMetadata(PARTNER_ONLY, true);
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+interface HttpResponse {
+  setHeader(name: string, value: string): void;
+}
+
+/**
+ * Authenticates `Authorization: Bearer mw_<prefix>_<secret>` (scrypt, revocable, last use recorded), enforces the
+ * role (READ_ONLY: GET only; partner-only routes), then counts the request against the key's rate limit.
+ * Tenant isolation (404 for other tenants' objects) is TenantAccess's job, per object.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly rateLimiter: RateLimiter,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
+    const key = match ? await this.apiKeys.authenticate(match[1]!) : null;
+    if (!key) {
+      throw new ApiProblem(401, ProblemCode.Unauthenticated, 'a valid API key is required: Authorization: Bearer mw_<prefix>_<secret>', undefined, {
+        'WWW-Authenticate': 'Bearer realm="mailwarden"',
+      });
+    }
+    request.principal = { keyId: key.id, prefix: key.prefix, name: key.name, role: key.role, partnerId: key.partnerId, accountId: key.accountId };
+
+    const decision = await this.rateLimiter.consume(key.id);
+    const response = context.switchToHttp().getResponse<HttpResponse>();
+    response.setHeader('RateLimit-Limit', String(decision.limit));
+    response.setHeader('RateLimit-Remaining', String(decision.remaining));
+    response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+    if (!decision.allowed) {
+      throw new ApiProblem(429, ProblemCode.RateLimited, `rate limit of ${decision.limit} requests per minute reached for this key`, undefined, {
+        'Retry-After': String(decision.resetSeconds),
+      });
+    }
+
+    if (key.role === 'READ_ONLY' && !SAFE_METHODS.has(request.method.toUpperCase())) {
+      throw new ApiProblem(403, ProblemCode.ReadOnlyKey, 'this API key is read-only: it may only read (GET)');
+    }
+    const partnerOnly = this.reflector.getAllAndOverride<boolean>(PARTNER_ONLY, [context.getHandler(), context.getClass()]);
+    if (partnerOnly && key.role !== 'PARTNER_ADMIN') {
+      throw new ApiProblem(403, ProblemCode.RoleNotAllowed, 'only partner admin keys may do this');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Every `code` the admin API answers in a problem+json body (stable: integrators script against them). Rule codes
+ * of libs/accounts, libs/mode-migrations and libs/policy are passed through with their own names.
+ */
+export enum ProblemCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  ReadOnlyKey = 'READ_ONLY_KEY',
+  RoleNotAllowed = 'ROLE_NOT_ALLOWED',
+  NotFound = 'NOT_FOUND',
+  RateLimited = 'RATE_LIMITED',
+  ValidationFailed = 'VALIDATION_FAILED',
+  InvalidCursor = 'INVALID_CURSOR',
+  PolicyInvalid = 'POLICY_INVALID',
+  OptionLocked = 'OPTION_LOCKED',
+  QuarantineNotEnforced = 'QUARANTINE_NOT_ENFORCED',
+  QuarantineItemDeleted = 'QUARANTINE_ITEM_DELETED',
+  QuarantineItemReleased = 'QUARANTINE_ITEM_RELEASED',
+  SecretsKeyNotConfigured = 'SECRETS_KEY_NOT_CONFIGURED',
+  MimecastInvalidSettings = 'MIMECAST_INVALID_SETTINGS',
+  Conflict = 'CONFLICT',
+  Internal = 'INTERNAL',
+}
+
+/** One field-level problem (validation errors). */
+export interface ProblemFieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** A refusal the admin API answers as problem+json; thrown by services, mapped by ProblemFilter. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors?: ProblemFieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+    this.name = 'ApiProblem';
+  }
+
+  static notFound(what: string, id: string): ApiProblem {
+    return new ApiProblem(404, ProblemCode.NotFound, `${what} ${id} not found`);
+  }
+}

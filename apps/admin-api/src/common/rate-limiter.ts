@@ -1,0 +1,46 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
+import { redisOptionsFromUrl } from '@mailwarden/queue';
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the current window ends. */
+  resetSeconds: number;
+}
+
+const WINDOW_SECONDS = 60;
+
+/**
+ * Fixed one-minute windows per API key in Redis (`<prefix>:ratelimit:<keyId>:<window>`, INCR + EXPIRE in one
+ * MULTI), shared by every admin API instance. A burst at a window's edge can reach twice the limit over 60 s;
+ * the simpler count is worth that for an admin API.
+ */
+@Injectable()
+export class RateLimiter implements OnModuleDestroy {
+  private readonly redis: Redis;
+  private readonly limit: number;
+  private readonly prefix: string;
+
+  constructor(@Inject(APP_CONFIG) config: AdminApiConfig) {
+    this.redis = new Redis({ ...redisOptionsFromUrl(config.REDIS_URL), maxRetriesPerRequest: 1, lazyConnect: true });
+    this.redis.on('error', () => undefined); // a failed command is reported by consume()
+    this.limit = config.API_RATE_LIMIT_PER_MINUTE;
+    this.prefix = config.REDIS_PREFIX;
+  }
+
+  async consume(keyId: string, nowMs = Date.now()): Promise<RateDecision> {
+    const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS);
+    const redisKey = `${this.prefix}:ratelimit:${keyId}:${window}`;
+    const results = await this.redis.multi().incr(redisKey).expire(redisKey, WINDOW_SECONDS * 2).exec();
+    const count = Number(results?.[0]?.[1] ?? 0);
+    const resetSeconds = Math.max(1, (window + 1) * WINDOW_SECONDS - Math.floor(nowMs / 1000));
+    return { allowed: count <= this.limit, limit: this.limit, remaining: Math.max(0, this.limit - count), resetSeconds };
+  }
+
+  onModuleDestroy(): void {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
+import { DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
+import { DNS_RESOLVE, type DnsResolve } from '../common/dns-resolve';
+import type { PageQueryDto } from '../common/dto/page-query.dto';
+import { ApiProblem } from '../common/problem-code';
+import { actorOf, type Principal } from '../common/principal';
+import { TenantAccess } from '../common/tenant-access.service';
+import type { CreateDomainDto } from './dto/create-domain.dto';
+import type { DomainDto } from './dto/domain.dto';
+import type { DomainVerificationDto } from './dto/domain-verification.dto';
+import type { DownstreamRouteDto } from './dto/downstream-route.dto';
+
+export function toDomainDto(domain: Domain): DomainDto {
+  return {
+    id: domain.id,
+    accountId: domain.accountId,
+    name: domain.name,
+    mode: domain.mode,
+    verificationStatus: domain.verificationStatus,
+    verificationRecord: { name: domain.name, type: 'TXT', value: domain.verificationToken },
+    verifiedAt: domain.verifiedAt?.toISOString() ?? null,
+    downstream: domain.downstreamHost
+      ? { host: domain.downstreamHost, port: domain.downstreamPort, requireTls: domain.downstreamRequireTls, verifyCert: domain.downstreamVerifyCert }
+      : null,
+    createdAt: domain.createdAt.toISOString(),
+    updatedAt: domain.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class DomainsService {
+  constructor(
+    private readonly domains: DomainAdminRepository,
+    private readonly accountMode: AccountModeService,
+    private readonly access: TenantAccess,
+    @Inject(DNS_RESOLVE) private readonly resolveDns: DnsResolve,
+  ) {}
+
+  /** Adds a domain; refused (409, with the reason code) when the name is connected elsewhere or the mode is not allowed. */
+  async add(principal: Principal, accountId: string, dto: CreateDomainDto): Promise<DomainDto> {
+    const account = await this.access.account(principal, accountId);
+    const name = normalizeDomainName(dto.name);
+    const mode = dto.mode ?? 'JOURNAL';
+    const check = await this.accountMode.checkNewDomain(accountId, name, mode);
+    if (!check.ok) {
+      throw new AccountRuleException(check.code, check.reason);
+    }
+    try {
+      return toDomainDto(await this.domains.create({ accountId, partnerId: account.partnerId, name, mode }, actorOf(principal)));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') {
+        // Added concurrently by someone else: answer with the same reason as the check above would have.
+        const again = await this.accountMode.checkNewDomain(accountId, name, mode);
+        throw new AccountRuleException(again.ok ? AccountRuleCode.DomainAlreadyConnected : again.code, again.ok ? `domain ${name} was just connected` : again.reason);
+      }
+      throw error;
+    }
+  }
+
+  async list(principal: Principal, accountId: string, query: PageQueryDto): Promise<Page<DomainDto>> {
+    await this.access.account(principal, accountId);
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.cursor, ['name'] as const);
+    const rows = await this.domains.list(accountId, { after, limit: limit + 1 });
+    return toPage(rows, limit, (row) => ({ name: row.name }), toDomainDto);
+  }
+
+  async get(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {
+    return toDomainDto(await this.find(principal, accountId, domainId));
+  }
+
+  /** Looks up the domain's TXT records for its `mailwarden-verification=` token. */
+  async verify(principal: Principal, accountId: string, domainId: string): Promise<DomainVerificationDto> {
+    const domain = await this.find(principal, accountId, domainId);
+    let txtRecords: string[] = [];
+    let dnsError: string | null = null;
+    try {
+      const answer = (await this.resolveDns(domain.name, 'TXT')) as unknown[];
+      txtRecords = answer.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
+        dnsError = code ?? (error as Error).message;
+      }
+    }
+    const verified = txtRecords.some((record) => record.trim() === domain.verificationToken);
+    // A DNS failure decides nothing; a domain once verified stays verified (the record may be removed afterwards).
+    const status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';
+    const updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), { txtRecords, dnsError, matched: verified });
+    return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError };
+  }
+
+  async setDownstream(principal: Principal, accountId: string, domainId: string, dto: DownstreamRouteDto): Promise<DomainDto> {
+    await this.find(principal, accountId, domainId);
+    const updated = await this.domains.setDownstream(accountId, domainId, { ...dto, host: normalizeDomainName(dto.host) }, actorOf(principal));
+    if (!updated) {
+      throw ApiProblem.notFound('domain', domainId);
+    }
+    return toDomainDto(updated);
+  }
+
+  async remove(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {
+    await this.access.account(principal, accountId);
+    const removed = await this.domains.remove(accountId, domainId, actorOf(principal));
+    if (!removed) {
+      throw ApiProblem.notFound('domain', domainId);
+    }
+    return toDomainDto(removed);
+  }
+
+  private async find(principal: Principal, accountId: string, domainId: string): Promise<Domain> {
+    await this.access.account(principal, accountId);
+    const domain = await this.domains.find(accountId, domainId);
+    if (!domain) {
+      throw ApiProblem.notFound('domain', domainId);
+    }
+    return domain;
+  }
+}

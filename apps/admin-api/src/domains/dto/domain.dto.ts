@@ -1,0 +1,35 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { DownstreamRouteDto } from './downstream-route.dto';
+import { VerificationRecordDto } from './verification-record.dto';
+
+export class DomainDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  accountId!: string;
+
+  @ApiProperty({ example: 'contoso.example' })
+  name!: string;
+
+  @ApiProperty({ enum: ['JOURNAL', 'GATEWAY', 'MAILFLOW'], description: 'Changed only through a mode migration' })
+  mode!: string;
+
+  @ApiProperty({ enum: ['PENDING', 'VERIFIED', 'FAILED'], description: 'Only verified domains are scanned' })
+  verificationStatus!: string;
+
+  @ApiProperty({ type: VerificationRecordDto })
+  verificationRecord!: VerificationRecordDto;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  verifiedAt!: string | null;
+
+  @ApiProperty({ type: DownstreamRouteDto, nullable: true })
+  downstream!: DownstreamRouteDto | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt!: string;
+}

@@ -1,0 +1,65 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
+
+export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND', 'INTERNAL', 'EXTERNAL'] as const;
+export const MESSAGE_SOURCES = ['JOURNAL', 'GATEWAY', 'MAILFLOW'] as const;
+export const POLICY_ACTIONS = ['DELIVER', 'TAG_SUBJECT', 'QUARANTINE', 'REJECT'] as const;
+
+/** Message history filters; results are ordered by receivedAt desc, id desc. */
+export class MessageSearchQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Received at or after' })
+  @IsOptional()
+  @IsDateString()
+  from?: string;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Received before' })
+  @IsOptional()
+  @IsDateString()
+  to?: string;
+
+  @ApiPropertyOptional({ description: 'Envelope sender or header From address (exact)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  sender?: string;
+
+  @ApiPropertyOptional({ description: 'One of the envelope recipients (exact)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  recipient?: string;
+
+  @ApiPropertyOptional({ description: 'Text contained in the subject (case-insensitive)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  subject?: string;
+
+  @ApiPropertyOptional({ description: 'Message-ID header, with angle brackets', example: '<abc@contoso.example>' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(998)
+  messageId?: string;
+
+  @ApiPropertyOptional({ enum: MESSAGE_DIRECTIONS })
+  @IsOptional()
+  @IsIn(MESSAGE_DIRECTIONS)
+  direction?: (typeof MESSAGE_DIRECTIONS)[number];
+
+  @ApiPropertyOptional({ enum: MESSAGE_SOURCES })
+  @IsOptional()
+  @IsIn(MESSAGE_SOURCES)
+  source?: (typeof MESSAGE_SOURCES)[number];
+
+  @ApiPropertyOptional({ description: 'A verdict whose first failing check is this one', example: 'dmarc' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  failedCheck?: string;
+
+  @ApiPropertyOptional({ enum: POLICY_ACTIONS, description: 'A verdict whose decided action is this one' })
+  @IsOptional()
+  @IsIn(POLICY_ACTIONS)
+  action?: (typeof POLICY_ACTIONS)[number];
+}

@@ -1,0 +1,27 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsFQDN, IsIn, IsOptional, IsUUID } from 'class-validator';
+
+export const MIGRATION_KINDS = ['ADVANCED_TO_MONITOR_ONLY', 'MONITOR_ONLY_TO_ADVANCED', 'GATEWAY_TO_MAILFLOW'] as const;
+
+export class PlanMigrationDto {
+  @ApiProperty({ enum: MIGRATION_KINDS })
+  @IsIn(MIGRATION_KINDS)
+  kind!: (typeof MIGRATION_KINDS)[number];
+
+  @ApiPropertyOptional({ enum: ['GATEWAY', 'MAILFLOW'], description: 'MONITOR_ONLY_TO_ADVANCED: the mode the domains move to' })
+  @IsOptional()
+  @IsIn(['GATEWAY', 'MAILFLOW'])
+  targetMode?: 'GATEWAY' | 'MAILFLOW';
+
+  @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'Domains to move; default: every domain the migration applies to' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
+  domainIds?: string[];
+
+  @ApiPropertyOptional({ example: 'mx.mailwarden.example', description: "Mailwarden's MX host; required when a gateway domain is involved (MX checks)" })
+  @IsOptional()
+  @IsFQDN({ require_tld: true, allow_trailing_dot: true })
+  gatewayMxHost?: string;
+}

@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { PolicyRepository, type Policy, type PolicyKind, type PolicyScope, type Prisma } from '@mailwarden/db';
+import {
+  buildPolicyLayers,
+  DATA_CONTROL_OPTIONS,
+  EMAIL_SECURITY_OPTIONS,
+  getPath,
+  lockCovers,
+  resolveDataControlPolicy,
+  resolveEmailSecurityPolicy,
+  validateDataControlLocks,
+  validateDataControlSettings,
+  validateEmailSecurityLocks,
+  validateEmailSecuritySettings,
+  type DataControlSettingsPatch,
+  type EmailSecuritySettingsPatch,
+  type PolicyTarget,
+  type PolicyValidationError,
+} from '@mailwarden/policy';
+import { ApiProblem, ProblemCode } from '../common/problem-code';
+import { actorOf, type Principal } from '../common/principal';
+import { TenantAccess } from '../common/tenant-access.service';
+import type { EffectivePolicyDto } from './dto/effective-policy.dto';
+import type { PolicyDto } from './dto/policy.dto';
+import type { POLICY_KINDS, POLICY_SCOPES } from './dto/policy-path.dto';
+import type { PutPolicyDto } from './dto/put-policy.dto';
+
+type KindParam = (typeof POLICY_KINDS)[number];
+type ScopeParam = (typeof POLICY_SCOPES)[number];
+
+const KIND: Record<KindParam, PolicyKind> = { 'email-security': 'EMAIL_SECURITY', 'data-control': 'DATA_CONTROL' };
+const SCOPE: Record<ScopeParam, PolicyScope> = { account: 'ACCOUNT', domain: 'DOMAIN', group: 'GROUP', user: 'USER' };
+
+export function toPolicyDto(policy: Policy): PolicyDto {
+  return {
+    id: policy.id,
+    kind: policy.kind,
+    scope: policy.scope,
+    scopeId: policy.scopeId,
+    settings: policy.settings as object,
+    locks: policy.locks,
+    updatedAt: policy.updatedAt.toISOString(),
+  };
+}
+
+function validate(kind: PolicyKind, dto: PutPolicyDto): PolicyValidationError[] {
+  const settings = kind === 'EMAIL_SECURITY' ? validateEmailSecuritySettings(dto.settings) : validateDataControlSettings(dto.settings);
+  const locks = kind === 'EMAIL_SECURITY' ? validateEmailSecurityLocks(dto.locks) : validateDataControlLocks(dto.locks);
+  return [
+    ...settings.map((error) => ({ ...error, field: `settings.${error.field}` })),
+    ...locks.map((error) => ({ ...error, field: error.field.startsWith('locks') ? error.field : `locks.${error.field}` })),
+  ];
+}
+
+@Injectable()
+export class PoliciesService {
+  constructor(
+    private readonly policies: PolicyRepository,
+    private readonly access: TenantAccess,
+  ) {}
+
+  async get(principal: Principal, accountId: string, kind: KindParam, scope: ScopeParam, scopeId: string): Promise<PolicyDto> {
+    await this.access.account(principal, accountId);
+    await this.assertScope(accountId, scope, scopeId);
+    const policy = await this.policies.find({ kind: KIND[kind], scope: SCOPE[scope], scopeId });
+    if (!policy || policy.accountId !== accountId) {
+      throw new ApiProblem(404, ProblemCode.NotFound, `no ${kind} policy is stored at ${scope} ${scopeId}`);
+    }
+    return toPolicyDto(policy);
+  }
+
+  async put(principal: Principal, accountId: string, kind: KindParam, scope: ScopeParam, scopeId: string, dto: PutPolicyDto): Promise<PolicyDto> {
+    const account = await this.access.account(principal, accountId);
+    await this.assertScope(accountId, scope, scopeId);
+    const policyKind = KIND[kind];
+    this.assertValid(policyKind, dto);
+    if (principal.role !== 'PARTNER_ADMIN' && account.partnerId) {
+      // Options the partner locked are fixed for the tenant: refuse to store values that would be ignored anyway.
+      const partner = await this.policies.find({ kind: policyKind, scope: 'PARTNER', scopeId: account.partnerId });
+      const options = policyKind === 'EMAIL_SECURITY' ? EMAIL_SECURITY_OPTIONS : DATA_CONTROL_OPTIONS;
+      const locked = options
+        .filter((option) => getPath(dto.settings, option.path) !== undefined)
+        .filter((option) => (partner?.locks ?? []).some((lock) => lockCovers(lock, option.path) || lockCovers(option.path, lock)));
+      if (locked.length > 0) {
+        throw new ApiProblem(
+          409,
+          ProblemCode.OptionLocked,
+          'these options are locked by the partner admin',
+          locked.map((option) => ({ field: `settings.${option.path}`, code: ProblemCode.OptionLocked, message: `${option.path} is locked by the partner admin` })),
+        );
+      }
+    }
+    const policy = await this.policies.put(
+      { kind: policyKind, scope: SCOPE[scope], scopeId, accountId, partnerId: null, settings: dto.settings as Prisma.InputJsonValue, locks: dto.locks },
+      actorOf(principal),
+    );
+    return toPolicyDto(policy);
+  }
+
+  async getPartner(principal: Principal, kind: KindParam): Promise<PolicyDto> {
+    const policy = await this.policies.find({ kind: KIND[kind], scope: 'PARTNER', scopeId: principal.partnerId! });
+    if (!policy) {
+      throw new ApiProblem(404, ProblemCode.NotFound, `no ${kind} partner policy is stored`);
+    }
+    return toPolicyDto(policy);
+  }
+
+  /** Partner-wide settings and locks: the top layer of every account of the partner. */
+  async putPartner(principal: Principal, kind: KindParam, dto: PutPolicyDto): Promise<PolicyDto> {
+    const policyKind = KIND[kind];
+    this.assertValid(policyKind, dto);
+    const policy = await this.policies.put(
+      { kind: policyKind, scope: 'PARTNER', scopeId: principal.partnerId!, accountId: null, partnerId: principal.partnerId, settings: dto.settings as Prisma.InputJsonValue, locks: dto.locks },
+      actorOf(principal),
+    );
+    return toPolicyDto(policy);
+  }
+
+  /** The policy libs/policy resolves for one recipient, with each option's source and locks. */
+  async effective(principal: Principal, accountId: string, recipient: string): Promise<EffectivePolicyDto> {
+    const account = await this.access.account(principal, accountId);
+    const context = await this.policies.recipientContext(accountId, recipient);
+    const target: PolicyTarget = {
+      partnerId: account.partnerId,
+      accountId,
+      domainId: context.domain?.id ?? null,
+      groupIds: context.groups.map((group) => group.id),
+      userId: context.user?.id ?? null,
+    };
+    const [emailRows, dataRows] = await Promise.all([
+      this.policies.listForAccount('EMAIL_SECURITY', accountId, account.partnerId),
+      this.policies.listForAccount('DATA_CONTROL', accountId, account.partnerId),
+    ]);
+    const emailSecurity = resolveEmailSecurityPolicy(buildPolicyLayers<EmailSecuritySettingsPatch>(emailRows, target));
+    const dataControl = resolveDataControlPolicy(buildPolicyLayers<DataControlSettingsPatch>(dataRows, target));
+    return {
+      recipient: recipient.trim().toLowerCase(),
+      target,
+      emailSecurity: { settings: emailSecurity.settings, options: emailSecurity.options },
+      dataControl: { settings: dataControl.settings, options: dataControl.options },
+    };
+  }
+
+  private assertValid(kind: PolicyKind, dto: PutPolicyDto): void {
+    const errors = validate(kind, dto);
+    if (errors.length > 0) {
+      throw new ApiProblem(400, ProblemCode.PolicyInvalid, `invalid policy: ${errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`, errors);
+    }
+  }
+
+  /** The scope object must belong to the account (any other id is simply not found). */
+  private async assertScope(accountId: string, scope: ScopeParam, scopeId: string): Promise<void> {
+    const found =
+      scope === 'account'
+        ? scopeId === accountId
+        : scope === 'domain'
+          ? (await this.policies.findDomain(accountId, scopeId)) !== null
+          : scope === 'group'
+            ? (await this.policies.findGroup(accountId, scopeId)) !== null
+            : (await this.policies.findUser(accountId, scopeId)) !== null;
+    if (!found) {
+      throw ApiProblem.notFound(scope, scopeId);
+    }
+  }
+}
