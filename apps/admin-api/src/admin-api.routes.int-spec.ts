@@ -1,39 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
-/** `METHOD /openapi/path` pairs this suite called, checked against the OpenAPI document at the end. */
+type Json = Record<string, unknown>;
+interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Json;
+}
+interface OpenApiOperation {
+  operationId?: string;
+  responses?: Record<string, unknown>;
+  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+}
+
+const MX_HOST = 'mx.mailwarden.test';
+
+// Every authenticated call costs one scrypt check (about 100 ms by design), and the isolation test makes hundreds.
+jest.setTimeout(120_000);
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** `METHOD /openapi/path` pairs this suite called; the last test checks them against the OpenAPI document. */
 const exercised = new Set<string>();
 
-describe('admin API routes', () => {
+describe('admin API (real app over HTTP)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let app: INestApplication;
   let baseUrl: string;
   let factories: TestFactories;
-  let partnerKey: string;
+  let deliveryQueue: Queue<DeliveryJobData>;
+  let fakeMimecast: Server;
+  let fakeMimecastUrl: string;
   const txt = new Map<string, string[][]>();
   const mx = new Map<string, Array<{ exchange: string; priority: number }>>();
 
-  const call = async (method: string, template: string, params: Record<string, string>, key: string | null, body?: unknown) => {
+  // Partner A (the tenant story) and partner B (the other tenant).
+  let partnerA: { id: string; key: string };
+  let partnerB: { id: string; key: string };
+  const ids: Record<string, string> = {};
+  const keys: Record<string, string> = {};
+
+  const call = async (method: string, template: string, params: Record<string, string>, key: string | null, body?: unknown, query = ''): Promise<Reply> => {
     exercised.add(`${method} ${template}`);
-    const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => params[name] ?? `missing-${name}`);
-    const response = await fetch(`${baseUrl}${path}`, {
+    const path = template.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? `missing-${name}`));
+    const response = await fetch(`${baseUrl}${path}${query}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
-    let json: unknown = undefined;
+    let parsed: Json = {};
     try {
-      json = JSON.parse(text);
+      parsed = JSON.parse(text) as Json;
     } catch {
-      json = undefined;
+      parsed = {};
     }
-    return { status: response.status, headers: response.headers, text, body: json as Record<string, unknown> };
+    return { status: response.status, headers: response.headers, text, body: parsed };
   };
+  const expectStatus = (reply: Reply, status: number) => {
+    if (reply.status !== status) {
+      throw new Error(`expected ${status}, got ${reply.status}: ${reply.text}`);
+    }
+  };
+  const A = () => ({ accountId: ids.contoso! });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -45,6 +87,7 @@ describe('admin API routes', () => {
       REDIS_PREFIX: redis.prefix,
       API_RATE_LIMIT_PER_MINUTE: '100000',
       SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+      JOURNAL_DOMAIN: 'journal.mailwarden.test',
     });
     const coded = (code: string) => Object.assign(new Error(code), { code });
     app = await createAdminApi(config, false, {
@@ -59,28 +102,564 @@ describe('admin API routes', () => {
       allowHttpMimecastBaseUrl: true,
     });
     baseUrl = await listenOnFreePort(app);
-    const partner = await db.prisma.partner.create({ data: { name: 'Partner One' } });
-    partnerKey = (await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
+    deliveryQueue = new Queue<DeliveryJobData>(QueueName.Delivery, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    // A Mimecast stand-in that refuses every credential, as Mimecast answers a wrong client secret.
+    fakeMimecast = createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'invalid_client' }));
+    });
+    await new Promise<void>((resolve) => fakeMimecast.listen(0, '127.0.0.1', resolve));
+    fakeMimecastUrl = `http://127.0.0.1:${(fakeMimecast.address() as AddressInfo).port}`;
+
+    const apiKeys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    for (const [name, target] of [['Partner A', 'a'], ['Partner B', 'b']] as const) {
+      const partner = await db.prisma.partner.create({ data: { name } });
+      const key = (await apiKeys.create({ name: `${name} admin`, role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
+      if (target === 'a') {
+        partnerA = { id: partner.id, key };
+      } else {
+        partnerB = { id: partner.id, key };
+      }
+    }
   });
 
   afterAll(async () => {
+    await deliveryQueue?.close();
     await app?.close();
+    await new Promise((resolve) => fakeMimecast?.close(resolve));
     await redis?.cleanup();
     await db?.drop();
   });
 
-  it('should refuse requests without a valid key with 401 problem+json', async () => {
-    const response = await call('GET', '/v1/accounts', {}, null);
-    expect(response.status).toBe(401);
-    expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(response.body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', type: 'urn:mailwarden:problem:unauthenticated' });
+  it('should answer 401 problem+json without a valid key, and for a revoked one', async () => {
+    const none = await call('GET', '/v1/accounts', {}, null);
+    expectStatus(none, 401);
+    expect(none.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
+    expect(none.body).toEqual({ type: 'urn:mailwarden:problem:unauthenticated', title: 'Unauthorized', status: 401, code: 'UNAUTHENTICATED', detail: expect.any(String) });
+    expectStatus(await call('GET', '/v1/accounts', {}, 'mw_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'), 401);
+    expectStatus(await call('GET', '/v1/accounts', {}, partnerA.key.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'))), 401);
   });
 
-  it('should create an account and a domain', async () => {
-    const account = await call('POST', '/v1/accounts', {}, partnerKey, { name: 'Contoso' });
-    expect(account.status).toBe(201);
-    const domain = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: account.body.id as string }, partnerKey, { name: 'contoso.example' });
-    expect(domain.status).toBe(201);
-    void factories;
+  it('should let a partner create accounts and keys; tenant keys see one account; the plaintext key is shown once', async () => {
+    const created = await call('POST', '/v1/accounts', {}, partnerA.key, { name: 'Contoso' });
+    expectStatus(created, 201);
+    expect(created.body).toMatchObject({ name: 'Contoso', monitorOnly: true, partnerId: partnerA.id, journalAddress: expect.stringMatching(/^j-[0-9a-f]+@journal\.mailwarden\.test$/) });
+    ids.contoso = created.body.id as string;
+    const fabrikam = await call('POST', '/v1/accounts', {}, partnerA.key, { name: 'Fabrikam', monitorOnly: false });
+    expectStatus(fabrikam, 201);
+    ids.fabrikam = fabrikam.body.id as string;
+    const other = await call('POST', '/v1/accounts', {}, partnerB.key, { name: 'Northwind' });
+    ids.northwind = other.body.id as string;
+
+    expectStatus(await call('POST', '/v1/accounts', {}, partnerA.key, { name: 'x', extra: true }), 400);
+    const tenant = await call('POST', '/v1/accounts/{accountId}/api-keys', A(), partnerA.key, { name: 'Contoso admin', role: 'TENANT_ADMIN' });
+    expectStatus(tenant, 201);
+    expect(tenant.body.key).toMatch(/^mw_[a-z0-9]{12}_[A-Za-z0-9_-]{32}$/);
+    keys.tenant = tenant.body.key as string;
+    ids.tenantKey = tenant.body.id as string;
+    const readOnly = await call('POST', '/v1/accounts/{accountId}/api-keys', A(), keys.tenant, { name: 'SIEM', role: 'READ_ONLY' });
+    expectStatus(readOnly, 201);
+    keys.readOnly = readOnly.body.key as string;
+    ids.readOnlyKey = readOnly.body.id as string;
+    expectStatus(await call('POST', '/v1/accounts/{accountId}/api-keys', A(), keys.tenant, { name: 'escalate', role: 'PARTNER_ADMIN' }), 400);
+    const northwindKey = await call('POST', '/v1/accounts/{accountId}/api-keys', { accountId: ids.northwind }, partnerB.key, { name: 'Northwind admin', role: 'TENANT_ADMIN' });
+    keys.otherTenant = northwindKey.body.key as string;
+
+    const listed = await call('GET', '/v1/accounts/{accountId}/api-keys', A(), keys.tenant);
+    expectStatus(listed, 200);
+    expect((listed.body.items as Json[]).map((key) => key.name).sort()).toEqual(['Contoso admin', 'SIEM']);
+    expect(listed.text).not.toMatch(/"key"|hash|scrypt/);
+
+    const mine = await call('GET', '/v1/accounts', {}, keys.tenant);
+    expect((mine.body.items as Json[]).map((account) => account.id)).toEqual([ids.contoso]);
+    const partnerPage1 = await call('GET', '/v1/accounts', {}, partnerA.key, undefined, '?limit=1');
+    expect(partnerPage1.body.items).toHaveLength(1);
+    const partnerPage2 = await call('GET', '/v1/accounts', {}, partnerA.key, undefined, `?limit=1&cursor=${partnerPage1.body.nextCursor as string}`);
+    expect(partnerPage2.body.nextCursor).toBeNull();
+    expect([...(partnerPage1.body.items as Json[]), ...(partnerPage2.body.items as Json[])].map((account) => account.name).sort()).toEqual(['Contoso', 'Fabrikam']);
+    const badCursor = await call('GET', '/v1/accounts', {}, partnerA.key, undefined, '?cursor=bm9wZQ');
+    expect(badCursor.body).toMatchObject({ status: 400, code: 'INVALID_CURSOR' });
+
+    const account = await call('GET', '/v1/accounts/{accountId}', A(), keys.readOnly);
+    expect(account.body).toMatchObject({ id: ids.contoso, monitorOnly: true });
+    const createByTenant = await call('POST', '/v1/accounts', {}, keys.tenant, { name: 'Nope' });
+    expect(createByTenant.body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
+  });
+
+  it('should add and verify domains, refusing names connected elsewhere and modes monitor-only forbids, with the reason', async () => {
+    const added = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'Contoso.Example.' });
+    expectStatus(added, 201);
+    expect(added.body).toMatchObject({ name: 'contoso.example', mode: 'JOURNAL', verificationStatus: 'PENDING', downstream: null });
+    ids.domain = added.body.id as string;
+    const token = (added.body.verificationRecord as Json).value as string;
+    expect(token).toMatch(/^mailwarden-verification=[0-9a-f]{32}$/);
+
+    const gatewayWhileMonitorOnly = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'gw.contoso.example', mode: 'GATEWAY' });
+    expect(gatewayWhileMonitorOnly.body).toMatchObject({ status: 409, code: 'MONITOR_ONLY_ALLOWS_JOURNAL_ONLY' });
+    const elsewhere = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: ids.northwind }, partnerB.key, { name: 'contoso.example' });
+    expect(elsewhere.body).toMatchObject({ status: 409, code: 'DOMAIN_OWNED_BY_ANOTHER_ACCOUNT', detail: 'domain contoso.example is already connected to another account' });
+    const twice = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'contoso.example' });
+    expect(twice.body).toMatchObject({ status: 409, code: 'DOMAIN_ALREADY_CONNECTED' });
+    const invalid = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'not a domain' });
+    expect(invalid.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'name' })] });
+
+    const notYet = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
+    expect(notYet.body).toMatchObject({ verified: false, txtRecords: [], dnsError: null, domain: { verificationStatus: 'FAILED' } });
+    txt.set('contoso.example', [['v=spf1 -all'], [token.slice(0, 20), token.slice(20)]]);
+    const verified = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
+    expect(verified.body).toMatchObject({ verified: true, domain: { verificationStatus: 'VERIFIED', verifiedAt: expect.any(String) } });
+
+    const fabrikam = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: ids.fabrikam }, partnerA.key, { name: 'fabrikam.example', mode: 'GATEWAY' });
+    expect(fabrikam.body).toMatchObject({ mode: 'GATEWAY' });
+    ids.fabrikamDomain = fabrikam.body.id as string;
+    const spare = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'old.contoso.example' });
+    const removed = await call('DELETE', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: spare.body.id as string }, keys.tenant);
+    expect(removed.body).toMatchObject({ name: 'old.contoso.example' });
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: spare.body.id as string }, keys.tenant), 404);
+
+    const list = await call('GET', '/v1/accounts/{accountId}/domains', A(), keys.readOnly, undefined, '?limit=10');
+    expect((list.body.items as Json[]).map((domain) => [domain.name, domain.mode, domain.verificationStatus])).toEqual([['contoso.example', 'JOURNAL', 'VERIFIED']]);
+    const journal = await call('GET', '/v1/accounts/{accountId}/journal', A(), keys.readOnly);
+    expect(journal.body).toMatchObject({ address: expect.stringMatching(/@journal\.mailwarden\.test$/), instructions: { microsoft365: expect.any(Array), googleWorkspace: expect.any(Array) } });
+    expect((journal.body.instructions as { microsoft365: string[] }).microsoft365.join(' ')).toMatch(/Global/);
+  });
+
+  it('should walk monitor-only → Advanced (gateway) to the end, manual steps proven by their checks', async () => {
+    const noMx = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'GATEWAY' });
+    expect(noMx.body).toMatchObject({ status: 400, code: 'INVALID_PLAN' });
+    const planned = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'GATEWAY', gatewayMxHost: MX_HOST });
+    expectStatus(planned, 201);
+    ids.migration = planned.body.id as string;
+    expect(planned.body).toMatchObject({ status: 'PLANNED', params: { targetMode: 'GATEWAY', gatewayMxHost: MX_HOST, domains: [{ name: 'contoso.example' }] } });
+    expect((planned.body.steps as Json[]).map((step) => [step.key, step.kind, step.status])).toEqual([
+      ['disconnect-domains-from-journaling', 'AUTOMATED', 'PENDING'],
+      ['remove-journal-rules', 'MANUAL', 'PENDING'],
+      ['turn-monitor-only-off', 'AUTOMATED', 'PENDING'],
+      ['add-domains-in-gateway-mode', 'AUTOMATED', 'PENDING'],
+      ['complete-gateway-setup', 'MANUAL', 'PENDING'],
+    ]);
+    const second = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'MAILFLOW' });
+    expect(second.body).toMatchObject({ status: 409, code: 'MIGRATION_ALREADY_ACTIVE' });
+
+    const params = { ...A(), migrationId: ids.migration };
+    // Two admins advancing at once are serialized by the account's advisory lock: each step runs once.
+    const [first, concurrent] = await Promise.all([
+      call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {}),
+      call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {}),
+    ]);
+    expectStatus(first, 200);
+    expectStatus(concurrent, 200);
+    const waiting = await call('GET', '/v1/accounts/{accountId}/mode-migrations/{migrationId}', params, keys.readOnly);
+    expect(waiting.body.status).toBe('WAITING');
+    const steps = waiting.body.steps as Json[];
+    expect(steps.map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
+    expect(steps[0]!.attempts).toBe(1);
+    expect(steps[4]!.instruction).toMatch(new RegExp(`MX records of contoso\\.example at ${MX_HOST.replace(/\./g, '\\.')}`));
+    expect(steps[4]!.result).toMatchObject({ passed: false, available: true, evidence: { missingDownstreamRoute: ['contoso.example'] } });
+    expect((await call('GET', '/v1/accounts/{accountId}', A(), keys.tenant)).body.monitorOnly).toBe(false);
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body.mode).toBe('GATEWAY');
+
+    const route = await call('PUT', '/v1/accounts/{accountId}/domains/{domainId}/downstream', { ...A(), domainId: ids.domain }, keys.tenant, {
+      host: 'contoso-example.mail.protection.outlook.com',
+      port: 25,
+      requireTls: true,
+      verifyCert: true,
+    });
+    expect(route.body).toMatchObject({ downstream: { host: 'contoso-example.mail.protection.outlook.com', port: 25 } });
+    const stillWaiting = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {});
+    expect(stillWaiting.body.status).toBe('WAITING');
+    expect((stillWaiting.body.steps as Json[])[4]!.result).toMatchObject({ passed: false, message: expect.stringMatching(/contoso\.example \(no MX records\)/) });
+
+    mx.set('contoso.example', [{ exchange: `${MX_HOST}.`, priority: 10 }]);
+    const done = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {});
+    expect(done.body).toMatchObject({ status: 'COMPLETED', completedAt: expect.any(String) });
+    expect((done.body.steps as Json[]).every((step) => step.status === 'DONE')).toBe(true);
+    const again = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {});
+    expect(again.body).toMatchObject({ status: 409, code: 'MIGRATION_FINISHED' });
+
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectId: ids.migration, action: 'mode_migration.step_completed' } });
+    expect(audit.map((event) => (event.after as Json).step).sort()).toEqual(
+      ['add-domains-in-gateway-mode', 'complete-gateway-setup', 'disconnect-domains-from-journaling', 'remove-journal-rules', 'turn-monitor-only-off'],
+    );
+  });
+
+  it('should walk Advanced → monitor-only with MX and journal checks, retry a waiting check, and cancel a migration', async () => {
+    const fab = { accountId: ids.fabrikam };
+    mx.set('fabrikam.example', [{ exchange: MX_HOST, priority: 10 }]);
+    const planned = await call('POST', '/v1/accounts/{accountId}/mode-migrations', fab, partnerA.key, { kind: 'ADVANCED_TO_MONITOR_ONLY', gatewayMxHost: MX_HOST });
+    expectStatus(planned, 201);
+    const params = { ...fab, migrationId: planned.body.id as string };
+    const nothingToRetry = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/retry', params, partnerA.key, {});
+    expect(nothingToRetry.body).toMatchObject({ status: 409, code: 'NOTHING_TO_RETRY' });
+    const waitingMx = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
+    expect((waitingMx.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'WAITING_FOR_ADMIN', 'PENDING', 'PENDING', 'PENDING']);
+    mx.set('fabrikam.example', [{ exchange: 'fabrikam-example.mail.protection.outlook.com', priority: 0 }]);
+    const waitingJournal = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/retry', params, partnerA.key, {});
+    expect(waitingJournal.body.status).toBe('WAITING');
+    expect((waitingJournal.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
+    expect((await call('GET', '/v1/accounts/{accountId}', fab, partnerA.key)).body.monitorOnly).toBe(true);
+    // The journal ingest (built elsewhere) stores the admin's test message: a journal copy after the step started.
+    await factories.newMessage({ id: ids.fabrikam }, { source: 'JOURNAL', envelopeTo: ['someone@fabrikam.example'] });
+    const completed = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
+    expect(completed.body.status).toBe('COMPLETED');
+    expect((completed.body.steps as Json[])[4]!.result).toMatchObject({ passed: true, evidence: { check: 'journal-message-seen', messageId: expect.any(String) } });
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...fab, domainId: ids.fabrikamDomain }, partnerA.key)).body.mode).toBe('JOURNAL');
+
+    const wrongMode = await call('POST', '/v1/accounts/{accountId}/mode-migrations', fab, partnerA.key, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST });
+    expect(wrongMode.body).toMatchObject({ status: 409, code: 'WRONG_STARTING_MODE' });
+
+    // Gateway → Mailflow on Contoso: its Microsoft 365 checks are not built, so it waits until cancelled.
+    const toMailflow = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST });
+    expectStatus(toMailflow, 201);
+    const mfParams = { ...A(), migrationId: toMailflow.body.id as string };
+    const unverifiable = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', mfParams, keys.tenant, {});
+    expect((unverifiable.body.steps as Json[])[0]).toMatchObject({ status: 'WAITING_FOR_ADMIN', result: { passed: false, available: false, message: expect.stringMatching(/^not available yet/) } });
+    const cancelled = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/cancel', mfParams, keys.tenant);
+    expect(cancelled.body.status).toBe('CANCELLED');
+    expect((cancelled.body.steps as Json[]).every((step) => step.status === 'SKIPPED')).toBe(true);
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body.mode).toBe('GATEWAY');
+    const list = await call('GET', '/v1/accounts/{accountId}/mode-migrations', A(), keys.readOnly, undefined, '?limit=1');
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('should validate, store and resolve policies at every scope, honouring partner locks', async () => {
+    const user = await db.prisma.user.create({ data: { accountId: ids.contoso!, email: 'alice@contoso.example' } });
+    const group = await db.prisma.group.create({ data: { accountId: ids.contoso!, name: 'Finance', members: { create: { userId: user.id } } } });
+    ids.user = user.id;
+    ids.group = group.id;
+    const policy = (scope: string, scopeId: string) => ({ ...A(), kind: 'email-security', scope, scopeId });
+
+    const invalid = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('account', ids.contoso!), keys.tenant, {
+      settings: { senderChecks: { dkim: { action: 'EXPLODE' } }, bogus: 1 },
+      locks: ['no.such.option'],
+    });
+    expect(invalid.body).toMatchObject({ status: 400, code: 'POLICY_INVALID' });
+    expect((invalid.body.errors as Json[]).map((error) => error.field)).toEqual(expect.arrayContaining(['settings.senderChecks.dkim.action', 'settings.bogus']));
+    expect((invalid.body.errors as Json[]).some((error) => String(error.field).startsWith('locks'))).toBe(true);
+
+    const partner = await call('PUT', '/v1/partner/policies/{kind}', { kind: 'email-security' }, partnerA.key, { settings: { senderChecks: { dmarc: { action: 'REJECT' } } }, locks: ['senderChecks.dmarc'] });
+    expectStatus(partner, 200);
+    expect((await call('GET', '/v1/partner/policies/{kind}', { kind: 'email-security' }, partnerA.key)).body).toMatchObject({ scope: 'PARTNER', locks: ['senderChecks.dmarc'] });
+    expect((await call('PUT', '/v1/partner/policies/{kind}', { kind: 'email-security' }, keys.tenant, { settings: {}, locks: [] })).body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
+    const locked = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('account', ids.contoso!), keys.tenant, { settings: { senderChecks: { dmarc: { action: 'DELIVER' } } }, locks: [] });
+    expect(locked.body).toMatchObject({ status: 409, code: 'OPTION_LOCKED', errors: [{ field: 'settings.senderChecks.dmarc.action', code: 'OPTION_LOCKED' }] });
+
+    const account = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('account', ids.contoso!), keys.tenant, {
+      settings: { senderChecks: { dkim: { action: 'QUARANTINE' } }, subjectTag: '[EXTERNAL]' },
+      locks: ['subjectTag'],
+    });
+    expectStatus(account, 200);
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('domain', ids.domain!), keys.tenant, { settings: { blockList: { domains: ['spam.example'] } }, locks: [] }), 200);
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('group', ids.group), keys.tenant, { settings: { senderChecks: { spf: { action: 'QUARANTINE' } } }, locks: [] }), 200);
+    expectStatus(
+      await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', { ...policy('user', ids.user), kind: 'data-control' }, keys.tenant, {
+        settings: { enabled: true, rules: [{ id: 'cards', kind: 'card-number', enabled: true, action: 'QUARANTINE', directions: ['OUTBOUND'] }] },
+        locks: [],
+      }),
+      200,
+    );
+    const stored = await call('GET', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('domain', ids.domain!), keys.readOnly);
+    expect(stored.body).toMatchObject({ scope: 'DOMAIN', scopeId: ids.domain, settings: { blockList: { domains: ['spam.example'] } } });
+    const foreignScope = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('domain', ids.fabrikamDomain!), keys.tenant, { settings: {}, locks: [] });
+    expectStatus(foreignScope, 404);
+
+    const effective = await call('GET', '/v1/accounts/{accountId}/policies/effective', A(), keys.readOnly, undefined, '?recipient=Alice@Contoso.Example');
+    expectStatus(effective, 200);
+    const email = effective.body.emailSecurity as { settings: Json; options: Record<string, Json> };
+    expect(email.settings).toMatchObject({ subjectTag: '[EXTERNAL]', senderChecks: { dkim: { action: 'QUARANTINE' }, dmarc: { action: 'REJECT' }, spf: { action: 'QUARANTINE' } } });
+    expect(email.options['senderChecks.dkim.action']).toMatchObject({ source: { level: 'ACCOUNT', id: ids.contoso }, locked: false });
+    expect(email.options['senderChecks.spf.action']).toMatchObject({ source: { level: 'GROUP', id: ids.group } });
+    expect(email.options['senderChecks.dmarc.action']).toMatchObject({ locked: true, lockedBy: { level: 'PARTNER', id: partnerA.id } });
+    expect(email.options['blockList.domains']).toMatchObject({ source: { level: 'DOMAIN', id: ids.domain } });
+    expect((effective.body.dataControl as { settings: { rules: Json[] } }).settings.rules).toEqual([expect.objectContaining({ id: 'cards', kind: 'card-number' })]);
+    expect(effective.body.target).toMatchObject({ userId: ids.user, groupIds: [ids.group], domainId: ids.domain, partnerId: partnerA.id });
+  });
+
+  it('should search message history and show each check with its evidence; raw download is audited', async () => {
+    const when = new Date(Date.now() - 60_000);
+    const scanned = await factories.newMessage({ id: ids.contoso! }, {
+      source: 'GATEWAY',
+      envelopeFrom: 'ceo@contoso-payments.example',
+      envelopeTo: ['alice@contoso.example', 'bob@contoso.example'],
+      subject: 'Urgent wire transfer',
+      messageIdHeader: '<wire-1@contoso-payments.example>',
+      receivedAt: when,
+    });
+    const older = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', subject: 'Lunch', receivedAt: new Date(when.getTime() - 1000) });
+    ids.message = scanned.id;
+    const checks = [
+      { check: 'dmarc', result: 'pass', evidence: { policy: 'none', headerFrom: 'contoso-payments.example' } },
+      { check: 'spf', result: 'pass', evidence: { domain: 'contoso-payments.example', ip: '192.0.2.10' } },
+      { check: 'dkim', result: 'fail', evidence: { domain: 'contoso-payments.example', selector: 's1', reason: 'body hash did not verify' } },
+    ];
+    const verdicts = [];
+    for (const recipient of ['alice@contoso.example', 'bob@contoso.example']) {
+      verdicts.push(
+        await db.prisma.verdict.create({
+          data: { messageId: scanned.id, recipient, checks, failedCheck: 'dkim', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, reasons: [{ code: 'dkim-fail' }] },
+        }),
+      );
+    }
+    await db.prisma.message.update({ where: { id: scanned.id }, data: { scanStatus: 'SCANNED', scannedAt: new Date(), deliveryState: 'QUARANTINED' } });
+    const held = [];
+    for (const verdict of verdicts) {
+      held.push(await db.prisma.quarantineItem.create({ data: { accountId: ids.contoso!, messageId: scanned.id, verdictId: verdict.id, recipient: verdict.recipient, reason: 'dkim: signature failed verification', enforced: true } }));
+    }
+    ids.heldAlice = held[0]!.id;
+    ids.heldBob = held[1]!.id;
+    const monitorVerdict = await db.prisma.verdict.create({
+      data: { messageId: older.id, recipient: older.envelopeTo[0]!, checks: [], decidedAction: 'QUARANTINE', appliedAction: null, enforced: false },
+    });
+    ids.monitorItem = (await db.prisma.quarantineItem.create({ data: { accountId: ids.contoso!, messageId: older.id, verdictId: monitorVerdict.id, recipient: older.envelopeTo[0]!, reason: 'would quarantine', enforced: false } })).id;
+
+    const search = (query: string) => call('GET', '/v1/accounts/{accountId}/messages', A(), keys.readOnly, undefined, query);
+    const ids_ = (reply: Reply) => (reply.body.items as Json[]).map((item) => item.id);
+    expect(ids_(await search('?sender=CEO@contoso-payments.example'))).toEqual([scanned.id]);
+    expect(ids_(await search('?recipient=bob@contoso.example'))).toEqual([scanned.id]);
+    expect(ids_(await search('?subject=wire'))).toEqual([scanned.id]);
+    expect(ids_(await search(`?messageId=${encodeURIComponent('<wire-1@contoso-payments.example>')}`))).toEqual([scanned.id]);
+    expect(ids_(await search('?failedCheck=dkim&action=QUARANTINE&source=GATEWAY&direction=INBOUND'))).toEqual([scanned.id]);
+    expect(ids_(await search('?failedCheck=spf'))).toEqual([]);
+    expect(ids_(await search(`?from=${encodeURIComponent(new Date(when.getTime() - 500).toISOString())}`))).toEqual([scanned.id]);
+    const first = await search('?source=GATEWAY&limit=1');
+    expect(ids_(first)).toEqual([scanned.id]);
+    const next = await search(`?source=GATEWAY&limit=1&cursor=${first.body.nextCursor as string}`);
+    expect(ids_(next)).toEqual([older.id]);
+    expect(next.body.nextCursor).toBeNull();
+
+    const detail = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}', { ...A(), messageId: scanned.id }, keys.readOnly);
+    expect(detail.body).toMatchObject({ subject: 'Urgent wire transfer', deliveryState: 'QUARANTINED', scanStatus: 'SCANNED' });
+    expect((detail.body.verdicts as Json[])[0]).toMatchObject({ recipient: 'alice@contoso.example', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, failedCheck: 'dkim', checks });
+    expect(detail.body.quarantine).toHaveLength(2);
+
+    const raw = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/raw', { ...A(), messageId: scanned.id }, keys.readOnly);
+    expectStatus(raw, 200);
+    expect(raw.headers.get('content-type')).toMatch(/^message\/rfc822/);
+    expect(raw.text).toMatch(/^From: ceo@contoso-payments\.example\r\n/);
+    expect(raw.text).toMatch(/Subject: Urgent wire transfer/);
+  });
+
+  it('should release and delete quarantined messages, queue the delivery job, and refuse monitor-only items with 409', async () => {
+    const list = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD&enforced=true');
+    expect((list.body.items as Json[]).map((item) => item.id).sort()).toEqual([ids.heldAlice, ids.heldBob].sort());
+
+    const released = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release', { ...A(), itemId: ids.heldAlice! }, keys.tenant);
+    expect(released.body).toMatchObject({ status: 'RELEASED', releasedAt: expect.any(String), recipient: 'alice@contoso.example' });
+    const job = await deliveryQueue.getJob(`release-${ids.heldAlice}`);
+    expect(job?.data).toEqual({ messageId: ids.message, recipients: ['alice@contoso.example'], quarantineItemId: ids.heldAlice });
+    const twice = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release', { ...A(), itemId: ids.heldAlice! }, keys.tenant);
+    expect(twice.body.status).toBe('RELEASED');
+    expect(await deliveryQueue.getJobCounts('waiting', 'delayed', 'active')).toMatchObject({ waiting: 1 });
+
+    const monitorOnly = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release', { ...A(), itemId: ids.monitorItem! }, keys.tenant);
+    expect(monitorOnly.body).toMatchObject({ status: 409, code: 'QUARANTINE_NOT_ENFORCED', detail: expect.stringMatching(/monitor-only.*nothing to release/) });
+    expect(monitorOnly.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+
+    const deleted = await call('DELETE', '/v1/accounts/{accountId}/quarantine/{itemId}', { ...A(), itemId: ids.heldBob! }, keys.tenant);
+    expect(deleted.body.status).toBe('DELETED');
+    const releaseDeleted = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release', { ...A(), itemId: ids.heldBob! }, keys.tenant);
+    expect(releaseDeleted.body).toMatchObject({ status: 409, code: 'QUARANTINE_ITEM_DELETED' });
+    expect(await deliveryQueue.getJob(`release-${ids.heldBob}`)).toBeUndefined();
+
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const bulk = await call('POST', '/v1/accounts/{accountId}/quarantine/release', A(), keys.tenant, { ids: [ids.heldAlice, ids.monitorItem, ids.heldBob, unknown] });
+    expect((bulk.body.results as Json[]).map((result) => result.outcome)).toEqual(['ALREADY_RELEASED', 'NOT_ENFORCED', 'ALREADY_DELETED', 'NOT_FOUND']);
+    const bulkDelete = await call('POST', '/v1/accounts/{accountId}/quarantine/delete', A(), keys.tenant, { ids: [ids.heldBob, ids.heldAlice, ids.monitorItem] });
+    expect((bulkDelete.body.results as Json[]).map((result) => result.outcome)).toEqual(['ALREADY_DELETED', 'ALREADY_RELEASED', 'NOT_ENFORCED']);
+  });
+
+  it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
+    const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
+      apiVersion: 'V2',
+      baseUrl: fakeMimecastUrl,
+      credentials: { clientId: 'client-1', clientSecret: 's3cr3t-value' },
+    });
+    expectStatus(configured, 200);
+    expect(configured.body).toMatchObject({ apiVersion: 'V2', baseUrl: fakeMimecastUrl, enabled: true, pollIntervalSeconds: 300 });
+    const missing = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, { apiVersion: 'V1', baseUrl: fakeMimecastUrl, credentials: { appId: 'x' } });
+    expect(missing.body).toMatchObject({ status: 400, code: 'MIMECAST_INVALID_SETTINGS' });
+    const read = await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.readOnly);
+    expectStatus(read, 200);
+    expect(read.text).not.toMatch(/s3cr3t-value|client-1|credentials/);
+    const tested = await call('POST', '/v1/accounts/{accountId}/integrations/mimecast/test', A(), keys.tenant);
+    expect(tested.body).toMatchObject({ ok: false, code: 'unauthorized' });
+
+    const base = { accountId: ids.contoso!, source: 'MIMECAST' as const, sender: 'evil@phish.example', recipient: 'alice@contoso.example', raw: {} };
+    await db.prisma.thirdPartyAlert.createMany({
+      data: [
+        { ...base, logType: 'impersonation', alertType: 'Impersonation Attempt', mitreId: 'T1656', occurredAt: new Date(Date.now() - 1000), dedupHash: 'h1' },
+        { ...base, logType: 'url', alertType: 'Malicious URL', mitreId: 'T1566.002', occurredAt: new Date(Date.now() - 2000), dedupHash: 'h2' },
+      ],
+    });
+    const alerts = await call('GET', '/v1/accounts/{accountId}/integrations/mimecast/alerts', A(), keys.readOnly, undefined, '?mitreId=T1566.002&recipient=alice@contoso.example');
+    expect((alerts.body.items as Json[]).map((alert) => alert.alertType)).toEqual(['Malicious URL']);
+    const paged = await call('GET', '/v1/accounts/{accountId}/integrations/mimecast/alerts', A(), keys.readOnly, undefined, '?limit=1');
+    expect(paged.body.nextCursor).toEqual(expect.any(String));
+
+    const removed = await call('DELETE', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant);
+    expect(removed.body).toMatchObject({ id: configured.body.id });
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant), 404);
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' } });
+    expect(audit.map((event) => event.action)).toEqual(['mimecast.connection_configured', 'mimecast.connection_removed']);
+    expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/s3cr3t-value|client-1/);
+  });
+
+  it('should read every change back from the audit log, with actor, object, before and after', async () => {
+    const all: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Reply = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?limit=25${cursor ? `&cursor=${cursor}` : ''}`);
+      expectStatus(page, 200);
+      all.push(...(page.body.items as Json[]));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    const actions = new Set(all.map((event) => event.action));
+    for (const action of [
+      'account.created',
+      'api_key.created',
+      'domain.added',
+      'domain.verification_checked',
+      'domain.downstream_set',
+      'domain.removed',
+      'mode_migration.planned',
+      'mode_migration.step_completed',
+      'mode_migration.step_checked',
+      'mode_migration.completed',
+      'mode_migration.cancelled',
+      'policy.updated',
+      'message.raw_downloaded',
+      'quarantine.released',
+      'quarantine.deleted',
+      'mimecast.connection_configured',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    const release = all.find((event) => event.action === 'quarantine.released')!;
+    expect(release).toMatchObject({ objectType: 'quarantine_item', objectId: ids.heldAlice, actorKeyId: ids.tenantKey, before: { status: 'HELD' }, after: { status: 'RELEASED' } });
+    expect(release.actor).toMatch(/^api-key:[a-z0-9]{12} \(Contoso admin\)$/);
+    const filtered = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?objectType=domain&objectId=${ids.domain}`);
+    expect((filtered.body.items as Json[]).every((event) => event.objectId === ids.domain)).toBe(true);
+    expect((filtered.body.items as Json[]).map((event) => event.action)).toContain('domain.added');
+    // Append-only: there are no write routes, and the table refuses changes.
+    await expect(db.prisma.auditEvent.deleteMany({ where: { accountId: ids.contoso } })).rejects.toThrow();
+  });
+
+  it('should answer 404 to another tenant for every route of the OpenAPI document, and 403 to a read-only key for every change', async () => {
+    const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
+    const params: Record<string, string> = {
+      accountId: ids.contoso!,
+      domainId: ids.domain!,
+      keyId: ids.readOnlyKey!,
+      migrationId: ids.migration!,
+      messageId: ids.message!,
+      itemId: ids.heldAlice!,
+      kind: 'email-security',
+      scope: 'domain',
+      scopeId: ids.domain!,
+    };
+    const bodies: Record<string, unknown> = {
+      createAccount: { name: 'Probe' },
+      createApiKey: { name: 'probe', role: 'READ_ONLY' },
+      addDomain: { name: 'probe.example' },
+      setDomainDownstream: { host: 'smtp.probe.example', port: 25, requireTls: true, verifyCert: true },
+      planMigration: { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST },
+      advanceMigration: {},
+      retryMigration: {},
+      putPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
+      putPartnerPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
+      bulkReleaseQuarantine: { ids: [ids.heldAlice] },
+      bulkDeleteQuarantine: { ids: [ids.heldAlice] },
+      configureMimecast: { apiVersion: 'V2', baseUrl: fakeMimecastUrl, credentials: { clientId: 'a', clientSecret: 'b' } },
+    };
+    const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
+    // Data of tenant A that must never appear in an answer to another tenant.
+    const secrets = ['Contoso', 'contoso.example', 'alice@contoso.example', 'Urgent wire transfer', 'spam.example', ids.domain!, ids.message!, ids.heldAlice!];
+    const before = await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } });
+
+    let checked = 0;
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [lower, operation] of Object.entries(operations)) {
+        const method = lower.toUpperCase();
+        const body = MUTATING.has(method) ? bodies[operation.operationId!] : undefined;
+        const query = queries[operation.operationId!] ?? '';
+        const tenantScoped = path.includes('{accountId}');
+        for (const key of [partnerB.key, keys.otherTenant!]) {
+          const reply = await call(method, path, params, key, body, query);
+          if (tenantScoped) {
+            if (reply.status !== 404) {
+              throw new Error(`${method} ${path} answered ${reply.status} to another tenant: ${reply.text}`);
+            }
+            expect(reply.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+          } else {
+            // Collection and partner routes act on the caller's own tenant only.
+            expect([200, 201, 403, 404]).toContain(reply.status);
+          }
+          for (const secret of secrets) {
+            expect(`${method} ${path}: ${reply.text}`).not.toContain(secret);
+          }
+        }
+        if (MUTATING.has(method)) {
+          const reply = await call(method, path, params, keys.readOnly!, body, query);
+          expect(`${method} ${path} ${reply.status} ${String(reply.body.code)}`).toBe(`${method} ${path} 403 READ_ONLY_KEY`);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBe(Object.values(document.paths).reduce((sum, operations) => sum + Object.keys(operations).length, 0));
+    // Nothing of tenant A changed: no audit entry was written by any of those calls.
+    expect(await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } })).toBe(before);
+  });
+
+  it('should revoke a key so that it stops working at once', async () => {
+    const revoked = await call('DELETE', '/v1/accounts/{accountId}/api-keys/{keyId}', { ...A(), keyId: ids.readOnlyKey! }, keys.tenant);
+    expect(revoked.body).toMatchObject({ id: ids.readOnlyKey, revokedAt: expect.any(String), lastUsedAt: expect.any(String) });
+    expectStatus(await call('GET', '/v1/accounts/{accountId}', A(), keys.readOnly), 401);
+  });
+
+  it('should serve a structurally valid OpenAPI document whose every route this suite exercised', async () => {
+    const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
+    expect(document.openapi).toMatch(/^3\.\d+\.\d+$/);
+    expect(document.components?.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' } });
+    const operationIds: string[] = [];
+    const refs: string[] = [];
+    const collectRefs = (node: unknown): void => {
+      if (Array.isArray(node)) {
+        node.forEach(collectRefs);
+      } else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === '$ref' && typeof value === 'string') {
+            refs.push(value);
+          } else {
+            collectRefs(value);
+          }
+        }
+      }
+    };
+    collectRefs(document);
+    for (const ref of refs) {
+      const target = ref.replace(/^#\//, '').split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], document);
+      expect([ref, target !== undefined]).toEqual([ref, true]);
+    }
+    expect(refs.length).toBeGreaterThan(20);
+    const documented = new Set<string>();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const templated = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+      for (const [method, operation] of Object.entries(operations)) {
+        documented.add(`${method.toUpperCase()} ${path}`);
+        expect(operation.operationId).toEqual(expect.any(String));
+        operationIds.push(operation.operationId!);
+        const statuses = Object.keys(operation.responses ?? {});
+        expect([`${method} ${path}`, statuses.some((status) => /^2\d\d$/.test(status))]).toEqual([`${method} ${path}`, true]);
+        expect(statuses).toEqual(expect.arrayContaining(['401', '404']));
+        const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name).sort();
+        expect([`${method} ${path}`, declared]).toEqual([`${method} ${path}`, templated]);
+      }
+    }
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+    const notExercised = [...documented].filter((route) => !exercised.has(route));
+    expect(notExercised).toEqual([]);
+    expect(documented.size).toBeGreaterThanOrEqual(37);
   });
 });
