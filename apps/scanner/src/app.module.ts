@@ -4,19 +4,30 @@ import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
 import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
+import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
+import type { DeliveryTuning } from './delivery/delivery.options';
 import { ScanWorkerModule } from './scan/scan-worker.module';
+import { GatewaySmtpModule } from './smtp/gateway-smtp.module';
+import type { GatewaySmtpTuning } from './smtp/gateway-smtp.options';
 
 export interface ScannerOverrides {
   /** Upstream DNS for the sender checks (tests answer from a zone); defaults to the system resolver. */
   dnsLookup?: DnsLookup;
+  /** Gateway SMTP front timings and limits that are not environment settings (tests shorten them). */
+  smtp?: Partial<GatewaySmtpTuning>;
+  /** Delivery retry timings and the DSN route (tests shorten them and route DSNs to a local sink). */
+  delivery?: Partial<DeliveryTuning>;
 }
 
 @Module({})
 export class AppModule {
   static forRoot(config: ScannerConfig, overrides: ScannerOverrides = {}): DynamicModule {
-    const roles: Type[] = [];
+    const roles: Array<Type | DynamicModule> = [];
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
-      roles.push(ScanWorkerModule);
+      roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
+    }
+    if (config.SCANNER_ROLE === 'smtp' || config.SCANNER_ROLE === 'all') {
+      roles.push(GatewaySmtpModule.forRoot(overrides.smtp));
     }
     return {
       module: AppModule,

@@ -11,6 +11,7 @@ export * from './repositories/account.repository';
 export * from './repositories/api-key.repository';
 export * from './repositories/audit.repository';
 export * from './repositories/domain.repository';
+export * from './repositories/delivery.repository';
 export * from './repositories/message.repository';
 export * from './repositories/scan-context.repository';
 export * from './repositories/third-party-alert.repository';

@@ -1,0 +1,69 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { DeliveryRepository } from '@mailwarden/db';
+import { DELIVERY_JOB, deliveryJobOptions, QueueName, releaseDeliveryJobId, type DeliveryJobData } from '@mailwarden/queue';
+import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
+
+/**
+ * The delivery outbox's relay: a copy still QUEUED or DEFERRED with no job waiting for it (the front's enqueue was
+ * lost, or the job failed on its own errors) is enqueued again. Copies already DELIVERED are skipped by the job,
+ * so this never delivers twice.
+ */
+@Injectable()
+export class DeliverySweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeliverySweeperService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
+    @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'delivery.sweep_failed', error: error.message })), this.tuning.sweepEveryMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  async sweep(graceMs = this.tuning.sweepGraceMs): Promise<number> {
+    const stalled = await this.deliveries.findStalled(new Date(Date.now() - graceMs));
+    let enqueued = 0;
+    for (const messageId of stalled) {
+      const jobIds = [messageId, ...(await this.deliveries.findQuarantineItemIds(messageId)).map(releaseDeliveryJobId)];
+      let waiting = false;
+      for (const jobId of jobIds) {
+        const job = await this.queue.getJob(jobId);
+        if (!job) {
+          continue;
+        }
+        const state = await job.getState();
+        if (state === 'completed' || state === 'failed') {
+          if (jobId === messageId) {
+            await job.remove();
+          }
+        } else {
+          waiting = true;
+        }
+      }
+      if (waiting) {
+        continue;
+      }
+      const message = await this.deliveries.findForDelivery(messageId);
+      const recipients = (message?.deliveries ?? []).filter((copy) => copy.state === 'QUEUED' || copy.state === 'DEFERRED').map((copy) => copy.recipient);
+      if (recipients.length === 0) {
+        continue;
+      }
+      await this.queue.add(DELIVERY_JOB, { messageId, recipients }, deliveryJobOptions(messageId));
+      enqueued++;
+    }
+    if (enqueued > 0) {
+      this.logger.log({ event: 'delivery.swept', enqueued });
+    }
+    return enqueued;
+  }
+}

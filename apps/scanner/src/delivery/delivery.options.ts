@@ -1,0 +1,31 @@
+import type { DownstreamRoute } from '@mailwarden/delivery';
+
+/** Retry and routing settings of the delivery workers that are not environment settings (tests shorten them). */
+export interface DeliveryTuning {
+  /** First wait after a temporary downstream failure; doubles per attempt (exponential back-off). */
+  initialRetryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** Give up (copy FAILED, DSN to the sender) once a message has waited this long: Postfix's 5 days. */
+  retryWindowMs: number;
+  /** Connection, greeting and socket timeout towards a downstream. */
+  timeoutMs: number;
+  concurrency: number;
+  /** Where DSNs go; null: the sender domain's MX hosts (RFC 5321 5.1). */
+  dsnRoute: DownstreamRoute | null;
+  /** A copy QUEUED or DEFERRED without a job for this long is enqueued again by the sweeper. */
+  sweepGraceMs: number;
+  sweepEveryMs: number;
+}
+
+export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
+  initialRetryDelayMs: 60_000,
+  maxRetryDelayMs: 3_600_000,
+  retryWindowMs: 5 * 86_400_000,
+  timeoutMs: 30_000,
+  concurrency: 8,
+  dsnRoute: null,
+  sweepGraceMs: 120_000,
+  sweepEveryMs: 30_000,
+};
+
+export const DELIVERY_TUNING = Symbol('DELIVERY_TUNING');

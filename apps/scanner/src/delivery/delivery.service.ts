@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
+import { DeliveryRepository, MessageRepository, type Domain, type MessageForDelivery } from '@mailwarden/db';
+import { planCopies, prepareCopy, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
+import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
+import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
+import { relayMessage } from './smtp-relay';
+
+export class DeliveryInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeliveryInputError';
+  }
+}
+
+export interface DeliveryRun {
+  delivered: string[];
+  failed: string[];
+  deferred: string[];
+  /** When deferred copies should be tried again. */
+  retryInMs: number;
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * Delivers a stored gateway / mailflow message to its recipients' downstreams (DESIGN.md §3): one SMTP transaction
+ * per copy (recipients grouped by downstream and rendering), each recipient's state recorded. Idempotent per
+ * recipient: a copy already DELIVERED is never sent again by a redelivered job.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly messages: MessageRepository,
+    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData | DeliveryStatusJobData>,
+    @Inject(APP_CONFIG) private readonly config: ScannerConfig,
+    @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
+  ) {}
+
+  async deliver(job: DeliveryJobData): Promise<DeliveryRun> {
+    const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
+    const wanted = new Set(job.recipients.map((recipient) => recipient.toLowerCase()));
+    if (job.quarantineItemId) {
+      if (!(await this.deliveries.isReleased(job.quarantineItemId, job.messageId))) {
+        // Deleted, or released and then held again: the job is stale (libs/queue delivery.job.ts contract).
+        this.logger.warn({ event: 'delivery.release_skipped', messageId: job.messageId, quarantineItemId: job.quarantineItemId });
+        return run;
+      }
+      await this.deliveries.queueRelease(job.messageId, [...wanted]);
+    }
+    const message = await this.deliveries.findForDelivery(job.messageId);
+    if (!message) {
+      throw new DeliveryInputError(`message ${job.messageId} not found`);
+    }
+    const pending = message.deliveries.filter((copy) => wanted.has(copy.recipient) && (copy.state === 'QUEUED' || copy.state === 'DEFERRED'));
+    if (pending.length === 0) {
+      return run;
+    }
+    const raw = await this.messages.readRaw(message);
+    if (!raw) {
+      throw new DeliveryInputError(`message ${job.messageId}: raw content missing`);
+    }
+
+    // Past the retry window every copy still waiting has failed for good (RFC 5321 4.5.4.1: give up eventually).
+    // A release is a fresh delivery: its window starts now.
+    if (!job.quarantineItemId && Date.now() - message.receivedAt.getTime() > this.tuning.retryWindowMs) {
+      const expired = pending.map((copy) => copy.recipient);
+      await this.deliveries.updateDeliveries(message.id, expired, { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` });
+      run.failed.push(...expired);
+      await this.notifySender(message, expired);
+      this.logger.warn({ event: 'delivery.expired', messageId: message.id, recipients: expired });
+      return run;
+    }
+
+    const requests: CopyRequest[] = [];
+    for (const copy of pending) {
+      const domain = message.account.domains.find((candidate) => candidate.name === domainOf(copy.recipient));
+      if (!domain?.downstreamHost) {
+        await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
+        run.deferred.push(copy.recipient);
+        continue;
+      }
+      const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipient);
+      requests.push({
+        recipient: copy.recipient,
+        subjectTag: copy.action === 'TAG_SUBJECT' ? copy.subjectTag : null,
+        route: { host: domain.downstreamHost, port: domain.downstreamPort, requireTls: domain.downstreamRequireTls, verifyCert: domain.downstreamVerifyCert },
+        variant: JSON.stringify([verdict?.checks ?? null, domain.mode]),
+      });
+    }
+
+    const metadata = (message.metadata ?? {}) as { gateway?: { tls?: boolean; processedOf?: string | null } };
+    for (const copy of planCopies(requests)) {
+      const domain = message.account.domains.find((candidate) => candidate.name === domainOf(copy.recipients[0]!)) as Domain;
+      const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipients[0]);
+      const checks = Array.isArray(verdict?.checks) && verdict.checks.length > 0 ? (verdict.checks as unknown as StoredCheck[]) : null;
+      const body = prepareCopy(raw, {
+        host: this.config.SMTP_HOSTNAME,
+        messageId: message.id,
+        received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: message.receivedAt },
+        checks,
+        subjectTag: copy.subjectTag,
+        // Back to Microsoft 365: the transport rule's exception keeps the copy from being routed to us again.
+        markProcessed: domain.mode === 'MAILFLOW',
+        keepProcessedMarks: !!metadata.gateway?.processedOf,
+      });
+      const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs });
+      if (result.accepted.length > 0) {
+        await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true });
+        run.delivered.push(...result.accepted);
+      }
+      for (const failure of result.failed) {
+        await this.deliveries.updateDeliveries(message.id, [failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true });
+        (failure.permanent ? run.failed : run.deferred).push(failure.recipient);
+      }
+      this.logger.log({
+        event: 'delivery.attempted',
+        messageId: message.id,
+        downstream: `${copy.route.host}:${copy.route.port}`,
+        delivered: result.accepted,
+        failed: result.failed.map((failure) => `${failure.recipient}:${failure.permanent ? 'permanent' : 'temporary'}: ${failure.error}`),
+      });
+    }
+
+    if (run.failed.length > 0) {
+      await this.notifySender(message, run.failed);
+    }
+    if (run.deferred.length > 0) {
+      const attempts = Math.max(1, ...message.deliveries.filter((copy) => run.deferred.includes(copy.recipient)).map((copy) => copy.attempts + 1));
+      run.retryInMs = Math.min(this.tuning.initialRetryDelayMs * 2 ** (attempts - 1), this.tuning.maxRetryDelayMs);
+    }
+    return run;
+  }
+
+  /** Queues the DSN for copies that failed for good; the null sender (`<>`) never gets one (RFC 5321 6.1). */
+  private async notifySender(message: MessageForDelivery, recipients: string[]): Promise<void> {
+    if (!message.envelopeFrom) {
+      this.logger.log({ event: 'delivery.dsn_suppressed', messageId: message.id, reason: 'null sender' });
+      return;
+    }
+    const key = createHash('sha256').update([...recipients].sort().join(',')).digest('hex').slice(0, 16);
+    await this.queue.add(DELIVERY_STATUS_JOB, { messageId: message.id, recipients }, { jobId: deliveryStatusJobId(message.id, key) });
+  }
+}

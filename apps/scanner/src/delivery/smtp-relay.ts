@@ -1,0 +1,91 @@
+import { resolveMx, resolve4 } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import nodemailer from 'nodemailer';
+import type { DownstreamRoute } from '@mailwarden/delivery';
+
+export interface RecipientFailure {
+  recipient: string;
+  /** The downstream's reply or the connection error. */
+  error: string;
+  /** A 5xx reply: retrying cannot help. */
+  permanent: boolean;
+}
+
+export interface RelayResult {
+  accepted: string[];
+  failed: RecipientFailure[];
+}
+
+interface NodemailerError extends Error {
+  responseCode?: number;
+  response?: string;
+  recipient?: string;
+  rejectedErrors?: NodemailerError[];
+}
+
+const describe = (error: NodemailerError) => (error.response ?? error.message).replace(/[\r\n]+/g, ' ').slice(0, 500);
+
+/**
+ * One SMTP transaction to a downstream with nodemailer. Per-recipient outcomes: a 5xx is permanent; a 4xx, a
+ * refused connection, a timeout or a failed mandatory STARTTLS is temporary (the copy waits and is retried).
+ */
+export async function relayMessage(
+  route: DownstreamRoute,
+  message: { from: string; to: string[]; raw: Buffer },
+  options: { name: string; timeoutMs: number },
+): Promise<RelayResult> {
+  const transport = nodemailer.createTransport({
+    host: route.host,
+    port: route.port,
+    secure: false,
+    requireTLS: route.requireTls,
+    // SNI only for a name (RFC 6066 3: literal addresses are not sent).
+    tls: { rejectUnauthorized: route.verifyCert, ...(isIP(route.host) ? {} : { servername: route.host }) },
+    name: options.name,
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+  });
+  try {
+    const info = await transport.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw });
+    const rejectedErrors = ((info as { rejectedErrors?: NodemailerError[] }).rejectedErrors ?? []).map((error) => ({
+      recipient: String(error.recipient ?? ''),
+      error: describe(error),
+      permanent: (error.responseCode ?? 0) >= 500,
+    }));
+    const failedSet = new Set(rejectedErrors.map((failure) => failure.recipient.toLowerCase()));
+    return { accepted: message.to.filter((recipient) => !failedSet.has(recipient.toLowerCase())), failed: rejectedErrors };
+  } catch (caught) {
+    const error = caught as NodemailerError;
+    if (error.rejectedErrors?.length) {
+      return {
+        accepted: [],
+        failed: error.rejectedErrors.map((rejected) => ({ recipient: String(rejected.recipient ?? ''), error: describe(rejected), permanent: (rejected.responseCode ?? 0) >= 500 })),
+      };
+    }
+    const permanent = (error.responseCode ?? 0) >= 500;
+    return { accepted: [], failed: message.to.map((recipient) => ({ recipient, error: describe(error), permanent })) };
+  } finally {
+    transport.close();
+  }
+}
+
+/**
+ * The hosts that receive mail for a domain: its MX records by preference, or the domain itself when it has none
+ * (RFC 5321 5.1 implicit MX). A null MX (RFC 7505, `.`) means the domain accepts no mail.
+ */
+export async function mailExchangers(domain: string): Promise<string[]> {
+  try {
+    const records = await resolveMx(domain);
+    if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) {
+      return [];
+    }
+    return records.sort((a, b) => a.priority - b.priority).map((record) => record.exchange);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENODATA') {
+      await resolve4(domain);
+      return [domain];
+    }
+    throw error;
+  }
+}

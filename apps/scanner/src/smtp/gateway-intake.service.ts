@@ -1,0 +1,253 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { classifyDirection, isInScope } from '@mailwarden/accounts';
+import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
+import {
+  DeliveryRepository,
+  MessageRepository,
+  ScanContextRepository,
+  type DeliveryState,
+  type GatewayDomain,
+  type MessageSource,
+  type PolicyAction,
+} from '@mailwarden/db';
+import {
+  MAX_PROCESSED_MARKS,
+  matchesConnector,
+  readProcessedMarks,
+  rejectReply,
+  temporaryAuthFailureReply,
+  type SmtpReply,
+} from '@mailwarden/delivery';
+import { hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
+import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { effectivePoliciesFor, evaluateMessage, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
+import { SenderChecksService } from '@mailwarden/sender-checks';
+
+/** What the front knows about one SMTP transaction once its recipients are accepted. */
+export interface GatewayTransaction {
+  clientIp: string;
+  helo: string | null;
+  tls: boolean;
+  /** Verified names of the TLS client certificate (mailflow connector recognition). */
+  tlsCertNames: string[];
+  account?: GatewayDomain['account'];
+  /** The session comes from the account's Microsoft 365 outbound connector. */
+  fromConnector?: boolean;
+  /** Some accepted recipient is in a MAILFLOW domain (the message is mailflow traffic). */
+  mailflow?: boolean;
+}
+
+export type RecipientDecisionReply = { accept: true } | { accept: false; reply: SmtpReply };
+
+export interface IntakeResult {
+  reply: SmtpReply;
+  messageId?: string;
+}
+
+const QUARANTINE_RETENTION_DAYS = 30;
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
+  DELIVER: 'QUEUED',
+  TAG_SUBJECT: 'QUEUED',
+  QUARANTINE: 'QUARANTINED',
+  REJECT: 'REJECTED',
+};
+
+/**
+ * The decisions of the gateway / mailflow SMTP front (DESIGN.md §3), apart from the protocol: which recipients
+ * are accepted (no open relay), and what a received message gets before the DATA reply (sender checks and
+ * policy, storage, the delivery job).
+ */
+@Injectable()
+export class GatewayIntakeService {
+  private readonly logger = new Logger(GatewayIntakeService.name);
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly messages: MessageRepository,
+    private readonly context: ScanContextRepository,
+    private readonly senderChecks: SenderChecksService,
+    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
+    @Inject(APP_CONFIG) private readonly config: ScannerConfig,
+  ) {}
+
+  /**
+   * RCPT TO: only verified GATEWAY or MAILFLOW domains of an enforced account are accepted; a MAILFLOW domain
+   * only from its tenant's connector. Every other recipient is refused with 5.7.1 (RFC 5321 3.6.2: no open relay).
+   */
+  async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
+    const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
+    const name = domainOf(address);
+    const domain = await this.deliveries.findRecipientDomain(name);
+    if (!domain || !isInScope(domain)) {
+      return refuse(550, '5.7.1', `Relay access denied: ${name} is not a verified domain served here`);
+    }
+    if (domain.account.monitorOnly || domain.mode === 'JOURNAL') {
+      // DESIGN.md §2: monitor-only accounts are only watched through journal copies; Mailwarden is not in their path.
+      return refuse(550, '5.7.1', `Relay access denied: ${name} is in monitor-only (journal) mode and does not receive mail through Mailwarden`);
+    }
+    if (transaction.account && transaction.account.id !== domain.accountId) {
+      // One transaction, one tenant: its policies and its copy of the message. RFC 5321 4.5.3.1.10: a client
+      // sends the deferred recipients in a later transaction.
+      return refuse(452, '4.5.3', 'Recipients of another organisation: send them in a separate transaction');
+    }
+    const connector = await this.deliveries.findConnector(domain.accountId);
+    const fromConnector = matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
+    if (domain.mode === 'MAILFLOW' && !fromConnector) {
+      return refuse(550, '5.7.1', `Relay access denied: ${name} receives mail through its Microsoft 365 connector only`);
+    }
+    transaction.account = domain.account;
+    transaction.fromConnector = fromConnector;
+    transaction.mailflow = transaction.mailflow || domain.mode === 'MAILFLOW';
+    return { accept: true };
+  }
+
+  /**
+   * DATA: everything happens before the reply. Bare CR/LF are normalised (DESIGN.md §10), the sender checks and
+   * policy decide per recipient, the message, verdicts and copies are committed, then the delivery job is
+   * enqueued. A reject for every recipient is a 550 (never a bounce later); a DNS temperror that could reject is a
+   * 451; a database failure is a 451 4.3.0 so the sender retries.
+   */
+  async receive(transaction: GatewayTransaction, envelopeFrom: string, recipients: string[], received: Buffer): Promise<IntakeResult> {
+    const account = transaction.account;
+    if (!account) {
+      return { reply: { code: 503, enhanced: '5.5.1', text: 'No valid recipients' } };
+    }
+    const bareLineEnds = hasBareCrOrLf(received);
+    const raw = bareLineEnds ? normalizeLineEnds(received) : received;
+    const summary = summarizeMessageHeaders(raw);
+    const verified = account.domains.filter(isInScope);
+    const source: MessageSource = transaction.mailflow ? 'MAILFLOW' : 'GATEWAY';
+
+    const ours = readProcessedMarks(raw).filter((mark) => mark.host === this.config.SMTP_HOSTNAME.toLowerCase());
+    if (ours.length >= MAX_PROCESSED_MARKS) {
+      // RFC 5321 6.3: a routing loop is detected and the message refused rather than passed around forever.
+      return { reply: { code: 554, enhanced: '5.4.6', text: `Routing loop detected: processed ${ours.length} times by ${this.config.SMTP_HOSTNAME}` } };
+    }
+    // A message already processed is relayed without a second scan only when it comes back from the tenant's own
+    // connector and the mark names a message of this tenant; a mark from anywhere else is removed and ignored.
+    let processedOf: string | null = null;
+    if (transaction.fromConnector && ours.length > 0) {
+      const original = await this.messages.findForScan(ours[0]!.messageId).catch(() => null);
+      processedOf = original && original.accountId === account.id ? original.id : null;
+    }
+
+    const direction = classifyDirection(
+      verified.map((domain) => domain.name),
+      envelopeFrom,
+      recipients,
+    );
+    let evaluation: MessageEvaluation;
+    let policyContext: PolicyScopeContext;
+    try {
+      const [policies, mailboxes] = await Promise.all([
+        this.context.loadPolicies(account.id, account.partnerId),
+        this.context.findMailboxes(account.id, [...recipients, envelopeFrom]),
+      ]);
+      policyContext = { accountId: account.id, partnerId: account.partnerId, domainIds: new Map(verified.map((domain) => [domain.name, domain.id])), mailboxes, policies };
+      evaluation = processedOf
+        ? {
+            verdicts: recipients.map((recipient) => ({ recipient, checks: [], decidedAction: 'DELIVER', appliedAction: 'DELIVER', enforced: true, reasons: [], skippedReason: 'already-processed' })),
+            status: 'SKIPPED',
+            senderReports: [],
+            temporaryError: false,
+            temporaryErrorMayReject: false,
+          }
+        : await evaluateMessage(
+            {
+              raw,
+              direction,
+              envelopeFrom,
+              envelopeTo: recipients,
+              headerFrom: summary.from,
+              clientIp: transaction.clientIp,
+              helo: transaction.helo,
+              accountDomains: verified.map((domain) => domain.name),
+              enforced: !account.monitorOnly,
+              policyContext,
+            },
+            (input) => this.senderChecks.check(input),
+          );
+    } catch (error) {
+      this.logger.error({ event: 'gateway.evaluation_failed', error: (error as Error).message });
+      return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary failure while checking the message, try again later' } };
+    }
+
+    if (evaluation.temporaryErrorMayReject) {
+      const checks = evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks);
+      this.logger.warn({ event: 'gateway.temperror', checks, envelopeFrom });
+      return { reply: temporaryAuthFailureReply(checks) };
+    }
+
+    const verdicts = evaluation.verdicts;
+    const actionOf = (verdict: EvaluatedVerdict): PolicyAction => verdict.appliedAction ?? 'DELIVER';
+    const rejected = verdicts.filter((verdict) => actionOf(verdict) === 'REJECT');
+    const allRejected = rejected.length === verdicts.length;
+
+    let messageId: string;
+    try {
+      const { message } = await this.messages.storeIncoming({
+        accountId: account.id,
+        source,
+        direction,
+        envelopeFrom,
+        envelopeTo: recipients,
+        headerFrom: summary.from,
+        subject: summary.subject,
+        messageIdHeader: summary.messageId,
+        clientIp: transaction.clientIp,
+        helo: transaction.helo,
+        metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf } },
+        raw,
+      });
+      messageId = message.id;
+      await this.messages.saveVerdicts(
+        message,
+        verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
+        evaluation.status,
+        { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
+      );
+      await this.deliveries.recordDeliveries(
+        message.id,
+        verdicts.map((verdict) => ({
+          recipient: verdict.recipient,
+          action: actionOf(verdict),
+          state: DELIVERY_STATE_FOR[actionOf(verdict)],
+          subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
+        })),
+      );
+    } catch (error) {
+      this.logger.error({ event: 'gateway.store_failed', error: (error as Error).message });
+      if (allRejected) {
+        return { reply: this.rejection(rejected[0]!) };
+      }
+      return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' } };
+    }
+
+    const actions = verdicts.map((verdict) => `${verdict.recipient}:${actionOf(verdict)}`);
+    if (allRejected) {
+      this.logger.log({ event: 'gateway.rejected', messageId, actions, failedCheck: rejected[0]!.failedCheck ?? null });
+      return { reply: this.rejection(rejected[0]!), messageId };
+    }
+    const queued = verdicts.filter((verdict) => DELIVERY_STATE_FOR[actionOf(verdict)] === 'QUEUED').map((verdict) => verdict.recipient);
+    if (queued.length > 0) {
+      // After the commit: a lost enqueue (Redis down) is caught up by the delivery sweeper (transactional outbox).
+      await this.queue
+        .add(DELIVERY_JOB, { messageId, recipients: queued }, deliveryJobOptions(messageId))
+        .catch((error: Error) => this.logger.warn({ event: 'gateway.enqueue_failed', messageId, error: error.message }));
+    }
+    this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds });
+    // One DATA reply answers for every recipient: recipients whose copy policy rejected are recorded as REJECTED
+    // and get no copy, the others' copies go on (see apps/scanner/src/smtp/README.md).
+    const note = rejected.length > 0 ? `; ${rejected.length} recipient(s) refused by policy` : '';
+    return { reply: { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${messageId}${note}` }, messageId };
+  }
+
+  private rejection(verdict: EvaluatedVerdict): SmtpReply {
+    const reasons = verdict.reasons as Array<{ detail?: string }>;
+    return rejectReply(verdict.failedCheck, reasons[0]?.detail ?? '');
+  }
+}

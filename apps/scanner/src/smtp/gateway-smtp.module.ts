@@ -1,0 +1,19 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { QueueName } from '@mailwarden/queue';
+import { GatewayIntakeService } from './gateway-intake.service';
+import { DEFAULT_GATEWAY_SMTP_TUNING, GATEWAY_SMTP_TUNING, type GatewaySmtpTuning } from './gateway-smtp.options';
+import { GatewaySmtpServer } from './gateway-smtp.server';
+
+/** The gateway / mailflow SMTP front (SCANNER_ROLE smtp or all). Needs DbModule, QueueModule and SenderChecksModule. */
+@Module({})
+export class GatewaySmtpModule {
+  static forRoot(tuning: Partial<GatewaySmtpTuning> = {}): DynamicModule {
+    return {
+      module: GatewaySmtpModule,
+      imports: [BullModule.registerQueue({ name: QueueName.Delivery })],
+      providers: [{ provide: GATEWAY_SMTP_TUNING, useValue: { ...DEFAULT_GATEWAY_SMTP_TUNING, ...tuning } }, GatewayIntakeService, GatewaySmtpServer],
+      exports: [GatewaySmtpServer],
+    };
+  }
+}

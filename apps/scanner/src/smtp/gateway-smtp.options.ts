@@ -1,0 +1,11 @@
+/** Tuning of the gateway SMTP front that is not an environment setting (tests shorten it). */
+export interface GatewaySmtpTuning {
+  /** How long a shutdown waits for the messages in flight before closing the listener. */
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_GATEWAY_SMTP_TUNING: GatewaySmtpTuning = {
+  drainTimeoutMs: 30_000,
+};
+
+export const GATEWAY_SMTP_TUNING = Symbol('GATEWAY_SMTP_TUNING');

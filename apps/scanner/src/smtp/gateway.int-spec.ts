@@ -1,0 +1,412 @@
+import { createConnection, type Socket } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { dkimSign } from 'mailauth/lib/dkim/sign';
+import { generateKeyPairSync } from 'node:crypto';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '@mailwarden/config';
+import { DeliveryRepository, type Account, type Domain } from '@mailwarden/db';
+import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
+import { readProcessedMarks } from '@mailwarden/delivery';
+import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
+import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
+import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createScanner } from '../scanner.app';
+import { GatewaySmtpServer } from './gateway-smtp.server';
+
+const HOST = 'mx.mailwarden.test';
+
+interface SinkMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+
+/** The downstream: a local SMTP server (STARTTLS with smtp-server's self-signed certificate) that records what it gets. */
+class SmtpSink {
+  readonly received: SinkMessage[] = [];
+  readonly rejectRecipients = new Set<string>();
+  port = 0;
+  private server?: SMTPServer;
+
+  async start(port = 0): Promise<number> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH'],
+      disableReverseLookup: true,
+      logger: false,
+      onRcptTo: (address, _session, callback) =>
+        this.rejectRecipients.has(address.address.toLowerCase()) ? callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 })) : callback(),
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          this.received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks) });
+          callback();
+        });
+      },
+    });
+    this.server.on('error', () => undefined);
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  to(recipient: string): SinkMessage[] {
+    return this.received.filter((message) => message.to.includes(recipient));
+  }
+}
+
+/** A hand-driven SMTP client on a raw socket, for what nodemailer will not send (bare LF, no SIZE). */
+class RawSmtp {
+  private buffer = '';
+  private waiting?: () => void;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (data: Buffer) => {
+      this.buffer += data.toString('latin1');
+      this.waiting?.();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async open(port: number): Promise<{ client: RawSmtp; greeting: string }> {
+    const socket = createConnection(port, '127.0.0.1');
+    const client = new RawSmtp(socket);
+    return { client, greeting: await client.reply() };
+  }
+
+  /** The next complete reply (the last line has a space after the code). */
+  async reply(timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.buffer);
+      if (match) {
+        this.buffer = this.buffer.slice(match[0].length);
+        return match[0].trimEnd();
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no reply; buffered: ${JSON.stringify(this.buffer)}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  async command(line: string): Promise<string> {
+    this.socket.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    // An empty list is "not yet".
+    if (value && !(Array.isArray(value) && value.length === 0)) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function message(fields: { from: string; to: string; subject: string; body?: string; extraHeaders?: string[] }): Buffer {
+  return Buffer.from(
+    [
+      ...(fields.extraHeaders ?? []),
+      `From: ${fields.from}`,
+      `To: ${fields.to}`,
+      `Subject: ${fields.subject}`,
+      `Message-ID: <${Math.random().toString(36).slice(2)}@sender.example>`,
+      'Date: Wed, 25 Nov 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      fields.body ?? 'Hello from the gateway test.',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+describe(GatewaySmtpServer.name, () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let factories: TestFactories;
+  let scanner: INestApplication;
+  let smtpPort: number;
+  const sink = new SmtpSink();
+  let account: Account;
+  let acme: Domain;
+  const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  const zone = new ZoneDnsResolver({
+    'sender.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    '_dmarc.sender.example': { TXT: ['v=DMARC1; p=none'] },
+    's1._domainkey.sender.example': { TXT: [`v=DKIM1; k=rsa; p=${dkimKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`] },
+    'evil.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    'bank.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
+    '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
+  });
+  const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
+
+  async function send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<{ response: string; accepted: string[] }> {
+    const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, name: 'client.sender.example' });
+    try {
+      const info = await transport.sendMail({ envelope, raw });
+      return { response: info.response, accepted: info.accepted as string[] };
+    } finally {
+      transport.close();
+    }
+  }
+
+  async function sendExpectingError(raw: Buffer, envelope: { from: string; to: string[] }): Promise<{ responseCode?: number; response?: string }> {
+    try {
+      await send(raw, envelope);
+    } catch (error) {
+      return error as { responseCode?: number; response?: string };
+    }
+    throw new Error('expected the gateway to refuse the message');
+  }
+
+  async function signedDkimMessage(fields: Parameters<typeof message>[0]): Promise<Buffer> {
+    const raw = message(fields);
+    const privateKey = dkimKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const signed = await dkimSign(raw, { signingDomain: 'sender.example', selector: 's1', privateKey, canonicalization: 'relaxed/relaxed', signatureData: [{ signingDomain: 'sender.example', selector: 's1', privateKey }] });
+    // Change the body after signing: the signature is present and fails (body hash), as a tampered message's would.
+    return Buffer.from(Buffer.concat([Buffer.from(signed.signatures), raw]).toString('latin1').replace('Hello', 'Hellp'), 'latin1');
+  }
+
+  const storedMessage = (subject: string) => db.prisma.message.findFirst({ where: { accountId: account.id, subject }, include: { verdicts: true } });
+  const copies = (messageId: string) => db.prisma.recipientDelivery.findMany({ where: { messageId }, orderBy: { recipient: 'asc' } });
+
+  beforeAll(async () => {
+    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis()]);
+    factories = new TestFactories(db.prisma);
+    await sink.start();
+    smtpPort = await freePort();
+
+    account = await factories.newAccount({ monitorOnly: false });
+    acme = await factories.newDomain(account, { name: 'acme.example', mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+    // The sink's certificate is self-signed: TLS stays required, the certificate check is turned off for this domain.
+    await db.prisma.domain.update({ where: { id: acme.id }, data: { downstreamVerifyCert: false } });
+    const vip = await db.prisma.user.create({ data: { accountId: account.id, email: 'vip@acme.example' } });
+    await db.prisma.policy.create({
+      data: { kind: 'EMAIL_SECURITY', scope: 'USER', accountId: account.id, scopeId: vip.id, settings: { senderChecks: { dkim: { enabled: true, action: 'QUARANTINE' } } } },
+    });
+    const flow = await factories.newDomain(account, { name: 'flow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+    await db.prisma.domain.update({ where: { id: flow.id }, data: { downstreamVerifyCert: false } });
+    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.0/8'] } });
+
+    const other = await factories.newAccount({ monitorOnly: false });
+    const farflow = await factories.newDomain(other, { name: 'farflow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+    await db.prisma.mailflowConnector.create({ data: { accountId: other.id, sourceIps: ['203.0.113.0/24'] } });
+    expect(farflow.mode).toBe('MAILFLOW');
+    const watched = await factories.newAccount({ monitorOnly: true });
+    await factories.newDomain(watched, { name: 'watched.example', mode: 'JOURNAL' });
+    await factories.newDomain(account, { name: 'pending.example', mode: 'GATEWAY', verified: false, downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+
+    const config = loadConfig('scanner', {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'fatal',
+      SMTP_HOSTNAME: HOST,
+      SMTP_MAX_MESSAGE_SIZE: '64kb',
+      SCANNER_SMTP_PORT: String(smtpPort),
+      SCANNER_HTTP_PORT: String(await freePort()),
+      JOURNAL_HTTP_PORT: String(await freePort()),
+    });
+    scanner = await createScanner(config, false, {
+      dnsLookup,
+      smtp: { drainTimeoutMs: 5_000 },
+      delivery: { initialRetryDelayMs: 300, maxRetryDelayMs: 1_000, timeoutMs: 5_000, dsnRoute: { host: '127.0.0.1', port: sink.port, requireTls: false, verifyCert: false } },
+    });
+    await scanner.init();
+  });
+
+  afterAll(async () => {
+    await scanner?.close();
+    await sink.stop();
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('should relay a clean message to the downstream unchanged except for the trace headers', async () => {
+    const raw = message({ from: 'alice@sender.example', to: 'bob@acme.example', subject: 'clean one' });
+    const { response } = await send(raw, { from: 'alice@sender.example', to: ['bob@acme.example'] });
+    expect(response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9a-f-]{36}$/);
+
+    const [delivered] = await waitFor(async () => sink.to('bob@acme.example').filter((entry) => entry.raw.includes('clean one')));
+    const text = delivered!.raw.toString('latin1');
+    const bodyStart = text.indexOf('From: alice@sender.example');
+    expect(text.slice(bodyStart)).toBe(raw.toString('latin1'));
+    const trace = text.slice(0, bodyStart).replace(/\r\n(?=[ \t])/g, '');
+    expect(trace).toMatch(/^Received: from client\.sender\.example \(\[127\.0\.0\.1\]\) by mx\.mailwarden\.test \(Mailwarden\) with ESMTPS id [0-9a-f-]{36} for <bob@acme\.example>; .+\r\n/);
+    expect(trace).toContain('Authentication-Results: mx.mailwarden.test; dmarc=pass (p=none) header.from=sender.example; spf=pass smtp.mailfrom=alice@sender.example');
+    expect(readProcessedMarks(delivered!.raw)).toHaveLength(0);
+    expect(delivered!.from).toBe('alice@sender.example');
+
+    const stored = await waitFor(async () => {
+      const row = await storedMessage('clean one');
+      return row?.deliveryState === 'DELIVERED' ? row : null;
+    });
+    expect(stored.source).toBe('GATEWAY');
+    expect(stored.verdicts.map((verdict) => [verdict.recipient, verdict.decidedAction, verdict.appliedAction])).toEqual([['bob@acme.example', 'DELIVER', 'DELIVER']]);
+  });
+
+  it('should refuse a DMARC p=reject spoof with 550 5.7.26 before answering DATA and deliver nothing', async () => {
+    const before = sink.received.length;
+    const error = await sendExpectingError(message({ from: 'ceo@bank.example', to: 'bob@acme.example', subject: 'wire transfer' }), { from: 'mallory@evil.example', to: ['bob@acme.example'] });
+    expect(error.responseCode).toBe(550);
+    expect(error.response).toMatch(/^550 5\.7\.26 Message rejected by policy: .*dmarc/);
+    const stored = await storedMessage('wire transfer');
+    expect(stored?.deliveryState).toBe('REJECTED');
+    expect(stored?.verdicts[0]?.failedCheck).toBe('dmarc');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sink.received.length).toBe(before);
+  });
+
+  it('should split a message whose recipients have different policies: tag for one, quarantine for the other', async () => {
+    const raw = await signedDkimMessage({ from: 'alice@sender.example', to: 'carol@acme.example, vip@acme.example', subject: 'Quarterly report' });
+    const { response } = await send(raw, { from: 'alice@sender.example', to: ['carol@acme.example', 'vip@acme.example'] });
+    expect(response).toMatch(/^250 /);
+
+    const [tagged] = await waitFor(async () => sink.to('carol@acme.example'));
+    expect(summarizeMessageHeaders(tagged!.raw).subject).toBe('[SUSPICIOUS] Quarterly report');
+    expect(tagged!.to).toEqual(['carol@acme.example']);
+    expect(tagged!.raw.toString('latin1').replace(/\r\n(?=[ \t])/g, '')).toMatch(/dkim=fail header\.d=sender\.example header\.s=s1/);
+
+    const stored = await waitFor(async () => {
+      const row = await storedMessage('Quarterly report');
+      return row?.deliveryState === 'DELIVERED' ? row : null;
+    });
+    expect(Object.fromEntries(stored.verdicts.map((verdict) => [verdict.recipient, verdict.appliedAction]))).toEqual({ 'carol@acme.example': 'TAG_SUBJECT', 'vip@acme.example': 'QUARANTINE' });
+    expect((await copies(stored.id)).map((copy) => [copy.recipient, copy.state])).toEqual([
+      ['carol@acme.example', 'DELIVERED'],
+      ['vip@acme.example', 'QUARANTINED'],
+    ]);
+    const held = await db.prisma.quarantineItem.findMany({ where: { messageId: stored.id } });
+    expect(held.map((item) => [item.recipient, item.status, item.enforced])).toEqual([['vip@acme.example', 'HELD', true]]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sink.to('vip@acme.example')).toHaveLength(0);
+
+    // The emergency inbox lists it for the quarantined mailbox too (it is stored, whatever happened downstream).
+    const inbox = await scanner.get(DeliveryRepository).listEmergencyInbox(account.id, 'vip@acme.example', 14);
+    expect(inbox.map((entry) => entry.id)).toContain(stored.id);
+  });
+
+  it('should deliver a released quarantine item with the release job, once', async () => {
+    const stored = (await storedMessage('Quarterly report'))!;
+    const item = (await db.prisma.quarantineItem.findFirst({ where: { messageId: stored.id } }))!;
+    await db.prisma.quarantineItem.update({ where: { id: item.id }, data: { status: 'RELEASED', releasedAt: new Date() } });
+    const queue = new Queue(QueueName.Delivery, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) }, prefix: redis.prefix });
+    try {
+      await queue.add(DELIVERY_JOB, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: releaseDeliveryJobId(item.id) });
+      const [released] = await waitFor(async () => sink.to('vip@acme.example'));
+      expect(summarizeMessageHeaders(released!.raw).subject).toBe('Quarterly report');
+      // A second job for the same release (at-least-once) delivers nothing more.
+      await queue.add(DELIVERY_JOB, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: `${releaseDeliveryJobId(item.id)}-again` });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(sink.to('vip@acme.example')).toHaveLength(1);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('should refuse recipients of foreign, unverified and monitor-only domains with 5xx (no open relay)', async () => {
+    const { client } = await RawSmtp.open(smtpPort);
+    try {
+      expect(await client.command('EHLO client.sender.example')).toMatch(/^250/);
+      expect(await client.command('MAIL FROM:<alice@sender.example>')).toMatch(/^250/);
+      expect(await client.command('RCPT TO:<victim@elsewhere.example>')).toMatch(/^550 5\.7\.1 Relay access denied: elsewhere\.example is not a verified domain/);
+      expect(await client.command('RCPT TO:<someone@pending.example>')).toMatch(/^550 5\.7\.1 /);
+      expect(await client.command('RCPT TO:<someone@watched.example>')).toMatch(/^550 5\.7\.1 Relay access denied: watched\.example is in monitor-only \(journal\) mode/);
+      // A MAILFLOW domain only takes mail from its tenant's connector (here 203.0.113.0/24; we are 127.0.0.1).
+      expect(await client.command('RCPT TO:<someone@farflow.example>')).toMatch(/^550 5\.7\.1 .*Microsoft 365 connector only/);
+      expect(await client.command('DATA')).toMatch(/^503/);
+      expect(await client.command('QUIT')).toMatch(/^221/);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('should refuse an oversized message with 552 5.3.4', async () => {
+    const { client } = await RawSmtp.open(smtpPort);
+    try {
+      await client.command('EHLO client.sender.example');
+      await client.command('MAIL FROM:<alice@sender.example>');
+      expect(await client.command('RCPT TO:<bob@acme.example>')).toMatch(/^250/);
+      expect(await client.command('DATA')).toMatch(/^354/);
+      client.write(message({ from: 'alice@sender.example', to: 'bob@acme.example', subject: 'too big', body: 'x'.repeat(76).concat('\r\n').repeat(1_000) }));
+      expect(await client.command('.')).toMatch(/^552 5\.3\.4 /);
+    } finally {
+      client.close();
+    }
+    expect(await storedMessage('too big')).toBeNull();
+  });
+
+  it('should not let a bare-LF smuggled end of data start a second message, and relay it normalised', async () => {
+    const { client } = await RawSmtp.open(smtpPort);
+    try {
+      await client.command('EHLO client.sender.example');
+      await client.command('MAIL FROM:<alice@sender.example>');
+      await client.command('RCPT TO:<dave@acme.example>');
+      expect(await client.command('DATA')).toMatch(/^354/);
+      client.write(
+        'From: alice@sender.example\r\nTo: dave@acme.example\r\nSubject: smuggle carrier\r\n\r\nhello\n.\nMAIL FROM:<mallory@evil.example>\nRCPT TO:<dave@acme.example>\nDATA\nSubject: smuggled\n\nevil\n.\r\n',
+      );
+      // Only CRLF.CRLF ends DATA: exactly one reply, for one message.
+      expect(await client.command('.')).toMatch(/^250 /);
+      expect(await client.command('QUIT')).toMatch(/^221/);
+    } finally {
+      client.close();
+    }
+    const [relayed] = await waitFor(async () => sink.to('dave@acme.example'));
+    expect(hasBareCrOrLf(relayed!.raw)).toBe(false);
+    expect(relayed!.raw.toString('latin1')).toContain('hello\r\n.\r\nMAIL FROM:<mallory@evil.example>\r\nRCPT TO:<dave@acme.example>\r\nDATA\r\nSubject: smuggled\r\n');
+    expect(await db.prisma.message.count({ where: { accountId: account.id, envelopeTo: { has: 'dave@acme.example' } } })).toBe(1);
+    expect(await db.prisma.message.count({ where: { subject: 'smuggled' } })).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sink.to('dave@acme.example')).toHaveLength(1);
+  });
+
+  it('should mark mailflow copies for Microsoft 365 and relay a returning processed copy without a second scan', async () => {
+    const raw = message({ from: 'alice@sender.example', to: 'erin@flow.example', subject: 'mailflow one' });
+    await send(raw, { from: 'alice@sender.example', to: ['erin@flow.example'] });
+    const [first] = await waitFor(async () => sink.to('erin@flow.example'));
+    const marks = readProcessedMarks(first!.raw);
+    const original = await storedMessage('mailflow one');
+    expect(original?.source).toBe('MAILFLOW');
+    expect(marks).toEqual([{ host: HOST, messageId: original!.id }]);
+
+    // The same copy comes back from the tenant's connector (a transport rule without the exception).
+    await send(first!.raw, { from: 'alice@sender.example', to: ['erin@flow.example'] });
+    await waitFor(async () => sink.to('erin@flow.example').length === 2);
+    const again = await db.prisma.message.findMany({ where: { accountId: account.id, subject: 'mailflow one' }, orderBy: { receivedAt: 'asc' }, include: { verdicts: true } });
+    expect(again).toHaveLength(2);
+    expect(again[1]!.scanStatus).toBe('SKIPPED');
+    expect(again[1]!.verdicts[0]!.skippedReason).toBe('already-processed');
+    expect(readProcessedMarks(sink.to('erin@flow.example')[1]!.raw)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,205 @@
+import { Injectable } from '@nestjs/common';
+import type {
+  Account,
+  DeliveryState,
+  Domain,
+  MailflowConnector,
+  Message,
+  PolicyAction,
+  Prisma,
+  RecipientDelivery,
+  Verdict,
+} from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+
+export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
+
+export interface RecipientDeliveryInput {
+  recipient: string;
+  action: PolicyAction;
+  state: DeliveryState;
+  subjectTag?: string | null;
+}
+
+export interface RecipientDeliveryUpdate {
+  state: DeliveryState;
+  lastError?: string | null;
+  /** Counts as one more delivery attempt (a downstream was tried). */
+  attempted?: boolean;
+}
+
+export type MessageForDelivery = Message & { account: Account & { domains: Domain[] }; verdicts: Verdict[]; deliveries: RecipientDelivery[] };
+
+export interface EmergencyInboxEntry {
+  id: string;
+  receivedAt: Date;
+  envelopeFrom: string;
+  headerFrom: string | null;
+  subject: string | null;
+  size: number;
+  deliveryState: DeliveryState;
+}
+
+// Which per-recipient state the message shows when its copies differ: what still needs attention first.
+const STATE_PRECEDENCE: DeliveryState[] = ['DEFERRED', 'QUEUED', 'FAILED', 'DELIVERED', 'QUARANTINED', 'REJECTED', 'NOT_APPLICABLE'];
+
+/** The message's deliveryState summed up from its recipients' copies. */
+export function summarizeDeliveryState(states: readonly DeliveryState[]): DeliveryState {
+  return STATE_PRECEDENCE.find((state) => states.includes(state)) ?? 'NOT_APPLICABLE';
+}
+
+/** What the gateway / mailflow front and the delivery workers read and write (issue 5). */
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** A recipient domain by name, with its account and all the account's domains (RCPT TO decisions). */
+  findRecipientDomain(name: string): Promise<GatewayDomain | null> {
+    return this.prisma.domain.findUnique({
+      where: { name: name.trim().toLowerCase().replace(/\.$/, '') },
+      include: { account: { include: { domains: true } } },
+    });
+  }
+
+  findConnector(accountId: string): Promise<MailflowConnector | null> {
+    return this.prisma.mailflowConnector.findUnique({ where: { accountId } });
+  }
+
+  saveConnector(accountId: string, connector: { sourceIps: string[]; tlsCertName?: string | null }): Promise<MailflowConnector> {
+    const data = { sourceIps: connector.sourceIps, tlsCertName: connector.tlsCertName ?? null };
+    return this.prisma.mailflowConnector.upsert({ where: { accountId }, create: { accountId, ...data }, update: data });
+  }
+
+  /**
+   * Records each recipient's copy (action and initial state) and the message's summed-up deliveryState in one
+   * transaction. Idempotent: a copy already recorded is kept as it is.
+   */
+  async recordDeliveries(messageId: string, entries: readonly RecipientDeliveryInput[]): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.recipientDelivery.createMany({
+        data: entries.map((entry) => ({
+          messageId,
+          recipient: entry.recipient.toLowerCase(),
+          action: entry.action,
+          state: entry.state,
+          subjectTag: entry.subjectTag ?? null,
+        })),
+        skipDuplicates: true,
+      });
+      await this.refreshMessageState(tx, messageId);
+    });
+  }
+
+  findForDelivery(messageId: string): Promise<MessageForDelivery | null> {
+    return this.prisma.message.findUnique({ where: { id: messageId }, include: { account: { include: { domains: true } }, verdicts: true } }).then(async (message) => {
+      if (!message) {
+        return null;
+      }
+      const deliveries = await this.prisma.recipientDelivery.findMany({ where: { messageId }, orderBy: { recipient: 'asc' } });
+      return { ...message, deliveries };
+    });
+  }
+
+  /** Sets the state of some recipients' copies and the message's summed-up deliveryState, in one transaction. */
+  async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
+    return this.prisma.$transaction(async (tx) => {
+      const now = new Date();
+      await tx.recipientDelivery.updateMany({
+        where: { messageId, recipient: { in: recipients.map((recipient) => recipient.toLowerCase()) } },
+        data: {
+          state: update.state,
+          lastError: update.lastError === undefined ? undefined : update.lastError,
+          ...(update.attempted ? { attempts: { increment: 1 }, lastAttemptAt: now } : {}),
+          ...(update.state === 'DELIVERED' ? { deliveredAt: now } : {}),
+        },
+      });
+      return this.refreshMessageState(tx, messageId);
+    });
+  }
+
+  /**
+   * Released from quarantine: the recipients' copies are queued again (created when the message predates its
+   * copies, keeping the decided action so a tag still applies).
+   */
+  async queueRelease(messageId: string, recipients: readonly string[]): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const verdicts = await tx.verdict.findMany({ where: { messageId, recipient: { in: recipients.map((r) => r.toLowerCase()) } } });
+      for (const verdict of verdicts) {
+        const existing = await tx.recipientDelivery.findUnique({ where: { messageId_recipient: { messageId, recipient: verdict.recipient } } });
+        if (!existing) {
+          await tx.recipientDelivery.create({ data: { messageId, recipient: verdict.recipient, action: verdict.decidedAction, state: 'QUEUED' } });
+        } else if (existing.state === 'QUARANTINED') {
+          // Only a held copy is queued again: a redelivered release job finds it DELIVERED (or on its way) and leaves it.
+          await tx.recipientDelivery.update({ where: { messageId_recipient: { messageId, recipient: verdict.recipient } }, data: { state: 'QUEUED', lastError: null } });
+        }
+      }
+      await this.refreshMessageState(tx, messageId);
+    });
+  }
+
+  /** Messages with a copy still QUEUED or DEFERRED and untouched since `olderThan` (the delivery sweeper's read). */
+  async findStalled(olderThan: Date, limit = 500): Promise<string[]> {
+    const rows = await this.prisma.recipientDelivery.findMany({
+      where: { state: { in: ['QUEUED', 'DEFERRED'] }, updatedAt: { lt: olderThan } },
+      select: { messageId: true },
+      distinct: ['messageId'],
+      take: limit,
+    });
+    return rows.map((row) => row.messageId);
+  }
+
+  /**
+   * The emergency inbox (DESIGN.md §3): a mailbox's messages of the last `days` days, newest first, readable
+   * while the downstream is down. Keyset pagination on (receivedAt, id); the raw content is read with
+   * MessageRepository.readRaw.
+   */
+  listEmergencyInbox(
+    accountId: string,
+    mailbox: string,
+    days: number,
+    page: { limit?: number; before?: { receivedAt: Date; id: string } } = {},
+  ): Promise<EmergencyInboxEntry[]> {
+    const since = new Date(Date.now() - days * 86_400_000);
+    const before = page.before;
+    return this.prisma.message.findMany({
+      where: {
+        accountId,
+        source: { in: ['GATEWAY', 'MAILFLOW'] },
+        envelopeTo: { has: mailbox.toLowerCase() },
+        receivedAt: { gte: since },
+        ...(before ? { OR: [{ receivedAt: { lt: before.receivedAt } }, { receivedAt: before.receivedAt, id: { lt: before.id } }] } : {}),
+      },
+      select: { id: true, receivedAt: true, envelopeFrom: true, headerFrom: true, subject: true, size: true, deliveryState: true },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      take: page.limit ?? 50,
+    });
+  }
+
+  /** The newest message of the account with this Message-ID (the quick test finds its test message). */
+  findByMessageIdHeader(accountId: string, messageIdHeader: string): Promise<Message | null> {
+    return this.prisma.message.findFirst({ where: { accountId, messageIdHeader }, orderBy: { receivedAt: 'desc' } });
+  }
+
+  /** Whether the quarantine item of this message is RELEASED (a release job delivers only then). */
+  async isReleased(quarantineItemId: string, messageId: string): Promise<boolean> {
+    const item = await this.prisma.quarantineItem.findUnique({ where: { id: quarantineItemId }, select: { status: true, messageId: true } });
+    return item?.status === 'RELEASED' && item.messageId === messageId;
+  }
+
+  /** Ids of the message's quarantine items (their release jobs are `release:<id>`). */
+  async findQuarantineItemIds(messageId: string): Promise<string[]> {
+    const rows = await this.prisma.quarantineItem.findMany({ where: { messageId }, select: { id: true } });
+    return rows.map((row) => row.id);
+  }
+
+  findDomain(id: string): Promise<Domain | null> {
+    return this.prisma.domain.findUnique({ where: { id } });
+  }
+
+  private async refreshMessageState(tx: Prisma.TransactionClient, messageId: string): Promise<DeliveryState> {
+    const copies = await tx.recipientDelivery.findMany({ where: { messageId }, select: { state: true } });
+    const state = summarizeDeliveryState(copies.map((copy) => copy.state));
+    await tx.message.update({ where: { id: messageId }, data: { deliveryState: state } });
+    return state;
+  }
+}
