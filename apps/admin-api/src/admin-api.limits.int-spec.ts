@@ -1,0 +1,76 @@
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig } from '@mailwarden/config';
+import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createAdminApi } from './admin-api.app';
+
+jest.setTimeout(60_000);
+
+describe('admin API rate limit and unconfigured secrets', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  const apps: INestApplication[] = [];
+  const urls: string[] = [];
+  let accountId: string;
+  let first: string;
+  let second: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    // Two instances behind one Redis, as when the admin API is scaled out; no SECRETS_KEY.
+    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '4' });
+    for (let index = 0; index < 2; index++) {
+      const app = await createAdminApi(config, false);
+      apps.push(app);
+      urls.push(await listenOnFreePort(app));
+    }
+    const account = await new TestFactories(db.prisma).newAccount();
+    accountId = account.id;
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    first = (await keys.create({ name: 'first', role: 'TENANT_ADMIN', accountId })).plaintext;
+    second = (await keys.create({ name: 'second', role: 'READ_ONLY', accountId })).plaintext;
+  });
+
+  afterAll(async () => {
+    for (const app of apps) {
+      await app.close();
+    }
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  const get = (url: string, key: string, path = `/v1/accounts/${accountId}`) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+
+  it('should count a key across instances and answer 429 with Retry-After once the limit is spent, other keys unaffected', async () => {
+    // Stay inside one minute window so the count is deterministic.
+    const secondsIntoMinute = new Date().getUTCSeconds();
+    if (secondsIntoMinute > 50) {
+      await new Promise((resolve) => setTimeout(resolve, (61 - secondsIntoMinute) * 1000));
+    }
+    const statuses: number[] = [];
+    for (let index = 0; index < 4; index++) {
+      const response = await get(urls[index % 2]!, first);
+      statuses.push(response.status);
+      expect(response.headers.get('ratelimit-remaining')).toBe(String(3 - index));
+    }
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const limited = await get(urls[0]!, first);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED', type: 'urn:mailwarden:problem:rate-limited' });
+    expect((await get(urls[1]!, first)).status).toBe(429);
+    expect((await get(urls[1]!, second)).status).toBe(200);
+  });
+
+  it('should answer every Mimecast route with 503 SECRETS_KEY_NOT_CONFIGURED when no secrets key is set', async () => {
+    const response = await get(urls[0]!, second, `/v1/accounts/${accountId}/integrations/mimecast`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: 503, code: 'SECRETS_KEY_NOT_CONFIGURED', detail: expect.stringMatching(/^SECRETS_KEY not configured/) });
+    const foreign = await get(urls[0]!, second, `/v1/accounts/00000000-0000-4000-8000-000000000000/integrations/mimecast`);
+    expect(foreign.status).toBe(404);
+  });
+});
