@@ -148,6 +148,8 @@ function message(fields: { from: string; to: string; subject: string; body?: str
   );
 }
 
+jest.setTimeout(60_000);
+
 describe(GatewaySmtpServer.name, () => {
   let db: TestDatabase;
   let redis: TestRedis;
@@ -408,5 +410,50 @@ describe(GatewaySmtpServer.name, () => {
     expect(again[1]!.scanStatus).toBe('SKIPPED');
     expect(again[1]!.verdicts[0]!.skippedReason).toBe('already-processed');
     expect(readProcessedMarks(sink.to('erin@flow.example')[1]!.raw)).toHaveLength(2);
+  });
+  it('should send a DSN (RFC 3464) to the sender when the downstream refuses a recipient for good, and none for a null sender', async () => {
+    sink.rejectRecipients.add('gone@acme.example');
+    await send(message({ from: 'alice@sender.example', to: 'gone@acme.example', subject: 'to a gone mailbox' }), { from: 'alice@sender.example', to: ['gone@acme.example'] });
+    const [dsn] = await waitFor(async () => sink.to('alice@sender.example'));
+    expect(dsn!.from).toBe('');
+    const text = dsn!.raw.toString('latin1');
+    expect(text).toMatch(/Content-Type: multipart\/report; report-type=delivery-status;/);
+    expect(text).toMatch(/Final-Recipient: rfc822; gone@acme\.example\r\nAction: failed\r\nStatus: 5\.1\.1\r\n/);
+    expect(text).toContain('Subject: to a gone mailbox');
+    const stored = await storedMessage('to a gone mailbox');
+    expect(stored?.deliveryState).toBe('FAILED');
+
+    await send(message({ from: 'mailer-daemon@sender.example', to: 'gone@acme.example', subject: 'a bounce to a gone mailbox' }), { from: '', to: ['gone@acme.example'] });
+    await waitFor(async () => (await storedMessage('a bounce to a gone mailbox'))?.deliveryState === 'FAILED');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sink.to('alice@sender.example')).toHaveLength(1);
+    expect(sink.received.filter((entry) => entry.raw.includes('a bounce to a gone mailbox'))).toHaveLength(0);
+  });
+
+  it('should keep deliveries DEFERRED while the downstream is down and deliver each exactly once when it is back', async () => {
+    const port = sink.port;
+    await sink.stop();
+    const subjects = ['outage 1', 'outage 2', 'outage 3'];
+    for (const subject of subjects) {
+      await send(message({ from: 'alice@sender.example', to: 'frank@acme.example', subject }), { from: 'alice@sender.example', to: ['frank@acme.example'] });
+    }
+    const deferred = await waitFor(async () => {
+      const rows = await db.prisma.message.findMany({ where: { accountId: account.id, subject: { in: subjects } } });
+      return rows.length === 3 && rows.every((row) => row.deliveryState === 'DEFERRED') ? rows : null;
+    });
+    // Let a few retries fail against the closed port.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const attempts = await db.prisma.recipientDelivery.findMany({ where: { messageId: { in: deferred.map((row) => row.id) } } });
+    expect(attempts.every((copy) => copy.state === 'DEFERRED' && copy.attempts >= 2 && /ECONNREFUSED|connect/i.test(copy.lastError ?? ''))).toBe(true);
+
+    await sink.start(port);
+    await waitFor(async () => {
+      const rows = await db.prisma.message.findMany({ where: { id: { in: deferred.map((row) => row.id) } } });
+      return rows.every((row) => row.deliveryState === 'DELIVERED');
+    }, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const subject of subjects) {
+      expect(sink.to('frank@acme.example').filter((entry) => summarizeMessageHeaders(entry.raw).subject === subject)).toHaveLength(1);
+    }
   });
 });
