@@ -66,6 +66,26 @@ describe('admin API rate limit and unconfigured secrets', () => {
     expect((await get(urls[1]!, second)).status).toBe(200);
   });
 
+  it('should refuse wrong secrets for a known key prefix without hashing after 10 a minute, and keep a revoked key out', async () => {
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const { key, plaintext } = await keys.create({ name: 'target', role: 'READ_ONLY', accountId });
+    const prefix = plaintext.split('_')[1]!;
+    const wrong = `mw_${prefix}_${'A'.repeat(32)}`;
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 11; attempt++) {
+      statuses.push((await get(urls[attempt % 2]!, wrong)).status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    const started = performance.now();
+    const locked = await get(urls[0]!, wrong);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Refused before the scrypt check (about 200 ms on our machines).
+    expect(performance.now() - started).toBeLessThan(150);
+    await keys.revoke(key.id);
+    expect((await get(urls[0]!, plaintext)).status).toBe(401);
+  });
+
   it('should answer every Mimecast route with 503 SECRETS_KEY_NOT_CONFIGURED when no secrets key is set', async () => {
     const response = await get(urls[0]!, second, `/v1/accounts/${accountId}/integrations/mimecast`);
     expect(response.status).toBe(503);

@@ -13,6 +13,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AuditController } from './audit/audit.controller';
+import { ApiKeyAuthenticator } from './common/api-key-authenticator';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { DNS_RESOLVE } from './common/dns-resolve';
 import { ProblemFilter } from './common/problem.filter';
@@ -72,6 +73,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: DNS_RESOLVE, useValue: resolveDns },
         RateLimiter,
+        ApiKeyAuthenticator,
         ApiKeyGuard,
         TenantAccess,
         AccountsService,

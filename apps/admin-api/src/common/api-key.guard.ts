@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeyRepository } from '@mailwarden/db';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiProblem, ProblemCode } from './problem-code';
 import type { RequestWithPrincipal } from './principal';
 import { RateLimiter } from './rate-limiter';
@@ -17,14 +17,14 @@ interface HttpResponse {
 }
 
 /**
- * Authenticates `Authorization: Bearer mw_<prefix>_<secret>` (scrypt, revocable, last use recorded), enforces the
+ * Authenticates `Authorization: Bearer mw_<prefix>_<secret>` (ApiKeyAuthenticator: scrypt, revocable, last use), enforces the
  * role (READ_ONLY: GET only; partner-only routes), then counts the request against the key's rate limit.
  * Tenant isolation (404 for other tenants' objects) is TenantAccess's job, per object.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
-    private readonly apiKeys: ApiKeyRepository,
+    private readonly authenticator: ApiKeyAuthenticator,
     private readonly rateLimiter: RateLimiter,
     private readonly reflector: Reflector,
   ) {}
@@ -33,7 +33,13 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
-    const key = match ? await this.apiKeys.authenticate(match[1]!) : null;
+    const outcome = match ? await this.authenticator.authenticate(match[1]!) : null;
+    if (outcome && !outcome.ok && outcome.reason === 'too-many-failures') {
+      throw new ApiProblem(429, ProblemCode.RateLimited, 'too many wrong secrets for this key: try again later', undefined, {
+        'Retry-After': String(outcome.retryAfterSeconds ?? 60),
+      });
+    }
+    const key = outcome?.ok ? outcome.key : null;
     if (!key) {
       throw new ApiProblem(401, ProblemCode.Unauthenticated, 'a valid API key is required: Authorization: Bearer mw_<prefix>_<secret>', undefined, {
         'WWW-Authenticate': 'Bearer realm="mailwarden"',

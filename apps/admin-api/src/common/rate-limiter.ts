@@ -14,7 +14,7 @@ export interface RateDecision {
 const WINDOW_SECONDS = 60;
 
 /**
- * Fixed one-minute windows per API key in Redis (`<prefix>:ratelimit:<keyId>:<window>`, INCR + EXPIRE in one
+ * Fixed one-minute windows per API key in Redis (`<prefix>:ratelimit:<bucket>:<window>`, INCR + EXPIRE in one
  * MULTI), shared by every admin API instance. A burst at a window's edge can reach twice the limit over 60 s;
  * the simpler count is worth that for an admin API.
  */
@@ -31,16 +31,29 @@ export class RateLimiter implements OnModuleDestroy {
     this.prefix = config.REDIS_PREFIX;
   }
 
-  async consume(keyId: string, nowMs = Date.now()): Promise<RateDecision> {
-    const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS);
-    const redisKey = `${this.prefix}:ratelimit:${keyId}:${window}`;
+  /** Counts one request in the bucket's current window. */
+  async consume(bucket: string, nowMs = Date.now()): Promise<RateDecision> {
+    const { redisKey, resetSeconds } = this.window(bucket, nowMs);
     const results = await this.redis.multi().incr(redisKey).expire(redisKey, WINDOW_SECONDS * 2).exec();
     const count = Number(results?.[0]?.[1] ?? 0);
-    const resetSeconds = Math.max(1, (window + 1) * WINDOW_SECONDS - Math.floor(nowMs / 1000));
     return { allowed: count <= this.limit, limit: this.limit, remaining: Math.max(0, this.limit - count), resetSeconds };
+  }
+
+  /** The bucket's count in the current window, without counting. */
+  async peek(bucket: string, nowMs = Date.now()): Promise<{ count: number; resetSeconds: number }> {
+    const { redisKey, resetSeconds } = this.window(bucket, nowMs);
+    return { count: Number((await this.redis.get(redisKey)) ?? 0), resetSeconds };
   }
 
   onModuleDestroy(): void {
     this.redis.disconnect();
+  }
+
+  private window(bucket: string, nowMs: number): { redisKey: string; resetSeconds: number } {
+    const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS);
+    return {
+      redisKey: `${this.prefix}:ratelimit:${bucket}:${window}`,
+      resetSeconds: Math.max(1, (window + 1) * WINDOW_SECONDS - Math.floor(nowMs / 1000)),
+    };
   }
 }

@@ -107,6 +107,19 @@ export class TenantRepository {
     return { key, plaintext: `mw_${prefix}_${secret}` };
   }
 
+  /** The key row (with its hash) for authentication, by the public prefix of `mw_<prefix>_<secret>`. */
+  findApiKeyForAuth(prefix: string): Promise<ApiKey | null> {
+    return this.prisma.apiKey.findUnique({ where: { prefix } });
+  }
+
+  /** Records a use of the key; at most one write per key and `resolutionMs`, so a busy key does not write per request. */
+  async recordApiKeyUse(id: string, at: Date, resolutionMs = 60_000): Promise<void> {
+    await this.prisma.apiKey.updateMany({
+      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(at.getTime() - resolutionMs) } }] },
+      data: { lastUsedAt: at },
+    });
+  }
+
   /** Revokes a key of the account; revoking a revoked key changes nothing and writes no entry. */
   revokeApiKey(accountId: string, keyId: string, actor: AuditActor): Promise<ApiKeyView | null> {
     return this.prisma.$transaction(async (tx) => {
