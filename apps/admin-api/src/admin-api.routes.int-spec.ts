@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
@@ -478,6 +479,8 @@ describe('admin API (real app over HTTP)', () => {
     });
     expectStatus(configured, 200);
     expect(configured.body).toMatchObject({ apiVersion: 'V2', baseUrl: fakeMimecastUrl, enabled: true, pollIntervalSeconds: 300 });
+    const polls = new Queue(QueueName.MimecastPoll, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    expect((await polls.getJobSchedulers()).map((scheduler) => scheduler.key)).toEqual([mimecastPollSchedulerId(ids.contoso!)]);
     const missing = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, { apiVersion: 'V1', baseUrl: fakeMimecastUrl, credentials: { appId: 'x' } });
     expect(missing.body).toMatchObject({ status: 400, code: 'MIMECAST_INVALID_SETTINGS' });
     const read = await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.readOnly);
@@ -501,6 +504,8 @@ describe('admin API (real app over HTTP)', () => {
     const removed = await call('DELETE', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant);
     expect(removed.body).toMatchObject({ id: configured.body.id });
     expectStatus(await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant), 404);
+    expect(await polls.getJobSchedulers()).toEqual([]);
+    await polls.close();
     const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' } });
     expect(audit.map((event) => event.action)).toEqual(['mimecast.connection_configured', 'mimecast.connection_removed']);
     expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/s3cr3t-value|client-1/);

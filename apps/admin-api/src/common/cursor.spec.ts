@@ -1,0 +1,23 @@
+import { decodeCursor, decodeDate, decodeUuid, encodeCursor, toPage } from './cursor';
+import { ApiProblem } from './problem-code';
+
+describe('cursor pagination', () => {
+  it('should round-trip a keyset cursor and refuse anything it did not produce', () => {
+    const cursor = encodeCursor({ receivedAt: '2026-11-25T10:00:00.000Z', id: '7d0f4d8e-1a2b-4c3d-8e9f-0a1b2c3d4e5f' });
+    expect(decodeCursor(cursor, ['receivedAt', 'id'])).toEqual({ receivedAt: '2026-11-25T10:00:00.000Z', id: '7d0f4d8e-1a2b-4c3d-8e9f-0a1b2c3d4e5f' });
+    expect(decodeCursor(undefined, ['id'])).toBeUndefined();
+    for (const bad of ['%%%', encodeCursor({ other: 'x' }), Buffer.from('[1]').toString('base64url')]) {
+      expect(() => decodeCursor(bad, ['receivedAt', 'id'])).toThrow(ApiProblem);
+    }
+    expect(() => decodeDate('yesterday')).toThrow(ApiProblem);
+    expect(() => decodeUuid("x' OR 1=1")).toThrow(ApiProblem);
+  });
+
+  it('should cut the extra row and point the next cursor at the last row of the page', () => {
+    const rows = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+    const page = toPage(rows, 2, (row) => ({ id: row.id }), (row) => row.id);
+    expect(page.items).toEqual(['a', 'b']);
+    expect(decodeCursor(page.nextCursor!, ['id'])).toEqual({ id: 'b' });
+    expect(toPage(rows, 3, (row) => ({ id: row.id }), (row) => row.id).nextCursor).toBeNull();
+  });
+});
