@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { formatReply, normalizeClientIp, type SmtpReply } from '@mailwarden/delivery';
@@ -41,7 +41,7 @@ function certificateNames(socket: TLSSocket): string[] {
  * splits a message here (DESIGN.md §10); the bytes are normalised before anything is stored or relayed.
  */
 @Injectable()
-export class GatewaySmtpServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class GatewaySmtpServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(GatewaySmtpServer.name);
   private readonly transactions = new Map<string, GatewayTransaction>();
   private readonly limits: ClientLimits;
@@ -114,9 +114,10 @@ export class GatewaySmtpServer implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * Graceful shutdown (zone-mta's pattern, STYLE.md §6): new sessions and new transactions get 421, the messages
-   * in flight finish (up to drainTimeoutMs), then the listener closes.
+   * in flight finish (up to drainTimeoutMs), then the listener closes. Runs in onModuleDestroy: Nest destroys this
+   * module before the global DbModule and QueueModule, so the messages in flight can still be committed.
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  async onModuleDestroy(): Promise<void> {
     if (!this.server) {
       return;
     }

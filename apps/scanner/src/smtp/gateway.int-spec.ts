@@ -7,11 +7,12 @@ import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@mailwarden/config';
 import { DeliveryRepository, type Account, type Domain } from '@mailwarden/db';
+import { QuickTestService } from '@mailwarden/delivery';
 import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
 import { readProcessedMarks } from '@mailwarden/delivery';
 import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
 
@@ -76,8 +77,9 @@ class RawSmtp {
     socket.on('error', () => undefined);
   }
 
-  static async open(port: number): Promise<{ client: RawSmtp; greeting: string }> {
-    const socket = createConnection(port, '127.0.0.1');
+  /** `localAddress` picks another loopback address, i.e. another client for the per-client limits. */
+  static async open(port: number, localAddress = '127.0.0.1'): Promise<{ client: RawSmtp; greeting: string }> {
+    const socket = createConnection({ port, host: '127.0.0.1', localAddress });
     const client = new RawSmtp(socket);
     return { client, greeting: await client.reply() };
   }
@@ -455,5 +457,143 @@ describe(GatewaySmtpServer.name, () => {
     for (const subject of subjects) {
       expect(sink.to('frank@acme.example').filter((entry) => summarizeMessageHeaders(entry.raw).subject === subject)).toHaveLength(1);
     }
+  });
+});
+
+describe(`${GatewaySmtpServer.name} limits, failures and shutdown`, () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let proxy: TcpProxy;
+  let scanner: INestApplication;
+  let smtpPort: number;
+  let domain: Domain;
+  const sink = new SmtpSink();
+  const zone = new ZoneDnsResolver({
+    'sender.example': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] },
+    'slow.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    '_dmarc.slow.example': { TXT: { error: 'ETIMEOUT' } },
+  });
+  const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
+
+  async function attempt(raw: Buffer, envelope: { from: string; to: string[] }): Promise<string> {
+    const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, name: 'client.sender.example' });
+    try {
+      return (await transport.sendMail({ envelope, raw })).response;
+    } catch (error) {
+      return String((error as { response?: string }).response ?? (error as Error).message);
+    } finally {
+      transport.close();
+    }
+  }
+
+  beforeAll(async () => {
+    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis()]);
+    const factories = new TestFactories(db.prisma);
+    await sink.start();
+    smtpPort = await freePort();
+    const account = await factories.newAccount({ monitorOnly: false });
+    domain = await factories.newDomain(account, { name: 'globex.example', mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+    await db.prisma.domain.update({ where: { id: domain.id }, data: { downstreamVerifyCert: false } });
+    const proxied = await proxiedDatabaseUrl(db.url);
+    proxy = proxied.proxy;
+    scanner = await createScanner(
+      loadConfig('scanner', {
+        DATABASE_URL: proxied.url,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'fatal',
+        SMTP_HOSTNAME: HOST,
+        SMTP_MAX_CONNECTIONS_PER_CLIENT: '3',
+        SMTP_MAX_MESSAGES_PER_MINUTE_PER_CLIENT: '6',
+        SCANNER_SMTP_PORT: String(smtpPort),
+        SCANNER_HTTP_PORT: String(await freePort()),
+        JOURNAL_HTTP_PORT: String(await freePort()),
+      }),
+      false,
+      { dnsLookup, smtp: { drainTimeoutMs: 10_000 }, delivery: { initialRetryDelayMs: 300, maxRetryDelayMs: 1_000, timeoutMs: 5_000 } },
+    );
+    await scanner.init();
+  });
+
+  afterAll(async () => {
+    await scanner?.close().catch(() => undefined);
+    await proxy?.cut();
+    await sink.stop();
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  it('should report a quick test that reached the downstream and how long it took', async () => {
+    const quickTest = new QuickTestService(scanner.get(DeliveryRepository), { smtpHost: '127.0.0.1', smtpPort, hostname: HOST, timeoutMs: 20_000, pollMs: 50 });
+    const result = await quickTest.quickTest(domain.id);
+    expect(result).toMatchObject({ domain: 'globex.example', recipient: 'postmaster@globex.example', accepted: true, arrived: true, deliveryState: 'DELIVERED' });
+    expect(result.elapsedMs).toBeGreaterThan(0);
+    expect(sink.to('postmaster@globex.example')).toHaveLength(1);
+  });
+
+  it('should answer 451 when a DNS temperror could decide a rejection, and store nothing', async () => {
+    const reply = await attempt(message({ from: 'x@slow.example', to: 'amy@globex.example', subject: 'slow dns' }), { from: 'x@slow.example', to: ['amy@globex.example'] });
+    expect(reply).toMatch(/^451 4\.7\.0 Sender authentication temporarily unavailable \(dmarc/);
+    expect(await db.prisma.message.count({ where: { subject: 'slow dns' } })).toBe(0);
+  });
+
+  it('should answer 451 4.3.0 while the database is down and accept the message once it is back', async () => {
+    await proxy.cut();
+    try {
+      const reply = await attempt(message({ from: 'a@sender.example', to: 'amy@globex.example', subject: 'db down' }), { from: 'a@sender.example', to: ['amy@globex.example'] });
+      expect(reply).toMatch(/^451 4\.3\.0 /);
+    } finally {
+      await proxy.restore();
+    }
+    const reply = await waitFor(async () => {
+      const answer = await attempt(message({ from: 'a@sender.example', to: 'amy@globex.example', subject: 'db back' }), { from: 'a@sender.example', to: ['amy@globex.example'] });
+      return answer.startsWith('250') ? answer : null;
+    });
+    expect(reply).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    expect(await db.prisma.message.count({ where: { subject: 'db down' } })).toBe(0);
+  });
+
+  it('should refuse connections over the per-client limit with 421 and messages over the rate with 451 4.7.1', async () => {
+    // From 127.0.0.2: a client of its own, so the other tests' counts do not matter.
+    const open = await Promise.all([RawSmtp.open(smtpPort, '127.0.0.2'), RawSmtp.open(smtpPort, '127.0.0.2'), RawSmtp.open(smtpPort, '127.0.0.2')]);
+    const extra = await RawSmtp.open(smtpPort, '127.0.0.2');
+    try {
+      expect(open.map((session) => session.greeting.slice(0, 3))).toEqual(['220', '220', '220']);
+      expect(extra.greeting).toMatch(/^421 4\.7\.0 Too many connections from 127\.0\.0\.2/);
+      const { client } = open[0]!;
+      await client.command('EHLO client.sender.example');
+      const replies: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        replies.push(await client.command('MAIL FROM:<a@sender.example>'));
+        await client.command('RSET');
+      }
+      expect(replies.some((reply) => /^451 4\.7\.1 Too many messages from 127\.0\.0\.2/.test(reply))).toBe(true);
+    } finally {
+      for (const session of [...open, extra]) {
+        session.client.close();
+      }
+    }
+  });
+
+  it('should answer 421 to new sessions on shutdown and finish the message in flight', async () => {
+    const { client } = await RawSmtp.open(smtpPort, '127.0.0.3');
+    await client.command('EHLO client.sender.example');
+    expect(await client.command('MAIL FROM:<a@sender.example>')).toMatch(/^250/);
+    expect(await client.command('RCPT TO:<amy@globex.example>')).toMatch(/^250/);
+    expect(await client.command('DATA')).toMatch(/^354/);
+    client.write(message({ from: 'a@sender.example', to: 'amy@globex.example', subject: 'in flight at shutdown' }));
+
+    const closing = scanner.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = await RawSmtp.open(smtpPort, '127.0.0.3');
+    expect(late.greeting).toMatch(/^421 4\.3\.2 .*shutting down/);
+    late.client.close();
+
+    expect(await client.command('.')).toMatch(/^250 2\.0\.0 Ok: queued as /);
+    await client.command('QUIT').catch(() => '');
+    client.close();
+    await closing;
+    expect(await db.prisma.message.count({ where: { subject: 'in flight at shutdown' } })).toBe(1);
   });
 });
