@@ -547,6 +547,9 @@ describe('admin API (real app over HTTP)', () => {
     const filtered = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?objectType=domain&objectId=${ids.domain}`);
     expect((filtered.body.items as Json[]).every((event) => event.objectId === ids.domain)).toBe(true);
     expect((filtered.body.items as Json[]).map((event) => event.action)).toContain('domain.added');
+    const partnerEvents = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?action=policy.updated');
+    expect((partnerEvents.body.items as Json[]).map((event) => [event.action, (event.after as Json).scope])).toEqual([['policy.updated', 'PARTNER']]);
+    expect((await call('GET', '/v1/partner/audit-events', {}, keys.readOnly)).body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
     // Append-only: there are no write routes, and the table refuses changes.
     await expect(db.prisma.auditEvent.deleteMany({ where: { accountId: ids.contoso } })).rejects.toThrow();
   });

@@ -1,7 +1,8 @@
 import { Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { AuditLogRepository, type AuditEvent } from '@mailwarden/db';
+import { AuditLogRepository, type AuditEvent, type AuditLogFilters } from '@mailwarden/db';
 import { AdminController } from '../common/admin-controller.decorator';
+import { PartnerOnly } from '../common/api-key.guard';
 import { decodeCursor, pageLimit, toPage } from '../common/cursor';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { CurrentPrincipal, type Principal } from '../common/principal';
@@ -25,25 +26,39 @@ function toAuditEventDto(event: AuditEvent): AuditEventDto {
 }
 
 /** The append-only audit log: read only, there are no write routes. */
-@AdminController('audit', 'v1/accounts/:accountId/audit-events')
+@AdminController('audit', 'v1')
 export class AuditController {
   constructor(
     private readonly auditLog: AuditLogRepository,
     private readonly access: TenantAccess,
   ) {}
 
-  @Get()
+  @Get('accounts/:accountId/audit-events')
   @ApiOperation({ operationId: 'listAuditEvents', summary: 'Every change to the account (who, when, object, before, after), newest first' })
   @ApiOkResponse({ type: AuditPageDto })
   async list(@CurrentPrincipal() principal: Principal, @Param('accountId', ParseUUIDPipe) accountId: string, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
     await this.access.account(principal, accountId);
+    return this.page(query, (filters, page) => this.auditLog.list(accountId, filters, page));
+  }
+
+  @Get('partner/audit-events')
+  @PartnerOnly()
+  @ApiOperation({ operationId: 'listPartnerAuditEvents', summary: "Events recorded for the caller's partner (partner policies, account creation, keys), newest first" })
+  @ApiOkResponse({ type: AuditPageDto })
+  listForPartner(@CurrentPrincipal() principal: Principal, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
+    return this.page(query, (filters, page) => this.auditLog.listForPartner(principal.partnerId!, filters, page));
+  }
+
+  private async page(
+    query: AuditQueryDto,
+    read: (filters: AuditLogFilters, page: { afterId?: bigint; limit: number }) => Promise<AuditEvent[]>,
+  ): Promise<AuditPageDto> {
     const limit = pageLimit(query.limit);
     const cursor = decodeCursor(query.cursor, ['id'] as const);
     if (cursor && !/^\d{1,19}$/.test(cursor.id)) {
       throw new ApiProblem(400, ProblemCode.InvalidCursor, 'cursor is not a cursor this list returned');
     }
-    const rows = await this.auditLog.list(
-      accountId,
+    const rows = await read(
       {
         from: query.from ? new Date(query.from) : undefined,
         to: query.to ? new Date(query.to) : undefined,

@@ -11,14 +11,23 @@ export interface AuditLogFilters {
   actorKeyId?: string;
 }
 
-/** Reads the append-only audit log of one account, newest first (by id, which grows with time). */
+/** Reads the append-only audit log of one account or partner, newest first (by id, which grows with time). */
 @Injectable()
 export class AuditLogRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   list(accountId: string, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
+    return this.find({ accountId }, filters, page);
+  }
+
+  /** Events recorded with the partner's id: its partner policies, its accounts' creation and keys. */
+  listForPartner(partnerId: string, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
+    return this.find({ partnerId }, filters, page);
+  }
+
+  private find(scope: Prisma.AuditEventWhereInput, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
     const where: Prisma.AuditEventWhereInput = {
-      accountId,
+      ...scope,
       at: { gte: filters.from, lt: filters.to },
       action: filters.action,
       objectType: filters.objectType,
