@@ -13,6 +13,7 @@ import { readProcessedMarks } from '@mailwarden/delivery';
 import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { DeliverySweeperService } from '../delivery/delivery-sweeper.service';
 import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
 
@@ -430,6 +431,19 @@ describe(GatewaySmtpServer.name, () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(sink.to('alice@sender.example')).toHaveLength(1);
     expect(sink.received.filter((entry) => entry.raw.includes('a bounce to a gone mailbox'))).toHaveLength(0);
+  });
+
+  it('should deliver a committed message whose delivery job was lost (the sweeper re-enqueues it), once', async () => {
+    // As if the front had crashed between the commit and the enqueue: a stored message with a QUEUED copy, no job.
+    const stored = await factories.newMessage(account, { source: 'GATEWAY', envelopeFrom: 'alice@sender.example', envelopeTo: ['gina@acme.example'], subject: 'lost job' });
+    await db.prisma.recipientDelivery.create({ data: { messageId: stored.id, recipient: 'gina@acme.example', action: 'DELIVER', state: 'QUEUED', updatedAt: new Date(Date.now() - 600_000) } });
+    const sweeper = scanner.get(DeliverySweeperService);
+    expect(await sweeper.sweep(60_000)).toBe(1);
+    await waitFor(async () => sink.to('gina@acme.example'));
+    await waitFor(async () => (await db.prisma.message.findUnique({ where: { id: stored.id } }))?.deliveryState === 'DELIVERED');
+    expect(await sweeper.sweep(0)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sink.to('gina@acme.example')).toHaveLength(1);
   });
 
   it('should keep deliveries DEFERRED while the downstream is down and deliver each exactly once when it is back', async () => {

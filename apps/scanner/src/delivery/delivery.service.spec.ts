@@ -1,0 +1,96 @@
+import { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { ScannerConfig } from '@mailwarden/config';
+import type { DeliveryRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
+import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
+import { DeliveryService } from './delivery.service';
+import { relayMessage } from './smtp-relay';
+
+jest.mock('./smtp-relay', () => ({ relayMessage: jest.fn() }));
+const relay = relayMessage as jest.MockedFunction<typeof relayMessage>;
+
+const copy = (recipient: string, overrides: Partial<RecipientDelivery> = {}): RecipientDelivery => ({
+  messageId: 'm1',
+  recipient,
+  action: 'DELIVER',
+  state: 'QUEUED',
+  subjectTag: null,
+  attempts: 0,
+  lastError: null,
+  lastAttemptAt: null,
+  deliveredAt: null,
+  updatedAt: new Date(),
+  ...overrides,
+});
+
+function setup(deliveries: RecipientDelivery[], receivedAt = new Date()) {
+  const message = {
+    id: 'm1',
+    envelopeFrom: 'a@sender.example',
+    receivedAt,
+    helo: 'client.example',
+    clientIp: '192.0.2.1',
+    metadata: {},
+    rawMessageId: 'r1',
+    account: { domains: [{ name: 'acme.example', mode: 'GATEWAY', downstreamHost: 'smart.acme.example', downstreamPort: 25, downstreamRequireTls: true, downstreamVerifyCert: true }] },
+    verdicts: [],
+    deliveries,
+  } as unknown as MessageForDelivery;
+  const repository = {
+    findForDelivery: jest.fn(async () => message),
+    updateDeliveries: jest.fn(async () => 'QUEUED'),
+    queueRelease: jest.fn(),
+    isReleased: jest.fn(async () => true),
+  };
+  const messages = { readRaw: jest.fn(async () => Buffer.from('From: a@sender.example\r\nSubject: hi\r\n\r\nbody\r\n')) };
+  const queue = { add: jest.fn() };
+  const service = new DeliveryService(
+    repository as unknown as DeliveryRepository,
+    messages as unknown as MessageRepository,
+    queue as unknown as Queue,
+    { SMTP_HOSTNAME: 'mx.mailwarden.test' } as ScannerConfig,
+    { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
+  );
+  return { service, repository, queue };
+}
+
+describe(DeliveryService.name, () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  beforeEach(() => relay.mockReset());
+
+  it('should never send a copy that is already delivered (a redelivered job)', async () => {
+    const { service } = setup([copy('bob@acme.example', { state: 'DELIVERED' })]);
+    const run = await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] });
+    expect(relay).not.toHaveBeenCalled();
+    expect(run).toEqual({ delivered: [], failed: [], deferred: [], retryInMs: 0 });
+  });
+
+  it('should defer on a temporary failure with exponential back-off capped at the maximum', async () => {
+    relay.mockResolvedValue({ accepted: [], failed: [{ recipient: 'bob@acme.example', error: 'connect ECONNREFUSED', permanent: false }] });
+    const { service, repository } = setup([copy('bob@acme.example', { state: 'DEFERRED', attempts: 2 })]);
+    const run = await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] });
+    expect(run.deferred).toEqual(['bob@acme.example']);
+    expect(run.retryInMs).toBe(4_000); // third attempt: 1 s · 2²
+    expect(repository.updateDeliveries).toHaveBeenCalledWith('m1', ['bob@acme.example'], { state: 'DEFERRED', lastError: 'connect ECONNREFUSED', attempted: true });
+
+    const capped = setup([copy('bob@acme.example', { state: 'DEFERRED', attempts: 10 })]);
+    expect((await capped.service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] })).retryInMs).toBe(8_000);
+  });
+
+  it('should fail the copies still waiting after the retry window and queue a DSN, without trying again', async () => {
+    const { service, repository, queue } = setup([copy('bob@acme.example', { state: 'DEFERRED', attempts: 9, lastError: '451 4.3.0 busy' })], new Date(Date.now() - 3_700_000));
+    const run = await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] });
+    expect(relay).not.toHaveBeenCalled();
+    expect(run.failed).toEqual(['bob@acme.example']);
+    expect(repository.updateDeliveries).toHaveBeenCalledWith('m1', ['bob@acme.example'], { state: 'FAILED', lastError: 'delivery time expired; last error: 451 4.3.0 busy' });
+    expect(queue.add).toHaveBeenCalledWith('delivery-status-notification', { messageId: 'm1', recipients: ['bob@acme.example'] }, { jobId: expect.stringMatching(/^dsn-m1-[0-9a-f]{16}$/) });
+  });
+
+  it('should skip a release job whose quarantine item is no longer released', async () => {
+    const { service, repository } = setup([copy('bob@acme.example', { state: 'QUARANTINED' })]);
+    repository.isReleased.mockResolvedValue(false);
+    await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'], quarantineItemId: 'q1' });
+    expect(repository.queueRelease).not.toHaveBeenCalled();
+    expect(relay).not.toHaveBeenCalled();
+  });
+});
