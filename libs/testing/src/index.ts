@@ -6,3 +6,4 @@ export * from './test-redis';
 export * from './app-health';
 export * from './tcp-proxy';
 export * from './journal-builders';
+export * from './app-process';
