@@ -135,11 +135,15 @@ export class GatewayIntakeService {
       processedOf = original && original.accountId === account.id ? original.id : null;
     }
 
-    const direction = classifyDirection(
+    const classified = classifyDirection(
       verified.map((domain) => domain.name),
       envelopeFrom,
       recipients,
     );
+    // The envelope alone does not make mail internal here: anyone on the internet can write MAIL FROM with the
+    // tenant's own domain. Only mail from the tenant's own connector is trusted as internal (and left unscanned);
+    // from anywhere else it is inbound and gets the sender checks (SPF catches the spoof).
+    const direction = classified === 'INTERNAL' && !transaction.fromConnector ? 'INBOUND' : classified;
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {

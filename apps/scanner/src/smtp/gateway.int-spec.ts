@@ -171,11 +171,13 @@ describe(GatewaySmtpServer.name, () => {
     'evil.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
     'bank.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
     '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
+    'acme.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
   });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
-  async function send(raw: Buffer, envelope: { from: string; to: string[] }): Promise<{ response: string; accepted: string[] }> {
-    const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, name: 'client.sender.example' });
+  /** `localAddress`: another loopback address, outside the tenant connector's range (127.0.0.1/32). */
+  async function send(raw: Buffer, envelope: { from: string; to: string[] }, localAddress = '127.0.0.1'): Promise<{ response: string; accepted: string[] }> {
+    const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, name: 'client.sender.example', localAddress });
     try {
       const info = await transport.sendMail({ envelope, raw });
       return { response: info.response, accepted: info.accepted as string[] };
@@ -184,9 +186,9 @@ describe(GatewaySmtpServer.name, () => {
     }
   }
 
-  async function sendExpectingError(raw: Buffer, envelope: { from: string; to: string[] }): Promise<{ responseCode?: number; response?: string }> {
+  async function sendExpectingError(raw: Buffer, envelope: { from: string; to: string[] }, localAddress?: string): Promise<{ responseCode?: number; response?: string }> {
     try {
-      await send(raw, envelope);
+      await send(raw, envelope, localAddress);
     } catch (error) {
       return error as { responseCode?: number; response?: string };
     }
@@ -220,7 +222,7 @@ describe(GatewaySmtpServer.name, () => {
     });
     const flow = await factories.newDomain(account, { name: 'flow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: flow.id }, data: { downstreamVerifyCert: false } });
-    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.0/8'] } });
+    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.1/32'] } });
 
     const other = await factories.newAccount({ monitorOnly: false });
     const farflow = await factories.newDomain(other, { name: 'farflow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
@@ -290,6 +292,14 @@ describe(GatewaySmtpServer.name, () => {
     expect(stored?.verdicts[0]?.failedCheck).toBe('dmarc');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(sink.received.length).toBe(before);
+  });
+
+  it('should scan an outside message that claims the tenant own domain instead of waving it through as internal', async () => {
+    const error = await sendExpectingError(message({ from: 'ceo@acme.example', to: 'bob@acme.example', subject: 'own domain spoof' }), { from: 'ceo@acme.example', to: ['bob@acme.example'] }, '127.0.0.9');
+    expect(error.response).toMatch(/^550 5\.7\.23 Message rejected by policy: spf=fail/);
+    const stored = await storedMessage('own domain spoof');
+    expect(stored?.direction).toBe('INBOUND');
+    expect(stored?.scanStatus).toBe('SCANNED');
   });
 
   it('should split a message whose recipients have different policies: tag for one, quarantine for the other', async () => {
