@@ -1,0 +1,21 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MimecastModule, MimecastPollerService, MimecastService, type MimecastQueueOptions } from '@mailwarden/mimecast';
+import { MimecastWorkerService } from './mimecast-worker.service';
+
+/** Mimecast polling for the scanner's worker role; only loaded when SECRETS_KEY is set. */
+@Module({})
+export class MimecastWorkerModule {
+  static forRoot(secretsKey: string, queue: MimecastQueueOptions): DynamicModule {
+    return {
+      module: MimecastWorkerModule,
+      imports: [MimecastModule.forRoot({ secretsKey, queue })],
+      providers: [
+        {
+          provide: MimecastWorkerService,
+          useFactory: (poller: MimecastPollerService, mimecast: MimecastService) => new MimecastWorkerService(poller, mimecast, queue),
+          inject: [MimecastPollerService, MimecastService],
+        },
+      ],
+    };
+  }
+}
