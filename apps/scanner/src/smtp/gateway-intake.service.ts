@@ -9,6 +9,7 @@ import {
   ScanContextRepository,
   type DeliveryState,
   type GatewayDomain,
+  type MailflowConnector,
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
@@ -47,6 +48,12 @@ export interface IntakeResult {
 }
 
 const QUARANTINE_RETENTION_DAYS = 30;
+/**
+ * How long a recipient domain's routing facts (mode, verification, account, connector) are reused between RCPTs.
+ * Short, so an admin's change (a domain leaving gateway mode, an account turning monitor-only) applies within
+ * seconds, while a burst of mail for one domain does not cost two queries per recipient.
+ */
+const RECIPIENT_CACHE_MS = 5_000;
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
 const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
@@ -64,6 +71,7 @@ const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
 @Injectable()
 export class GatewayIntakeService {
   private readonly logger = new Logger(GatewayIntakeService.name);
+  private readonly recipientDomains = new Map<string, { at: number; domain: GatewayDomain | null; connector: MailflowConnector | null }>();
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -81,7 +89,7 @@ export class GatewayIntakeService {
   async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
-    const domain = await this.deliveries.findRecipientDomain(name);
+    const { domain, connector } = await this.recipientDomain(name);
     if (!domain || !isInScope(domain)) {
       return refuse(550, '5.7.1', `Relay access denied: ${name} is not a verified domain served here`);
     }
@@ -94,7 +102,6 @@ export class GatewayIntakeService {
       // sends the deferred recipients in a later transaction.
       return refuse(452, '4.5.3', 'Recipients of another organisation: send them in a separate transaction');
     }
-    const connector = await this.deliveries.findConnector(domain.accountId);
     const fromConnector = matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
     if (domain.mode === 'MAILFLOW' && !fromConnector) {
       return refuse(550, '5.7.1', `Relay access denied: ${name} receives mail through its Microsoft 365 connector only`);
@@ -193,36 +200,32 @@ export class GatewayIntakeService {
 
     let messageId: string;
     try {
-      const { message } = await this.messages.storeIncoming({
-        accountId: account.id,
-        source,
-        direction,
-        envelopeFrom,
-        envelopeTo: recipients,
-        headerFrom: summary.from,
-        subject: summary.subject,
-        messageIdHeader: summary.messageId,
-        clientIp: transaction.clientIp,
-        helo: transaction.helo,
-        metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf } },
-        raw,
-      });
-      messageId = message.id;
-      await this.messages.saveVerdicts(
-        message,
+      const message = await this.deliveries.storeProcessed(
+        {
+          accountId: account.id,
+          source,
+          direction,
+          envelopeFrom,
+          envelopeTo: recipients,
+          headerFrom: summary.from,
+          subject: summary.subject,
+          messageIdHeader: summary.messageId,
+          clientIp: transaction.clientIp,
+          helo: transaction.helo,
+          metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf } },
+          raw,
+        },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
         evaluation.status,
-        { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
-      );
-      await this.deliveries.recordDeliveries(
-        message.id,
         verdicts.map((verdict) => ({
           recipient: verdict.recipient,
           action: actionOf(verdict),
           state: DELIVERY_STATE_FOR[actionOf(verdict)],
           subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
         })),
+        { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
       );
+      messageId = message.id;
     } catch (error) {
       this.logger.error({ event: 'gateway.store_failed', error: (error as Error).message });
       if (allRejected) {
@@ -248,6 +251,21 @@ export class GatewayIntakeService {
     // and get no copy, the others' copies go on (see apps/scanner/src/smtp/README.md).
     const note = rejected.length > 0 ? `; ${rejected.length} recipient(s) refused by policy` : '';
     return { reply: { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${messageId}${note}` }, messageId };
+  }
+
+  private async recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
+    const cached = this.recipientDomains.get(name);
+    if (cached && Date.now() - cached.at < RECIPIENT_CACHE_MS) {
+      return cached;
+    }
+    const domain = await this.deliveries.findRecipientDomain(name);
+    const connector = domain ? await this.deliveries.findConnector(domain.accountId) : null;
+    if (this.recipientDomains.size > 10_000) {
+      this.recipientDomains.clear();
+    }
+    const entry = { at: Date.now(), domain, connector };
+    this.recipientDomains.set(name, entry);
+    return entry;
   }
 
   private rejection(verdict: EvaluatedVerdict): SmtpReply {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type {
   Account,
   DeliveryState,
@@ -10,7 +10,10 @@ import type {
   RecipientDelivery,
   Verdict,
 } from '../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
+import type { RawMessageStore } from '../raw-message-store';
+import type { IncomingMessage, VerdictInput } from './message.repository';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -51,7 +54,87 @@ export function summarizeDeliveryState(states: readonly DeliveryState[]): Delive
 /** What the gateway / mailflow front and the delivery workers read and write (issue 5). */
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
+  ) {}
+
+  /**
+   * A message the SMTP front has already evaluated, stored in one transaction with everything decided for it: the
+   * raw bytes, the Message row (scanned or skipped), its verdicts, quarantine items for QUARANTINE decisions and
+   * each recipient's copy. Resolves after the commit, so the front may answer 250: there is no moment at which the
+   * message exists without its decisions (the scan sweeper never sees it PENDING).
+   */
+  async storeProcessed(
+    input: IncomingMessage,
+    verdicts: readonly VerdictInput[],
+    status: 'SCANNED' | 'SKIPPED',
+    copies: readonly RecipientDeliveryInput[],
+    options: { quarantineExpiresAt?: Date | null } = {},
+  ): Promise<Message> {
+    return this.prisma.$transaction(async (tx) => {
+      const rawMessageId = await this.rawStore.put(tx, input.raw);
+      const now = new Date();
+      const message = await tx.message.create({
+        data: {
+          accountId: input.accountId,
+          source: input.source,
+          direction: input.direction,
+          envelopeFrom: input.envelopeFrom.toLowerCase(),
+          envelopeTo: input.envelopeTo.map((address) => address.toLowerCase()),
+          headerFrom: input.headerFrom?.toLowerCase() ?? null,
+          subject: input.subject ?? null,
+          messageIdHeader: input.messageIdHeader ?? null,
+          size: input.raw.byteLength,
+          clientIp: input.clientIp ?? null,
+          helo: input.helo ?? null,
+          metadata: input.metadata ?? {},
+          rawMessageId,
+          scanStatus: status,
+          scannedAt: now,
+          deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)),
+        },
+      });
+      const rows = await tx.verdict.createManyAndReturn({
+        data: verdicts.map((verdict) => ({
+          messageId: message.id,
+          recipient: verdict.recipient.toLowerCase(),
+          checks: verdict.checks,
+          failedCheck: verdict.failedCheck ?? null,
+          decidedAction: verdict.decidedAction,
+          appliedAction: verdict.appliedAction ?? null,
+          enforced: verdict.enforced,
+          reasons: verdict.reasons,
+          skippedReason: verdict.skippedReason ?? null,
+        })),
+      });
+      const quarantined = rows.filter((row) => row.decidedAction === 'QUARANTINE');
+      if (quarantined.length > 0) {
+        const reasonOf = new Map(verdicts.map((verdict) => [verdict.recipient.toLowerCase(), verdict.quarantineReason]));
+        await tx.quarantineItem.createMany({
+          data: quarantined.map((row) => ({
+            accountId: input.accountId,
+            messageId: message.id,
+            verdictId: row.id,
+            recipient: row.recipient,
+            reason: reasonOf.get(row.recipient) ?? row.failedCheck ?? 'policy',
+            enforced: row.enforced,
+            expiresAt: options.quarantineExpiresAt ?? null,
+          })),
+        });
+      }
+      await tx.recipientDelivery.createMany({
+        data: copies.map((copy) => ({
+          messageId: message.id,
+          recipient: copy.recipient.toLowerCase(),
+          action: copy.action,
+          state: copy.state,
+          subjectTag: copy.subjectTag ?? null,
+        })),
+      });
+      return message;
+    });
+  }
 
   /** A recipient domain by name, with its account and all the account's domains (RCPT TO decisions). */
   findRecipientDomain(name: string): Promise<GatewayDomain | null> {
