@@ -29,7 +29,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
       await client.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
     } catch (error) {
       // 42P04 duplicate_database: another process created it first.
-      if ((error as { code?: string }).code !== '42P04') {
+      // 23505: a concurrent CREATE DATABASE of the same name can also surface as a unique violation on pg_database.
+      if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) {
         throw error;
       }
       return false;
