@@ -218,6 +218,24 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
     expect(await db.prisma.message.count({ where: { messageIdHeader: '<smuggled-2@evil.example>' } })).toBe(0);
   });
 
+  it('should offer STARTTLS and hold an account that requires TLS to it', async () => {
+    const strict = await new TestFactories(db.prisma).newAccount({ monitorOnly: true, journalRequireTls: true });
+    await db.prisma.domain.create({ data: { accountId: strict.id, name: 'strict.example', verificationStatus: 'VERIFIED', verificationToken: 't' } });
+    const address = `${strict.journalToken}@${JOURNAL_DOMAIN}`;
+    const raw = buildGoogleJournalCopy('bob@strict.example', buildOriginal({ from: 'a@partner.example', to: ['bob@strict.example'], subject: 'tls', messageId: '<tls-1@partner.example>' }));
+
+    await expect(send(raw, address)).rejects.toMatchObject({ responseCode: 530, response: expect.stringMatching(/5\.7\.0/) });
+    const tlsTransport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+    try {
+      const info = await tlsTransport.sendMail({ envelope: { from: 'journal@google.example', to: [address] }, raw });
+      expect(info.response).toMatch(/^250 /);
+    } finally {
+      tlsTransport.close();
+    }
+    const stored = await db.prisma.message.findFirstOrThrow({ where: { accountId: strict.id, messageIdHeader: '<tls-1@partner.example>' } });
+    expect((stored.metadata as { journal: { journalTls: boolean } }).journal.journalTls).toBe(true);
+  });
+
   it('should refuse a message over the size limit with 552 5.3.4 and store nothing', async () => {
     const original = buildOriginal({ from: 'a@partner.example', to: ['bob@customer.example'], subject: 'big', messageId: '<big-1@partner.example>', body: 'x'.repeat(76).concat('\r\n').repeat(5000) });
     await expect(send(buildGoogleJournalCopy('bob@customer.example', original))).rejects.toMatchObject({ responseCode: 552, response: expect.stringMatching(/5\.3\.4/) });

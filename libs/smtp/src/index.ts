@@ -1,2 +1,3 @@
 export * from './client-limits';
 export * from './smtp-error';
+export * from './tls-certificate';

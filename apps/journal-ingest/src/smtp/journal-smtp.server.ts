@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
 import { AccountRepository } from '@mailwarden/db';
-import { ClientLimits, SmtpReplyError, smtpError } from '@mailwarden/smtp';
+import { ClientLimits, loadOrGenerateTlsKeyPair, SmtpReplyError, smtpError } from '@mailwarden/smtp';
 import { IngestService, type JournalAccount } from '../ingest/ingest.service';
 
 type Callback = (error?: Error | null, message?: string) => void;
@@ -62,15 +61,17 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const tls =
-      this.config.SMTP_TLS_KEY_FILE && this.config.SMTP_TLS_CERT_FILE
-        ? { key: readFileSync(this.config.SMTP_TLS_KEY_FILE), cert: readFileSync(this.config.SMTP_TLS_CERT_FILE) }
-        : {}; // smtp-server's built-in self-signed certificate: fine for local runs, replace it in production
-    if (!tls.key) {
-      this.logger.warn({ event: 'smtp.tls_self_signed', detail: 'SMTP_TLS_KEY_FILE/SMTP_TLS_CERT_FILE not set: STARTTLS uses a self-signed certificate' });
+    const tls = loadOrGenerateTlsKeyPair({
+      keyFile: this.config.SMTP_TLS_KEY_FILE,
+      certFile: this.config.SMTP_TLS_CERT_FILE,
+      hostname: this.config.SMTP_HOSTNAME,
+    });
+    if (tls.source === 'generated') {
+      this.logger.warn({ event: 'smtp.tls_self_signed', detail: 'SMTP_TLS_KEY_FILE/SMTP_TLS_CERT_FILE not set: STARTTLS uses a certificate generated at start' });
     }
     this.server = new SMTPServer({
-      ...tls,
+      key: tls.key,
+      cert: tls.cert,
       name: this.config.SMTP_HOSTNAME,
       banner: 'Mailwarden journal ingest',
       size: this.config.SMTP_MAX_MESSAGE_SIZE,
