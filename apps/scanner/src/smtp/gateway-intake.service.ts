@@ -21,7 +21,7 @@ import {
   temporaryAuthFailureReply,
   type SmtpReply,
 } from '@mailwarden/delivery';
-import { hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
+import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { effectivePoliciesFor, evaluateMessage, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
@@ -151,6 +151,11 @@ export class GatewayIntakeService {
     // tenant's own domain. Only mail from the tenant's own connector is trusted as internal (and left unscanned);
     // from anywhere else it is inbound and gets the sender checks (SPF catches the spoof).
     const direction = classified === 'INTERNAL' && !transaction.fromConnector ? 'INBOUND' : classified;
+    // Mailflow traffic reaches us from Microsoft 365, not from the sender: SPF is evaluated against the hop where
+    // the message entered Exchange Online (its Received field), as for journal copies; without one, SPF is not
+    // evaluated (clientIp null) rather than failed against Microsoft's address.
+    const origin = transaction.fromConnector ? findOriginHop(raw) : null;
+    const checkedClient = transaction.fromConnector ? { ip: origin?.clientIp ?? null, helo: origin?.helo ?? null } : { ip: transaction.clientIp, helo: transaction.helo };
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {
@@ -174,8 +179,8 @@ export class GatewayIntakeService {
               envelopeFrom,
               envelopeTo: recipients,
               headerFrom: summary.from,
-              clientIp: transaction.clientIp,
-              helo: transaction.helo,
+              clientIp: checkedClient.ip,
+              helo: checkedClient.helo,
               accountDomains: verified.map((domain) => domain.name),
               enforced: !account.monitorOnly,
               policyContext,
@@ -212,7 +217,7 @@ export class GatewayIntakeService {
           messageIdHeader: summary.messageId,
           clientIp: transaction.clientIp,
           helo: transaction.helo,
-          metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf } },
+          metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
           raw,
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),

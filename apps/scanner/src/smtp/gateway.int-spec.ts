@@ -18,6 +18,7 @@ import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
 
 const HOST = 'mx.mailwarden.test';
+const CONNECTOR = '127.0.0.4';
 
 interface SinkMessage {
   from: string;
@@ -172,10 +173,11 @@ describe(GatewaySmtpServer.name, () => {
     'bank.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
     '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
     'acme.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
+    'far.example': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
   });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
-  /** `localAddress`: another loopback address, outside the tenant connector's range (127.0.0.1/32). */
+  /** `localAddress`: another loopback address (127.0.0.4 is the tenant's connector). */
   async function send(raw: Buffer, envelope: { from: string; to: string[] }, localAddress = '127.0.0.1'): Promise<{ response: string; accepted: string[] }> {
     const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, name: 'client.sender.example', localAddress });
     try {
@@ -222,7 +224,8 @@ describe(GatewaySmtpServer.name, () => {
     });
     const flow = await factories.newDomain(account, { name: 'flow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: flow.id }, data: { downstreamVerifyCert: false } });
-    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.1/32'] } });
+    // The tenant's Microsoft 365 connector: the test client plays it from 127.0.0.4.
+    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.4/32'] } });
 
     const other = await factories.newAccount({ monitorOnly: false });
     const farflow = await factories.newDomain(other, { name: 'farflow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
@@ -359,6 +362,8 @@ describe(GatewaySmtpServer.name, () => {
       expect(await client.command('RCPT TO:<someone@watched.example>')).toMatch(/^550 5\.7\.1 Relay access denied: watched\.example is in monitor-only \(journal\) mode/);
       // A MAILFLOW domain only takes mail from its tenant's connector (here 203.0.113.0/24; we are 127.0.0.1).
       expect(await client.command('RCPT TO:<someone@farflow.example>')).toMatch(/^550 5\.7\.1 .*Microsoft 365 connector only/);
+      // Nor does the tenant's own MAILFLOW domain take mail from outside its connector (127.0.0.4).
+      expect(await client.command('RCPT TO:<erin@flow.example>')).toMatch(/^550 5\.7\.1 .*Microsoft 365 connector only/);
       expect(await client.command('DATA')).toMatch(/^503/);
       expect(await client.command('QUIT')).toMatch(/^221/);
     } finally {
@@ -408,7 +413,7 @@ describe(GatewaySmtpServer.name, () => {
 
   it('should mark mailflow copies for Microsoft 365 and relay a returning processed copy without a second scan', async () => {
     const raw = message({ from: 'alice@sender.example', to: 'erin@flow.example', subject: 'mailflow one' });
-    await send(raw, { from: 'alice@sender.example', to: ['erin@flow.example'] });
+    await send(raw, { from: 'alice@sender.example', to: ['erin@flow.example'] }, CONNECTOR);
     const [first] = await waitFor(async () => sink.to('erin@flow.example'));
     const marks = readProcessedMarks(first!.raw);
     const original = await storedMessage('mailflow one');
@@ -416,7 +421,7 @@ describe(GatewaySmtpServer.name, () => {
     expect(marks).toEqual([{ host: HOST, messageId: original!.id }]);
 
     // The same copy comes back from the tenant's connector (a transport rule without the exception).
-    await send(first!.raw, { from: 'alice@sender.example', to: ['erin@flow.example'] });
+    await send(first!.raw, { from: 'alice@sender.example', to: ['erin@flow.example'] }, CONNECTOR);
     await waitFor(async () => sink.to('erin@flow.example').length === 2);
     const again = await db.prisma.message.findMany({ where: { accountId: account.id, subject: 'mailflow one' }, orderBy: { receivedAt: 'asc' }, include: { verdicts: true } });
     expect(again).toHaveLength(2);
@@ -424,6 +429,21 @@ describe(GatewaySmtpServer.name, () => {
     expect(again[1]!.verdicts[0]!.skippedReason).toBe('already-processed');
     expect(readProcessedMarks(sink.to('erin@flow.example')[1]!.raw)).toHaveLength(2);
   });
+  it('should check SPF of mailflow traffic against the hop where it entered Microsoft 365, not the connector', async () => {
+    const received = 'Received: from mail.far.example (mail.far.example [192.0.2.55]) by DM6NAM11FT012.mail.protection.outlook.com (10.13.173.1) with Microsoft SMTP Server; Wed, 25 Nov 2026 09:59:58 +0000';
+    // far.example allows 192.0.2.0/24 only: against the connector's address (127.0.0.1) SPF would fail and reject.
+    const { response } = await send(message({ from: 'x@far.example', to: 'erin@flow.example', subject: 'via exchange online', extraHeaders: [received] }), { from: 'x@far.example', to: ['erin@flow.example'] }, CONNECTOR);
+    expect(response).toMatch(/^250 /);
+    const stored = await storedMessage('via exchange online');
+    const spf = (stored!.verdicts[0]!.checks as Array<{ check: string; status: string; evidence?: { clientIp?: string } }>).find((check) => check.check === 'spf');
+    expect(spf).toMatchObject({ status: 'pass', evidence: { clientIp: '192.0.2.55' } });
+    expect(stored!.clientIp).toBe(CONNECTOR);
+
+    // From outside the connector the same message is checked against its real client and refused.
+    const refused = await sendExpectingError(message({ from: 'x@far.example', to: 'bob@acme.example', subject: 'not via exchange online', extraHeaders: [received] }), { from: 'x@far.example', to: ['bob@acme.example'] }, '127.0.0.9');
+    expect(refused.response).toMatch(/^550 5\.7\.23 /);
+  });
+
   it('should send a DSN (RFC 3464) to the sender when the downstream refuses a recipient for good, and none for a null sender', async () => {
     sink.rejectRecipients.add('gone@acme.example');
     await send(message({ from: 'alice@sender.example', to: 'gone@acme.example', subject: 'to a gone mailbox' }), { from: 'alice@sender.example', to: ['gone@acme.example'] });
