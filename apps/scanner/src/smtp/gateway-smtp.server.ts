@@ -66,8 +66,12 @@ export class GatewaySmtpServer implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     const tls = this.config.SMTP_TLS_KEY_FILE && this.config.SMTP_TLS_CERT_FILE ? { key: readFileSync(this.config.SMTP_TLS_KEY_FILE), cert: readFileSync(this.config.SMTP_TLS_CERT_FILE) } : {};
+    if (!tls.key) {
+      this.logger.warn({ event: 'smtp.tls_self_signed', detail: 'SMTP_TLS_KEY_FILE/SMTP_TLS_CERT_FILE not set: STARTTLS uses smtp-server\'s self-signed certificate' });
+    }
     this.server = new SMTPServer({
       ...tls, // without key/cert smtp-server uses its bundled self-signed certificate for STARTTLS
+      ...(this.tuning.tlsClientCa ? { ca: this.tuning.tlsClientCa } : {}),
       name: this.config.SMTP_HOSTNAME,
       banner: 'Mailwarden gateway',
       size: this.config.SMTP_MAX_MESSAGE_SIZE,

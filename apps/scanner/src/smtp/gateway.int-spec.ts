@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
@@ -134,6 +138,32 @@ async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, ti
   }
 }
 
+/** A private CA and client certificates made with the openssl CLI: the connector's and a stranger's. */
+function makeCertificates(): { ca: string; connector: { key: string; cert: string }; stranger: { key: string; cert: string } } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mw-gateway-tls-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  try {
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Mailwarden Test CA', '-days', '2');
+    const issue = (name: string, cn: string, signed: boolean) => {
+      run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+      if (signed) {
+        run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2');
+      } else {
+        run('x509', '-req', '-in', `${name}.csr`, '-signkey', `${name}.key`, '-out', `${name}.pem`, '-days', '2');
+      }
+      return { key: readFileSync(path.join(dir, `${name}.key`), 'utf8'), cert: readFileSync(path.join(dir, `${name}.pem`), 'utf8') };
+    };
+    return {
+      ca: readFileSync(path.join(dir, 'ca.pem'), 'utf8'),
+      connector: issue('connector', 'mail.protection.outlook.test', true),
+      // Same name, but not issued by a trusted CA: must not count.
+      stranger: issue('stranger', 'mail.protection.outlook.test', false),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function message(fields: { from: string; to: string; subject: string; body?: string; extraHeaders?: string[] }): Buffer {
   return Buffer.from(
     [
@@ -164,6 +194,7 @@ describe(GatewaySmtpServer.name, () => {
   let account: Account;
   let acme: Domain;
   const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const certificates = makeCertificates();
 
   const zone = new ZoneDnsResolver({
     'sender.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
@@ -225,7 +256,7 @@ describe(GatewaySmtpServer.name, () => {
     const flow = await factories.newDomain(account, { name: 'flow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: flow.id }, data: { downstreamVerifyCert: false } });
     // The tenant's Microsoft 365 connector: the test client plays it from 127.0.0.4.
-    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.4/32'] } });
+    await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: ['127.0.0.4/32'], tlsCertName: 'mail.protection.outlook.test' } });
 
     const other = await factories.newAccount({ monitorOnly: false });
     const farflow = await factories.newDomain(other, { name: 'farflow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
@@ -249,7 +280,7 @@ describe(GatewaySmtpServer.name, () => {
     });
     scanner = await createScanner(config, false, {
       dnsLookup,
-      smtp: { drainTimeoutMs: 5_000 },
+      smtp: { drainTimeoutMs: 5_000, tlsClientCa: certificates.ca },
       delivery: { initialRetryDelayMs: 300, maxRetryDelayMs: 1_000, timeoutMs: 5_000, dsnRoute: { host: '127.0.0.1', port: sink.port, requireTls: false, verifyCert: false } },
     });
     await scanner.init();
@@ -442,6 +473,25 @@ describe(GatewaySmtpServer.name, () => {
     // From outside the connector the same message is checked against its real client and refused.
     const refused = await sendExpectingError(message({ from: 'x@far.example', to: 'bob@acme.example', subject: 'not via exchange online', extraHeaders: [received] }), { from: 'x@far.example', to: ['bob@acme.example'] }, '127.0.0.9');
     expect(refused.response).toMatch(/^550 5\.7\.23 /);
+  });
+
+  it('should recognise the connector by its verified TLS client certificate name', async () => {
+    const viaCertificate = async (client: { key: string; cert: string }, subject: string) => {
+      const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, name: 'outbound.protection.outlook.test', tls: { rejectUnauthorized: false, key: client.key, cert: client.cert } });
+      try {
+        return (await transport.sendMail({ envelope: { from: 'alice@sender.example', to: ['erin@flow.example'] }, raw: message({ from: 'alice@sender.example', to: 'erin@flow.example', subject }) })).response;
+      } catch (error) {
+        return String((error as { response?: string }).response);
+      } finally {
+        transport.close();
+      }
+    };
+    // From 127.0.0.1, outside the connector's source range: only the certificate can identify it.
+    expect(await viaCertificate(certificates.connector, 'connector by certificate')).toMatch(/^250 /);
+    const stored = await storedMessage('connector by certificate');
+    expect(stored?.source).toBe('MAILFLOW');
+    expect((stored?.metadata as { gateway?: { fromConnector?: boolean } }).gateway?.fromConnector).toBe(true);
+    expect(await viaCertificate(certificates.stranger, 'self-signed look-alike')).toMatch(/^550 5\.7\.1 .*Microsoft 365 connector only/);
   });
 
   it('should send a DSN (RFC 3464) to the sender when the downstream refuses a recipient for good, and none for a null sender', async () => {
