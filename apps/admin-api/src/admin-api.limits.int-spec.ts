@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, listenOnFreePort, TcpProxy, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
 jest.setTimeout(60_000);
@@ -84,6 +84,44 @@ describe('admin API rate limit and unconfigured secrets', () => {
     expect(performance.now() - started).toBeLessThan(150);
     await keys.revoke(key.id);
     expect((await get(urls[0]!, plaintext)).status).toBe(401);
+  });
+
+  it('should answer 503 RATE_LIMITER_UNAVAILABLE within seconds while Redis is down, and serve again when it is back', async () => {
+    const target = new URL(redis.url);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    const port = await proxy.start();
+    const proxied = new URL(redis.url);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: proxied.toString(), REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '100' });
+    const app = await createAdminApi(config, false);
+    const url = await listenOnFreePort(app);
+    const { plaintext } = await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'outage', role: 'READ_ONLY', accountId });
+    let isCut = false;
+    try {
+      expect((await get(url, plaintext)).status).toBe(200);
+      await proxy.cut();
+      isCut = true;
+      const started = performance.now();
+      const down = await get(url, plaintext);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ code: 'RATE_LIMITER_UNAVAILABLE' });
+      expect(performance.now() - started).toBeLessThan(5000);
+      await proxy.restore();
+      isCut = false;
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = (await get(url, plaintext)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(status).toBe(200);
+    } finally {
+      if (isCut) {
+        await proxy.restore();
+      }
+      await app.close();
+      await proxy.cut();
+    }
   });
 
   it('should answer every Mimecast route with 503 SECRETS_KEY_NOT_CONFIGURED when no secrets key is set', async () => {

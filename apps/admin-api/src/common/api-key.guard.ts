@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiProblem, ProblemCode } from './problem-code';
@@ -23,6 +23,8 @@ interface HttpResponse {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly logger = new Logger(ApiKeyGuard.name);
+
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly rateLimiter: RateLimiter,
@@ -30,6 +32,19 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await this.check(context);
+    } catch (error) {
+      if (error instanceof ApiProblem) {
+        throw error;
+      }
+      // Redis (rate limit counters) unreachable: refuse rather than serve without a limit, and say why.
+      this.logger.warn({ event: 'admin_api.rate_limiter_unavailable', error: (error as Error).message });
+      throw new ApiProblem(503, ProblemCode.RateLimiterUnavailable, 'the rate limiter (Redis) cannot be reached; try again shortly', undefined, { 'Retry-After': '5' });
+    }
+  }
+
+  private async check(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;

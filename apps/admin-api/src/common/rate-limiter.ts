@@ -25,7 +25,8 @@ export class RateLimiter implements OnModuleDestroy {
   private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) config: AdminApiConfig) {
-    this.redis = new Redis({ ...redisOptionsFromUrl(config.REDIS_URL), maxRetriesPerRequest: 1, lazyConnect: true });
+    // A request never waits on Redis for long: a command fails after 2 s and the guard answers 503.
+    this.redis = new Redis({ ...redisOptionsFromUrl(config.REDIS_URL), maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: true });
     this.redis.on('error', () => undefined); // a failed command is reported by consume()
     this.limit = config.API_RATE_LIMIT_PER_MINUTE;
     this.prefix = config.REDIS_PREFIX;
