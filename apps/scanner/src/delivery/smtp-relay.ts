@@ -17,13 +17,28 @@ export interface RelayResult {
 }
 
 interface NodemailerError extends Error {
+  code?: string;
+  command?: string;
   responseCode?: number;
   response?: string;
   recipient?: string;
   rejectedErrors?: NodemailerError[];
 }
 
-const describe = (error: NodemailerError) => (error.response ?? error.message).replace(/[\r\n]+/g, ' ').slice(0, 500);
+/**
+ * Only a 5xx to the message itself (MAIL FROM, RCPT TO, DATA) is permanent. A failure before that (connection,
+ * greeting, EHLO, a STARTTLS that the domain requires but the downstream refuses or botches, a certificate that
+ * does not verify) is a problem of the route, which an admin can fix: the copy waits (Postfix defers "TLS is
+ * required, but was not offered" the same way) instead of bouncing.
+ */
+function isPermanent(error: NodemailerError): boolean {
+  const aboutTheMessage = error.code === 'EENVELOPE' || error.code === 'EMESSAGE' || ['MAIL FROM', 'RCPT TO', 'DATA'].includes(error.command ?? '');
+  return aboutTheMessage && (error.responseCode ?? 0) >= 500;
+}
+
+// The reply as is for the message's own commands (a DSN's Diagnostic-Code); otherwise which step failed, too.
+const describe = (error: NodemailerError) =>
+  `${error.command && !['MAIL FROM', 'RCPT TO', 'DATA'].includes(error.command) ? `${error.command}: ` : ''}${error.response ?? error.message}`.replace(/[\r\n]+/g, ' ').slice(0, 500);
 
 /**
  * One SMTP transaction to a downstream with nodemailer. Per-recipient outcomes: a 5xx is permanent; a 4xx, a
@@ -63,7 +78,7 @@ export async function relayMessage(
         failed: error.rejectedErrors.map((rejected) => ({ recipient: String(rejected.recipient ?? ''), error: describe(rejected), permanent: (rejected.responseCode ?? 0) >= 500 })),
       };
     }
-    const permanent = (error.responseCode ?? 0) >= 500;
+    const permanent = isPermanent(error);
     return { accepted: [], failed: message.to.map((recipient) => ({ recipient, error: describe(error), permanent })) };
   } finally {
     transport.close();

@@ -37,10 +37,12 @@ class SmtpSink {
   port = 0;
   private server?: SMTPServer;
 
+  constructor(private readonly options: { noStartTls?: boolean } = {}) {}
+
   async start(port = 0): Promise<number> {
     this.server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ['AUTH'],
+      disabledCommands: this.options.noStartTls ? ['AUTH', 'STARTTLS'] : ['AUTH'],
       disableReverseLookup: true,
       logger: false,
       onRcptTo: (address, _session, callback) =>
@@ -562,6 +564,7 @@ describe(`${GatewaySmtpServer.name} limits, failures and shutdown`, () => {
   let smtpPort: number;
   let domain: Domain;
   const sink = new SmtpSink();
+  const plainSink = new SmtpSink({ noStartTls: true });
   const zone = new ZoneDnsResolver({
     'sender.example': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] },
     'slow.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
@@ -588,6 +591,11 @@ describe(`${GatewaySmtpServer.name} limits, failures and shutdown`, () => {
     const account = await factories.newAccount({ monitorOnly: false });
     domain = await factories.newDomain(account, { name: 'globex.example', mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: domain.id }, data: { downstreamVerifyCert: false } });
+    await plainSink.start();
+    const plain = await factories.newDomain(account, { name: 'plain.example', mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: plainSink.port });
+    await db.prisma.domain.update({ where: { id: plain.id }, data: { downstreamVerifyCert: false } });
+    // Certificate checked (the default): the sink's self-signed, expired certificate must stop the delivery.
+    await factories.newDomain(account, { name: 'checked.example', mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     const proxied = await proxiedDatabaseUrl(db.url);
     proxy = proxied.proxy;
     scanner = await createScanner(
@@ -614,6 +622,7 @@ describe(`${GatewaySmtpServer.name} limits, failures and shutdown`, () => {
     await scanner?.close().catch(() => undefined);
     await proxy?.cut();
     await sink.stop();
+    await plainSink.stop();
     await redis?.cleanup();
     await db?.drop();
   });
@@ -624,6 +633,23 @@ describe(`${GatewaySmtpServer.name} limits, failures and shutdown`, () => {
     expect(result).toMatchObject({ domain: 'globex.example', recipient: 'postmaster@globex.example', accepted: true, arrived: true, deliveryState: 'DELIVERED' });
     expect(result.elapsedMs).toBeGreaterThan(0);
     expect(sink.to('postmaster@globex.example')).toHaveLength(1);
+  });
+
+  it('should keep copies DEFERRED rather than send them in clear text or to an unverified certificate', async () => {
+    for (const [recipient, subject] of [['pat@plain.example', 'needs tls'], ['pat@checked.example', 'needs a valid certificate']] as const) {
+      expect(await attempt(message({ from: 'a@sender.example', to: recipient, subject }), { from: 'a@sender.example', to: [recipient] })).toMatch(/^250 /);
+    }
+    const copyOf = (recipient: string) =>
+      waitFor(async () => {
+        const row = await db.prisma.recipientDelivery.findFirst({ where: { recipient } });
+        return row && row.attempts >= 1 ? row : null;
+      });
+    const plain = await copyOf('pat@plain.example');
+    expect([plain.state, plain.lastError]).toEqual(['DEFERRED', expect.stringMatching(/STARTTLS/i)]);
+    const checked = await copyOf('pat@checked.example');
+    expect([checked.state, checked.lastError]).toEqual(['DEFERRED', expect.stringMatching(/certificate/i)]);
+    expect(plainSink.received).toHaveLength(0);
+    expect(sink.to('pat@checked.example')).toHaveLength(0);
   });
 
   it('should answer 451 when a DNS temperror could decide a rejection, and store nothing', async () => {
