@@ -73,14 +73,14 @@ describe(ModeMigrationRunner.name, () => {
     expect(failures.map((event) => event.action).sort()).toEqual(['mode_migration.step_failed', 'mode_migration.step_retried']);
   });
 
-  it('should resume after a crash that lost the step record but kept the mode change (steps are idempotent)', async () => {
+  it('should re-run automated steps whose record was lost without changing anything again (steps are idempotent)', async () => {
     const account = await factories.newAccount({ monitorOnly: false });
     const domain = await factories.newDomain(account, { name: 'crash.example', mode: 'GATEWAY' });
     mx.set('crash.example', [{ exchange: 'mail.crash.example', priority: 10 }]);
     const migration = await runner.plan(account.id, { kind: 'ADVANCED_TO_MONITOR_ONLY', gatewayMxHost: 'mx.mailwarden.test' }, actor);
     const advanced = await runner.advance(account.id, migration.id, actor);
     expect(advanced.steps.map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
-    // Simulate a process that died after AccountModeService committed the change, before the step was recorded.
+    // Steps are recorded with their change in one transaction; should a record still go missing, the re-run is a no-op.
     await db.prisma.modeMigrationStep.updateMany({ where: { migrationId: migration.id, position: { gte: 2 } }, data: { status: 'PENDING', completedAt: null } });
     await db.prisma.modeMigration.update({ where: { id: migration.id }, data: { status: 'RUNNING' } });
     const resumed = await runner.advance(account.id, migration.id, actor);

@@ -7,7 +7,14 @@ import {
   type ModeMigrationWithSteps,
   type Prisma,
 } from '@mailwarden/db';
-import { AccountModeService } from '@mailwarden/accounts';
+import {
+  AccountRuleCode,
+  AccountRuleException,
+  accountRuleCodeOfDatabaseError,
+  canSetDomainMode,
+  canSetMonitorOnly,
+  type RuleCheck,
+} from '@mailwarden/accounts';
 import { journalAddress } from './journal-setup';
 import { MigrationErrorCode, MigrationException } from './mode-migration.errors';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
@@ -20,14 +27,22 @@ export interface AdvanceOptions {
 }
 
 const DEFAULT_QUIET_PERIOD_MS = 10 * 60_000;
+
+function assertAllowed(check: RuleCheck): void {
+  if (!check.ok) {
+    throw new AccountRuleException(check.code, check.reason);
+  }
+}
 const FINISHED = new Set(['COMPLETED', 'CANCELLED']);
 
 /**
  * Plans, advances, retries and cancels account mode migrations (DESIGN.md §2). Every change of one account's
  * migrations runs inside `pg_advisory_xact_lock(hashtext(accountId))`, so two admins (or two API instances) never
  * walk one account's plan at once. Automated steps run inline when the plan is advanced and are idempotent; the
- * step's state, result and audit entry commit in one transaction, so a crash mid-step leaves the step to run again.
- * Account and domain modes change only through AccountModeService (rules + database triggers).
+ * step's mode change, state, result and audit entry commit in one transaction, so a crash mid-step leaves nothing
+ * half done and the step runs again. Mode changes are checked with the rules of libs/accounts (canSetDomainMode,
+ * canSetMonitorOnly, the same AccountModeService applies) under the account row lock, and the database triggers
+ * refuse anything that slips past; their refusals become the same AccountRuleException.
  */
 @Injectable()
 export class ModeMigrationRunner {
@@ -36,7 +51,6 @@ export class ModeMigrationRunner {
 
   constructor(
     private readonly repository: ModeMigrationRepository,
-    private readonly accountMode: AccountModeService,
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
   ) {
     this.now = options.now ?? (() => new Date());
@@ -210,8 +224,7 @@ export class ModeMigrationRunner {
   }
 
   private async context(tx: Prisma.TransactionClient, accountId: string, params: MigrationParams, startedAt: Date, now: Date): Promise<StepContext> {
-    // Mode changes go through AccountModeService (its own transaction, row lock and rule checks); re-read the
-    // account before each step so every step sees what the previous ones changed.
+    // Re-read before each step so every step sees what the previous ones changed.
     const account = await this.repository.findAccount(tx, accountId);
     if (!account) {
       throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
@@ -225,9 +238,50 @@ export class ModeMigrationRunner {
       journalAddress: journalAddress(account.journalToken, this.options.journalDomain),
       journalQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
       firstJournalMessageSince: (since) => this.repository.firstJournalMessageSince(tx, accountId, since),
-      setDomainMode: (domainId, mode) => this.accountMode.setDomainMode(domainId, mode),
-      setMonitorOnly: (monitorOnly) => this.accountMode.setMonitorOnly(accountId, monitorOnly),
+      setDomainMode: (domainId, mode) =>
+        this.changeMode(tx, accountId, async (current) => {
+          const domain = current.domains.find((candidate) => candidate.id === domainId);
+          if (!domain) {
+            throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
+          }
+          assertAllowed(canSetDomainMode(current, domain, mode, new Map(current.domains.map((candidate) => [candidate.name, candidate]))));
+          const updated = await this.repository.updateDomainMode(tx, domainId, mode);
+          this.logger.log({ event: 'account.domain_mode_changed', accountId, domainId, from: domain.mode, to: mode });
+          return updated;
+        }),
+      setMonitorOnly: (monitorOnly) =>
+        this.changeMode(tx, accountId, async (current) => {
+          assertAllowed(canSetMonitorOnly(current, current.domains, monitorOnly));
+          const updated = await this.repository.updateMonitorOnly(tx, accountId, monitorOnly);
+          this.logger.log({ event: 'account.monitor_only_changed', accountId, monitorOnly });
+          return updated;
+        }),
     };
+  }
+
+  /**
+   * A mode change inside the step's transaction: account row locked first (the triggers' lock order), the current
+   * rows re-read, a refused statement rolled back to a savepoint and reported as AccountRuleException.
+   */
+  private async changeMode<T>(
+    tx: Prisma.TransactionClient,
+    accountId: string,
+    change: (current: NonNullable<Awaited<ReturnType<ModeMigrationRepository['findAccount']>>>) => Promise<T>,
+  ): Promise<T> {
+    await this.repository.lockAccountRow(tx, accountId);
+    const current = await this.repository.findAccount(tx, accountId);
+    if (!current) {
+      throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
+    }
+    try {
+      return await this.repository.inSavepoint(tx, () => change(current));
+    } catch (error) {
+      const code = error instanceof AccountRuleException ? null : accountRuleCodeOfDatabaseError(error);
+      if (code === null) {
+        throw error;
+      }
+      throw new AccountRuleException(code, (error as Error).message, { cause: error });
+    }
   }
 
   private async audit(

@@ -65,7 +65,10 @@ export class QuarantineService {
     private readonly quarantine: QuarantineRepository,
     private readonly access: TenantAccess,
     @InjectQueue(QueueName.Delivery) private readonly deliveryQueue: Queue<DeliveryJobData>,
-  ) {}
+  ) {
+    // Without a listener BullMQ prints every Redis connection error to the console.
+    this.deliveryQueue.on('error', (error: Error) => this.logger.warn({ event: 'admin_api.delivery_queue_error', error: error.message }));
+  }
 
   async list(principal: Principal, accountId: string, query: QuarantineQueryDto): Promise<Page<QuarantineItemDto>> {
     await this.access.account(principal, accountId);

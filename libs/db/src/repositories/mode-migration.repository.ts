@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type {
   Account,
   Domain,
+  DomainMode,
   MigrationKind,
   MigrationStepKind,
   ModeMigration,
@@ -99,6 +100,32 @@ export class ModeMigrationRepository {
 
   updateStep(tx: Db, stepId: string, data: Prisma.ModeMigrationStepUpdateInput): Promise<ModeMigrationStep> {
     return tx.modeMigrationStep.update({ where: { id: stepId }, data });
+  }
+
+  /** Locks the account row (FOR UPDATE), in the order the mode triggers lock it, before mode changes in `tx`. */
+  async lockAccountRow(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
+    await tx.$queryRaw`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+  }
+
+  updateDomainMode(tx: Prisma.TransactionClient, domainId: string, mode: DomainMode): Promise<Domain> {
+    return tx.domain.update({ where: { id: domainId }, data: { mode } });
+  }
+
+  updateMonitorOnly(tx: Prisma.TransactionClient, accountId: string, monitorOnly: boolean): Promise<Account> {
+    return tx.account.update({ where: { id: accountId }, data: { monitorOnly } });
+  }
+
+  /** Runs `work` inside a savepoint: a refused statement rolls back to it and leaves the transaction usable. */
+  async inSavepoint<T>(tx: Prisma.TransactionClient, work: () => Promise<T>): Promise<T> {
+    await tx.$executeRawUnsafe('SAVEPOINT mode_migration_step');
+    try {
+      const result = await work();
+      await tx.$executeRawUnsafe('RELEASE SAVEPOINT mode_migration_step');
+      return result;
+    } catch (error) {
+      await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT mode_migration_step');
+      throw error;
+    }
   }
 
   /** The first journal copy of the account received at or after `since` (the "journal test message" check). */
