@@ -3,6 +3,7 @@ export * from './dsn';
 export * from './header-section';
 export * from './loop-prevention';
 export * from './prepare-copy';
+export * from './quick-test.module';
 export * from './quick-test.service';
 export * from './smtp-replies';
 export * from './subject-tag';
