@@ -90,6 +90,22 @@ describe(ModeMigrationRunner.name, () => {
     expect(await db.prisma.domain.findUniqueOrThrow({ where: { id: domain.id } })).toMatchObject({ mode: 'JOURNAL' });
   });
 
+  it('should record a mode change the account rules refuse as a FAILED step, and finish after the cause is fixed', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    await factories.newDomain(account, { name: 'planned.example', mode: 'MAILFLOW' });
+    const migration = await runner.plan(account.id, { kind: 'ADVANCED_TO_MONITOR_ONLY' }, actor);
+    // A gateway domain connected after planning would be left enforcing: monitor-only must be refused.
+    const late = await factories.newDomain(account, { name: 'late.example', mode: 'GATEWAY' });
+    const failed = await runner.advance(account.id, migration.id, actor, { acknowledgeUnverifiable: true });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.steps[2]).toMatchObject({ key: 'turn-monitor-only-on', status: 'FAILED', lastError: expect.stringMatching(/late\.example \(GATEWAY\)/) });
+    expect(await db.prisma.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ monitorOnly: false });
+    await db.prisma.domain.delete({ where: { id: late.id } });
+    const retried = await runner.retry(account.id, migration.id, actor, { acknowledgeUnverifiable: true });
+    expect(retried.steps.map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
+    expect(await db.prisma.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ monitorOnly: true });
+  });
+
   it("should hold each account's migrations behind pg_advisory_xact_lock(hashtext(accountId))", async () => {
     const account = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(account, { name: 'locked.example' });
