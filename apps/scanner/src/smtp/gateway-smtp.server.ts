@@ -195,7 +195,10 @@ export class GatewaySmtpServer implements OnApplicationBootstrap, OnModuleDestro
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of stream) {
-        chunks.push(chunk as Buffer);
+        // Past the size limit the rest is read and dropped, not kept in memory.
+        if (!stream.sizeExceeded) {
+          chunks.push(chunk as Buffer);
+        }
       }
       if (stream.sizeExceeded) {
         // RFC 1870 / RFC 3463: 552 5.3.4 message too big for system.
