@@ -666,6 +666,10 @@ describe('admin API (real app over HTTP)', () => {
       }
     }
     expect(new Set(operationIds).size).toBe(operationIds.length);
+    // And against the OpenAPI JSON schema itself (an independent validator from the npm registry).
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const validation = await new Validator().validate(structuredClone(document) as never);
+    expect(validation).toEqual({ valid: true });
     const notExercised = [...documented].filter((route) => !exercised.has(route));
     expect(notExercised).toEqual([]);
     expect(documented.size).toBeGreaterThanOrEqual(37);
