@@ -255,6 +255,10 @@ describe(GatewaySmtpServer.name, () => {
     await db.prisma.policy.create({
       data: { kind: 'EMAIL_SECURITY', scope: 'USER', accountId: account.id, scopeId: vip.id, settings: { senderChecks: { dkim: { enabled: true, action: 'QUARANTINE' } } } },
     });
+    const strict = await db.prisma.user.create({ data: { accountId: account.id, email: 'strict@acme.example' } });
+    await db.prisma.policy.create({
+      data: { kind: 'EMAIL_SECURITY', scope: 'USER', accountId: account.id, scopeId: strict.id, settings: { senderChecks: { dkim: { enabled: true, action: 'REJECT' } } } },
+    });
     const flow = await factories.newDomain(account, { name: 'flow.example', mode: 'MAILFLOW', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: flow.id }, data: { downstreamVerifyCert: false } });
     // The tenant's Microsoft 365 connector: the test client plays it from 127.0.0.4.
@@ -365,6 +369,22 @@ describe(GatewaySmtpServer.name, () => {
     // The emergency inbox lists it for the quarantined mailbox too (it is stored, whatever happened downstream).
     const inbox = await scanner.get(DeliveryRepository).listEmergencyInbox(account.id, 'vip@acme.example', 14);
     expect(inbox.map((entry) => entry.id)).toContain(stored.id);
+  });
+
+  it('should accept with 250 when only some recipients are rejected, record the rejection and give them no copy', async () => {
+    const raw = await signedDkimMessage({ from: 'alice@sender.example', to: 'hank@acme.example, strict@acme.example', subject: 'Half rejected' });
+    const { response } = await send(raw, { from: 'alice@sender.example', to: ['hank@acme.example', 'strict@acme.example'] });
+    expect(response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9a-f-]{36}; 1 recipient\(s\) refused by policy$/);
+    await waitFor(async () => sink.to('hank@acme.example'));
+    const stored = (await storedMessage('Half rejected'))!;
+    expect((await copies(stored.id)).map((copy) => [copy.recipient, copy.action, copy.state])).toEqual([
+      ['hank@acme.example', 'TAG_SUBJECT', 'DELIVERED'],
+      ['strict@acme.example', 'REJECT', 'REJECTED'],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sink.to('strict@acme.example')).toHaveLength(0);
+    // No bounce either: the sender was told nothing false, and no backscatter is produced.
+    expect(sink.to('alice@sender.example').filter((entry) => entry.raw.includes('Half rejected'))).toHaveLength(0);
   });
 
   it('should deliver a released quarantine item with the release job, once', async () => {
