@@ -23,9 +23,10 @@ const copy = (recipient: string, overrides: Partial<RecipientDelivery> = {}): Re
   ...overrides,
 });
 
-function setup(deliveries: RecipientDelivery[], receivedAt = new Date()) {
+function setup(deliveries: RecipientDelivery[], receivedAt = new Date(), source = 'GATEWAY') {
   const message = {
     id: 'm1',
+    source,
     envelopeFrom: 'a@sender.example',
     receivedAt,
     helo: 'client.example',
@@ -89,6 +90,13 @@ describe(DeliveryService.name, () => {
   it('should skip a release job whose quarantine item is no longer released', async () => {
     const { service, repository } = setup([copy('bob@acme.example', { state: 'QUARANTINED' })]);
     repository.isReleased.mockResolvedValue(false);
+    await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'], quarantineItemId: 'q1' });
+    expect(repository.queueRelease).not.toHaveBeenCalled();
+    expect(relay).not.toHaveBeenCalled();
+  });
+
+  it('should never deliver a journal copy, even when a release job asks for it', async () => {
+    const { service, repository } = setup([copy('bob@acme.example', { state: 'QUEUED' })], new Date(), 'JOURNAL');
     await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'], quarantineItemId: 'q1' });
     expect(repository.queueRelease).not.toHaveBeenCalled();
     expect(relay).not.toHaveBeenCalled();

@@ -47,6 +47,16 @@ export class DeliveryService {
   async deliver(job: DeliveryJobData): Promise<DeliveryRun> {
     const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
     const wanted = new Set(job.recipients.map((recipient) => recipient.toLowerCase()));
+    const found = await this.deliveries.findForDelivery(job.messageId);
+    if (!found) {
+      throw new DeliveryInputError(`message ${job.messageId} not found`);
+    }
+    if (found.source === 'JOURNAL') {
+      // A journal copy is only watched (DESIGN.md §2): the original already reached its mailbox through the provider.
+      this.logger.warn({ event: 'delivery.journal_copy_skipped', messageId: found.id });
+      return run;
+    }
+    let message = found;
     if (job.quarantineItemId) {
       if (!(await this.deliveries.isReleased(job.quarantineItemId, job.messageId))) {
         // Deleted, or released and then held again: the job is stale (libs/queue delivery.job.ts contract).
@@ -54,10 +64,7 @@ export class DeliveryService {
         return run;
       }
       await this.deliveries.queueRelease(job.messageId, [...wanted]);
-    }
-    const message = await this.deliveries.findForDelivery(job.messageId);
-    if (!message) {
-      throw new DeliveryInputError(`message ${job.messageId} not found`);
+      message = (await this.deliveries.findForDelivery(job.messageId)) ?? found;
     }
     const pending = message.deliveries.filter((copy) => wanted.has(copy.recipient) && (copy.state === 'QUEUED' || copy.state === 'DEFERRED'));
     if (pending.length === 0) {
