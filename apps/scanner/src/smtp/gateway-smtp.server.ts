@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { formatReply, normalizeClientIp, type SmtpReply } from '@mailwarden/delivery';
-import { ClientLimits } from '@mailwarden/smtp';
+import { ClientLimits, loadOrGenerateTlsKeyPair } from '@mailwarden/smtp';
 import { GatewayIntakeService, type GatewayTransaction } from './gateway-intake.service';
 import { GATEWAY_SMTP_TUNING, type GatewaySmtpTuning } from './gateway-smtp.options';
 
@@ -65,12 +64,15 @@ export class GatewaySmtpServer implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const tls = this.config.SMTP_TLS_KEY_FILE && this.config.SMTP_TLS_CERT_FILE ? { key: readFileSync(this.config.SMTP_TLS_KEY_FILE), cert: readFileSync(this.config.SMTP_TLS_CERT_FILE) } : {};
-    if (!tls.key) {
-      this.logger.warn({ event: 'smtp.tls_self_signed', detail: 'SMTP_TLS_KEY_FILE/SMTP_TLS_CERT_FILE not set: STARTTLS uses smtp-server\'s self-signed certificate' });
+    // The shared helper (libs/smtp): the configured PEM files, or a certificate generated at start; never
+    // smtp-server's built-in one, whose private key is public.
+    const tls = loadOrGenerateTlsKeyPair({ keyFile: this.config.SMTP_TLS_KEY_FILE, certFile: this.config.SMTP_TLS_CERT_FILE, hostname: this.config.SMTP_HOSTNAME });
+    if (tls.source === 'generated') {
+      this.logger.warn({ event: 'smtp.tls_self_signed', detail: 'SMTP_TLS_KEY_FILE/SMTP_TLS_CERT_FILE not set: STARTTLS uses a certificate generated at start' });
     }
     this.server = new SMTPServer({
-      ...tls, // without key/cert smtp-server uses its bundled self-signed certificate for STARTTLS
+      key: tls.key,
+      cert: tls.cert,
       ...(this.tuning.tlsClientCa ? { ca: this.tuning.tlsClientCa } : {}),
       name: this.config.SMTP_HOSTNAME,
       banner: 'Mailwarden gateway',
