@@ -7,7 +7,7 @@ import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { QueueModule, QueueName, RedisHealthIndicator } from '@mailwarden/queue';
+import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
 import { CachingDnsResolver } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -27,7 +27,6 @@ import { MessagesService } from './messages/messages.service';
 import { MigrationsController } from './migrations/migrations.controller';
 import { MigrationsService } from './migrations/migrations.service';
 import { MimecastIntegrationService } from './mimecast/mimecast-integration.service';
-import { MimecastSchedulerModule } from './mimecast/mimecast-scheduler.module';
 import { MimecastController } from './mimecast/mimecast.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
@@ -41,7 +40,14 @@ export class AppModule {
     const resolveDns = overrides.resolveDns ?? new CachingDnsResolver({ timeoutMs: 5000, defaultTtlSeconds: 30, maxTtlSeconds: 60, negativeTtlSeconds: 5 }).resolve;
     // Without SECRETS_KEY no credentials can be encrypted: the Mimecast routes answer 503 instead.
     const mimecast = config.SECRETS_KEY
-      ? [MimecastSchedulerModule, MimecastModule.forRoot({ secretsKey: config.SECRETS_KEY, allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true })]
+      ? [
+          MimecastModule.forRoot({
+            secretsKey: config.SECRETS_KEY,
+            allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true,
+            // Configuring a connection (re)schedules its polls, which the scanner's workers run.
+            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+          }),
+        ]
       : [];
     return {
       module: AppModule,

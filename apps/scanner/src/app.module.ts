@@ -2,9 +2,11 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
+import { QueueModule, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
 import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
+import type { MimecastModuleOptions } from '@mailwarden/mimecast';
+import { MimecastWorkerModule } from './integrations/mimecast-worker.module';
 import type { DeliveryTuning } from './delivery/delivery.options';
 import { ScanWorkerModule } from './scan/scan-worker.module';
 import { GatewaySmtpModule } from './smtp/gateway-smtp.module';
@@ -17,6 +19,8 @@ export interface ScannerOverrides {
   smtp?: Partial<GatewaySmtpTuning>;
   /** Delivery retry timings and the DSN route (tests shorten them and route DSNs to a local sink). */
   delivery?: Partial<DeliveryTuning>;
+  /** Mimecast client retry settings (tests make a poll against a closed port fail at once). */
+  mimecastClient?: MimecastModuleOptions['client'];
 }
 
 @Module({})
@@ -25,6 +29,10 @@ export class AppModule {
     const roles: Array<Type | DynamicModule> = [];
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
+      // Third-party integrations need SECRETS_KEY to decrypt their stored credentials.
+      if (config.SECRETS_KEY) {
+        roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mimecastClient));
+      }
     }
     if (config.SCANNER_ROLE === 'smtp' || config.SCANNER_ROLE === 'all') {
       roles.push(GatewaySmtpModule.forRoot(overrides.smtp));

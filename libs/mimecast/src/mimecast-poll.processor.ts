@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { QueueName } from '@mailwarden/queue';
 import type { MimecastConnection } from '@mailwarden/db';
@@ -15,7 +15,7 @@ export interface MimecastQueueOptions {
  * Keeps one BullMQ job scheduler per account on QueueName.MimecastPoll. The scheduler id is the account's,
  * so re-configuring an account replaces its schedule instead of adding a second one.
  */
-export class MimecastPollScheduler {
+export class MimecastPollScheduler implements OnModuleDestroy {
   readonly queue: Queue<MimecastPollJobData>;
 
   constructor(options: MimecastQueueOptions) {
@@ -45,6 +45,11 @@ export class MimecastPollScheduler {
 
   close(): Promise<void> {
     return this.queue.close();
+  }
+
+  /** Provided through MimecastModule.forRoot({ queue }), the app's shutdown closes the queue's connection. */
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 }
 

@@ -23,7 +23,11 @@ export class MimecastWorkerService implements OnApplicationBootstrap, OnApplicat
     this.logger.log({ event: 'mimecast.worker_started', scheduledAccounts: scheduled });
   }
 
+  /**
+   * Stops taking polls and leaves a running one behind (BullMQ's forced close): each page commits with its cursor,
+   * and the next poll marks the interrupted run failed and resumes from the cursor, so nothing is skipped or repeated.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
+    await this.worker?.close(true);
   }
 }
