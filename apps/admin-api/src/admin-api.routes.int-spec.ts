@@ -326,10 +326,14 @@ describe('admin API (real app over HTTP)', () => {
   });
 
   it('should validate, store and resolve policies at every scope, honouring partner locks', async () => {
-    const user = await db.prisma.user.create({ data: { accountId: ids.contoso!, email: 'alice@contoso.example' } });
-    const group = await db.prisma.group.create({ data: { accountId: ids.contoso!, name: 'Finance', members: { create: { userId: user.id } } } });
-    ids.user = user.id;
-    ids.group = group.id;
+    const user = await call('POST', '/v1/accounts/{accountId}/mailboxes', A(), keys.tenant, { email: 'Alice@Contoso.Example', displayName: 'Alice' });
+    expectStatus(user, 201);
+    expect(user.body).toMatchObject({ email: 'alice@contoso.example', displayName: 'Alice' });
+    const group = await call('POST', '/v1/accounts/{accountId}/groups', A(), keys.tenant, { name: 'Finance', members: ['alice@contoso.example'] });
+    expectStatus(group, 201);
+    expect(group.body).toMatchObject({ name: 'Finance', members: ['alice@contoso.example'] });
+    ids.user = String(user.body.id);
+    ids.group = String(group.body.id);
     const policy = (scope: string, scopeId: string) => ({ ...A(), kind: 'email-security', scope, scopeId });
 
     const invalid = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', policy('account', ids.contoso!), keys.tenant, {
@@ -376,6 +380,33 @@ describe('admin API (real app over HTTP)', () => {
     expect(email.options['blockList.domains']).toMatchObject({ source: { level: 'DOMAIN', id: ids.domain } });
     expect((effective.body.dataControl as { settings: { rules: Json[] } }).settings.rules).toEqual([expect.objectContaining({ id: 'cards', kind: 'card-number' })]);
     expect(effective.body.target).toMatchObject({ userId: ids.user, groupIds: [ids.group], domainId: ids.domain, partnerId: partnerA.id });
+  });
+
+  it('should manage mailboxes and groups: duplicates refused, members must exist, every change audited', async () => {
+    expect((await call('POST', '/v1/accounts/{accountId}/mailboxes', A(), keys.tenant, { email: 'alice@contoso.example' })).body).toMatchObject({ status: 409, code: 'CONFLICT' });
+    const bob = await call('POST', '/v1/accounts/{accountId}/mailboxes', A(), keys.tenant, { email: 'bob@contoso.example' });
+    expectStatus(bob, 201);
+    const unknownMember = await call('POST', '/v1/accounts/{accountId}/groups', A(), keys.tenant, { name: 'Sales', members: ['nobody@contoso.example'] });
+    expect(unknownMember.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'members', code: 'UNKNOWN_MAILBOX' }] });
+    expect((await call('POST', '/v1/accounts/{accountId}/groups', A(), keys.tenant, { name: 'Finance' })).body).toMatchObject({ status: 409, code: 'CONFLICT' });
+
+    const sales = await call('POST', '/v1/accounts/{accountId}/groups', A(), keys.tenant, { name: 'Sales' });
+    expectStatus(sales, 201);
+    const members = await call('PUT', '/v1/accounts/{accountId}/groups/{groupId}/members', { ...A(), groupId: String(sales.body.id) }, keys.tenant, { members: ['bob@contoso.example', 'alice@contoso.example'] });
+    expect(members.body).toMatchObject({ members: ['alice@contoso.example', 'bob@contoso.example'] });
+
+    const mailboxes = await call('GET', '/v1/accounts/{accountId}/mailboxes', A(), keys.readOnly, undefined, '?limit=1');
+    expect(mailboxes.body).toMatchObject({ items: [{ email: 'alice@contoso.example' }], nextCursor: expect.any(String) });
+    const second = await call('GET', '/v1/accounts/{accountId}/mailboxes', A(), keys.readOnly, undefined, `?limit=1&cursor=${String(mailboxes.body.nextCursor)}`);
+    expect(second.body).toMatchObject({ items: [{ email: 'bob@contoso.example' }] });
+    const groups = await call('GET', '/v1/accounts/{accountId}/groups', A(), keys.readOnly);
+    expect((groups.body.items as Json[]).map((entry) => entry.name)).toEqual(['Finance', 'Sales']);
+
+    expectStatus(await call('DELETE', '/v1/accounts/{accountId}/groups/{groupId}', { ...A(), groupId: String(sales.body.id) }, keys.tenant), 200);
+    expectStatus(await call('DELETE', '/v1/accounts/{accountId}/mailboxes/{mailboxId}', { ...A(), mailboxId: String(bob.body.id) }, keys.tenant), 200);
+    expectStatus(await call('DELETE', '/v1/accounts/{accountId}/mailboxes/{mailboxId}', { ...A(), mailboxId: String(bob.body.id) }, keys.tenant), 404);
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: { in: ['mailbox', 'group'] } }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['mailbox.added', 'group.added', 'mailbox.added', 'group.added', 'group.members_set', 'group.removed', 'mailbox.removed']);
   });
 
   it('should search message history and show each check with its evidence; raw download is audited', async () => {
@@ -566,8 +597,13 @@ describe('admin API (real app over HTTP)', () => {
       kind: 'email-security',
       scope: 'domain',
       scopeId: ids.domain!,
+      mailboxId: ids.user!,
+      groupId: ids.group!,
     };
     const bodies: Record<string, unknown> = {
+      addMailbox: { email: 'probe@contoso.example' },
+      addGroup: { name: 'Probe' },
+      setGroupMembers: { members: [] },
       createAccount: { name: 'Probe' },
       createApiKey: { name: 'probe', role: 'READ_ONLY' },
       addDomain: { name: 'probe.example' },

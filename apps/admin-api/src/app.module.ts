@@ -19,6 +19,8 @@ import { DNS_RESOLVE } from './common/dns-resolve';
 import { ProblemFilter } from './common/problem.filter';
 import { RateLimiter } from './common/rate-limiter';
 import { TenantAccess } from './common/tenant-access.service';
+import { DirectoryController } from './directory/directory.controller';
+import { DirectoryService } from './directory/directory.service';
 import { DomainsController } from './domains/domains.controller';
 import { DomainsService } from './domains/domains.service';
 import { JournalController } from './journal/journal.controller';
@@ -67,6 +69,7 @@ export class AppModule {
       controllers: [
         AccountsController,
         DomainsController,
+        DirectoryController,
         JournalController,
         MigrationsController,
         PoliciesController,
@@ -84,6 +87,7 @@ export class AppModule {
         TenantAccess,
         AccountsService,
         DomainsService,
+        DirectoryService,
         MigrationsService,
         PoliciesService,
         MessagesService,

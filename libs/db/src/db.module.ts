@@ -6,6 +6,7 @@ import { PostgresRawMessageStore } from './raw-message-store';
 import { AccountRepository } from './repositories/account.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditRepository } from './repositories/audit.repository';
+import { DirectoryRepository } from './repositories/directory.repository';
 import { DomainRepository } from './repositories/domain.repository';
 import { DeliveryRepository } from './repositories/delivery.repository';
 import { MessageRepository } from './repositories/message.repository';
@@ -21,7 +22,7 @@ import { TenantRepository } from './repositories/tenant.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository];
 // Admin API repositories (issue 6).
-const ADMIN_REPOSITORIES = [TenantRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository];
+const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository];
 
 @Global()
 @Module({})

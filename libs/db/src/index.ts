@@ -10,6 +10,7 @@ export * from './migrations/migrator';
 export * from './repositories/account.repository';
 export * from './repositories/api-key.repository';
 export * from './repositories/audit.repository';
+export * from './repositories/directory.repository';
 export * from './repositories/domain.repository';
 export * from './repositories/delivery.repository';
 export * from './repositories/message.repository';
