@@ -13,7 +13,7 @@ import type {
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
-import type { IncomingMessage, VerdictInput } from './message.repository';
+import { incomingMessageData, type IncomingMessage, type VerdictInput } from './message.repository';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -77,19 +77,7 @@ export class DeliveryRepository {
       const now = new Date();
       const message = await tx.message.create({
         data: {
-          accountId: input.accountId,
-          source: input.source,
-          direction: input.direction,
-          envelopeFrom: input.envelopeFrom.toLowerCase(),
-          envelopeTo: input.envelopeTo.map((address) => address.toLowerCase()),
-          headerFrom: input.headerFrom?.toLowerCase() ?? null,
-          subject: input.subject ?? null,
-          messageIdHeader: input.messageIdHeader ?? null,
-          size: input.raw.byteLength,
-          clientIp: input.clientIp ?? null,
-          helo: input.helo ?? null,
-          metadata: input.metadata ?? {},
-          rawMessageId,
+          ...incomingMessageData(input, rawMessageId),
           scanStatus: status,
           scannedAt: now,
           deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)),

@@ -42,6 +42,26 @@ export interface VerdictInput {
   quarantineReason?: string | null;
 }
 
+/** The Message row of a message as received (addresses lower-cased); the caller adds scan and delivery state. */
+export function incomingMessageData(input: IncomingMessage, rawMessageId: string): Prisma.MessageUncheckedCreateInput {
+  return {
+    accountId: input.accountId,
+    source: input.source,
+    direction: input.direction,
+    envelopeFrom: input.envelopeFrom.toLowerCase(),
+    envelopeTo: input.envelopeTo.map((address) => address.toLowerCase()),
+    headerFrom: input.headerFrom?.toLowerCase() ?? null,
+    subject: input.subject ?? null,
+    messageIdHeader: input.messageIdHeader ?? null,
+    size: input.raw.byteLength,
+    clientIp: input.clientIp ?? null,
+    helo: input.helo ?? null,
+    dedupKey: input.dedupKey ?? null,
+    metadata: input.metadata ?? {},
+    rawMessageId,
+  };
+}
+
 export type MessageForScan = Message & { account: Account & { domains: Domain[] } };
 
 @Injectable()
@@ -68,24 +88,7 @@ export class MessageRepository {
     try {
       const message = await this.prisma.$transaction(async (tx) => {
         const rawMessageId = await this.rawStore.put(tx, input.raw);
-        return tx.message.create({
-          data: {
-            accountId: input.accountId,
-            source: input.source,
-            direction: input.direction,
-            envelopeFrom: input.envelopeFrom.toLowerCase(),
-            envelopeTo: input.envelopeTo.map((address) => address.toLowerCase()),
-            headerFrom: input.headerFrom?.toLowerCase() ?? null,
-            subject: input.subject ?? null,
-            messageIdHeader: input.messageIdHeader ?? null,
-            size: input.raw.byteLength,
-            clientIp: input.clientIp ?? null,
-            helo: input.helo ?? null,
-            dedupKey: input.dedupKey ?? null,
-            metadata: input.metadata ?? {},
-            rawMessageId,
-          },
-        });
+        return tx.message.create({ data: incomingMessageData(input, rawMessageId) });
       });
       return { message, duplicate: false };
     } catch (error) {
