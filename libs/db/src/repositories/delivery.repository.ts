@@ -13,7 +13,7 @@ import type {
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
-import { incomingMessageData, type IncomingMessage, type VerdictInput } from './message.repository';
+import { incomingMessageData, writeVerdicts, type IncomingMessage, type VerdictInput } from './message.repository';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -83,34 +83,7 @@ export class DeliveryRepository {
           deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)),
         },
       });
-      const rows = await tx.verdict.createManyAndReturn({
-        data: verdicts.map((verdict) => ({
-          messageId: message.id,
-          recipient: verdict.recipient.toLowerCase(),
-          checks: verdict.checks,
-          failedCheck: verdict.failedCheck ?? null,
-          decidedAction: verdict.decidedAction,
-          appliedAction: verdict.appliedAction ?? null,
-          enforced: verdict.enforced,
-          reasons: verdict.reasons,
-          skippedReason: verdict.skippedReason ?? null,
-        })),
-      });
-      const quarantined = rows.filter((row) => row.decidedAction === 'QUARANTINE');
-      if (quarantined.length > 0) {
-        const reasonOf = new Map(verdicts.map((verdict) => [verdict.recipient.toLowerCase(), verdict.quarantineReason]));
-        await tx.quarantineItem.createMany({
-          data: quarantined.map((row) => ({
-            accountId: input.accountId,
-            messageId: message.id,
-            verdictId: row.id,
-            recipient: row.recipient,
-            reason: reasonOf.get(row.recipient) ?? row.failedCheck ?? 'policy',
-            enforced: row.enforced,
-            expiresAt: options.quarantineExpiresAt ?? null,
-          })),
-        });
-      }
+      await writeVerdicts(tx, message, verdicts, options.quarantineExpiresAt ?? null);
       await tx.recipientDelivery.createMany({
         data: copies.map((copy) => ({
           messageId: message.id,

@@ -62,6 +62,47 @@ export function incomingMessageData(input: IncomingMessage, rawMessageId: string
   };
 }
 
+/**
+ * Writes a message's verdicts, and a quarantine item for each QUARANTINE decision, in the caller's transaction
+ * (batched: two statements whatever the number of recipients). Shared by the scan worker and the gateway front.
+ */
+export async function writeVerdicts(
+  tx: Prisma.TransactionClient,
+  message: Pick<Message, 'id' | 'accountId'>,
+  verdicts: readonly VerdictInput[],
+  quarantineExpiresAt: Date | null,
+): Promise<Verdict[]> {
+  const rows = await tx.verdict.createManyAndReturn({
+    data: verdicts.map((verdict) => ({
+      messageId: message.id,
+      recipient: verdict.recipient.toLowerCase(),
+      checks: verdict.checks,
+      failedCheck: verdict.failedCheck ?? null,
+      decidedAction: verdict.decidedAction,
+      appliedAction: verdict.appliedAction ?? null,
+      enforced: verdict.enforced,
+      reasons: verdict.reasons,
+      skippedReason: verdict.skippedReason ?? null,
+    })),
+  });
+  const quarantined = rows.filter((row) => row.decidedAction === 'QUARANTINE');
+  if (quarantined.length > 0) {
+    const reasonOf = new Map(verdicts.map((verdict) => [verdict.recipient.toLowerCase(), verdict.quarantineReason]));
+    await tx.quarantineItem.createMany({
+      data: quarantined.map((row) => ({
+        accountId: message.accountId,
+        messageId: message.id,
+        verdictId: row.id,
+        recipient: row.recipient,
+        reason: reasonOf.get(row.recipient) ?? row.failedCheck ?? 'policy',
+        enforced: row.enforced,
+        expiresAt: quarantineExpiresAt,
+      })),
+    });
+  }
+  return rows;
+}
+
 export type MessageForScan = Message & { account: Account & { domains: Domain[] } };
 
 @Injectable()
@@ -140,36 +181,7 @@ export class MessageRepository {
       if (claimed.count === 0) {
         return { verdicts: await tx.verdict.findMany({ where: { messageId: message.id } }), alreadyScanned: true };
       }
-      const saved: Verdict[] = [];
-      for (const verdict of verdicts) {
-        const row = await tx.verdict.create({
-          data: {
-            messageId: message.id,
-            recipient: verdict.recipient.toLowerCase(),
-            checks: verdict.checks,
-            failedCheck: verdict.failedCheck ?? null,
-            decidedAction: verdict.decidedAction,
-            appliedAction: verdict.appliedAction ?? null,
-            enforced: verdict.enforced,
-            reasons: verdict.reasons,
-            skippedReason: verdict.skippedReason ?? null,
-          },
-        });
-        if (row.decidedAction === 'QUARANTINE') {
-          await tx.quarantineItem.create({
-            data: {
-              accountId: message.accountId,
-              messageId: message.id,
-              verdictId: row.id,
-              recipient: row.recipient,
-              reason: verdict.quarantineReason ?? row.failedCheck ?? 'policy',
-              enforced: row.enforced,
-              expiresAt: options.quarantineExpiresAt ?? null,
-            },
-          });
-        }
-        saved.push(row);
-      }
+      const saved = await writeVerdicts(tx, message, verdicts, options.quarantineExpiresAt ?? null);
       return { verdicts: saved, alreadyScanned: false };
     });
   }
