@@ -28,7 +28,8 @@ function toVerdictDto(verdict: Verdict): VerdictDto {
   };
 }
 
-function toSummary(message: MessageSummary): MessageSummaryDto {
+/** The fields a history entry shows in the list and in the detail alike. */
+function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdicts'> {
   return {
     id: message.id,
     source: message.source,
@@ -42,27 +43,19 @@ function toSummary(message: MessageSummary): MessageSummaryDto {
     receivedAt: message.receivedAt.toISOString(),
     scanStatus: message.scanStatus,
     deliveryState: message.deliveryState,
-    verdicts: message.verdicts.map(verdictSummary),
   };
+}
+
+function toSummary(message: MessageSummary): MessageSummaryDto {
+  return { ...messageFields(message), verdicts: message.verdicts.map(verdictSummary) };
 }
 
 function toDetail(message: MessageDetail): MessageDetailDto {
   return {
-    id: message.id,
-    source: message.source,
-    direction: message.direction,
-    envelopeFrom: message.envelopeFrom,
-    envelopeTo: message.envelopeTo,
-    headerFrom: message.headerFrom,
-    subject: message.subject,
-    messageIdHeader: message.messageIdHeader,
-    size: message.size,
+    ...messageFields(message),
     clientIp: message.clientIp,
     helo: message.helo,
-    receivedAt: message.receivedAt.toISOString(),
-    scanStatus: message.scanStatus,
     scannedAt: message.scannedAt?.toISOString() ?? null,
-    deliveryState: message.deliveryState,
     metadata: message.metadata as object,
     verdicts: message.verdicts.map(toVerdictDto),
     quarantine: message.quarantine.map((item) => ({ id: item.id, recipient: item.recipient, status: item.status, enforced: item.enforced })),

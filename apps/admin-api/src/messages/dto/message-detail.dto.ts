@@ -1,52 +1,18 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { MessageQuarantineRefDto } from './message-quarantine-ref.dto';
+import { MessageSummaryDto } from './message-summary.dto';
 import { VerdictDto } from './verdict.dto';
 
-export class MessageDetailDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ enum: ['JOURNAL', 'GATEWAY', 'MAILFLOW'] })
-  source!: string;
-
-  @ApiProperty({ enum: ['INBOUND', 'OUTBOUND', 'INTERNAL', 'EXTERNAL'] })
-  direction!: string;
-
-  @ApiProperty()
-  envelopeFrom!: string;
-
-  @ApiProperty({ type: [String] })
-  envelopeTo!: string[];
-
-  @ApiProperty({ type: String, nullable: true })
-  headerFrom!: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  subject!: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  messageIdHeader!: string | null;
-
-  @ApiProperty()
-  size!: number;
-
+/** A history entry's detail: the summary's fields, the SMTP client, metadata, full verdicts and quarantine items. */
+export class MessageDetailDto extends OmitType(MessageSummaryDto, ['verdicts'] as const) {
   @ApiProperty({ type: String, nullable: true })
   clientIp!: string | null;
 
   @ApiProperty({ type: String, nullable: true })
   helo!: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time' })
-  receivedAt!: string;
-
-  @ApiProperty({ enum: ['PENDING', 'SCANNED', 'SKIPPED', 'UNPARSEABLE'] })
-  scanStatus!: string;
-
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   scannedAt!: string | null;
-
-  @ApiProperty({ enum: ['NOT_APPLICABLE', 'QUEUED', 'DELIVERED', 'DEFERRED', 'FAILED', 'QUARANTINED', 'REJECTED'] })
-  deliveryState!: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Journal report details, connector, parse errors' })
   metadata!: object;
