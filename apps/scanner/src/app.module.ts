@@ -3,7 +3,7 @@ import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
-import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
+import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import type { MimecastModuleOptions } from '@mailwarden/mimecast';
 import { MimecastWorkerModule } from './integrations/mimecast-worker.module';
@@ -45,7 +45,10 @@ export class AppModule {
         QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
         SenderChecksModule.forRoot({
           authservId: config.SMTP_HOSTNAME,
-          dns: { timeoutMs: config.DNS_TIMEOUT_MS, lookup: overrides.dnsLookup },
+          dns: {
+            timeoutMs: config.DNS_TIMEOUT_MS,
+            lookup: overrides.dnsLookup ?? createSystemDnsLookup({ timeoutMs: config.DNS_TIMEOUT_MS, servers: parseDnsServers(config.DNS_SERVERS) }),
+          },
         }),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('scanner'),

@@ -62,6 +62,7 @@ const scannerSpec = {
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
   EMERGENCY_INBOX_DAYS: num({ default: 14 }),
   DNS_TIMEOUT_MS: num({ default: 5000 }),
+  DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port) for the sender checks; empty: the system resolvers' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
 };
 

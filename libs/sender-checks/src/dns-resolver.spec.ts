@@ -1,4 +1,4 @@
-import { CachingDnsResolver, DnsAnswer, DnsError, DnsLookup, DnsTimeoutError } from './dns-resolver';
+import { CachingDnsResolver, DnsAnswer, DnsError, DnsLookup, DnsTimeoutError, parseDnsServers } from './dns-resolver';
 
 /** An upstream that answers from a table and logs every query it receives. */
 function fakeUpstream(answers: Record<string, DnsAnswer | string | (() => Promise<DnsAnswer>)>) {
@@ -127,5 +127,16 @@ describe(CachingDnsResolver.name, () => {
 
   it('should refuse nonsensical settings', () => {
     expect(() => new CachingDnsResolver({ timeoutMs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe(parseDnsServers.name, () => {
+  it('should read addresses with and without ports, and empty as the system resolvers', () => {
+    expect(parseDnsServers('')).toEqual([]);
+    expect(parseDnsServers(' 10.0.0.53, 127.0.0.1:5353 ,[::1]:53, ::1')).toEqual(['10.0.0.53', '127.0.0.1:5353', '[::1]:53', '::1']);
+  });
+
+  it.each(['dns.example', '127.0.0.1:0', '127.0.0.1:70000', '[::1', '10.0.0.1:x'])('should refuse %s, naming it', (entry) => {
+    expect(() => parseDnsServers(`10.0.0.53,${entry}`)).toThrow(`"${entry}"`);
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 
 /**
@@ -200,4 +201,24 @@ export function createSystemDnsLookup(options: { timeoutMs: number; servers?: st
         return { records: (await resolver.resolve(name, rrtype as 'TXT')) as unknown[] };
     }
   };
+}
+
+/**
+ * Parses `DNS_SERVERS` ("10.0.0.53, 127.0.0.1:5353, [::1]:53"): empty means the system resolvers. Throws naming the
+ * first entry that is not an IP address with an optional port, so a typo stops the app at start, not at the first lookup.
+ */
+export function parseDnsServers(list: string): string[] {
+  const servers = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const server of servers) {
+    const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(server) ?? /^([^:]+)(?::(\d+))?$/.exec(server) ?? [server, server, undefined];
+    const [, host, port] = match;
+    const portOk = port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+    if (isIP(host) === 0 || !portOk) {
+      throw new Error(`DNS_SERVERS: "${server}" is not an IP address with an optional port`);
+    }
+  }
+  return servers;
 }
