@@ -2,7 +2,7 @@ import type { MessageDirection, VerdictInput } from '@mailwarden/db';
 import { evaluatePolicy, type PolicyAction, type RecipientDecision, type SenderCheckOutcome } from '@mailwarden/policy';
 import type { SenderCheckInput, SenderCheckReport } from '@mailwarden/sender-checks';
 import { effectivePoliciesFor, type EffectivePolicies, type PolicyScopeContext } from './effective-policies';
-import { parseMessageContent } from './message-content';
+import { headerOnlyContent, parseMessageContent } from './message-content';
 
 /** Everything one evaluation needs; no I/O of its own besides the injected sender checks (DNS). */
 export interface MessageToEvaluate {
@@ -127,7 +127,12 @@ export async function evaluateMessage(message: MessageToEvaluate, runSenderCheck
     }
   }
 
-  const content = await parseMessageContent(message.raw);
+  // Bodies and attachments are decoded only when some recipient has a content rule for this direction.
+  const contentRulesApply = scanned.some((recipient) => {
+    const { dataControl } = policies.get(recipient)!;
+    return dataControl.enabled && dataControl.rules.some((rule) => rule.enabled && rule.directions.includes(message.direction));
+  });
+  const content = contentRulesApply ? await parseMessageContent(message.raw) : headerOnlyContent(message.raw);
   const decision = evaluatePolicy({
     direction: message.direction,
     envelopeSender: message.envelopeFrom || null,
