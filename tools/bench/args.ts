@@ -1,0 +1,137 @@
+export const SCENARIOS = ['ingest', 'e2e', 'gateway', 'scale', 'growth'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  /** Messages per measured run. */
+  messages: number;
+  /** Approximate size of each original message, bytes. */
+  sizeBytes: number;
+  /** Concurrent SMTP connections of the load generator. */
+  connections: number;
+  /** Rounds of baseline / Mailwarden pairs (A B A B); medians are reported. */
+  rounds: number;
+  /** Reuse each connection for many messages (true) or open one per message. */
+  reuse: boolean;
+  scenarios: Scenario[];
+  /** Stored-history sizes of the growth scenario, ascending. */
+  growth: number[];
+  /** Scanner worker processes of the scale scenario. */
+  workers: number[];
+  /** Message-history searches per growth size. */
+  searches: number;
+  /** Pass --cpu-prof to the app processes and summarise the profiles at the end. */
+  cpuProf: boolean;
+  quick: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --messages N        messages per run (default 5000; --quick: 300)
+  --size S            original message size: 20kb, 1mb, 20480 (default 20kb)
+  --connections C     concurrent SMTP connections (default 8)
+  --rounds R          baseline/Mailwarden rounds, medians reported (default 3; --quick: 1)
+  --reuse | --no-reuse  reuse connections (default) or one connection per message
+  --scenarios LIST    ingest,e2e,gateway,scale,growth (default all)
+  --growth LIST       stored-history sizes: 10k,100k,1m (default; --quick: 10k)
+  --workers LIST      scanner worker processes for the scale scenario (default 1,2,4)
+  --searches N        history searches per growth size (default 200)
+  --cpu-prof          profile the app processes (node --cpu-prof) and print their top functions
+  --quick             small run for development: fewer messages, 1 round, growth 10k only`;
+
+const DEFAULTS: Omit<BenchOptions, 'quick'> = {
+  messages: 5000,
+  sizeBytes: 20 * 1024,
+  connections: 8,
+  rounds: 3,
+  reuse: true,
+  scenarios: [...SCENARIOS],
+  growth: [10_000, 100_000, 1_000_000],
+  workers: [1, 2, 4],
+  searches: 200,
+  cpuProf: false,
+};
+
+const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
+
+/** `10k`, `1m`, `5,000`, `2500` → a positive integer. */
+export function parseCount(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.replace(/[,_]/g, '').trim());
+  const value = match ? Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase() as 'k' | 'm'] ?? 1) : Number.NaN;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`not a positive count: "${text}"`);
+  }
+  return value;
+}
+
+/** `20kb`, `1mb`, `20480` → bytes (binary units, as SMTP_MAX_MESSAGE_SIZE reads them). */
+export function parseSize(text: string): number {
+  const match = /^(\d+)\s*(b|kb|k|mb|m)?$/i.exec(text.trim());
+  if (!match || Number(match[1]) <= 0) {
+    throw new Error(`not a size: "${text}" (use e.g. 20kb, 1mb or 20480)`);
+  }
+  const unit = (match[2] ?? 'b').toLowerCase()[0];
+  return Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : 1);
+}
+
+function parseList<T>(text: string, parseItem: (item: string) => T): T[] {
+  const items = text.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) {
+    throw new Error('empty list');
+  }
+  return items.map(parseItem);
+}
+
+function parseScenario(name: string): Scenario {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    throw new Error(`unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+  }
+  return name as Scenario;
+}
+
+/** Flags that take a value, and where the value goes. */
+const VALUE_FLAGS: Record<string, (value: string) => Partial<BenchOptions>> = {
+  '--messages': (value) => ({ messages: parseCount(value) }),
+  '--size': (value) => ({ sizeBytes: parseSize(value) }),
+  '--connections': (value) => ({ connections: parseCount(value) }),
+  '--rounds': (value) => ({ rounds: parseCount(value) }),
+  '--searches': (value) => ({ searches: parseCount(value) }),
+  '--scenarios': (value) => ({ scenarios: [...new Set(parseList(value, parseScenario))] }),
+  '--growth': (value) => ({ growth: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
+  '--workers': (value) => ({ workers: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
+};
+
+/** Flags without a value. */
+const SWITCHES: Record<string, Partial<BenchOptions>> = {
+  '--reuse': { reuse: true },
+  '--no-reuse': { reuse: false },
+  '--cpu-prof': { cpuProf: true },
+  '--quick': { quick: true },
+};
+
+/**
+ * Reads `npm run bench -- ...` arguments. Values given explicitly win over --quick's, whatever their order;
+ * an unknown flag or a bad value throws naming it, so a typo never runs a long benchmark with defaults.
+ */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  let given: Partial<BenchOptions> = {};
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index]!;
+    try {
+      const setValue = VALUE_FLAGS[flag];
+      if (setValue) {
+        const value = argv[++index];
+        if (value === undefined || value.startsWith('--')) {
+          throw new Error('needs a value');
+        }
+        given = { ...given, ...setValue(value) };
+      } else if (SWITCHES[flag]) {
+        given = { ...given, ...SWITCHES[flag] };
+      } else {
+        throw new Error('unknown option');
+      }
+    } catch (error) {
+      throw new Error(`${flag}: ${(error as Error).message}\n${USAGE}`);
+    }
+  }
+  const quick = given.quick ?? false;
+  return { ...DEFAULTS, ...(quick ? QUICK : {}), ...given, quick };
+}
