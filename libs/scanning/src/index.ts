@@ -1,5 +1,6 @@
 export * from './effective-policies';
 export * from './evaluate-message';
 export * from './message-content';
+export * from './scan-context.cache';
 export * from './scan-message.service';
 export * from './scan.errors';

@@ -1,6 +1,7 @@
 import { MessageRepository, PostgresRawMessageStore, ScanContextRepository, type PrismaService } from '@mailwarden/db';
 import { CachingDnsResolver, SenderChecksService, ZoneDnsResolver } from '@mailwarden/sender-checks';
 import { buildOriginal, createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { ScanContextCache } from './scan-context.cache';
 import { ScanMessageService, ScanOutcome } from './scan-message.service';
 import { TransientScanError } from './scan.errors';
 
@@ -23,7 +24,7 @@ describe(ScanMessageService.name, () => {
     const resolver = new CachingDnsResolver({ lookup: async (name, type) => ({ records: await zone.resolve(name, type) }) });
     service = new ScanMessageService(
       new MessageRepository(prisma, new PostgresRawMessageStore()),
-      new ScanContextRepository(prisma),
+      new ScanContextCache(new ScanContextRepository(prisma)),
       new SenderChecksService(resolver.resolve),
     );
   });

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MessageRepository, ScanContextRepository, type MessageForScan } from '@mailwarden/db';
+import { MessageRepository, type MessageForScan } from '@mailwarden/db';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
+import { ScanContextCache } from './scan-context.cache';
 import { MessageNotFoundError, TransientScanError } from './scan.errors';
 
 export enum ScanOutcome {
@@ -23,7 +24,7 @@ export class ScanMessageService {
 
   constructor(
     private readonly messages: MessageRepository,
-    private readonly context: ScanContextRepository,
+    private readonly context: ScanContextCache,
     private readonly senderChecks: SenderChecksService,
   ) {}
 

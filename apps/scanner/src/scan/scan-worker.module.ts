@@ -1,14 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { QueueName } from '@mailwarden/queue';
-import { ScanMessageService } from '@mailwarden/scanning';
+import { ScanContextCache, ScanMessageService } from '@mailwarden/scanning';
 import { ScanMessageProcessor } from './scan-message.processor';
 import { ScanSweeperService } from './scan-sweeper.service';
 
 /** The scan workers (SCANNER_ROLE worker or all). Needs DbModule, QueueModule and SenderChecksModule. */
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.Scan })],
-  providers: [ScanMessageService, ScanMessageProcessor, ScanSweeperService],
+  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService],
   exports: [ScanSweeperService],
 })
 export class ScanWorkerModule {}

@@ -6,7 +6,6 @@ import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
   MessageRepository,
-  ScanContextRepository,
   type DeliveryState,
   type GatewayDomain,
   type MailflowConnector,
@@ -23,7 +22,7 @@ import {
 } from '@mailwarden/delivery';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
-import { effectivePoliciesFor, evaluateMessage, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
+import { effectivePoliciesFor, evaluateMessage, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 
 /** What the front knows about one SMTP transaction once its recipients are accepted. */
@@ -76,7 +75,7 @@ export class GatewayIntakeService {
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly messages: MessageRepository,
-    private readonly context: ScanContextRepository,
+    private readonly context: ScanContextCache,
     private readonly senderChecks: SenderChecksService,
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,

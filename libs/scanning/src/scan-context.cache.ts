@@ -1,0 +1,91 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ScanContextRepository, type MailboxTarget, type Policy } from '@mailwarden/db';
+
+/** How long a scan reuses an account's policies and mailboxes (ms); injectable so tests can shorten it. */
+export const SCAN_CONTEXT_TTL_MS = Symbol('SCAN_CONTEXT_TTL_MS');
+
+/**
+ * Seconds, not minutes: an admin's policy change applies to the next message within this long in every scanner
+ * process (there is no cross-process invalidation), while a burst of mail for one account does not cost four
+ * queries per message (policies, users, memberships, groups).
+ */
+export const DEFAULT_SCAN_CONTEXT_TTL_MS = 5_000;
+/** Entries kept before the cache is emptied and refilled (bounds memory with many accounts and mailboxes). */
+const MAX_ENTRIES = 50_000;
+
+interface Entry<T> {
+  at: number;
+  value: T;
+}
+
+/**
+ * What every scan reads besides the message (the account's policy rows and the mailboxes of its recipients),
+ * cached per process for a few seconds. Shared by the gateway's SMTP front and the scan workers.
+ */
+@Injectable()
+export class ScanContextCache {
+  private readonly policies = new Map<string, Entry<Promise<Policy[]>>>();
+  /** One entry per account and address; null records "not a mailbox of the account" so misses are cached too. */
+  private readonly mailboxes = new Map<string, Entry<MailboxTarget | null>>();
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly repository: ScanContextRepository,
+    @Optional() @Inject(SCAN_CONTEXT_TTL_MS) ttlMs?: number,
+  ) {
+    this.ttlMs = ttlMs ?? DEFAULT_SCAN_CONTEXT_TTL_MS;
+  }
+
+  /** The account's and its partner's policy rows; concurrent callers share one query. A failed query is not kept. */
+  loadPolicies(accountId: string, partnerId: string | null): Promise<Policy[]> {
+    const key = `${accountId}/${partnerId ?? ''}`;
+    const cached = this.policies.get(key);
+    if (cached && this.fresh(cached)) {
+      return cached.value;
+    }
+    const entry = { at: Date.now(), value: this.repository.loadPolicies(accountId, partnerId) };
+    this.remember(this.policies, key, entry);
+    entry.value.catch(() => {
+      if (this.policies.get(key) === entry) {
+        this.policies.delete(key);
+      }
+    });
+    return entry.value;
+  }
+
+  /** The account's mailboxes among these addresses (lower-case keys); only addresses not seen lately are queried. */
+  async findMailboxes(accountId: string, emails: readonly string[]): Promise<Map<string, MailboxTarget>> {
+    const addresses = [...new Set(emails.map((email) => email.toLowerCase()))];
+    const found = new Map<string, MailboxTarget>();
+    const missing: string[] = [];
+    for (const address of addresses) {
+      const cached = this.mailboxes.get(`${accountId}/${address}`);
+      if (cached && this.fresh(cached)) {
+        if (cached.value) found.set(address, cached.value);
+      } else {
+        missing.push(address);
+      }
+    }
+    if (missing.length > 0) {
+      const loaded = await this.repository.findMailboxes(accountId, missing);
+      const at = Date.now();
+      for (const address of missing) {
+        const mailbox = loaded.get(address) ?? null;
+        this.remember(this.mailboxes, `${accountId}/${address}`, { at, value: mailbox });
+        if (mailbox) found.set(address, mailbox);
+      }
+    }
+    return found;
+  }
+
+  private fresh(entry: Entry<unknown>): boolean {
+    return Date.now() - entry.at < this.ttlMs;
+  }
+
+  private remember<T>(map: Map<string, Entry<T>>, key: string, entry: Entry<T>): void {
+    if (map.size >= MAX_ENTRIES) {
+      map.clear();
+    }
+    map.set(key, entry);
+  }
+}
