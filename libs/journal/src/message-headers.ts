@@ -35,13 +35,20 @@ export function normalizeMessageId(value: string | undefined): string | null {
   return id ? `<${id}>` : null;
 }
 
+/**
+ * The summary is recorded in PostgreSQL text columns, which cannot hold U+0000 (a NUL in a Subject made every
+ * store fail, answered 451 forever). NULs are dropped here; the raw message keeps the exact bytes.
+ */
+const withoutNul = (value: string): string => value.replace(/\u0000/g, '');
+
 export function summarizeHeaderBlock(block: HeaderBlock): MessageHeaderSummary {
   const from = getHeader(block, 'from');
   const subject = getHeader(block, 'subject');
+  const messageId = getHeader(block, 'message-id');
   return {
-    from: from === undefined ? null : (parseAddressList(decodeHeaderText(from))[0] ?? null),
-    subject: subject === undefined ? null : decodeEncodedWords(decodeHeaderText(subject)).trim(),
-    messageId: normalizeMessageId(getHeader(block, 'message-id')),
+    from: from === undefined ? null : (parseAddressList(withoutNul(decodeHeaderText(from)))[0] ?? null),
+    subject: subject === undefined ? null : withoutNul(decodeEncodedWords(decodeHeaderText(subject))).trim(),
+    messageId: normalizeMessageId(messageId === undefined ? undefined : withoutNul(messageId)),
   };
 }
 
