@@ -25,7 +25,14 @@ function htmlToText(html: string): string {
  * parses leniently, and whatever it cannot parse is simply not there to match.
  */
 export async function parseMessageContent(raw: Buffer): Promise<MessageContent> {
-  const email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+  let email: Awaited<ReturnType<typeof PostalMime.parse>>;
+  try {
+    email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer' });
+  } catch {
+    // postal-mime refuses a structure past its limits (256 nested multiparts, 2 MiB of headers). Throwing would
+    // make the gateway answer 451 and the scan retry forever; the rules read the undecoded text instead.
+    return { subject: summarizeMessageHeaders(raw).subject ?? '', textParts: [raw.toString('latin1')], attachments: [] };
+  }
   const textParts: string[] = [];
   if (email.text) {
     textParts.push(email.text);
