@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { BenchEnvironment } from './bench-env';
+import { httpReady, REPO_ROOT, startChild, type BenchChild } from './processes';
+
+/** A TCP port on 127.0.0.1 that is free right now (libs/testing has one too, but it is not compiled into dist/). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export type BaselineKind = 'discard' | 'fsync' | 'mailauth';
+
+export interface StartedApp {
+  child: BenchChild;
+  /** SMTP port (journal ingest, gateway front) or HTTP port (admin API). */
+  port: number;
+}
+
+/**
+ * Starts the compiled apps and the baseline servers as child processes on free ports. Every app gets the bench's
+ * database, Redis prefix and DNS, per-client limits out of the way (one client sends everything here), and the
+ * default LOG_LEVEL (its JSON lines go to a pipe whose tail is kept, as a log shipper would read them).
+ */
+export class AppLauncher {
+  private sequence = 0;
+
+  constructor(
+    private readonly env: BenchEnvironment,
+    private readonly dnsServer: string,
+    private readonly spoolDir: string,
+    private readonly profileDir: string | null,
+  ) {}
+
+  async baseline(kind: BaselineKind, port?: number): Promise<StartedApp> {
+    const listen = port ?? (await freePort());
+    const child = await startChild({
+      name: `baseline-${kind}`,
+      script: 'dist/tools/bench/baseline-server.js',
+      args: [kind, String(listen), '--dns', this.dnsServer, '--dir', this.spoolDir],
+      env: {},
+      ready: async (_child, stdout) => stdout().includes('ready'),
+    });
+    return { child, port: listen };
+  }
+
+  async journalIngest(): Promise<StartedApp> {
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const child = await this.app('journal-ingest', { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort) }, `http://127.0.0.1:${httpPort}/health`);
+    return { child, port: smtpPort };
+  }
+
+  async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker'): Promise<StartedApp> {
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const env = { SCANNER_ROLE: role, SCANNER_SMTP_PORT: String(smtpPort), SCANNER_HTTP_PORT: String(httpPort), JOURNAL_HTTP_PORT: String(await freePort()), DNS_SERVERS: this.dnsServer };
+    const child = await this.app(name, env, `http://127.0.0.1:${httpPort}/health`, 'scanner');
+    return { child, port: smtpPort };
+  }
+
+  async adminApi(): Promise<StartedApp> {
+    const port = await freePort();
+    // The searches come from one key: the per-key rate limit (600/min by default) would measure the limiter.
+    const child = await this.app('admin-api', { ADMIN_API_PORT: String(port), API_RATE_LIMIT_PER_MINUTE: '1000000', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, `http://127.0.0.1:${port}/health`);
+    return { child, port };
+  }
+
+  private app(name: string, env: Record<string, string>, healthUrl: string, app = name): Promise<BenchChild> {
+    const nodeArgs = this.profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.profileDir, app)}`, `--cpu-prof-name=${app}-${this.sequence++}.cpuprofile`, '-r', path.join(REPO_ROOT, 'dist', 'tools', 'bench', 'profile-exit.js')]
+      : [];
+    return startChild({
+      name,
+      script: `dist/apps/${app}/src/main.js`,
+      env: this.env.appEnv({
+        ...env,
+        SMTP_MAX_MESSAGES_PER_MINUTE_PER_CLIENT: '100000000',
+        SMTP_MAX_CONNECTIONS_PER_CLIENT: '1000',
+        SMTP_MAX_CONNECTIONS: '1000',
+        SMTP_HOSTNAME: 'mx.mailwarden.bench.test',
+      }),
+      nodeArgs,
+      ready: httpReady(healthUrl),
+    });
+  }
+}

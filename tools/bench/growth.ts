@@ -1,0 +1,106 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
+import { JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
+import { summarize, type LatencySummary } from './stats';
+
+const SEED_BATCH = 50_000;
+/** Seeded history spans about 80 days at 1M messages: one every 7 seconds, newest first. */
+const SEED_SPACING_SECONDS = 7;
+const SEED_RECIPIENTS = 2000;
+const SEED_SENDERS = 5000;
+
+/** A seeded message's fields as functions of its sequence number g (the SQL below writes the same). */
+export const seeded = {
+  recipient: (g: number) => `user${g % SEED_RECIPIENTS}@${JOURNAL_RECIPIENT_DOMAIN}`,
+  sender: (g: number) => `sender${g % SEED_SENDERS}@partner${g % 100}.example`,
+  subjectWord: (g: number) => `order ${g}`,
+};
+
+/**
+ * Adds `count` stored, scanned messages (one verdict each) to the account straight in PostgreSQL, in batches of
+ * INSERT ... SELECT generate_series. Verdict checks, reasons and message metadata are copied from a real row of
+ * this run when there is one, so rows have their real width; every row shares one raw message (the raw store is
+ * not what history searches read). Ends with ANALYZE, as autovacuum would after such growth.
+ */
+export async function seedHistory(pg: Client, accountId: string, fromSequence: number, count: number, log: (line: string) => void): Promise<void> {
+  const template = await pg.query<{ checks: unknown; reasons: unknown; metadata: unknown }>(
+    'SELECT v.checks, v.reasons, m.metadata FROM verdict v JOIN message m ON m.id = v.message_id ORDER BY v.created_at DESC LIMIT 1',
+  );
+  const { checks = [], reasons = [], metadata = {} } = template.rows[0] ?? {};
+  const raw = randomBytes(20 * 1024);
+  const rawRow = await pg.query<{ id: string }>('INSERT INTO raw_message (content, size, sha256) VALUES ($1, $2, $3) RETURNING id', [raw, raw.length, createHash('sha256').update(raw).digest('hex')]);
+  const started = performance.now();
+  for (let start = fromSequence; start < fromSequence + count; start += SEED_BATCH) {
+    const end = Math.min(start + SEED_BATCH, fromSequence + count) - 1;
+    await pg.query(
+      `WITH m AS (
+         INSERT INTO message (account_id, source, direction, envelope_from, envelope_to, header_from, subject, message_id_header, size,
+                              client_ip, helo, received_at, raw_message_id, scan_status, scanned_at, delivery_state, metadata)
+         SELECT $1::uuid, 'JOURNAL'::"MessageSource", 'INBOUND'::"MessageDirection",
+                'sender' || (g % ${SEED_SENDERS}) || '@partner' || (g % 100) || '.example',
+                ARRAY['user' || (g % ${SEED_RECIPIENTS}) || '@${JOURNAL_RECIPIENT_DOMAIN}'],
+                'sender' || (g % ${SEED_SENDERS}) || '@partner' || (g % 100) || '.example',
+                'Invoice ' || (g % 10000) || ' for order ' || g,
+                '<seed-' || g || '@partner' || (g % 100) || '.example>',
+                20480, '203.0.113.7', 'mail.partner.example',
+                now() - make_interval(secs => g * ${SEED_SPACING_SECONDS}), $2::uuid,
+                'SCANNED'::"ScanStatus", now() - make_interval(secs => g * ${SEED_SPACING_SECONDS}), 'NOT_APPLICABLE'::"DeliveryState", $3::jsonb
+           FROM generate_series($4::int, $5::int) AS g
+         RETURNING id, envelope_to[1] AS recipient, received_at
+       )
+       INSERT INTO verdict (message_id, recipient, checks, decided_action, enforced, reasons, created_at)
+       SELECT id, recipient, $6::jsonb, 'DELIVER'::"PolicyAction", false, $7::jsonb, received_at FROM m`,
+      [accountId, rawRow.rows[0]!.id, JSON.stringify(metadata), start, end, JSON.stringify(checks), JSON.stringify(reasons)],
+    );
+    log(`  seeded ${end + 1 - fromSequence}/${count} messages (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  await pg.query('ANALYZE message');
+  await pg.query('ANALYZE verdict');
+}
+
+export interface SearchFigures {
+  all: LatencySummary;
+  byFilter: Record<string, LatencySummary>;
+  failures: number;
+}
+
+/**
+ * Message-history searches through the admin API (GET /v1/accounts/:id/messages, first page of 50), cycling
+ * through the filters an admin uses: recipient, sender, a one-day window, subject text. One warm-up request first
+ * (the key's first use pays its scrypt check).
+ */
+export async function measureSearches(options: { baseUrl: string; accountId: string; apiKey: string; searches: number; storedMessages: number }): Promise<SearchFigures> {
+  const headers = { authorization: `Bearer ${options.apiKey}` };
+  const url = (query: Record<string, string>) => `${options.baseUrl}/v1/accounts/${options.accountId}/messages?${new URLSearchParams(query)}`;
+  const pick = () => Math.floor(Math.random() * Math.max(options.storedMessages, 1));
+  const filters: Record<string, () => Record<string, string>> = {
+    recipient: () => ({ recipient: seeded.recipient(pick()) }),
+    sender: () => ({ sender: seeded.sender(pick()) }),
+    dateRange: () => {
+      const end = Date.now() - pick() * SEED_SPACING_SECONDS * 1000;
+      return { from: new Date(end - 86_400_000).toISOString(), to: new Date(end).toISOString() };
+    },
+    subject: () => ({ subject: seeded.subjectWord(pick()) }),
+  };
+  await fetch(url({ limit: '1' }), { headers }).then((response) => response.arrayBuffer());
+  const timings: Record<string, number[]> = Object.fromEntries(Object.keys(filters).map((name) => [name, []]));
+  let failures = 0;
+  const names = Object.keys(filters);
+  for (let index = 0; index < options.searches; index++) {
+    const name = names[index % names.length]!;
+    const began = performance.now();
+    const response = await fetch(url(filters[name]!()), { headers });
+    await response.arrayBuffer();
+    if (response.status === 200) {
+      timings[name]!.push(performance.now() - began);
+    } else {
+      failures++;
+    }
+  }
+  return {
+    all: summarize(Object.values(timings).flat()),
+    byFilter: Object.fromEntries(Object.entries(timings).map(([name, values]) => [name, summarize(values)])),
+    failures,
+  };
+}

@@ -1,0 +1,106 @@
+import type { RunRecord } from './scenarios';
+import type { SearchFigures } from './growth';
+import { median, ratio, round } from './stats';
+
+/** Targets of issue 8, printed beside the measured figures. */
+export const TARGETS = {
+  ingestRatio: 1.0,
+  e2eRatio: 0.85,
+  gatewayRatio: 0.8,
+  halfLoadP99Ms: 250,
+  rssMb: 300,
+  searchP99MsAt1M: 200,
+};
+
+export interface GrowthFigures {
+  stored: number;
+  e2eMsgsPerSec: number | null;
+  search: SearchFigures | null;
+}
+
+export interface Summary {
+  rows: Array<{ figure: string; baseline: number | null; mailwarden: number | null; ratio: number | null; target: string; met: boolean | null }>;
+  scale: Array<{ workers: number; msgsPerSec: number | null }>;
+  growth: GrowthFigures[];
+  peakRssMb: Record<string, number>;
+}
+
+/** Median of one figure over the runs of a scenario and system. */
+export function medianOf(runs: readonly RunRecord[], scenario: string, system: string, figure: (run: RunRecord) => number = (run) => run.msgsPerSec): number | null {
+  const values = runs.filter((run) => run.scenario === scenario && run.system === system).map(figure).filter(Number.isFinite);
+  return values.length ? median(values) : null;
+}
+
+/** Highest VmHWM per process name (numbered scanner workers counted as one app) over every run. */
+export function peakRss(runs: readonly RunRecord[]): Record<string, number> {
+  const peaks: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [name, mb] of Object.entries(run.rssMb)) {
+      const app = name.replace(/-\d+$/, '');
+      if (mb !== null) {
+        peaks[app] = Math.max(peaks[app] ?? 0, mb);
+      }
+    }
+  }
+  return peaks;
+}
+
+export function summarizeRuns(runs: readonly RunRecord[], growth: readonly GrowthFigures[], workers: readonly number[]): Summary {
+  const rows: Summary['rows'] = [];
+  const compare = (figure: string, scenario: string, baseline: string, target: number) => {
+    const base = medianOf(runs, scenario, baseline);
+    const ours = medianOf(runs, scenario, 'mailwarden');
+    const value = ratio(ours, base);
+    if (base !== null || ours !== null) {
+      rows.push({ figure, baseline: round(base), mailwarden: round(ours), ratio: round(value), target: `≥ ${target.toFixed(2)} × baseline`, met: value === null ? null : value >= target });
+    }
+  };
+  compare('journal ingest, durable 250 (msgs/s) vs baseline 2 (fsync)', 'ingest', 'baseline fsync', TARGETS.ingestRatio);
+  compare('journal end-to-end, first send → last verdict (msgs/s) vs baseline 3 (mailauth)', 'e2e', 'baseline mailauth', TARGETS.e2eRatio);
+  compare('gateway inline, SMTP 250s (msgs/s) vs baseline 3 (mailauth)', 'gateway', 'baseline mailauth', TARGETS.gatewayRatio);
+  const halfLoad = medianOf(runs, 'half-load', 'mailwarden', (run) => (run.extra?.acceptedToVerdictMs as { p99: number } | undefined)?.p99 ?? Number.NaN);
+  if (halfLoad !== null) {
+    rows.push({ figure: 'p99 250 → verdict at half the end-to-end rate (ms)', baseline: null, mailwarden: round(halfLoad), ratio: null, target: `≤ ${TARGETS.halfLoadP99Ms} ms`, met: halfLoad <= TARGETS.halfLoadP99Ms });
+  }
+  const peaks = peakRss(runs);
+  for (const [app, mb] of Object.entries(peaks).filter(([name]) => !name.startsWith('baseline'))) {
+    rows.push({ figure: `peak RSS ${app} (MB)`, baseline: null, mailwarden: round(mb), ratio: null, target: `≤ ${TARGETS.rssMb} MB`, met: mb <= TARGETS.rssMb });
+  }
+  const largest = growth.find((entry) => entry.stored >= 1_000_000);
+  if (largest?.search) {
+    rows.push({ figure: 'history search p99 at 1M stored (ms)', baseline: null, mailwarden: round(largest.search.all.p99), ratio: null, target: `≤ ${TARGETS.searchP99MsAt1M} ms`, met: largest.search.all.p99 <= TARGETS.searchP99MsAt1M });
+  }
+  const scale = workers.map((count) => ({ workers: count, msgsPerSec: round(medianOf(runs, count === 1 ? 'e2e' : 'scale', count === 1 ? 'mailwarden' : `mailwarden ${count} workers`)) }));
+  return { rows, scale, growth: [...growth], peakRssMb: peaks };
+}
+
+const cell = (value: number | null | boolean | string) => (value === null ? '–' : value === true ? 'yes' : value === false ? '**no**' : String(value));
+
+export function markdownReport(header: Record<string, string>, summary: Summary, runs: readonly RunRecord[], profiles: Record<string, Array<{ fn: string; ms: number; percent: number }>>): string {
+  const lines = ['# Mailwarden benchmark', '', ...Object.entries(header).map(([key, value]) => `- ${key}: ${value}`), ''];
+  lines.push('## Medians and targets', '', '| figure | baseline | Mailwarden | ratio | target | met |', '|---|---|---|---|---|---|');
+  for (const row of summary.rows) {
+    lines.push(`| ${row.figure} | ${cell(row.baseline)} | ${cell(row.mailwarden)} | ${cell(row.ratio)} | ${row.target} | ${cell(row.met)} |`);
+  }
+  if (summary.scale.some((entry) => entry.msgsPerSec !== null)) {
+    lines.push('', '## Scale (end-to-end msgs/s by scanner worker processes)', '', '| workers | msgs/s |', '|---|---|', ...summary.scale.map((entry) => `| ${entry.workers} | ${cell(entry.msgsPerSec)} |`));
+  }
+  if (summary.growth.length) {
+    lines.push('', '## Growth (history already stored)', '', '| stored | end-to-end msgs/s | search p50 (ms) | search p99 (ms) | p99 by filter (ms) |', '|---|---|---|---|---|');
+    for (const entry of summary.growth) {
+      const byFilter = entry.search ? Object.entries(entry.search.byFilter).map(([name, figures]) => `${name} ${round(figures.p99)}`).join(', ') : '–';
+      lines.push(`| ${entry.stored.toLocaleString('en')} | ${cell(round(entry.e2eMsgsPerSec))} | ${cell(round(entry.search?.all.p50))} | ${cell(round(entry.search?.all.p99))} | ${byFilter} |`);
+    }
+  }
+  lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const run of runs) {
+    const toVerdict = run.extra?.acceptedToVerdictMs as { p50: number; p99: number } | undefined;
+    lines.push(
+      `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))}`).join(', ')} |`,
+    );
+  }
+  for (const [app, top] of Object.entries(profiles)) {
+    lines.push('', `## CPU profile: ${app} (top self time)`, '', '| ms | % of busy | function |', '|---|---|---|', ...top.map((entry) => `| ${entry.ms} | ${entry.percent} | \`${entry.fn}\` |`));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,189 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, type BenchOptions } from './args';
+import { AppLauncher } from './apps';
+import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
+import { readProfiles, topSelfTime } from './cpuprofile-summary';
+import { BenchDnsServer } from './dns-server';
+import { measureSearches, seedHistory } from './growth';
+import { benchZone, buildCorpus, generateSigningKey } from './messages';
+import { REPO_ROOT, stopAll } from './processes';
+import { markdownReport, medianOf, summarizeRuns, type GrowthFigures } from './report';
+import { Scenarios, type RunRecord } from './scenarios';
+
+const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+function git(...args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Rounds of A B pairs (baseline, then Mailwarden) per scenario, so the machine's drift hits both alike; then the
+ * half-load run, then growth (which only adds history, so it comes last).
+ */
+async function runScenarios(options: BenchOptions, scenarios: Scenarios, runs: RunRecord[], growth: GrowthFigures[], context: { env: BenchEnvironment; launcher: AppLauncher; accountId: string; apiKey: string }): Promise<void> {
+  const wants = (name: string) => options.scenarios.includes(name as never);
+  for (let round = 1; round <= options.rounds; round++) {
+    log(`round ${round}/${options.rounds}`);
+    if (wants('ingest')) {
+      runs.push(await scenarios.baseline('ingest', 'fsync', round, scenarios.journalJobsFor('baseline')));
+      runs.push(await scenarios.ingest(round));
+    }
+    if (wants('e2e') || wants('scale')) {
+      runs.push(await scenarios.baseline('e2e', 'mailauth', round, scenarios.journalJobsFor('baseline')));
+      runs.push(await scenarios.endToEnd('e2e', round, 1));
+    }
+    if (wants('scale')) {
+      for (const workers of options.workers.filter((count) => count !== 1)) {
+        runs.push(await scenarios.endToEnd('scale', round, workers));
+      }
+    }
+    if (wants('gateway')) {
+      runs.push(await scenarios.baseline('gateway', 'mailauth', round, scenarios.gatewayJobs()));
+      runs.push(await scenarios.gateway(round));
+    }
+  }
+  const maxRate = medianOf(runs, 'e2e', 'mailwarden');
+  if (wants('e2e') && maxRate) {
+    log(`half load: ${(maxRate / 2).toFixed(1)} msgs/s offered`);
+    for (let round = 1; round <= options.rounds; round++) {
+      runs.push(await scenarios.endToEnd('half-load', round, 1, maxRate / 2));
+    }
+  }
+  if (wants('growth')) {
+    let sequence = 0;
+    for (const size of options.growth) {
+      const { rows } = await context.env.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM message');
+      const missing = size - rows[0]!.n;
+      if (missing > 0) {
+        log(`growth: seeding ${missing} messages to reach ${size} stored`);
+        await seedHistory(context.env.pg, context.accountId, sequence, missing, log);
+        sequence += missing;
+      }
+      const e2e = await scenarios.endToEnd(`growth-${size}`, 1, 1);
+      runs.push(e2e);
+      const admin = await context.launcher.adminApi();
+      try {
+        const search = await measureSearches({ baseUrl: `http://127.0.0.1:${admin.port}`, accountId: context.accountId, apiKey: context.apiKey, searches: options.searches, storedMessages: Math.max(sequence, 1) });
+        const rss = await stopAll([admin.child]);
+        log(`  search at ${size} stored: p50 ${search.all.p50.toFixed(1)} ms, p99 ${search.all.p99.toFixed(1)} ms, failures ${search.failures}; admin-api RSS ${Math.round(rss['admin-api'] ?? 0)} MB`);
+        runs.push({ ...e2e, scenario: `search-${size}`, system: 'mailwarden', msgsPerSec: Number.NaN, rssMb: rss, extra: { search } });
+        growth.push({ stored: size, e2eMsgsPerSec: e2e.msgsPerSec, search });
+      } finally {
+        await admin.child.stop();
+      }
+    }
+  }
+}
+
+function profileSummaries(profileDir: string | null): Record<string, Array<{ fn: string; ms: number; percent: number }>> {
+  if (!profileDir || !existsSync(profileDir)) {
+    return {};
+  }
+  const summaries: Record<string, Array<{ fn: string; ms: number; percent: number }>> = {};
+  for (const app of ['journal-ingest', 'scanner', 'admin-api']) {
+    const dir = path.join(profileDir, app);
+    if (existsSync(dir)) {
+      const { top, busyMs } = topSelfTime(readProfiles(dir), 15);
+      summaries[app] = top;
+      log(`cpu profile ${app} (busy ${busyMs} ms):`);
+      for (const entry of top) {
+        log(`  ${String(entry.ms).padStart(7)} ms ${entry.percent.toFixed(1).padStart(5)}%  ${entry.fn}`);
+      }
+    }
+  }
+  return summaries;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parseArgs(argv);
+  const started = new Date();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'mw-bench-'));
+  const profileDir = options.cpuProf ? path.join(workDir, 'profiles') : null;
+  const key = generateSigningKey();
+  const dns = new BenchDnsServer(benchZone(key));
+  let env: BenchEnvironment | undefined;
+  let sink: Awaited<ReturnType<AppLauncher['baseline']>> | undefined;
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await sink?.child.stop();
+    await dns.stop();
+    await env?.destroy().catch((error: Error) => console.error(`bench: could not drop ${env?.databaseName}: ${error.message}`));
+    if (!options.cpuProf) {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: stopping the processes, dropping the bench database');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    log(`options: ${JSON.stringify(options)}`);
+    const dnsPort = await dns.start();
+    env = await BenchEnvironment.create();
+    log(`database ${env.databaseName}, Redis prefix ${env.redisPrefix}, DNS 127.0.0.1:${dnsPort}`);
+    const launcher = new AppLauncher(env, `127.0.0.1:${dnsPort}`, path.join(workDir, 'spool'), profileDir);
+    sink = await launcher.baseline('discard');
+    const tenant = await env.seed(sink.port);
+    log(`signing ${options.messages} messages of ${options.sizeBytes} bytes`);
+    const originals = await buildCorpus(options.messages, { sizeBytes: options.sizeBytes, recipient: `bob@${JOURNAL_RECIPIENT_DOMAIN}`, key });
+    const scenarios = new Scenarios(options, env, tenant, launcher, originals, log);
+    const runs: RunRecord[] = [];
+    const growth: GrowthFigures[] = [];
+    try {
+      await runScenarios(options, scenarios, runs, growth, { env, launcher, accountId: tenant.journalAccountId, apiKey: tenant.apiKey });
+    } finally {
+      await sink.child.stop();
+      const { rows } = await env.pg.query<{ version: string }>('SHOW server_version').catch(() => ({ rows: [{ version: 'unknown' }] }));
+      const summary = summarizeRuns(runs, growth, options.workers);
+      const profiles = profileSummaries(profileDir);
+      const commit = git('rev-parse', 'HEAD');
+      const dirty = git('status', '--porcelain', '--untracked-files=no');
+      const cpus = os.cpus();
+      const machine = {
+        cpus: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+        memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+        node: process.version,
+        postgres: (rows[0] as { server_version?: string; version?: string }).server_version ?? 'unknown',
+        os: `${os.type()} ${os.release()}`,
+        loadAverageAtStart: os.loadavg().map((value) => value.toFixed(2)).join(' '),
+      };
+      const result = { date: started.toISOString(), finished: new Date().toISOString(), commit, workTreeDirty: dirty !== '' && dirty !== 'unknown', machine, options, summary, runs };
+      const header = {
+        date: started.toISOString(),
+        commit: `${commit}${result.workTreeDirty ? ' (work tree had uncommitted changes)' : ''}`,
+        machine: `${machine.cpus}, ${machine.memoryGb} GB, ${machine.os}`,
+        'node / PostgreSQL': `${machine.node} / ${machine.postgres}`,
+        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s)${options.quick ? ', --quick' : ''}`,
+        command: `npm run bench -- ${argv.join(' ')}`.trim(),
+      };
+      const resultsDir = path.join(REPO_ROOT, 'tools', 'bench', 'results');
+      mkdirSync(resultsDir, { recursive: true });
+      const base = path.join(resultsDir, `${started.toISOString().slice(0, 10)}-${commit.slice(0, 7)}${options.quick ? '-quick' : ''}`);
+      writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+      const markdown = markdownReport(header, summary, runs, profiles);
+      writeFileSync(`${base}.md`, markdown);
+      console.log(`\n${markdown}`);
+      log(`results: ${base}.json, ${base}.md${profileDir ? `; profiles in ${profileDir}` : ''}`);
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error)?.stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

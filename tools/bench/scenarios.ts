@@ -1,0 +1,216 @@
+import type { BenchOptions } from './args';
+import { AppLauncher, type BaselineKind } from './apps';
+import { GATEWAY_DOMAIN, JOURNAL_RECIPIENT_DOMAIN, type BenchEnvironment, type BenchTenant } from './bench-env';
+import { directJobs, journalJobs } from './messages';
+import { runLoad, type LoadResult } from './load';
+import { stopAll, type BenchChild } from './processes';
+import type { SmtpJob } from './smtp-client';
+import { summarize, type LatencySummary } from './stats';
+
+/** One measured run of one system in one scenario. */
+export interface RunRecord {
+  scenario: string;
+  system: string;
+  round: number;
+  /** The scenario's throughput figure (SMTP 250s per second, or end-to-end for the pipeline). */
+  msgsPerSec: number;
+  accepted: number;
+  sent: number;
+  failures: Record<string, number>;
+  /** SMTP transaction latency, MAIL FROM to the reply to the end of DATA. */
+  smtpLatencyMs: LatencySummary;
+  smtpMsgsPerSec: number;
+  /** Peak RSS (VmHWM) of each process of the run, MB. */
+  rssMb: Record<string, number | null>;
+  extra?: Record<string, unknown>;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function record(scenario: string, system: string, round: number, load: LoadResult, rssMb: Record<string, number | null>, extra?: Record<string, unknown>): RunRecord {
+  return {
+    scenario,
+    system,
+    round,
+    msgsPerSec: load.msgsPerSec,
+    accepted: load.accepted,
+    sent: load.sent,
+    failures: load.failures,
+    smtpLatencyMs: load.latencyMs,
+    smtpMsgsPerSec: load.msgsPerSec,
+    rssMb,
+    extra,
+  };
+}
+
+/** The scenarios of issue 8, each run against freshly started processes. */
+export class Scenarios {
+  private phase = 0;
+
+  constructor(
+    private readonly options: BenchOptions,
+    private readonly env: BenchEnvironment,
+    private readonly tenant: BenchTenant,
+    private readonly launcher: AppLauncher,
+    private readonly originals: readonly Buffer[],
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Journal copies for a new phase: a recipient of its own, so no copy is a duplicate of an earlier phase's. */
+  private journalPhase(label: string): { jobs: SmtpJob[]; recipient: string } {
+    const recipient = `${label}-${this.phase++}@${JOURNAL_RECIPIENT_DOMAIN}`;
+    return { jobs: journalJobs(this.originals, this.tenant.journalAddress, recipient), recipient };
+  }
+
+  private load(port: number, jobs: readonly SmtpJob[], ratePerSecond?: number): Promise<LoadResult> {
+    return runLoad({ port, jobs, connections: this.options.connections, reuse: this.options.reuse, ratePerSecond });
+  }
+
+  async baseline(scenario: string, kind: BaselineKind, round: number, jobs: readonly SmtpJob[]): Promise<RunRecord> {
+    const server = await this.launcher.baseline(kind);
+    try {
+      const load = await this.load(server.port, jobs);
+      const rss = await stopAll([server.child]);
+      return this.report(record(scenario, `baseline ${kind}`, round, load, rss));
+    } finally {
+      await server.child.stop();
+    }
+  }
+
+  journalJobsFor(label: string): SmtpJob[] {
+    return this.journalPhase(label).jobs;
+  }
+
+  gatewayJobs(): SmtpJob[] {
+    return directJobs(this.originals, `user@${GATEWAY_DOMAIN}`);
+  }
+
+  /** Journal ingest alone: how fast copies get a durable 250 (stored, scan job enqueued). */
+  async ingest(round: number): Promise<RunRecord> {
+    const ingest = await this.launcher.journalIngest();
+    try {
+      const load = await this.load(ingest.port, this.journalPhase('ingest').jobs);
+      const rss = await stopAll([ingest.child]);
+      return this.report(record('ingest', 'mailwarden', round, load, rss));
+    } finally {
+      await ingest.child.stop();
+      await this.discardPendingScans();
+    }
+  }
+
+  /**
+   * The journal pipeline: ingest plus `workers` scanner worker processes, from the first MAIL FROM until the last
+   * verdict is committed. At a fixed rate it also gives each message's 250 → verdict latency.
+   */
+  async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number): Promise<RunRecord> {
+    const children: BenchChild[] = [];
+    try {
+      const ingest = await this.launcher.journalIngest();
+      children.push(ingest.child);
+      for (let index = 0; index < workers; index++) {
+        children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
+      }
+      const { jobs, recipient } = this.journalPhase(scenario);
+      const load = await this.load(ingest.port, jobs, ratePerSecond);
+      const done = await this.waitForScans(10 * 60_000);
+      const { rows } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
+      const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
+      const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
+      const toVerdict = await this.acceptedToVerdictMs(load);
+      const rss = await stopAll(children);
+      const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, rss, {
+        workers,
+        ratePerSecond: ratePerSecond ?? null,
+        verdicts: rows[0]!.n,
+        complete: done,
+        e2eSeconds,
+        acceptedToVerdictMs: summarize(toVerdict),
+      });
+      result.msgsPerSec = rows[0]!.n / e2eSeconds;
+      return this.report(result);
+    } finally {
+      await stopAll(children);
+    }
+  }
+
+  /** Gateway front (role all: SMTP front with inline checks, delivery worker) relaying to the local sink. */
+  async gateway(round: number): Promise<RunRecord> {
+    const scanner = await this.launcher.scanner('all');
+    try {
+      const load = await this.load(scanner.port, this.gatewayJobs());
+      const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
+      const rss = await stopAll([scanner.child]);
+      return this.report(record('gateway', 'mailwarden', round, load, rss, delivery));
+    } finally {
+      await scanner.child.stop();
+    }
+  }
+
+  private report(result: RunRecord): RunRecord {
+    const failures = Object.entries(result.failures).map(([code, count]) => `${code}×${count}`).join(' ') || 'none';
+    const rss = Object.entries(result.rssMb).map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB`).join(', ');
+    this.log(
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; RSS ${rss}`,
+    );
+    return result;
+  }
+
+  /** 250 → verdict per accepted message: the reply names the stored message; the verdict's created_at is on the same clock. */
+  private async acceptedToVerdictMs(load: LoadResult): Promise<number[]> {
+    const acceptedAt = new Map<string, number>();
+    for (const acceptance of load.acceptances) {
+      const id = UUID.exec(acceptance.text)?.[0];
+      if (id) {
+        acceptedAt.set(id.toLowerCase(), acceptance.at);
+      }
+    }
+    const { rows } = await this.env.pg.query<{ message_id: string; at: Date }>(
+      'SELECT message_id::text, max(created_at) AS at FROM verdict WHERE message_id = ANY($1::uuid[]) GROUP BY message_id',
+      [[...acceptedAt.keys()]],
+    );
+    return rows.map((row) => row.at.getTime() - acceptedAt.get(row.message_id)!);
+  }
+
+  /** Polls every 50 ms until no stored message waits for its scan; false on timeout. */
+  private async waitForScans(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await this.env.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM message WHERE scan_status = 'PENDING'");
+      if (rows[0]!.n === 0) {
+        return true;
+      }
+      await sleep(50);
+    }
+    this.log('  warning: scans still pending at the deadline');
+    return false;
+  }
+
+  /** Polls until no copy is queued or deferred; when the last copy of this run reached the sink. */
+  private async waitForDeliveries(since: number, timeoutMs: number): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.env.pg.query<{ pending: number; delivered: number; last: Date | null }>(
+        `SELECT count(*) FILTER (WHERE state IN ('QUEUED', 'DEFERRED'))::int AS pending,
+                count(*) FILTER (WHERE state = 'DELIVERED' AND delivered_at >= $1)::int AS delivered,
+                max(delivered_at) FILTER (WHERE delivered_at >= $1) AS last
+           FROM recipient_delivery`,
+        [new Date(since)],
+      );
+      const { pending, delivered, last } = rows[0]!;
+      if (pending === 0 || Date.now() > deadline) {
+        return { delivered, deliveriesPending: pending, lastDeliverySeconds: last ? (last.getTime() - since) / 1000 : null };
+      }
+      await sleep(100);
+    }
+  }
+
+  /**
+   * After the ingest-only phase nothing scanned its copies: their queued jobs and PENDING rows would otherwise be
+   * the next phase's backlog. No app runs at this point; only this run's database and prefix are touched.
+   */
+  private async discardPendingScans(): Promise<void> {
+    await this.env.clearRedis();
+    await this.env.pg.query("UPDATE message SET scan_status = 'SKIPPED', scanned_at = now() WHERE scan_status = 'PENDING'");
+  }
+}
