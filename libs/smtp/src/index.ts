@@ -1,3 +1,4 @@
 export * from './client-limits';
 export * from './smtp-error';
 export * from './tls-certificate';
+export * from './slow-client-guard';

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
 import { AccountRepository } from '@mailwarden/db';
-import { ClientLimits, loadOrGenerateTlsKeyPair, SmtpReplyError, smtpError } from '@mailwarden/smtp';
+import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair, SmtpReplyError, smtpError } from '@mailwarden/smtp';
 import { IngestService, type JournalAccount } from '../ingest/ingest.service';
 
 type Callback = (error?: Error | null, message?: string) => void;
@@ -89,6 +89,8 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
       onRcptTo: (address, session, callback) => void this.onRcptTo(address, session).then(() => callback(), callback),
       onData: (stream, session, callback) => void this.onData(stream, session, callback),
     });
+    // The idle timeout alone lets a client trickling a byte a second hold its connection for ever (slow-loris).
+    closeSlowClients(this.server, this.config.SMTP_SOCKET_TIMEOUT_MS);
     // A client reset during DATA surfaces here; without a listener the process would exit (DESIGN.md §10).
     this.server.on('error', (error) => this.logger.warn({ event: 'smtp.error', error: error.message }));
     await new Promise<void>((resolve, reject) => {

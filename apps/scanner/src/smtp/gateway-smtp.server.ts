@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { formatReply, normalizeClientIp, type SmtpReply } from '@mailwarden/delivery';
-import { ClientLimits, loadOrGenerateTlsKeyPair } from '@mailwarden/smtp';
+import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair } from '@mailwarden/smtp';
 import { GatewayIntakeService, type GatewayTransaction } from './gateway-intake.service';
 import { GATEWAY_SMTP_TUNING, type GatewaySmtpTuning } from './gateway-smtp.options';
 
@@ -105,6 +105,8 @@ export class GatewaySmtpServer implements OnApplicationBootstrap, OnModuleDestro
         }
       },
     });
+    // The idle timeout alone lets a client trickling a byte a second hold its connection for ever (slow-loris).
+    closeSlowClients(this.server, this.config.SMTP_SOCKET_TIMEOUT_MS);
     // DESIGN.md §10: a client reset during DATA is an `error` event; without a listener the process exits.
     this.server.on('error', (error: Error) => this.logger.warn({ event: 'smtp.error', error: error.message }));
     await new Promise<void>((resolve, reject) => {
