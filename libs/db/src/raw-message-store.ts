@@ -1,29 +1,26 @@
 import { createHash } from 'node:crypto';
-import type { Prisma, PrismaClient } from './generated/prisma/client';
+import { Prisma, type PrismaClient } from './generated/prisma/client';
 
 /** A transaction client or the client itself: stores can join the caller's transaction. */
 export type Db = PrismaClient | Prisma.TransactionClient;
 
 /**
  * Where the bytes of every message live. PostgreSQL for now (DESIGN.md §8); an S3-compatible store can
- * implement the same interface. `put` takes the caller's transaction so the bytes commit with the message row.
+ * implement the same interface (upload first, then return a statement that yields the object key as `id`).
  */
 export interface RawMessageStore {
-  put(db: Db, content: Buffer): Promise<string>;
+  /**
+   * A statement yielding one row with the stored content's `id`, used as the first step of the writer's single
+   * SQL statement (a data-modifying CTE), so the bytes commit with the message row or not at all.
+   */
+  insertSql(content: Buffer): Prisma.Sql;
   get(db: Db, ref: string): Promise<Buffer | null>;
 }
 
 export class PostgresRawMessageStore implements RawMessageStore {
-  async put(db: Db, content: Buffer): Promise<string> {
-    const row = await db.rawMessage.create({
-      data: {
-        content: new Uint8Array(content.buffer as ArrayBuffer, content.byteOffset, content.byteLength),
-        size: content.byteLength,
-        sha256: createHash('sha256').update(content).digest('hex'),
-      },
-      select: { id: true },
-    });
-    return row.id;
+  insertSql(content: Buffer): Prisma.Sql {
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    return Prisma.sql`INSERT INTO "raw_message" ("content", "size", "sha256") VALUES (${content}, ${content.byteLength}, ${sha256}) RETURNING "id"`;
   }
 
   async get(db: Db, ref: string): Promise<Buffer | null> {

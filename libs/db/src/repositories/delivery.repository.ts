@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type {
-  Account,
-  DeliveryState,
-  Domain,
-  MailflowConnector,
-  Message,
-  PolicyAction,
+import {
   Prisma,
-  RecipientDelivery,
-  Verdict,
+  type Account,
+  type DeliveryState,
+  type Domain,
+  type MailflowConnector,
+  type Message,
+  type PolicyAction,
+  type RecipientDelivery,
+  type Verdict,
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
-import { incomingMessageData, writeVerdicts, type IncomingMessage, type VerdictInput } from './message.repository';
+import type { IncomingMessage, VerdictInput } from './message.repository';
+import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -60,7 +61,7 @@ export class DeliveryRepository {
   ) {}
 
   /**
-   * A message the SMTP front has already evaluated, stored in one transaction with everything decided for it: the
+   * A message the SMTP front has already evaluated, stored in one statement (atomic) with everything decided for it: the
    * raw bytes, the Message row (scanned or skipped), its verdicts, quarantine items for QUARANTINE decisions and
    * each recipient's copy. Resolves after the commit, so the front may answer 250: there is no moment at which the
    * message exists without its decisions (the scan sweeper never sees it PENDING).
@@ -71,30 +72,13 @@ export class DeliveryRepository {
     status: 'SCANNED' | 'SKIPPED',
     copies: readonly RecipientDeliveryInput[],
     options: { quarantineExpiresAt?: Date | null } = {},
-  ): Promise<Message> {
-    return this.prisma.$transaction(async (tx) => {
-      const rawMessageId = await this.rawStore.put(tx, input.raw);
-      const now = new Date();
-      const message = await tx.message.create({
-        data: {
-          ...incomingMessageData(input, rawMessageId),
-          scanStatus: status,
-          scannedAt: now,
-          deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)),
-        },
-      });
-      await writeVerdicts(tx, message, verdicts, options.quarantineExpiresAt ?? null);
-      await tx.recipientDelivery.createMany({
-        data: copies.map((copy) => ({
-          messageId: message.id,
-          recipient: copy.recipient.toLowerCase(),
-          action: copy.action,
-          state: copy.state,
-          subjectTag: copy.subjectTag ?? null,
-        })),
-      });
-      return message;
-    });
+  ): Promise<Pick<Message, 'id'>> {
+    const [message] = await this.prisma.$queryRaw<Array<Pick<Message, 'id'>>>(Prisma.sql`
+      WITH ${messageInsertCtes(this.rawStore.insertSql(input.raw), input, { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) })},
+      ${verdictInsertCtes('msg', input.accountId, verdicts, options.quarantineExpiresAt ?? null)},
+      ${deliveryInsertCtes(copies)}
+      SELECT "id" FROM "msg"`);
+    return message!;
   }
 
   /** A recipient domain by name, with its account and all the account's domains (RCPT TO decisions). */

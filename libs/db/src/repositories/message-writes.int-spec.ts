@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import type { PrismaService } from '../prisma.service';
+import { PostgresRawMessageStore } from '../raw-message-store';
+import { DeliveryRepository } from './delivery.repository';
+import { MessageRepository, type IncomingMessage, type VerdictInput } from './message.repository';
+
+/** The single-statement writers (message-writes.sql.ts) against the migrated schema: every column, atomicity, idempotence. */
+describe('message writes', () => {
+  let db: TestDatabase;
+  let factories: TestFactories;
+  let messages: MessageRepository;
+  let deliveries: DeliveryRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    factories = new TestFactories(db.prisma);
+    const prisma = db.prisma as unknown as PrismaService;
+    messages = new MessageRepository(prisma, new PostgresRawMessageStore());
+    deliveries = new DeliveryRepository(prisma, new PostgresRawMessageStore());
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  // Every byte value, CR/LF, NUL and 8-bit: the stored original must come back byte for byte.
+  const raw = Buffer.concat([Buffer.from('From: Alice <Alice@Partner.example>\r\nSubject: x\r\n\r\n'), Buffer.from(Array.from({ length: 256 }, (_, byte) => byte))]);
+  const incoming = (accountId: string, overrides: Partial<IncomingMessage> = {}): IncomingMessage => ({
+    accountId,
+    source: 'JOURNAL',
+    direction: 'INBOUND',
+    envelopeFrom: 'Alice@Partner.example',
+    envelopeTo: ['Bob@Customer.example', 'carol@customer.example'],
+    headerFrom: 'Alice@Partner.example',
+    subject: 'Grüße',
+    messageIdHeader: '<m1@partner.example>',
+    clientIp: '203.0.113.7',
+    helo: 'mx.partner.example',
+    dedupKey: null,
+    metadata: { journal: { format: 'google', recipients: [{ address: 'bob@customer.example', kind: 'to' }] } },
+    raw,
+    ...overrides,
+  });
+  const verdict = (recipient: string, decidedAction: VerdictInput['decidedAction'], extra: Partial<VerdictInput> = {}): VerdictInput => ({
+    recipient,
+    checks: [{ check: 'dmarc', status: 'fail', evidence: { policy: 'quarantine' } }],
+    failedCheck: 'dmarc',
+    decidedAction,
+    appliedAction: null,
+    enforced: false,
+    reasons: [{ kind: 'sender-check', detail: 'dmarc=fail' }],
+    skippedReason: null,
+    ...extra,
+  });
+
+  it('should store a received message with every column and the original byte for byte', async () => {
+    const account = await factories.newAccount();
+    const { message, duplicate } = await messages.storeIncoming(incoming(account.id));
+    expect(duplicate).toBe(false);
+    const row = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id }, include: { rawMessage: true } });
+    expect(row).toMatchObject({
+      accountId: account.id,
+      source: 'JOURNAL',
+      direction: 'INBOUND',
+      envelopeFrom: 'alice@partner.example',
+      envelopeTo: ['bob@customer.example', 'carol@customer.example'],
+      headerFrom: 'alice@partner.example',
+      subject: 'Grüße',
+      messageIdHeader: '<m1@partner.example>',
+      size: raw.byteLength,
+      clientIp: '203.0.113.7',
+      helo: 'mx.partner.example',
+      dedupKey: null,
+      scanStatus: 'PENDING',
+      scannedAt: null,
+      deliveryState: 'NOT_APPLICABLE',
+      metadata: { journal: { format: 'google', recipients: [{ address: 'bob@customer.example', kind: 'to' }] } },
+    });
+    expect(Buffer.from(row.rawMessage.content).equals(raw)).toBe(true);
+    expect(row.rawMessage).toMatchObject({ size: raw.byteLength, sha256: createHash('sha256').update(raw).digest('hex') });
+  });
+
+  it('should store a copy once when the same dedup key arrives concurrently, leaving no orphan bytes', async () => {
+    const account = await factories.newAccount();
+    const rawBefore = await db.prisma.rawMessage.count();
+    const results = await Promise.all(Array.from({ length: 6 }, () => messages.storeIncoming(incoming(account.id, { dedupKey: '<m1@partner.example>\nbob@customer.example' }))));
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((result) => result.message.id)).size).toBe(1);
+    expect(await db.prisma.message.count({ where: { accountId: account.id } })).toBe(1);
+    expect(await db.prisma.rawMessage.count()).toBe(rawBefore + 1);
+  });
+
+  it('should record verdicts and quarantine items once, and claim only a PENDING message', async () => {
+    const account = await factories.newAccount();
+    const { message } = await messages.storeIncoming(incoming(account.id));
+    const expiresAt = new Date('2026-12-25T00:00:00.000Z');
+    const verdicts = [verdict('Bob@Customer.example', 'QUARANTINE', { quarantineReason: 'DMARC failed' }), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+
+    expect(await messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts, 'SCANNED', { quarantineExpiresAt: expiresAt })).toEqual({ alreadyScanned: false });
+    expect(await messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts, 'SCANNED', { quarantineExpiresAt: expiresAt })).toEqual({ alreadyScanned: true });
+
+    const row = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id }, include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: true } });
+    expect(row.scanStatus).toBe('SCANNED');
+    expect(row.scannedAt).toBeInstanceOf(Date);
+    expect(row.verdicts).toEqual([
+      expect.objectContaining({ recipient: 'bob@customer.example', decidedAction: 'QUARANTINE', appliedAction: null, enforced: false, failedCheck: 'dmarc', checks: verdicts[0]!.checks, reasons: verdicts[0]!.reasons }),
+      expect.objectContaining({ recipient: 'carol@customer.example', decidedAction: 'DELIVER', failedCheck: null, skippedReason: null }),
+    ]);
+    expect(row.quarantine).toEqual([
+      expect.objectContaining({ accountId: account.id, verdictId: row.verdicts[0]!.id, recipient: 'bob@customer.example', reason: 'DMARC failed', status: 'HELD', enforced: false, expiresAt }),
+    ]);
+  });
+
+  it('should store a gateway message with its verdicts and copies in one statement, or nothing', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const input = incoming(account.id, { source: 'GATEWAY' });
+    const copies = [
+      { recipient: 'Bob@Customer.example', action: 'QUARANTINE' as const, state: 'QUARANTINED' as const },
+      { recipient: 'carol@customer.example', action: 'TAG_SUBJECT' as const, state: 'QUEUED' as const, subjectTag: '[SUSPICIOUS]' },
+    ];
+    const enforced = [verdict('bob@customer.example', 'QUARANTINE', { appliedAction: 'QUARANTINE', enforced: true }), verdict('carol@customer.example', 'TAG_SUBJECT', { appliedAction: 'TAG_SUBJECT', enforced: true })];
+    const message = await deliveries.storeProcessed(input, enforced, 'SCANNED', copies, { quarantineExpiresAt: null });
+
+    const row = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id }, include: { verdicts: true, quarantine: true } });
+    expect(row).toMatchObject({ source: 'GATEWAY', scanStatus: 'SCANNED', deliveryState: 'QUEUED' });
+    expect(row.verdicts).toHaveLength(2);
+    expect(row.quarantine).toEqual([expect.objectContaining({ recipient: 'bob@customer.example', reason: 'dmarc', enforced: true, expiresAt: null })]);
+    const stored = await db.prisma.recipientDelivery.findMany({ where: { messageId: message.id }, orderBy: { recipient: 'asc' } });
+    expect(stored).toEqual([
+      expect.objectContaining({ recipient: 'bob@customer.example', action: 'QUARANTINE', state: 'QUARANTINED', subjectTag: null, attempts: 0 }),
+      expect.objectContaining({ recipient: 'carol@customer.example', action: 'TAG_SUBJECT', state: 'QUEUED', subjectTag: '[SUSPICIOUS]' }),
+    ]);
+
+    // Two verdicts for one recipient break the unique key: the whole statement fails and nothing of it stays.
+    const before = { messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count() };
+    await expect(deliveries.storeProcessed(input, [enforced[0]!, enforced[0]!], 'SCANNED', copies)).rejects.toThrow();
+    expect({ messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count() }).toEqual(before);
+  });
+});

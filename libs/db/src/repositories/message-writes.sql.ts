@@ -1,0 +1,87 @@
+import { Prisma, type DeliveryState, type ScanStatus } from '../generated/prisma/client';
+import type { RecipientDeliveryInput } from './delivery.repository';
+import type { IncomingMessage, VerdictInput } from './message.repository';
+
+/**
+ * The hot-path writes (a received message, its verdicts, its copies) as single SQL statements built from
+ * data-modifying CTEs: one round trip, atomic like a transaction, and without the ORM's per-query cost, which was
+ * most of the CPU a message took (tools/bench/README.md). Each builder returns CTEs for `WITH … SELECT`.
+ */
+
+/** A JSON array expanded to rows inside the statement: one parameter whatever the number of recipients. */
+function jsonRows(rows: readonly object[]): Prisma.Sql {
+  return Prisma.sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`;
+}
+
+/** The state a message row is written with besides what was received (the gateway writes it already scanned). */
+export interface MessageRowState {
+  scanStatus: ScanStatus;
+  deliveryState: DeliveryState;
+}
+
+/**
+ * CTEs `raw` (the bytes, from the raw store) and `msg` (the Message row, addresses lower-cased, RETURNING "id").
+ * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
+ */
+export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
+  const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
+  return Prisma.sql`"raw" AS (${rawInsert}),
+  "msg" AS (
+    INSERT INTO "message" ("account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+    SELECT ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
+      ${input.envelopeFrom.toLowerCase()}, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
+      ${input.headerFrom?.toLowerCase() ?? null}, ${input.subject ?? null}, ${input.messageIdHeader ?? null}, ${input.raw.byteLength}::int,
+      ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ?? null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
+      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
+    FROM "raw"
+    RETURNING "id")`;
+}
+
+/**
+ * CTEs writing one verdict per recipient for the message that the CTE `messageCte` returns (no row: nothing is
+ * written), and a quarantine item for each QUARANTINE decision (enforced=false for "would have been quarantined").
+ */
+export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: string, verdicts: readonly VerdictInput[], quarantineExpiresAt: Date | null): Prisma.Sql {
+  const rows = verdicts.map((verdict) => ({
+    recipient: verdict.recipient.toLowerCase(),
+    checks: verdict.checks,
+    failed_check: verdict.failedCheck ?? null,
+    decided_action: verdict.decidedAction,
+    applied_action: verdict.appliedAction ?? null,
+    enforced: verdict.enforced,
+    reasons: verdict.reasons,
+    skipped_reason: verdict.skippedReason ?? null,
+    quarantine_reason: verdict.quarantineReason ?? null,
+  }));
+  const source = Prisma.raw(`"${messageCte}"`);
+  return Prisma.sql`"verdict_input" AS (
+    SELECT * FROM ${jsonRows(rows)} AS v("recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
+      "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text)),
+  "new_verdict" AS (
+    INSERT INTO "verdict" ("message_id", "recipient", "checks", "failed_check", "decided_action", "applied_action", "enforced", "reasons", "skipped_reason")
+    SELECT m."id", v."recipient", v."checks", v."failed_check", v."decided_action", v."applied_action", v."enforced", v."reasons", v."skipped_reason"
+    FROM ${source} m CROSS JOIN "verdict_input" v
+    RETURNING "id", "message_id", "recipient", "decided_action", "failed_check", "enforced"),
+  "new_quarantine" AS (
+    INSERT INTO "quarantine_item" ("account_id", "message_id", "verdict_id", "recipient", "reason", "enforced", "expires_at")
+    SELECT ${accountId}::uuid, nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
+      ${quarantineExpiresAt}::timestamptz
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+    WHERE nv."decided_action" = 'QUARANTINE')`;
+}
+
+/** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
+export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): Prisma.Sql {
+  const rows = copies.map((copy) => ({ recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null }));
+  return Prisma.sql`"new_delivery" AS (
+    INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
+    SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
+    FROM "msg" m CROSS JOIN ${jsonRows(rows)} AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))`;
+}
+
+/** A unique-constraint violation, as Prisma reports it for model queries (P2002) and raw queries (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  const { code, meta, message } = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { kind?: string } } }; message?: string };
+  return code === 'P2002' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation' || /\b23505\b|unique constraint/i.test(message ?? '');
+}
