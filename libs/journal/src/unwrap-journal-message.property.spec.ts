@@ -10,11 +10,14 @@ import { loadFixture } from '../test/load-fixture';
 import { JournalParseError } from './journal-parse-error';
 import { findBareLineEnds, hasBareCrOrLf, normalizeLineEnds } from './line-ends';
 import { parseMicrosoftJournalReport } from './microsoft-journal-report.parser';
+import { summarizeMessageHeaders } from './message-headers';
 import { decodeQuotedPrintable } from './mime/transfer-encoding';
+import { parseGoogleJournalCopy } from './google-journal-copy.parser';
 import { unwrapJournalMessage } from './unwrap-journal-message';
 
-// Fixed seed: a failure reproduces on every machine (fast-check prints the counterexample and its path).
-const RUNS = { seed: 42, numRuns: 300 };
+// Fixed seed: a failure reproduces on every machine (fast-check prints the counterexample, its seed and path).
+// Longer fuzz runs by hand: FUZZ_RUNS=200000 FUZZ_SEED=$RANDOM npm run -s test:unit -- --testPathPatterns=property (tools/faults/README.md).
+const RUNS = { seed: Number(process.env.FUZZ_SEED ?? 42), numRuns: Number(process.env.FUZZ_RUNS ?? 300) };
 const BOUNDARY = '_4d3c2b1a-0f9e-4d8c-b7a6-958473625140_';
 
 const address = fc.emailAddress();
@@ -66,6 +69,26 @@ describe(`${unwrapJournalMessage.name} (properties)`, () => {
         expect(result.recipients).toEqual(spec.recipients);
         expect(result.envelopeRecipients).toEqual([...new Set(spec.recipients.map((r) => r.address.toLowerCase()))]);
         expect(result.dedupKeys).toEqual(result.envelopeRecipients.map((r) => `${spec.messageId}|${r}`));
+        expect(result.original.equals(spec.original)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('should return, for an unencoded rfc822 part, a view of exactly that part of the input (no copy, no rewrite)', () => {
+    fc.assert(
+      fc.property(reportSpec, (spec) => {
+        const raw = buildMicrosoftJournalReport({ ...spec, originalEncoding: '7bit' });
+        const result = unwrapJournalMessage(raw);
+        if (result.kind !== 'microsoft') {
+          throw new Error(`not unwrapped: ${JSON.stringify(result)}`);
+        }
+        // The part's content starts after its header section and ends before the CRLF of the close delimiter.
+        const partHead = Buffer.from('Content-Type: message/rfc822\r\n\r\n');
+        const start = raw.indexOf(partHead) + partHead.length;
+        expect(result.original.buffer).toBe(raw.buffer);
+        expect(result.original.byteOffset - raw.byteOffset).toBe(start);
+        expect(result.original.length).toBe(raw.lastIndexOf(`\r\n--${BOUNDARY}--`) - start);
         expect(result.original.equals(spec.original)).toBe(true);
       }),
       RUNS,
@@ -218,6 +241,116 @@ describe(`${unwrapJournalMessage.name} (properties)`, () => {
         RUNS,
       );
     });
+
+    /** Any input: never an exception from the unwrapper, and only JournalParseError from either parser. */
+    function assertOnlyParseErrors(raw: Buffer): void {
+      const result = unwrapJournalMessage(raw);
+      expect(['microsoft', 'google', 'unrecognized']).toContain(result.kind);
+      if (result.kind === 'google') {
+        // A Google copy has no wrapper: the original is the delivery itself.
+        expect(result.original).toBe(raw);
+      }
+      for (const parse of [parseMicrosoftJournalReport, parseGoogleJournalCopy]) {
+        try {
+          parse(raw);
+        } catch (error) {
+          expect(error).toBeInstanceOf(JournalParseError);
+        }
+      }
+    }
+
+    it('should take random bytes, alone or behind either journal marker, without throwing', () => {
+      const marker = fc.constantFrom('', 'X-MS-Journal-Report:\r\n', 'X-Gm-Original-To: bob@customer.example\r\n', 'X-MS-Journal-Report:\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n');
+      fc.assert(
+        fc.property(marker, fc.uint8Array({ maxLength: 4096 }), (head, bytes) => assertOnlyParseErrors(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(bytes)]))),
+        RUNS,
+      );
+    });
+
+    /** Damage to the delimiters of a real report: RFC 2046 5.1.1 boundary lines changed, dropped or duplicated. */
+    const boundaryDamage = fc.record({
+      which: fc.nat(),
+      how: fc.constantFrom('drop-dashes', 'flip-char', 'trailing-junk', 'bare-lf', 'delete-line', 'duplicate-line', 'drop-close', 'param-mismatch'),
+    });
+
+    function damageBoundary(seed: Buffer, damage: { which: number; how: string }): Buffer {
+      const text = seed.toString('latin1');
+      const boundary = /boundary="?([^";\r\n]+)"?/i.exec(text)?.[1];
+      if (!boundary) return seed;
+      const lines = [...text.matchAll(new RegExp(`(^|\\n)--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(--)?`, 'g'))];
+      const line = lines[damage.which % lines.length];
+      if (!line || line.index === undefined) return seed;
+      const at = line.index + line[1]!.length;
+      const end = at + line[0].length - line[1]!.length;
+      const edit = (replacement: string) => Buffer.from(text.slice(0, at) + replacement + text.slice(end), 'latin1');
+      const delimiter = text.slice(at, end);
+      switch (damage.how) {
+        case 'drop-dashes':
+          return edit(delimiter.slice(2));
+        case 'flip-char':
+          return edit(`${delimiter.slice(0, -1)}${delimiter.endsWith('x') ? 'y' : 'x'}`);
+        case 'trailing-junk':
+          return edit(`${delimiter}junk`);
+        case 'bare-lf':
+          return Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1');
+        case 'delete-line':
+          return edit('');
+        case 'duplicate-line':
+          return edit(`${delimiter}\r\n${delimiter}`);
+        case 'drop-close':
+          return Buffer.from(text.replace(`--${boundary}--`, ''), 'latin1');
+        default:
+          return Buffer.from(text.replace(`boundary="${boundary}"`, `boundary="${boundary}x"`), 'latin1');
+      }
+    }
+
+    it('should survive damaged multipart delimiters in real reports', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: SEEDS.length - 1 }), fc.array(boundaryDamage, { minLength: 1, maxLength: 4 }), (index, damages) =>
+          assertOnlyParseErrors(damages.reduce((bytes, damage) => damageBoundary(bytes, damage), SEEDS[index]!)),
+        ),
+        RUNS,
+      );
+    });
+
+    /** Damage to header folding (RFC 5322 2.2.3): a fold unfolded into a new line, a fold added, a line end made bare. */
+    const foldDamage = fc.record({ at: fc.nat(), how: fc.constantFrom('unfold-to-line', 'fold-here', 'bare-cr', 'bare-lf', 'empty-line', 'colon-less') });
+
+    function damageFolding(seed: Buffer, damage: { at: number; how: string }): Buffer {
+      const text = seed.toString('latin1');
+      const breaks = [...text.matchAll(/\r\n/g)].map((match) => match.index!);
+      if (breaks.length === 0) return seed;
+      const at = breaks[damage.at % breaks.length]!;
+      const splice = (length: number, replacement: string) => Buffer.from(text.slice(0, at) + replacement + text.slice(at + length), 'latin1');
+      switch (damage.how) {
+        case 'unfold-to-line':
+          // "\r\n\t" or "\r\n " loses its whitespace: the continuation becomes a line of its own.
+          return /[ \t]/.test(text[at + 2] ?? '') ? splice(3, '\r\n') : seed;
+        case 'fold-here':
+          return splice(0, '\r\n ');
+        case 'bare-cr':
+          return splice(2, '\r');
+        case 'bare-lf':
+          return splice(2, '\n');
+        case 'empty-line':
+          return splice(0, '\r\n');
+        default:
+          return splice(2, '\r\nno colon on this line\r\n');
+      }
+    }
+
+    it('should survive damaged header folding in real reports', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: SEEDS.length - 1 }), fc.array(foldDamage, { minLength: 1, maxLength: 6 }), (index, damages) =>
+          assertOnlyParseErrors(damages.reduce((bytes, damage) => damageFolding(bytes, damage), SEEDS[index]!)),
+        ),
+        RUNS,
+      );
+    });
+
+    it('should survive byte mutations and truncation of every kind together', () => {
+      fc.assert(fc.property(mutated, assertOnlyParseErrors), RUNS);
+    });
   });
 });
 
@@ -260,6 +393,24 @@ describe(`${decodeQuotedPrintable.name} (properties)`, () => {
       fc.property(fc.uint8Array({ maxLength: 1000 }), (bytes) => {
         const input = Buffer.from(bytes);
         expect(decodeQuotedPrintable(Buffer.from(encodeQuotedPrintable(input), 'latin1')).equals(input)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe(`${summarizeMessageHeaders.name} (properties)`, () => {
+  const headerValue = fc.uint8Array({ maxLength: 80 }).map((bytes) => Buffer.from(bytes.filter((byte) => byte !== 0x0a && byte !== 0x0d)).toString('latin1'));
+
+  it('should record no U+0000 (PostgreSQL text cannot hold it), whatever bytes or encoded words the fields carry', () => {
+    const encodedNul = fc.constantFrom('', '=?utf-8?Q?a=00b?=', '=?utf-8?B?AA==?=', '\u0000');
+    fc.assert(
+      fc.property(headerValue, headerValue, headerValue, encodedNul, (from, subject, messageId, nul) => {
+        const raw = Buffer.from(`From: ${from}${nul}<a${nul}@x.example>\r\nSubject: ${subject} ${nul}\r\nMessage-ID: <${messageId}${nul}@x>\r\n\r\nbody\r\n`, 'latin1');
+        const summary = summarizeMessageHeaders(raw);
+        for (const value of [summary.from, summary.subject, summary.messageId]) {
+          expect(value ?? '').not.toContain('\u0000');
+        }
       }),
       RUNS,
     );
