@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchEnvironment } from './bench-env';
 import { httpReady, REPO_ROOT, startChild, type BenchChild } from './processes';
@@ -28,8 +29,6 @@ export interface StartedApp {
  * default LOG_LEVEL (its JSON lines go to a pipe whose tail is kept, as a log shipper would read them).
  */
 export class AppLauncher {
-  private sequence = 0;
-
   constructor(
     private readonly env: BenchEnvironment,
     private readonly dnsServer: string,
@@ -72,9 +71,10 @@ export class AppLauncher {
   }
 
   private app(name: string, env: Record<string, string>, healthUrl: string, app = name): Promise<BenchChild> {
-    const nodeArgs = this.profileDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.profileDir, app)}`, `--cpu-prof-name=${app}-${this.sequence++}.cpuprofile`, '-r', path.join(REPO_ROOT, 'dist', 'tools', 'bench', 'profile-exit.js')]
-      : [];
+    const profile = this.profileDir ? path.join(this.profileDir, app) : null;
+    if (profile) {
+      mkdirSync(profile, { recursive: true });
+    }
     return startChild({
       name,
       script: `dist/apps/${app}/src/main.js`,
@@ -84,9 +84,12 @@ export class AppLauncher {
         SMTP_MAX_CONNECTIONS_PER_CLIENT: '1000',
         SMTP_MAX_CONNECTIONS: '1000',
         SMTP_HOSTNAME: 'mx.mailwarden.bench.test',
+        ...(profile ? { MW_BENCH_PROFILE_DIR: profile } : {}),
       }),
-      nodeArgs,
+      nodeArgs: profile ? ['-r', path.join(REPO_ROOT, 'dist', 'tools', 'bench', 'profiler-preload.js')] : [],
       ready: httpReady(healthUrl),
+      // Profiling starts once the app serves: its start-up is not what the load measures.
+      onReady: profile ? (pid) => process.kill(pid, 'SIGWINCH') : undefined,
     });
   }
 }

@@ -27,30 +27,64 @@ function shortUrl(url: string): string {
 }
 
 /**
- * Self time per function over one or more profiles (the same function in several processes adds up): each sample's
- * interval is the delta to the next sample. "(idle)" is left out of the list and of the percentages.
+ * Who a frame belongs to: an npm package (`@prisma/client`, `mailauth`), a compiled app or lib of this repo
+ * (`apps/scanner`, `libs/db`), node's own JavaScript (`node`), or native/V8 work named by the function
+ * (`(garbage collector)`, `writev`: system calls show up under the native function that made them).
  */
-export function topSelfTime(profiles: readonly CpuProfile[], limit = 15): { top: SelfTime[]; busyMs: number } {
+export function ownerOf(frame: { functionName: string; url: string }): string {
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url);
+  if (modules) {
+    return modules[1]!;
+  }
+  const ours = /\/dist\/((?:apps|libs|tools)\/[^/]+)/.exec(frame.url);
+  if (ours) {
+    return ours[1]!;
+  }
+  if (frame.url.startsWith('node:')) {
+    return 'node';
+  }
+  return frame.url ? 'other' : `native ${frame.functionName || '(anonymous)'}`;
+}
+
+/** Adds each sample's interval (the delta to the next sample) to the key `keyOf` gives its frame. */
+function sumSelfTime(profiles: readonly CpuProfile[], keyOf: (frame: CpuProfile['nodes'][number]['callFrame']) => string): Map<string, number> {
   const totals = new Map<string, number>();
   for (const profile of profiles) {
-    const names = new Map(profile.nodes.map((node) => {
-      const frame = node.callFrame;
-      const where = frame.url ? ` ${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '';
-      return [node.id, `${frame.functionName || '(anonymous)'}${where}`];
-    }));
+    const keys = new Map(profile.nodes.map((node) => [node.id, keyOf(node.callFrame)]));
     profile.samples.forEach((nodeId, index) => {
-      const name = names.get(nodeId) ?? '(unknown)';
-      const micros = profile.timeDeltas[index + 1] ?? 0;
-      totals.set(name, (totals.get(name) ?? 0) + micros / 1000);
+      const key = keys.get(nodeId) ?? '(unknown)';
+      totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[index + 1] ?? 0) / 1000);
     });
   }
-  totals.delete('(idle)');
+  return totals;
+}
+
+function ranked(totals: Map<string, number>, limit: number): { top: SelfTime[]; busyMs: number } {
+  for (const idle of ['(idle)', 'native (idle)']) {
+    totals.delete(idle);
+  }
   const busyMs = [...totals.values()].reduce((sum, ms) => sum + ms, 0);
   const top = [...totals.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
     .map(([fn, ms]) => ({ fn, ms: Math.round(ms), percent: busyMs > 0 ? Math.round((ms / busyMs) * 1000) / 10 : 0 }));
   return { top, busyMs: Math.round(busyMs) };
+}
+
+/** Self time per owner ({@link ownerOf}): which package or part of the repo the CPU went to. */
+export function selfTimeByOwner(profiles: readonly CpuProfile[], limit = 12): { top: SelfTime[]; busyMs: number } {
+  return ranked(sumSelfTime(profiles, ownerOf), limit);
+}
+
+/**
+ * Self time per function over one or more profiles (the same function in several processes adds up): each sample's
+ * interval is the delta to the next sample. "(idle)" is left out of the list and of the percentages.
+ */
+export function topSelfTime(profiles: readonly CpuProfile[], limit = 15): { top: SelfTime[]; busyMs: number } {
+  return ranked(
+    sumSelfTime(profiles, (frame) => `${frame.functionName || '(anonymous)'}${frame.url ? ` ${shortUrl(frame.url)}:${frame.lineNumber + 1}` : ''}`),
+    limit,
+  );
 }
 
 /** Every .cpuprofile in a folder. */
@@ -70,7 +104,7 @@ if (require.main === module) {
   const profiles = target.endsWith('.cpuprofile') ? [JSON.parse(readFileSync(target, 'utf8')) as CpuProfile] : readProfiles(target);
   const { top, busyMs } = topSelfTime(profiles, Number(limit ?? 15));
   console.log(`busy ${busyMs} ms sampled in ${profiles.length} profile(s)`);
-  for (const entry of top) {
+  for (const entry of [...top, { fn: '--- by owner ---', ms: Number.NaN, percent: Number.NaN }, ...selfTimeByOwner(profiles).top]) {
     console.log(`${String(entry.ms).padStart(8)} ms ${entry.percent.toFixed(1).padStart(5)}%  ${entry.fn}`);
   }
 }

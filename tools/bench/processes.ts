@@ -18,6 +18,8 @@ export interface BenchChild {
   pid: number;
   /** Peak resident set size so far (VmHWM), MB; null once the process is gone. */
   peakRssMb(): number | null;
+  /** CPU time used so far (user + system), ms; null once the process is gone. */
+  cpuMs(): number | null;
   /** Last lines of its stderr, for error messages. */
   errors(): string;
   /** SIGTERM (graceful: profiles are written), SIGKILL after 15 s. */
@@ -34,6 +36,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Resolves true once the process serves; polled every 100 ms for at most 60 s. */
   ready: (child: BenchChild, stdout: () => string) => Promise<boolean>;
+  /** Called once with the pid when the process is ready. */
+  onReady?: (pid: number) => void;
 }
 
 /** VmHWM of a live process, MB (Linux /proc). */
@@ -45,6 +49,21 @@ export function readPeakRssMb(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU time (utime + stime, /proc/<pid>/stat fields 14 and 15) of a live process, ms. */
+export function readCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux platform Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Starts `node -r tools/runtime/paths.cjs dist/<script>` with its own environment and waits until it is ready. */
 export async function startChild(options: StartOptions): Promise<BenchChild> {
@@ -70,6 +89,7 @@ export async function startChild(options: StartOptions): Promise<BenchChild> {
     name: options.name,
     pid: child.pid!,
     peakRssMb: () => (child.exitCode === null && child.signalCode === null ? readPeakRssMb(child.pid!) : null),
+    cpuMs: () => (child.exitCode === null && child.signalCode === null ? readCpuMs(child.pid!) : null),
     errors: () => stderr.trim().split('\n').slice(-15).join('\n'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -88,6 +108,7 @@ export async function startChild(options: StartOptions): Promise<BenchChild> {
       throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${stderr || stdout}`);
     }
     if (await options.ready(handle, () => stdout).catch(() => false)) {
+      options.onReady?.(handle.pid);
       return handle;
     }
     if (Date.now() > deadline) {
@@ -108,4 +129,20 @@ export async function stopAll(children: readonly BenchChild[]): Promise<Record<s
   const rss = Object.fromEntries(children.map((child) => [child.name, child.peakRssMb()]));
   await Promise.all(children.map((child) => child.stop()));
   return rss;
+}
+
+/** CPU ms each child has used so far, to subtract from a later reading. */
+export function cpuSnapshot(children: readonly BenchChild[]): Record<string, number | null> {
+  return Object.fromEntries(children.map((child) => [child.name, child.cpuMs()]));
+}
+
+/** CPU ms per message each child spent since `before` (start-up excluded), over `messages` messages. */
+export function cpuPerMessage(children: readonly BenchChild[], before: Record<string, number | null>, messages: number): Record<string, number | null> {
+  return Object.fromEntries(
+    children.map((child) => {
+      const now = child.cpuMs();
+      const start = before[child.name];
+      return [child.name, now === null || start == null || messages === 0 ? null : (now - start) / messages];
+    }),
+  );
 }

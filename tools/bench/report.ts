@@ -16,6 +16,7 @@ export interface GrowthFigures {
   stored: number;
   e2eMsgsPerSec: number | null;
   search: SearchFigures | null;
+  adminApiRssMb: number | null;
 }
 
 export interface Summary {
@@ -32,10 +33,11 @@ export function medianOf(runs: readonly RunRecord[], scenario: string, system: s
 }
 
 /** Highest VmHWM per process name (numbered scanner workers counted as one app) over every run. */
-export function peakRss(runs: readonly RunRecord[]): Record<string, number> {
+export function peakRss(runs: readonly RunRecord[], growth: readonly GrowthFigures[] = []): Record<string, number> {
   const peaks: Record<string, number> = {};
-  for (const run of runs) {
-    for (const [name, mb] of Object.entries(run.rssMb)) {
+  const measured = [...runs.map((run) => run.rssMb), ...growth.map((entry) => ({ 'admin-api': entry.adminApiRssMb }))];
+  for (const rssMb of measured) {
+    for (const [name, mb] of Object.entries(rssMb)) {
       const app = name.replace(/-\d+$/, '');
       if (mb !== null) {
         peaks[app] = Math.max(peaks[app] ?? 0, mb);
@@ -62,7 +64,7 @@ export function summarizeRuns(runs: readonly RunRecord[], growth: readonly Growt
   if (halfLoad !== null) {
     rows.push({ figure: 'p99 250 → verdict at half the end-to-end rate (ms)', baseline: null, mailwarden: round(halfLoad), ratio: null, target: `≤ ${TARGETS.halfLoadP99Ms} ms`, met: halfLoad <= TARGETS.halfLoadP99Ms });
   }
-  const peaks = peakRss(runs);
+  const peaks = peakRss(runs, growth);
   for (const [app, mb] of Object.entries(peaks).filter(([name]) => !name.startsWith('baseline'))) {
     rows.push({ figure: `peak RSS ${app} (MB)`, baseline: null, mailwarden: round(mb), ratio: null, target: `≤ ${TARGETS.rssMb} MB`, met: mb <= TARGETS.rssMb });
   }
@@ -92,11 +94,11 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${entry.stored.toLocaleString('en')} | ${cell(round(entry.e2eMsgsPerSec))} | ${cell(round(entry.search?.all.p50))} | ${cell(round(entry.search?.all.p99))} | ${byFilter} |`);
     }
   }
-  lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS (MB) |', '|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS (MB) | CPU ms/msg |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {
     const toVerdict = run.extra?.acceptedToVerdictMs as { p50: number; p99: number } | undefined;
     lines.push(
-      `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))}`).join(', ')} |`,
+      `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))}`).join(', ')} | ${Object.entries(run.cpuMsPerMessage).map(([name, ms]) => `${name} ${cell(round(ms))}`).join(', ')} |`,
     );
   }
   for (const [app, top] of Object.entries(profiles)) {

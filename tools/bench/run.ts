@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs, type BenchOptions } from './args';
 import { AppLauncher } from './apps';
 import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
-import { readProfiles, topSelfTime } from './cpuprofile-summary';
+import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
 import { BenchDnsServer } from './dns-server';
 import { measureSearches, seedHistory } from './growth';
 import { benchZone, buildCorpus, generateSigningKey } from './messages';
@@ -73,8 +73,7 @@ async function runScenarios(options: BenchOptions, scenarios: Scenarios, runs: R
         const search = await measureSearches({ baseUrl: `http://127.0.0.1:${admin.port}`, accountId: context.accountId, apiKey: context.apiKey, searches: options.searches, storedMessages: Math.max(sequence, 1) });
         const rss = await stopAll([admin.child]);
         log(`  search at ${size} stored: p50 ${search.all.p50.toFixed(1)} ms, p99 ${search.all.p99.toFixed(1)} ms, failures ${search.failures}; admin-api RSS ${Math.round(rss['admin-api'] ?? 0)} MB`);
-        runs.push({ ...e2e, scenario: `search-${size}`, system: 'mailwarden', msgsPerSec: Number.NaN, rssMb: rss, extra: { search } });
-        growth.push({ stored: size, e2eMsgsPerSec: e2e.msgsPerSec, search });
+        growth.push({ stored: size, e2eMsgsPerSec: e2e.msgsPerSec, search, adminApiRssMb: rss['admin-api'] ?? null });
       } finally {
         await admin.child.stop();
       }
@@ -90,10 +89,12 @@ function profileSummaries(profileDir: string | null): Record<string, Array<{ fn:
   for (const app of ['journal-ingest', 'scanner', 'admin-api']) {
     const dir = path.join(profileDir, app);
     if (existsSync(dir)) {
-      const { top, busyMs } = topSelfTime(readProfiles(dir), 15);
+      const profiles = readProfiles(dir);
+      const { top, busyMs } = topSelfTime(profiles, 15);
       summaries[app] = top;
+      summaries[`${app} by owner`] = selfTimeByOwner(profiles).top;
       log(`cpu profile ${app} (busy ${busyMs} ms):`);
-      for (const entry of top) {
+      for (const entry of [...top, ...summaries[`${app} by owner`]!]) {
         log(`  ${String(entry.ms).padStart(7)} ms ${entry.percent.toFixed(1).padStart(5)}%  ${entry.fn}`);
       }
     }
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<void> {
         commit: `${commit}${result.workTreeDirty ? ' (work tree had uncommitted changes)' : ''}`,
         machine: `${machine.cpus}, ${machine.memoryGb} GB, ${machine.os}`,
         'node / PostgreSQL': `${machine.node} / ${machine.postgres}`,
-        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s)${options.quick ? ', --quick' : ''}`,
+        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s)${options.quick ? ', --quick' : ''}${options.cpuProf ? ', --cpu-prof (the profiler slows the apps and adds to their RSS: not for the figures)' : ''}`,
         command: `npm run bench -- ${argv.join(' ')}`.trim(),
       };
       const resultsDir = path.join(REPO_ROOT, 'tools', 'bench', 'results');

@@ -3,7 +3,7 @@ import { AppLauncher, type BaselineKind } from './apps';
 import { GATEWAY_DOMAIN, JOURNAL_RECIPIENT_DOMAIN, type BenchEnvironment, type BenchTenant } from './bench-env';
 import { directJobs, journalJobs } from './messages';
 import { runLoad, type LoadResult } from './load';
-import { stopAll, type BenchChild } from './processes';
+import { cpuPerMessage, cpuSnapshot, stopAll, type BenchChild } from './processes';
 import type { SmtpJob } from './smtp-client';
 import { summarize, type LatencySummary } from './stats';
 
@@ -22,13 +22,26 @@ export interface RunRecord {
   smtpMsgsPerSec: number;
   /** Peak RSS (VmHWM) of each process of the run, MB. */
   rssMb: Record<string, number | null>;
+  /** CPU time each process spent per accepted message during the run (start-up excluded), ms. */
+  cpuMsPerMessage: Record<string, number | null>;
   extra?: Record<string, unknown>;
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function record(scenario: string, system: string, round: number, load: LoadResult, rssMb: Record<string, number | null>, extra?: Record<string, unknown>): RunRecord {
+interface ProcessFigures {
+  rssMb: Record<string, number | null>;
+  cpuMsPerMessage: Record<string, number | null>;
+}
+
+/** Reads the processes' CPU use since `before` and their peak RSS, then stops them. */
+async function finish(children: readonly BenchChild[], before: Record<string, number | null>, messages: number): Promise<ProcessFigures> {
+  const cpuMsPerMessage = cpuPerMessage(children, before, messages);
+  return { rssMb: await stopAll(children), cpuMsPerMessage };
+}
+
+function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
   return {
     scenario,
     system,
@@ -39,7 +52,7 @@ function record(scenario: string, system: string, round: number, load: LoadResul
     failures: load.failures,
     smtpLatencyMs: load.latencyMs,
     smtpMsgsPerSec: load.msgsPerSec,
-    rssMb,
+    ...processes,
     extra,
   };
 }
@@ -70,9 +83,9 @@ export class Scenarios {
   async baseline(scenario: string, kind: BaselineKind, round: number, jobs: readonly SmtpJob[]): Promise<RunRecord> {
     const server = await this.launcher.baseline(kind);
     try {
+      const before = cpuSnapshot([server.child]);
       const load = await this.load(server.port, jobs);
-      const rss = await stopAll([server.child]);
-      return this.report(record(scenario, `baseline ${kind}`, round, load, rss));
+      return this.report(record(scenario, `baseline ${kind}`, round, load, await finish([server.child], before, load.accepted)));
     } finally {
       await server.child.stop();
     }
@@ -90,9 +103,9 @@ export class Scenarios {
   async ingest(round: number): Promise<RunRecord> {
     const ingest = await this.launcher.journalIngest();
     try {
+      const before = cpuSnapshot([ingest.child]);
       const load = await this.load(ingest.port, this.journalPhase('ingest').jobs);
-      const rss = await stopAll([ingest.child]);
-      return this.report(record('ingest', 'mailwarden', round, load, rss));
+      return this.report(record('ingest', 'mailwarden', round, load, await finish([ingest.child], before, load.accepted)));
     } finally {
       await ingest.child.stop();
       await this.discardPendingScans();
@@ -112,14 +125,15 @@ export class Scenarios {
         children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
       }
       const { jobs, recipient } = this.journalPhase(scenario);
+      const before = cpuSnapshot(children);
       const load = await this.load(ingest.port, jobs, ratePerSecond);
       const done = await this.waitForScans(10 * 60_000);
       const { rows } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const toVerdict = await this.acceptedToVerdictMs(load);
-      const rss = await stopAll(children);
-      const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, rss, {
+      const processes = await finish(children, before, load.accepted);
+      const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
         workers,
         ratePerSecond: ratePerSecond ?? null,
         verdicts: rows[0]!.n,
@@ -138,10 +152,10 @@ export class Scenarios {
   async gateway(round: number): Promise<RunRecord> {
     const scanner = await this.launcher.scanner('all');
     try {
+      const before = cpuSnapshot([scanner.child]);
       const load = await this.load(scanner.port, this.gatewayJobs());
       const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
-      const rss = await stopAll([scanner.child]);
-      return this.report(record('gateway', 'mailwarden', round, load, rss, delivery));
+      return this.report(record('gateway', 'mailwarden', round, load, await finish([scanner.child], before, load.accepted), delivery));
     } finally {
       await scanner.child.stop();
     }
@@ -149,9 +163,11 @@ export class Scenarios {
 
   private report(result: RunRecord): RunRecord {
     const failures = Object.entries(result.failures).map(([code, count]) => `${code}×${count}`).join(' ') || 'none';
-    const rss = Object.entries(result.rssMb).map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB`).join(', ');
+    const rss = Object.entries(result.rssMb)
+      .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB, ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
+      .join('; ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; RSS ${rss}`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}`,
     );
     return result;
   }

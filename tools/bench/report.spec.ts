@@ -1,0 +1,44 @@
+import { peakRss, summarizeRuns } from './report';
+import type { RunRecord } from './scenarios';
+
+function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
+  const latency = { count: 1, p50: 1, p95: 1, p99: 1, max: 1 };
+  return { scenario, system, round, msgsPerSec, accepted: 1, sent: 1, failures: {}, smtpLatencyMs: latency, smtpMsgsPerSec: msgsPerSec, rssMb, cpuMsPerMessage: {}, extra };
+}
+
+describe(summarizeRuns.name, () => {
+  it('should compare the medians over rounds, not single runs, and flag each target', () => {
+    const runs = [
+      run('ingest', 'baseline fsync', 1, 100),
+      run('ingest', 'mailwarden', 1, 150),
+      run('ingest', 'baseline fsync', 2, 300),
+      run('ingest', 'mailwarden', 2, 90),
+      run('ingest', 'baseline fsync', 3, 200),
+      run('ingest', 'mailwarden', 3, 180),
+      run('e2e', 'baseline mailauth', 1, 100),
+      run('e2e', 'mailwarden', 1, 90),
+      run('half-load', 'mailwarden', 1, 45, {}, { acceptedToVerdictMs: { p50: 20, p99: 300 } }),
+    ];
+    const { rows } = summarizeRuns(runs, [], [1]);
+    expect(rows.find((row) => row.figure.startsWith('journal ingest'))).toMatchObject({ baseline: 200, mailwarden: 150, ratio: 0.75, met: false });
+    expect(rows.find((row) => row.figure.startsWith('journal end-to-end'))).toMatchObject({ ratio: 0.9, met: true });
+    expect(rows.find((row) => row.figure.startsWith('p99 250'))).toMatchObject({ mailwarden: 300, met: false });
+    expect(rows.some((row) => row.figure.startsWith('gateway'))).toBe(false);
+  });
+
+  it('should report throughput by worker count from the e2e and scale runs', () => {
+    const runs = [run('e2e', 'mailwarden', 1, 80), run('scale', 'mailwarden 2 workers', 1, 70), run('scale', 'mailwarden 2 workers', 2, 60)];
+    expect(summarizeRuns(runs, [], [1, 2, 4]).scale).toEqual([
+      { workers: 1, msgsPerSec: 80 },
+      { workers: 2, msgsPerSec: 65 },
+      { workers: 4, msgsPerSec: null },
+    ]);
+  });
+});
+
+describe(peakRss.name, () => {
+  it('should keep the highest peak per app, numbered workers counted as one app, the admin API from growth', () => {
+    const runs = [run('e2e', 'mailwarden', 1, 1, { 'journal-ingest': 200, 'scanner-worker-1': 250 }), run('scale', 'x', 1, 1, { 'scanner-worker-1': 240, 'scanner-worker-2': 270, 'journal-ingest': null })];
+    expect(peakRss(runs, [{ stored: 10, e2eMsgsPerSec: 1, search: null, adminApiRssMb: 180 }])).toEqual({ 'journal-ingest': 200, 'scanner-worker': 270, 'admin-api': 180 });
+  });
+});
