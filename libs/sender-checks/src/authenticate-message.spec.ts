@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { DKIMResult } from 'mailauth';
-import { authenticateMessage, convertPkcs1KeyRecord, enforceRfc8301, withPkcs1KeySupport } from './authenticate-message';
+import { alter, keyRecord, rsaKey, sealByHand, signByHand } from '../test/sender-checks.fixtures';
+import { authenticateMessage, convertPkcs1KeyRecord, enforceRfc8301, verifyArc, verifyDkim, withPkcs1KeySupport } from './authenticate-message';
 import { ZoneDnsResolver } from './zone-resolver';
 
 describe(convertPkcs1KeyRecord.name, () => {
@@ -71,5 +72,53 @@ describe(authenticateMessage.name, () => {
     expect(auth.arc.status.result).toBe('none');
     expect(auth.dmarc && auth.dmarc.status.result).toBe('pass');
     expect(auth.headerFrom).toEqual(['a@example.org']);
+  });
+});
+
+describe('legacy signatures', () => {
+  const key = rsaKey();
+  const resolver = new ZoneDnsResolver({
+    'sel._domainkey.sender.example': { TXT: [keyRecord(key)] },
+    'arc._domainkey.forwarder.example': { TXT: [keyRecord(key)] },
+  }).resolve;
+  const original = Buffer.from('From: Alice <alice@sender.example>\r\nTo: bob@customer.example\r\nSubject: Quarterly report\r\n\r\nHello  there \r\n\r\n');
+  const onTop = (field: string, message: Buffer) => Buffer.concat([Buffer.from(`${field}\r\n`), message]);
+  const dkimByHand = (tags: string) => onTop(signByHand(original, { field: 'DKIM-Signature', tags, signedFields: ['from', 'to', 'subject'], key }), original);
+
+  /** One ARC set by hand; the AMS gets exactly `amsTags` (plus h=, bh=, b=). */
+  function arcSealed(amsTags: string, signedFields: string[]): Buffer {
+    const aar = 'ARC-Authentication-Results: i=1; mx.forwarder.example; dkim=pass header.d=sender.example; dmarc=pass header.from=sender.example';
+    const withAar = onTop(aar, original);
+    const ams = signByHand(withAar, { field: 'ARC-Message-Signature', tags: amsTags, signedFields, key });
+    const seal = sealByHand([aar, ams], { tags: 'i=1; a=rsa-sha256; cv=none; d=forwarder.example; s=arc; t=1764000000', key });
+    return onTop(seal, onTop(ams, withAar));
+  }
+
+  it('should pass a DKIM signature without v= and with the draft-era q=dns when it verifies', async () => {
+    const dkim = await verifyDkim(dkimByHand('a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=sel; q=dns'), { resolver });
+    expect(dkim.results.map((result) => result.status.result)).toEqual(['pass']);
+  });
+
+  it('should not pass a signature without v= whose signed content changed', async () => {
+    const dkim = await verifyDkim(alter(dkimByHand('a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=sel'), 'Quarterly', 'Annual'), { resolver });
+    // the strict result stands: neutral (PERMFAIL, missing required tag), never pass
+    expect(dkim.results.map((result) => result.status.result)).toEqual(['neutral']);
+  });
+
+  it('should pass a hand-made DKIM signature with every tag (the fixture signs correctly)', async () => {
+    const dkim = await verifyDkim(dkimByHand('v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=sel'), { resolver });
+    expect(dkim.results.map((result) => result.status.result)).toEqual(['pass']);
+  });
+
+  it('should validate an ARC chain whose AMS has no c= and verifies as relaxed/relaxed (the ARC drafts default)', async () => {
+    const sealed = arcSealed('i=1; a=rsa-sha256; d=forwarder.example; s=arc; t=1764000000', ['from', 'to', 'subject', 'arc-authentication-results']);
+    const arc = await verifyArc(await verifyDkim(sealed, { resolver }), { resolver });
+    expect(arc.status.result).toBe('pass');
+  });
+
+  it('should fail the chain when the AMS does not sign From, although it verifies (From could be replaced under a trusted seal)', async () => {
+    const sealed = arcSealed('i=1; a=rsa-sha256; c=relaxed/relaxed; d=forwarder.example; s=arc; t=1764000000', ['to', 'subject', 'arc-authentication-results']);
+    const arc = await verifyArc(await verifyDkim(sealed, { resolver }), { resolver });
+    expect(arc.status.result).toBe('fail');
   });
 });

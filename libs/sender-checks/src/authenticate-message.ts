@@ -51,6 +51,7 @@ export interface MessageAuthentication {
  * - DKIM keys published as a bare PKCS#1 RSAPublicKey (instead of SubjectPublicKeyInfo, RFC 6376
  *   3.6.1) are converted before mailauth parses them; other verifiers (go-msgauth, OpenDKIM) accept them.
  * - ARC-Seal headers with malformed tag-lists fail the chain (RFC 8617 4.1.3 / RFC 6376 3.2).
+ * - Legacy signatures that other verifiers accept, when that is all that is wrong with them ({@link ACCEPTED_LEGACY_WARNINGS}).
  * DMARC is evaluated after the corrections, so a corrected signature never aligns.
  */
 export async function authenticateMessage(input: AuthenticateMessageInput, options: AuthenticateMessageOptions): Promise<MessageAuthentication> {
@@ -82,19 +83,61 @@ export async function verifyDkim(
   message: Buffer,
   options: { resolver: DnsResolveFunction; envelopeSender?: string; verificationTime?: Date | number },
 ): Promise<DKIMVerifyResult> {
-  const dkim = await dkimVerify(message, {
-    resolver: withPkcs1KeySupport(options.resolver) as DNSResolver,
-    sender: options.envelopeSender,
-    minBitLength: MIN_RSA_KEY_BITS,
-    strict: true,
-    curTime: options.verificationTime,
-  });
+  const run = (strict: boolean) =>
+    dkimVerify(message, {
+      resolver: withPkcs1KeySupport(options.resolver) as DNSResolver,
+      sender: options.envelopeSender,
+      minBitLength: MIN_RSA_KEY_BITS,
+      strict,
+      curTime: options.verificationTime,
+    });
+  const dkim = await run(true);
+  if (mayBeLegacySignature(dkim)) {
+    acceptLegacySignatures(dkim, await run(false));
+  }
   const resolver = withPkcs1KeySupport(options.resolver);
   for (const result of dkim.results ?? []) {
     await checkKeyBeforeBodyHash(result, resolver);
     enforceRfc8301(result);
   }
   return dkim;
+}
+
+/**
+ * What strict mode refuses but other verifiers accept, and we accept too when it is the only thing wrong (mailauth's
+ * lenient mode names it in `warnings`): a DKIM-Signature without `v=` or with the draft-era `q=dns` (Mail::DKIM and
+ * the corpus's `expectedModern` pass these; RFC 6376 3.5 says PERMFAIL), and an ARC-Message-Signature without `c=`
+ * that verifies as relaxed/relaxed, the default of the ARC drafts that ValiMail's suite follows (RFC 8617 imports
+ * simple/simple). Neither lets anyone pass without the signing key. An AMS that does not sign From is NOT accepted:
+ * with From unsigned a message sealed by a trusted sealer could have its From replaced and still override DMARC.
+ */
+const ACCEPTED_LEGACY_WARNINGS: ReadonlySet<string> = new Set(['missing-v', 'query-method', 'ams-c-default']);
+const LEGACY_STRICT_COMMENTS: ReadonlySet<string> = new Set(['signature missing required tag', 'unsupported query method']);
+
+type ArcEntry = { 'arc-message-signature'?: { parsed?: { c?: unknown } }; messageSignature?: DKIMResult };
+const arcLastEntry = (dkim: DKIMVerifyResult) => (dkim as { arc?: { lastEntry?: ArcEntry } }).arc?.lastEntry;
+
+/** Only these strict outcomes can come from a legacy signature; anything else skips the second, lenient run. */
+function mayBeLegacySignature(dkim: DKIMVerifyResult): boolean {
+  const ams = arcLastEntry(dkim);
+  const amsWithoutC = !!ams?.messageSignature && ams.messageSignature.status.result !== 'pass' && !ams['arc-message-signature']?.parsed?.c;
+  return amsWithoutC || (dkim.results ?? []).some((result) => LEGACY_STRICT_COMMENTS.has(String(result.status.comment ?? '')));
+}
+
+/** Takes the lenient result of a signature (matched by its b= value) when it passes with accepted warnings only. */
+function acceptLegacySignatures(strict: DKIMVerifyResult, lenient: DKIMVerifyResult): void {
+  const acceptable = (result: DKIMResult | undefined): result is DKIMResult =>
+    result?.status.result === 'pass' && ((result.status as { warnings?: string[] }).warnings ?? []).every((warning) => ACCEPTED_LEGACY_WARNINGS.has(warning));
+  const lenientBySignature = new Map((lenient.results ?? []).map((result) => [result.signature, result]));
+  strict.results = (strict.results ?? []).map((result) => {
+    const replacement = result.status.result === 'pass' ? undefined : lenientBySignature.get(result.signature);
+    return acceptable(replacement) ? replacement : result;
+  });
+  const [strictAms, lenientAms] = [arcLastEntry(strict), arcLastEntry(lenient)];
+  const lenientSignature = lenientAms?.messageSignature;
+  if (strictAms?.messageSignature && lenientSignature?.signature === strictAms.messageSignature.signature && acceptable(lenientSignature)) {
+    strictAms.messageSignature = lenientSignature;
+  }
 }
 
 /** SPF (RFC 7208) for the MAIL FROM identity, or postmaster@HELO when MAIL FROM is null (RFC 7208 2.4). */

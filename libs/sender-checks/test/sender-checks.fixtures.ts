@@ -1,4 +1,4 @@
-import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
@@ -102,4 +102,51 @@ export function inbound(message: Buffer, overrides: Partial<SenderCheckInput> = 
     settings: settings(),
     ...overrides,
   };
+}
+
+/** RFC 6376 3.4.2 relaxed header canonicalization of one field (`Name: value`, possibly folded). */
+function relaxedHeader(field: string): string {
+  const colon = field.indexOf(':');
+  const value = field.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim();
+  return `${field.slice(0, colon).trim().toLowerCase()}:${value}`;
+}
+
+/** RFC 6376 3.4.4 relaxed body canonicalization. */
+function relaxedBody(body: string): string {
+  const lines = body.split('\r\n').map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''));
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.length ? `${lines.join('\r\n')}\r\n` : '';
+}
+
+function splitMessage(message: Buffer): { fields: string[]; body: string } {
+  const text = message.toString('binary');
+  const end = text.indexOf('\r\n\r\n');
+  const fields = text.slice(0, end).split(/\r\n(?![ \t])/);
+  return { fields, body: text.slice(end + 4) };
+}
+
+/**
+ * A signature field made by hand with relaxed canonicalization and exactly the tags given, so tests can write what
+ * mailauth's signer never does: a DKIM-Signature without v=, an ARC-Message-Signature without c= or whose h= leaves
+ * out From. `signedFields` become h=; bh= and b= are computed. Returns the field, to be put on top of the message.
+ */
+export function signByHand(message: Buffer, options: { field: 'DKIM-Signature' | 'ARC-Message-Signature'; tags: string; signedFields: string[]; key: TestKey }): string {
+  const { fields, body } = splitMessage(message);
+  const bodyHash = createHash('sha256').update(relaxedBody(body), 'binary').digest('base64');
+  const unsigned = `${options.field}: ${options.tags}; h=${options.signedFields.join(':')}; bh=${bodyHash}; b=`;
+  // RFC 6376 5.4.2: each name in h= takes the next instance from the bottom up.
+  const remaining = [...fields];
+  const hashed = options.signedFields.map((name) => {
+    const index = remaining.map((field) => field.split(':')[0]!.trim().toLowerCase()).lastIndexOf(name.toLowerCase());
+    return index < 0 ? '' : `${relaxedHeader(remaining.splice(index, 1)[0]!)}\r\n`;
+  });
+  const signature = createSign('sha256').update(hashed.join('') + relaxedHeader(unsigned), 'binary').sign(options.key.privateKeyPem, 'base64');
+  return unsigned + signature;
+}
+
+/** An ARC-Seal (RFC 8617 4.1.3) by hand over the given ARC fields of instance 1 (relaxed, no body). */
+export function sealByHand(arcFields: string[], options: { tags: string; key: TestKey }): string {
+  const unsigned = `ARC-Seal: ${options.tags}; b=`;
+  const input = arcFields.map((field) => `${relaxedHeader(field)}\r\n`).join('') + relaxedHeader(unsigned);
+  return unsigned + createSign('sha256').update(input, 'binary').sign(options.key.privateKeyPem, 'base64');
 }
