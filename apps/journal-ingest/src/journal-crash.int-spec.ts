@@ -74,6 +74,7 @@ describe('journal path after crashes', () => {
     const ingest = await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }, /smtp\.listening/);
     const journalAddress = `${account.journalToken}@${JOURNAL_DOMAIN}`;
     const accepted: string[] = [];
+    const permanentFailures: string[] = [];
     let killed = false;
 
     // Four senders in parallel, each on its own reused connection; the process is killed after the 15th 250.
@@ -90,8 +91,10 @@ describe('journal path after crashes', () => {
               killed = true;
               await ingest.kill9();
             }
-          } catch {
-            // Refused or cut by the crash: not accepted, so the sender keeps it and retries (not counted).
+          } catch (error) {
+            // Refused (4xx) or cut by the crash: not accepted, so the sender keeps it and retries. Never a 5xx.
+            const code = (error as { responseCode?: number }).responseCode;
+            if (code !== undefined && code >= 500) permanentFailures.push(`${messageId}: ${code}`);
           }
         }
       } finally {
@@ -101,6 +104,7 @@ describe('journal path after crashes', () => {
     await Promise.all([0, 1, 2, 3].map(sender));
     await ingest.kill9();
     expect(accepted.length).toBeGreaterThanOrEqual(15);
+    expect(permanentFailures).toEqual([]);
 
     // Every 250 rests on a committed row.
     const stored = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: { startsWith: '<crash-ingest-' } } });
@@ -108,12 +112,16 @@ describe('journal path after crashes', () => {
     expect(accepted.filter((id) => !storedIds.has(id))).toEqual([]);
 
     // A new worker and the sweeper pick up whatever was stored but not (yet) enqueued or scanned.
+    const recoveryStart = Date.now();
     scanner = await startScannerInProcess();
     await scanner.get(ScanSweeperService).sweep(0);
     await waitUntil(async () => (await db.prisma.message.count({ where: { id: { in: stored.map((m) => m.id) }, scanStatus: 'PENDING' } })) === 0, 30_000, 'every stored message to be scanned');
     for (const message of stored) {
       expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(1);
     }
+    // Figures for the fault report (issue 8): printed, not asserted.
+    const lost = accepted.filter((id) => !storedIds.has(id)).length;
+    console.log(`fault kill-9-ingest: sessions=4 accepted(250)=${accepted.length} stored=${stored.length} lost=${lost} recovery_ms=${Date.now() - recoveryStart}`);
   });
 
   it('should scan every message exactly once when a scan worker is killed mid-batch', async () => {
@@ -131,6 +139,7 @@ describe('journal path after crashes', () => {
       const worker = await startAppProcess('scanner', { ...env, SCANNER_ROLE: 'worker', SCAN_CONCURRENCY: '8', SCANNER_HTTP_PORT: String(await freePort()), JOURNAL_HTTP_PORT: String(await freePort()) }, /app\.listening/);
       await waitUntil(async () => (await db.prisma.message.count({ where: { id: { in: ids }, scanStatus: { not: 'PENDING' } } })) >= 20, 30_000, 'the first scans');
       await worker.kill9();
+      const killedAt = Date.now();
       const doneBeforeKill = await db.prisma.message.count({ where: { id: { in: ids }, scanStatus: { not: 'PENDING' } } });
       expect(doneBeforeKill).toBeLessThan(total); // the kill really interrupted the batch
 
@@ -140,6 +149,7 @@ describe('journal path after crashes', () => {
       const counts = await db.prisma.verdict.groupBy({ by: ['messageId'], where: { messageId: { in: ids } }, _count: { _all: true } });
       expect(counts).toHaveLength(total);
       expect(counts.every((entry) => entry._count._all === 1)).toBe(true);
+      console.log(`fault kill-9-scan-worker: messages=${total} scanned_before_kill=${doneBeforeKill} in_flight=${total - doneBeforeKill} lost=${total - counts.length} recovery_ms=${Date.now() - killedAt}`);
     } finally {
       await queue.close();
     }
