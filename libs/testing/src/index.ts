@@ -7,3 +7,5 @@ export * from './app-health';
 export * from './tcp-proxy';
 export * from './journal-builders';
 export * from './app-process';
+export * from './own-postgres';
+export * from './own-redis';
