@@ -70,10 +70,10 @@ export interface SearchFigures {
  * through the filters an admin uses: recipient, sender, a one-day window, subject text. One warm-up request first
  * (the key's first use pays its scrypt check).
  */
-export async function measureSearches(options: { baseUrl: string; accountId: string; apiKey: string; searches: number; storedMessages: number }): Promise<SearchFigures> {
+export async function measureSearches(options: { baseUrl: string; accountId: string; apiKey: string; searches: number; seededMessages: number }): Promise<SearchFigures> {
   const headers = { authorization: `Bearer ${options.apiKey}` };
   const url = (query: Record<string, string>) => `${options.baseUrl}/v1/accounts/${options.accountId}/messages?${new URLSearchParams(query)}`;
-  const pick = () => Math.floor(Math.random() * Math.max(options.storedMessages, 1));
+  const pick = () => Math.floor(Math.random() * options.seededMessages);
   const filters: Record<string, () => Record<string, string>> = {
     recipient: () => ({ recipient: seeded.recipient(pick()) }),
     sender: () => ({ sender: seeded.sender(pick()) }),

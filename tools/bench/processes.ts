@@ -20,6 +20,8 @@ export interface BenchChild {
   peakRssMb(): number | null;
   /** CPU time used so far (user + system), ms; null once the process is gone. */
   cpuMs(): number | null;
+  /** Peak RSS when it became ready (start-up alone), MB. */
+  readyRssMb: number | null;
   /** Last lines of its stderr, for error messages. */
   errors(): string;
   /** SIGTERM (graceful: profiles are written), SIGKILL after 15 s. */
@@ -90,6 +92,7 @@ export async function startChild(options: StartOptions): Promise<BenchChild> {
     pid: child.pid!,
     peakRssMb: () => (child.exitCode === null && child.signalCode === null ? readPeakRssMb(child.pid!) : null),
     cpuMs: () => (child.exitCode === null && child.signalCode === null ? readCpuMs(child.pid!) : null),
+    readyRssMb: null,
     errors: () => stderr.trim().split('\n').slice(-15).join('\n'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -108,6 +111,7 @@ export async function startChild(options: StartOptions): Promise<BenchChild> {
       throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${stderr || stdout}`);
     }
     if (await options.ready(handle, () => stdout).catch(() => false)) {
+      handle.readyRssMb = readPeakRssMb(handle.pid);
       options.onReady?.(handle.pid);
       return handle;
     }

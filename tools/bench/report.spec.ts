@@ -3,7 +3,7 @@ import type { RunRecord } from './scenarios';
 
 function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
   const latency = { count: 1, p50: 1, p95: 1, p99: 1, max: 1 };
-  return { scenario, system, round, msgsPerSec, accepted: 1, sent: 1, failures: {}, smtpLatencyMs: latency, smtpMsgsPerSec: msgsPerSec, rssMb, cpuMsPerMessage: {}, extra };
+  return { scenario, system, round, msgsPerSec, accepted: 1, sent: 1, failures: {}, smtpLatencyMs: latency, smtpMsgsPerSec: msgsPerSec, rssMb, cpuMsPerMessage: {}, readyRssMb: {}, extra };
 }
 
 describe(summarizeRuns.name, () => {
@@ -39,6 +39,6 @@ describe(summarizeRuns.name, () => {
 describe(peakRss.name, () => {
   it('should keep the highest peak per app, numbered workers counted as one app, the admin API from growth', () => {
     const runs = [run('e2e', 'mailwarden', 1, 1, { 'journal-ingest': 200, 'scanner-worker-1': 250 }), run('scale', 'x', 1, 1, { 'scanner-worker-1': 240, 'scanner-worker-2': 270, 'journal-ingest': null })];
-    expect(peakRss(runs, [{ stored: 10, e2eMsgsPerSec: 1, search: null, adminApiRssMb: 180 }])).toEqual({ 'journal-ingest': 200, 'scanner-worker': 270, 'admin-api': 180 });
+    expect(peakRss(runs, [{ seeded: 10, stored: 12, e2eMsgsPerSec: 1, search: null, adminApiRssMb: 180 }])).toEqual({ 'journal-ingest': 200, 'scanner-worker': 270, 'admin-api': 180 });
   });
 });

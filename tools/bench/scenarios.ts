@@ -3,7 +3,7 @@ import { AppLauncher, type BaselineKind } from './apps';
 import { GATEWAY_DOMAIN, JOURNAL_RECIPIENT_DOMAIN, type BenchEnvironment, type BenchTenant } from './bench-env';
 import { directJobs, journalJobs } from './messages';
 import { runLoad, type LoadResult } from './load';
-import { cpuPerMessage, cpuSnapshot, stopAll, type BenchChild } from './processes';
+import { cpuPerMessage, cpuSnapshot, readCpuMs, stopAll, type BenchChild } from './processes';
 import type { SmtpJob } from './smtp-client';
 import { summarize, type LatencySummary } from './stats';
 
@@ -22,8 +22,10 @@ export interface RunRecord {
   smtpMsgsPerSec: number;
   /** Peak RSS (VmHWM) of each process of the run, MB. */
   rssMb: Record<string, number | null>;
-  /** CPU time each process spent per accepted message during the run (start-up excluded), ms. */
+  /** CPU time each process spent per accepted message during the run (start-up excluded), ms; "postgres" sums the backends of the bench database. */
   cpuMsPerMessage: Record<string, number | null>;
+  /** Peak RSS of each process when it was ready, before any load, MB. */
+  readyRssMb: Record<string, number | null>;
   extra?: Record<string, unknown>;
 }
 
@@ -32,13 +34,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ProcessFigures {
   rssMb: Record<string, number | null>;
+  readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
 }
 
-/** Reads the processes' CPU use since `before` and their peak RSS, then stops them. */
-async function finish(children: readonly BenchChild[], before: Record<string, number | null>, messages: number): Promise<ProcessFigures> {
-  const cpuMsPerMessage = cpuPerMessage(children, before, messages);
-  return { rssMb: await stopAll(children), cpuMsPerMessage };
+/** CPU use of this run's processes and of the PostgreSQL backends serving the bench database, before a load. */
+interface CpuBefore {
+  children: Record<string, number | null>;
+  postgres: Map<number, number>;
 }
 
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
@@ -83,9 +86,9 @@ export class Scenarios {
   async baseline(scenario: string, kind: BaselineKind, round: number, jobs: readonly SmtpJob[]): Promise<RunRecord> {
     const server = await this.launcher.baseline(kind);
     try {
-      const before = cpuSnapshot([server.child]);
+      const before = await this.cpuBefore([server.child]);
       const load = await this.load(server.port, jobs);
-      return this.report(record(scenario, `baseline ${kind}`, round, load, await finish([server.child], before, load.accepted)));
+      return this.report(record(scenario, `baseline ${kind}`, round, load, await this.finish([server.child], before, load.accepted)));
     } finally {
       await server.child.stop();
     }
@@ -103,9 +106,9 @@ export class Scenarios {
   async ingest(round: number): Promise<RunRecord> {
     const ingest = await this.launcher.journalIngest();
     try {
-      const before = cpuSnapshot([ingest.child]);
+      const before = await this.cpuBefore([ingest.child]);
       const load = await this.load(ingest.port, this.journalPhase('ingest').jobs);
-      return this.report(record('ingest', 'mailwarden', round, load, await finish([ingest.child], before, load.accepted)));
+      return this.report(record('ingest', 'mailwarden', round, load, await this.finish([ingest.child], before, load.accepted)));
     } finally {
       await ingest.child.stop();
       await this.discardPendingScans();
@@ -125,14 +128,14 @@ export class Scenarios {
         children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
       }
       const { jobs, recipient } = this.journalPhase(scenario);
-      const before = cpuSnapshot(children);
+      const before = await this.cpuBefore(children);
       const load = await this.load(ingest.port, jobs, ratePerSecond);
       const done = await this.waitForScans(10 * 60_000);
       const { rows } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const toVerdict = await this.acceptedToVerdictMs(load);
-      const processes = await finish(children, before, load.accepted);
+      const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
         workers,
         ratePerSecond: ratePerSecond ?? null,
@@ -152,22 +155,47 @@ export class Scenarios {
   async gateway(round: number): Promise<RunRecord> {
     const scanner = await this.launcher.scanner('all');
     try {
-      const before = cpuSnapshot([scanner.child]);
+      const before = await this.cpuBefore([scanner.child]);
       const load = await this.load(scanner.port, this.gatewayJobs());
       const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
-      return this.report(record('gateway', 'mailwarden', round, load, await finish([scanner.child], before, load.accepted), delivery));
+      return this.report(record('gateway', 'mailwarden', round, load, await this.finish([scanner.child], before, load.accepted), delivery));
     } finally {
       await scanner.child.stop();
     }
   }
 
+  /** Backend pid → CPU ms of the PostgreSQL sessions of the bench database (the bench's own excluded). */
+  private async postgresCpu(): Promise<Map<number, number>> {
+    const { rows } = await this.env.pg.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return new Map(rows.map((row) => [row.pid, readCpuMs(row.pid) ?? 0]));
+  }
+
+  private async cpuBefore(children: readonly BenchChild[]): Promise<CpuBefore> {
+    return { children: cpuSnapshot(children), postgres: await this.postgresCpu() };
+  }
+
+  /**
+   * Reads the CPU the processes (and the database's backends: sessions opened during the run count from zero)
+   * spent since `before`, per message, and their peak RSS; then stops them.
+   */
+  private async finish(children: readonly BenchChild[], before: CpuBefore, messages: number): Promise<ProcessFigures> {
+    const cpuMsPerMessage = cpuPerMessage(children, before.children, messages);
+    let postgresMs = 0;
+    for (const [pid, ms] of await this.postgresCpu()) {
+      postgresMs += ms - (before.postgres.get(pid) ?? 0);
+    }
+    cpuMsPerMessage.postgres = messages > 0 ? postgresMs / messages : null;
+    const readyRssMb = Object.fromEntries(children.map((child) => [child.name, child.readyRssMb]));
+    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage };
+  }
+
   private report(result: RunRecord): RunRecord {
     const failures = Object.entries(result.failures).map(([code, count]) => `${code}×${count}`).join(' ') || 'none';
     const rss = Object.entries(result.rssMb)
-      .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB, ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
+      .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB (${Math.round(result.readyRssMb[name] ?? Number.NaN)} at start), ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
       .join('; ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg`,
     );
     return result;
   }
