@@ -451,6 +451,8 @@ describe('admin API (real app over HTTP)', () => {
     expect(ids_(await search('?sender=CEO@contoso-payments.example'))).toEqual([scanned.id]);
     expect(ids_(await search('?recipient=bob@contoso.example'))).toEqual([scanned.id]);
     expect(ids_(await search('?subject=wire'))).toEqual([scanned.id]);
+    const tooShort = await search('?subject=wi');
+    expect(tooShort.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'subject' })] });
     expect(ids_(await search(`?messageId=${encodeURIComponent('<wire-1@contoso-payments.example>')}`))).toEqual([scanned.id]);
     expect(ids_(await search('?failedCheck=dkim&action=QUARANTINE&source=GATEWAY&direction=INBOUND'))).toEqual([scanned.id]);
     expect(ids_(await search('?failedCheck=spf'))).toEqual([]);

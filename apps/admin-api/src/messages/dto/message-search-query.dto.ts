@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsDateString, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 
 export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND', 'INTERNAL', 'EXTERNAL'] as const;
@@ -30,9 +30,11 @@ export class MessageSearchQueryDto extends PageQueryDto {
   @MaxLength(320)
   recipient?: string;
 
-  @ApiPropertyOptional({ description: 'Text contained in the subject (case-insensitive)' })
+  @ApiPropertyOptional({ description: 'Text contained in the subject (case-insensitive), at least 3 characters', minLength: 3 })
   @IsOptional()
   @IsString()
+  // The trigram index answers substrings of 3 characters or more; a shorter one would read every message.
+  @MinLength(3, { message: 'subject must be at least 3 characters (a substring search)' })
   @MaxLength(200)
   subject?: string;
 
