@@ -3,7 +3,7 @@ import type { RunRecord } from './scenarios';
 
 function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
   const latency = { count: 1, p50: 1, p95: 1, p99: 1, max: 1 };
-  return { scenario, system, round, msgsPerSec, accepted: 1, sent: 1, failures: {}, smtpLatencyMs: latency, smtpMsgsPerSec: msgsPerSec, rssMb, cpuMsPerMessage: {}, readyRssMb: {}, extra };
+  return { scenario, system, round, msgsPerSec, accepted: 1, sent: 1, failures: {}, smtpLatencyMs: latency, smtpMsgsPerSec: msgsPerSec, rssMb, cpuMsPerMessage: {}, readyRssMb: {}, postgresTransactionsPerMessage: null, extra };
 }
 
 describe(summarizeRuns.name, () => {

@@ -97,11 +97,11 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${entry.seeded.toLocaleString('en')} | ${entry.stored.toLocaleString('en')} | ${cell(round(entry.e2eMsgsPerSec))} | ${cell(round(entry.search?.all.p50))} | ${cell(round(entry.search?.all.p99))} | ${byFilter} |`);
     }
   }
-  lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS, MB (at start) | CPU ms/msg |', '|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS, MB (at start) | CPU ms/msg | PG transactions/msg |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {
     const toVerdict = run.extra?.acceptedToVerdictMs as { p50: number; p99: number } | undefined;
     lines.push(
-      `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))} (${cell(round(run.readyRssMb[name]))})`).join(', ')} | ${Object.entries(run.cpuMsPerMessage).map(([name, ms]) => `${name} ${cell(round(ms))}`).join(', ')} |`,
+      `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))} (${cell(round(run.readyRssMb[name]))})`).join(', ')} | ${Object.entries(run.cpuMsPerMessage).map(([name, ms]) => `${name} ${cell(round(ms))}`).join(', ')} | ${cell(round(run.postgresTransactionsPerMessage))} |`,
     );
   }
   for (const [app, top] of Object.entries(profiles)) {

@@ -26,6 +26,7 @@ export interface RunRecord {
   cpuMsPerMessage: Record<string, number | null>;
   /** Peak RSS of each process when it was ready, before any load, MB. */
   readyRssMb: Record<string, number | null>;
+  postgresTransactionsPerMessage: number | null;
   extra?: Record<string, unknown>;
 }
 
@@ -33,6 +34,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ProcessFigures {
+  /** Committed and rolled-back PostgreSQL transactions in the bench database per message (each autocommit statement is one). */
+  postgresTransactionsPerMessage: number | null;
   rssMb: Record<string, number | null>;
   readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
@@ -42,6 +45,7 @@ interface ProcessFigures {
 interface CpuBefore {
   children: Record<string, number | null>;
   postgres: Map<number, number>;
+  transactions: number;
 }
 
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
@@ -170,8 +174,14 @@ export class Scenarios {
     return new Map(rows.map((row) => [row.pid, readCpuMs(row.pid) ?? 0]));
   }
 
+  /** Transactions of the bench database so far (pg_stat_database; the bench's own polling adds a few). */
+  private async postgresTransactions(): Promise<number> {
+    const { rows } = await this.env.pg.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+    return Number(rows[0]!.n);
+  }
+
   private async cpuBefore(children: readonly BenchChild[]): Promise<CpuBefore> {
-    return { children: cpuSnapshot(children), postgres: await this.postgresCpu() };
+    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions() };
   }
 
   /**
@@ -186,7 +196,10 @@ export class Scenarios {
     }
     cpuMsPerMessage.postgres = messages > 0 ? postgresMs / messages : null;
     const readyRssMb = Object.fromEntries(children.map((child) => [child.name, child.readyRssMb]));
-    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage };
+    // Backends publish their transaction counts when idle, at most once a second (PostgreSQL 15).
+    await sleep(1200);
+    const transactions = (await this.postgresTransactions()) - before.transactions;
+    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null };
   }
 
   private report(result: RunRecord): RunRecord {
@@ -195,7 +208,7 @@ export class Scenarios {
       .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB (${Math.round(result.readyRssMb[name] ?? Number.NaN)} at start), ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
       .join('; ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg`,
     );
     return result;
   }
