@@ -143,7 +143,7 @@ describe('journal path after crashes', () => {
       const doneBeforeKill = await db.prisma.message.count({ where: { id: { in: ids }, scanStatus: { not: 'PENDING' } } });
       expect(doneBeforeKill).toBeLessThan(total); // the kill really interrupted the batch
 
-      // Jobs the dead worker held are stalled: BullMQ moves them back once their lock (30 s) expires.
+      // Jobs the dead worker held are stalled: BullMQ moves them back once their lock (15 s) expires.
       scanner = await startScannerInProcess();
       await waitUntil(async () => (await db.prisma.message.count({ where: { id: { in: ids }, scanStatus: 'PENDING' } })) === 0, 90_000, 'every message to be scanned');
       const counts = await db.prisma.verdict.groupBy({ by: ['messageId'], where: { messageId: { in: ids } }, _count: { _all: true } });

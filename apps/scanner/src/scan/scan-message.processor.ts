@@ -5,8 +5,15 @@ import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { QueueName, type ScanMessageJobData } from '@mailwarden/queue';
 import { MessageNotFoundError, ScanMessageService, ScanOutcome } from '@mailwarden/scanning';
 
+/**
+ * A job whose worker died (kill -9, lost Redis connection) is given back after its lock expires and the next stalled
+ * check runs: 15 s each instead of BullMQ's 30 s halves that wait (about 60 s before, tools/faults). A living worker
+ * renews its locks every lockDuration/2, so a slow scan (DNS timeouts) keeps its job.
+ */
+const SCAN_JOB_LOCK_MS = 15_000;
+
 /** Runs the scan of one stored message (journal copies, and gateway messages stored for the scan). */
-@Processor(QueueName.Scan)
+@Processor(QueueName.Scan, { lockDuration: SCAN_JOB_LOCK_MS, stalledInterval: SCAN_JOB_LOCK_MS })
 export class ScanMessageProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(ScanMessageProcessor.name);
 
