@@ -26,6 +26,11 @@ describe(summarizeRuns.name, () => {
     expect(rows.some((row) => row.figure.startsWith('gateway'))).toBe(false);
   });
 
+  it('should give the gateway delivery rate from copies delivered and the time of the last one', () => {
+    const runs = [run('gateway', 'mailwarden', 1, 250, {}, { delivered: 1000, lastDeliverySeconds: 16 }), run('gateway', 'mailwarden', 2, 240, {}, { delivered: 1000, lastDeliverySeconds: 20 })];
+    expect(summarizeRuns(runs, [], [1]).rows.find((row) => row.figure.startsWith('gateway delivery'))).toMatchObject({ mailwarden: 56.3 });
+  });
+
   it('should report throughput by worker count from the e2e and scale runs', () => {
     const runs = [run('e2e', 'mailwarden', 1, 80), run('scale', 'mailwarden 2 workers', 1, 70), run('scale', 'mailwarden 2 workers', 2, 60)];
     expect(summarizeRuns(runs, [], [1, 2, 4]).scale).toEqual([

@@ -63,6 +63,10 @@ export function summarizeRuns(runs: readonly RunRecord[], growth: readonly Growt
   compare('journal ingest, durable 250 (msgs/s) vs baseline 2 (fsync)', 'ingest', 'baseline fsync', TARGETS.ingestRatio);
   compare('journal end-to-end, first send → last verdict (msgs/s) vs baseline 3 (mailauth)', 'e2e', 'baseline mailauth', TARGETS.e2eRatio);
   compare('gateway inline, SMTP 250s (msgs/s) vs baseline 3 (mailauth)', 'gateway', 'baseline mailauth', TARGETS.gatewayRatio);
+  const delivery = medianOf(runs, 'gateway', 'mailwarden', (run) => Number(run.extra?.delivered) / Number(run.extra?.lastDeliverySeconds));
+  if (delivery !== null) {
+    rows.push({ figure: 'gateway delivery to the sink, copies per second until the last one (no target)', baseline: null, mailwarden: round(delivery), ratio: null, target: '–', met: null });
+  }
   const halfLoad = medianOf(runs, 'half-load', 'mailwarden', (run) => (run.extra?.acceptedToVerdictMs as { p99: number } | undefined)?.p99 ?? Number.NaN);
   if (halfLoad !== null) {
     rows.push({ figure: 'p99 250 → verdict at half the end-to-end rate (ms)', baseline: null, mailwarden: round(halfLoad), ratio: null, target: `≤ ${TARGETS.halfLoadP99Ms} ms`, met: halfLoad <= TARGETS.halfLoadP99Ms });
