@@ -21,4 +21,5 @@ COPY --from=build /app/tools/runtime tools/runtime
 COPY --from=build /app/libs/db/prisma libs/db/prisma
 USER node
 EXPOSE 3000
-CMD ["node", "-r", "./tools/runtime/paths.cjs", "dist/apps/admin-api/src/main.js"]
+# V8 flags: tools/runtime/app-command.cjs
+CMD ["node", "--max-semi-space-size=8", "-r", "./tools/runtime/paths.cjs", "dist/apps/admin-api/src/main.js"]

@@ -23,4 +23,5 @@ COPY --from=build /app/tools/runtime tools/runtime
 COPY --from=build /app/libs/db/prisma libs/db/prisma
 USER node
 EXPOSE 2526 9102
-CMD ["node", "-r", "./tools/runtime/paths.cjs", "dist/apps/scanner/src/main.js"]
+# V8 flags: tools/runtime/app-command.cjs
+CMD ["node", "--max-semi-space-size=8", "-r", "./tools/runtime/paths.cjs", "dist/apps/scanner/src/main.js"]

@@ -3,6 +3,7 @@
 // apps as separate processes, as in production, and prints where each listens. Ctrl-C stops them all.
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
+const { appNodeArgs } = require('../runtime/app-command.cjs');
 
 const root = path.resolve(__dirname, '..', '..');
 const node = process.execPath;
@@ -37,7 +38,7 @@ const apps = [
 ];
 
 const children = apps.map((app) => {
-  const child = spawn(node, ['-r', './tools/runtime/paths.cjs', `dist/apps/${app.name}/src/main.js`], {
+  const child = spawn(node, appNodeArgs(app.name), {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -16,12 +16,16 @@ export interface AppProcess {
  * Runs a compiled app (dist/, built by `npm run build`, which `npm test` runs first) as its own process, so a
  * test can kill it with SIGKILL mid-work, as a crash would.
  */
+// The launcher shared with npm start and the benchmark (a runtime file, not a project: loaded by path like paths.cjs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { appNodeArgs } = require(path.join(ROOT, 'tools', 'runtime', 'app-command.cjs')) as { appNodeArgs: (app: string) => string[] };
+
 export async function startAppProcess(app: 'journal-ingest' | 'scanner' | 'admin-api', env: Record<string, string>, readyPattern: RegExp): Promise<AppProcess> {
   const main = path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
   }
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'runtime', 'paths.cjs'), main], {
+  const child = spawn(process.execPath, appNodeArgs(app), {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: '', ...env, LOG_FORMAT: 'json', LOG_LEVEL: 'log' },
     stdio: ['ignore', 'pipe', 'pipe'],
