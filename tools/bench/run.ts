@@ -119,9 +119,8 @@ async function main(argv: string[]): Promise<void> {
     await sink?.child.stop();
     await dns.stop();
     await env?.destroy().catch((error: Error) => console.error(`bench: could not drop ${env?.databaseName}: ${error.message}`));
-    if (!options.cpuProf) {
-      rmSync(workDir, { recursive: true, force: true });
-    }
+    // The fsync baseline's files go in any case; the profiles of a --cpu-prof run stay for reading.
+    rmSync(options.cpuProf ? path.join(workDir, 'spool') : workDir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => {
     log('interrupted: stopping the processes, dropping the bench database');
