@@ -9,6 +9,10 @@ export interface DeliveryTuning {
   retryWindowMs: number;
   /** Connection, greeting and socket timeout towards a downstream. */
   timeoutMs: number;
+  /** Connections kept open to one downstream route (reused between deliveries). */
+  connectionsPerRoute: number;
+  /** An open connection unused for this long is closed. */
+  idleConnectionMs: number;
   concurrency: number;
   /** Where DSNs go; null: the sender domain's MX hosts (RFC 5321 5.1). */
   dsnRoute: DownstreamRoute | null;
@@ -22,6 +26,8 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   maxRetryDelayMs: 3_600_000,
   retryWindowMs: 5 * 86_400_000,
   timeoutMs: 30_000,
+  connectionsPerRoute: 4,
+  idleConnectionMs: 20_000,
   concurrency: 8,
   dsnRoute: null,
   sweepGraceMs: 120_000,

@@ -6,7 +6,7 @@ import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
 import { DeliveryService } from './delivery.service';
 import { relayMessage } from './smtp-relay';
 
-jest.mock('./smtp-relay', () => ({ relayMessage: jest.fn() }));
+jest.mock('./smtp-relay', () => ({ ...jest.requireActual('./smtp-relay'), relayMessage: jest.fn() }));
 const relay = relayMessage as jest.MockedFunction<typeof relayMessage>;
 
 const copy = (recipient: string, overrides: Partial<RecipientDelivery> = {}): RecipientDelivery => ({

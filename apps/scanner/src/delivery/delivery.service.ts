@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { DeliveryRepository, MessageRepository, type Domain, type MessageForDelivery } from '@mailwarden/db';
@@ -8,7 +8,7 @@ import { planCopies, prepareCopy, type CopyRequest, type StoredCheck } from '@ma
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
-import { relayMessage } from './smtp-relay';
+import { DownstreamConnections, relayMessage } from './smtp-relay';
 
 export class DeliveryInputError extends Error {
   constructor(message: string) {
@@ -33,8 +33,9 @@ const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1
  * recipient: a copy already DELIVERED is never sent again by a redelivered job.
  */
 @Injectable()
-export class DeliveryService {
+export class DeliveryService implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryService.name);
+  private readonly connections: DownstreamConnections;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -42,7 +43,13 @@ export class DeliveryService {
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData | DeliveryStatusJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
-  ) {}
+  ) {
+    this.connections = new DownstreamConnections({ name: config.SMTP_HOSTNAME, timeoutMs: tuning.timeoutMs, connectionsPerRoute: tuning.connectionsPerRoute, idleMs: tuning.idleConnectionMs });
+  }
+
+  onModuleDestroy(): void {
+    this.connections.close();
+  }
 
   async deliver(job: DeliveryJobData): Promise<DeliveryRun> {
     const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
@@ -118,7 +125,7 @@ export class DeliveryService {
         markProcessed: domain.mode === 'MAILFLOW',
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
-      const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs });
+      const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
       if (result.accepted.length > 0) {
         await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true });
         run.delivered.push(...result.accepted);

@@ -128,21 +128,37 @@ export class DeliveryRepository {
     });
   }
 
-  /** Sets the state of some recipients' copies and the message's summed-up deliveryState, in one transaction. */
+  /**
+   * Sets the state of some recipients' copies and the message's summed-up deliveryState, in one transaction of two
+   * plain statements: the message row is locked first, so the summary reads every copy as committed by any other
+   * delivery or release of the same message (the statement after the lock gets a fresh snapshot).
+   */
   async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
-    return this.prisma.$transaction(async (tx) => {
-      const now = new Date();
-      await tx.recipientDelivery.updateMany({
-        where: { messageId, recipient: { in: recipients.map((recipient) => recipient.toLowerCase()) } },
-        data: {
-          state: update.state,
-          lastError: update.lastError === undefined ? undefined : update.lastError,
-          ...(update.attempted ? { attempts: { increment: 1 }, lastAttemptAt: now } : {}),
-          ...(update.state === 'DELIVERED' ? { deliveredAt: now } : {}),
-        },
-      });
-      return this.refreshMessageState(tx, messageId);
-    });
+    const setError = update.lastError !== undefined;
+    const [, rows] = await this.prisma.$transaction([
+      this.prisma.$queryRaw`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid FOR UPDATE`,
+      this.prisma.$queryRaw<Array<{ state: DeliveryState }>>`
+        WITH "updated" AS (
+          UPDATE "recipient_delivery" SET
+            "state" = ${update.state}::"DeliveryState",
+            "last_error" = CASE WHEN ${setError} THEN ${update.lastError ?? null} ELSE "last_error" END,
+            "attempts" = "attempts" + ${update.attempted ? 1 : 0}::int,
+            "last_attempt_at" = CASE WHEN ${!!update.attempted} THEN now() ELSE "last_attempt_at" END,
+            "delivered_at" = CASE WHEN ${update.state === 'DELIVERED'} THEN now() ELSE "delivered_at" END,
+            "updated_at" = now()
+          WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
+          RETURNING "recipient", "state"),
+        "copies" AS (
+          SELECT COALESCE(u."state", d."state") AS "state"
+          FROM "recipient_delivery" d LEFT JOIN "updated" u USING ("recipient")
+          WHERE d."message_id" = ${messageId}::uuid),
+        "summary" AS (
+          SELECT COALESCE((SELECT p."state" FROM unnest(${STATE_PRECEDENCE}::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
+            WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
+        UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary" WHERE "message"."id" = ${messageId}::uuid
+        RETURNING "message"."delivery_state" AS "state"`,
+    ]);
+    return rows[0]?.state ?? 'NOT_APPLICABLE';
   }
 
   /**

@@ -137,4 +137,33 @@ describe('message writes', () => {
     await expect(deliveries.storeProcessed(input, [enforced[0]!, enforced[0]!], 'SCANNED', copies)).rejects.toThrow();
     expect({ messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count() }).toEqual(before);
   });
+
+  it('should update copies and sum up the message state in one transaction, also for concurrent updates of one message', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const recipients = ['a@customer.example', 'b@customer.example', 'c@customer.example'];
+    const copies = recipients.map((recipient) => ({ recipient, action: 'DELIVER' as const, state: 'QUEUED' as const }));
+    const verdicts = recipients.map((recipient) => verdict(recipient, 'DELIVER', { failedCheck: null, appliedAction: 'DELIVER', enforced: true }));
+    const message = await deliveries.storeProcessed(incoming(account.id, { source: 'GATEWAY', envelopeTo: recipients }), verdicts, 'SCANNED', copies);
+
+    expect(await deliveries.updateDeliveries(message.id, ['A@customer.example'], { state: 'DEFERRED', lastError: '451 busy', attempted: true })).toBe('DEFERRED');
+    const deferred = await db.prisma.recipientDelivery.findUniqueOrThrow({ where: { messageId_recipient: { messageId: message.id, recipient: 'a@customer.example' } } });
+    expect(deferred).toMatchObject({ state: 'DEFERRED', lastError: '451 busy', attempts: 1, deliveredAt: null });
+    expect(deferred.lastAttemptAt).toBeInstanceOf(Date);
+
+    // Each recipient delivered by its own concurrent call: the last to commit must see the others' copies.
+    await Promise.all(recipients.map((recipient) => deliveries.updateDeliveries(message.id, [recipient], { state: 'DELIVERED', lastError: null, attempted: true })));
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).deliveryState).toBe('DELIVERED');
+    const delivered = await db.prisma.recipientDelivery.findMany({ where: { messageId: message.id }, orderBy: { recipient: 'asc' } });
+    expect(delivered.map((copy) => [copy.state, copy.attempts, copy.lastError, copy.deliveredAt instanceof Date])).toEqual([
+      ['DELIVERED', 2, null, true],
+      ['DELIVERED', 1, null, true],
+      ['DELIVERED', 1, null, true],
+    ]);
+
+    // lastError left out keeps the recorded one.
+    await deliveries.updateDeliveries(message.id, ['c@customer.example'], { state: 'FAILED', lastError: '550 no such user' });
+    await deliveries.updateDeliveries(message.id, ['c@customer.example'], { state: 'FAILED' });
+    expect(await db.prisma.recipientDelivery.findUniqueOrThrow({ where: { messageId_recipient: { messageId: message.id, recipient: 'c@customer.example' } } })).toMatchObject({ lastError: '550 no such user', attempts: 1 });
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).deliveryState).toBe('FAILED');
+  });
 });

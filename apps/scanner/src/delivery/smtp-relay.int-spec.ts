@@ -1,0 +1,81 @@
+import { SMTPServer } from 'smtp-server';
+import { freePort } from '@mailwarden/testing';
+import { DownstreamConnections, relayMessage } from './smtp-relay';
+
+/** The relay against a real smtp-server on 127.0.0.1: connections to a downstream are reused, and closed when idle. */
+describe('relayMessage with DownstreamConnections', () => {
+  let server: SMTPServer;
+  let port: number;
+  let connections = 0;
+  let received: string[] = [];
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onConnect(_session, callback) {
+        connections++;
+        callback();
+      },
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          received.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','));
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  });
+
+  beforeEach(() => {
+    connections = 0;
+    received = [];
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const route = () => ({ host: '127.0.0.1', port, requireTls: false, verifyCert: false });
+  const message = (index: number) => ({ from: 'alice@partner.example', to: [`bob${index}@customer.example`], raw: Buffer.from(`Subject: ${index}\r\n\r\nHello\r\n`) });
+
+  it('should deliver one copy after another over one open connection', async () => {
+    const pool = new DownstreamConnections({ name: 'mw.test', timeoutMs: 5_000, connectionsPerRoute: 4, idleMs: 60_000 });
+    try {
+      for (let index = 0; index < 5; index++) {
+        expect(await relayMessage(route(), message(index), { name: 'mw.test', timeoutMs: 5_000, connections: pool })).toEqual({ accepted: [`bob${index}@customer.example`], failed: [] });
+      }
+      expect(received).toHaveLength(5);
+      expect(connections).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('should open a new connection once an idle one was closed', async () => {
+    const pool = new DownstreamConnections({ name: 'mw.test', timeoutMs: 5_000, connectionsPerRoute: 4, idleMs: 60_000 });
+    try {
+      await relayMessage(route(), message(1), { name: 'mw.test', timeoutMs: 5_000, connections: pool });
+      pool.closeIdle(Date.now() + 60_000);
+      await relayMessage(route(), message(2), { name: 'mw.test', timeoutMs: 5_000, connections: pool });
+      expect(received).toHaveLength(2);
+      expect(connections).toBe(2);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('should report a refused connection as temporary for every recipient', async () => {
+    const pool = new DownstreamConnections({ name: 'mw.test', timeoutMs: 2_000, connectionsPerRoute: 4, idleMs: 60_000 });
+    try {
+      const closed = { ...route(), port: await freePort() };
+      const result = await relayMessage(closed, message(1), { name: 'mw.test', timeoutMs: 2_000, connections: pool });
+      expect(result.accepted).toEqual([]);
+      expect(result.failed).toEqual([expect.objectContaining({ recipient: 'bob1@customer.example', permanent: false })]);
+    } finally {
+      pool.close();
+    }
+  });
+});
