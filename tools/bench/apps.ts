@@ -5,6 +5,10 @@ import path from 'node:path';
 import type { BenchEnvironment } from './bench-env';
 import { httpReady, REPO_ROOT, startChild, type BenchChild } from './processes';
 
+// The apps' V8 flags, as npm start and Docker give them (a runtime file, loaded by path: dist/ has no copy).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { APP_NODE_FLAGS } = require(path.join(REPO_ROOT, 'tools', 'runtime', 'app-command.cjs')) as { APP_NODE_FLAGS: string[] };
+
 /** A TCP port on 127.0.0.1 that is free right now (libs/testing has one too, but it is not compiled into dist/). */
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -86,7 +90,7 @@ export class AppLauncher {
         SMTP_HOSTNAME: 'mx.mailwarden.bench.test',
         ...(profile ? { MW_BENCH_PROFILE_DIR: profile } : {}),
       }),
-      nodeArgs: profile ? ['-r', path.join(REPO_ROOT, 'dist', 'tools', 'bench', 'profiler-preload.js')] : [],
+      nodeArgs: [...APP_NODE_FLAGS, ...(profile ? ['-r', path.join(REPO_ROOT, 'dist', 'tools', 'bench', 'profiler-preload.js')] : [])],
       ready: httpReady(healthUrl),
       // Profiling starts once the app serves: its start-up is not what the load measures.
       onReady: profile ? (pid) => process.kill(pid, 'SIGWINCH') : undefined,
