@@ -2,3 +2,4 @@ export * from './client-limits';
 export * from './smtp-error';
 export * from './tls-certificate';
 export * from './slow-client-guard';
+export * from './lookup-cache';

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
 import { AccountRepository } from '@mailwarden/db';
-import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair, SmtpReplyError, smtpError } from '@mailwarden/smtp';
+import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair, LookupCache, SmtpReplyError, smtpError } from '@mailwarden/smtp';
 import { IngestService, type JournalAccount } from '../ingest/ingest.service';
 
 type Callback = (error?: Error | null, message?: string) => void;
@@ -45,6 +45,8 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(JournalSmtpServer.name);
   private readonly limits: ClientLimits;
   private readonly accountsBySession = new Map<string, Map<string, JournalAccount>>();
+  /** The account of a journal token, reused for 5 s: a change of its source ranges or TLS rule applies within that. */
+  private readonly accountLookups = new LookupCache<JournalAccount | null>(5_000);
   private server?: SMTPServer;
   private closing = false;
   port = 0;
@@ -140,7 +142,7 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
     }
     let account: JournalAccount | null;
     try {
-      account = await this.accounts.findByJournalToken(local);
+      account = await this.accountLookups.get(local, () => this.accounts.findByJournalToken(local));
     } catch (error) {
       this.logger.error({ event: 'journal.lookup_failed', error: (error as Error).message });
       throw smtpError(451, '4.3.0 Temporary failure looking up the journal address, try again later');

@@ -20,6 +20,7 @@ import {
   temporaryAuthFailureReply,
   type SmtpReply,
 } from '@mailwarden/delivery';
+import { LookupCache } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { effectivePoliciesFor, evaluateMessage, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
@@ -70,7 +71,7 @@ const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
 @Injectable()
 export class GatewayIntakeService {
   private readonly logger = new Logger(GatewayIntakeService.name);
-  private readonly recipientDomains = new Map<string, { at: number; domain: GatewayDomain | null; connector: MailflowConnector | null }>();
+  private readonly recipientDomains = new LookupCache<{ domain: GatewayDomain | null; connector: MailflowConnector | null }>(RECIPIENT_CACHE_MS);
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -257,19 +258,11 @@ export class GatewayIntakeService {
     return { reply: { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${messageId}${note}` }, messageId };
   }
 
-  private async recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
-    const cached = this.recipientDomains.get(name);
-    if (cached && Date.now() - cached.at < RECIPIENT_CACHE_MS) {
-      return cached;
-    }
-    const domain = await this.deliveries.findRecipientDomain(name);
-    const connector = domain ? await this.deliveries.findConnector(domain.accountId) : null;
-    if (this.recipientDomains.size > 10_000) {
-      this.recipientDomains.clear();
-    }
-    const entry = { at: Date.now(), domain, connector };
-    this.recipientDomains.set(name, entry);
-    return entry;
+  private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
+    return this.recipientDomains.get(name, async () => {
+      const domain = await this.deliveries.findRecipientDomain(name);
+      return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
+    });
   }
 
   private rejection(verdict: EvaluatedVerdict): SmtpReply {
