@@ -1,33 +1,17 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
 import { DB_OPTIONS } from './db.constants';
+import { attachPgPool, createPgPool, type DbOptions } from './sql';
 
-export interface DbOptions {
-  databaseUrl: string;
-  poolSize?: number;
-}
+export { createPrismaClient, type DbOptions } from './sql';
 
-/** Builds a Prisma client on the node-postgres driver adapter (no native engine needed). */
-export function createPrismaClient(options: DbOptions): PrismaClient {
-  const adapter = new PrismaPg({
-    connectionString: options.databaseUrl,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5000,
-  });
-  return new PrismaClient({ adapter });
-}
-
+/** The app's Prisma client on the node-postgres driver adapter (no native engine needed), sharing its pool with sqlQuery. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(DB_OPTIONS) options: DbOptions) {
-    super({
-      adapter: new PrismaPg({
-        connectionString: options.databaseUrl,
-        max: options.poolSize ?? 10,
-        connectionTimeoutMillis: 5000,
-      }),
-    });
+    const { pool, adapter } = createPgPool(options);
+    super({ adapter });
+    attachPgPool(this, pool);
   }
 
   async onModuleInit(): Promise<void> {

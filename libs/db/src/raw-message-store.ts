@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { sqlQuery } from './sql';
 
 /** A transaction client or the client itself: stores can join the caller's transaction. */
 export type Db = PrismaClient | Prisma.TransactionClient;
@@ -24,7 +25,7 @@ export class PostgresRawMessageStore implements RawMessageStore {
   }
 
   async get(db: Db, ref: string): Promise<Buffer | null> {
-    const row = await db.rawMessage.findUnique({ where: { id: ref }, select: { content: true } });
+    const [row] = await sqlQuery<{ content: Uint8Array }>(db as PrismaClient, Prisma.sql`SELECT "content" FROM "raw_message" WHERE "id" = ${ref}::uuid`);
     return row ? Buffer.from(row.content) : null;
   }
 }

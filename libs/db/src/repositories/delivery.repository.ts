@@ -14,6 +14,7 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import type { IncomingMessage, VerdictInput } from './message.repository';
+import { sqlQuery, sqlTransaction } from '../sql';
 import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
@@ -73,7 +74,7 @@ export class DeliveryRepository {
     copies: readonly RecipientDeliveryInput[],
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<Pick<Message, 'id'>> {
-    const [message] = await this.prisma.$queryRaw<Array<Pick<Message, 'id'>>>(Prisma.sql`
+    const [message] = await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
       WITH ${messageInsertCtes(this.rawStore.insertSql(input.raw), input, { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) })},
       ${verdictInsertCtes('msg', input.accountId, verdicts, options.quarantineExpiresAt ?? null)},
       ${deliveryInsertCtes(copies)}
@@ -135,9 +136,9 @@ export class DeliveryRepository {
    */
   async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
     const setError = update.lastError !== undefined;
-    const [, rows] = await this.prisma.$transaction([
-      this.prisma.$queryRaw`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid FOR UPDATE`,
-      this.prisma.$queryRaw<Array<{ state: DeliveryState }>>`
+    const rows = await sqlTransaction(this.prisma, async (run) => {
+      await run(Prisma.sql`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid FOR UPDATE`);
+      return run<{ state: DeliveryState }>(Prisma.sql`
         WITH "updated" AS (
           UPDATE "recipient_delivery" SET
             "state" = ${update.state}::"DeliveryState",
@@ -156,8 +157,8 @@ export class DeliveryRepository {
           SELECT COALESCE((SELECT p."state" FROM unnest(${STATE_PRECEDENCE}::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
             WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
         UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary" WHERE "message"."id" = ${messageId}::uuid
-        RETURNING "message"."delivery_state" AS "state"`,
-    ]);
+        RETURNING "message"."delivery_state" AS "state"`);
+    });
     return rows[0]?.state ?? 'NOT_APPLICABLE';
   }
 

@@ -80,8 +80,8 @@ export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): P
     FROM "msg" m CROSS JOIN ${jsonRows(rows)} AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))`;
 }
 
-/** A unique-constraint violation, as Prisma reports it for model queries (P2002) and raw queries (SQLSTATE 23505). */
+/** A unique-constraint violation, as node-postgres (SQLSTATE 23505) and Prisma (P2002, or 23505 in meta) report it. */
 export function isUniqueViolation(error: unknown): boolean {
   const { code, meta, message } = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { kind?: string } } }; message?: string };
-  return code === 'P2002' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation' || /\b23505\b|unique constraint/i.test(message ?? '');
+  return code === 'P2002' || code === '23505' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation' || /\b23505\b|unique constraint/i.test(message ?? '');
 }

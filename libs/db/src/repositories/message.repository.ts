@@ -3,6 +3,7 @@ import { Prisma, type Account, type Domain, type Message, type MessageDirection,
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
+import { sqlQuery } from '../sql';
 import { isUniqueViolation, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export interface IncomingMessage {
@@ -51,7 +52,8 @@ export class MessageRepository {
    */
   async storeIncoming(input: IncomingMessage): Promise<{ message: Pick<Message, 'id'>; duplicate: boolean }> {
     try {
-      const [message] = await this.prisma.$queryRaw<Array<Pick<Message, 'id'>>>(
+      const [message] = await sqlQuery<Pick<Message, 'id'>>(
+        this.prisma,
         Prisma.sql`WITH ${messageInsertCtes(this.rawStore.insertSql(input.raw), input, { scanStatus: 'PENDING', deliveryState: 'NOT_APPLICABLE' })} SELECT "id" FROM "msg"`,
       );
       return { message: message!, duplicate: false };
@@ -96,7 +98,7 @@ export class MessageRepository {
     status: 'SCANNED' | 'SKIPPED' = 'SCANNED',
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<{ alreadyScanned: boolean }> {
-    const [row] = await this.prisma.$queryRaw<Array<{ claimed: number }>>(Prisma.sql`
+    const [row] = await sqlQuery<{ claimed: number }>(this.prisma, Prisma.sql`
       WITH "claimed" AS (
         UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now()
         WHERE "id" = ${message.id}::uuid AND "scan_status" = 'PENDING'

@@ -1,0 +1,68 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool, type PoolClient } from 'pg';
+import { PrismaClient, type Prisma } from './generated/prisma/client';
+
+export interface DbOptions {
+  databaseUrl: string;
+  poolSize?: number;
+}
+
+const PG_POOL = Symbol('mailwarden.pgPool');
+
+/** A runner of statements built with `Prisma.sql`, inside or outside a transaction. */
+export type SqlRunner = <T>(query: Prisma.Sql) => Promise<T[]>;
+
+/**
+ * The Prisma client of every app and tool, and the node-postgres pool under it, which {@link sqlQuery} uses for the
+ * hot-path statements. Prisma disconnects the pool with the client.
+ */
+export function createPgPool(options: DbOptions): { pool: Pool; adapter: PrismaPg } {
+  const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  return { pool, adapter: new PrismaPg(pool, { disposeExternalPool: true }) };
+}
+
+/** Lets {@link sqlQuery} find the pool of a client built on {@link createPgPool}. */
+export function attachPgPool(client: PrismaClient, pool: Pool): void {
+  Object.defineProperty(client, PG_POOL, { value: pool });
+}
+
+export function createPrismaClient(options: DbOptions): PrismaClient {
+  const { pool, adapter } = createPgPool(options);
+  const client = new PrismaClient({ adapter });
+  attachPgPool(client, pool);
+  return client;
+}
+
+const poolOf = (db: PrismaClient): Pool | undefined => (db as unknown as { [PG_POOL]?: Pool })[PG_POOL];
+const runOn = (client: Pool | PoolClient): SqlRunner => async <T>(query: Prisma.Sql) => (await client.query(query.text, query.values)).rows as T[];
+
+/**
+ * Runs a statement straight on node-postgres: a Buffer goes to bytea as it is and rows come back as pg gives them,
+ * where `$queryRaw` would carry every parameter through Prisma's JSON protocol (a 20 KB message as a base64
+ * string, encoded and decoded again). The SQL must name its casts and columns itself. A client without a pool
+ * (built elsewhere) falls back to `$queryRaw`.
+ */
+export function sqlQuery<T>(db: PrismaClient, query: Prisma.Sql): Promise<T[]> {
+  const pool = poolOf(db);
+  return pool ? runOn(pool)<T>(query) : db.$queryRaw<T[]>(query);
+}
+
+/** Runs `work` in one transaction on one connection of the pool (BEGIN … COMMIT, ROLLBACK on any error). */
+export async function sqlTransaction<T>(db: PrismaClient, work: (run: SqlRunner) => Promise<T>): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) {
+    return db.$transaction((tx) => work(<R>(query: Prisma.Sql) => tx.$queryRaw<R[]>(query)));
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(runOn(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
