@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ScanContextRepository, type MailboxTarget, type Policy } from '@mailwarden/db';
+import { ScanContextRepository, type Account, type Domain, type MailboxTarget, type Policy } from '@mailwarden/db';
 
 /** How long a scan reuses an account's policies and mailboxes (ms); injectable so tests can shorten it. */
 export const SCAN_CONTEXT_TTL_MS = Symbol('SCAN_CONTEXT_TTL_MS');
@@ -25,6 +25,7 @@ interface Entry<T> {
 @Injectable()
 export class ScanContextCache {
   private readonly policies = new Map<string, Entry<Promise<Policy[]>>>();
+  private readonly accounts = new Map<string, Entry<Promise<(Account & { domains: Domain[] }) | null>>>();
   /** One entry per account and address; null records "not a mailbox of the account" so misses are cached too. */
   private readonly mailboxes = new Map<string, Entry<MailboxTarget | null>>();
   private readonly ttlMs: number;
@@ -38,19 +39,12 @@ export class ScanContextCache {
 
   /** The account's and its partner's policy rows; concurrent callers share one query. A failed query is not kept. */
   loadPolicies(accountId: string, partnerId: string | null): Promise<Policy[]> {
-    const key = `${accountId}/${partnerId ?? ''}`;
-    const cached = this.policies.get(key);
-    if (cached && this.fresh(cached)) {
-      return cached.value;
-    }
-    const entry = { at: Date.now(), value: this.repository.loadPolicies(accountId, partnerId) };
-    this.remember(this.policies, key, entry);
-    entry.value.catch(() => {
-      if (this.policies.get(key) === entry) {
-        this.policies.delete(key);
-      }
-    });
-    return entry.value;
+    return this.shared(this.policies, `${accountId}/${partnerId ?? ''}`, () => this.repository.loadPolicies(accountId, partnerId));
+  }
+
+  /** The account with its domains (monitor-only flag, verified domains), shared and kept like the policies. */
+  loadAccount(accountId: string): Promise<(Account & { domains: Domain[] }) | null> {
+    return this.shared(this.accounts, accountId, () => this.repository.findAccount(accountId));
   }
 
   /** The account's mailboxes among these addresses (lower-case keys); only addresses not seen lately are queried. */
@@ -76,6 +70,21 @@ export class ScanContextCache {
       }
     }
     return found;
+  }
+
+  private shared<T>(map: Map<string, Entry<Promise<T>>>, key: string, load: () => Promise<T>): Promise<T> {
+    const cached = map.get(key);
+    if (cached && this.fresh(cached)) {
+      return cached.value;
+    }
+    const entry = { at: Date.now(), value: load() };
+    this.remember(map, key, entry);
+    entry.value.catch(() => {
+      if (map.get(key) === entry) {
+        map.delete(key);
+      }
+    });
+    return entry.value;
   }
 
   private fresh(entry: Entry<unknown>): boolean {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MessageRepository, type MessageForScan } from '@mailwarden/db';
+import { MessageRepository, type Account, type Domain, type Message } from '@mailwarden/db';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
 import { ScanContextCache } from './scan-context.cache';
@@ -33,14 +33,22 @@ export class ScanMessageService {
    *   failure) instead of throwing, so a message never waits forever on a resolver that does not answer.
    */
   async scan(messageId: string, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
-    const message = await this.messages.findForScan(messageId);
-    if (!message) {
+    const loaded = await this.messages.loadForScan(messageId);
+    if (!loaded) {
       throw new MessageNotFoundError(messageId);
     }
+    const { message, raw } = loaded;
     if (message.scanStatus !== 'PENDING') {
       return { outcome: ScanOutcome.AlreadyScanned };
     }
-    const evaluation = await this.evaluate(message);
+    if (!raw) {
+      throw new MessageNotFoundError(message.id, 'its raw content is missing');
+    }
+    const account = await this.context.loadAccount(message.accountId);
+    if (!account) {
+      throw new MessageNotFoundError(message.id, 'its account is gone');
+    }
+    const evaluation = await this.evaluate(message, account, raw);
     if (evaluation.temporaryError && !options.finalAttempt) {
       throw new TransientScanError(`DNS temperror in ${evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks).join(', ')}`);
     }
@@ -66,12 +74,7 @@ export class ScanMessageService {
     return { outcome: evaluation.status === 'SKIPPED' ? ScanOutcome.Skipped : ScanOutcome.Scanned, evaluation };
   }
 
-  private async evaluate(message: MessageForScan): Promise<MessageEvaluation> {
-    const raw = await this.messages.readRaw(message);
-    if (!raw) {
-      throw new MessageNotFoundError(message.id, 'its raw content is missing');
-    }
-    const { account } = message;
+  private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
     const [policies, mailboxes] = await Promise.all([

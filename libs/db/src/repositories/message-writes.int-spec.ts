@@ -79,6 +79,13 @@ describe('message writes', () => {
     });
     expect(Buffer.from(row.rawMessage.content).equals(raw)).toBe(true);
     expect(row.rawMessage).toMatchObject({ size: raw.byteLength, sha256: createHash('sha256').update(raw).digest('hex') });
+
+    // The scan worker's one-query read gives the same Message as Prisma, and the same bytes.
+    const { rawMessage: _bytes, ...asPrismaReadsIt } = row;
+    const loaded = await messages.loadForScan(message.id);
+    expect(loaded?.message).toEqual(asPrismaReadsIt);
+    expect(loaded?.raw?.equals(raw)).toBe(true);
+    expect(await messages.loadForScan('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 
   it('should store a copy once when the same dedup key arrives concurrently, leaving no orphan bytes', async () => {

@@ -85,3 +85,30 @@ export function isUniqueViolation(error: unknown): boolean {
   const { code, meta, message } = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { kind?: string } } }; message?: string };
   return code === 'P2002' || code === '23505' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation' || /\b23505\b|unique constraint/i.test(message ?? '');
 }
+
+/** Every column of "message" under its Prisma field name, so a row read with node-postgres is a `Message`. */
+export const MESSAGE_COLUMNS = Prisma.raw(
+  [
+    ['id', 'id'],
+    ['account_id', 'accountId'],
+    ['source', 'source'],
+    ['direction', 'direction'],
+    ['envelope_from', 'envelopeFrom'],
+    ['envelope_to', 'envelopeTo'],
+    ['header_from', 'headerFrom'],
+    ['subject', 'subject'],
+    ['message_id_header', 'messageIdHeader'],
+    ['size', 'size'],
+    ['client_ip', 'clientIp'],
+    ['helo', 'helo'],
+    ['received_at', 'receivedAt'],
+    ['raw_message_id', 'rawMessageId'],
+    ['dedup_key', 'dedupKey'],
+    ['scan_status', 'scanStatus'],
+    ['scanned_at', 'scannedAt'],
+    ['delivery_state', 'deliveryState'],
+    ['metadata', 'metadata'],
+  ]
+    .map(([column, field]) => `m."${column}" AS "${field}"`)
+    .join(', '),
+);

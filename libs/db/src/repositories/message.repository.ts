@@ -4,7 +4,7 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
-import { isUniqueViolation, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export interface IncomingMessage {
   accountId: string;
@@ -71,6 +71,23 @@ export class MessageRepository {
 
   findForScan(id: string): Promise<MessageForScan | null> {
     return this.prisma.message.findUnique({ where: { id }, include: { account: { include: { domains: true } } } });
+  }
+
+  /**
+   * A message and its raw bytes in one query (the scan worker's read; the account comes from a cache). Null when the
+   * message does not exist; `raw` null when its bytes are missing.
+   */
+  async loadForScan(id: string): Promise<{ message: Message; raw: Buffer | null } | null> {
+    const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null }>(
+      this.prisma,
+      Prisma.sql`SELECT ${MESSAGE_COLUMNS}, r."content" AS "rawContent"
+        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."id" = ${id}::uuid`,
+    );
+    if (!row) {
+      return null;
+    }
+    const { rawContent, ...message } = row;
+    return { message, raw: rawContent ? Buffer.from(rawContent) : null };
   }
 
   readRaw(message: Pick<Message, 'rawMessageId'>): Promise<Buffer | null> {

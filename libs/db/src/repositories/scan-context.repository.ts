@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Policy } from '../generated/prisma/client';
+import type { Account, Domain, Policy } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 
 /** A mailbox of the account and the groups it belongs to: the user and group levels of policy resolution. */
@@ -9,10 +9,15 @@ export interface MailboxTarget {
   groupIds: string[];
 }
 
-/** What a scan reads besides the message: the policies that can apply to the account, and its mailboxes. */
+/** What a scan reads besides the message: the account, the policies that can apply to it, and its mailboxes. */
 @Injectable()
 export class ScanContextRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** The account with its domains (monitor-only flag, verified domains, partner). */
+  findAccount(accountId: string): Promise<(Account & { domains: Domain[] }) | null> {
+    return this.prisma.account.findUnique({ where: { id: accountId }, include: { domains: true } });
+  }
 
   /** Every policy row of the account (all scopes) and of its partner (partner scope). */
   loadPolicies(accountId: string, partnerId: string | null): Promise<Policy[]> {
