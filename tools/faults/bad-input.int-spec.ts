@@ -1,7 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Account } from '@mailwarden/db';
 import { hasBareCrOrLf, normalizeLineEnds } from '@mailwarden/journal';
@@ -11,6 +9,7 @@ import {
   createTestRedis,
   freePort,
   getHealth,
+  RawSmtp,
   startAppProcess,
   TestFactories,
   type AppProcess,
@@ -63,104 +62,15 @@ async function startSink(): Promise<{ port: number; received: Buffer[]; close: (
   return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/**
- * A hand-driven SMTP client on a raw socket: it sends exactly the bytes it is given (no dot-stuffing or line-end
- * repair unless asked) and reads replies as the server writes them.
- */
-class RawSession {
-  private buffer = '';
-  private wake?: () => void;
-  /** Resolves when the server (or the test) closed the connection. */
-  readonly closed: Promise<void>;
-  isClosed = false;
-
-  private constructor(private socket: Socket) {
-    this.read(socket);
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.on('close', () => {
-        this.isClosed = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
+/** EHLO (unless told not to), MAIL, RCPT, DATA: the replies, up to the first that is neither 2xx nor 354. */
+async function beginData(session: RawSmtp, recipient: string, options: { ehlo?: boolean } = {}): Promise<string[]> {
+  const steps = [...(options.ehlo === false ? [] : ['EHLO client.sender.example']), `MAIL FROM:<${SENDER}>`, `RCPT TO:<${recipient}>`, 'DATA'];
+  const replies: string[] = [];
+  for (const step of steps) {
+    replies.push(await session.command(step));
+    if (!/^(2|354)/.test(replies[replies.length - 1]!)) break;
   }
-
-  private read(socket: Socket): void {
-    socket.on('data', (data: Buffer) => {
-      this.buffer += data.toString('latin1');
-      this.wake?.();
-    });
-  }
-
-  /** STARTTLS (RFC 3207), then the session goes on over TLS (the server's certificate is not checked). */
-  async startTls(): Promise<void> {
-    const go = await this.command('STARTTLS');
-    if (!go.startsWith('220')) throw new Error(`STARTTLS refused: ${go}`);
-    this.socket.removeAllListeners('data');
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
-    secure.on('error', () => undefined);
-    await once(secure, 'secureConnect');
-    this.socket = secure;
-    this.read(secure);
-  }
-
-  static async open(port: number, localAddress = '127.0.0.1'): Promise<{ session: RawSession; greeting: string }> {
-    const session = new RawSession(connect({ port, host: '127.0.0.1', localAddress }));
-    return { session, greeting: await session.reply() };
-  }
-
-  /** The next complete reply (multi-line replies joined), or '' when the connection closed first. */
-  async reply(timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.buffer);
-      if (match) {
-        this.buffer = this.buffer.slice(match[0].length);
-        return match[0].trimEnd();
-      }
-      if (this.isClosed) return '';
-      if (Date.now() > deadline) throw new Error(`no reply within ${timeoutMs} ms; buffered: ${JSON.stringify(this.buffer.slice(0, 200))}`);
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  async replies(count: number): Promise<string[]> {
-    const all: string[] = [];
-    while (all.length < count) {
-      const next = await this.reply();
-      if (next === '') break;
-      all.push(next);
-    }
-    return all;
-  }
-
-  async command(line: string): Promise<string> {
-    this.write(`${line}\r\n`);
-    return this.reply();
-  }
-
-  /** EHLO (unless told not to), MAIL, RCPT, DATA: the replies, up to the first that is neither 2xx nor 354. */
-  async beginData(recipient: string, options: { ehlo?: boolean } = {}): Promise<string[]> {
-    const steps = [...(options.ehlo === false ? [] : ['EHLO client.sender.example']), `MAIL FROM:<${SENDER}>`, `RCPT TO:<${recipient}>`, 'DATA'];
-    const replies: string[] = [];
-    for (const step of steps) {
-      replies.push(await this.command(step));
-      if (!/^(2|354)/.test(replies[replies.length - 1]!)) break;
-    }
-    return replies;
-  }
-
-  write(data: string | Buffer): void {
-    if (!this.socket.destroyed) this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
+  return replies;
 }
 
 /** RFC 5321 4.5.2 transparency: a '.' at the start of a line is doubled (smtp-server unstuffs after any LF). */
@@ -174,9 +84,9 @@ const asReceived = (raw: Buffer): Buffer => (raw.toString('latin1').endsWith('\r
 
 /** One whole transaction; the reply that ended it (the DATA reply, or the first refusal). */
 async function sendMessage(port: number, recipient: string, raw: Buffer): Promise<string> {
-  const { session, greeting } = await RawSession.open(port);
+  const { client: session, greeting } = await RawSmtp.open(port);
   try {
-    const replies = [greeting, ...(await session.beginData(recipient))];
+    const replies = [greeting, ...(await beginData(session, recipient))];
     const last = replies[replies.length - 1]!;
     if (!last.startsWith('354')) return last;
     session.write(dotStuff(raw));
@@ -184,7 +94,7 @@ async function sendMessage(port: number, recipient: string, raw: Buffer): Promis
     await session.command('QUIT');
     return reply;
   } finally {
-    session.destroy();
+    session.close();
   }
 }
 
@@ -252,13 +162,13 @@ describe('bad input (journal ingest and gateway as processes)', () => {
   };
 
   /** Runs `use` on a fresh raw session with the named listener, closing it afterwards whatever happens. */
-  async function inSession(name: string, use: (session: RawSession, target: ReturnType<typeof targets>[number]) => Promise<void>): Promise<void> {
+  async function inSession(name: string, use: (session: RawSmtp, target: ReturnType<typeof targets>[number]) => Promise<void>): Promise<void> {
     const target = targets().find((entry) => entry.name === name)!;
-    const { session } = await RawSession.open(target.port);
+    const { client: session } = await RawSmtp.open(target.port);
     try {
       await use(session, target);
     } finally {
-      session.destroy();
+      session.close();
     }
   }
 
@@ -418,7 +328,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
 
         const messageId = `<flood-after-${name}@fault.example>`;
         const { payload } = payloadFor(name, messageId, 'after the flood');
-        expect(codes(await session.beginData(target.recipient, { ehlo: false }))).toEqual(['250', '250', '354']);
+        expect(codes(await beginData(session, target.recipient, { ehlo: false }))).toEqual(['250', '250', '354']);
         session.write(dotStuff(payload));
         expect(await session.command('.')).toMatch(/^250 /);
         expect(await db.prisma.message.count({ where: { messageIdHeader: messageId } })).toBe(1);
@@ -497,9 +407,9 @@ describe('bad input (journal ingest and gateway as processes)', () => {
         const smuggledId = `<smuggled-${name}-${label}@evil.example>`;
         const smuggled = `MAIL FROM:<mallory@evil.example>\r\nRCPT TO:<${target.recipient}>\r\nDATA\r\nMessage-ID: ${smuggledId}\r\nX-Gm-Original-To: bob@customer.example\r\nSubject: smuggled\r\n\r\nevil\r\n`;
         const carrier = `X-Gm-Original-To: bob@customer.example\r\nMessage-ID: ${carrierId}\r\nFrom: ${SENDER}\r\nSubject: carrier\r\n\r\nhello${terminator}${smuggled}`;
-        const { session } = await RawSession.open(target.port);
+        const { client: session } = await RawSmtp.open(target.port);
         try {
-          expect(codes(await session.beginData(target.recipient))).toEqual(['250', '250', '250', '354']);
+          expect(codes(await beginData(session, target.recipient))).toEqual(['250', '250', '250', '354']);
           session.write(carrier);
           // Exactly one reply to the whole payload, after the real CRLF.CRLF; no reply to the smuggled commands.
           const reply = await session.command('.');
@@ -507,7 +417,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
           expect({ label, reply }).toEqual({ label, reply: expect.stringMatching(/^250 /) });
           expect(await session.command('QUIT')).toMatch(/^221 /);
         } finally {
-          session.destroy();
+          session.close();
         }
         expect({ label, carrier: await db.prisma.message.count({ where: { messageIdHeader: carrierId } }), smuggled: await db.prisma.message.count({ where: { messageIdHeader: smuggledId } }) }).toEqual({
           label,
@@ -535,12 +445,12 @@ describe('bad input (journal ingest and gateway as processes)', () => {
       const target = targets().find((entry) => entry.name === name)!;
       const messageId = `<cut-mid-data-${name}@fault.example>`;
       const { payload } = payloadFor(name, messageId, 'cut', 'half a message\r\n'.repeat(200));
-      const { session } = await RawSession.open(target.port);
-      expect(codes(await session.beginData(target.recipient))).toEqual(['250', '250', '250', '354']);
+      const { client: session } = await RawSmtp.open(target.port);
+      expect(codes(await beginData(session, target.recipient))).toEqual(['250', '250', '250', '354']);
       session.write(payload.subarray(0, Math.floor(payload.length / 2)));
       await new Promise((resolve) => setTimeout(resolve, 200));
       const late = await session.reply(300).catch(() => 'none');
-      session.destroy();
+      session.close();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       summary.push(`${name} cut mid-DATA: reply ${late}`);
       expect(late).toBe('none');
@@ -553,9 +463,9 @@ describe('bad input (journal ingest and gateway as processes)', () => {
       const target = targets().find((entry) => entry.name === name)!;
       // 30 connections from five client addresses: 15 silent, 10 trickling a command line (3 of them over
       // STARTTLS), 5 trickling DATA.
-      const opened = await Promise.all(Array.from({ length: 30 }, (_, index) => RawSession.open(target.port, `127.0.0.${10 + (index % 5)}`)));
+      const opened = await Promise.all(Array.from({ length: 30 }, (_, index) => RawSmtp.open(target.port, `127.0.0.${10 + (index % 5)}`)));
       expect(opened.every(({ greeting }) => greeting.startsWith('220 '))).toBe(true);
-      const sessions = opened.map(({ session }) => session);
+      const sessions = opened.map(({ client }) => client);
       const silent = sessions.slice(0, 15);
       const inCommand = sessions.slice(15, 25);
       const inData = sessions.slice(25);
@@ -564,7 +474,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
         await session.startTls();
       }
       for (const session of inData) {
-        expect(codes(await session.beginData(target.recipient))).toEqual(['250', '250', '250', '354']);
+        expect(codes(await beginData(session, target.recipient))).toEqual(['250', '250', '250', '354']);
       }
       // One byte a second of a line that never ends.
       const tricklers = [...inCommand, ...inData].map((session) => setInterval(() => session.write('E'), 1_000));
@@ -577,7 +487,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
         // Generous bound: a few timeouts plus scheduling slack, far below the test timeout.
         const bound = SOCKET_TIMEOUT_MS * 10;
         await within(Promise.all(sessions.map((session) => session.closed)), bound);
-        const closed = (group: RawSession[]) => group.filter((session) => session.isClosed).length;
+        const closed = (group: RawSmtp[]) => group.filter((session) => session.isClosed).length;
         const lastReplies = await Promise.all(sessions.map((session) => session.reply(100).catch(() => 'none')));
         console.log(
           `bad-input slow clients (${name}): silent closed ${closed(silent)}/15, trickling a command closed ${closed(inCommand)}/10, trickling DATA closed ${closed(inData)}/5, ` +
@@ -590,7 +500,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
         expect(await db.prisma.message.count({ where: { accountId: name === 'journal' ? journalAccount.id : gatewayAccount.id, subject: null } })).toBe(0);
       } finally {
         tricklers.forEach(clearInterval);
-        sessions.forEach((session) => session.destroy());
+        sessions.forEach((session) => session.close());
       }
     });
   });

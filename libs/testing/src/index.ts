@@ -9,3 +9,4 @@ export * from './journal-builders';
 export * from './app-process';
 export * from './own-postgres';
 export * from './own-redis';
+export * from './raw-smtp';

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -16,7 +15,7 @@ import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
 import { readProcessedMarks } from '@mailwarden/delivery';
 import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DeliverySweeperService } from '../delivery/delivery-sweeper.service';
 import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
@@ -69,59 +68,6 @@ class SmtpSink {
 
   to(recipient: string): SinkMessage[] {
     return this.received.filter((message) => message.to.includes(recipient));
-  }
-}
-
-/** A hand-driven SMTP client on a raw socket, for what nodemailer will not send (bare LF, no SIZE). */
-class RawSmtp {
-  private buffer = '';
-  private waiting?: () => void;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (data: Buffer) => {
-      this.buffer += data.toString('latin1');
-      this.waiting?.();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  /** `localAddress` picks another loopback address, i.e. another client for the per-client limits. */
-  static async open(port: number, localAddress = '127.0.0.1'): Promise<{ client: RawSmtp; greeting: string }> {
-    const socket = createConnection({ port, host: '127.0.0.1', localAddress });
-    const client = new RawSmtp(socket);
-    return { client, greeting: await client.reply() };
-  }
-
-  /** The next complete reply (the last line has a space after the code). */
-  async reply(timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.buffer);
-      if (match) {
-        this.buffer = this.buffer.slice(match[0].length);
-        return match[0].trimEnd();
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`no reply; buffered: ${JSON.stringify(this.buffer)}`);
-      }
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  async command(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    return this.reply();
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 
