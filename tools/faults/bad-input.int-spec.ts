@@ -188,14 +188,8 @@ describe('bad input (journal ingest and gateway as processes)', () => {
     // A Data Control rule makes every scan parse the MIME tree (it is skipped without one) and quarantines the
     // cases whose keyword sits deep inside their broken structure.
     for (const account of [journalAccount, gatewayAccount]) {
-      await db.prisma.policy.create({
-        data: {
-          kind: 'DATA_CONTROL',
-          scope: 'ACCOUNT',
-          accountId: account.id,
-          scopeId: account.id,
-          settings: { rules: [{ id: 'fault', kind: 'keyword', keywords: [DATA_CONTROL_KEYWORD], enabled: true, action: 'QUARANTINE', directions: ['INBOUND'], targets: ['body', 'attachments'] }] },
-        },
+      await factories.newAccountPolicy(account, 'DATA_CONTROL', {
+        rules: [{ id: 'fault', kind: 'keyword', keywords: [DATA_CONTROL_KEYWORD], enabled: true, action: 'QUARANTINE', directions: ['INBOUND'], targets: ['body', 'attachments'] }],
       });
     }
 

@@ -20,8 +20,7 @@ describe(ScanContextCache.name, () => {
     await db?.drop();
   });
 
-  const accountPolicy = (accountId: string, kind: 'EMAIL_SECURITY' | 'DATA_CONTROL') =>
-    db.prisma.policy.create({ data: { kind, scope: 'ACCOUNT', accountId, scopeId: accountId, settings: {} } });
+  const accountPolicy = (accountId: string, kind: 'EMAIL_SECURITY' | 'DATA_CONTROL') => factories.newAccountPolicy({ id: accountId }, kind);
 
   it('should share one query between concurrent callers and reuse the rows until the TTL has passed', async () => {
     const account = await factories.newAccount();

@@ -58,14 +58,8 @@ describe(ScanMessageService.name, () => {
     const account = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(account, { name: `q${Date.now()}.example` });
     const domain = (await db.prisma.domain.findFirstOrThrow({ where: { accountId: account.id } })).name;
-    await db.prisma.policy.create({
-      data: {
-        kind: 'DATA_CONTROL',
-        scope: 'ACCOUNT',
-        accountId: account.id,
-        scopeId: account.id,
-        settings: { rules: [{ id: 'cards', kind: 'card-number', enabled: true, action: 'QUARANTINE', directions: ['INBOUND'], targets: ['body'] }] },
-      },
+    await factories.newAccountPolicy(account, 'DATA_CONTROL', {
+      rules: [{ id: 'cards', kind: 'card-number', enabled: true, action: 'QUARANTINE', directions: ['INBOUND'], targets: ['body'] }],
     });
     const message = await factories.newMessage(account, {
       envelopeFrom: 'alice@partner.example',

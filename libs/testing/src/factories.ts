@@ -84,6 +84,11 @@ export class TestFactories {
     });
   }
 
+  /** An account-level policy row (settings as libs/policy stores them, e.g. `{ rules: [...] }` for Data Control). */
+  newAccountPolicy(account: Pick<Account, 'id'>, kind: 'EMAIL_SECURITY' | 'DATA_CONTROL', settings: object = {}): Promise<unknown> {
+    return this.prisma.policy.create({ data: { kind, scope: 'ACCOUNT', accountId: account.id, scopeId: account.id, settings } });
+  }
+
   async newMessage(account: Pick<Account, 'id'>, overrides: MessageOverrides = {}): Promise<Message> {
     const id = next();
     const envelopeFrom = overrides.envelopeFrom ?? `sender-${id}@outside.example`;
