@@ -138,7 +138,7 @@ export class GatewayIntakeService {
     // connector and the mark names a message of this tenant; a mark from anywhere else is removed and ignored.
     let processedOf: string | null = null;
     if (transaction.fromConnector && ours.length > 0) {
-      const original = await this.messages.findForScan(ours[0]!.messageId).catch(() => null);
+      const original = await this.messages.findOwner(ours[0]!.messageId).catch(() => null);
       processedOf = original && original.accountId === account.id ? original.id : null;
     }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type Account, type Domain, type Message, type MessageDirection, type MessageSource, type PolicyAction } from '../generated/prisma/client';
+import { Prisma, type Message, type MessageDirection, type MessageSource, type PolicyAction } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
@@ -35,8 +35,6 @@ export interface VerdictInput {
   quarantineReason?: string | null;
 }
 
-export type MessageForScan = Message & { account: Account & { domains: Domain[] } };
-
 @Injectable()
 export class MessageRepository {
   constructor(
@@ -69,8 +67,9 @@ export class MessageRepository {
     }
   }
 
-  findForScan(id: string): Promise<MessageForScan | null> {
-    return this.prisma.message.findUnique({ where: { id }, include: { account: { include: { domains: true } } } });
+  /** Which account a message belongs to (the gateway checks a processed mark against it); null when unknown. */
+  findOwner(id: string): Promise<Pick<Message, 'id' | 'accountId'> | null> {
+    return this.prisma.message.findUnique({ where: { id }, select: { id: true, accountId: true } });
   }
 
   /**
