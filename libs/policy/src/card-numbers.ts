@@ -25,6 +25,13 @@ export interface CardNumberMatch {
   index: number;
 }
 
+/** Counts of the work `findCardNumbers` did, for tests that prove its bound without a clock. */
+export interface CardSearchWork {
+  runs: number;
+  /** Groups appended to a candidate window: at most 19 per group of the text. */
+  windowSteps: number;
+}
+
 /** Maximal runs of digits joined by single spaces or hyphens. No nested quantifier: linear time on any input. */
 const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
 
@@ -33,9 +40,12 @@ const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
  * space or hyphen separators. A run of digit groups is tried whole first, then as windows of whole groups
  * (so "ref 12-4111 1111 1111 1111 exp 12" still finds the card); a group of more than 19 digits is never a card.
  */
-export function findCardNumbers(text: string): CardNumberMatch[] {
+export function findCardNumbers(text: string, work?: CardSearchWork): CardNumberMatch[] {
   const matches: CardNumberMatch[] = [];
   for (const run of text.matchAll(DIGIT_RUN)) {
+    if (work) {
+      work.runs++;
+    }
     const groups: { digits: string; index: number }[] = [];
     for (const group of run[0].matchAll(/\d+/g)) {
       groups.push({ digits: group[0], index: run.index + group.index });
@@ -47,6 +57,9 @@ export function findCardNumbers(text: string): CardNumberMatch[] {
       // Longest window of whole groups from `start` that is a Luhn-valid 13–19 digit number.
       for (let end = start; end < groups.length && digits.length + groups[end].digits.length <= 19; end++) {
         digits += groups[end].digits;
+        if (work) {
+          work.windowSteps++;
+        }
         if (digits.length >= 13 && isLuhnValid(digits)) {
           found = end;
         }
