@@ -1,13 +1,17 @@
 import { type INestApplication, type LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AdminApiConfig } from '@mailwarden/config';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
 
+
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
 export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
+  // The client address (per-address limits) comes from X-Forwarded-For only behind a proxy the operator trusts.
+  app.set('trust proxy', config.TRUST_PROXY);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -71,6 +71,7 @@ const adminApiSpec = {
   ADMIN_API_PORT: port({ default: 3000 }),
   JOURNAL_DOMAIN: journalIngestSpec.JOURNAL_DOMAIN,
   API_RATE_LIMIT_PER_MINUTE: num({ default: 600 }),
+  API_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: num({ default: 120, desc: 'Requests without a valid API key one client address may make per minute (more: 429)' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),

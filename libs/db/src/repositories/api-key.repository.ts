@@ -28,6 +28,12 @@ export async function hashApiKeySecret(secret: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), derived.toString('base64')].join('$');
 }
 
+/**
+ * A well-formed hash no secret matches (its derived bytes are zeros): an unknown or revoked key is checked against
+ * it, so that every refusal of a well-formed key costs the same scrypt run and takes the same time.
+ */
+export const DUMMY_API_KEY_HASH = ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, Buffer.alloc(16, 7).toString('base64'), Buffer.alloc(32).toString('base64')].join('$');
+
 export async function verifyApiKeySecret(secret: string, stored: string): Promise<boolean> {
   const [algorithm, n, r, p, salt, hash] = stored.split('$');
   if (algorithm !== 'scrypt' || !salt || !hash) {
