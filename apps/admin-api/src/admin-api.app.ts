@@ -5,14 +5,19 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AdminApiConfig } from '@mailwarden/config';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
-
+import { bodyParserErrors, refuseDeepJson } from './common/json-body';
+import { NoNulCharactersPipe } from './common/no-nul-characters.pipe';
 
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
 export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, overrides), { logger, bufferLogs: false, bodyParser: false });
+  // JSON only (as before: body-parser's defaults, 100 kB), refusing deep nesting before it is parsed; the parser's
+  // refusals answer problem+json.
+  app.useBodyParser('json', { verify: refuseDeepJson });
+  app.use(bodyParserErrors);
   // The client address (per-address limits) comes from X-Forwarded-For only behind a proxy the operator trusts.
   app.set('trust proxy', config.TRUST_PROXY);
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new NoNulCharactersPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

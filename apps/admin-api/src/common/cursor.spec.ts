@@ -10,6 +10,10 @@ describe('cursor pagination', () => {
       expect(() => decodeCursor(bad, ['receivedAt', 'id'])).toThrow(ApiProblem);
     }
     expect(() => decodeDate('yesterday')).toThrow(ApiProblem);
+    // Out of PostgreSQL's range (it answered 22008/22009 and the API a 500).
+    expect(() => decodeDate('+275760-09-13T00:00:00.000Z')).toThrow(ApiProblem);
+    expect(() => decodeDate('-000001-01-01T00:00:00.000Z')).toThrow(ApiProblem);
+    expect(decodeDate('9999-12-31T00:00:00.000Z').getUTCFullYear()).toBe(9999);
     expect(() => decodeUuid("x' OR 1=1")).toThrow(ApiProblem);
   });
 

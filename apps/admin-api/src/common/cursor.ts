@@ -21,9 +21,13 @@ export function decodeCursor<K extends string>(cursor: string | undefined, field
   throw new ApiProblem(400, ProblemCode.InvalidCursor, 'cursor is not a cursor this list returned');
 }
 
+// PostgreSQL's timestamptz reaches further, but no row of ours is dated outside these years.
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 export function decodeDate(value: string): Date {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
+  if (Number.isNaN(date.getTime()) || date.getTime() < EARLIEST || date.getTime() > LATEST) {
     throw new ApiProblem(400, ProblemCode.InvalidCursor, 'cursor is not a cursor this list returned');
   }
   return date;

@@ -1,0 +1,101 @@
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig } from '@mailwarden/config';
+import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createAdminApi } from './admin-api.app';
+
+jest.setTimeout(120_000);
+
+/** The probes of issue 14 against the real app: bad input answers 400 with the field, never 500. */
+describe('admin API hardening (real app over HTTP)', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let app: INestApplication;
+  let baseUrl: string;
+  let accountId: string;
+  let tenantKey: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    const config = loadConfig('admin-api', {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      API_RATE_LIMIT_PER_MINUTE: '100000',
+      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+    });
+    app = await createAdminApi(config, false);
+    baseUrl = await listenOnFreePort(app);
+    const partner = await db.prisma.partner.create({ data: { name: 'Hardening partner' } });
+    const factories = new TestFactories(db.prisma);
+    const account = await factories.newAccount({ partnerId: partner.id });
+    accountId = account.id;
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    tenantKey = (await keys.create({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
+    for (const subject of ['Quarterly report', 'Invoice 100% paid', 'snake_case release', 'Lunch on Friday']) {
+      await factories.newMessage(account, { subject });
+    }
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await redis?.cleanup();
+    await db?.drop();
+  });
+
+  const call = (method: string, path: string, init: { key?: string | null; body?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(init.key === null ? {} : { authorization: `Bearer ${init.key ?? tenantKey}` }),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      body: init.body,
+    });
+
+  it('should answer 400 naming the field for a NUL in a search filter, a query or a body (not PostgreSQL 22021 as a 500)', async () => {
+    const filter = await call('GET', `/v1/accounts/${accountId}/messages?sender=${encodeURIComponent('a\u0000@b.example')}`);
+    expect(filter.status).toBe(400);
+    expect(await filter.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'sender', code: 'NUL_CHARACTER' }] });
+    const audit = await call('GET', `/v1/accounts/${accountId}/audit-events?objectType=${encodeURIComponent('x\u0000')}`);
+    expect(audit.status).toBe(400);
+    const body = await call('POST', `/v1/accounts/${accountId}/mailboxes`, { body: JSON.stringify({ email: 'a\u0000b@c.example' }) });
+    expect(body.status).toBe(400);
+    expect(await body.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'email', code: 'NUL_CHARACTER' }] });
+  });
+
+  it('should answer 400 INVALID_CURSOR for a forged cursor with a date out of range (was PostgreSQL 22009 as a 500)', async () => {
+    const forged = Buffer.from(JSON.stringify({ receivedAt: '+275760-09-13T00:00:00.000Z', id: '7d0f4d8e-1a2b-4c3d-8e9f-0a1b2c3d4e5f' })).toString('base64url');
+    const response = await call('GET', `/v1/accounts/${accountId}/messages?cursor=${forged}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+
+  it('should answer 400 for JSON nested 5,000 levels deep (was a stack overflow in validation) and accept ordinary nesting', async () => {
+    const deep = `{"email":"deep@c.example","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const response = await call('POST', `/v1/accounts/${accountId}/mailboxes`, { body: deep });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body', code: 'TOO_DEEPLY_NESTED' }] });
+    const inString = await call('POST', `/v1/accounts/${accountId}/mailboxes`, { body: JSON.stringify({ email: 'ok@c.example', displayName: '['.repeat(100) }) });
+    expect(inString.status).toBe(201);
+    const malformed = await call('POST', `/v1/accounts/${accountId}/mailboxes`, { body: '{"email":' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('should take % and _ in a subject search literally, so %%% matches nothing rather than everything', async () => {
+    const subjects = async (text: string) => {
+      const response = await call('GET', `/v1/accounts/${accountId}/messages?subject=${encodeURIComponent(text)}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { items: Array<{ subject: string }> }).items.map((item) => item.subject).sort();
+    };
+    expect(await subjects('%%%')).toEqual([]);
+    expect(await subjects('___')).toEqual([]);
+    expect(await subjects('100%')).toEqual(['Invoice 100% paid']);
+    expect(await subjects('e_c')).toEqual(['snake_case release']);
+    expect(await subjects('REPORT')).toEqual(['Quarterly report']);
+  });
+});
