@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AdminApiConfig } from '@mailwarden/config';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
+import { cursorSigningKeyOf, setCursorSigningKey } from './common/cursor';
 import { bodyParserErrors, refuseDeepJson } from './common/json-body';
 import { NoNulCharactersPipe } from './common/no-nul-characters.pipe';
 
@@ -17,6 +18,10 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
   app.use(bodyParserErrors);
   // The client address (per-address limits) comes from X-Forwarded-For only behind a proxy the operator trusts.
   app.set('trust proxy', config.TRUST_PROXY);
+  const cursorKey = cursorSigningKeyOf(config);
+  if (cursorKey) {
+    setCursorSigningKey(cursorKey);
+  }
   app.useGlobalPipes(new NoNulCharactersPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -6,6 +6,10 @@ import { createAdminApi } from './admin-api.app';
 
 jest.setTimeout(120_000);
 
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>;
+}
+
 /** The probes of issue 14 against the real app: bad input answers 400 with the field, never 500. */
 describe('admin API hardening (real app over HTTP)', () => {
   let db: TestDatabase;
@@ -13,6 +17,7 @@ describe('admin API hardening (real app over HTTP)', () => {
   let app: INestApplication;
   let baseUrl: string;
   let accountId: string;
+  let partnerKey: string;
   let tenantKey: string;
 
   beforeAll(async () => {
@@ -32,6 +37,7 @@ describe('admin API hardening (real app over HTTP)', () => {
     const account = await factories.newAccount({ partnerId: partner.id });
     accountId = account.id;
     const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    partnerKey = (await keys.create({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
     tenantKey = (await keys.create({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
     for (const subject of ['Quarterly report', 'Invoice 100% paid', 'snake_case release', 'Lunch on Friday']) {
       await factories.newMessage(account, { subject });
@@ -97,5 +103,26 @@ describe('admin API hardening (real app over HTTP)', () => {
     expect(await subjects('100%')).toEqual(['Invoice 100% paid']);
     expect(await subjects('e_c')).toEqual(['snake_case release']);
     expect(await subjects('REPORT')).toEqual(['Quarterly report']);
+  });
+
+  it('should refuse a cursor it did not return on every list route of the OpenAPI document, and follow its own', async () => {
+    const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
+    const lists = Object.entries(document.paths)
+      .filter(([, operations]) => operations.get?.parameters?.some((parameter) => parameter.in === 'query' && parameter.name === 'cursor'))
+      .map(([path]) => path);
+    expect(lists.length).toBeGreaterThanOrEqual(10);
+    const unsigned = Buffer.from(JSON.stringify({ id: '1', createdAt: '2026-01-01T00:00:00.000Z', name: 'a', receivedAt: '2026-01-01T00:00:00.000Z', occurredAt: '2026-01-01T00:00:00.000Z' })).toString('base64url');
+    for (const template of lists) {
+      const path = template.replace('{accountId}', accountId);
+      const key = path.startsWith('/v1/partner') || path === '/v1/accounts' ? partnerKey : tenantKey;
+      const response = await call('GET', `${path}?cursor=${unsigned}.${'A'.repeat(22)}`, { key });
+      const body = (await response.json()) as { code?: string };
+      expect(`${template}: ${response.status} ${body.code}`).toBe(`${template}: 400 INVALID_CURSOR`);
+    }
+    const first = (await (await call('GET', `/v1/accounts/${accountId}/messages?limit=2`)).json()) as { items: unknown[]; nextCursor: string };
+    expect(first.items).toHaveLength(2);
+    const second = await call('GET', `/v1/accounts/${accountId}/messages?limit=2&cursor=${first.nextCursor}`);
+    expect(second.status).toBe(200);
+    expect(((await second.json()) as { items: unknown[] }).items).toHaveLength(2);
   });
 });

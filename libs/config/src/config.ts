@@ -29,6 +29,13 @@ const byteSize = makeValidator<number>((value) => {
   return Number(match[1]) * factor;
 });
 
+const optionalSecret = makeValidator<string>((value) => {
+  if (value !== '' && value.length < 32) {
+    throw new Error('must be at least 32 characters (e.g. openssl rand -base64 32)');
+  }
+  return value;
+});
+
 const commonSpec = {
   DATABASE_URL: postgresUrl({ default: 'postgresql://postgres@127.0.0.1:5432/mailwarden', desc: 'PostgreSQL connection URL' }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: 'PostgreSQL connections per process' }),
@@ -73,6 +80,10 @@ const adminApiSpec = {
   API_RATE_LIMIT_PER_MINUTE: num({ default: 600 }),
   API_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: num({ default: 120, desc: 'Requests without a valid API key one client address may make per minute (more: 429)' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
+  CURSOR_SECRET: optionalSecret({
+    default: '',
+    desc: 'Key signing pagination cursors (32 characters or more, the same in every instance); empty: derived from SECRETS_KEY, or else random per process',
+  }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
 };
