@@ -3,6 +3,7 @@ import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
+import { listenOpsEndpoints } from './common/ops-endpoints';
 
 jest.setTimeout(120_000);
 
@@ -124,5 +125,72 @@ describe('admin API hardening (real app over HTTP)', () => {
     const second = await call('GET', `/v1/accounts/${accountId}/messages?limit=2&cursor=${first.nextCursor}`);
     expect(second.status).toBe(200);
     expect(((await second.json()) as { items: unknown[] }).items).toHaveLength(2);
+  });
+
+  it('should send the security headers of helmet, no X-Powered-By, and Cache-Control: no-store on plaintext keys and raw messages', async () => {
+    const created = await call('POST', `/v1/accounts/${accountId}/api-keys`, { body: JSON.stringify({ name: 'headers', role: 'READ_ONLY' }) });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(await created.json())).toMatch(/mw_[a-z0-9]{12}_/);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    const list = (await (await call('GET', `/v1/accounts/${accountId}/messages?limit=1`)).json()) as { items: Array<{ id: string }> };
+    const raw = await call('GET', `/v1/accounts/${accountId}/messages/${list.items[0]!.id}/raw`);
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('cache-control')).toBe('no-store');
+    for (const response of [created, raw, await call('GET', '/health', { key: null }), await call('GET', '/v1/accounts', { key: null })]) {
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=/);
+      expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    }
+    const docs = await call('GET', '/docs', { key: null });
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('x-powered-by')).toBeNull();
+  });
+
+  describe('operator endpoints (ADMIN_API_OPS_ACCESS)', () => {
+    const started: INestApplication[] = [];
+    const start = async (access: string) => {
+      const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, ADMIN_API_OPS_ACCESS: access });
+      const instance = await createAdminApi(config, false);
+      started.push(instance);
+      return { instance, url: await listenOnFreePort(instance) };
+    };
+
+    afterAll(async () => {
+      for (const instance of started) {
+        await instance.close();
+      }
+    });
+
+    it('should serve /docs and /metrics publicly by default', async () => {
+      for (const path of ['/docs', '/docs-json', '/metrics']) {
+        expect((await fetch(`${baseUrl}${path}`)).status).toBe(200);
+      }
+    });
+
+    it('should ask for a valid API key when set to api-key, /health staying public', async () => {
+      const { url } = await start('api-key');
+      for (const path of ['/docs', '/docs-json', '/metrics']) {
+        const anonymous = await fetch(`${url}${path}`);
+        expect(anonymous.status).toBe(401);
+        expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+        expect((await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${tenantKey.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'))}` } })).status).toBe(401);
+        expect((await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${tenantKey}` } })).status).toBe(200);
+      }
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    });
+
+    it('should serve them only on the separate listener when set to separate, and nothing else there but /health', async () => {
+      const { instance, url } = await start('separate');
+      const opsUrl = await listenOpsEndpoints(instance, '127.0.0.1', 0);
+      for (const path of ['/docs', '/docs-json', '/metrics']) {
+        expect((await fetch(`${url}${path}`)).status).toBe(404);
+        expect((await fetch(`${opsUrl}${path}`)).status).toBe(200);
+      }
+      expect((await fetch(`${opsUrl}/health`)).status).toBe(200);
+      expect((await fetch(`${opsUrl}/v1/accounts`, { headers: { authorization: `Bearer ${tenantKey}` } })).status).toBe(404);
+      expect((await fetch(`${url}/v1/accounts/${accountId}`, { headers: { authorization: `Bearer ${tenantKey}` } })).status).toBe(200);
+    });
   });
 });

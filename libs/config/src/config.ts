@@ -84,6 +84,13 @@ const adminApiSpec = {
     default: '',
     desc: 'Key signing pagination cursors (32 characters or more, the same in every instance); empty: derived from SECRETS_KEY, or else random per process',
   }),
+  ADMIN_API_OPS_ACCESS: str({
+    default: 'public',
+    choices: ['public', 'api-key', 'separate'],
+    desc: '/docs, /docs-json and /metrics: public; behind any valid API key; or only on ADMIN_API_OPS_HOST:ADMIN_API_OPS_PORT',
+  }),
+  ADMIN_API_OPS_HOST: str({ default: '127.0.0.1', desc: 'Address of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
+  ADMIN_API_OPS_PORT: port({ default: 9103, desc: 'Port of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
 };
