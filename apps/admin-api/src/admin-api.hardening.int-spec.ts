@@ -20,6 +20,8 @@ describe('admin API hardening (real app over HTTP)', () => {
   let accountId: string;
   let partnerKey: string;
   let tenantKey: string;
+  let partnerId: string;
+  const txt = new Map<string, string[][]>();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -31,10 +33,19 @@ describe('admin API hardening (real app over HTTP)', () => {
       API_RATE_LIMIT_PER_MINUTE: '100000',
       SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
-    app = await createAdminApi(config, false);
+    app = await createAdminApi(config, false, {
+      resolveDns: async (name, rrtype) => {
+        const answer = rrtype === 'TXT' ? txt.get(name) : undefined;
+        if (!answer) {
+          throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+        }
+        return answer;
+      },
+    });
     baseUrl = await listenOnFreePort(app);
     const partner = await db.prisma.partner.create({ data: { name: 'Hardening partner' } });
     const factories = new TestFactories(db.prisma);
+    partnerId = partner.id;
     const account = await factories.newAccount({ partnerId: partner.id });
     accountId = account.id;
     const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
@@ -146,6 +157,39 @@ describe('admin API hardening (real app over HTTP)', () => {
     const docs = await call('GET', '/docs', { key: null });
     expect(docs.status).toBe(200);
     expect(docs.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('should let another tenant add a domain unverified without blocking or learning anything, the first to verify holding it', async () => {
+    const owner = await db.prisma.account.create({ data: { name: 'Owner', partnerId, journalToken: 'j-owner-hardening', monitorOnly: true } });
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const ownerKey = (await keys.create({ name: 'owner', role: 'TENANT_ADMIN', accountId: owner.id })).plaintext;
+    const add = async (key: string, id: string) => {
+      const response = await call('POST', `/v1/accounts/${id}/domains`, { key, body: JSON.stringify({ name: 'Owned.Example' }) });
+      return { status: response.status, body: (await response.json()) as { id: string; verificationRecord: { value: string } } };
+    };
+    const verify = async (key: string, id: string, domainId: string) => {
+      const response = await call('POST', `/v1/accounts/${id}/domains/${domainId}/verify`, { key });
+      const text = await response.text();
+      return { status: response.status, text, body: JSON.parse(text) as { verified: boolean; domain: { verificationStatus: string } } };
+    };
+    // The squatter adds the real owner's domain first: before, the owner got 409 DOMAIN_OWNED_BY_ANOTHER_ACCOUNT.
+    const squatted = await add(tenantKey, accountId);
+    expect(squatted.status).toBe(201);
+    const owned = await add(ownerKey, owner.id);
+    expect(owned.status).toBe(201);
+    expect((await add(ownerKey, owner.id)).body).toMatchObject({ code: 'DOMAIN_ALREADY_CONNECTED', detail: expect.not.stringContaining(accountId) });
+
+    // The owner publishes its token and verifies first; the squatter, even with its own token published, fails like
+    // any failed verification: the answer names no other account.
+    txt.set('owned.example', [[owned.body.verificationRecord.value]]);
+    expect((await verify(ownerKey, owner.id, owned.body.id)).body).toMatchObject({ verified: true, domain: { verificationStatus: 'VERIFIED' } });
+    txt.set('owned.example', [[owned.body.verificationRecord.value], [squatted.body.verificationRecord.value]]);
+    const late = await verify(tenantKey, accountId, squatted.body.id);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ verified: false, domain: { verificationStatus: 'FAILED' } });
+    expect(late.text).not.toContain(owner.id);
+    // Still the owner's after the squatter's try, and verifying again keeps it.
+    expect((await verify(ownerKey, owner.id, owned.body.id)).body).toMatchObject({ verified: true });
   });
 
   describe('operator endpoints (ADMIN_API_OPS_ACCESS)', () => {
