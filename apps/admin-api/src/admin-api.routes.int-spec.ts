@@ -551,6 +551,9 @@ describe('admin API (real app over HTTP)', () => {
       all.push(...(page.body.items as Json[]));
       cursor = page.body.nextCursor as string | null;
     } while (cursor);
+    // Numbered per account (1 ... n, newest first), no global id: other tenants' changes leave no gaps (issue 14).
+    expect(all.map((event) => Number(event.sequence))).toEqual(Array.from({ length: all.length }, (_, index) => all.length - index));
+    expect(all.every((event) => event.id === undefined)).toBe(true);
     const actions = new Set(all.map((event) => event.action));
     for (const action of [
       'account.created',
@@ -580,6 +583,9 @@ describe('admin API (real app over HTTP)', () => {
     expect((filtered.body.items as Json[]).map((event) => event.action)).toContain('domain.added');
     const partnerEvents = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?action=policy.updated');
     expect((partnerEvents.body.items as Json[]).map((event) => [event.action, (event.after as Json).scope])).toEqual([['policy.updated', 'PARTNER']]);
+    const partnerPage = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?limit=2');
+    const partnerSequence = (partnerPage.body.items as Json[]).map((event) => Number(event.sequence));
+    expect(partnerSequence[0]! - partnerSequence[1]!).toBe(1);
     expect((await call('GET', '/v1/partner/audit-events', {}, keys.readOnly)).body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
     // Append-only: there are no write routes, and the table refuses changes.
     await expect(db.prisma.auditEvent.deleteMany({ where: { accountId: ids.contoso } })).rejects.toThrow();
