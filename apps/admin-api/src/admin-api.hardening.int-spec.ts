@@ -192,6 +192,52 @@ describe('admin API hardening (real app over HTTP)', () => {
     expect((await verify(ownerKey, owner.id, owned.body.id)).body).toMatchObject({ verified: true });
   });
 
+  it('should set the journal source ranges and require-TLS flag (tenant admin, validated, audited), refusing a bad range by its field', async () => {
+    const patch = (body: unknown, key = tenantKey) => call('PATCH', `/v1/accounts/${accountId}/journal`, { key, body: JSON.stringify(body) });
+    const set = await patch({ allowedSourceIps: [' 40.92.0.0/15', '2A01:111:F400::/48'], requireTls: true });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ allowedSourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], requireTls: true });
+    const onlyTls = await patch({ requireTls: false });
+    expect(await onlyTls.json()).toMatchObject({ allowedSourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], requireTls: false });
+    const bad = await patch({ allowedSourceIps: ['10.0.0.0/8', '10.0.0.0/33', 'journal.example'] });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [
+        { field: 'allowedSourceIps[1]', code: 'INVALID_IP_RANGE' },
+        { field: 'allowedSourceIps[2]', code: 'INVALID_IP_RANGE' },
+      ],
+    });
+    expect((await patch({ requireTls: 'yes' })).status).toBe(400);
+    const account = await db.prisma.account.findUniqueOrThrow({ where: { id: accountId } });
+    expect(account).toMatchObject({ journalSourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], journalRequireTls: false });
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId, action: 'account.journal_settings_set' }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.after)).toEqual([
+      { journalSourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], journalRequireTls: true },
+      { journalSourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], journalRequireTls: false },
+    ]);
+  });
+
+  it('should let a partner admin rotate its own key (new key shown once, old one revoked at once) and no other partner\'s', async () => {
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const other = await db.prisma.partner.create({ data: { name: 'Other partner' } });
+    const otherKey = (await keys.create({ name: 'other', role: 'PARTNER_ADMIN', partnerId: other.id })).plaintext;
+    const old = await keys.create({ name: 'to rotate', role: 'PARTNER_ADMIN', partnerId });
+    const rotate = (key: string, id: string, body: unknown) => call('POST', `/v1/partners/${id}/api-keys`, { key, body: JSON.stringify(body) });
+    expect((await rotate(otherKey, partnerId, { name: 'hijack' })).status).toBe(404);
+    expect((await rotate(tenantKey, partnerId, { name: 'tenant' })).status).toBe(403);
+    expect((await rotate(otherKey, other.id, { name: 'x', revokes: old.key.id })).status).toBe(404);
+    const rotated = await rotate(old.plaintext, partnerId, { name: 'rotated', revokes: old.key.id });
+    expect(rotated.status).toBe(201);
+    expect(rotated.headers.get('cache-control')).toBe('no-store');
+    const body = (await rotated.json()) as { key: string; role: string; accountId: string | null };
+    expect(body).toMatchObject({ role: 'PARTNER_ADMIN', accountId: null, key: expect.stringMatching(/^mw_[a-z0-9]{12}_/) });
+    expect((await call('GET', '/v1/accounts', { key: old.plaintext })).status).toBe(401);
+    expect((await call('GET', '/v1/accounts', { key: body.key })).status).toBe(200);
+    const audit = await db.prisma.auditEvent.findMany({ where: { partnerId, objectType: 'api_key', action: { in: ['api_key.created', 'api_key.revoked'] } }, orderBy: { id: 'desc' }, take: 2 });
+    expect(audit.map((event) => event.action).sort()).toEqual(['api_key.created', 'api_key.revoked']);
+  });
+
   describe('operator endpoints (ADMIN_API_OPS_ACCESS)', () => {
     const started: INestApplication[] = [];
     const start = async (access: string) => {

@@ -605,6 +605,7 @@ describe('admin API (real app over HTTP)', () => {
       scopeId: ids.domain!,
       mailboxId: ids.user!,
       groupId: ids.group!,
+      partnerId: partnerA.id,
     };
     const bodies: Record<string, unknown> = {
       addMailbox: { email: 'probe@contoso.example' },
@@ -622,11 +623,14 @@ describe('admin API (real app over HTTP)', () => {
       bulkReleaseQuarantine: { ids: [ids.heldAlice] },
       bulkDeleteQuarantine: { ids: [ids.heldAlice] },
       configureMimecast: { apiVersion: 'V2', baseUrl: fakeMimecastUrl, credentials: { clientId: 'a', clientSecret: 'b' } },
+      updateJournalSettings: { allowedSourceIps: ['192.0.2.0/24'], requireTls: true },
+      createPartnerApiKey: { name: 'probe' },
     };
     const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
     // Data of tenant A that must never appear in an answer to another tenant.
     const secrets = ['Contoso', 'contoso.example', 'alice@contoso.example', 'Urgent wire transfer', 'spam.example', ids.domain!, ids.message!, ids.heldAlice!];
     const before = await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } });
+    const partnerBefore = await db.prisma.auditEvent.count({ where: { partnerId: partnerA.id } });
 
     let checked = 0;
     for (const [path, operations] of Object.entries(document.paths)) {
@@ -635,6 +639,7 @@ describe('admin API (real app over HTTP)', () => {
         const body = MUTATING.has(method) ? bodies[operation.operationId!] : undefined;
         const query = queries[operation.operationId!] ?? '';
         const tenantScoped = path.includes('{accountId}');
+        const partnerScoped = path.includes('{partnerId}');
         for (const key of [partnerB.key, keys.otherTenant!]) {
           const reply = await call(method, path, params, key, body, query);
           if (tenantScoped) {
@@ -642,6 +647,9 @@ describe('admin API (real app over HTTP)', () => {
               throw new Error(`${method} ${path} answered ${reply.status} to another tenant: ${reply.text}`);
             }
             expect(reply.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+          } else if (partnerScoped) {
+            // Partner A's id: another partner's admin key gets 404, a tenant key 403 ROLE_NOT_ALLOWED.
+            expect(`${method} ${path} ${reply.status}`).toBe(`${method} ${path} ${key === partnerB.key ? 404 : 403}`);
           } else {
             // Collection and partner routes act on the caller's own tenant only.
             expect([200, 201, 403, 404]).toContain(reply.status);
@@ -660,6 +668,7 @@ describe('admin API (real app over HTTP)', () => {
     expect(checked).toBe(Object.values(document.paths).reduce((sum, operations) => sum + Object.keys(operations).length, 0));
     // Nothing of tenant A changed: no audit entry was written by any of those calls.
     expect(await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } })).toBe(before);
+    expect(await db.prisma.auditEvent.count({ where: { partnerId: partnerA.id } })).toBe(partnerBefore);
   });
 
   it('should revoke a key so that it stops working at once', async () => {
