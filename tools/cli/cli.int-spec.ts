@@ -85,6 +85,9 @@ describe('operator CLI (npm run mw) against PostgreSQL', () => {
     expect(bad.code).toBe(1);
     expect(bad.err.join('\n')).toMatch(/sourceIps\[0\].*10\.0\.0\.0\/33/);
     expect((await mw(db.url, 'journal', 'set', '--account', account.id, '--require-tls', 'maybe')).code).toBe(1);
+    expect((await mw(db.url, 'journal', 'set', '--account', account.id, '--source-ips', ' , ')).err).toEqual([
+      '--source-ips is empty: name at least one range, or use --any-source to accept any address',
+    ]);
     expect((await mw(db.url, 'journal', 'set', '--account', '00000000-0000-4000-8000-000000000000', '--any-source')).code).toBe(1);
     const any = await mw(db.url, 'journal', 'set', '--account', account.id, '--any-source');
     expect(any.out).toEqual([`account ${account.id}: journal source any; require TLS true`]);

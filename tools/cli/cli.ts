@@ -139,6 +139,10 @@ class Commands {
       throw new CliError('--source-ips and --any-source exclude each other');
     }
     const sourceIps = values['any-source'] === true ? [] : typeof list === 'string' ? list.split(',').filter((entry) => entry.trim() !== '') : undefined;
+    if (typeof list === 'string' && sourceIps!.length === 0) {
+      // An empty list means "any address": say so explicitly rather than by an empty or mistyped value.
+      throw new CliError('--source-ips is empty: name at least one range, or use --any-source to accept any address');
+    }
     const requireTls = flag(values['require-tls'], 'require-tls');
     if (sourceIps === undefined && requireTls === undefined) {
       throw new CliError('journal set needs --source-ips, --any-source or --require-tls');
