@@ -75,19 +75,6 @@ export class ApiKeyRepository {
     return { key, plaintext: `mw_${prefix}_${secret}` };
   }
 
-  /** The key row when the plaintext is a valid, unrevoked key; records its last use. */
-  async authenticate(plaintext: string): Promise<ApiKey | null> {
-    const parsed = parseApiKey(plaintext);
-    if (!parsed) {
-      return null;
-    }
-    const key = await this.prisma.apiKey.findUnique({ where: { prefix: parsed.prefix } });
-    if (!key || key.revokedAt || !(await verifyApiKeySecret(parsed.secret, key.hash))) {
-      return null;
-    }
-    return this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } });
-  }
-
   revoke(id: string): Promise<ApiKey> {
     return this.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
   }
