@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     console.log(`demo tenant ${seed.accountId} (monitor-only), journal address ${seed.journalAddress}`);
     if (seed.apiKey) {
       console.log(`demo API key (shown once, store it now): ${seed.apiKey}`);
+    } else {
+      // Stored only as a hash: it cannot be shown again. README "Operators" says how to replace it.
+      console.log(`demo API key: shown only when it was created; a lost key is replaced: npm run mw -- key create --account ${seed.accountId}`);
     }
   } finally {
     await prisma.$disconnect();

@@ -1,14 +1,40 @@
 import { type INestApplication, type LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import type { AdminApiConfig } from '@mailwarden/config';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
+import { cursorSigningKeyOf, setCursorSigningKey } from './common/cursor';
+import { bodyParserErrors, refuseDeepJson } from './common/json-body';
+import { NoNulCharactersPipe } from './common/no-nul-characters.pipe';
+import { opsEndpointsGuard, type OpsAccess } from './common/ops-endpoints';
 
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
 export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, overrides), { logger, bufferLogs: false, bodyParser: false });
+  // helmet's defaults (a maintained list rather than hand-written headers): CSP (Swagger UI loads only its own
+  // scripts), HSTS, nosniff, frame and referrer policies, cross-origin isolation headers, and no X-Powered-By.
+  app.disable('x-powered-by');
+  app.use(helmet());
+  // Every /v1 answer is one tenant's data, some carry a plaintext key or a raw message: no cache may keep any.
+  app.use('/v1', (_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(opsEndpointsGuard(app, config.ADMIN_API_OPS_ACCESS as OpsAccess));
+  // JSON only (as before: body-parser's defaults, 100 kB), refusing deep nesting before it is parsed; the parser's
+  // refusals answer problem+json.
+  app.useBodyParser('json', { verify: refuseDeepJson });
+  app.use(bodyParserErrors);
+  // The client address (per-address limits) comes from X-Forwarded-For only behind a proxy the operator trusts.
+  app.set('trust proxy', config.TRUST_PROXY);
+  const cursorKey = cursorSigningKeyOf(config);
+  if (cursorKey) {
+    setCursorSigningKey(cursorKey);
+  }
+  app.useGlobalPipes(new NoNulCharactersPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

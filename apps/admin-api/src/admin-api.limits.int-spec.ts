@@ -1,10 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { ApiKeyRepository, DUMMY_API_KEY_HASH, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TcpProxy, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
+import { ApiKeyAuthenticator } from './common/api-key-authenticator';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
+
+const UNAUTHENTICATED_LIMIT = 30;
 
 describe('admin API rate limit and unconfigured secrets', () => {
   let db: TestDatabase;
@@ -19,7 +22,7 @@ describe('admin API rate limit and unconfigured secrets', () => {
     db = await createTestDatabase();
     redis = await createTestRedis();
     // Two instances behind one Redis, as when the admin API is scaled out; no SECRETS_KEY.
-    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '4' });
+    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '4', API_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: String(UNAUTHENTICATED_LIMIT), TRUST_PROXY: 'true' });
     for (let index = 0; index < 2; index++) {
       const app = await createAdminApi(config, false);
       apps.push(app);
@@ -66,24 +69,88 @@ describe('admin API rate limit and unconfigured secrets', () => {
     expect((await get(urls[1]!, second)).status).toBe(200);
   });
 
-  it('should refuse wrong secrets for a known key prefix without hashing after 10 a minute, and keep a revoked key out', async () => {
+  const from = (url: string, address: string, key: string | null, path = `/v1/accounts/${accountId}`) =>
+    fetch(`${url}${path}`, { headers: { 'x-forwarded-for': address, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+
+  /** Per-minute counters: start a sequence early enough in the minute that it stays in one window. */
+  const inOneWindow = async () => {
+    const secondsIntoMinute = new Date().getUTCSeconds();
+    if (secondsIntoMinute > 45) {
+      await new Promise((resolve) => setTimeout(resolve, (61 - secondsIntoMinute) * 1000));
+    }
+  };
+
+  it('should throttle wrong secrets per client address and prefix, never lock the right secret out, and keep a revoked key out', async () => {
     const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
     const { key, plaintext } = await keys.create({ name: 'target', role: 'READ_ONLY', accountId });
     const prefix = plaintext.split('_')[1]!;
     const wrong = `mw_${prefix}_${'A'.repeat(32)}`;
+    await inOneWindow();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 11; attempt++) {
-      statuses.push((await get(urls[attempt % 2]!, wrong)).status);
+      statuses.push((await from(urls[attempt % 2]!, '203.0.113.9', wrong)).status);
     }
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
-    const started = performance.now();
-    const locked = await get(urls[0]!, wrong);
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+    const locked = await from(urls[0]!, '203.0.113.9', wrong);
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // Refused before the scrypt check (about 200 ms on our machines).
-    expect(performance.now() - started).toBeLessThan(150);
+    // The owner elsewhere is not locked out by someone who knows the prefix ...
+    expect((await from(urls[0]!, '198.51.100.7', plaintext)).status).toBe(200);
+    // ... nor from the throttled address itself (instance 1 has not cached the secret: it runs scrypt).
+    const authenticator = apps[1]!.get(ApiKeyAuthenticator);
+    const verify = jest.spyOn(authenticator, 'verifySecret');
+    try {
+      expect((await from(urls[1]!, '203.0.113.9', plaintext)).status).toBe(200);
+      expect(verify).toHaveBeenCalledWith(expect.any(String), key.hash);
+    } finally {
+      verify.mockRestore();
+    }
     await keys.revoke(key.id);
-    expect((await get(urls[0]!, plaintext)).status).toBe(401);
+    expect((await from(urls[0]!, '198.51.100.7', plaintext)).status).toBe(401);
+  });
+
+  it('should refuse an unknown prefix, a revoked key and a wrong secret through the same scrypt check and the same answer', async () => {
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const { key, plaintext } = await keys.create({ name: 'timing', role: 'READ_ONLY', accountId });
+    const revoked = await keys.create({ name: 'revoked', role: 'READ_ONLY', accountId });
+    await keys.revoke(revoked.key.id);
+    const authenticator = apps[0]!.get(ApiKeyAuthenticator);
+    const verify = jest.spyOn(authenticator, 'verifySecret');
+    try {
+      const bodies: unknown[] = [];
+      const probes: Array<[string, string]> = [
+        [`mw_zzzzzzzzzzzz_${'B'.repeat(32)}`, DUMMY_API_KEY_HASH],
+        [revoked.plaintext, DUMMY_API_KEY_HASH],
+        [`mw_${plaintext.split('_')[1]!}_${'B'.repeat(32)}`, key.hash],
+      ];
+      for (const [probe, hash] of probes) {
+        verify.mockClear();
+        const response = await from(urls[0]!, '192.0.2.77', probe);
+        expect(response.status).toBe(401);
+        bodies.push(await response.json());
+        expect(verify).toHaveBeenCalledTimes(1);
+        expect(verify).toHaveBeenCalledWith(expect.any(String), hash);
+      }
+      expect(bodies[1]).toEqual(bodies[0]);
+      expect(bodies[2]).toEqual(bodies[0]);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
+  it('should limit requests without a valid key per client address, other addresses and a valid key unaffected', async () => {
+    await inOneWindow();
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < UNAUTHENTICATED_LIMIT + 1; attempt++) {
+      statuses.push((await from(urls[attempt % 2]!, '192.0.2.50', null)).status);
+    }
+    expect(statuses).toEqual([...Array(UNAUTHENTICATED_LIMIT).fill(401), 429]);
+    const limited = await from(urls[0]!, '192.0.2.50', 'mw_zzzzzzzzzzzz_' + 'C'.repeat(32));
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await from(urls[0]!, '192.0.2.51', null)).status).toBe(401);
+    const { plaintext } = await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'same-address', role: 'READ_ONLY', accountId });
+    expect((await from(urls[1]!, '192.0.2.50', plaintext)).status).toBe(200);
   });
 
   it('should answer 503 RATE_LIMITER_UNAVAILABLE within seconds while Redis is down, and serve again when it is back', async () => {

@@ -188,7 +188,7 @@ describe('admin API (real app over HTTP)', () => {
     expect(createByTenant.body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
   });
 
-  it('should add and verify domains, refusing names connected elsewhere and modes monitor-only forbids, with the reason', async () => {
+  it('should add and verify domains, refusing a name twice and modes monitor-only forbids, with the reason (squatting: admin-api.hardening)', async () => {
     const added = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'Contoso.Example.' });
     expectStatus(added, 201);
     expect(added.body).toMatchObject({ name: 'contoso.example', mode: 'JOURNAL', verificationStatus: 'PENDING', downstream: null });
@@ -198,8 +198,6 @@ describe('admin API (real app over HTTP)', () => {
 
     const gatewayWhileMonitorOnly = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'gw.contoso.example', mode: 'GATEWAY' });
     expect(gatewayWhileMonitorOnly.body).toMatchObject({ status: 409, code: 'MONITOR_ONLY_ALLOWS_JOURNAL_ONLY' });
-    const elsewhere = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: ids.northwind }, partnerB.key, { name: 'contoso.example' });
-    expect(elsewhere.body).toMatchObject({ status: 409, code: 'DOMAIN_OWNED_BY_ANOTHER_ACCOUNT', detail: 'domain contoso.example is already connected to another account' });
     const twice = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'contoso.example' });
     expect(twice.body).toMatchObject({ status: 409, code: 'DOMAIN_ALREADY_CONNECTED' });
     const invalid = await call('POST', '/v1/accounts/{accountId}/domains', A(), keys.tenant, { name: 'not a domain' });
@@ -553,6 +551,9 @@ describe('admin API (real app over HTTP)', () => {
       all.push(...(page.body.items as Json[]));
       cursor = page.body.nextCursor as string | null;
     } while (cursor);
+    // Numbered per account (1 ... n, newest first), no global id: other tenants' changes leave no gaps (issue 14).
+    expect(all.map((event) => Number(event.sequence))).toEqual(Array.from({ length: all.length }, (_, index) => all.length - index));
+    expect(all.every((event) => event.id === undefined)).toBe(true);
     const actions = new Set(all.map((event) => event.action));
     for (const action of [
       'account.created',
@@ -582,6 +583,9 @@ describe('admin API (real app over HTTP)', () => {
     expect((filtered.body.items as Json[]).map((event) => event.action)).toContain('domain.added');
     const partnerEvents = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?action=policy.updated');
     expect((partnerEvents.body.items as Json[]).map((event) => [event.action, (event.after as Json).scope])).toEqual([['policy.updated', 'PARTNER']]);
+    const partnerPage = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?limit=2');
+    const partnerSequence = (partnerPage.body.items as Json[]).map((event) => Number(event.sequence));
+    expect(partnerSequence[0]! - partnerSequence[1]!).toBe(1);
     expect((await call('GET', '/v1/partner/audit-events', {}, keys.readOnly)).body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
     // Append-only: there are no write routes, and the table refuses changes.
     await expect(db.prisma.auditEvent.deleteMany({ where: { accountId: ids.contoso } })).rejects.toThrow();
@@ -601,6 +605,7 @@ describe('admin API (real app over HTTP)', () => {
       scopeId: ids.domain!,
       mailboxId: ids.user!,
       groupId: ids.group!,
+      partnerId: partnerA.id,
     };
     const bodies: Record<string, unknown> = {
       addMailbox: { email: 'probe@contoso.example' },
@@ -618,11 +623,14 @@ describe('admin API (real app over HTTP)', () => {
       bulkReleaseQuarantine: { ids: [ids.heldAlice] },
       bulkDeleteQuarantine: { ids: [ids.heldAlice] },
       configureMimecast: { apiVersion: 'V2', baseUrl: fakeMimecastUrl, credentials: { clientId: 'a', clientSecret: 'b' } },
+      updateJournalSettings: { allowedSourceIps: ['192.0.2.0/24'], requireTls: true },
+      createPartnerApiKey: { name: 'probe' },
     };
     const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
     // Data of tenant A that must never appear in an answer to another tenant.
     const secrets = ['Contoso', 'contoso.example', 'alice@contoso.example', 'Urgent wire transfer', 'spam.example', ids.domain!, ids.message!, ids.heldAlice!];
     const before = await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } });
+    const partnerBefore = await db.prisma.auditEvent.count({ where: { partnerId: partnerA.id } });
 
     let checked = 0;
     for (const [path, operations] of Object.entries(document.paths)) {
@@ -631,6 +639,7 @@ describe('admin API (real app over HTTP)', () => {
         const body = MUTATING.has(method) ? bodies[operation.operationId!] : undefined;
         const query = queries[operation.operationId!] ?? '';
         const tenantScoped = path.includes('{accountId}');
+        const partnerScoped = path.includes('{partnerId}');
         for (const key of [partnerB.key, keys.otherTenant!]) {
           const reply = await call(method, path, params, key, body, query);
           if (tenantScoped) {
@@ -638,6 +647,9 @@ describe('admin API (real app over HTTP)', () => {
               throw new Error(`${method} ${path} answered ${reply.status} to another tenant: ${reply.text}`);
             }
             expect(reply.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+          } else if (partnerScoped) {
+            // Partner A's id: another partner's admin key gets 404, a tenant key 403 ROLE_NOT_ALLOWED.
+            expect(`${method} ${path} ${reply.status}`).toBe(`${method} ${path} ${key === partnerB.key ? 404 : 403}`);
           } else {
             // Collection and partner routes act on the caller's own tenant only.
             expect([200, 201, 403, 404]).toContain(reply.status);
@@ -656,6 +668,7 @@ describe('admin API (real app over HTTP)', () => {
     expect(checked).toBe(Object.values(document.paths).reduce((sum, operations) => sum + Object.keys(operations).length, 0));
     // Nothing of tenant A changed: no audit entry was written by any of those calls.
     expect(await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } })).toBe(before);
+    expect(await db.prisma.auditEvent.count({ where: { partnerId: partnerA.id } })).toBe(partnerBefore);
   });
 
   it('should revoke a key so that it stops working at once', async () => {

@@ -11,6 +11,7 @@ import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } fro
 import { CachingDnsResolver } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
+import { PartnersController } from './accounts/partners.controller';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AuditController } from './audit/audit.controller';
 import { ApiKeyAuthenticator } from './common/api-key-authenticator';
@@ -68,6 +69,7 @@ export class AppModule {
       ],
       controllers: [
         AccountsController,
+        PartnersController,
         DomainsController,
         DirectoryController,
         JournalController,

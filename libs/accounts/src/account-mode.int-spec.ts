@@ -136,15 +136,12 @@ describe('domain mode rules in the database (migration 20261125160000_domain_mod
     }
   });
 
-  it('should keep a domain name in one account only (unique index on domain.name)', async () => {
+  it('should hold a domain name verified in one account only, unverified in any number (domain_name_verified_key)', async () => {
     const one = await factories.newAccount({ monitorOnly: false });
     const two = await factories.newAccount({ monitorOnly: false });
-    await factories.newDomain(one, { name: 'shared.example' });
-    const error = await pgError(
-      sql,
-      `INSERT INTO "domain" ("account_id", "name", "mode", "verification_token") VALUES ($1, 'shared.example', 'GATEWAY', 't')`,
-      [two.id],
-    );
+    await factories.newDomain(one, { name: 'shared.example', verified: true });
+    await sql.query(`INSERT INTO "domain" ("account_id", "name", "mode", "verification_token") VALUES ($1, 'shared.example', 'GATEWAY', 't')`, [two.id]);
+    const error = await pgError(sql, `UPDATE "domain" SET "verification_status" = 'VERIFIED' WHERE "account_id" = $1`, [two.id]);
     expect(error.code).toBe('23505');
   });
 });
@@ -209,14 +206,12 @@ describe(AccountModeService.name, () => {
     expect(accountRuleCodeOfDatabaseError(raw)).toBe(AccountRuleCode.MonitorOnlyAllowsJournalOnly);
   });
 
-  it('should check a new domain name against every account', async () => {
+  it('should check a new domain name against the account only: another account holding it, even verified, is no refusal', async () => {
     const owner = await factories.newAccount({ monitorOnly: false });
     const other = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(owner, { name: 'taken.example' });
-    expect(await service.checkNewDomain(other.id, 'Taken.Example', 'JOURNAL')).toMatchObject({
-      ok: false,
-      code: AccountRuleCode.DomainOwnedByAnotherAccount,
-    });
+    expect(await service.checkNewDomain(other.id, 'Taken.Example', 'JOURNAL')).toEqual({ ok: true });
+    expect(await service.checkNewDomain(owner.id, 'Taken.Example', 'JOURNAL')).toMatchObject({ ok: false, code: AccountRuleCode.DomainAlreadyConnected });
     expect(await service.checkNewDomain(other.id, 'free.example', 'GATEWAY')).toMatchObject({
       ok: false,
       code: AccountRuleCode.MonitorOnlyAllowsJournalOnly,

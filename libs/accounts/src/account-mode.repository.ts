@@ -46,8 +46,9 @@ export class AccountModeRepository {
     return tx.domain.findUnique({ where: { id: domainId } });
   }
 
-  findDomainByName(tx: AccountTx, name: string): Promise<Domain | null> {
-    return tx.domain.findUnique({ where: { name } });
+  /** The account's own row of that name (other accounts may have added it too, unverified). */
+  findDomainByName(tx: AccountTx, accountId: string, name: string): Promise<Domain | null> {
+    return tx.domain.findUnique({ where: { accountId_name: { accountId, name } } });
   }
 
   listDomains(tx: AccountTx, accountId: string): Promise<Domain[]> {

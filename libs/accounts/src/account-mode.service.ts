@@ -36,7 +36,7 @@ export class AccountModeService {
   async checkNewDomain(accountId: string, name: string, mode: DomainMode): Promise<RuleCheck> {
     const result = await this.repository.withAccountLock(accountId, async (tx, account) => {
       const normalized = normalizeDomainName(name);
-      const existing = normalized === '' ? null : await this.repository.findDomainByName(tx, normalized);
+      const existing = normalized === '' ? null : await this.repository.findDomainByName(tx, accountId, normalized);
       return canSetDomainMode(account, { name: normalized, accountId }, mode, existing ? new Map([[normalized, existing]]) : undefined);
     });
     if (result === null) {
@@ -58,7 +58,7 @@ export class AccountModeService {
         if (!current) {
           throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
         }
-        const sameName = await this.repository.findDomainByName(tx, current.name);
+        const sameName = await this.repository.findDomainByName(tx, account.id, current.name);
         assertAllowed(canSetDomainMode(account, current, mode, sameName ? new Map([[sameName.name, sameName]]) : undefined));
         return { from: current.mode, domain: await this.repository.updateDomainMode(tx, current.id, mode) };
       }),

@@ -4,8 +4,6 @@ export enum AccountRuleCode {
   MonitorOnlyAllowsJournalOnly = 'MONITOR_ONLY_ALLOWS_JOURNAL_ONLY',
   /** monitor-only asked for while domains are still in GATEWAY or MAILFLOW mode. */
   EnforcingDomainsPresent = 'ENFORCING_DOMAINS_PRESENT',
-  /** The domain name is already connected to another account. */
-  DomainOwnedByAnotherAccount = 'DOMAIN_OWNED_BY_ANOTHER_ACCOUNT',
   /** The domain name is already connected to this account as another row (it would be scanned twice). */
   DomainAlreadyConnected = 'DOMAIN_ALREADY_CONNECTED',
   /** The domain row given does not belong to the account given. */

@@ -28,12 +28,9 @@ describe(canSetDomainMode.name, () => {
     expect(canSetDomainMode(advanced, row(), 'MAILFLOW', new Map([['acme.example', row({ mode: 'GATEWAY' })]]))).toEqual({ ok: true });
   });
 
-  it('should refuse a name already connected to another account, whatever the case', () => {
+  it('should not refuse a name another account has added: only verification claims a name (issue 14, squatting)', () => {
     const others = { 'acme.example': row({ id: 'dom-9', accountId: 'acc-2' }) };
-    expect(canSetDomainMode(advanced, { name: 'ACME.example.' }, 'JOURNAL', others)).toMatchObject({
-      ok: false,
-      code: AccountRuleCode.DomainOwnedByAnotherAccount,
-    });
+    expect(canSetDomainMode(advanced, { name: 'ACME.example.' }, 'JOURNAL', others)).toEqual({ ok: true });
   });
 
   it('should refuse connecting the same name twice to one account (it would be scanned twice)', () => {

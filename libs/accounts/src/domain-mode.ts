@@ -16,7 +16,7 @@ export type RuleCheck = { ok: true } | { ok: false; code: AccountRuleCode; reaso
 const OK: RuleCheck = Object.freeze({ ok: true });
 const refuse = (code: AccountRuleCode, reason: string): RuleCheck => ({ ok: false, code, reason });
 
-/** Domain names are stored lower-case without the root dot (the unique index on domain.name relies on it). */
+/** Domain names are stored lower-case without the root dot (the unique indexes on domain.name rely on it). */
 export function normalizeDomainName(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/, '');
 }
@@ -47,10 +47,12 @@ function lookup(
 /**
  * May `domain` be put in `mode` for `account`? (DESIGN.md §2)
  * - GATEWAY and MAILFLOW are refused while the account is monitor-only (JOURNAL is the only mode allowed then);
- * - a domain is never in two modes or two accounts at once: when `otherDomainsByName` (existing rows keyed by
- *   lower-case name, any account) holds the name as another row, the change is refused. Changing the mode of
- *   the existing row itself is the way to move a domain between modes.
- * Pure; the database enforces the same rules with triggers and the unique index on domain.name.
+ * - a domain is never in two modes of one account: when `otherDomainsByName` (existing rows keyed by lower-case
+ *   name) holds the name as another row of this account, the change is refused (changing the mode of the existing
+ *   row itself is the way to move a domain between modes). Rows of other accounts are no conflict: adding a name
+ *   claims nothing, only verification does, and at most one account holds a name verified (the database's
+ *   "domain_name_verified_key"); so nothing here tells one account about another's domains.
+ * Pure; the database enforces the same rules with triggers and the unique indexes on domain.
  */
 export function canSetDomainMode(
   account: AccountModeView,
@@ -69,10 +71,7 @@ export function canSetDomainMode(
     return refuse(AccountRuleCode.DomainNotInAccount, `domain ${name} belongs to another account than ${account.id}`);
   }
   const existing = lookup(otherDomainsByName, name);
-  if (existing && existing.id !== domain.id) {
-    if (existing.accountId !== account.id) {
-      return refuse(AccountRuleCode.DomainOwnedByAnotherAccount, `domain ${name} is already connected to another account`);
-    }
+  if (existing && existing.id !== domain.id && existing.accountId === account.id) {
     return refuse(
       AccountRuleCode.DomainAlreadyConnected,
       `domain ${name} is already connected to this account in ${existing.mode} mode; change that domain's mode instead`,

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
   it('should name the variable that holds a bad value', () => {
     expect(() => loadConfig('journal-ingest', { JOURNAL_SMTP_PORT: 'seventy' })).toThrow(/JOURNAL_SMTP_PORT/);
     expect(() => loadConfig('journal-ingest', { DATABASE_URL: 'mysql://x@y/z' })).toThrow(/DATABASE_URL .*postgresql/);
+    expect(() => loadConfig('admin-api', { CURSOR_SECRET: 'short' })).toThrow(/CURSOR_SECRET .*32 characters/);
+    expect(loadConfig('admin-api', { CURSOR_SECRET: 'x'.repeat(32) }).CURSOR_SECRET).toBe('x'.repeat(32));
   });
 
   it('should report every bad variable at once', () => {

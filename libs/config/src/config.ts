@@ -29,6 +29,13 @@ const byteSize = makeValidator<number>((value) => {
   return Number(match[1]) * factor;
 });
 
+const optionalSecret = makeValidator<string>((value) => {
+  if (value !== '' && value.length < 32) {
+    throw new Error('must be at least 32 characters (e.g. openssl rand -base64 32)');
+  }
+  return value;
+});
+
 const commonSpec = {
   DATABASE_URL: postgresUrl({ default: 'postgresql://postgres@127.0.0.1:5432/mailwarden', desc: 'PostgreSQL connection URL' }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: 'PostgreSQL connections per process' }),
@@ -71,7 +78,19 @@ const adminApiSpec = {
   ADMIN_API_PORT: port({ default: 3000 }),
   JOURNAL_DOMAIN: journalIngestSpec.JOURNAL_DOMAIN,
   API_RATE_LIMIT_PER_MINUTE: num({ default: 600 }),
+  API_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE: num({ default: 120, desc: 'Requests without a valid API key one client address may make per minute (more: 429)' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
+  CURSOR_SECRET: optionalSecret({
+    default: '',
+    desc: 'Key signing pagination cursors (32 characters or more, the same in every instance); empty: derived from SECRETS_KEY, or else random per process',
+  }),
+  ADMIN_API_OPS_ACCESS: str({
+    default: 'public',
+    choices: ['public', 'api-key', 'separate'],
+    desc: '/docs, /docs-json and /metrics: public; behind any valid API key; or only on ADMIN_API_OPS_HOST:ADMIN_API_OPS_PORT',
+  }),
+  ADMIN_API_OPS_HOST: str({ default: '127.0.0.1', desc: 'Address of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
+  ADMIN_API_OPS_PORT: port({ default: 9103, desc: 'Port of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
 };

@@ -163,7 +163,8 @@ describe('schema and migrations', () => {
     expect(read.migrations[0]!.id).toBe(migration.id);
     expect(read.migrations[0]!.steps.map((step) => step.status)).toEqual(['DONE', 'WAITING_FOR_ADMIN']);
     expect(read.apiKeys[0]!.role).toBe('READ_ONLY');
-    expect((await prisma.auditEvent.findUniqueOrThrow({ where: { id: audit.id } })).after).toEqual({ name: 'acme.example' });
+    expect(await prisma.auditEvent.findUniqueOrThrow({ where: { id: audit.id } })).toMatchObject({ after: { name: 'acme.example' }, accountSeq: 1n, partnerSeq: 1n });
+    expect(await prisma.auditSequence.findUniqueOrThrow({ where: { scope: `account:${account.id}` } })).toMatchObject({ last: 1n });
     expect(typeof (await prisma.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).id).toBe('bigint');
   });
 
@@ -248,6 +249,24 @@ describe('schema and migrations', () => {
     );
     await client.end();
     expect(rows).toHaveLength(Object.keys(Prisma.ModelName).length);
+  });
+
+  it('should number audit events per account and per partner, without gaps from other tenants, also under concurrency', async () => {
+    const { prisma } = db;
+    const partner = await prisma.partner.create({ data: { name: 'Sequenced' } });
+    const [one, two] = await Promise.all(
+      ['one', 'two'].map((name) => prisma.account.create({ data: { name, partnerId: partner.id, journalToken: `j-seq-${name}` } })),
+    );
+    const entry = (accountId: string | null, index: number) =>
+      prisma.auditEvent.create({ data: { actor: 'test', action: 'probe', objectType: 'probe', objectId: String(index), accountId, partnerId: partner.id } });
+    await Promise.all(Array.from({ length: 20 }, (_, index) => entry(index % 2 === 0 ? one!.id : two!.id, index)));
+    await entry(null, 99);
+    const seqs = async (accountId: string) =>
+      (await prisma.auditEvent.findMany({ where: { accountId }, orderBy: { accountSeq: 'asc' } })).map((event) => Number(event.accountSeq));
+    expect(await seqs(one!.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await seqs(two!.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const partnerSeqs = (await prisma.auditEvent.findMany({ where: { partnerId: partner.id }, orderBy: { partnerSeq: 'asc' } })).map((event) => Number(event.partnerSeq));
+    expect(partnerSeqs).toEqual(Array.from({ length: 21 }, (_, index) => index + 1));
   });
 
   it('should refuse to change or delete audit events', async () => {

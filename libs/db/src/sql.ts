@@ -66,3 +66,11 @@ export async function sqlTransaction<T>(db: PrismaClient, work: (run: SqlRunner)
     client.release();
   }
 }
+
+/**
+ * `text` as a literal inside a LIKE / ILIKE pattern (Prisma's `contains` passes its value through unescaped, so
+ * `%` and `_` would match anything): backslash, PostgreSQL's default LIKE escape, goes before `\\`, `%` and `_`.
+ */
+export function escapeLikePattern(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}

@@ -12,6 +12,7 @@ import type { ApiKeyDto } from './dto/api-key.dto';
 import type { CreateAccountDto } from './dto/create-account.dto';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
 import type { CreatedApiKeyDto } from './dto/created-api-key.dto';
+import type { CreatePartnerApiKeyDto } from './dto/create-partner-api-key.dto';
 
 export function toApiKeyDto(key: ApiKeyView): ApiKeyDto {
   return {
@@ -82,9 +83,24 @@ export class AccountsService {
     return toPage(rows, limit, createdAtCursor, toApiKeyDto);
   }
 
+  /** A new partner admin key of the caller's own partner (another partner: 404), optionally revoking one: rotation. */
+  async createPartnerApiKey(principal: Principal, partnerId: string, dto: CreatePartnerApiKeyDto): Promise<CreatedApiKeyDto> {
+    if (principal.partnerId !== partnerId) {
+      throw ApiProblem.notFound('partner', partnerId);
+    }
+    if (dto.revokes && !(await this.tenants.findPartnerApiKey(partnerId, dto.revokes))) {
+      throw ApiProblem.notFound('api key', dto.revokes);
+    }
+    const { key, plaintext } = await this.tenants.createApiKey(
+      { accountId: null, partnerId, name: dto.name.trim(), role: 'PARTNER_ADMIN', revokes: dto.revokes },
+      actorOf(principal),
+    );
+    return { ...toApiKeyDto(key), key: plaintext };
+  }
+
   async revokeApiKey(principal: Principal, accountId: string, keyId: string): Promise<ApiKeyDto> {
     await this.access.account(principal, accountId);
-    const key = await this.tenants.revokeApiKey(accountId, keyId, actorOf(principal));
+    const key = await this.tenants.revokeApiKey({ accountId }, keyId, actorOf(principal));
     if (!key) {
       throw ApiProblem.notFound('API key', keyId);
     }

@@ -11,9 +11,13 @@ import { AuditEventDto } from './dto/audit-event.dto';
 import { AuditPageDto } from './dto/audit-page.dto';
 import { AuditQueryDto } from './dto/audit-query.dto';
 
-function toAuditEventDto(event: AuditEvent): AuditEventDto {
+type Sequence = (event: AuditEvent) => bigint | null;
+const ACCOUNT_SEQUENCE: Sequence = (event) => event.accountSeq;
+const PARTNER_SEQUENCE: Sequence = (event) => event.partnerSeq;
+
+function toAuditEventDto(event: AuditEvent, sequence: Sequence): AuditEventDto {
   return {
-    id: event.id.toString(),
+    sequence: String(sequence(event)),
     at: event.at.toISOString(),
     actor: event.actor,
     actorKeyId: event.actorKeyId,
@@ -38,7 +42,7 @@ export class AuditController {
   @ApiOkResponse({ type: AuditPageDto })
   async list(@CurrentPrincipal() principal: Principal, @Param('accountId', ParseUUIDPipe) accountId: string, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
     await this.access.account(principal, accountId);
-    return this.page(query, (filters, page) => this.auditLog.list(accountId, filters, page));
+    return this.page(query, ACCOUNT_SEQUENCE, (filters, page) => this.auditLog.list(accountId, filters, page));
   }
 
   @Get('partner/audit-events')
@@ -46,16 +50,17 @@ export class AuditController {
   @ApiOperation({ operationId: 'listPartnerAuditEvents', summary: "Events recorded for the caller's partner (partner policies, account creation, keys), newest first" })
   @ApiOkResponse({ type: AuditPageDto })
   listForPartner(@CurrentPrincipal() principal: Principal, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
-    return this.page(query, (filters, page) => this.auditLog.listForPartner(principal.partnerId!, filters, page));
+    return this.page(query, PARTNER_SEQUENCE, (filters, page) => this.auditLog.listForPartner(principal.partnerId!, filters, page));
   }
 
   private async page(
     query: AuditQueryDto,
-    read: (filters: AuditLogFilters, page: { afterId?: bigint; limit: number }) => Promise<AuditEvent[]>,
+    sequence: Sequence,
+    read: (filters: AuditLogFilters, page: { afterSeq?: bigint; limit: number }) => Promise<AuditEvent[]>,
   ): Promise<AuditPageDto> {
     const limit = pageLimit(query.limit);
-    const cursor = decodeCursor(query.cursor, ['id'] as const);
-    if (cursor && !/^\d{1,19}$/.test(cursor.id)) {
+    const cursor = decodeCursor(query.cursor, ['seq'] as const);
+    if (cursor && !/^\d{1,18}$/.test(cursor.seq)) {
       throw new ApiProblem(400, ProblemCode.InvalidCursor, 'cursor is not a cursor this list returned');
     }
     const rows = await read(
@@ -67,8 +72,8 @@ export class AuditController {
         objectId: query.objectId,
         actorKeyId: query.actorKeyId,
       },
-      { afterId: cursor ? BigInt(cursor.id) : undefined, limit: limit + 1 },
+      { afterSeq: cursor ? BigInt(cursor.seq) : undefined, limit: limit + 1 },
     );
-    return toPage(rows, limit, (row) => ({ id: row.id.toString() }), toAuditEventDto);
+    return toPage(rows, limit, (row) => ({ seq: String(sequence(row)) }), (row) => toAuditEventDto(row, sequence));
   }
 }

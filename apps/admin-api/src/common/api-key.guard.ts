@@ -48,13 +48,14 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
-    const outcome = match ? await this.authenticator.authenticate(match[1]!) : null;
-    if (outcome && !outcome.ok && outcome.reason === 'too-many-failures') {
-      throw new ApiProblem(429, ProblemCode.RateLimited, 'too many wrong secrets for this key: try again later', undefined, {
+    // request.ip honours TRUST_PROXY (X-Forwarded-For from a trusted proxy only).
+    const outcome = await this.authenticator.authenticate(match ? match[1]! : null, request.ip ?? 'unknown');
+    if (!outcome.ok && outcome.reason === 'too-many-failures') {
+      throw new ApiProblem(429, ProblemCode.RateLimited, 'too many requests without a valid API key from this address: try again later', undefined, {
         'Retry-After': String(outcome.retryAfterSeconds ?? 60),
       });
     }
-    const key = outcome?.ok ? outcome.key : null;
+    const key = outcome.ok ? outcome.key : null;
     if (!key) {
       throw new ApiProblem(401, ProblemCode.Unauthenticated, 'a valid API key is required: Authorization: Bearer mw_<prefix>_<secret>', undefined, {
         'WWW-Authenticate': 'Bearer realm="mailwarden"',

@@ -15,6 +15,8 @@ export interface Principal {
 
 export interface RequestWithPrincipal {
   method: string;
+  /** The client address (Express; from X-Forwarded-For only with TRUST_PROXY). */
+  ip?: string;
   headers: Record<string, string | string[] | undefined>;
   principal?: Principal;
 }

@@ -36,7 +36,7 @@ describe(ProblemFilter.name, () => {
   });
 
   it('should map the rule codes of libs/accounts and libs/mode-migrations', () => {
-    expect(answer(new AccountRuleException(AccountRuleCode.DomainOwnedByAnotherAccount, 'taken')).body).toMatchObject({ status: 409, code: 'DOMAIN_OWNED_BY_ANOTHER_ACCOUNT' });
+    expect(answer(new AccountRuleException(AccountRuleCode.DomainAlreadyConnected, 'twice')).body).toMatchObject({ status: 409, code: 'DOMAIN_ALREADY_CONNECTED' });
     expect(answer(new AccountRuleException(AccountRuleCode.AccountNotFound, 'gone')).body).toMatchObject({ status: 404 });
     expect(answer(new MigrationException(MigrationErrorCode.InvalidPlan, 'no target')).body).toMatchObject({ status: 400, code: 'INVALID_PLAN' });
     expect(answer(new MigrationException(MigrationErrorCode.MigrationFailed, 'failed')).body).toMatchObject({ status: 409, code: 'MIGRATION_FAILED' });

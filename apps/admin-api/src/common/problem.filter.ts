@@ -36,7 +36,6 @@ const TITLES: Record<number, string> = {
 const ACCOUNT_RULE_STATUS: Record<AccountRuleCode, number> = {
   [AccountRuleCode.MonitorOnlyAllowsJournalOnly]: 409,
   [AccountRuleCode.EnforcingDomainsPresent]: 409,
-  [AccountRuleCode.DomainOwnedByAnotherAccount]: 409,
   [AccountRuleCode.DomainAlreadyConnected]: 409,
   [AccountRuleCode.DomainNotInAccount]: 404,
   [AccountRuleCode.AccountNotFound]: 404,

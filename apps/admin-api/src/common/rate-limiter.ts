@@ -32,12 +32,12 @@ export class RateLimiter implements OnModuleDestroy {
     this.prefix = config.REDIS_PREFIX;
   }
 
-  /** Counts one request in the bucket's current window. */
-  async consume(bucket: string, nowMs = Date.now()): Promise<RateDecision> {
+  /** Counts one request in the bucket's current window (against `limit`, default API_RATE_LIMIT_PER_MINUTE). */
+  async consume(bucket: string, nowMs = Date.now(), limit = this.limit): Promise<RateDecision> {
     const { redisKey, resetSeconds } = this.window(bucket, nowMs);
     const results = await this.redis.multi().incr(redisKey).expire(redisKey, WINDOW_SECONDS * 2).exec();
     const count = Number(results?.[0]?.[1] ?? 0);
-    return { allowed: count <= this.limit, limit: this.limit, remaining: Math.max(0, this.limit - count), resetSeconds };
+    return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), resetSeconds };
   }
 
   /** The bucket's count in the current window, without counting. */

@@ -17,7 +17,7 @@ export class DomainsController {
   @Post()
   @ApiOperation({ operationId: 'addDomain', summary: 'Connect a domain (pending verification)' })
   @ApiCreatedResponse({ type: DomainDto })
-  @ApiConflict('DOMAIN_OWNED_BY_ANOTHER_ACCOUNT, DOMAIN_ALREADY_CONNECTED or MONITOR_ONLY_ALLOWS_JOURNAL_ONLY')
+  @ApiConflict('DOMAIN_ALREADY_CONNECTED or MONITOR_ONLY_ALLOWS_JOURNAL_ONLY')
   add(@CurrentPrincipal() principal: Principal, @Param('accountId', ParseUUIDPipe) accountId: string, @Body() dto: CreateDomainDto): Promise<DomainDto> {
     return this.domains.add(principal, accountId, dto);
   }

@@ -38,7 +38,10 @@ export class DomainsService {
     @Inject(DNS_RESOLVE) private readonly resolveDns: DnsResolve,
   ) {}
 
-  /** Adds a domain; refused (409, with the reason code) when the name is connected elsewhere or the mode is not allowed. */
+  /**
+   * Adds a domain; refused (409, with the reason code) when the account has the name already or the mode is not
+   * allowed. Other accounts' domains are never consulted: adding claims nothing, verifying does (first wins).
+   */
   async add(principal: Principal, accountId: string, dto: CreateDomainDto): Promise<DomainDto> {
     const account = await this.access.account(principal, accountId);
     const name = normalizeDomainName(dto.name);
@@ -87,8 +90,20 @@ export class DomainsService {
     }
     const verified = txtRecords.some((record) => record.trim() === domain.verificationToken);
     // A DNS failure decides nothing; a domain once verified stays verified (the record may be removed afterwards).
-    const status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';
-    const updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), { txtRecords, dnsError, matched: verified });
+    let status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';
+    const evidence = { txtRecords, dnsError, matched: verified };
+    let updated: Domain | null;
+    try {
+      updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), evidence);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'P2002' || status !== 'VERIFIED') {
+        throw error;
+      }
+      // Another account verified the name first ("domain_name_verified_key"): the first to verify holds it. The
+      // answer is an ordinary failed verification, which says nothing about who holds the name.
+      status = 'FAILED';
+      updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), evidence);
+    }
     return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError };
   }
 

@@ -28,6 +28,12 @@ export async function hashApiKeySecret(secret: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), derived.toString('base64')].join('$');
 }
 
+/**
+ * A well-formed hash no secret matches (its derived bytes are zeros): an unknown or revoked key is checked against
+ * it, so that every refusal of a well-formed key costs the same scrypt run and takes the same time.
+ */
+export const DUMMY_API_KEY_HASH = ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, Buffer.alloc(16, 7).toString('base64'), Buffer.alloc(32).toString('base64')].join('$');
+
 export async function verifyApiKeySecret(secret: string, stored: string): Promise<boolean> {
   const [algorithm, n, r, p, salt, hash] = stored.split('$');
   if (algorithm !== 'scrypt' || !salt || !hash) {
@@ -67,19 +73,6 @@ export class ApiKeyRepository {
       },
     });
     return { key, plaintext: `mw_${prefix}_${secret}` };
-  }
-
-  /** The key row when the plaintext is a valid, unrevoked key; records its last use. */
-  async authenticate(plaintext: string): Promise<ApiKey | null> {
-    const parsed = parseApiKey(plaintext);
-    if (!parsed) {
-      return null;
-    }
-    const key = await this.prisma.apiKey.findUnique({ where: { prefix: parsed.prefix } });
-    if (!key || key.revokedAt || !(await verifyApiKeySecret(parsed.secret, key.hash))) {
-      return null;
-    }
-    return this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } });
   }
 
   revoke(id: string): Promise<ApiKey> {

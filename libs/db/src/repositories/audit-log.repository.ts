@@ -11,21 +11,24 @@ export interface AuditLogFilters {
   actorKeyId?: string;
 }
 
-/** Reads the append-only audit log of one account or partner, newest first (by id, which grows with time). */
+/**
+ * Reads the append-only audit log of one account or partner, newest first: by the account's (or partner's) own
+ * sequence number, so that no reader sees the global id, whose gaps would count other tenants' changes.
+ */
 @Injectable()
 export class AuditLogRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  list(accountId: string, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
-    return this.find({ accountId }, filters, page);
+  list(accountId: string, filters: AuditLogFilters, page: { afterSeq?: bigint; limit: number }): Promise<AuditEvent[]> {
+    return this.find({ accountId, ...(page.afterSeq !== undefined ? { accountSeq: { lt: page.afterSeq } } : {}) }, { accountSeq: 'desc' }, filters, page.limit);
   }
 
   /** Events recorded with the partner's id: its partner policies, its accounts' creation and keys. */
-  listForPartner(partnerId: string, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
-    return this.find({ partnerId }, filters, page);
+  listForPartner(partnerId: string, filters: AuditLogFilters, page: { afterSeq?: bigint; limit: number }): Promise<AuditEvent[]> {
+    return this.find({ partnerId, ...(page.afterSeq !== undefined ? { partnerSeq: { lt: page.afterSeq } } : {}) }, { partnerSeq: 'desc' }, filters, page.limit);
   }
 
-  private find(scope: Prisma.AuditEventWhereInput, filters: AuditLogFilters, page: { afterId?: bigint; limit: number }): Promise<AuditEvent[]> {
+  private find(scope: Prisma.AuditEventWhereInput, orderBy: Prisma.AuditEventOrderByWithRelationInput, filters: AuditLogFilters, limit: number): Promise<AuditEvent[]> {
     const where: Prisma.AuditEventWhereInput = {
       ...scope,
       at: { gte: filters.from, lt: filters.to },
@@ -33,8 +36,7 @@ export class AuditLogRepository {
       objectType: filters.objectType,
       objectId: filters.objectId,
       actorKeyId: filters.actorKeyId,
-      ...(page.afterId !== undefined ? { id: { lt: page.afterId } } : {}),
     };
-    return this.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: page.limit });
+    return this.prisma.auditEvent.findMany({ where, orderBy, take: limit });
   }
 }

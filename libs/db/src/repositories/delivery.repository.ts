@@ -82,10 +82,14 @@ export class DeliveryRepository {
     return message!;
   }
 
-  /** A recipient domain by name, with its account and all the account's domains (RCPT TO decisions). */
+  /**
+   * A recipient domain by name, with its account and all the account's domains (RCPT TO decisions): the VERIFIED
+   * row only. Several accounts may have added the name unverified (only verification claims it, at most one
+   * account holds it verified: "domain_name_verified_key"); none of them owns its mail.
+   */
   findRecipientDomain(name: string): Promise<GatewayDomain | null> {
-    return this.prisma.domain.findUnique({
-      where: { name: name.trim().toLowerCase().replace(/\.$/, '') },
+    return this.prisma.domain.findFirst({
+      where: { name: name.trim().toLowerCase().replace(/\.$/, ''), verificationStatus: 'VERIFIED' },
       include: { account: { include: { domains: true } } },
     });
   }

@@ -37,15 +37,14 @@ export class DomainAdminRepository {
     return this.prisma.domain.findFirst({ where: { id: domainId, accountId } });
   }
 
-  findByName(name: string): Promise<Domain | null> {
-    return this.prisma.domain.findUnique({ where: { name } });
-  }
-
   listByIds(accountId: string, ids: readonly string[]): Promise<Domain[]> {
     return this.prisma.domain.findMany({ where: { accountId, id: { in: [...ids] } }, orderBy: { name: 'asc' } });
   }
 
-  /** Adds a domain (PENDING verification, with a fresh TXT token). A concurrent add of the same name fails with P2002. */
+  /**
+   * Adds a domain (PENDING verification, with a fresh TXT token). Other accounts may hold the same name unverified
+   * (only verification claims it); a concurrent add of the same name to the same account fails with P2002.
+   */
   create(input: { accountId: string; partnerId: string | null; name: string; mode: DomainMode }, actor: AuditActor): Promise<Domain> {
     return this.prisma.$transaction(async (tx) => {
       const domain = await tx.domain.create({

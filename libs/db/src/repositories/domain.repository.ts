@@ -24,8 +24,9 @@ export class DomainRepository {
     });
   }
 
-  findByName(name: string): Promise<Domain | null> {
-    return this.prisma.domain.findUnique({ where: { name: name.trim().toLowerCase().replace(/\.$/, '') } });
+  /** The account holding the name verified (its owner), if any; unverified rows of other accounts are not owners. */
+  findVerifiedByName(name: string): Promise<Domain | null> {
+    return this.prisma.domain.findFirst({ where: { name: name.trim().toLowerCase().replace(/\.$/, ''), verificationStatus: 'VERIFIED' } });
   }
 
   listByAccount(accountId: string): Promise<Domain[]> {

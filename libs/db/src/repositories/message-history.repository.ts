@@ -10,6 +10,7 @@ import type {
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
+import { escapeLikePattern } from '../sql';
 import type { RawMessageStore } from '../raw-message-store';
 import { AuditRepository } from './audit.repository';
 import type { AuditActor } from './admin-audit';
@@ -63,7 +64,7 @@ export class MessageHistoryRepository {
       and.push({ envelopeTo: { has: filters.recipient.trim().toLowerCase() } });
     }
     if (filters.subject) {
-      and.push({ subject: { contains: filters.subject, mode: 'insensitive' } });
+      and.push({ subject: { contains: escapeLikePattern(filters.subject), mode: 'insensitive' } });
     }
     if (filters.messageId) {
       and.push({ messageIdHeader: filters.messageId.trim() });

@@ -1,8 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class AuditEventDto {
-  @ApiProperty({ example: '1042', description: 'Grows with time' })
-  id!: string;
+  @ApiProperty({
+    example: '42',
+    description: "The event's number in this list's sequence: the account's own (1, 2, 3 ... per account) on account lists, the partner's on the partner list. Other tenants' changes leave no gaps in it",
+  })
+  sequence!: string;
 
   @ApiProperty({ type: String, format: 'date-time' })
   at!: string;
