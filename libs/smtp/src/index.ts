@@ -3,3 +3,4 @@ export * from './smtp-error';
 export * from './tls-certificate';
 export * from './slow-client-guard';
 export * from './lookup-cache';
+export * from './smtp-transaction';

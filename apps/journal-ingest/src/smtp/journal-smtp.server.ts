@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
 import { AccountRepository } from '@mailwarden/db';
-import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair, LookupCache, SmtpReplyError, smtpError } from '@mailwarden/smtp';
+import { ClientLimits, closeSlowClients, loadOrGenerateTlsKeyPair, LookupCache, SmtpReplyError, smtpError, SmtpTransactions } from '@mailwarden/smtp';
 import { IngestService, type JournalAccount } from '../ingest/ingest.service';
 
 type Callback = (error?: Error | null, message?: string) => void;
@@ -44,7 +44,8 @@ function allowsAddress(ranges: readonly string[], address: string): boolean {
 export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JournalSmtpServer.name);
   private readonly limits: ClientLimits;
-  private readonly accountsBySession = new Map<string, Map<string, JournalAccount>>();
+  /** The accounts the current transaction's recipients name: reset by MAIL, RSET, EHLO/HELO, STARTTLS and every DATA reply. */
+  private readonly transactions = new SmtpTransactions<Map<string, JournalAccount>>(() => new Map());
   /** The account of a journal token, reused for 5 s: a change of its source ranges or TLS rule applies within that. */
   private readonly accountLookups = new LookupCache<JournalAccount | null>(5_000);
   private server?: SMTPServer;
@@ -87,7 +88,13 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
       logger: false,
       onConnect: (session, callback) => this.onConnect(session, callback),
       onClose: (session) => this.onClose(session),
-      onMailFrom: (_address, session, callback) => callback(this.limits.countMessage(session.remoteAddress)),
+      onMailFrom: (_address, session, callback) => {
+        const limited = this.limits.countMessage(session.remoteAddress);
+        if (!limited) {
+          this.transactions.begin(session);
+        }
+        callback(limited);
+      },
       onRcptTo: (address, session, callback) => void this.onRcptTo(address, session).then(() => callback(), callback),
       onData: (stream, session, callback) => void this.onData(stream, session, callback),
     });
@@ -127,7 +134,6 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
   }
 
   private onClose(session: SMTPServerSession): void {
-    this.accountsBySession.delete(session.id);
     if (!(session as { mwRefused?: boolean }).mwRefused) {
       this.limits.releaseConnection(session.remoteAddress);
     }
@@ -156,9 +162,7 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
     if (account.journalRequireTls && !session.secure) {
       throw smtpError(530, `5.7.0 <${address.address}>: this account requires STARTTLS for journal copies`);
     }
-    const accounts = this.accountsBySession.get(session.id) ?? new Map<string, JournalAccount>();
-    accounts.set(account.id, account);
-    this.accountsBySession.set(session.id, accounts);
+    this.transactions.current(session).set(account.id, account);
   }
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): Promise<void> {
@@ -173,9 +177,7 @@ export class JournalSmtpServer implements OnApplicationBootstrap, OnApplicationS
       callback(smtpError(552, `5.3.4 Message exceeds the size limit of ${this.config.SMTP_MAX_MESSAGE_SIZE} bytes`));
       return;
     }
-    const accounts = [...(this.accountsBySession.get(session.id)?.values() ?? [])];
-    // A new transaction on the same connection names its recipients again.
-    this.accountsBySession.delete(session.id);
+    const accounts = [...this.transactions.current(session).values()];
     try {
       const result = await this.ingest.ingest({
         raw: body.raw,
