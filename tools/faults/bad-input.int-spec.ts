@@ -15,7 +15,7 @@ import {
   RawSmtp,
   replyClass,
   sendMessage,
-  startAppProcess,
+  startFaultApps,
   startNxdomainDns,
   startSink,
   tally,
@@ -105,14 +105,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
       ...faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: CORPUS_SIZE_LIMIT }),
       SMTP_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS),
     };
-    [ingest, scanner] = await Promise.all([
-      startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/),
-      startAppProcess(
-        'scanner',
-        { ...env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gatewaySmtp), SCANNER_HTTP_PORT: String(ports.gatewayHttp), JOURNAL_HTTP_PORT: String(await freePort()) },
-        /app\.listening/,
-      ),
-    ]);
+    [ingest, scanner] = await startFaultApps(env, ports);
   });
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Account } from '@mailwarden/db';
 import {
   buildMicrosoftJournalReport,
@@ -7,8 +8,9 @@ import {
   FAULT_SENDER,
   faultAppEnv,
   freePort,
+  getHealth,
   RawSmtp,
-  startAppProcess,
+  startFaultApps,
   startNxdomainDns,
   tally,
   TestFactories,
@@ -18,7 +20,7 @@ import {
 } from '@mailwarden/testing';
 
 const JOURNAL_DOMAIN = 'journal.probe.test';
-const SIZE_LIMIT = 256 * 1024;
+const SIZE_LIMIT = 2 * 1024 * 1024;
 const STORED = /^250 2\.0\.0 Stored as ([0-9a-f-]{36})$/;
 
 /**
@@ -30,9 +32,10 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   let redis: TestRedis;
   let dns: Awaited<ReturnType<typeof startNxdomainDns>>;
   let ingest: AppProcess;
+  let scanner: AppProcess;
   let tenantA: Account;
   let tenantB: Account;
-  const ports = { journalSmtp: 0, journalHttp: 0 };
+  const ports = { journalSmtp: 0, journalHttp: 0, gatewaySmtp: 0, gatewayHttp: 0 };
   const journalAddressOf = (account: Account) => `${account.journalToken}@${JOURNAL_DOMAIN}`;
   const summary: string[] = [];
 
@@ -56,12 +59,12 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     await factories.newDomain(tenantB, { name: 'tenant-b.example', mode: 'JOURNAL' });
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
     const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: SIZE_LIMIT });
-    ingest = await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/);
+    [ingest, scanner] = await startFaultApps(env, ports);
   });
 
   afterAll(async () => {
     console.log(`outside probe: ${summary.join('; ')}`);
-    await ingest?.stop();
+    await Promise.all([ingest?.stop(), scanner?.stop()]);
     await dns?.close();
     await redis?.cleanup();
     await db?.drop();
@@ -80,7 +83,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
       '552': async (session) => {
         // DATA over the size limit ends tenant A's transaction with 552; its recipients must go with it.
         expect(await session.command('DATA')).toMatch(/^354/);
-        session.write(dotStuff(reportFor(tenantA, '<oversized@probe.example>', `${'x'.repeat(998)}\r\n`.repeat(300))));
+        session.write(dotStuff(reportFor(tenantA, '<oversized@probe.example>', `${'x'.repeat(998)}\r\n`.repeat(2_200))));
         return [await session.command('.')];
       },
     };
@@ -108,4 +111,54 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
       expect(await storedFor('<oversized@probe.example>')).toEqual([]);
     });
   });
+
+  it('should scan a Microsoft 365 report to 10,000 recipients while the gateway and /health keep answering (bug 2)', async () => {
+    const recipients = Array.from({ length: 10_000 }, (_, index) => `user${index}@tenant-a.example`);
+    const messageId = '<ten-thousand@probe.example>';
+    // A spoof of the tenant's own domain: the header anomaly fails for every recipient, the worst case for evidence.
+    const original = Buffer.from(`Message-ID: ${messageId}\r\nFrom: ceo@tenant-a.example\r\nTo: all@tenant-a.example\r\nSubject: all hands\r\n\r\nhello\r\n`);
+    const report = buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: 'bounce@attacker.example', subject: 'all hands', messageId, to: recipients, original });
+    const { client: session } = await RawSmtp.open(ports.journalSmtp);
+    let reply: string;
+    try {
+      for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${journalAddressOf(tenantA)}>`, 'DATA']) {
+        expect(await session.command(step)).toMatch(/^(250|354)/);
+      }
+      session.write(dotStuff(report));
+      reply = await session.command('.');
+    } finally {
+      session.close();
+    }
+    expect(reply).toMatch(STORED);
+
+    // While the scan runs, the gateway greets and /health answers, each within a few seconds, every time.
+    const slowest = { greeting: 0, health: 0 };
+    const started = Date.now();
+    let message = await db.prisma.message.findFirstOrThrow({ where: { messageIdHeader: messageId } });
+    while (message.scanStatus === 'PENDING') {
+      if (Date.now() - started > 120_000) throw new Error('the 10,000-recipient report was not scanned within 120 s');
+      let at = Date.now();
+      const { client: probe, greeting } = await RawSmtp.open(ports.gatewaySmtp);
+      slowest.greeting = Math.max(slowest.greeting, Date.now() - at);
+      probe.close();
+      expect(greeting).toMatch(/^220 /);
+      at = Date.now();
+      expect((await getHealth(`http://127.0.0.1:${ports.gatewayHttp}`)).status).toBe(200);
+      slowest.health = Math.max(slowest.health, Date.now() - at);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      message = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+    }
+    const scanSeconds = (Date.now() - started) / 1000;
+    expect(message.scanStatus).toBe('SCANNED');
+    expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(recipients.length);
+    const [{ bytes }] = await db.prisma.$queryRaw<Array<{ bytes: number }>>`SELECT sum(pg_column_size("checks"))::int AS "bytes" FROM "verdict" WHERE "message_id" = ${message.id}::uuid`;
+    // Linear evidence: a few hundred bytes of checks per recipient (the probe saw 231 MB for 1,500 recipients).
+    expect(bytes / recipients.length).toBeLessThan(2_000);
+    const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${scanner.child.pid}/status`, 'utf8'))![1]) / 1024;
+    summary.push(`10,000-recipient report: scanned in ${scanSeconds.toFixed(1)} s, scanner peak RSS ${peakRssMb.toFixed(0)} MB, verdict checks ${(bytes / 1e6).toFixed(1)} MB, slowest gateway greeting ${slowest.greeting} ms, slowest /health ${slowest.health} ms`);
+    expect(slowest.greeting).toBeLessThan(5_000);
+    expect(slowest.health).toBeLessThan(5_000);
+    // README's RSS target for the scanner process.
+    expect(peakRssMb).toBeLessThan(300);
+  }, 180_000);
 });

@@ -1,6 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { startAppProcess, type AppProcess } from './app-process';
+import { freePort } from './free-port';
 import { RawSmtp } from './raw-smtp';
 
 /** Helpers of the fault tests (tools/faults): local DNS and downstream stubs, raw SMTP transaction steps. */
@@ -125,4 +127,19 @@ export function faultAppEnv(options: { databaseUrl: string; redisUrl: string; re
     DNS_SERVERS: `127.0.0.1:${options.dnsPort}`,
     DNS_TIMEOUT_MS: '1000',
   };
+}
+
+/** The journal ingest and the scanner (`SCANNER_ROLE=all`) as processes on the given ports, both ready. */
+export async function startFaultApps(
+  env: Record<string, string>,
+  ports: { journalSmtp: number; journalHttp: number; gatewaySmtp: number; gatewayHttp: number },
+): Promise<[AppProcess, AppProcess]> {
+  return Promise.all([
+    startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/),
+    startAppProcess(
+      'scanner',
+      { ...env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gatewaySmtp), SCANNER_HTTP_PORT: String(ports.gatewayHttp), JOURNAL_HTTP_PORT: String(await freePort()) },
+      /app\.listening/,
+    ),
+  ]);
 }

@@ -23,7 +23,7 @@ import {
 import { LookupCache } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
-import { effectivePoliciesFor, evaluateMessage, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
+import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 
 /** What the front knows about one SMTP transaction once its recipients are accepted. */
@@ -47,7 +47,6 @@ export interface IntakeResult {
   messageId?: string;
 }
 
-const QUARANTINE_RETENTION_DAYS = 30;
 /**
  * How long a recipient domain's routing facts (mode, verification, account, connector) are reused between RCPTs.
  * Short, so an admin's change (a domain leaving gateway mode, an account turning monitor-only) applies within
@@ -228,7 +227,7 @@ export class GatewayIntakeService {
           state: DELIVERY_STATE_FOR[actionOf(verdict)],
           subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
         })),
-        { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
+        { quarantineExpiresAt: quarantineExpiry() },
       );
       messageId = message.id;
     } catch (error) {

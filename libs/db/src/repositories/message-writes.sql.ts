@@ -106,6 +106,8 @@ export const MESSAGE_COLUMNS = Prisma.raw(
     ['dedup_key', 'dedupKey'],
     ['scan_status', 'scanStatus'],
     ['scanned_at', 'scannedAt'],
+    ['scan_attempts', 'scanAttempts'],
+    ['scan_error', 'scanError'],
     ['delivery_state', 'deliveryState'],
     ['metadata', 'metadata'],
   ]

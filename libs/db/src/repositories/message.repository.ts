@@ -104,6 +104,35 @@ export class MessageRepository {
   }
 
   /**
+   * Counts one more scan attempt of a PENDING message, before the scan runs (so a worker that dies during the scan
+   * has counted it). Returns the attempts so far and the last recorded error; null when the message is no longer
+   * PENDING.
+   */
+  async startScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
+    const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
+      this.prisma,
+      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING'
+        RETURNING "scan_attempts" AS "attempts", "scan_error" AS "lastError"`,
+    );
+    return row ?? null;
+  }
+
+  /** Keeps the error of a failed scan attempt (the message stays PENDING and is retried). */
+  async recordScanError(id: string, error: string): Promise<void> {
+    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`);
+  }
+
+  /** Ends the scans of a PENDING message: FAILED with the reason (shown in message history). False when it was not PENDING. */
+  async markScanFailed(id: string, reason: string): Promise<boolean> {
+    const rows = await sqlQuery(
+      this.prisma,
+      Prisma.sql`UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)}
+        WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Records the per-recipient verdicts and marks the message scanned, in one statement; a QUARANTINE decision
    * also lists the message in the quarantine (enforced=false: "would have been quarantined", nothing held).
    * Idempotent: only a PENDING message is claimed, so a redelivered scan job that finds it scanned writes nothing.
