@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Account } from '@mailwarden/db';
 import {
+  buildGoogleJournalCopy,
   buildMicrosoftJournalReport,
   createTestDatabase,
   createTestRedis,
@@ -161,4 +163,67 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     // README's RSS target for the scanner process.
     expect(peakRssMb).toBeLessThan(300);
   }, 180_000);
+
+  describe('header values too large for a btree index (bug 3)', () => {
+    // Random text: PostgreSQL compresses an index entry first, so a repeated character would fit where real values do not.
+    const noise = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
+    const longMessageId = `<${noise(2_800)}@probe.example>`;
+    const longFromAddress = `${noise(10_000)}@partner.example`.toLowerCase();
+    const longFrom = `"Someone" <${longFromAddress}>`;
+    const googleRecipients = Array.from({ length: 200 }, () => `${noise(12).toLowerCase()}@tenant-b.example`);
+    const CASES: Record<string, { account: () => Account; messageId: string; payload: () => Buffer }> = {
+      'a Message-ID of 2,800 characters': {
+        account: () => tenantA,
+        messageId: longMessageId,
+        payload: () => reportFor(tenantA, longMessageId),
+      },
+      'a From of 10 KB': {
+        account: () => tenantA,
+        messageId: '<long-from@probe.example>',
+        payload: () => {
+          const original = Buffer.from(`Message-ID: <long-from@probe.example>\r\nFrom: ${longFrom}\r\nTo: bob@tenant-a.example\r\nSubject: long from\r\n\r\nhello\r\n`);
+          return buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: 'ceo@partner.example', subject: 'long from', messageId: '<long-from@probe.example>', to: ['bob@tenant-a.example'], original });
+        },
+      },
+      'a Google copy naming 200 recipients': {
+        account: () => tenantB,
+        messageId: '<google-200@probe.example>',
+        payload: () =>
+          buildGoogleJournalCopy(
+            googleRecipients.join(', '),
+            Buffer.from(`Return-Path: <alice@partner.example>\r\nMessage-ID: <google-200@probe.example>\r\nFrom: alice@partner.example\r\nTo: all@tenant-b.example\r\nSubject: google\r\n\r\nhello\r\n`),
+          ),
+      },
+    };
+
+    it.each(Object.keys(CASES))('should store %s once, under its tenant, and find it again by that value', async (name) => {
+      const item = CASES[name]!;
+      const account = item.account();
+      const send = async () => {
+        const { client: session } = await RawSmtp.open(ports.journalSmtp);
+        try {
+          for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${journalAddressOf(account)}>`, 'DATA']) {
+            expect(await session.command(step)).toMatch(/^(250|354)/);
+          }
+          session.write(dotStuff(item.payload()));
+          return await session.command('.');
+        } finally {
+          session.close();
+        }
+      };
+      const reply = await send();
+      summary.push(`${name}: ${tally([reply])}`);
+      expect(reply).toMatch(STORED);
+      const stored = await storedFor(item.messageId);
+      expect(stored).toEqual([{ id: STORED.exec(reply)![1], tenant: account === tenantA ? 'A' : 'B' }]);
+      if (name.startsWith('a Google copy')) {
+        // The same copy again is the same copy: deduplicated on Message-ID + recipients, nothing stored twice.
+        expect(await send()).toMatch(STORED);
+        expect(await storedFor(item.messageId)).toHaveLength(1);
+      }
+      if (name.startsWith('a From')) {
+        expect(await db.prisma.message.count({ where: { accountId: account.id, headerFrom: longFromAddress } })).toBe(1);
+      }
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
-import { isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export interface IncomingMessage {
   accountId: string;
@@ -58,7 +58,7 @@ export class MessageRepository {
     } catch (error) {
       if (input.dedupKey && isUniqueViolation(error)) {
         const existing = await this.prisma.message.findUniqueOrThrow({
-          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: input.dedupKey } },
+          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: dedupDigest(input.dedupKey) } },
           select: { id: true },
         });
         return { message: existing, duplicate: true };
