@@ -12,8 +12,10 @@ import {
   freePort,
   getHealth,
   RawSmtp,
+  startAppProcess,
   startFaultApps,
   startNxdomainDns,
+  startSink,
   tally,
   TestFactories,
   type AppProcess,
@@ -24,6 +26,10 @@ import {
 const JOURNAL_DOMAIN = 'journal.probe.test';
 const SIZE_LIMIT = 2 * 1024 * 1024;
 const STORED = /^250 2\.0\.0 Stored as ([0-9a-f-]{36})$/;
+const GATEWAY_DOMAIN = 'gw.probe.example';
+
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /**
  * The outside probe of issue 12, replayed against the real journal ingest and scanner processes: each case asserts
@@ -33,6 +39,9 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let dns: Awaited<ReturnType<typeof startNxdomainDns>>;
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  let env: Record<string, string>;
+  let gatewayAccount: Account;
   let ingest: AppProcess;
   let scanner: AppProcess;
   let tenantA: Account;
@@ -53,21 +62,24 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   };
 
   beforeAll(async () => {
-    [db, redis, dns] = await Promise.all([createTestDatabase(), createTestRedis(), startNxdomainDns()]);
+    [db, redis, dns, sink] = await Promise.all([createTestDatabase(), createTestRedis(), startNxdomainDns(), startSink(SIZE_LIMIT * 2)]);
     const factories = new TestFactories(db.prisma);
     tenantA = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(tenantA, { name: 'tenant-a.example', mode: 'JOURNAL' });
     tenantB = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(tenantB, { name: 'tenant-b.example', mode: 'JOURNAL' });
+    gatewayAccount = await factories.newAccount({ monitorOnly: false });
+    const gateway = await factories.newDomain(gatewayAccount, { name: GATEWAY_DOMAIN, mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+    await db.prisma.domain.update({ where: { id: gateway.id }, data: { downstreamVerifyCert: false } });
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
-    const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: SIZE_LIMIT });
+    env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: SIZE_LIMIT });
     [ingest, scanner] = await startFaultApps(env, ports);
   });
 
   afterAll(async () => {
     console.log(`outside probe: ${summary.join('; ')}`);
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await dns?.close();
+    await Promise.all([dns?.close(), sink?.close()]);
     await redis?.cleanup();
     await db?.drop();
   });
@@ -156,12 +168,12 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     const [{ bytes }] = await db.prisma.$queryRaw<Array<{ bytes: number }>>`SELECT sum(pg_column_size("checks"))::int AS "bytes" FROM "verdict" WHERE "message_id" = ${message.id}::uuid`;
     // Linear evidence: a few hundred bytes of checks per recipient (the probe saw 231 MB for 1,500 recipients).
     expect(bytes / recipients.length).toBeLessThan(2_000);
-    const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${scanner.child.pid}/status`, 'utf8'))![1]) / 1024;
-    summary.push(`10,000-recipient report: scanned in ${scanSeconds.toFixed(1)} s, scanner peak RSS ${peakRssMb.toFixed(0)} MB, verdict checks ${(bytes / 1e6).toFixed(1)} MB, slowest gateway greeting ${slowest.greeting} ms, slowest /health ${slowest.health} ms`);
+    const peakMb = peakRssMb(scanner.child.pid!);
+    summary.push(`10,000-recipient report: scanned in ${scanSeconds.toFixed(1)} s, scanner peak RSS ${peakMb.toFixed(0)} MB, verdict checks ${(bytes / 1e6).toFixed(1)} MB, slowest gateway greeting ${slowest.greeting} ms, slowest /health ${slowest.health} ms`);
     expect(slowest.greeting).toBeLessThan(5_000);
     expect(slowest.health).toBeLessThan(5_000);
     // README's RSS target for the scanner process.
-    expect(peakRssMb).toBeLessThan(300);
+    expect(peakMb).toBeLessThan(300);
   }, 180_000);
 
   describe('header values too large for a btree index (bug 3)', () => {
@@ -223,6 +235,144 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
       }
       if (name.startsWith('a From')) {
         expect(await db.prisma.message.count({ where: { accountId: account.id, headerFrom: longFromAddress } })).toBe(1);
+      }
+    });
+  });
+
+  it('should finish a journal copy in DATA when the ingest is told to stop (SIGTERM), store it, then exit (bug 5)', async () => {
+    const ownPorts = { smtp: await freePort(), http: await freePort() };
+    const stopping = await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ownPorts.smtp), JOURNAL_HTTP_PORT: String(ownPorts.http) }, /app\.listening/);
+    const messageId = '<sigterm-in-data@probe.example>';
+    const payload = dotStuff(reportFor(tenantA, messageId));
+    const { client: session } = await RawSmtp.open(ownPorts.smtp);
+    let reply = '';
+    let lateGreeting = '';
+    try {
+      for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${journalAddressOf(tenantA)}>`, 'DATA']) {
+        expect(await session.command(step)).toMatch(/^(250|354)/);
+      }
+      session.write(payload.subarray(0, payload.length >> 1));
+      stopping.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // A new session while the ingest drains is turned away with 421 (or finds the port closed).
+      lateGreeting = await RawSmtp.open(ownPorts.smtp).then(
+        ({ client, greeting }) => (client.close(), greeting),
+        () => 'refused',
+      );
+      session.write(payload.subarray(payload.length >> 1));
+      reply = await session.command('.');
+    } finally {
+      session.close();
+      await stopping.stop();
+    }
+    summary.push(`SIGTERM during DATA: ${tally([reply])}, new session while draining: ${lateGreeting.slice(0, 3)}`);
+    expect(reply).toMatch(STORED);
+    expect(await storedFor(messageId)).toEqual([{ id: STORED.exec(reply)![1], tenant: 'A' }]);
+    expect(lateGreeting).toMatch(/^(421 |refused)/);
+    expect(stopping.child.exitCode ?? stopping.child.signalCode).not.toBeNull();
+  }, 60_000);
+
+  it('should discard what exceeds the size limit instead of buffering it, then answer 552 (bug 4)', async () => {
+    const before = peakRssMb(ingest.child.pid!);
+    const { client: session } = await RawSmtp.open(ports.journalSmtp);
+    let reply: string;
+    try {
+      for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${journalAddressOf(tenantA)}>`, 'DATA']) {
+        expect(await session.command(step)).toMatch(/^(250|354)/);
+      }
+      // 75 times the limit (150 MB), written in steps so the test itself does not hold it all.
+      const line = Buffer.from(`${'y'.repeat(998)}\r\n`);
+      const chunk = Buffer.concat(Array(1024).fill(line));
+      for (let sent = 0; sent < 150; sent++) {
+        session.write(chunk);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      reply = await (session.write('.\r\n'), session.reply(60_000));
+    } finally {
+      session.close();
+    }
+    const growth = peakRssMb(ingest.child.pid!) - before;
+    summary.push(`150 MB DATA over a 2 MB limit: ${tally([reply])}, ingest peak RSS grew ${growth.toFixed(0)} MB`);
+    expect(reply).toMatch(/^552 5\.3\.4 /);
+    // Kept in memory it would take 150 MB at least (twice that once joined); discarded, the peak grows only by the
+    // garbage of the chunks in flight before a collection.
+    expect(growth).toBeLessThan(100);
+  }, 120_000);
+
+  describe('limits trusted MTAs have (bug 6)', () => {
+    it('gateway: should take 1,000 of 1,500 pipelined recipients, answer 452 4.5.3 to the rest, and store the message once for those 1,000', async () => {
+      const recipients = Array.from({ length: 1_500 }, (_, index) => `r${index}@${GATEWAY_DOMAIN}`);
+      const messageId = '<pipelined-1500@probe.example>';
+      const { client: session } = await RawSmtp.open(ports.gatewaySmtp);
+      let replies: string[];
+      let reply: string;
+      try {
+        expect(await session.command('EHLO client.sender.example')).toMatch(/^250/);
+        const flood = [`MAIL FROM:<${FAULT_SENDER}>`, ...recipients.map((address) => `RCPT TO:<${address}>`), 'DATA'];
+        session.write(flood.map((line) => `${line}\r\n`).join(''));
+        replies = await session.replies(flood.length);
+        session.write(dotStuff(Buffer.from(`Message-ID: ${messageId}\r\nFrom: ${FAULT_SENDER}\r\nSubject: many\r\n\r\nhello\r\n`)));
+        reply = await (session.write('.\r\n'), session.reply(60_000));
+      } finally {
+        session.close();
+      }
+      summary.push(`1,500 pipelined RCPT to the gateway: ${tally(replies.slice(1, -1))}, DATA ${tally([reply])}`);
+      expect(replies.slice(1, 1_001).every((entry) => entry.startsWith('250'))).toBe(true);
+      expect(replies.slice(1_001, 1_501).every((entry) => /^452 4\.5\.3 /.test(entry))).toBe(true);
+      expect(replies[1_501]).toMatch(/^354/);
+      expect(reply).toMatch(/^250 /);
+      const stored = await db.prisma.message.findMany({ where: { messageIdHeader: messageId } });
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.accountId).toBe(gatewayAccount.id);
+      expect([...stored[0]!.envelopeTo].sort()).toEqual(recipients.slice(0, 1_000).sort());
+    }, 120_000);
+
+    it('journal: should keep 1,500 pipelined recipients naming two tenants apart and file one copy under each', async () => {
+      const messageId = '<pipelined-two-tenants@probe.example>';
+      const { client: session } = await RawSmtp.open(ports.journalSmtp);
+      let replies: string[];
+      let reply: string;
+      try {
+        expect(await session.command('EHLO client.sender.example')).toMatch(/^250/);
+        const rcpts = Array.from({ length: 1_500 }, (_, index) => `RCPT TO:<${journalAddressOf(index % 2 ? tenantB : tenantA)}>`);
+        const flood = [`MAIL FROM:<${FAULT_SENDER}>`, ...rcpts, 'DATA'];
+        session.write(flood.map((line) => `${line}\r\n`).join(''));
+        replies = await session.replies(flood.length);
+        session.write(dotStuff(reportFor(tenantA, messageId)));
+        reply = await session.command('.');
+      } finally {
+        session.close();
+      }
+      summary.push(`1,500 pipelined RCPT to the journal: ${tally(replies.slice(1, -1))}, DATA ${tally([reply])}`);
+      expect(replies.slice(1, -1).every((entry) => entry.startsWith('250'))).toBe(true);
+      expect(reply).toMatch(/^250 2\.0\.0 Stored as [0-9a-f-]{36}, [0-9a-f-]{36}$/);
+      expect((await storedFor(messageId)).map((row) => row.tenant).sort()).toEqual(['A', 'B']);
+    }, 60_000);
+
+    it.each(['journal', 'gateway'])('%s: should answer 553 5.6.7 to a UTF-8 address without SMTPUTF8 and take it with SMTPUTF8', async (name) => {
+      const port = name === 'journal' ? ports.journalSmtp : ports.gatewaySmtp;
+      const recipient = name === 'journal' ? journalAddressOf(tenantA) : `bob@${GATEWAY_DOMAIN}`;
+      const utf8Recipient = name === 'journal' ? `jösé@${JOURNAL_DOMAIN}` : `jösé@${GATEWAY_DOMAIN}`;
+      const { client: session } = await RawSmtp.open(port);
+      const utf8 = async (line: string) => {
+        session.write(Buffer.from(`${line}\r\n`, 'utf8'));
+        return session.reply();
+      };
+      try {
+        expect(await session.command('EHLO client.sender.example')).toMatch(/^250/);
+        const mail = await utf8('MAIL FROM:<jösé@sender.example>');
+        expect(await session.command(`MAIL FROM:<${FAULT_SENDER}>`)).toMatch(/^250/);
+        const rcpt = await utf8(`RCPT TO:<${utf8Recipient}>`);
+        expect(await session.command('RSET')).toMatch(/^250/);
+        const mailUtf8 = await utf8('MAIL FROM:<jösé@sender.example> SMTPUTF8');
+        const rcptPlain = await session.command(`RCPT TO:<${recipient}>`);
+        summary.push(`${name} UTF-8 addresses: without SMTPUTF8 ${tally([mail, rcpt])}, with ${tally([mailUtf8, rcptPlain])}`);
+        expect(mail).toMatch(/^553 5\.6\.7 /);
+        expect(rcpt).toMatch(/^553 5\.6\.7 /);
+        expect(mailUtf8).toMatch(/^250/);
+        expect(rcptPlain).toMatch(/^250/);
+      } finally {
+        session.close();
       }
     });
   });

@@ -124,10 +124,7 @@ export class ScanMessageService {
   private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
-    const [policies, mailboxes] = await Promise.all([
-      this.context.loadPolicies(account.id, account.partnerId),
-      this.context.findMailboxes(account.id, [...recipients, message.envelopeFrom]),
-    ]);
+    const policyContext = await this.context.policyContext(account, verified, [...recipients, message.envelopeFrom]);
     return evaluateMessage(
       {
         raw,
@@ -140,13 +137,7 @@ export class ScanMessageService {
         accountDomains: verified.map((domain) => domain.name),
         // Journal copies are only watched: nothing is ever applied to them (DESIGN.md §2, §3).
         enforced: message.source !== 'JOURNAL' && !account.monitorOnly,
-        policyContext: {
-          accountId: account.id,
-          partnerId: account.partnerId,
-          domainIds: new Map(verified.map((domain) => [domain.name, domain.id])),
-          mailboxes,
-          policies,
-        },
+        policyContext,
       },
       (input) => this.senderChecks.check(input),
     );

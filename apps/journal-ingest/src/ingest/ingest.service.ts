@@ -43,10 +43,10 @@ export class IngestService {
     if (unwrapped.kind === 'unrecognized') {
       this.logger.warn({ event: 'journal.refused', reason: unwrapped.reason, clientIp: delivery.clientIp });
       // RFC 3463 5.6.0: other or undefined media error. The text never echoes the input.
-      throw smtpError(554, `5.6.0 Not a journal report Mailwarden understands: ${JOURNAL_PARSE_REASON_TEXT[unwrapped.reason as keyof typeof JOURNAL_PARSE_REASON_TEXT] ?? unwrapped.reason}`);
+      throw smtpError(554, '5.6.0', `Not a journal report Mailwarden understands: ${JOURNAL_PARSE_REASON_TEXT[unwrapped.reason as keyof typeof JOURNAL_PARSE_REASON_TEXT] ?? unwrapped.reason}`);
     }
     if (unwrapped.envelopeRecipients.length === 0) {
-      throw smtpError(554, '5.6.0 The journal report names no recipients');
+      throw smtpError(554, '5.6.0', 'The journal report names no recipients');
     }
     const original = unwrapped.original;
     const headers = summarizeMessageHeaders(original);

@@ -12,15 +12,8 @@ import {
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
-import {
-  MAX_PROCESSED_MARKS,
-  matchesConnector,
-  readProcessedMarks,
-  rejectReply,
-  temporaryAuthFailureReply,
-  type SmtpReply,
-} from '@mailwarden/delivery';
-import { LookupCache } from '@mailwarden/smtp';
+import { MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
+import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
@@ -158,11 +151,7 @@ export class GatewayIntakeService {
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {
-      const [policies, mailboxes] = await Promise.all([
-        this.context.loadPolicies(account.id, account.partnerId),
-        this.context.findMailboxes(account.id, [...recipients, envelopeFrom]),
-      ]);
-      policyContext = { accountId: account.id, partnerId: account.partnerId, domainIds: new Map(verified.map((domain) => [domain.name, domain.id])), mailboxes, policies };
+      policyContext = await this.context.policyContext(account, verified, [...recipients, envelopeFrom]);
       evaluation = processedOf
         ? {
             verdicts: recipients.map((recipient) => ({ recipient, checks: [], decidedAction: 'DELIVER', appliedAction: 'DELIVER', enforced: true, reasons: [], skippedReason: 'already-processed' })),
