@@ -182,6 +182,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     const longMessageId = `<${noise(2_800)}@probe.example>`;
     const longFromAddress = `${noise(10_000)}@partner.example`.toLowerCase();
     const longFrom = `"Someone" <${longFromAddress}>`;
+    const longRecipient = `${noise(3_000)}@tenant-a.example`.toLowerCase();
     const googleRecipients = Array.from({ length: 200 }, () => `${noise(12).toLowerCase()}@tenant-b.example`);
     const CASES: Record<string, { account: () => Account; messageId: string; payload: () => Buffer }> = {
       'a Message-ID of 2,800 characters': {
@@ -195,6 +196,14 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
         payload: () => {
           const original = Buffer.from(`Message-ID: <long-from@probe.example>\r\nFrom: ${longFrom}\r\nTo: bob@tenant-a.example\r\nSubject: long from\r\n\r\nhello\r\n`);
           return buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: 'ceo@partner.example', subject: 'long from', messageId: '<long-from@probe.example>', to: ['bob@tenant-a.example'], original });
+        },
+      },
+      'a report recipient of 3,000 characters': {
+        account: () => tenantA,
+        messageId: '<long-recipient@probe.example>',
+        payload: () => {
+          const original = Buffer.from(`Message-ID: <long-recipient@probe.example>\r\nFrom: alice@partner.example\r\nTo: bob@tenant-a.example\r\nSubject: long recipient\r\n\r\nhello\r\n`);
+          return buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: 'alice@partner.example', subject: 'long recipient', messageId: '<long-recipient@probe.example>', to: ['bob@tenant-a.example', longRecipient], original });
         },
       },
       'a Google copy naming 200 recipients': {
@@ -232,6 +241,12 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
         // The same copy again is the same copy: deduplicated on Message-ID + recipients, nothing stored twice.
         expect(await send()).toMatch(STORED);
         expect(await storedFor(item.messageId)).toHaveLength(1);
+      }
+      if (name.startsWith('a report recipient')) {
+        // Longer than any SMTP path (RFC 5321 4.5.3.1.3): left out of the envelope, counted in the metadata.
+        const row = await db.prisma.message.findUniqueOrThrow({ where: { id: stored[0]!.id } });
+        expect(row.envelopeTo).toEqual(['bob@tenant-a.example']);
+        expect(row.metadata).toMatchObject({ journal: { overlongRecipients: 1 } });
       }
       if (name.startsWith('a From')) {
         expect(await db.prisma.message.count({ where: { accountId: account.id, headerFrom: longFromAddress } })).toBe(1);
