@@ -254,22 +254,31 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     });
   });
 
-  it('should finish a journal copy in DATA when the ingest is told to stop (SIGTERM), store it, then exit (bug 5)', async () => {
+  it.each(['journal', 'gateway'])('%s: should finish a message in DATA when the process is told to stop (SIGTERM), store it, then exit (bug 5)', async (name) => {
     const ownPorts = { smtp: await freePort(), http: await freePort() };
-    const stopping = await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ownPorts.smtp), JOURNAL_HTTP_PORT: String(ownPorts.http) }, /app\.listening/);
-    const messageId = '<sigterm-in-data@probe.example>';
-    const payload = dotStuff(reportFor(tenantA, messageId));
+    const journal = name === 'journal';
+    const stopping = journal
+      ? await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ownPorts.smtp), JOURNAL_HTTP_PORT: String(ownPorts.http) }, /app\.listening/)
+      : await startAppProcess(
+          'scanner',
+          { ...env, SCANNER_ROLE: 'smtp', SCANNER_SMTP_PORT: String(ownPorts.smtp), SCANNER_HTTP_PORT: String(ownPorts.http), JOURNAL_HTTP_PORT: String(await freePort()) },
+          /app\.listening/,
+        );
+    const messageId = `<sigterm-in-data-${name}@probe.example>`;
+    const recipient = journal ? journalAddressOf(tenantA) : `bob@${GATEWAY_DOMAIN}`;
+    const payload = dotStuff(journal ? reportFor(tenantA, messageId) : Buffer.from(`Message-ID: ${messageId}\r\nFrom: ${FAULT_SENDER}\r\nSubject: stop\r\n\r\nhello\r\n`));
+    const accepted = journal ? STORED : /^250 2\.0\.0 Ok: queued as ([0-9a-f-]{36})/;
     const { client: session } = await RawSmtp.open(ownPorts.smtp);
     let reply = '';
     let lateGreeting = '';
     try {
-      for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${journalAddressOf(tenantA)}>`, 'DATA']) {
+      for (const step of ['EHLO client.sender.example', `MAIL FROM:<${FAULT_SENDER}>`, `RCPT TO:<${recipient}>`, 'DATA']) {
         expect(await session.command(step)).toMatch(/^(250|354)/);
       }
       session.write(payload.subarray(0, payload.length >> 1));
       stopping.child.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 500));
-      // A new session while the ingest drains is turned away with 421 (or finds the port closed).
+      // A new session while the front drains is turned away with 421 (or finds the port closed).
       lateGreeting = await RawSmtp.open(ownPorts.smtp).then(
         ({ client, greeting }) => (client.close(), greeting),
         () => 'refused',
@@ -280,9 +289,10 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
       session.close();
       await stopping.stop();
     }
-    summary.push(`SIGTERM during DATA: ${tally([reply])}, new session while draining: ${lateGreeting.slice(0, 3)}`);
-    expect(reply).toMatch(STORED);
-    expect(await storedFor(messageId)).toEqual([{ id: STORED.exec(reply)![1], tenant: 'A' }]);
+    summary.push(`${name} SIGTERM during DATA: ${tally([reply])}, new session while draining: ${lateGreeting.slice(0, 3)}`);
+    expect(reply).toMatch(accepted);
+    const stored = await db.prisma.message.findMany({ where: { messageIdHeader: messageId }, select: { id: true, accountId: true } });
+    expect(stored).toEqual([{ id: accepted.exec(reply)![1], accountId: journal ? tenantA.id : gatewayAccount.id }]);
     expect(lateGreeting).toMatch(/^(421 |refused)/);
     expect(stopping.child.exitCode ?? stopping.child.signalCode).not.toBeNull();
   }, 60_000);
