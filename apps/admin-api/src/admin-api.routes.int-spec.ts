@@ -465,6 +465,10 @@ describe('admin API (real app over HTTP)', () => {
     expect(detail.body).toMatchObject({ subject: 'Urgent wire transfer', deliveryState: 'QUARANTINED', scanStatus: 'SCANNED' });
     expect((detail.body.verdicts as Json[])[0]).toMatchObject({ recipient: 'alice@contoso.example', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, failedCheck: 'dkim', checks });
     expect(detail.body.quarantine).toHaveLength(2);
+    // A message whose scan failed for good shows FAILED with the reason (issue 12).
+    await db.prisma.message.update({ where: { id: older.id }, data: { scanStatus: 'FAILED', scanError: 'scan failed 5 times: Invalid string length' } });
+    const failedScan = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}', { ...A(), messageId: older.id }, keys.readOnly);
+    expect(failedScan.body).toMatchObject({ scanStatus: 'FAILED', scanError: 'scan failed 5 times: Invalid string length' });
 
     const raw = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/raw', { ...A(), messageId: scanned.id }, keys.readOnly);
     expectStatus(raw, 200);

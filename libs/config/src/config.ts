@@ -55,6 +55,7 @@ const journalIngestSpec = {
   SMTP_MAX_MESSAGE_SIZE: byteSize({ default: 52428800, desc: 'Largest message accepted (SIZE)' }),
   SMTP_MAX_CONNECTIONS: num({ default: 200, desc: 'Concurrent SMTP connections per process' }),
   SMTP_MAX_CONNECTIONS_PER_CLIENT: num({ default: 50, desc: 'Concurrent SMTP connections from one client address' }),
+  SMTP_MAX_RECIPIENTS: num({ default: 1000, desc: 'Recipients per SMTP transaction; more are answered 452 4.5.3' }),
   SMTP_MAX_MESSAGES_PER_MINUTE_PER_CLIENT: num({ default: 6000, desc: 'Messages one client address may send per minute' }),
   SMTP_SOCKET_TIMEOUT_MS: num({ default: 60000, desc: 'Idle SMTP connections are closed after this long (slow clients)' }),
   SMTP_TLS_KEY_FILE: str({ default: '', desc: 'PEM key for STARTTLS; empty: a self-signed one is generated' }),

@@ -1,4 +1,5 @@
-import { ipInRanges, matchesConnector, normalizeClientIp } from './connector-match';
+import { normalizeClientIp } from '@mailwarden/smtp';
+import { ipInRanges, matchesConnector } from './connector-match';
 
 describe(matchesConnector.name, () => {
   const connector = { sourceIps: ['40.92.0.0/15', '2a01:111:f400::/48', '192.0.2.7'], tlsCertName: 'mail.protection.outlook.com' };

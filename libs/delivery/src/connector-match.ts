@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { normalizeClientIp } from '@mailwarden/smtp';
 
 export interface ConnectorSettings {
   /** CIDR ranges or single addresses the tenant's Microsoft 365 outbound connector sends from. */
@@ -11,12 +12,6 @@ export interface ConnectionIdentity {
   clientIp: string;
   /** Names of the TLS client certificate (CN and DNS SANs), only when the chain verified. */
   tlsCertNames: readonly string[];
-}
-
-/** `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) as `192.0.2.1`. */
-export function normalizeClientIp(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped ? mapped[1]! : ip;
 }
 
 /** Parses `192.0.2.0/24`, `2001:db8::/32` or a single address into a BlockList; invalid entries are skipped. */

@@ -5,6 +5,5 @@ export * from './loop-prevention';
 export * from './prepare-copy';
 export * from './quick-test.module';
 export * from './quick-test.service';
-export * from './smtp-replies';
 export * from './subject-tag';
 export * from './trace-headers';

@@ -1,5 +1,5 @@
 import type { Policy } from '@mailwarden/db';
-import type { SenderCheckReport } from '@mailwarden/sender-checks';
+import { checkSender, ZoneDnsResolver, type SenderCheckReport } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageToEvaluate } from './evaluate-message';
 
 const ACCOUNT = '00000000-0000-4000-8000-000000000001';
@@ -65,4 +65,26 @@ describe(evaluateMessage.name, () => {
     const evaluation = await evaluateMessage(message('INBOUND', '=?utf-8?B?R3LDvMOfZQ==?=', 'hello', [blockTag]), passingChecks);
     expect(evaluation.verdicts[0]).toMatchObject({ decidedAction: 'TAG_SUBJECT', taggedSubject: '[SUSPICIOUS] Grüße' });
   });
+
+  it('should keep the evidence per recipient and bounded: a spoof to 5,000 recipients makes O(n) verdict data, not O(n²)', async () => {
+    const recipients = Array.from({ length: 5_000 }, (_, index) => `user${index}@customer.example`);
+    // A From of about 10 KB that spoofs the account's own domain: the header anomaly fails for every recipient.
+    const from = `ceo@customer.example, ${Array.from({ length: 400 }, (_, index) => `someone${index}@customer.example`).join(', ')}`;
+    const input = message('INBOUND', 'spoof', 'hello', []);
+    input.raw = Buffer.from(`From: ${from}\r\nTo: list@customer.example\r\nSubject: spoof\r\n\r\nhello\r\n`);
+    input.envelopeTo = recipients;
+    input.headerFrom = 'ceo@customer.example';
+    input.envelopeFrom = 'bounce@attacker.example';
+    const resolver = new ZoneDnsResolver({});
+    const evaluation = await evaluateMessage(input, (checks) => checkSender(checks, { resolver: resolver.resolve }));
+    expect(evaluation.verdicts).toHaveLength(recipients.length);
+    const anomaly = (verdict: (typeof evaluation.verdicts)[number]) => (verdict.checks as Array<{ check: string; status: string; evidence: { recipients: Array<{ recipient: string }>; headerFrom: string[] } }>).find((check) => check.check === 'header-anomaly')!;
+    const first = anomaly(evaluation.verdicts[0]!);
+    expect(first.status).toBe('fail');
+    // Each verdict names its own recipient only, and a huge From is cut down.
+    expect(first.evidence.recipients.map((entry) => entry.recipient)).toEqual([recipients[0]]);
+    expect(JSON.stringify(first).length).toBeLessThan(8_000);
+    const total = evaluation.verdicts.reduce((sum, verdict) => sum + JSON.stringify(verdict.checks).length, 0);
+    expect(total).toBeLessThan(recipients.length * 8_000);
+  }, 60_000);
 });

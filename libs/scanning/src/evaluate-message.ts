@@ -1,6 +1,6 @@
 import type { MessageDirection, VerdictInput } from '@mailwarden/db';
 import { evaluatePolicy, type PolicyAction, type RecipientDecision, type SenderCheckOutcome } from '@mailwarden/policy';
-import type { SenderCheckInput, SenderCheckReport } from '@mailwarden/sender-checks';
+import { anomalyEvidenceByRecipient, checksForRecipient, type RecipientVerdict, type SenderCheckInput, type SenderCheckReport } from '@mailwarden/sender-checks';
 import { effectivePoliciesFor, type EffectivePolicies, type PolicyScopeContext } from './effective-policies';
 import { headerOnlyContent, parseMessageContent } from './message-content';
 
@@ -56,11 +56,10 @@ function skippedVerdicts(recipients: readonly string[], reason: string, enforced
   }));
 }
 
-function senderOutcome(report: SenderCheckReport, recipient: string): SenderCheckOutcome {
+function senderOutcome(report: SenderCheckReport, verdict: RecipientVerdict | undefined): SenderCheckOutcome {
   if (report.allowListed) {
     return { skipped: 'allow-list', detail: `${report.allowListed.identity} ${report.allowListed.address} matches ${report.allowListed.entry}` };
   }
-  const verdict = report.recipients.find((entry) => entry.recipient.toLowerCase() === recipient);
   if (!verdict?.firstFailure) {
     return {};
   }
@@ -103,7 +102,12 @@ export async function evaluateMessage(message: MessageToEvaluate, runSenderCheck
     for (const recipient of scanned) {
       const { senderChecks, allowList } = policies.get(recipient)!.emailSecurity;
       const key = JSON.stringify({ senderChecks, allowList });
-      groups.set(key, [...(groups.get(key) ?? []), recipient]);
+      const group = groups.get(key);
+      if (group) {
+        group.push(recipient);
+      } else {
+        groups.set(key, [recipient]);
+      }
     }
     for (const group of groups.values()) {
       const { senderChecks, allowList } = policies.get(group[0]!)!.emailSecurity;
@@ -120,9 +124,13 @@ export async function evaluateMessage(message: MessageToEvaluate, runSenderCheck
         settings,
       });
       reports.push(report);
+      // Lookups by recipient, built once: per-recipient searches of the report would be O(n²) on a large list.
+      const verdictOf = new Map(report.recipients.map((entry) => [entry.recipient.toLowerCase(), entry]));
+      const anomalyOf = anomalyEvidenceByRecipient(report.checks);
       for (const recipient of group) {
-        outcomes.set(recipient, senderOutcome(report, recipient));
-        checksByRecipient.set(recipient, report.checks);
+        outcomes.set(recipient, senderOutcome(report, verdictOf.get(recipient)));
+        // Each verdict keeps its own header-anomaly evidence only (bounded), never the whole recipient list.
+        checksByRecipient.set(recipient, checksForRecipient(report.checks, recipient, anomalyOf));
       }
     }
   }

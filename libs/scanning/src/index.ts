@@ -4,3 +4,4 @@ export * from './message-content';
 export * from './scan-context.cache';
 export * from './scan-message.service';
 export * from './scan.errors';
+export * from './quarantine-retention';

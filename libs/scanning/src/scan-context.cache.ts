@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ScanContextRepository, type Account, type Domain, type MailboxTarget, type Policy } from '@mailwarden/db';
+import type { PolicyScopeContext } from './effective-policies';
 
 /** How long a scan reuses an account's policies and mailboxes (ms); injectable so tests can shorten it. */
 export const SCAN_CONTEXT_TTL_MS = Symbol('SCAN_CONTEXT_TTL_MS');
@@ -45,6 +46,16 @@ export class ScanContextCache {
   /** The account with its domains (monitor-only flag, verified domains), shared and kept like the policies. */
   loadAccount(accountId: string): Promise<(Account & { domains: Domain[] }) | null> {
     return this.shared(this.accounts, accountId, () => this.repository.findAccount(accountId));
+  }
+
+  /**
+   * Everything policy resolution needs for one message (DESIGN.md §5): the account's and partner's policies, the
+   * verified domains' ids and the mailboxes among the message's addresses. The one builder of a
+   * {@link PolicyScopeContext}, shared by the gateway's SMTP front and the scan workers.
+   */
+  async policyContext(account: Pick<Account, 'id' | 'partnerId'>, verifiedDomains: ReadonlyArray<Pick<Domain, 'id' | 'name'>>, addresses: readonly string[]): Promise<PolicyScopeContext> {
+    const [policies, mailboxes] = await Promise.all([this.loadPolicies(account.id, account.partnerId), this.findMailboxes(account.id, addresses)]);
+    return { accountId: account.id, partnerId: account.partnerId, domainIds: new Map(verifiedDomains.map((domain) => [domain.name, domain.id])), mailboxes, policies };
   }
 
   /** The account's mailboxes among these addresses (lower-case keys); only addresses not seen lately are queried. */

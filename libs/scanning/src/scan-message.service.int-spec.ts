@@ -2,7 +2,7 @@ import { MessageRepository, PostgresRawMessageStore, ScanContextRepository, type
 import { CachingDnsResolver, SenderChecksService, ZoneDnsResolver } from '@mailwarden/sender-checks';
 import { buildOriginal, createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { ScanContextCache } from './scan-context.cache';
-import { ScanMessageService, ScanOutcome } from './scan-message.service';
+import { MAX_SCAN_ATTEMPTS, ScanMessageService, ScanOutcome } from './scan-message.service';
 import { TransientScanError } from './scan.errors';
 
 const EDGE = 'from mail.partner.example (203.0.113.7) by X.mail.protection.outlook.com (10.0.0.1); Wed, 25 Nov 2026 10:00:00 +0000';
@@ -92,5 +92,52 @@ describe(ScanMessageService.name, () => {
     expect(final.outcome).toBe(ScanOutcome.Scanned);
     const verdict = await db.prisma.verdict.findFirstOrThrow({ where: { messageId: message.id } });
     expect((verdict.checks as Array<{ check: string; status: string }>).find((check) => check.check === 'dmarc')?.status).toBe('temperror');
+  });
+
+  describe('a scan that never completes', () => {
+    /** An inbound message to a recipient of a fresh account's own domain. */
+    async function pendingMessage(messageId: string) {
+      const account = await factories.newAccount({ monitorOnly: true });
+      const domain = `f${Date.now()}${Math.random().toString(36).slice(2, 6)}.example`;
+      await factories.newDomain(account, { name: domain });
+      return factories.newMessage(account, {
+        envelopeFrom: 'alice@partner.example',
+        envelopeTo: [`bob@${domain}`],
+        messageIdHeader: messageId,
+        raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${domain}`], subject: 'hi', messageId, received: [EDGE] }),
+      });
+    }
+
+    it('should count attempts that throw and make the message FAILED with the error on the last one, never scanned again', async () => {
+      const message = await pendingMessage('<throws@partner.example>');
+      const prisma = db.prisma as unknown as PrismaService;
+      // The failure the probe saw (a 4.8 GB scan ending in "Invalid string length"), raised by the sender checks.
+      const failing = new ScanMessageService(new MessageRepository(prisma, new PostgresRawMessageStore()), new ScanContextCache(new ScanContextRepository(prisma)), {
+        check: async () => Promise.reject(new RangeError('Invalid string length')),
+      } as unknown as SenderChecksService);
+      for (let attempt = 1; attempt < MAX_SCAN_ATTEMPTS; attempt++) {
+        await expect(failing.scan(message.id)).rejects.toThrow('Invalid string length');
+      }
+      expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'PENDING', scanAttempts: MAX_SCAN_ATTEMPTS - 1, scanError: 'Invalid string length' });
+      expect((await failing.scan(message.id)).outcome).toBe(ScanOutcome.Failed);
+      expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
+        scanStatus: 'FAILED',
+        scanError: `scan failed ${MAX_SCAN_ATTEMPTS} times: Invalid string length`,
+      });
+      expect((await service.scan(message.id)).outcome).toBe(ScanOutcome.AlreadyScanned);
+      expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(0);
+      const repository = new MessageRepository(prisma, new PostgresRawMessageStore());
+      expect((await repository.findPendingScan(new Date(Date.now() + 60_000))).map((row) => row.id)).not.toContain(message.id);
+    });
+
+    it('should make a message FAILED when the workers died during its scan MAX_SCAN_ATTEMPTS times (out of memory, kill -9)', async () => {
+      const message = await pendingMessage('<crashes@partner.example>');
+      // Each attempt is counted before its scan runs; a worker that died left only that count behind.
+      await db.prisma.message.update({ where: { id: message.id }, data: { scanAttempts: MAX_SCAN_ATTEMPTS } });
+      expect((await service.scan(message.id)).outcome).toBe(ScanOutcome.Failed);
+      const failed = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
+      expect(failed).toMatchObject({ scanStatus: 'FAILED', scanAttempts: MAX_SCAN_ATTEMPTS + 1 });
+      expect(failed.scanError).toMatch(/did not complete in 5 attempts: the worker stopped during the scan/);
+    });
   });
 });

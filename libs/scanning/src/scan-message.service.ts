@@ -3,6 +3,7 @@ import { MessageRepository, type Account, type Domain, type Message } from '@mai
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
 import { ScanContextCache } from './scan-context.cache';
+import { quarantineExpiry } from './quarantine-retention';
 import { MessageNotFoundError, TransientScanError } from './scan.errors';
 
 export enum ScanOutcome {
@@ -10,9 +11,16 @@ export enum ScanOutcome {
   Skipped = 'skipped',
   /** A redelivered job: the verdicts were already recorded (BullMQ is at-least-once). */
   AlreadyScanned = 'already-scanned',
+  /** The scan failed MAX_SCAN_ATTEMPTS times: the message is FAILED with the reason, and never retried. */
+  Failed = 'failed',
 }
 
-const QUARANTINE_RETENTION_DAYS = 30;
+/**
+ * Scan attempts a message gets (errors and worker deaths alike) before it is FAILED. Below the scan job's own
+ * attempts (8), so the job is never what gives up; the sweeper re-queues a PENDING message whose job failed, and
+ * the count in the database, not the job's, ends that.
+ */
+export const MAX_SCAN_ATTEMPTS = 5;
 
 /**
  * Scans one stored message and records its verdicts (the scan job of DESIGN.md §3). Idempotent: the verdicts and
@@ -31,6 +39,10 @@ export class ScanMessageService {
   /**
    * @param options.finalAttempt on the last retry a DNS temperror is recorded as it stands (a result, not a
    *   failure) instead of throwing, so a message never waits forever on a resolver that does not answer.
+   *
+   * Every attempt is counted in the database before the scan starts. Past {@link MAX_SCAN_ATTEMPTS} (the scan
+   * threw each time, or the worker died during it: out of memory, kill -9) the message becomes FAILED with the
+   * reason and a `scan.failed` log event, so one message can never keep the workers busy for ever.
    */
   async scan(messageId: string, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
     const loaded = await this.messages.loadForScan(messageId);
@@ -41,6 +53,39 @@ export class ScanMessageService {
     if (message.scanStatus !== 'PENDING') {
       return { outcome: ScanOutcome.AlreadyScanned };
     }
+    const attempt = await this.messages.startScanAttempt(message.id);
+    if (!attempt) {
+      return { outcome: ScanOutcome.AlreadyScanned };
+    }
+    if (attempt.attempts > MAX_SCAN_ATTEMPTS) {
+      const reason = `scan did not complete in ${MAX_SCAN_ATTEMPTS} attempts: ${attempt.lastError ?? 'the worker stopped during the scan (crash or out of memory)'}`;
+      return this.fail(message, reason, attempt.attempts);
+    }
+    const lastAttempt = options.finalAttempt || attempt.attempts >= MAX_SCAN_ATTEMPTS;
+    try {
+      return await this.scanLoaded(message, raw, lastAttempt);
+    } catch (error) {
+      if (error instanceof MessageNotFoundError) {
+        // Nothing to scan, now or later: the message ends here rather than being swept back for ever.
+        return this.fail(message, error.message, attempt.attempts);
+      }
+      if (lastAttempt) {
+        return this.fail(message, `scan failed ${attempt.attempts} times: ${(error as Error).message}`, attempt.attempts);
+      }
+      await this.messages.recordScanError(message.id, (error as Error).message).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async fail(message: Pick<Message, 'id' | 'accountId'>, reason: string, attempts: number): Promise<{ outcome: ScanOutcome }> {
+    if (!(await this.messages.markScanFailed(message.id, reason))) {
+      return { outcome: ScanOutcome.AlreadyScanned };
+    }
+    this.logger.error({ event: 'scan.failed', messageId: message.id, accountId: message.accountId, attempts, reason });
+    return { outcome: ScanOutcome.Failed };
+  }
+
+  private async scanLoaded(message: Message, raw: Buffer | null, finalAttempt: boolean): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
     if (!raw) {
       throw new MessageNotFoundError(message.id, 'its raw content is missing');
     }
@@ -49,7 +94,7 @@ export class ScanMessageService {
       throw new MessageNotFoundError(message.id, 'its account is gone');
     }
     const evaluation = await this.evaluate(message, account, raw);
-    if (evaluation.temporaryError && !options.finalAttempt) {
+    if (evaluation.temporaryError && !finalAttempt) {
       throw new TransientScanError(`DNS temperror in ${evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks).join(', ')}`);
     }
     const { alreadyScanned } = await this.messages.saveVerdicts(
@@ -59,16 +104,18 @@ export class ScanMessageService {
         quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null,
       })),
       evaluation.status,
-      { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
+      { quarantineExpiresAt: quarantineExpiry() },
     );
     if (alreadyScanned) {
       return { outcome: ScanOutcome.AlreadyScanned };
     }
     this.logger.log({
       event: 'scan.completed',
-      messageId,
+      messageId: message.id,
       status: evaluation.status,
-      actions: evaluation.verdicts.map((verdict) => `${verdict.recipient}:${verdict.decidedAction}`),
+      recipients: evaluation.verdicts.length,
+      // A bounded sample: a log line must not grow with a 10,000-recipient list.
+      actions: evaluation.verdicts.slice(0, 20).map((verdict) => `${verdict.recipient}:${verdict.decidedAction}`),
       enforced: evaluation.verdicts[0]?.enforced ?? false,
     });
     return { outcome: evaluation.status === 'SKIPPED' ? ScanOutcome.Skipped : ScanOutcome.Scanned, evaluation };
@@ -77,10 +124,7 @@ export class ScanMessageService {
   private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
-    const [policies, mailboxes] = await Promise.all([
-      this.context.loadPolicies(account.id, account.partnerId),
-      this.context.findMailboxes(account.id, [...recipients, message.envelopeFrom]),
-    ]);
+    const policyContext = await this.context.policyContext(account, verified, [...recipients, message.envelopeFrom]);
     return evaluateMessage(
       {
         raw,
@@ -93,13 +137,7 @@ export class ScanMessageService {
         accountDomains: verified.map((domain) => domain.name),
         // Journal copies are only watched: nothing is ever applied to them (DESIGN.md §2, §3).
         enforced: message.source !== 'JOURNAL' && !account.monitorOnly,
-        policyContext: {
-          accountId: account.id,
-          partnerId: account.partnerId,
-          domainIds: new Map(verified.map((domain) => [domain.name, domain.id])),
-          mailboxes,
-          policies,
-        },
+        policyContext,
       },
       (input) => this.senderChecks.check(input),
     );

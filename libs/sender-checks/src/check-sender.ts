@@ -18,6 +18,7 @@ import type {
   RecipientVerdict,
   SenderCheckInput,
   SenderCheckOptions,
+  RecipientAnomalyEvidence,
   SenderCheckRecord,
   SenderCheckReport,
   SpfCheckRecord,
@@ -415,31 +416,74 @@ function arcEvidence(arc: ARCResult, trustedSealers: string[], fromDomain: strin
   return evidence;
 }
 
+/** At most this many header From addresses, each at most this long, are kept as evidence (a From may be any size). */
+const MAX_EVIDENCE_ADDRESSES = 10;
+const MAX_EVIDENCE_ADDRESS_LENGTH = 320;
+
+const boundedAddress = (address: string) => (address.length > MAX_EVIDENCE_ADDRESS_LENGTH ? `${address.slice(0, MAX_EVIDENCE_ADDRESS_LENGTH)}…` : address);
+
 /**
  * Header anomaly (a spoof of the recipient's own domain from outside), per recipient in the
  * account's domains: the header From domain equals the recipient's domain and the header From
- * address differs from the envelope sender.
+ * address differs from the envelope sender. Linear in the recipients (one pass, a set of From domains);
+ * the evidence keeps a bounded excerpt of the From addresses.
  */
 function headerAnomalyCheck(headerFrom: string[], input: SenderCheckInput, action: PolicyAction): HeaderAnomalyCheckRecord {
   const accountDomains = new Set(input.accountDomains.map((d) => d.toLowerCase().replace(/\.$/, '')));
   const sender = input.envelopeSender.trim().toLowerCase();
   const fromAddresses = headerFrom.map((a) => a.trim().toLowerCase()).filter((a) => a.includes('@'));
+  // Domains of the From addresses other than the envelope sender: a recipient in one of them sees a spoof.
+  const spoofedDomains = new Set(fromAddresses.filter((from) => from !== sender).map(domainOf));
   const recipients = input.envelopeRecipients.map((recipient) => {
     const domain = domainOf(recipient);
     const inAccountDomain = accountDomains.has(domain);
-    const anomaly = inAccountDomain && fromAddresses.some((from) => domainOf(from) === domain && from !== sender);
+    const anomaly = inAccountDomain && spoofedDomains.has(domain);
     return { recipient, domain, inAccountDomain, anomaly };
   });
   const evaluated = fromAddresses.length > 0 && recipients.some((r) => r.inAccountDomain);
   const failedRecipients = recipients.filter((r) => r.anomaly).map((r) => r.recipient);
   const status = !evaluated ? 'none' : failedRecipients.length ? 'fail' : 'pass';
+  const from = headerFrom.slice(0, MAX_EVIDENCE_ADDRESSES).map(boundedAddress);
   return {
     check: 'header-anomaly',
     status,
     temporaryError: false,
     ...(status === 'fail' ? { action, failedRecipients } : {}),
-    evidence: { headerFrom, envelopeSender: input.envelopeSender, recipients },
+    evidence: {
+      headerFrom: from,
+      ...(headerFrom.length > from.length || headerFrom.some((address) => address.length > MAX_EVIDENCE_ADDRESS_LENGTH) ? { headerFromTruncated: true, headerFromCount: headerFrom.length } : {}),
+      envelopeSender: boundedAddress(input.envelopeSender),
+      recipients,
+    },
   };
+}
+
+/**
+ * The checks as one recipient's verdict records them: the message-wide checks as they are, the header anomaly
+ * narrowed to that recipient (its own evidence entry, its own status). A verdict never carries the other
+ * recipients, so a message to n recipients stores O(n) evidence, not O(n²).
+ */
+export function checksForRecipient(checks: SenderCheckReport['checks'], recipient: string, anomalyOf?: Map<string, RecipientAnomalyEvidence>): SenderCheckRecord[] {
+  return checks.map((check): SenderCheckRecord => {
+    if (check.check !== 'header-anomaly' || !check.evidence) {
+      return check;
+    }
+    const own = anomalyOf?.get(recipient) ?? check.evidence.recipients.find((entry) => entry.recipient === recipient);
+    const { failedRecipients: _all, action, ...rest } = check;
+    const status = check.status === 'fail' && !own?.anomaly ? (own?.inAccountDomain ? 'pass' : 'none') : check.status;
+    return {
+      ...rest,
+      status,
+      ...(status === 'fail' ? { action, failedRecipients: [recipient] } : {}),
+      evidence: { ...check.evidence, recipients: own ? [own] : [] },
+    };
+  });
+}
+
+/** The header anomaly's evidence entries by recipient, for {@link checksForRecipient} over many recipients. */
+export function anomalyEvidenceByRecipient(checks: SenderCheckReport['checks']): Map<string, RecipientAnomalyEvidence> {
+  const anomaly = checks.find((check): check is HeaderAnomalyCheckRecord => check.check === 'header-anomaly');
+  return new Map((anomaly?.evidence?.recipients ?? []).map((entry) => [entry.recipient, entry]));
 }
 
 const SEVERITY = (action: PolicyAction) => POLICY_ACTIONS.indexOf(action);
@@ -447,11 +491,12 @@ const SEVERITY = (action: PolicyAction) => POLICY_ACTIONS.indexOf(action);
 function finish(input: SenderCheckInput, checks: SenderCheckReport['checks'], allowListed: AllowListMatch | null): SenderCheckReport {
   const messageFailure = checks.find((c) => c.check !== 'header-anomaly' && c.status === 'fail');
   const anomaly = checks[3];
+  const failed = new Set(anomaly.failedRecipients ?? []);
   const recipients: RecipientVerdict[] = input.envelopeRecipients.map((recipient) => {
     if (messageFailure) {
       return { recipient, firstFailure: messageFailure.check, action: messageFailure.action! };
     }
-    if (anomaly.status === 'fail' && anomaly.failedRecipients?.includes(recipient)) {
+    if (anomaly.status === 'fail' && failed.has(recipient)) {
       return { recipient, firstFailure: 'header-anomaly', action: anomaly.action! };
     }
     return { recipient, firstFailure: null, action: 'DELIVER' };

@@ -138,8 +138,13 @@ export interface RecipientAnomalyEvidence {
 }
 
 export interface HeaderAnomalyEvidence {
+  /** The header From addresses: at most 10, each cut at 320 characters (then `headerFromTruncated`). */
   headerFrom: string[];
+  headerFromTruncated?: true;
+  /** How many From addresses there were, when the list was cut. */
+  headerFromCount?: number;
   envelopeSender: string;
+  /** In the report: every recipient. In a verdict's checks: that recipient only (`checksForRecipient`). */
   recipients: RecipientAnomalyEvidence[];
 }
 

@@ -1,4 +1,4 @@
-import { smtpError, type SmtpReplyError } from './smtp-error';
+import { smtpError, type SmtpReplyError } from './smtp-replies';
 
 export interface ClientLimitOptions {
   maxConnectionsPerClient: number;
@@ -24,7 +24,7 @@ export class ClientLimits {
   acquireConnection(address: string): SmtpReplyError | null {
     const open = this.connections.get(address) ?? 0;
     if (open >= this.options.maxConnectionsPerClient) {
-      return smtpError(421, `4.7.0 Too many connections from ${address}, try again later`);
+      return smtpError(421, '4.7.0', `Too many connections from ${address}, try again later`);
     }
     this.connections.set(address, open + 1);
     return null;
@@ -48,7 +48,7 @@ export class ClientLimits {
       return null;
     }
     if (entry.count >= this.options.maxMessagesPerMinutePerClient) {
-      return smtpError(451, `4.7.1 Too many messages from ${address}, slow down and try again later`);
+      return smtpError(451, '4.7.1', `Too many messages from ${address}, slow down and try again later`);
     }
     entry.count++;
     return null;

@@ -42,6 +42,7 @@ function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdic
     size: message.size,
     receivedAt: message.receivedAt.toISOString(),
     scanStatus: message.scanStatus,
+    scanError: message.scanError,
     deliveryState: message.deliveryState,
   };
 }

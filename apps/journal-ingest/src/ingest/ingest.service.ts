@@ -9,6 +9,13 @@ import { smtpError } from '@mailwarden/smtp';
 
 export type JournalAccount = Account & { domains: Domain[] };
 
+/**
+ * RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle brackets. A longer "recipient" in a journal report
+ * cannot be a mailbox anyone delivers to, and would not fit the envelope recipients' index (a GIN entry holds at most
+ * ~2.7 KB): it is left out of the envelope and recorded in the metadata instead of making every store fail.
+ */
+const MAX_ADDRESS_OCTETS = 254;
+
 export interface JournalDelivery {
   raw: Buffer;
   accounts: JournalAccount[];
@@ -43,10 +50,12 @@ export class IngestService {
     if (unwrapped.kind === 'unrecognized') {
       this.logger.warn({ event: 'journal.refused', reason: unwrapped.reason, clientIp: delivery.clientIp });
       // RFC 3463 5.6.0: other or undefined media error. The text never echoes the input.
-      throw smtpError(554, `5.6.0 Not a journal report Mailwarden understands: ${JOURNAL_PARSE_REASON_TEXT[unwrapped.reason as keyof typeof JOURNAL_PARSE_REASON_TEXT] ?? unwrapped.reason}`);
+      throw smtpError(554, '5.6.0', `Not a journal report Mailwarden understands: ${JOURNAL_PARSE_REASON_TEXT[unwrapped.reason as keyof typeof JOURNAL_PARSE_REASON_TEXT] ?? unwrapped.reason}`);
     }
-    if (unwrapped.envelopeRecipients.length === 0) {
-      throw smtpError(554, '5.6.0 The journal report names no recipients');
+    const envelopeTo = unwrapped.envelopeRecipients.filter((address) => Buffer.byteLength(address) <= MAX_ADDRESS_OCTETS);
+    const overlong = unwrapped.envelopeRecipients.length - envelopeTo.length;
+    if (envelopeTo.length === 0) {
+      throw smtpError(554, '5.6.0', overlong > 0 ? 'The journal report names no recipient address of a valid length' : 'The journal report names no recipients');
     }
     const original = unwrapped.original;
     const headers = summarizeMessageHeaders(original);
@@ -54,13 +63,13 @@ export class IngestService {
     const result: IngestResult = { stored: [], duplicates: 0 };
     for (const account of delivery.accounts) {
       const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED').map((domain) => domain.name);
-      const direction = classifyDirection(verified, unwrapped.sender, unwrapped.envelopeRecipients);
+      const direction = classifyDirection(verified, unwrapped.sender, envelopeTo);
       const { message, duplicate } = await this.messages.storeIncoming({
         accountId: account.id,
         source: 'JOURNAL',
         direction,
         envelopeFrom: unwrapped.sender ?? '',
-        envelopeTo: unwrapped.envelopeRecipients,
+        envelopeTo,
         headerFrom: headers.from,
         subject: headers.subject,
         messageIdHeader: headers.messageId ?? unwrapped.messageId,
@@ -76,6 +85,7 @@ export class IngestService {
             journalTls: delivery.secure,
             originHop: origin?.received ?? null,
             bareLineEnds: hasBareCrOrLf(original),
+            ...(overlong > 0 ? { overlongRecipients: overlong } : {}),
           },
         },
         raw: Buffer.from(original),

@@ -12,18 +12,11 @@ import {
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
-import {
-  MAX_PROCESSED_MARKS,
-  matchesConnector,
-  readProcessedMarks,
-  rejectReply,
-  temporaryAuthFailureReply,
-  type SmtpReply,
-} from '@mailwarden/delivery';
-import { LookupCache } from '@mailwarden/smtp';
+import { MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
+import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
-import { effectivePoliciesFor, evaluateMessage, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
+import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 
 /** What the front knows about one SMTP transaction once its recipients are accepted. */
@@ -47,7 +40,6 @@ export interface IntakeResult {
   messageId?: string;
 }
 
-const QUARANTINE_RETENTION_DAYS = 30;
 /**
  * How long a recipient domain's routing facts (mode, verification, account, connector) are reused between RCPTs.
  * Short, so an admin's change (a domain leaving gateway mode, an account turning monitor-only) applies within
@@ -159,11 +151,7 @@ export class GatewayIntakeService {
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {
-      const [policies, mailboxes] = await Promise.all([
-        this.context.loadPolicies(account.id, account.partnerId),
-        this.context.findMailboxes(account.id, [...recipients, envelopeFrom]),
-      ]);
-      policyContext = { accountId: account.id, partnerId: account.partnerId, domainIds: new Map(verified.map((domain) => [domain.name, domain.id])), mailboxes, policies };
+      policyContext = await this.context.policyContext(account, verified, [...recipients, envelopeFrom]);
       evaluation = processedOf
         ? {
             verdicts: recipients.map((recipient) => ({ recipient, checks: [], decidedAction: 'DELIVER', appliedAction: 'DELIVER', enforced: true, reasons: [], skippedReason: 'already-processed' })),
@@ -228,7 +216,7 @@ export class GatewayIntakeService {
           state: DELIVERY_STATE_FOR[actionOf(verdict)],
           subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
         })),
-        { quarantineExpiresAt: new Date(Date.now() + QUARANTINE_RETENTION_DAYS * 86_400_000) },
+        { quarantineExpiresAt: quarantineExpiry() },
       );
       messageId = message.id;
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Prisma, type DeliveryState, type ScanStatus } from '../generated/prisma/client';
 import type { RecipientDeliveryInput } from './delivery.repository';
 import type { IncomingMessage, VerdictInput } from './message.repository';
@@ -11,6 +12,14 @@ import type { IncomingMessage, VerdictInput } from './message.repository';
 /** A JSON array expanded to rows inside the statement: one parameter whatever the number of recipients. */
 function jsonRows(rows: readonly object[]): Prisma.Sql {
   return Prisma.sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`;
+}
+
+/**
+ * What the unique (account, dedup key) index holds for a dedup key: its SHA-256 in hex. A key joins a Message-ID and
+ * recipients of any length; a btree entry may not exceed ~2.7 KB, the digest always fits.
+ */
+export function dedupDigest(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 /** The state a message row is written with besides what was received (the gateway writes it already scanned). */
@@ -32,7 +41,7 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
     SELECT ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
       ${input.envelopeFrom.toLowerCase()}, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
       ${input.headerFrom?.toLowerCase() ?? null}, ${input.subject ?? null}, ${input.messageIdHeader ?? null}, ${input.raw.byteLength}::int,
-      ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ?? null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
+      ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
     FROM "raw"
     RETURNING "id")`;
@@ -106,6 +115,8 @@ export const MESSAGE_COLUMNS = Prisma.raw(
     ['dedup_key', 'dedupKey'],
     ['scan_status', 'scanStatus'],
     ['scanned_at', 'scannedAt'],
+    ['scan_attempts', 'scanAttempts'],
+    ['scan_error', 'scanError'],
     ['delivery_state', 'deliveryState'],
     ['metadata', 'metadata'],
   ]

@@ -4,7 +4,7 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
-import { isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
 
 export interface IncomingMessage {
   accountId: string;
@@ -58,7 +58,7 @@ export class MessageRepository {
     } catch (error) {
       if (input.dedupKey && isUniqueViolation(error)) {
         const existing = await this.prisma.message.findUniqueOrThrow({
-          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: input.dedupKey } },
+          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: dedupDigest(input.dedupKey) } },
           select: { id: true },
         });
         return { message: existing, duplicate: true };
@@ -101,6 +101,35 @@ export class MessageRepository {
       orderBy: { receivedAt: 'asc' },
       take: limit,
     });
+  }
+
+  /**
+   * Counts one more scan attempt of a PENDING message, before the scan runs (so a worker that dies during the scan
+   * has counted it). Returns the attempts so far and the last recorded error; null when the message is no longer
+   * PENDING.
+   */
+  async startScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
+    const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
+      this.prisma,
+      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING'
+        RETURNING "scan_attempts" AS "attempts", "scan_error" AS "lastError"`,
+    );
+    return row ?? null;
+  }
+
+  /** Keeps the error of a failed scan attempt (the message stays PENDING and is retried). */
+  async recordScanError(id: string, error: string): Promise<void> {
+    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`);
+  }
+
+  /** Ends the scans of a PENDING message: FAILED with the reason (shown in message history). False when it was not PENDING. */
+  async markScanFailed(id: string, reason: string): Promise<boolean> {
+    const rows = await sqlQuery(
+      this.prisma,
+      Prisma.sql`UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)}
+        WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`,
+    );
+    return rows.length > 0;
   }
 
   /**

@@ -32,8 +32,11 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, format: 'date-time' })
   receivedAt!: string;
 
-  @ApiProperty({ enum: ['PENDING', 'SCANNED', 'SKIPPED', 'UNPARSEABLE'] })
+  @ApiProperty({ enum: ['PENDING', 'SCANNED', 'SKIPPED', 'UNPARSEABLE', 'FAILED'] })
   scanStatus!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why the scan FAILED (or the last error of a scan still being retried)' })
+  scanError!: string | null;
 
   @ApiProperty({ enum: ['NOT_APPLICABLE', 'QUEUED', 'DELIVERED', 'DEFERRED', 'FAILED', 'QUARANTINED', 'REJECTED'] })
   deliveryState!: string;

@@ -1,3 +1,8 @@
+/**
+ * The SMTP replies of both fronts (journal ingest, gateway) in one place: the reply type, the error an smtp-server
+ * handler throws or passes to its callback to refuse a command, and the replies that need a rule to pick their code.
+ */
+
 /** An SMTP reply: basic code, enhanced status code (RFC 3463) and text. */
 export interface SmtpReply {
   code: number;
@@ -5,9 +10,23 @@ export interface SmtpReply {
   text: string;
 }
 
+/** The reply text as smtp-server sends it after the code: enhanced code, then the text. */
 export function formatReply(reply: SmtpReply): string {
   return `${reply.enhanced} ${reply.text}`;
 }
+
+/** A refused command: smtp-server sends `responseCode` and the message (`<enhanced> <text>`) as the reply. */
+export class SmtpReplyError extends Error {
+  readonly responseCode: number;
+
+  constructor(readonly reply: SmtpReply) {
+    super(formatReply(reply));
+    this.name = 'SmtpReplyError';
+    this.responseCode = reply.code;
+  }
+}
+
+export const smtpError = (code: number, enhanced: string, text: string): SmtpReplyError => new SmtpReplyError({ code, enhanced, text });
 
 const sanitize = (text: string) => text.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, 400);
 
