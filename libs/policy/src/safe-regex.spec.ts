@@ -1,14 +1,5 @@
+import { RE2JS } from 're2js';
 import { MAX_REGEX_LENGTH, compileSafeRegex } from './safe-regex';
-
-function medianMs(run: () => void): number {
-  const times: number[] = [];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const started = performance.now();
-    run();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[2];
-}
 
 describe(compileSafeRegex.name, () => {
   it('should run the catastrophic pattern (a+)+$ in linear time on a long non-matching input', () => {
@@ -16,15 +7,11 @@ describe(compileSafeRegex.name, () => {
     if (!compiled.ok) {
       throw new Error(compiled.error);
     }
-    // A backtracking engine needs 2^n steps here (n = 30 already takes seconds with RegExp); RE2 needs n.
-    const small = 'a'.repeat(100_000) + '!';
-    const large = 'a'.repeat(800_000) + '!';
-    expect(compiled.regex.test(small)).toBe(false);
-    const smallMs = medianMs(() => compiled.regex.test(small));
-    const largeMs = medianMs(() => compiled.regex.test(large));
-    // 8x the input: linear is ~8x the time; quadratic would be ~64x. The floor absorbs timer noise on tiny times.
-    expect(largeMs).toBeLessThan(Math.max(20 * smallMs, 50));
-    expect(largeMs).toBeLessThan(2000);
+    expect(compiled.regex).toBeInstanceOf(RE2JS);
+    // A backtracking engine needs 2^n steps here: n = 30 already takes seconds with RegExp, so n = 800,000 would
+    // never finish within the test's timeout. RE2 needs n steps. No clock assertion: finishing at all is the proof.
+    expect(compiled.regex.test('a'.repeat(800_000) + '!')).toBe(false);
+    expect(compiled.regex.test('a'.repeat(800_000))).toBe(true);
     expect(compiled.regex.test('aaaa')).toBe(true);
   });
 
