@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { classifyDirection, isInScope } from '@mailwarden/accounts';
+import { decideDirection, isInScope } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
@@ -142,20 +142,25 @@ export class GatewayIntakeService {
       processedOf = original && original.accountId === account.id ? original.id : null;
     }
 
-    const classified = classifyDirection(
-      verified.map((domain) => domain.name),
-      envelopeFrom,
-      recipients,
-    );
-    // The envelope alone does not make mail internal here: anyone on the internet can write MAIL FROM with the
-    // tenant's own domain. Only mail from the tenant's own connector is trusted as internal (and left unscanned);
-    // from anywhere else it is inbound and gets the sender checks (SPF catches the spoof).
-    const direction = classified === 'INTERNAL' && !transaction.fromConnector ? 'INBOUND' : classified;
     // Mailflow traffic reaches us from Microsoft 365, not from the sender: SPF is evaluated against the hop where
     // the message entered Exchange Online (its Received field), as for journal copies; without one, SPF is not
     // evaluated (clientIp null) rather than failed against Microsoft's address.
     const origin = transaction.fromConnector ? findOriginHop(raw) : null;
     const checkedClient = transaction.fromConnector ? { ip: origin?.clientIp ?? null, helo: origin?.helo ?? null } : { ip: transaction.clientIp, helo: transaction.helo };
+    // The envelope alone does not make mail internal (DESIGN.md §2): anyone on the internet can write MAIL FROM
+    // with the tenant's own domain. Only mail from the tenant's own connector that never entered Exchange Online
+    // from outside can be internal (and left unscanned); everything else is inbound and gets the sender checks.
+    const decision = decideDirection(
+      verified.map((domain) => domain.name),
+      envelopeFrom,
+      recipients,
+      !transaction.fromConnector
+        ? { enteredFromOutside: true, basis: 'gateway-client', detail: transaction.clientIp }
+        : origin
+          ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received }
+          : { enteredFromOutside: false, basis: 'tenant-connector' },
+    );
+    const direction = decision.direction;
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {
@@ -217,7 +222,7 @@ export class GatewayIntakeService {
           messageIdHeader: summary.messageId,
           clientIp: transaction.clientIp,
           helo: transaction.helo,
-          metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
+          metadata: { direction: { ...decision }, gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
           raw,
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),

@@ -153,6 +153,7 @@ describe(GatewaySmtpServer.name, () => {
     '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
     'acme.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
     'far.example': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+    'flow.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
   });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
@@ -441,6 +442,27 @@ describe(GatewaySmtpServer.name, () => {
     // From outside the connector the same message is checked against its real client and refused.
     const refused = await sendExpectingError(message({ from: 'x@far.example', to: 'bob@acme.example', subject: 'not via exchange online', extraHeaders: [received] }), { from: 'x@far.example', to: ['bob@acme.example'] }, '127.0.0.9');
     expect(refused.response).toMatch(/^550 5\.7\.23 /);
+  });
+
+  it('should scan mailflow traffic that entered Microsoft 365 from outside as INBOUND even when it claims the tenant own domain', async () => {
+    // Exchange Online's edge recorded an outside client: the own-domain sender is a claim, not evidence (issue 13 §1).
+    const edge = 'Received: from mx.evil.example (mx.evil.example [192.0.2.77]) by DM6NAM11FT012.mail.protection.outlook.com (10.13.173.1) with Microsoft SMTP Server; Wed, 25 Nov 2026 09:59:58 +0000';
+    const refused = await sendExpectingError(
+      message({ from: 'ceo@flow.example', to: 'erin@flow.example', subject: 'own domain spoof via connector', extraHeaders: [edge] }),
+      { from: 'ceo@flow.example', to: ['erin@flow.example'] },
+      CONNECTOR,
+    );
+    expect(refused.response).toMatch(/^550 5\.7\.23 /);
+    const spoof = await storedMessage('own domain spoof via connector');
+    expect(spoof).toMatchObject({ direction: 'INBOUND', scanStatus: 'SCANNED' });
+    expect((spoof!.metadata as { direction?: unknown }).direction).toMatchObject({ envelopeDirection: 'INTERNAL', enteredFromOutside: true, basis: 'provider-edge-hop' });
+
+    // The same claim from the tenant's connector without an edge hop is the tenant's own internal mail: skipped.
+    const internal = 'Received: from DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1::1) by SN6PR11MB5678.namprd11.prod.outlook.com with HTTPS; Wed, 25 Nov 2026 10:00:02 +0000';
+    await send(message({ from: 'ceo@flow.example', to: 'erin@flow.example', subject: 'real internal via connector', extraHeaders: [internal] }), { from: 'ceo@flow.example', to: ['erin@flow.example'] }, CONNECTOR);
+    const kept = await storedMessage('real internal via connector');
+    expect(kept).toMatchObject({ direction: 'INTERNAL', scanStatus: 'SKIPPED' });
+    expect((kept!.metadata as { direction?: unknown }).direction).toMatchObject({ enteredFromOutside: false, basis: 'tenant-connector' });
   });
 
   it('should recognise the connector by its verified TLS client certificate name', async () => {
