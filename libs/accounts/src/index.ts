@@ -5,3 +5,4 @@ export * from './message-direction';
 export * from './account-mode.repository';
 export * from './account-mode.service';
 export * from './accounts.module';
+export * from './mail-path';

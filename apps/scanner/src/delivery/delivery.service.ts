@@ -121,8 +121,10 @@ export class DeliveryService implements OnModuleDestroy {
         received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: message.receivedAt },
         checks,
         subjectTag: copy.subjectTag,
-        // Back to Microsoft 365: the transport rule's exception keeps the copy from being routed to us again.
-        markProcessed: domain.mode === 'MAILFLOW',
+        // Back to Microsoft 365: the transport rule's exception keeps the copy from being routed to us again. While
+        // the domain moves between modes the mark also tells the other path (the connector, the journal copy)
+        // that this message was scanned already, so no message is scanned twice by two modes.
+        markProcessed: domain.mode === 'MAILFLOW' || domain.transitionMode !== null,
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });

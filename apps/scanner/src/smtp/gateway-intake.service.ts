@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { decideDirection, isInScope } from '@mailwarden/accounts';
+import { decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
@@ -83,32 +83,32 @@ export class GatewayIntakeService {
   ) {}
 
   /**
-   * RCPT TO: only verified GATEWAY or MAILFLOW domains of an enforced account are accepted; a MAILFLOW domain
-   * only from its tenant's connector. Every other recipient is refused with 5.7.1 (RFC 5321 3.6.2: no open relay).
+   * RCPT TO: only verified domains whose mode (or transition) takes mail on this path are accepted (libs/accounts
+   * `pathDecision`); a MAILFLOW domain only from its tenant's connector. Every other recipient is refused with
+   * 5.7.1 (RFC 5321 3.6.2: no open relay), or 4.7.1 while the domain is moving between modes.
    */
   async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
     const { domain, connector } = await this.recipientDomain(name);
-    if (!domain || !isInScope(domain)) {
-      return refuse(550, '5.7.1', `Relay access denied: ${name} is not a verified domain served here`);
+    const fromConnector = !!domain && matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
+    // DESIGN.md §2: the domain's mode (and, during a migration, its other mode) says which paths take its mail;
+    // outside a transition anything else is a 5.7.1 (no open relay), during one a 4.7.1 so the sender retries.
+    const decision = pathDecision(domain, { path: 'SMTP', fromConnector });
+    if (!decision.accept) {
+      return decision.reply === 'TEMPORARY'
+        ? refuse(450, '4.7.1', `${name} ${decision.reason}; it is moving between modes, try again later`)
+        : refuse(550, '5.7.1', `Relay access denied: ${name} ${decision.reason}`);
     }
-    if (domain.account.monitorOnly || domain.mode === 'JOURNAL') {
-      // DESIGN.md §2: monitor-only accounts are only watched through journal copies; Mailwarden is not in their path.
-      return refuse(550, '5.7.1', `Relay access denied: ${name} is in monitor-only (journal) mode and does not receive mail through Mailwarden`);
-    }
-    if (transaction.account && transaction.account.id !== domain.accountId) {
+    const served = domain!; // an accepted path implies a known domain
+    if (transaction.account && transaction.account.id !== served.accountId) {
       // One transaction, one tenant: its policies and its copy of the message. RFC 5321 4.5.3.1.10: a client
       // sends the deferred recipients in a later transaction.
       return refuse(452, '4.5.3', 'Recipients of another organisation: send them in a separate transaction');
     }
-    const fromConnector = matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
-    if (domain.mode === 'MAILFLOW' && !fromConnector) {
-      return refuse(550, '5.7.1', `Relay access denied: ${name} receives mail through its Microsoft 365 connector only`);
-    }
-    transaction.account = domain.account;
+    transaction.account = served.account;
     transaction.fromConnector = fromConnector;
-    transaction.mailflow = transaction.mailflow || domain.mode === 'MAILFLOW';
+    transaction.mailflow = transaction.mailflow || decision.path === 'MAILFLOW';
     return { accept: true };
   }
 

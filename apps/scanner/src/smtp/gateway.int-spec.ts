@@ -371,6 +371,36 @@ describe(GatewaySmtpServer.name, () => {
     }
   });
 
+  it('should take a domain in transition on both its old and new path, answer 4xx (never 5xx) on any other, and mark what it relays', async () => {
+    const create = async (name: string, mode: 'GATEWAY' | 'MAILFLOW' | 'JOURNAL', transitionMode: 'GATEWAY' | 'MAILFLOW' | 'JOURNAL') => {
+      const row = await factories.newDomain(account, { name, mode, downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+      await db.prisma.domain.update({ where: { id: row.id }, data: { transitionMode, downstreamVerifyCert: false } });
+    };
+    // Gateway -> Mailflow before the switch, and Advanced -> monitor-only after it (mailflow domain now JOURNAL).
+    await create('g2m.example', 'GATEWAY', 'MAILFLOW');
+    await create('m2j.example', 'JOURNAL', 'MAILFLOW');
+    const { client } = await RawSmtp.open(smtpPort, '127.0.0.9');
+    try {
+      expect(await client.command('EHLO client.sender.example')).toMatch(/^250/);
+      expect(await client.command('MAIL FROM:<alice@sender.example>')).toMatch(/^250/);
+      expect(await client.command('RCPT TO:<x@m2j.example>')).toMatch(/^450 4\.7\.1 m2j\.example receives mail through its Microsoft 365 connector only; it is moving between modes/);
+      expect(await client.command('RCPT TO:<x@g2m.example>')).toMatch(/^250/);
+      expect(await client.command('QUIT')).toMatch(/^221/);
+    } finally {
+      client.close();
+    }
+    // Through the MX (old path) and through the connector (new path): both accepted and relayed with the mark that
+    // tells the other path (the connector coming back, a journal copy) the message was scanned already.
+    await send(message({ from: 'alice@sender.example', to: 'gina@g2m.example', subject: 'overlap via mx' }), { from: 'alice@sender.example', to: ['gina@g2m.example'] }, '127.0.0.9');
+    await send(message({ from: 'alice@sender.example', to: 'mia@m2j.example', subject: 'overlap via connector' }), { from: 'alice@sender.example', to: ['mia@m2j.example'] }, CONNECTOR);
+    const [viaMx] = await waitFor(async () => sink.to('gina@g2m.example'));
+    const [viaConnector] = await waitFor(async () => sink.to('mia@m2j.example'));
+    expect(readProcessedMarks(viaMx!.raw)).toEqual([{ host: HOST, messageId: (await storedMessage('overlap via mx'))!.id }]);
+    expect(readProcessedMarks(viaConnector!.raw)).toHaveLength(1);
+    expect((await storedMessage('overlap via mx'))!.source).toBe('GATEWAY');
+    expect((await storedMessage('overlap via connector'))!.source).toBe('MAILFLOW');
+  });
+
   it('should refuse an oversized message with 552 5.3.4', async () => {
     const { client } = await RawSmtp.open(smtpPort);
     try {
