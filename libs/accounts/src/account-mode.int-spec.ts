@@ -204,7 +204,7 @@ describe(AccountModeService.name, () => {
     const account = await factories.newAccount({ monitorOnly: true });
     const domain = await factories.newDomain(account, { name: 'bypass.example' });
     const raw = await repository
-      .withAccountLock(account.id, (tx) => repository.updateDomainMode(tx, domain.id, 'GATEWAY'))
+      .withAccountLock(account.id, (tx) => repository.updateDomainMode(tx, domain.id, { mode: 'GATEWAY' }))
       .catch((error: unknown) => error);
     expect(accountRuleCodeOfDatabaseError(raw)).toBe(AccountRuleCode.MonitorOnlyAllowsJournalOnly);
   });
