@@ -338,6 +338,39 @@ describe('admin API (real app over HTTP)', () => {
     expect(list.body.nextCursor).toEqual(expect.any(String));
   });
 
+  it('should register the Microsoft 365 connector a Mailflow domain needs, validate its ranges, and refuse removing it while in use', async () => {
+    const missing = await call('GET', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly);
+    expect(missing.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const tooBroad = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: ['40.92.0.0/15', '0.0.0.0/0'] });
+    expect(tooBroad.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(tooBroad.text).toMatch(/too broad/);
+    const garbage = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: ['mail.example'], tlsCertName: 'not a name' });
+    expect(garbage.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    const empty = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: [], tlsCertName: null });
+    expect(empty.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'sourceIps', code: 'required' }] });
+    expect((await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly, { sourceIps: ['40.92.0.0/15'] })).body).toMatchObject({ status: 403, code: 'READ_ONLY_KEY' });
+
+    const saved = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, {
+      sourceIps: ['40.92.0.0/15', '2A01:111:F400::/48', '40.92.0.0/15'],
+      tlsCertName: 'Mail.Protection.Outlook.com.',
+    });
+    expectStatus(saved, 200);
+    expect(saved.body).toMatchObject({ accountId: ids.contoso, sourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], tlsCertName: 'mail.protection.outlook.com' });
+    expect((await call('GET', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly)).body).toMatchObject({ tlsCertName: 'mail.protection.outlook.com' });
+    // The cancelled Gateway -> Mailflow plan left contoso.example's overlap window open: the connector is in use.
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body).toMatchObject({ mode: 'GATEWAY', transitionMode: 'MAILFLOW' });
+    const inUse = await call('DELETE', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant);
+    expect(inUse.body).toMatchObject({ status: 409, code: 'CONNECTOR_IN_USE', detail: expect.stringContaining('contoso.example') });
+
+    const fab = { accountId: ids.fabrikam };
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key, { sourceIps: ['203.0.113.0/24'] }), 200);
+    const removed = await call('DELETE', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key);
+    expect(removed.body).toMatchObject({ accountId: ids.fabrikam, sourceIps: ['203.0.113.0/24'] });
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key), 404);
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectType: 'mailflow_connector' }, orderBy: { at: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['mailflow_connector.saved', 'mailflow_connector.saved', 'mailflow_connector.removed']);
+  });
+
   it('should validate, store and resolve policies at every scope, honouring partner locks', async () => {
     const user = await call('POST', '/v1/accounts/{accountId}/mailboxes', A(), keys.tenant, { email: 'Alice@Contoso.Example', displayName: 'Alice' });
     expectStatus(user, 201);
@@ -624,6 +657,7 @@ describe('admin API (real app over HTTP)', () => {
       addDomain: { name: 'probe.example' },
       setDomainDownstream: { host: 'smtp.probe.example', port: 25, requireTls: true, verifyCert: true },
       planMigration: { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST },
+      setMailflowConnector: { sourceIps: ['198.51.100.0/24'] },
       advanceMigration: {},
       retryMigration: {},
       putPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
