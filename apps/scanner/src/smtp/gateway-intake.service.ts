@@ -90,11 +90,19 @@ export class GatewayIntakeService {
   async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
-    const { domain, connector } = await this.recipientDomain(name);
-    const fromConnector = !!domain && matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
     // DESIGN.md §2: the domain's mode (and, during a migration, its other mode) says which paths take its mail;
     // outside a transition anything else is a 5.7.1 (no open relay), during one a 4.7.1 so the sender retries.
-    const decision = pathDecision(domain, { path: 'SMTP', fromConnector });
+    const decide = (facts: { domain: GatewayDomain | null; connector: MailflowConnector | null }) => {
+      const fromConnector = !!facts.domain && matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, facts.connector);
+      return { ...facts, fromConnector, decision: pathDecision(facts.domain, { path: 'SMTP', fromConnector }) };
+    };
+    let outcome = decide(await this.recipientDomain(name));
+    if (!outcome.decision.accept && outcome.domain) {
+      // The cached row may predate the migration step that opened this path (the overlap window): read it again
+      // before refusing one of our own domains, so the window applies at once rather than after the cache expires.
+      outcome = decide(await this.loadRecipientDomain(name));
+    }
+    const { domain, fromConnector, decision } = outcome;
     if (!decision.accept) {
       return decision.reply === 'TEMPORARY'
         ? refuse(450, '4.7.1', `${name} ${decision.reason}; it is moving between modes, try again later`)
@@ -264,10 +272,12 @@ export class GatewayIntakeService {
   }
 
   private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
-    return this.recipientDomains.get(name, async () => {
-      const domain = await this.deliveries.findRecipientDomain(name);
-      return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
-    });
+    return this.recipientDomains.get(name, () => this.loadRecipientDomain(name));
+  }
+
+  private async loadRecipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
+    const domain = await this.deliveries.findRecipientDomain(name);
+    return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
   }
 
   private rejection(verdict: EvaluatedVerdict): SmtpReply {
