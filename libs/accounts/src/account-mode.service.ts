@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Account, Domain, DomainMode, MessageDirection } from '@mailwarden/db';
+import type { Account, Domain, DomainMode } from '@mailwarden/db';
 import { AccountModeRepository, type AccountTx } from './account-mode.repository';
 import { AccountRuleCode, AccountRuleException, accountRuleCodeOfDatabaseError } from './account-rules.errors';
 import { canSetDomainMode, canSetMonitorOnly, normalizeDomainName, type RuleCheck } from './domain-mode';
-import { classifyDirection } from './message-direction';
+import { decideDirection, type ArrivalEvidence, type DirectionDecision } from './message-direction';
 import { isEnforced } from './monitor-only';
 
 function assertAllowed(check: RuleCheck): void {
@@ -111,9 +111,12 @@ export class AccountModeService {
     return this.translateDatabaseRefusal(() => this.repository.inSavepoint(tx, async () => change(account, await this.repository.listDomains(tx, accountId))));
   }
 
-  /** Direction of a message relative to the account, counting only its verified domains as its own. */
-  async classifyDirection(accountId: string, envelopeSender: string | null, recipients: readonly string[]): Promise<MessageDirection> {
-    return classifyDirection(await this.repository.listVerifiedDomainNames(accountId), envelopeSender, recipients);
+  /**
+   * Direction of a message relative to the account from the receiving path's evidence (`decideDirection`),
+   * counting only the account's verified domains as its own.
+   */
+  async decideDirection(accountId: string, envelopeSender: string | null, recipients: readonly string[], arrival: ArrivalEvidence): Promise<DirectionDecision> {
+    return decideDirection(await this.repository.listVerifiedDomainNames(accountId), envelopeSender, recipients, arrival);
   }
 
   private async translateDatabaseRefusal<T>(run: () => Promise<T>): Promise<T> {
