@@ -232,12 +232,15 @@ describe('admin API (real app over HTTP)', () => {
     ids.migration = planned.body.id as string;
     expect(planned.body).toMatchObject({ status: 'PLANNED', params: { targetMode: 'GATEWAY', gatewayMxHost: MX_HOST, domains: [{ name: 'contoso.example' }] } });
     expect((planned.body.steps as Json[]).map((step) => [step.key, step.kind, step.status])).toEqual([
-      ['disconnect-domains-from-journaling', 'AUTOMATED', 'PENDING'],
-      ['remove-journal-rules', 'MANUAL', 'PENDING'],
+      ['accept-mail-on-both-paths', 'AUTOMATED', 'PENDING'],
+      ['complete-gateway-setup', 'MANUAL', 'PENDING'],
       ['turn-monitor-only-off', 'AUTOMATED', 'PENDING'],
       ['add-domains-in-gateway-mode', 'AUTOMATED', 'PENDING'],
-      ['complete-gateway-setup', 'MANUAL', 'PENDING'],
+      ['disconnect-domains-from-journaling', 'AUTOMATED', 'PENDING'],
+      ['remove-journal-rules', 'MANUAL', 'PENDING'],
     ]);
+    const badWait = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'GATEWAY', quietPeriodSeconds: -5 });
+    expect(badWait.body).toMatchObject({ status: 400 });
     const second = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'MAILFLOW' });
     expect(second.body).toMatchObject({ status: 409, code: 'MIGRATION_ALREADY_ACTIVE' });
 
@@ -252,12 +255,13 @@ describe('admin API (real app over HTTP)', () => {
     const waiting = await call('GET', '/v1/accounts/{accountId}/mode-migrations/{migrationId}', params, keys.readOnly);
     expect(waiting.body.status).toBe('WAITING');
     const steps = waiting.body.steps as Json[];
-    expect(steps.map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
+    // The gateway already accepts the domain (overlap window), but nothing switches before MX is proven.
+    expect(steps.map((step) => step.status)).toEqual(['DONE', 'WAITING_FOR_ADMIN', 'PENDING', 'PENDING', 'PENDING', 'PENDING']);
     expect(steps[0]!.attempts).toBe(1);
-    expect(steps[4]!.instruction).toMatch(new RegExp(`MX records of contoso\\.example at ${MX_HOST.replace(/\./g, '\\.')}`));
-    expect(steps[4]!.result).toMatchObject({ passed: false, available: true, evidence: { missingDownstreamRoute: ['contoso.example'] } });
-    expect((await call('GET', '/v1/accounts/{accountId}', A(), keys.tenant)).body.monitorOnly).toBe(false);
-    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body.mode).toBe('GATEWAY');
+    expect(steps[1]!.instruction).toMatch(new RegExp(`MX records of contoso\\.example at ${MX_HOST.replace(/\./g, '\\.')}`));
+    expect(steps[1]!.result).toMatchObject({ passed: false, available: true, evidence: { missingDownstreamRoute: ['contoso.example'] } });
+    expect((await call('GET', '/v1/accounts/{accountId}', A(), keys.tenant)).body.monitorOnly).toBe(true);
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body).toMatchObject({ mode: 'JOURNAL', transitionMode: 'GATEWAY' });
 
     const route = await call('PUT', '/v1/accounts/{accountId}/domains/{domainId}/downstream', { ...A(), domainId: ids.domain }, keys.tenant, {
       host: 'contoso-example.mail.protection.outlook.com',
@@ -268,7 +272,7 @@ describe('admin API (real app over HTTP)', () => {
     expect(route.body).toMatchObject({ downstream: { host: 'contoso-example.mail.protection.outlook.com', port: 25 } });
     const stillWaiting = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {});
     expect(stillWaiting.body.status).toBe('WAITING');
-    expect((stillWaiting.body.steps as Json[])[4]!.result).toMatchObject({ passed: false, message: expect.stringMatching(/contoso\.example \(no MX records\)/) });
+    expect((stillWaiting.body.steps as Json[])[1]!.result).toMatchObject({ passed: false, message: expect.stringMatching(/contoso\.example \(no MX records\)/) });
 
     mx.set('contoso.example', [{ exchange: `${MX_HOST}.`, priority: 10 }]);
     const done = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, keys.tenant, {});
@@ -278,9 +282,15 @@ describe('admin API (real app over HTTP)', () => {
     expect(again.body).toMatchObject({ status: 409, code: 'MIGRATION_FINISHED' });
 
     const audit = await db.prisma.auditEvent.findMany({ where: { objectId: ids.migration, action: 'mode_migration.step_completed' } });
-    expect(audit.map((event) => (event.after as Json).step).sort()).toEqual(
-      ['add-domains-in-gateway-mode', 'complete-gateway-setup', 'disconnect-domains-from-journaling', 'remove-journal-rules', 'turn-monitor-only-off'],
-    );
+    expect(audit.map((event) => (event.after as Json).step).sort()).toEqual([
+      'accept-mail-on-both-paths',
+      'add-domains-in-gateway-mode',
+      'complete-gateway-setup',
+      'disconnect-domains-from-journaling',
+      'remove-journal-rules',
+      'turn-monitor-only-off',
+    ]);
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body).toMatchObject({ mode: 'GATEWAY', transitionMode: null });
   });
 
   it('should walk Advanced → monitor-only with MX and journal checks, retry a waiting check, and cancel a migration', async () => {
@@ -291,36 +301,72 @@ describe('admin API (real app over HTTP)', () => {
     const params = { ...fab, migrationId: planned.body.id as string };
     const nothingToRetry = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/retry', params, partnerA.key, {});
     expect(nothingToRetry.body).toMatchObject({ status: 409, code: 'NOTHING_TO_RETRY' });
-    const waitingMx = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
-    expect((waitingMx.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'WAITING_FOR_ADMIN', 'PENDING', 'PENDING', 'PENDING']);
-    mx.set('fabrikam.example', [{ exchange: 'fabrikam-example.mail.protection.outlook.com', priority: 0 }]);
-    const waitingJournal = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/retry', params, partnerA.key, {});
-    expect(waitingJournal.body.status).toBe('WAITING');
-    expect((waitingJournal.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE', 'WAITING_FOR_ADMIN']);
-    expect((await call('GET', '/v1/accounts/{accountId}', fab, partnerA.key)).body.monitorOnly).toBe(true);
-    // The journal ingest (built elsewhere) stores the admin's test message: a journal copy after the step started.
+    const waitingJournal = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
+    expect((waitingJournal.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'WAITING_FOR_ADMIN', 'PENDING', 'PENDING', 'PENDING', 'PENDING', 'PENDING']);
+    // The journal ingest stores the admin's test message: a journal copy of the domain after the step started.
     await factories.newMessage({ id: ids.fabrikam }, { source: 'JOURNAL', envelopeTo: ['someone@fabrikam.example'] });
-    const completed = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
+    const waitingMx = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', params, partnerA.key, {});
+    expect((waitingMx.body.steps as Json[]).map((step) => step.status)).toEqual(['DONE', 'DONE', 'WAITING_FOR_ADMIN', 'PENDING', 'PENDING', 'PENDING', 'PENDING']);
+    expect((waitingMx.body.steps as Json[])[1]!.result).toMatchObject({ passed: true, evidence: { check: 'journal-message-seen', messageId: expect.any(String) } });
+    // MX still names Mailwarden: the domain keeps its mode (no bounce), monitor-only stays off.
+    expect((await call('GET', '/v1/accounts/{accountId}', fab, partnerA.key)).body.monitorOnly).toBe(false);
+    mx.set('fabrikam.example', [{ exchange: 'fabrikam-example.mail.protection.outlook.com', priority: 0 }]);
+    const completed = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/retry', params, partnerA.key, {});
     expect(completed.body.status).toBe('COMPLETED');
-    expect((completed.body.steps as Json[])[4]!.result).toMatchObject({ passed: true, evidence: { check: 'journal-message-seen', messageId: expect.any(String) } });
+    expect((await call('GET', '/v1/accounts/{accountId}', fab, partnerA.key)).body.monitorOnly).toBe(true);
     expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...fab, domainId: ids.fabrikamDomain }, partnerA.key)).body.mode).toBe('JOURNAL');
 
     const wrongMode = await call('POST', '/v1/accounts/{accountId}/mode-migrations', fab, partnerA.key, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST });
     expect(wrongMode.body).toMatchObject({ status: 409, code: 'WRONG_STARTING_MODE' });
 
     // Gateway → Mailflow on Contoso: its Microsoft 365 checks are not built, so it waits until cancelled.
-    const toMailflow = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST });
+    // gatewayMxHost is not asked again: the account's earlier plan named it.
+    const toMailflow = await call('POST', '/v1/accounts/{accountId}/mode-migrations', A(), keys.tenant, { kind: 'GATEWAY_TO_MAILFLOW' });
     expectStatus(toMailflow, 201);
+    expect(toMailflow.body.params).toMatchObject({ gatewayMxHost: MX_HOST });
     const mfParams = { ...A(), migrationId: toMailflow.body.id as string };
     const unverifiable = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', mfParams, keys.tenant, {});
-    expect((unverifiable.body.steps as Json[])[0]).toMatchObject({ status: 'WAITING_FOR_ADMIN', result: { passed: false, available: false, message: expect.stringMatching(/^not available yet/) } });
+    expect((unverifiable.body.steps as Json[])[1]).toMatchObject({ status: 'WAITING_FOR_ADMIN', result: { passed: false, available: false, message: expect.stringMatching(/^not available yet/) } });
     const cancelled = await call('POST', '/v1/accounts/{accountId}/mode-migrations/{migrationId}/cancel', mfParams, keys.tenant);
     expect(cancelled.body.status).toBe('CANCELLED');
-    expect((cancelled.body.steps as Json[]).every((step) => step.status === 'SKIPPED')).toBe(true);
+    expect((cancelled.body.steps as Json[]).slice(1).every((step) => step.status === 'SKIPPED')).toBe(true);
     expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body.mode).toBe('GATEWAY');
     const list = await call('GET', '/v1/accounts/{accountId}/mode-migrations', A(), keys.readOnly, undefined, '?limit=1');
     expect(list.body.items).toHaveLength(1);
     expect(list.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('should register the Microsoft 365 connector a Mailflow domain needs, validate its ranges, and refuse removing it while in use', async () => {
+    const missing = await call('GET', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly);
+    expect(missing.body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const tooBroad = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: ['40.92.0.0/15', '0.0.0.0/0'] });
+    expect(tooBroad.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(tooBroad.text).toMatch(/too broad/);
+    const garbage = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: ['mail.example'], tlsCertName: 'not a name' });
+    expect(garbage.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    const empty = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, { sourceIps: [], tlsCertName: null });
+    expect(empty.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'sourceIps', code: 'required' }] });
+    expect((await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly, { sourceIps: ['40.92.0.0/15'] })).body).toMatchObject({ status: 403, code: 'READ_ONLY_KEY' });
+
+    const saved = await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant, {
+      sourceIps: ['40.92.0.0/15', '2A01:111:F400::/48', '40.92.0.0/15'],
+      tlsCertName: 'Mail.Protection.Outlook.com.',
+    });
+    expectStatus(saved, 200);
+    expect(saved.body).toMatchObject({ accountId: ids.contoso, sourceIps: ['40.92.0.0/15', '2a01:111:f400::/48'], tlsCertName: 'mail.protection.outlook.com' });
+    expect((await call('GET', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.readOnly)).body).toMatchObject({ tlsCertName: 'mail.protection.outlook.com' });
+    // The cancelled Gateway -> Mailflow plan left contoso.example's overlap window open: the connector is in use.
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}', { ...A(), domainId: ids.domain }, keys.tenant)).body).toMatchObject({ mode: 'GATEWAY', transitionMode: 'MAILFLOW' });
+    const inUse = await call('DELETE', '/v1/accounts/{accountId}/mailflow-connector', A(), keys.tenant);
+    expect(inUse.body).toMatchObject({ status: 409, code: 'CONNECTOR_IN_USE', detail: expect.stringContaining('contoso.example') });
+
+    const fab = { accountId: ids.fabrikam };
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key, { sourceIps: ['203.0.113.0/24'] }), 200);
+    const removed = await call('DELETE', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key);
+    expect(removed.body).toMatchObject({ accountId: ids.fabrikam, sourceIps: ['203.0.113.0/24'] });
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/mailflow-connector', fab, partnerA.key), 404);
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectType: 'mailflow_connector' }, orderBy: { at: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['mailflow_connector.saved', 'mailflow_connector.saved', 'mailflow_connector.removed']);
   });
 
   it('should validate, store and resolve policies at every scope, honouring partner locks', async () => {
@@ -620,6 +666,7 @@ describe('admin API (real app over HTTP)', () => {
       addDomain: { name: 'probe.example' },
       setDomainDownstream: { host: 'smtp.probe.example', port: 25, requireTls: true, verifyCert: true },
       planMigration: { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST },
+      setMailflowConnector: { sourceIps: ['198.51.100.0/24'] },
       advanceMigration: {},
       retryMigration: {},
       putPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },

@@ -25,6 +25,8 @@ import { DirectoryService } from './directory/directory.service';
 import { DomainsController } from './domains/domains.controller';
 import { DomainsService } from './domains/domains.service';
 import { JournalController } from './journal/journal.controller';
+import { MailflowConnectorController } from './mailflow/mailflow-connector.controller';
+import { MailflowConnectorService } from './mailflow/mailflow-connector.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesService } from './messages/messages.service';
 import { MigrationsController } from './migrations/migrations.controller';
@@ -74,6 +76,7 @@ export class AppModule {
         DirectoryController,
         JournalController,
         MigrationsController,
+        MailflowConnectorController,
         PoliciesController,
         MessagesController,
         QuarantineController,
@@ -91,6 +94,7 @@ export class AppModule {
         DomainsService,
         DirectoryService,
         MigrationsService,
+        MailflowConnectorService,
         PoliciesService,
         MessagesService,
         QuarantineService,

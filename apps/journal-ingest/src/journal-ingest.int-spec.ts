@@ -43,6 +43,7 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
     'bank.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
     '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
     'partner.example': { TXT: ['v=spf1 ip4:203.0.113.0/24 -all'] },
+    'customer.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
   });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
@@ -184,6 +185,48 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
     const message = await scanned('<internal-1@customer.example>');
     expect(message).toMatchObject({ direction: 'INTERNAL', scanStatus: 'SKIPPED' });
     expect(message.verdicts).toEqual([expect.objectContaining({ recipient: 'carol@customer.example', skippedReason: 'internal', enforced: false })]);
+  });
+
+  it('should scan a spoof of the tenant own domain that entered from the internet as INBOUND, and record why (issue 13 §1)', async () => {
+    // The envelope sender and From are the tenant's own domain, but Exchange Online's inbound edge recorded an
+    // outside client: a spoof, which the Global journal rule exists to catch. It must not be skipped as internal.
+    const original = buildOriginal({
+      from: 'CEO <ceo@customer.example>',
+      to: ['bob@customer.example'],
+      subject: 'Urgent wire',
+      messageId: '<own-spoof-1@evil.example>',
+      received: [EDGE('192.0.2.66', 'mx.evil.example')],
+    });
+    await send(buildMicrosoftJournalReport({ journalAddress, sender: 'ceo@customer.example', subject: 'Urgent wire', messageId: '<own-spoof-1@evil.example>', to: ['bob@customer.example'], original }));
+    const message = await scanned('<own-spoof-1@evil.example>');
+    expect(message).toMatchObject({ direction: 'INBOUND', scanStatus: 'SCANNED', clientIp: '192.0.2.66' });
+    // customer.example allows 198.51.100.0/24 only: SPF fails against the client the edge recorded.
+    const checks = message.verdicts[0]!.checks as Array<{ check: string; status: string; evidence?: Record<string, unknown> }>;
+    expect(message.verdicts[0]!.failedCheck).not.toBeNull();
+    expect(message.verdicts[0]!.decidedAction).not.toBe('DELIVER');
+    const dmarc = checks.find((check) => check.check === 'dmarc')!;
+    expect(dmarc.evidence?.computedFrom).toMatchObject({ spf: { result: 'fail', clientIp: '192.0.2.66' } });
+    expect((message.metadata as { direction?: unknown }).direction).toMatchObject({
+      direction: 'INBOUND',
+      envelopeDirection: 'INTERNAL',
+      enteredFromOutside: true,
+      basis: 'provider-edge-hop',
+      detail: expect.stringContaining('192.0.2.66'),
+    });
+  });
+
+  it('should keep a real internal message (no edge hop) skipped, recording that it never entered from outside', async () => {
+    const original = buildOriginal({
+      from: 'bob@customer.example',
+      to: ['carol@customer.example'],
+      subject: 'Minutes',
+      messageId: '<internal-2@customer.example>',
+      received: ['from DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1::1) by SN6PR11MB5678.namprd11.prod.outlook.com with HTTPS; Wed, 25 Nov 2026 10:00:02 +0000'],
+    });
+    await send(buildMicrosoftJournalReport({ journalAddress, sender: 'bob@customer.example', subject: 'Minutes', messageId: '<internal-2@customer.example>', to: ['carol@customer.example'], original }));
+    const message = await scanned('<internal-2@customer.example>');
+    expect(message).toMatchObject({ direction: 'INTERNAL', scanStatus: 'SKIPPED' });
+    expect((message.metadata as { direction?: unknown }).direction).toMatchObject({ direction: 'INTERNAL', enteredFromOutside: false, basis: 'no-provider-edge-hop' });
   });
 
   it('should refuse an unknown journal address with 550 5.1.1', async () => {

@@ -201,7 +201,7 @@ describe(AccountModeService.name, () => {
     const account = await factories.newAccount({ monitorOnly: true });
     const domain = await factories.newDomain(account, { name: 'bypass.example' });
     const raw = await repository
-      .withAccountLock(account.id, (tx) => repository.updateDomainMode(tx, domain.id, 'GATEWAY'))
+      .withAccountLock(account.id, (tx) => repository.updateDomainMode(tx, domain.id, { mode: 'GATEWAY' }))
       .catch((error: unknown) => error);
     expect(accountRuleCodeOfDatabaseError(raw)).toBe(AccountRuleCode.MonitorOnlyAllowsJournalOnly);
   });
@@ -225,13 +225,17 @@ describe(AccountModeService.name, () => {
     expect((await refusal(service.setDomainMode('not-a-uuid', 'JOURNAL'))).code).toBe(AccountRuleCode.DomainNotFound);
   });
 
-  it('should classify direction with verified domains only', async () => {
+  it('should decide direction with verified domains only, from the arrival evidence', async () => {
     const account = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(account, { name: 'verified-own.example' });
     await factories.newDomain(account, { name: 'pending-own.example', verified: false });
-    expect(await service.classifyDirection(account.id, 'a@verified-own.example', ['b@VERIFIED-own.example'])).toBe('INTERNAL');
-    expect(await service.classifyDirection(account.id, 'a@pending-own.example', ['b@verified-own.example'])).toBe('INBOUND');
-    expect(await service.classifyDirection(account.id, '<>', ['b@pending-own.example'])).toBe('EXTERNAL');
+    const inside = { enteredFromOutside: false, basis: 'no-provider-edge-hop' } as const;
+    expect((await service.decideDirection(account.id, 'a@verified-own.example', ['b@VERIFIED-own.example'], inside)).direction).toBe('INTERNAL');
+    expect((await service.decideDirection(account.id, 'a@pending-own.example', ['b@verified-own.example'], inside)).direction).toBe('INBOUND');
+    expect((await service.decideDirection(account.id, '<>', ['b@pending-own.example'], inside)).direction).toBe('EXTERNAL');
+    // The same own-domain pair that entered from outside is inbound.
+    const edge = { enteredFromOutside: true, basis: 'provider-edge-hop', detail: 'from x (192.0.2.1) by y.mail.protection.outlook.com' } as const;
+    expect((await service.decideDirection(account.id, 'a@verified-own.example', ['b@verified-own.example'], edge)).direction).toBe('INBOUND');
   });
 });
 

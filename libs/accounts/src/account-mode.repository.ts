@@ -25,12 +25,8 @@ export class AccountModeRepository {
       return null;
     }
     return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
-      if (locked.length === 0) {
-        return null;
-      }
-      const account = await tx.account.findUniqueOrThrow({ where: { id: accountId } });
-      return work(tx, account);
+      const account = await this.lockAccountRow(tx, accountId);
+      return account ? work(tx, account) : null;
     });
   }
 
@@ -40,10 +36,6 @@ export class AccountModeRepository {
 
   findDomain(domainId: string): Promise<Domain | null> {
     return AccountModeRepository.isUuid(domainId) ? this.prisma.domain.findUnique({ where: { id: domainId } }) : Promise.resolve(null);
-  }
-
-  findDomainInTx(tx: AccountTx, domainId: string): Promise<Domain | null> {
-    return tx.domain.findUnique({ where: { id: domainId } });
   }
 
   /** The account's own row of that name (other accounts may have added it too, unverified). */
@@ -64,8 +56,28 @@ export class AccountModeRepository {
       .then((rows) => rows.map((row) => row.name));
   }
 
-  updateDomainMode(tx: AccountTx, domainId: string, mode: DomainMode): Promise<Domain> {
-    return tx.domain.update({ where: { id: domainId }, data: { mode } });
+  /** Locks the account row (FOR UPDATE) inside a transaction the caller already holds (the triggers' lock order). */
+  async lockAccountRow(tx: AccountTx, accountId: string): Promise<Account | null> {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+    return locked.length === 0 ? null : tx.account.findUniqueOrThrow({ where: { id: accountId } });
+  }
+
+  /** Runs `work` inside a savepoint: a refused statement rolls back to it and leaves the transaction usable. */
+  async inSavepoint<T>(tx: AccountTx, work: () => Promise<T>): Promise<T> {
+    await tx.$executeRawUnsafe('SAVEPOINT account_mode_change');
+    try {
+      const result = await work();
+      await tx.$executeRawUnsafe('RELEASE SAVEPOINT account_mode_change');
+      return result;
+    } catch (error) {
+      await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT account_mode_change');
+      throw error;
+    }
+  }
+
+  /** The one write of a domain's mode (and of the other mode it also accepts mail on during a migration). */
+  updateDomainMode(tx: AccountTx, domainId: string, change: { mode?: DomainMode; transitionMode?: DomainMode | null }): Promise<Domain> {
+    return tx.domain.update({ where: { id: domainId }, data: change });
   }
 
   updateMonitorOnly(tx: AccountTx, accountId: string, monitorOnly: boolean): Promise<Account> {

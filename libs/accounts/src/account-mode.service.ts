@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Account, Domain, DomainMode, MessageDirection } from '@mailwarden/db';
-import { AccountModeRepository } from './account-mode.repository';
+import type { Account, Domain, DomainMode } from '@mailwarden/db';
+import { AccountModeRepository, type AccountTx } from './account-mode.repository';
 import { AccountRuleCode, AccountRuleException, accountRuleCodeOfDatabaseError } from './account-rules.errors';
 import { canSetDomainMode, canSetMonitorOnly, normalizeDomainName, type RuleCheck } from './domain-mode';
-import { classifyDirection } from './message-direction';
+import { decideDirection, type ArrivalEvidence, type DirectionDecision } from './message-direction';
 import { isEnforced } from './monitor-only';
 
 function assertAllowed(check: RuleCheck): void {
@@ -51,43 +51,72 @@ export class AccountModeService {
     if (!domain) {
       throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
     }
-    const change = await this.translateDatabaseRefusal(() =>
-      this.repository.withAccountLock(domain.accountId, async (tx, account) => {
-        // Re-read under the account lock: the row read above may have changed since.
-        const current = await this.repository.findDomainInTx(tx, domain.id);
-        if (!current) {
-          throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
-        }
-        const sameName = await this.repository.findDomainByName(tx, account.id, current.name);
-        assertAllowed(canSetDomainMode(account, current, mode, sameName ? new Map([[sameName.name, sameName]]) : undefined));
-        return { from: current.mode, domain: await this.repository.updateDomainMode(tx, current.id, mode) };
-      }),
-    );
-    if (!change) {
+    const changed = await this.repository.withAccountLock(domain.accountId, (tx) => this.changeDomainInTx(tx, domain.accountId, domainId, { mode }));
+    if (!changed) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${domain.accountId} not found`);
     }
-    this.logger.log({ event: 'account.domain_mode_changed', accountId: change.domain.accountId, domainId, from: change.from, to: mode });
-    return change.domain;
+    return changed;
   }
 
   /** Turns monitor-only on or off; turning it on is refused while any domain is in GATEWAY or MAILFLOW mode. */
   async setMonitorOnly(accountId: string, monitorOnly: boolean): Promise<Account> {
-    const updated = await this.translateDatabaseRefusal(() =>
-      this.repository.withAccountLock(accountId, async (tx, account) => {
-        assertAllowed(canSetMonitorOnly(account, await this.repository.listDomains(tx, accountId), monitorOnly));
-        return this.repository.updateMonitorOnly(tx, accountId, monitorOnly);
-      }),
-    );
+    const updated = await this.repository.withAccountLock(accountId, (tx) => this.changeMonitorOnlyInTx(tx, accountId, monitorOnly));
     if (!updated) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
     }
-    this.logger.log({ event: 'account.monitor_only_changed', accountId, monitorOnly });
     return updated;
   }
 
-  /** Direction of a message relative to the account, counting only its verified domains as its own. */
-  async classifyDirection(accountId: string, envelopeSender: string | null, recipients: readonly string[]): Promise<MessageDirection> {
-    return classifyDirection(await this.repository.listVerifiedDomainNames(accountId), envelopeSender, recipients);
+  /**
+   * Changes a domain's mode and/or the other mode it also accepts mail on during a migration, inside a
+   * transaction the caller holds (the mode-migration runner's step, so the change commits with the step record).
+   * The one path for mode rules: the account row is locked first (the triggers' lock order), the rows re-read,
+   * the rules checked, and a statement the triggers refuse is rolled back to a savepoint and reported as
+   * AccountRuleException, leaving the caller's transaction usable.
+   */
+  async changeDomainInTx(tx: AccountTx, accountId: string, domainId: string, change: { mode?: DomainMode; transitionMode?: DomainMode | null }): Promise<Domain> {
+    return this.inAccountTx(tx, accountId, async (account, domains) => {
+      const current = domains.find((candidate) => candidate.id === domainId);
+      if (!current) {
+        throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
+      }
+      const mode = change.mode ?? current.mode;
+      assertAllowed(canSetDomainMode(account, current, mode, new Map(domains.map((candidate) => [candidate.name, candidate]))));
+      const updated = await this.repository.updateDomainMode(tx, current.id, change);
+      if (mode !== current.mode) {
+        this.logger.log({ event: 'account.domain_mode_changed', accountId, domainId, from: current.mode, to: mode });
+      }
+      if (change.transitionMode !== undefined && change.transitionMode !== current.transitionMode) {
+        this.logger.log({ event: 'account.domain_transition_changed', accountId, domainId, from: current.transitionMode, to: change.transitionMode });
+      }
+      return updated;
+    });
+  }
+
+  /** Turns monitor-only on or off inside a transaction the caller holds (see `changeDomainInTx`). */
+  async changeMonitorOnlyInTx(tx: AccountTx, accountId: string, monitorOnly: boolean): Promise<Account> {
+    return this.inAccountTx(tx, accountId, async (account, domains) => {
+      assertAllowed(canSetMonitorOnly(account, domains, monitorOnly));
+      const updated = await this.repository.updateMonitorOnly(tx, accountId, monitorOnly);
+      this.logger.log({ event: 'account.monitor_only_changed', accountId, monitorOnly });
+      return updated;
+    });
+  }
+
+  private async inAccountTx<T>(tx: AccountTx, accountId: string, change: (account: Account, domains: Domain[]) => Promise<T>): Promise<T> {
+    const account = AccountModeRepository.isUuid(accountId) ? await this.repository.lockAccountRow(tx, accountId) : null;
+    if (!account) {
+      throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
+    }
+    return this.translateDatabaseRefusal(() => this.repository.inSavepoint(tx, async () => change(account, await this.repository.listDomains(tx, accountId))));
+  }
+
+  /**
+   * Direction of a message relative to the account from the receiving path's evidence (`decideDirection`),
+   * counting only the account's verified domains as its own.
+   */
+  async decideDirection(accountId: string, envelopeSender: string | null, recipients: readonly string[], arrival: ArrivalEvidence): Promise<DirectionDecision> {
+    return decideDirection(await this.repository.listVerifiedDomainNames(accountId), envelopeSender, recipients, arrival);
   }
 
   private async translateDatabaseRefusal<T>(run: () => Promise<T>): Promise<T> {

@@ -6,3 +6,4 @@ export * from './account-mode.repository';
 export * from './account-mode.service';
 export * from './accounts.module';
 export * from './journal-settings';
+export * from './mail-path';

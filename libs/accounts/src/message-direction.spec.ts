@@ -1,5 +1,5 @@
 import { AccountRuleException } from './account-rules.errors';
-import { classifyDirection, isInScope, recipientScope } from './message-direction';
+import { classifyDirection, decideDirection, isInScope, recipientScope } from './message-direction';
 
 const own = ['acme.example', 'acme-corp.example'];
 
@@ -45,5 +45,40 @@ describe(recipientScope.name, () => {
     expect(recipientScope(domains, 'x@new.example')).toEqual({ status: 'UNVERIFIED', domain: domains[1] });
     expect(recipientScope(domains, 'x@sub.acme.example')).toEqual({ status: 'UNKNOWN' });
     expect(recipientScope(domains, 'postmaster')).toEqual({ status: 'UNKNOWN' });
+  });
+});
+
+describe(decideDirection.name, () => {
+  const edge = { enteredFromOutside: true, basis: 'provider-edge-hop' as const, detail: 'from mail.evil.example (203.0.113.9) by X.mail.protection.outlook.com' };
+  const inside = { enteredFromOutside: false, basis: 'no-provider-edge-hop' as const };
+
+  it('should make an own-domain spoof that crossed the provider edge INBOUND, and say why', () => {
+    const decision = decideDirection(own, 'ceo@acme.example', ['bob@acme.example'], edge);
+    expect(decision).toEqual({
+      direction: 'INBOUND',
+      envelopeDirection: 'INTERNAL',
+      enteredFromOutside: true,
+      basis: 'provider-edge-hop',
+      detail: edge.detail,
+      rule: expect.stringMatching(/entered from outside \(provider-edge-hop\) although the envelope sender claims one of the account's domains: INBOUND, not INTERNAL/),
+    });
+  });
+
+  it('should keep a message that never crossed the edge INTERNAL when both sides are the account\'s', () => {
+    expect(decideDirection(own, 'ann@acme.example', ['bob@acme-corp.example'], inside)).toMatchObject({ direction: 'INTERNAL', envelopeDirection: 'INTERNAL', detail: null });
+    expect(decideDirection(own, 'ann@acme.example', ['x@partner.example'], inside).direction).toBe('OUTBOUND');
+  });
+
+  it('should not trust the own sender domain of mail from outside to outside recipients (EXTERNAL), nor change honest inbound', () => {
+    expect(decideDirection(own, 'ann@acme.example', ['x@partner.example'], edge).direction).toBe('EXTERNAL');
+    expect(decideDirection(own, 'ann@acme.example', ['bob@acme.example', 'x@partner.example'], edge).direction).toBe('INBOUND');
+    expect(decideDirection(own, 'x@partner.example', ['bob@acme.example'], edge)).toMatchObject({ direction: 'INBOUND', envelopeDirection: 'INBOUND' });
+  });
+
+  it('should apply the same rule to the gateway: any client but the tenant connector is outside', () => {
+    const gateway = { enteredFromOutside: true, basis: 'gateway-client' as const, detail: '198.51.100.7' };
+    expect(decideDirection(own, 'ceo@acme.example', ['bob@acme.example'], gateway).direction).toBe('INBOUND');
+    const connector = { enteredFromOutside: false, basis: 'tenant-connector' as const };
+    expect(decideDirection(own, 'ceo@acme.example', ['bob@acme.example'], connector).direction).toBe('INTERNAL');
   });
 });

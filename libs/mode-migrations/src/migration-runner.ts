@@ -7,32 +7,27 @@ import {
   type ModeMigrationWithSteps,
   type Prisma,
 } from '@mailwarden/db';
-import {
-  AccountRuleCode,
-  AccountRuleException,
-  accountRuleCodeOfDatabaseError,
-  canSetDomainMode,
-  canSetMonitorOnly,
-  type RuleCheck,
-} from '@mailwarden/accounts';
+import { AccountModeService } from '@mailwarden/accounts';
 import { journalAddress } from './journal-setup';
 import { MigrationErrorCode, MigrationException } from './mode-migration.errors';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
 import type { CheckResult, MigrationParams, StepContext } from './migration-step.types';
-import { buildPlan, stepsFor, type PlanMigrationInput } from './plans/build-plan';
+import { buildPlan, DEFAULT_QUIET_PERIOD_MS, stepsFor, type PlanMigrationInput } from './plans/build-plan';
 
+/**
+ * Acknowledgements apply to the first manual step of the call that needs one and to no other: one flag never waves
+ * a plan through several unverified steps at once.
+ */
 export interface AdvanceOptions {
-  /** Accept manual steps whose check is not available yet (the admin did them by hand); recorded in the audit log. */
+  /** Accept a manual step whose check is not available yet (the admin did it by hand); recorded in the audit log. */
   acknowledgeUnverifiable?: boolean;
+  /**
+   * Accept a manual step whose check can run but has not passed (a wait not over, MX not changed yet): the step's
+   * stated risk is recorded with the acknowledgement in the step result and the audit log.
+   */
+  acknowledgeRisk?: boolean;
 }
 
-const DEFAULT_QUIET_PERIOD_MS = 10 * 60_000;
-
-function assertAllowed(check: RuleCheck): void {
-  if (!check.ok) {
-    throw new AccountRuleException(check.code, check.reason);
-  }
-}
 const FINISHED = new Set(['COMPLETED', 'CANCELLED']);
 
 /**
@@ -40,9 +35,9 @@ const FINISHED = new Set(['COMPLETED', 'CANCELLED']);
  * migrations runs inside `pg_advisory_xact_lock(hashtext(accountId))`, so two admins (or two API instances) never
  * walk one account's plan at once. Automated steps run inline when the plan is advanced and are idempotent; the
  * step's mode change, state, result and audit entry commit in one transaction, so a crash mid-step leaves nothing
- * half done and the step runs again. Mode changes are checked with the rules of libs/accounts (canSetDomainMode,
- * canSetMonitorOnly, the same AccountModeService applies) under the account row lock, and the database triggers
- * refuse anything that slips past; their refusals become the same AccountRuleException.
+ * half done and the step runs again. Mode changes go through AccountModeService (libs/accounts), the one path for
+ * the mode rules, inside the step's transaction; the database triggers refuse anything that slips past and their
+ * refusals become the same AccountRuleException.
  */
 @Injectable()
 export class ModeMigrationRunner {
@@ -51,6 +46,7 @@ export class ModeMigrationRunner {
 
   constructor(
     private readonly repository: ModeMigrationRepository,
+    private readonly accountMode: AccountModeService,
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
   ) {
     this.now = options.now ?? (() => new Date());
@@ -69,7 +65,10 @@ export class ModeMigrationRunner {
           `migration ${active.id} (${active.kind}) is ${active.status}: complete or cancel it first`,
         );
       }
-      const { params, steps } = buildPlan(account, account.domains, input);
+      const { params, steps } = buildPlan(account, account.domains, input, {
+        gatewayMxHost: await this.repository.lastGatewayMxHost(tx, accountId),
+        defaultQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
+      });
       const address = journalAddress(account.journalToken, this.options.journalDomain);
       const created = await this.repository.create(tx, {
         accountId,
@@ -108,7 +107,10 @@ export class ModeMigrationRunner {
     });
   }
 
-  /** Sets a FAILED step back to PENDING (or re-checks a waiting manual step) and advances. */
+  /**
+   * Sets a FAILED step back to PENDING, or restarts a waiting manual step (its start moves to now, so a wait counts
+   * again from the retry and "since the step started" checks look at what happens from here), then advances.
+   */
   retry(accountId: string, migrationId: string, actor: AuditActor, options: AdvanceOptions = {}): Promise<ModeMigrationWithSteps> {
     return this.repository.withAccountLock(accountId, async (tx) => {
       const migration = await this.load(tx, accountId, migrationId);
@@ -120,6 +122,17 @@ export class ModeMigrationRunner {
         await this.repository.updateStep(tx, step.id, { status: 'PENDING' });
         await this.repository.updateMigration(tx, migration.id, { status: 'RUNNING' });
         await this.audit(tx, actor, migration, 'mode_migration.step_retried', { step: step.key, status: step.status, lastError: step.lastError }, { step: step.key, status: 'PENDING' });
+      } else {
+        const restartedAt = this.now();
+        await this.repository.updateStep(tx, step.id, { startedAt: restartedAt });
+        await this.audit(
+          tx,
+          actor,
+          migration,
+          'mode_migration.step_retried',
+          { step: step.key, status: step.status, startedAt: step.startedAt?.toISOString() ?? null },
+          { step: step.key, status: step.status, startedAt: restartedAt.toISOString() },
+        );
       }
       return this.walk(tx, await this.load(tx, accountId, migrationId), actor, options);
     });
@@ -158,6 +171,7 @@ export class ModeMigrationRunner {
     if (migration.status !== 'RUNNING') {
       await this.repository.updateMigration(tx, migration.id, { status: 'RUNNING' });
     }
+    let acknowledgementUsed = false;
     for (const step of migration.steps) {
       if (step.status === 'DONE' || step.status === 'SKIPPED') {
         continue;
@@ -177,9 +191,16 @@ export class ModeMigrationRunner {
         continue;
       }
       const check = await definition.check!(context);
-      const acknowledged = !check.passed && !check.available && options.acknowledgeUnverifiable === true;
-      const done = check.passed || acknowledged;
-      const result = { ...check, acknowledgedByAdmin: acknowledged } as unknown as Prisma.InputJsonValue;
+      // One acknowledgement per call, for the first manual step that needs one: see AdvanceOptions.
+      const unverifiable: boolean = !check.passed && !check.available && options.acknowledgeUnverifiable === true && !acknowledgementUsed;
+      const risked: boolean = !check.passed && check.available && options.acknowledgeRisk === true && !!definition.risk && !acknowledgementUsed;
+      acknowledgementUsed = acknowledgementUsed || unverifiable || risked;
+      const done = check.passed || unverifiable || risked;
+      const result = {
+        ...check,
+        acknowledgedByAdmin: unverifiable || risked,
+        ...(risked ? { acknowledgedRisk: definition.risk } : {}),
+      } as unknown as Prisma.InputJsonValue;
       await this.repository.updateStep(tx, step.id, {
         status: done ? 'DONE' : 'WAITING_FOR_ADMIN',
         startedAt,
@@ -236,52 +257,14 @@ export class ModeMigrationRunner {
       now,
       resolveDns: this.options.resolveDns,
       journalAddress: journalAddress(account.journalToken, this.options.journalDomain),
-      journalQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
-      firstJournalMessageSince: (since) => this.repository.firstJournalMessageSince(tx, accountId, since),
-      setDomainMode: (domainId, mode) =>
-        this.changeMode(tx, accountId, async (current) => {
-          const domain = current.domains.find((candidate) => candidate.id === domainId);
-          if (!domain) {
-            throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
-          }
-          assertAllowed(canSetDomainMode(current, domain, mode, new Map(current.domains.map((candidate) => [candidate.name, candidate]))));
-          const updated = await this.repository.updateDomainMode(tx, domainId, mode);
-          this.logger.log({ event: 'account.domain_mode_changed', accountId, domainId, from: domain.mode, to: mode });
-          return updated;
-        }),
-      setMonitorOnly: (monitorOnly) =>
-        this.changeMode(tx, accountId, async (current) => {
-          assertAllowed(canSetMonitorOnly(current, current.domains, monitorOnly));
-          const updated = await this.repository.updateMonitorOnly(tx, accountId, monitorOnly);
-          this.logger.log({ event: 'account.monitor_only_changed', accountId, monitorOnly });
-          return updated;
-        }),
+      quietPeriodMs: params.quietPeriodMs ?? this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
+      firstMessageSince: (since, sources) =>
+        this.repository.firstMessageSince(tx, accountId, since, sources, params.domains.map((domain) => domain.name.toLowerCase())),
+      findConnector: () => this.repository.findConnector(tx, accountId),
+      // libs/accounts holds the one path for mode rules; the change commits with the step record.
+      setDomain: (domainId, change) => this.accountMode.changeDomainInTx(tx, accountId, domainId, change),
+      setMonitorOnly: (monitorOnly) => this.accountMode.changeMonitorOnlyInTx(tx, accountId, monitorOnly),
     };
-  }
-
-  /**
-   * A mode change inside the step's transaction: account row locked first (the triggers' lock order), the current
-   * rows re-read, a refused statement rolled back to a savepoint and reported as AccountRuleException.
-   */
-  private async changeMode<T>(
-    tx: Prisma.TransactionClient,
-    accountId: string,
-    change: (current: NonNullable<Awaited<ReturnType<ModeMigrationRepository['findAccount']>>>) => Promise<T>,
-  ): Promise<T> {
-    await this.repository.lockAccountRow(tx, accountId);
-    const current = await this.repository.findAccount(tx, accountId);
-    if (!current) {
-      throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
-    }
-    try {
-      return await this.repository.inSavepoint(tx, () => change(current));
-    } catch (error) {
-      const code = error instanceof AccountRuleException ? null : accountRuleCodeOfDatabaseError(error);
-      if (code === null) {
-        throw error;
-      }
-      throw new AccountRuleException(code, (error as Error).message, { cause: error });
-    }
   }
 
   private async audit(

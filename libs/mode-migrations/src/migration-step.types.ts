@@ -1,12 +1,18 @@
-import type { Account, Domain, DomainMode, MigrationKind, MigrationStepKind, Prisma } from '@mailwarden/db';
+import type { Account, Domain, DomainMode, MailflowConnector, MessageSource, MigrationKind, MigrationStepKind, Prisma } from '@mailwarden/db';
 import type { MigrationDnsResolve } from './mode-migrations.options';
 
 /** Plan parameters stored in ModeMigration.params. */
 export interface MigrationParams {
+  /** The domains being moved, with the mode each had when the plan was made (its old path). */
   domains: Array<{ id: string; name: string; mode: DomainMode }>;
   targetMode?: 'GATEWAY' | 'MAILFLOW';
   /** Mailwarden's MX host: where gateway domains' MX must (or must no longer) point. */
   gatewayMxHost?: string;
+  /**
+   * How long the old path must stay quiet (no journal copy, no gateway or connector message of the domains being
+   * moved) before the wait steps pass. Per plan; default 10 minutes. Plans stored before it existed lack it.
+   */
+  quietPeriodMs?: number;
 }
 
 /** The outcome of a manual step's check, stored as the step's result (evidence). */
@@ -21,14 +27,19 @@ export interface CheckResult {
 export interface StepContext {
   account: Account & { domains: Domain[] };
   params: MigrationParams;
-  /** When the step was first started (manual checks look at what happened after it). */
+  /** When the step was (last re)started: manual checks look at what happened after it. */
   startedAt: Date;
   now: Date;
   resolveDns: MigrationDnsResolve;
   journalAddress: string;
-  journalQuietPeriodMs: number;
-  firstJournalMessageSince(since: Date): Promise<{ id: string; receivedAt: Date; envelopeTo: string[] } | null>;
-  setDomainMode(domainId: string, mode: DomainMode): Promise<Domain>;
+  /** The plan's quiet period (params.quietPeriodMs, else the module's default). */
+  quietPeriodMs: number;
+  /** The first message of the plan's domains received through one of `sources` since `since`. */
+  firstMessageSince(since: Date, sources: readonly MessageSource[]): Promise<{ id: string; receivedAt: Date; source: MessageSource } | null>;
+  /** The account's registered Microsoft 365 connector, if any. */
+  findConnector(): Promise<MailflowConnector | null>;
+  /** Changes a domain's mode and/or transition mode through libs/accounts' one path for mode rules. */
+  setDomain(domainId: string, change: { mode?: DomainMode; transitionMode?: DomainMode | null }): Promise<Domain>;
   setMonitorOnly(monitorOnly: boolean): Promise<Account>;
 }
 
@@ -41,6 +52,11 @@ export interface StepDefinition {
   run?(context: StepContext): Promise<Prisma.InputJsonValue>;
   /** Manual steps: proves the admin's work done. */
   check?(context: StepContext): Promise<CheckResult>;
+  /**
+   * Manual steps whose check can run: what may go wrong when the admin acknowledges the step although its check has
+   * not passed (`acknowledgeRisk`); recorded with the acknowledgement.
+   */
+  risk?: string;
 }
 
 export interface MigrationPlanDefinition {

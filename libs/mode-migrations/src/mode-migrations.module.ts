@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AccountsModule } from '@mailwarden/accounts';
 import { ModeMigrationRunner } from './migration-runner';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
 
@@ -8,6 +9,7 @@ export class ModeMigrationsModule {
   static forRoot(options: ModeMigrationsOptions): DynamicModule {
     return {
       module: ModeMigrationsModule,
+      imports: [AccountsModule],
       providers: [{ provide: MODE_MIGRATIONS_OPTIONS, useValue: options }, ModeMigrationRunner],
       exports: [ModeMigrationRunner],
     };

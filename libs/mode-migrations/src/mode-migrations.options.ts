@@ -9,8 +9,8 @@ export interface ModeMigrationsOptions {
   /** Host part of every account's journal address (JOURNAL_DOMAIN). */
   journalDomain: string;
   /**
-   * "Journal rules removed" passes once no journal copy arrived for this long after the admin was told to remove
-   * them. Default 10 minutes.
+   * Default quiet period of a plan's wait steps (journal rules removed, old path drained) when the plan does not set
+   * `quietPeriodSeconds`. Default 10 minutes.
    */
   journalQuietPeriodMs?: number;
   now?: () => Date;

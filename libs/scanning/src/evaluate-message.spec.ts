@@ -43,6 +43,21 @@ const cardRule = (directions: string[]) =>
   policy('DATA_CONTROL', { rules: [{ id: 'cards', kind: 'card-number', enabled: true, action: 'QUARANTINE', directions, targets: ['body'] }] });
 
 describe(evaluateMessage.name, () => {
+  it('should not scan journal copies of a domain that left journal mode (scanned by its gateway or mailflow path instead)', async () => {
+    let checksRun = 0;
+    const counting = async () => {
+      checksRun++;
+      return passingChecks();
+    };
+    const inbound = { ...message('INBOUND', 'hello', 'hi', []), scanDomains: [] };
+    expect(await evaluateMessage(inbound, counting)).toMatchObject({ status: 'SKIPPED', verdicts: [expect.objectContaining({ skippedReason: 'not-scanned-on-this-path' })] });
+    const outbound = { ...message('OUTBOUND', 'hello', 'hi', []), scanDomains: ['other.example'] };
+    expect((await evaluateMessage(outbound, counting)).status).toBe('SKIPPED');
+    expect(checksRun).toBe(0);
+    expect((await evaluateMessage({ ...message('INBOUND', 'hello', 'hi', []), scanDomains: ['customer.example'] }, counting)).status).toBe('SCANNED');
+    expect(checksRun).toBe(1);
+  });
+
   it('should decode the body for a content rule of the message direction and act on a match', async () => {
     const evaluation = await evaluateMessage(message('OUTBOUND', 'invoice', 'Card: 4111 1111 1111 1111', [cardRule(['OUTBOUND'])]), passingChecks);
     expect(evaluation.verdicts).toEqual([expect.objectContaining({ recipient: 'alice@partner.example', decidedAction: 'QUARANTINE' })]);

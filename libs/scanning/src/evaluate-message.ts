@@ -17,6 +17,12 @@ export interface MessageToEvaluate {
   helo: string | null;
   /** The account's verified domains, lower-case. */
   accountDomains: readonly string[];
+  /**
+   * The domains this path scans (default: all of `accountDomains`). Journal copies are scanned only for domains
+   * whose mode (or transition) takes journal copies (libs/accounts `pathDecision`): a domain disconnected from
+   * journaling is scanned by its gateway or mailflow path, never twice.
+   */
+  scanDomains?: readonly string[];
   /** Whether the decided action is applied (`enforced = !monitorOnly`); journal copies are never acted on. */
   enforced: boolean;
   policyContext: PolicyScopeContext;
@@ -85,7 +91,11 @@ export async function evaluateMessage(message: MessageToEvaluate, runSenderCheck
   }
 
   const inbound = message.direction === 'INBOUND';
-  const scanned = inbound ? recipients.filter((recipient) => own.has(domainOf(recipient))) : recipients;
+  const scope = message.scanDomains ? new Set(message.scanDomains) : own;
+  const scanned = inbound ? recipients.filter((recipient) => own.has(domainOf(recipient)) && scope.has(domainOf(recipient))) : recipients;
+  if ((inbound && scanned.length === 0) || (!inbound && !scope.has(domainOf(message.envelopeFrom)))) {
+    return { verdicts: skippedVerdicts(recipients, 'not-scanned-on-this-path', message.enforced), status: 'SKIPPED', ...empty };
+  }
   // Inbound: each recipient's own policy. Outbound: the sending mailbox's policy, for every recipient.
   const policies = new Map<string, EffectivePolicies>();
   const senderPolicy = inbound ? null : effectivePoliciesFor(message.envelopeFrom, message.policyContext);

@@ -139,5 +139,41 @@ describe(ScanMessageService.name, () => {
       expect(failed).toMatchObject({ scanStatus: 'FAILED', scanAttempts: MAX_SCAN_ATTEMPTS + 1 });
       expect(failed.scanError).toMatch(/did not complete in 5 attempts: the worker stopped during the scan/);
     });
+  it('should record a journal copy of a message the gateway already scanned as already processed, but scan one whose mark names no message of the account', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const name = `m${Date.now()}.example`;
+    await factories.newDomain(account, { name, mode: 'GATEWAY' });
+    await db.prisma.domain.updateMany({ where: { name }, data: { transitionMode: 'JOURNAL' } });
+    const gatewayCopy = await factories.newMessage(account, { source: 'GATEWAY', envelopeTo: [`bob@${name}`] });
+    const other = await factories.newMessage(await factories.newAccount({ monitorOnly: false }), { source: 'GATEWAY' });
+    const journalCopy = (markOf: string, messageId: string) =>
+      factories.newMessage(account, {
+        source: 'JOURNAL',
+        envelopeFrom: 'alice@partner.example',
+        envelopeTo: [`bob@${name}`],
+        messageIdHeader: messageId,
+        raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${name}`], subject: 'relayed', messageId, extraHeaders: [`X-Mailwarden-Processed: mx.mailwarden.test; ${markOf}`] }),
+      });
+
+    const marked = await journalCopy(gatewayCopy.id, '<relayed@partner.example>');
+    expect((await service.scan(marked.id)).outcome).toBe(ScanOutcome.Skipped);
+    expect(await db.prisma.verdict.findFirstOrThrow({ where: { messageId: marked.id } })).toMatchObject({ skippedReason: 'already-processed', appliedAction: null });
+    // A mark naming another tenant's message (or none at all) is no proof: the copy is scanned.
+    const forged = await journalCopy(other.id, '<forged@partner.example>');
+    expect((await service.scan(forged.id)).outcome).toBe(ScanOutcome.Scanned);
+  });
+
+  it('should record journal copies of a domain disconnected from journaling as not scanned on this path', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const name = `d${Date.now()}.example`;
+    await factories.newDomain(account, { name, mode: 'GATEWAY' });
+    const copy = await factories.newMessage(account, {
+      source: 'JOURNAL',
+      envelopeFrom: 'alice@partner.example',
+      envelopeTo: [`bob@${name}`],
+      raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${name}`], subject: 'late copy', messageId: '<late@partner.example>' }),
+    });
+    expect((await service.scan(copy.id)).outcome).toBe(ScanOutcome.Skipped);
+    expect(await db.prisma.verdict.findFirstOrThrow({ where: { messageId: copy.id } })).toMatchObject({ skippedReason: 'not-scanned-on-this-path' });
   });
 });

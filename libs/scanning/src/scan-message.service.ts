@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MessageRepository, type Account, type Domain, type Message } from '@mailwarden/db';
+import { pathDecision } from '@mailwarden/accounts';
+import { MAX_PROCESSED_MARKS, readProcessedMarks } from '@mailwarden/delivery';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
 import { ScanContextCache } from './scan-context.cache';
@@ -121,9 +123,36 @@ export class ScanMessageService {
     return { outcome: evaluation.status === 'SKIPPED' ? ScanOutcome.Skipped : ScanOutcome.Scanned, evaluation };
   }
 
+  /** Whether the message carries a processed mark naming a message of this account (a forged mark names none). */
+  private async processedByThisAccount(raw: Buffer, accountId: string): Promise<boolean> {
+    for (const mark of readProcessedMarks(raw).slice(0, MAX_PROCESSED_MARKS)) {
+      const owner = await this.messages.findOwner(mark.messageId).catch(() => null);
+      if (owner?.accountId === accountId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
+    const journal = message.source === 'JOURNAL';
+    if (journal && (await this.processedByThisAccount(raw, account.id))) {
+      // The copy of a message the gateway or mailflow path already scanned (its mark names a message of this
+      // account): while a domain moves between modes both paths see it, and it is scanned once (DESIGN.md §2).
+      const enforced = false;
+      const verdicts = [...new Set(recipients.map((recipient) => recipient.toLowerCase()))].map((recipient) => ({
+        recipient,
+        checks: [],
+        decidedAction: 'DELIVER' as const,
+        appliedAction: null,
+        enforced,
+        reasons: [],
+        skippedReason: 'already-processed',
+      }));
+      return { verdicts, status: 'SKIPPED', senderReports: [], temporaryError: false, temporaryErrorMayReject: false };
+    }
     const policyContext = await this.context.policyContext(account, verified, [...recipients, message.envelopeFrom]);
     return evaluateMessage(
       {
@@ -135,6 +164,7 @@ export class ScanMessageService {
         clientIp: message.clientIp,
         helo: message.helo,
         accountDomains: verified.map((domain) => domain.name),
+        scanDomains: journal ? verified.filter((domain) => pathDecision({ ...domain, account }, { path: 'JOURNAL' }).accept).map((domain) => domain.name) : undefined,
         // Journal copies are only watched: nothing is ever applied to them (DESIGN.md §2, §3).
         enforced: message.source !== 'JOURNAL' && !account.monitorOnly,
         policyContext,

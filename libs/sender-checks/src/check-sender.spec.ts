@@ -82,6 +82,17 @@ describe(checkSender.name, () => {
       expect(calls).toContain('TXT _dmarc.sender.example');
     });
 
+    it('should show the SPF and DKIM results DMARC was computed from, even when its failure stops the later checks', async () => {
+      // DMARC fail with p=none: delivered, and the SPF hard fail beneath it is still in the evidence.
+      const { report } = await run(dmarcZone('v=DMARC1; p=none'), spoofedInput());
+      expect(report.action).toBe('DELIVER');
+      expect(statuses(report)).toEqual(['dmarc:fail', 'spf:not-run', 'dkim:not-run', 'header-anomaly:not-run']);
+      expect(dmarcOf(report).evidence!.computedFrom).toEqual({
+        spf: expect.objectContaining({ status: 'fail', result: 'fail', domain: 'sender.example', clientIp: '203.0.113.66', record: 'v=spf1 ip4:192.0.2.10 -all' }),
+        dkim: { status: 'none', signatures: [] },
+      });
+    });
+
     it.each(['TAG_SUBJECT', 'QUARANTINE', 'REJECT', 'DELIVER'] as const)('should apply the configured action %s instead of the sender policy', async (action) => {
       const { report } = await run(dmarcZone('v=DMARC1; p=none'), spoofedInput({ settings: settings({ dmarc: { enabled: true, action } }) }));
       expect(dmarcOf(report)).toMatchObject({ status: 'fail', action });

@@ -105,8 +105,15 @@ function isEnabled(settings: SenderCheckSettings, name: SenderCheckName): boolea
 async function runCheck(name: SenderCheckName, session: AuthenticationSession, input: SenderCheckInput, options: SenderCheckOptions): Promise<SenderCheckRecord> {
   const settings = input.settings.senderChecks;
   switch (name) {
-    case 'dmarc':
-      return dmarcCheck(await session.dmarc(), () => session.arc(), settings, options.random ?? Math.random);
+    case 'dmarc': {
+      const record = await dmarcCheck(await session.dmarc(), () => session.arc(), settings, options.random ?? Math.random);
+      // DMARC is computed from SPF and DKIM: its evidence shows both, even when its failure stops the later checks
+      // (that rule governs the action, not what the admin sees: "DMARC fail, p=none" still shows the SPF fail).
+      const spf = spfCheck(await session.spf(), input, settings.spf.action);
+      const dkim = dkimCheck(await session.dkim(), settings.dkim.action);
+      record.evidence = { ...record.evidence!, computedFrom: { spf: { status: spf.status, ...spf.evidence! }, dkim: { status: dkim.status, ...dkim.evidence! } } };
+      return record;
+    }
     case 'spf':
       return spfCheck(await session.spf(), input, settings.spf.action);
     case 'dkim':

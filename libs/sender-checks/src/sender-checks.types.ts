@@ -126,6 +126,12 @@ export interface DmarcEvidence {
   appliedPolicy?: DmarcPolicy;
   alignment?: { spf: { domain?: string; strict: boolean }; dkim: { domain?: string; strict: boolean } };
   arc?: ArcEvidence;
+  /**
+   * The SPF and DKIM results DMARC was computed from (RFC 7489 4.2), shown whatever the order of the checks
+   * decided: with DMARC failing first, the SPF and DKIM checks are recorded as not run, and this is where the
+   * admin still sees, say, the SPF hard fail beneath "DMARC fail, p=none".
+   */
+  computedFrom?: { spf: SpfEvidence & { status: SenderCheckStatus }; dkim: DkimEvidence & { status: SenderCheckStatus } };
 }
 
 export interface RecipientAnomalyEvidence {

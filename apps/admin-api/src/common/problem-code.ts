@@ -19,6 +19,8 @@ export enum ProblemCode {
   RateLimiterUnavailable = 'RATE_LIMITER_UNAVAILABLE',
   MimecastInvalidSettings = 'MIMECAST_INVALID_SETTINGS',
   Conflict = 'CONFLICT',
+  /** The mailflow connector cannot be removed while a domain takes mail through it. */
+  ConnectorInUse = 'CONNECTOR_IN_USE',
   Internal = 'INTERNAL',
 }
 

@@ -18,6 +18,7 @@ export function toDomainDto(domain: Domain): DomainDto {
     accountId: domain.accountId,
     name: domain.name,
     mode: domain.mode,
+    transitionMode: domain.transitionMode,
     verificationStatus: domain.verificationStatus,
     verificationRecord: { name: domain.name, type: 'TXT', value: domain.verificationToken },
     verifiedAt: domain.verifiedAt?.toISOString() ?? null,

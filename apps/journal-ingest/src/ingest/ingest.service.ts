@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { classifyDirection } from '@mailwarden/accounts';
+import { decideDirection } from '@mailwarden/accounts';
 import { MessageRepository, type Account, type Domain } from '@mailwarden/db';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
 import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
@@ -63,7 +63,14 @@ export class IngestService {
     const result: IngestResult = { stored: [], duplicates: 0 };
     for (const account of delivery.accounts) {
       const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED').map((domain) => domain.name);
-      const direction = classifyDirection(verified, unwrapped.sender, envelopeTo);
+      // The provider's inbound edge hop is the evidence that the message came from outside (DESIGN.md §2).
+      const decision = decideDirection(
+        verified,
+        unwrapped.sender,
+        envelopeTo,
+        origin ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received } : { enteredFromOutside: false, basis: 'no-provider-edge-hop' },
+      );
+      const direction = decision.direction;
       const { message, duplicate } = await this.messages.storeIncoming({
         accountId: account.id,
         source: 'JOURNAL',
@@ -78,6 +85,7 @@ export class IngestService {
         // Google sends one copy per recipient: the same Message-ID + recipient is the same copy (DESIGN.md §3).
         dedupKey: unwrapped.kind === 'google' && unwrapped.dedupKeys.length > 0 ? [...unwrapped.dedupKeys].sort().join('\n') : null,
         metadata: {
+          direction: { ...decision },
           journal: {
             format: unwrapped.kind,
             recipients: JSON.parse(JSON.stringify(unwrapped.recipients)),

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { DeliveryRepository, MessageRepository, type Domain, type MessageForDelivery } from '@mailwarden/db';
+import { DeliveryRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
 import { planCopies, prepareCopy, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
@@ -112,7 +112,6 @@ export class DeliveryService implements OnModuleDestroy {
 
     const metadata = (message.metadata ?? {}) as { gateway?: { tls?: boolean; processedOf?: string | null } };
     for (const copy of planCopies(requests)) {
-      const domain = message.account.domains.find((candidate) => candidate.name === domainOf(copy.recipients[0]!)) as Domain;
       const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipients[0]);
       const checks = Array.isArray(verdict?.checks) && verdict.checks.length > 0 ? (verdict.checks as unknown as StoredCheck[]) : null;
       const body = prepareCopy(raw, {
@@ -121,8 +120,11 @@ export class DeliveryService implements OnModuleDestroy {
         received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: message.receivedAt },
         checks,
         subjectTag: copy.subjectTag,
-        // Back to Microsoft 365: the transport rule's exception keeps the copy from being routed to us again.
-        markProcessed: domain.mode === 'MAILFLOW',
+        // Every copy is marked. Back to Microsoft 365 the transport rule's exception keeps it from being routed to us
+        // again; and whatever the domain's mode or migration step (and however fresh a cache is), the mark tells the
+        // other paths (the connector, a journal copy) that this message was scanned already, so no message is
+        // scanned twice by two modes (issue 13 §2).
+        markProcessed: true,
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { classifyDirection, isInScope } from '@mailwarden/accounts';
+import { decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
@@ -75,32 +75,40 @@ export class GatewayIntakeService {
   ) {}
 
   /**
-   * RCPT TO: only verified GATEWAY or MAILFLOW domains of an enforced account are accepted; a MAILFLOW domain
-   * only from its tenant's connector. Every other recipient is refused with 5.7.1 (RFC 5321 3.6.2: no open relay).
+   * RCPT TO: only verified domains whose mode (or transition) takes mail on this path are accepted (libs/accounts
+   * `pathDecision`); a MAILFLOW domain only from its tenant's connector. Every other recipient is refused with
+   * 5.7.1 (RFC 5321 3.6.2: no open relay), or 4.7.1 while the domain is moving between modes.
    */
   async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
-    const { domain, connector } = await this.recipientDomain(name);
-    if (!domain || !isInScope(domain)) {
-      return refuse(550, '5.7.1', `Relay access denied: ${name} is not a verified domain served here`);
+    // DESIGN.md §2: the domain's mode (and, during a migration, its other mode) says which paths take its mail;
+    // outside a transition anything else is a 5.7.1 (no open relay), during one a 4.7.1 so the sender retries.
+    const decide = (facts: { domain: GatewayDomain | null; connector: MailflowConnector | null }) => {
+      const fromConnector = !!facts.domain && matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, facts.connector);
+      return { ...facts, fromConnector, decision: pathDecision(facts.domain, { path: 'SMTP', fromConnector }) };
+    };
+    let outcome = decide(await this.recipientDomain(name));
+    if (!outcome.decision.accept && outcome.domain) {
+      // The cached row may predate the migration step that opened this path (the overlap window): read it again
+      // before refusing one of our own domains, so the window applies at once rather than after the cache expires.
+      outcome = decide(await this.loadRecipientDomain(name));
     }
-    if (domain.account.monitorOnly || domain.mode === 'JOURNAL') {
-      // DESIGN.md §2: monitor-only accounts are only watched through journal copies; Mailwarden is not in their path.
-      return refuse(550, '5.7.1', `Relay access denied: ${name} is in monitor-only (journal) mode and does not receive mail through Mailwarden`);
+    const { domain, fromConnector, decision } = outcome;
+    if (!decision.accept) {
+      return decision.reply === 'TEMPORARY'
+        ? refuse(450, '4.7.1', `${name} ${decision.reason}; it is moving between modes, try again later`)
+        : refuse(550, '5.7.1', `Relay access denied: ${name} ${decision.reason}`);
     }
-    if (transaction.account && transaction.account.id !== domain.accountId) {
+    const served = domain!; // an accepted path implies a known domain
+    if (transaction.account && transaction.account.id !== served.accountId) {
       // One transaction, one tenant: its policies and its copy of the message. RFC 5321 4.5.3.1.10: a client
       // sends the deferred recipients in a later transaction.
       return refuse(452, '4.5.3', 'Recipients of another organisation: send them in a separate transaction');
     }
-    const fromConnector = matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector);
-    if (domain.mode === 'MAILFLOW' && !fromConnector) {
-      return refuse(550, '5.7.1', `Relay access denied: ${name} receives mail through its Microsoft 365 connector only`);
-    }
-    transaction.account = domain.account;
+    transaction.account = served.account;
     transaction.fromConnector = fromConnector;
-    transaction.mailflow = transaction.mailflow || domain.mode === 'MAILFLOW';
+    transaction.mailflow = transaction.mailflow || decision.path === 'MAILFLOW';
     return { accept: true };
   }
 
@@ -134,20 +142,25 @@ export class GatewayIntakeService {
       processedOf = original && original.accountId === account.id ? original.id : null;
     }
 
-    const classified = classifyDirection(
-      verified.map((domain) => domain.name),
-      envelopeFrom,
-      recipients,
-    );
-    // The envelope alone does not make mail internal here: anyone on the internet can write MAIL FROM with the
-    // tenant's own domain. Only mail from the tenant's own connector is trusted as internal (and left unscanned);
-    // from anywhere else it is inbound and gets the sender checks (SPF catches the spoof).
-    const direction = classified === 'INTERNAL' && !transaction.fromConnector ? 'INBOUND' : classified;
     // Mailflow traffic reaches us from Microsoft 365, not from the sender: SPF is evaluated against the hop where
     // the message entered Exchange Online (its Received field), as for journal copies; without one, SPF is not
     // evaluated (clientIp null) rather than failed against Microsoft's address.
     const origin = transaction.fromConnector ? findOriginHop(raw) : null;
     const checkedClient = transaction.fromConnector ? { ip: origin?.clientIp ?? null, helo: origin?.helo ?? null } : { ip: transaction.clientIp, helo: transaction.helo };
+    // The envelope alone does not make mail internal (DESIGN.md §2): anyone on the internet can write MAIL FROM
+    // with the tenant's own domain. Only mail from the tenant's own connector that never entered Exchange Online
+    // from outside can be internal (and left unscanned); everything else is inbound and gets the sender checks.
+    const decision = decideDirection(
+      verified.map((domain) => domain.name),
+      envelopeFrom,
+      recipients,
+      !transaction.fromConnector
+        ? { enteredFromOutside: true, basis: 'gateway-client', detail: transaction.clientIp }
+        : origin
+          ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received }
+          : { enteredFromOutside: false, basis: 'tenant-connector' },
+    );
+    const direction = decision.direction;
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
     try {
@@ -205,7 +218,7 @@ export class GatewayIntakeService {
           messageIdHeader: summary.messageId,
           clientIp: transaction.clientIp,
           helo: transaction.helo,
-          metadata: { gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
+          metadata: { direction: { ...decision }, gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
           raw,
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
@@ -247,10 +260,12 @@ export class GatewayIntakeService {
   }
 
   private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
-    return this.recipientDomains.get(name, async () => {
-      const domain = await this.deliveries.findRecipientDomain(name);
-      return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
-    });
+    return this.recipientDomains.get(name, () => this.loadRecipientDomain(name));
+  }
+
+  private async loadRecipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
+    const domain = await this.deliveries.findRecipientDomain(name);
+    return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
   }
 
   private rejection(verdict: EvaluatedVerdict): SmtpReply {

@@ -153,6 +153,7 @@ describe(GatewaySmtpServer.name, () => {
     '_dmarc.bank.example': { TXT: ['v=DMARC1; p=reject'] },
     'acme.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
     'far.example': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+    'flow.example': { TXT: ['v=spf1 ip4:198.51.100.0/24 -all'] },
   });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
@@ -255,9 +256,11 @@ describe(GatewaySmtpServer.name, () => {
     const bodyStart = text.indexOf('From: alice@sender.example');
     expect(text.slice(bodyStart)).toBe(raw.toString('latin1'));
     const trace = text.slice(0, bodyStart).replace(/\r\n(?=[ \t])/g, '');
-    expect(trace).toMatch(/^Received: from client\.sender\.example \(\[127\.0\.0\.1\]\) by mx\.mailwarden\.test \(Mailwarden\) with ESMTPS id [0-9a-f-]{36} for <bob@acme\.example>; .+\r\n/);
+    // Every relayed copy carries the processed mark, so a journal copy or a connector round trip is not scanned again.
+    const stored0 = await storedMessage('clean one');
+    expect(readProcessedMarks(delivered!.raw)).toEqual([{ host: HOST, messageId: stored0!.id }]);
+    expect(trace.replace(/^X-Mailwarden-Processed: [^\r]*\r\n/, '')).toMatch(/^Received: from client\.sender\.example \(\[127\.0\.0\.1\]\) by mx\.mailwarden\.test \(Mailwarden\) with ESMTPS id [0-9a-f-]{36} for <bob@acme\.example>; .+\r\n/);
     expect(trace).toContain('Authentication-Results: mx.mailwarden.test; dmarc=pass (p=none) header.from=sender.example; spf=pass smtp.mailfrom=alice@sender.example');
-    expect(readProcessedMarks(delivered!.raw)).toHaveLength(0);
     expect(delivered!.from).toBe('alice@sender.example');
 
     const stored = await waitFor(async () => {
@@ -370,6 +373,36 @@ describe(GatewaySmtpServer.name, () => {
     }
   });
 
+  it('should take a domain in transition on both its old and new path, answer 4xx (never 5xx) on any other, and mark what it relays', async () => {
+    const create = async (name: string, mode: 'GATEWAY' | 'MAILFLOW' | 'JOURNAL', transitionMode: 'GATEWAY' | 'MAILFLOW' | 'JOURNAL') => {
+      const row = await factories.newDomain(account, { name, mode, downstreamHost: '127.0.0.1', downstreamPort: sink.port });
+      await db.prisma.domain.update({ where: { id: row.id }, data: { transitionMode, downstreamVerifyCert: false } });
+    };
+    // Gateway -> Mailflow before the switch, and Advanced -> monitor-only after it (mailflow domain now JOURNAL).
+    await create('g2m.example', 'GATEWAY', 'MAILFLOW');
+    await create('m2j.example', 'JOURNAL', 'MAILFLOW');
+    const { client } = await RawSmtp.open(smtpPort, '127.0.0.9');
+    try {
+      expect(await client.command('EHLO client.sender.example')).toMatch(/^250/);
+      expect(await client.command('MAIL FROM:<alice@sender.example>')).toMatch(/^250/);
+      expect(await client.command('RCPT TO:<x@m2j.example>')).toMatch(/^450 4\.7\.1 m2j\.example receives mail through its Microsoft 365 connector only; it is moving between modes/);
+      expect(await client.command('RCPT TO:<x@g2m.example>')).toMatch(/^250/);
+      expect(await client.command('QUIT')).toMatch(/^221/);
+    } finally {
+      client.close();
+    }
+    // Through the MX (old path) and through the connector (new path): both accepted and relayed with the mark that
+    // tells the other path (the connector coming back, a journal copy) the message was scanned already.
+    await send(message({ from: 'alice@sender.example', to: 'gina@g2m.example', subject: 'overlap via mx' }), { from: 'alice@sender.example', to: ['gina@g2m.example'] }, '127.0.0.9');
+    await send(message({ from: 'alice@sender.example', to: 'mia@m2j.example', subject: 'overlap via connector' }), { from: 'alice@sender.example', to: ['mia@m2j.example'] }, CONNECTOR);
+    const [viaMx] = await waitFor(async () => sink.to('gina@g2m.example'));
+    const [viaConnector] = await waitFor(async () => sink.to('mia@m2j.example'));
+    expect(readProcessedMarks(viaMx!.raw)).toEqual([{ host: HOST, messageId: (await storedMessage('overlap via mx'))!.id }]);
+    expect(readProcessedMarks(viaConnector!.raw)).toHaveLength(1);
+    expect((await storedMessage('overlap via mx'))!.source).toBe('GATEWAY');
+    expect((await storedMessage('overlap via connector'))!.source).toBe('MAILFLOW');
+  });
+
   it('should refuse an oversized message with 552 5.3.4', async () => {
     const { client } = await RawSmtp.open(smtpPort);
     try {
@@ -441,6 +474,27 @@ describe(GatewaySmtpServer.name, () => {
     // From outside the connector the same message is checked against its real client and refused.
     const refused = await sendExpectingError(message({ from: 'x@far.example', to: 'bob@acme.example', subject: 'not via exchange online', extraHeaders: [received] }), { from: 'x@far.example', to: ['bob@acme.example'] }, '127.0.0.9');
     expect(refused.response).toMatch(/^550 5\.7\.23 /);
+  });
+
+  it('should scan mailflow traffic that entered Microsoft 365 from outside as INBOUND even when it claims the tenant own domain', async () => {
+    // Exchange Online's edge recorded an outside client: the own-domain sender is a claim, not evidence (issue 13 §1).
+    const edge = 'Received: from mx.evil.example (mx.evil.example [192.0.2.77]) by DM6NAM11FT012.mail.protection.outlook.com (10.13.173.1) with Microsoft SMTP Server; Wed, 25 Nov 2026 09:59:58 +0000';
+    const refused = await sendExpectingError(
+      message({ from: 'ceo@flow.example', to: 'erin@flow.example', subject: 'own domain spoof via connector', extraHeaders: [edge] }),
+      { from: 'ceo@flow.example', to: ['erin@flow.example'] },
+      CONNECTOR,
+    );
+    expect(refused.response).toMatch(/^550 5\.7\.23 /);
+    const spoof = await storedMessage('own domain spoof via connector');
+    expect(spoof).toMatchObject({ direction: 'INBOUND', scanStatus: 'SCANNED' });
+    expect((spoof!.metadata as { direction?: unknown }).direction).toMatchObject({ envelopeDirection: 'INTERNAL', enteredFromOutside: true, basis: 'provider-edge-hop' });
+
+    // The same claim from the tenant's connector without an edge hop is the tenant's own internal mail: skipped.
+    const internal = 'Received: from DM6PR11MB1234.namprd11.prod.outlook.com (2603:10b6:5:1::1) by SN6PR11MB5678.namprd11.prod.outlook.com with HTTPS; Wed, 25 Nov 2026 10:00:02 +0000';
+    await send(message({ from: 'ceo@flow.example', to: 'erin@flow.example', subject: 'real internal via connector', extraHeaders: [internal] }), { from: 'ceo@flow.example', to: ['erin@flow.example'] }, CONNECTOR);
+    const kept = await storedMessage('real internal via connector');
+    expect(kept).toMatchObject({ direction: 'INTERNAL', scanStatus: 'SKIPPED' });
+    expect((kept!.metadata as { direction?: unknown }).direction).toMatchObject({ enteredFromOutside: false, basis: 'tenant-connector' });
   });
 
   it('should recognise the connector by its verified TLS client certificate name', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Domain, DomainMode, Prisma, VerificationStatus } from '../generated/prisma/client';
+import type { Domain, DomainMode, MailflowConnector, Prisma, VerificationStatus } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 import { AuditRepository } from './audit.repository';
 import { auditSnapshot, type AuditActor } from './admin-audit';
@@ -92,6 +92,44 @@ export class DomainAdminRepository {
         tx,
       );
       return before;
+    });
+  }
+
+  findConnector(accountId: string): Promise<MailflowConnector | null> {
+    return this.prisma.mailflowConnector.findUnique({ where: { accountId } });
+  }
+
+  /** Registers (or replaces) the account's Microsoft 365 connector, with its audit entry. */
+  saveConnector(accountId: string, connector: { sourceIps: string[]; tlsCertName: string | null }, actor: AuditActor): Promise<MailflowConnector> {
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.mailflowConnector.findUnique({ where: { accountId } });
+      const after = await tx.mailflowConnector.upsert({ where: { accountId }, create: { accountId, ...connector }, update: connector });
+      await this.audit.append(
+        { ...actor, accountId, action: 'mailflow_connector.saved', objectType: 'mailflow_connector', objectId: accountId, before: before ? auditSnapshot(before) : null, after: auditSnapshot(after) },
+        tx,
+      );
+      return after;
+    });
+  }
+
+  /**
+   * Removes the account's connector unless a domain still takes mail through it (mode or transition MAILFLOW):
+   * `in-use` names those domains. The check and the delete run under the account row lock.
+   */
+  removeConnector(accountId: string, actor: AuditActor): Promise<{ removed: MailflowConnector } | { inUse: string[] } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
+      const before = await tx.mailflowConnector.findUnique({ where: { accountId } });
+      if (!before) {
+        return null;
+      }
+      const inUse = await tx.domain.findMany({ where: { accountId, OR: [{ mode: 'MAILFLOW' }, { transitionMode: 'MAILFLOW' }] }, select: { name: true }, orderBy: { name: 'asc' } });
+      if (inUse.length > 0) {
+        return { inUse: inUse.map((domain) => domain.name) };
+      }
+      await tx.mailflowConnector.delete({ where: { accountId } });
+      await this.audit.append({ ...actor, accountId, action: 'mailflow_connector.removed', objectType: 'mailflow_connector', objectId: accountId, before: auditSnapshot(before) }, tx);
+      return { removed: before };
     });
   }
 

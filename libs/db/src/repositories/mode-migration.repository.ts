@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type {
   Account,
   Domain,
-  DomainMode,
+  MailflowConnector,
+  MessageSource,
   MigrationKind,
   MigrationStepKind,
   ModeMigration,
@@ -102,38 +103,39 @@ export class ModeMigrationRepository {
     return tx.modeMigrationStep.update({ where: { id: stepId }, data });
   }
 
-  /** Locks the account row (FOR UPDATE), in the order the mode triggers lock it, before mode changes in `tx`. */
-  async lockAccountRow(tx: Prisma.TransactionClient, accountId: string): Promise<void> {
-    await tx.$queryRaw`SELECT "id" FROM "account" WHERE "id" = ${accountId}::uuid FOR UPDATE`;
-  }
-
-  updateDomainMode(tx: Prisma.TransactionClient, domainId: string, mode: DomainMode): Promise<Domain> {
-    return tx.domain.update({ where: { id: domainId }, data: { mode } });
-  }
-
-  updateMonitorOnly(tx: Prisma.TransactionClient, accountId: string, monitorOnly: boolean): Promise<Account> {
-    return tx.account.update({ where: { id: accountId }, data: { monitorOnly } });
-  }
-
-  /** Runs `work` inside a savepoint: a refused statement rolls back to it and leaves the transaction usable. */
-  async inSavepoint<T>(tx: Prisma.TransactionClient, work: () => Promise<T>): Promise<T> {
-    await tx.$executeRawUnsafe('SAVEPOINT mode_migration_step');
-    try {
-      const result = await work();
-      await tx.$executeRawUnsafe('RELEASE SAVEPOINT mode_migration_step');
-      return result;
-    } catch (error) {
-      await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT mode_migration_step');
-      throw error;
+  /**
+   * The first message of the account received through one of `sources` at or after `since` whose envelope sender or
+   * some recipient is in one of `domains` (lower-case): the migration checks look at the domains being moved only.
+   */
+  async firstMessageSince(
+    db: Db,
+    accountId: string,
+    since: Date,
+    sources: readonly MessageSource[],
+    domains: readonly string[],
+  ): Promise<{ id: string; receivedAt: Date; source: MessageSource } | null> {
+    if (sources.length === 0 || domains.length === 0) {
+      return null;
     }
+    const rows = await db.$queryRaw<Array<{ id: string; receivedAt: Date; source: MessageSource }>>`
+      SELECT "id", "received_at" AS "receivedAt", "source"::text AS "source" FROM "message"
+      WHERE "account_id" = ${accountId}::uuid AND "received_at" >= ${since} AND "source"::text = ANY(${[...sources]}::text[])
+        AND (lower(split_part("envelope_from", '@', 2)) = ANY(${[...domains]}::text[])
+          OR EXISTS (SELECT 1 FROM unnest("envelope_to") AS "rcpt" WHERE lower(split_part("rcpt", '@', 2)) = ANY(${[...domains]}::text[])))
+      ORDER BY "received_at" ASC LIMIT 1`;
+    return rows[0] ?? null;
   }
 
-  /** The first journal copy of the account received at or after `since` (the "journal test message" check). */
-  firstJournalMessageSince(db: Db, accountId: string, since: Date): Promise<{ id: string; receivedAt: Date; envelopeTo: string[] } | null> {
-    return db.message.findFirst({
-      where: { accountId, source: 'JOURNAL', receivedAt: { gte: since } },
-      orderBy: { receivedAt: 'asc' },
-      select: { id: true, receivedAt: true, envelopeTo: true },
-    });
+  /** The MX host the account's last migration that named one used (so a later plan does not ask again). */
+  async lastGatewayMxHost(db: Db, accountId: string): Promise<string | null> {
+    const rows = await db.$queryRaw<Array<{ host: string }>>`
+      SELECT "params"->>'gatewayMxHost' AS "host" FROM "mode_migration"
+      WHERE "account_id" = ${accountId}::uuid AND "params" ? 'gatewayMxHost'
+      ORDER BY "created_at" DESC LIMIT 1`;
+    return rows[0]?.host ?? null;
+  }
+
+  findConnector(db: Db, accountId: string): Promise<MailflowConnector | null> {
+    return db.mailflowConnector.findUnique({ where: { accountId } });
   }
 }

@@ -1,14 +1,21 @@
-import { checkJournalMessageSeen } from '../checks/journal.check';
+import { checkJournalMessageSeen, checkPathQuiet } from '../checks/journal.check';
 import { checkMx } from '../checks/mx.check';
 import { unavailableCheck } from '../checks/unavailable.check';
 import type { CheckResult, MigrationPlanDefinition } from '../migration-step.types';
-import { journalInstruction, names, setDomainsModeStep, setMonitorOnlyStep } from './plan-steps';
+import { closeOverlapStep, journalInstruction, names, openOverlapStep, setMonitorOnlyStep, switchModeStep } from './plan-steps';
 
-/** Advanced → monitor-only (DESIGN.md §2). */
+/** Advanced → monitor-only (DESIGN.md §2): journaling is proven and MX restored before the domains leave their mode. */
 export const ADVANCED_TO_MONITOR_ONLY_PLAN: MigrationPlanDefinition = {
   kind: 'ADVANCED_TO_MONITOR_ONLY',
   steps: [
-    setDomainsModeStep('remove-domains-from-gateway-and-mailflow', 'JOURNAL'),
+    openOverlapStep('JOURNAL'),
+    {
+      key: 'complete-journal-setup',
+      kind: 'MANUAL',
+      instruction: (_params, address) => journalInstruction(address),
+      risk: 'Without journal copies, monitor-only sees nothing of these domains once the gateway or mailflow path is gone.',
+      check: checkJournalMessageSeen,
+    },
     {
       key: 'restore-mail-routing',
       kind: 'MANUAL',
@@ -20,12 +27,12 @@ export const ADVANCED_TO_MONITOR_ONLY_PLAN: MigrationPlanDefinition = {
           lines.push(`Point the MX records of ${gateway.join(', ')} back at your mail host; they must no longer name ${params.gatewayMxHost}.`);
         }
         if (mailflow.length > 0) {
-          lines.push(
-            `In the Exchange admin center, remove the Mailwarden inbound and outbound connectors and the transport rule that routes ${mailflow.join(', ')} through Mailwarden.`,
-          );
+          lines.push(`In the Exchange admin center, remove the Mailwarden inbound and outbound connectors and the transport rule that routes ${mailflow.join(', ')} through Mailwarden.`);
         }
-        return lines.length > 0 ? lines.join('\n') : 'No domain was in gateway or mailflow mode: nothing to restore.';
+        lines.push('Mailwarden keeps accepting these domains on their old path until the plan closes the overlap window.');
+        return lines.join('\n');
       },
+      risk: 'Switching while MX still names Mailwarden is safe during the overlap window, but once the window closes mail still sent there is refused.',
       async check(context): Promise<CheckResult> {
         const gateway = names(context.params, 'GATEWAY');
         const mailflow = names(context.params, 'MAILFLOW');
@@ -36,9 +43,6 @@ export const ADVANCED_TO_MONITOR_ONLY_PLAN: MigrationPlanDefinition = {
         if (mailflow.length > 0) {
           parts.push(unavailableCheck('mailflow-removed', 'Mailwarden cannot read Exchange Online connectors yet (Microsoft 365 mailflow integration not built)'));
         }
-        if (parts.length === 0) {
-          return { passed: true, available: true, message: 'nothing to restore', evidence: { check: 'none' } };
-        }
         return {
           passed: parts.every((part) => part.passed),
           available: parts.every((part) => part.available),
@@ -47,13 +51,16 @@ export const ADVANCED_TO_MONITOR_ONLY_PLAN: MigrationPlanDefinition = {
         };
       },
     },
+    switchModeStep('remove-domains-from-gateway-and-mailflow', 'JOURNAL'),
     setMonitorOnlyStep('turn-monitor-only-on', true),
-    setDomainsModeStep('add-domains-in-journal-mode', 'JOURNAL'),
     {
-      key: 'complete-journal-setup',
+      key: 'wait-for-old-path-to-drain',
       kind: 'MANUAL',
-      instruction: (_params, address) => journalInstruction(address),
-      check: checkJournalMessageSeen,
+      instruction: (params) =>
+        `Nothing to do: the step completes once no message of ${names(params).join(', ')} has come through the MX gateway or the connector for the plan's quiet period (DNS caches expire).`,
+      risk: 'Closing the overlap window while senders still use the old MX or connector makes Mailwarden refuse their mail.',
+      check: (context) => checkPathQuiet(context, ['GATEWAY', 'MAILFLOW'], 'old-path-quiet', 'MX or the connector still sends mail of these domains to Mailwarden'),
     },
+    closeOverlapStep(),
   ],
 };

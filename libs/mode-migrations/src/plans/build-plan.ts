@@ -3,7 +3,7 @@ import { MigrationErrorCode, MigrationException } from '../mode-migration.errors
 import type { MigrationParams, StepDefinition } from '../migration-step.types';
 import { normalizeHost } from '../checks/mx.check';
 import { ADVANCED_TO_MONITOR_ONLY_PLAN } from './advanced-to-monitor-only.plan';
-import { GATEWAY_TO_MAILFLOW_PLAN } from './gateway-to-mailflow.plan';
+import { GATEWAY_TO_MAILFLOW_PLAN, MAILFLOW_TO_GATEWAY_PLAN } from './gateway-to-mailflow.plan';
 import { monitorOnlyToAdvancedSteps } from './monitor-only-to-advanced.plan';
 
 export interface PlanMigrationInput {
@@ -12,9 +12,15 @@ export interface PlanMigrationInput {
   targetMode?: 'GATEWAY' | 'MAILFLOW';
   /** Domains to move; default: every domain the migration applies to. */
   domainIds?: string[];
-  /** Mailwarden's MX host; required whenever a gateway domain is involved. */
+  /** Mailwarden's MX host; required whenever a gateway domain is involved (default: the one the last plan used). */
   gatewayMxHost?: string;
+  /** How long the old path must stay quiet before the wait steps pass (default 10 minutes; 0 to 7 days). */
+  quietPeriodSeconds?: number;
 }
+
+/** Safe default of the wait steps: DNS caches and journal rule changes take minutes to settle. */
+export const DEFAULT_QUIET_PERIOD_MS = 10 * 60_000;
+const MAX_QUIET_PERIOD_SECONDS = 7 * 86_400;
 
 const invalid = (message: string) => new MigrationException(MigrationErrorCode.InvalidPlan, message);
 
@@ -44,6 +50,8 @@ export function stepsFor(kind: MigrationKind, params: MigrationParams): StepDefi
       return monitorOnlyToAdvancedSteps(params.targetMode ?? 'GATEWAY');
     case 'GATEWAY_TO_MAILFLOW':
       return GATEWAY_TO_MAILFLOW_PLAN.steps;
+    case 'MAILFLOW_TO_GATEWAY':
+      return MAILFLOW_TO_GATEWAY_PLAN.steps;
   }
 }
 
@@ -51,9 +59,19 @@ export function stepsFor(kind: MigrationKind, params: MigrationParams): StepDefi
  * Checks that the account can start the migration and fixes its parameters (DESIGN.md §2). Pure: the caller reads
  * the account with its domains under the account's lock.
  */
-export function buildPlan(account: Pick<Account, 'monitorOnly'>, domains: Domain[], input: PlanMigrationInput): { params: MigrationParams; steps: StepDefinition[] } {
+export function buildPlan(
+  account: Pick<Account, 'monitorOnly'>,
+  domains: Domain[],
+  input: PlanMigrationInput,
+  remembered: { gatewayMxHost?: string | null; defaultQuietPeriodMs?: number } = {},
+): { params: MigrationParams; steps: StepDefinition[] } {
   let chosen: Domain[];
   const params: MigrationParams = { domains: [] };
+  const quietSeconds = input.quietPeriodSeconds;
+  if (quietSeconds !== undefined && (!Number.isInteger(quietSeconds) || quietSeconds < 0 || quietSeconds > MAX_QUIET_PERIOD_SECONDS)) {
+    throw invalid(`quietPeriodSeconds must be a whole number from 0 to ${MAX_QUIET_PERIOD_SECONDS}`);
+  }
+  params.quietPeriodMs = quietSeconds !== undefined ? quietSeconds * 1000 : (remembered.defaultQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS);
   switch (input.kind) {
     case 'ADVANCED_TO_MONITOR_ONLY':
       if (account.monitorOnly) {
@@ -86,17 +104,30 @@ export function buildPlan(account: Pick<Account, 'monitorOnly'>, domains: Domain
         throw invalid('no domain in GATEWAY mode');
       }
       break;
+    case 'MAILFLOW_TO_GATEWAY':
+      if (account.monitorOnly) {
+        throw new MigrationException(MigrationErrorCode.WrongStartingMode, 'the account is monitor-only (no mailflow domains)');
+      }
+      chosen = pickDomains(domains, input.domainIds, (domain) => domain.mode === 'MAILFLOW', 'in MAILFLOW mode');
+      if (chosen.length === 0) {
+        throw invalid('no domain in MAILFLOW mode');
+      }
+      break;
     default:
       throw invalid(`unknown migration kind ${String(input.kind)}`);
   }
   params.domains = chosen.map((domain) => ({ id: domain.id, name: domain.name, mode: domain.mode }));
   const needsMxHost =
-    chosen.some((domain) => domain.mode === 'GATEWAY') || (input.kind === 'MONITOR_ONLY_TO_ADVANCED' && input.targetMode === 'GATEWAY');
+    chosen.some((domain) => domain.mode === 'GATEWAY') ||
+    (input.kind === 'MONITOR_ONLY_TO_ADVANCED' && input.targetMode === 'GATEWAY') ||
+    input.kind === 'MAILFLOW_TO_GATEWAY';
   if (needsMxHost) {
-    if (!input.gatewayMxHost || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/i.test(input.gatewayMxHost.trim())) {
+    // Asked once: a later plan of the account reuses the MX host its last plan named.
+    const host = input.gatewayMxHost ?? remembered.gatewayMxHost ?? undefined;
+    if (!host || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$/i.test(host.trim())) {
       throw invalid('gatewayMxHost (the host name of Mailwarden\'s MX) is required when a gateway domain is involved');
     }
-    params.gatewayMxHost = normalizeHost(input.gatewayMxHost);
+    params.gatewayMxHost = normalizeHost(host);
   }
   return { params, steps: stepsFor(input.kind, params) };
 }

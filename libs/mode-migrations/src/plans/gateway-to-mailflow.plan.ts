@@ -1,14 +1,18 @@
+import { checkConnectorRegistered } from '../checks/connector.check';
+import { checkPathQuiet, checkPathReceives } from '../checks/journal.check';
 import { checkMx } from '../checks/mx.check';
 import { unavailableCheck } from '../checks/unavailable.check';
 import type { MigrationPlanDefinition } from '../migration-step.types';
-import { names, setDomainsModeStep } from './plan-steps';
+import { completeGatewaySetup } from './monitor-only-to-advanced.plan';
+import { closeOverlapStep, names, openOverlapStep, switchModeStep } from './plan-steps';
 
 const NO_M365 = 'Mailwarden cannot call Exchange Online yet (Microsoft 365 mailflow integration not built)';
 
-/** Gateway → Mailflow (DESIGN.md §2): the gateway setup goes only after the mailflow quick test. */
+/** Gateway → Mailflow (DESIGN.md §2): the gateway setup goes only after mail came through the connector. */
 export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
   kind: 'GATEWAY_TO_MAILFLOW',
   steps: [
+    openOverlapStep('MAILFLOW'),
     {
       key: 'copy-microsoft-365-domains',
       kind: 'MANUAL',
@@ -19,21 +23,54 @@ export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
       key: 'connect-mailflow',
       kind: 'MANUAL',
       instruction: (params) =>
-        `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages that already passed Mailwarden (loop prevention).`,
-      check: async () => unavailableCheck('mailflow-connectors', NO_M365),
+        [
+          'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name).',
+          `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages carrying X-Mailwarden-Processed (loop prevention).`,
+        ].join('\n'),
+      risk: 'Without a registered connector Mailwarden cannot tell the connector from any other client: after the switch the connector path refuses these domains (4xx during the overlap window).',
+      check: checkConnectorRegistered,
     },
     {
       key: 'mailflow-quick-test',
       kind: 'MANUAL',
-      instruction: () => 'Run the mailflow quick test: a message sent through the connectors must come back scanned.',
-      check: async () => unavailableCheck('mailflow-quick-test', "the scanner's mailflow quick test is not built yet"),
+      instruction: () => 'Send a test message to a mailbox of these domains: it must come through the connector and be scanned.',
+      risk: 'Switching before any mail came through the connector: if the transport rule does not route, the new mode sees nothing once MX moves.',
+      check: (context) => checkPathReceives(context, ['MAILFLOW'], 'mailflow-quick-test', 'send a test message once the transport rule routes mail through Mailwarden'),
     },
-    setDomainsModeStep('switch-domains-to-mailflow', 'MAILFLOW'),
+    switchModeStep('switch-domains-to-mailflow', 'MAILFLOW'),
     {
       key: 'remove-gateway-mx-records',
       kind: 'MANUAL',
       instruction: (params) => `Remove the MX records of ${names(params).join(', ')} that name ${params.gatewayMxHost}; keep Microsoft 365's own MX.`,
+      risk: 'Mailwarden still accepts the MX path during the overlap window; once it closes, mail sent to the old MX is refused.',
       check: (context) => checkMx(context.resolveDns, names(context.params), context.params.gatewayMxHost!, 'points-away'),
     },
+    {
+      key: 'wait-for-old-path-to-drain',
+      kind: 'MANUAL',
+      instruction: (params) => `Nothing to do: the step completes once no message of ${names(params).join(', ')} has come through the MX gateway for the plan's quiet period.`,
+      risk: 'Closing the overlap window while senders still use the old MX makes Mailwarden refuse their mail.',
+      check: (context) => checkPathQuiet(context, ['GATEWAY'], 'old-path-quiet', 'MX records naming Mailwarden are still in use (DNS caches)'),
+    },
+    closeOverlapStep(),
+  ],
+};
+
+/** Mailflow → Gateway: MX is proven before the switch; the connector path drains last. */
+export const MAILFLOW_TO_GATEWAY_PLAN: MigrationPlanDefinition = {
+  kind: 'MAILFLOW_TO_GATEWAY',
+  steps: [
+    openOverlapStep('GATEWAY'),
+    completeGatewaySetup,
+    switchModeStep('switch-domains-to-gateway', 'GATEWAY'),
+    {
+      key: 'remove-mailflow-connectors',
+      kind: 'MANUAL',
+      instruction: (params) =>
+        `In the Exchange admin center, remove the transport rule that routes ${names(params).join(', ')} through Mailwarden and the Mailwarden connectors. The step completes once no message of these domains has come through the connector for the plan's quiet period.`,
+      risk: 'Closing the overlap window while the transport rule still routes mail through the connector makes Mailwarden refuse it.',
+      check: (context) => checkPathQuiet(context, ['MAILFLOW'], 'old-path-quiet', 'the transport rule still routes these domains through Mailwarden'),
+    },
+    closeOverlapStep(),
   ],
 };

@@ -1,26 +1,31 @@
 import type { Prisma } from '@mailwarden/db';
-import { checkJournalStopped } from '../checks/journal.check';
+import { checkConnectorRegistered } from '../checks/connector.check';
+import { checkJournalStopped, checkPathReceives } from '../checks/journal.check';
 import { checkMx } from '../checks/mx.check';
-import { unavailableCheck } from '../checks/unavailable.check';
-import type { CheckResult, StepDefinition } from '../migration-step.types';
-import { names, planDomains, setDomainsModeStep, setMonitorOnlyStep } from './plan-steps';
+import type { CheckResult, StepContext, StepDefinition } from '../migration-step.types';
+import { names, openOverlapStep, planDomains, setMonitorOnlyStep, switchModeStep } from './plan-steps';
 
-/** The last step depends on the target mode; the plan keeps one key per mode so an inspected plan says which. */
-const completeGatewaySetup: StepDefinition = {
+function missingDownstream(context: StepContext): string[] {
+  return context.account.domains.filter((domain) => names(context.params).includes(domain.name) && !domain.downstreamHost).map((domain) => domain.name);
+}
+
+/** Gateway set up: every domain has a downstream route and its MX names Mailwarden. Shared with Mailflow → Gateway. */
+export const completeGatewaySetup: StepDefinition = {
   key: 'complete-gateway-setup',
   kind: 'MANUAL',
   instruction: (params) =>
     [
       `Set each domain's downstream route (PUT /v1/accounts/{accountId}/domains/{domainId}/downstream): the host Mailwarden relays accepted mail to.`,
       `Point the MX records of ${names(params).join(', ')} at ${params.gatewayMxHost} (remove the other MX records).`,
+      'Mailwarden already accepts these domains on its MX (the overlap window), so mail is taken as soon as MX changes.',
       'The step completes when every domain has a downstream route and its MX names Mailwarden.',
     ].join('\n'),
+  risk: 'Switching before MX names Mailwarden leaves the old path in use: mail that does not reach Mailwarden is not scanned by the new mode until MX changes.',
   async check(context): Promise<CheckResult> {
-    const missingRoute = context.account.domains.filter((domain) => names(context.params).includes(domain.name) && !domain.downstreamHost).map((domain) => domain.name);
+    const missingRoute = missingDownstream(context);
     const mx = await checkMx(context.resolveDns, names(context.params), context.params.gatewayMxHost!, 'points-here');
-    const passed = mx.passed && missingRoute.length === 0;
     return {
-      passed,
+      passed: mx.passed && missingRoute.length === 0,
       available: true,
       message: missingRoute.length > 0 ? `no downstream route for ${missingRoute.join(', ')}; ${mx.message}` : mx.message,
       evidence: { mx: mx.evidence, missingDownstreamRoute: missingRoute },
@@ -28,49 +33,67 @@ const completeGatewaySetup: StepDefinition = {
   },
 };
 
-const completeMailflowSetup: StepDefinition = {
+/** Mailflow set up: connector registered, downstream route set, and mail of the domains came through the connector. */
+export const completeMailflowSetup: StepDefinition = {
   key: 'complete-mailflow-setup',
   kind: 'MANUAL',
   instruction: (params) =>
     [
-      `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages that already passed Mailwarden (loop prevention).`,
-      'Then run a mailflow quick test.',
+      'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name).',
+      `Set each domain's downstream route: the Microsoft 365 inbound connector host Mailwarden relays to.`,
+      `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages carrying X-Mailwarden-Processed (loop prevention).`,
+      'Then send a test message to a mailbox of these domains (the quick test): the step completes when it comes through the connector.',
     ].join('\n'),
-  check: async () => unavailableCheck('mailflow-quick-test', "the scanner's mailflow quick test is not built yet"),
+  risk: 'Switching before mail comes through the connector means the new mode scans nothing until the transport rule routes mail to Mailwarden.',
+  async check(context): Promise<CheckResult> {
+    const connector = await checkConnectorRegistered(context);
+    const missingRoute = missingDownstream(context);
+    const quickTest = await checkPathReceives(context, ['MAILFLOW'], 'mailflow-quick-test', 'send a test message once the transport rule routes mail through Mailwarden');
+    const parts = [connector, quickTest];
+    return {
+      passed: connector.passed && quickTest.passed && missingRoute.length === 0,
+      available: true,
+      message: [...(missingRoute.length > 0 ? [`no downstream route for ${missingRoute.join(', ')}`] : []), ...parts.filter((part) => !part.passed).map((part) => part.message)].join('; ') || quickTest.message,
+      evidence: { connector: connector.evidence, quickTest: quickTest.evidence, missingDownstreamRoute: missingRoute },
+    };
+  },
 };
 
-/** Monitor-only → Advanced (DESIGN.md §2). */
+/** Monitor-only → Advanced (DESIGN.md §2): the new path is proven before the switch; journaling goes last. */
 export function monitorOnlyToAdvancedSteps(targetMode: 'GATEWAY' | 'MAILFLOW'): StepDefinition[] {
   return [
+    openOverlapStep(targetMode),
+    targetMode === 'GATEWAY' ? completeGatewaySetup : completeMailflowSetup,
+    setMonitorOnlyStep('turn-monitor-only-off', false),
+    switchModeStep(targetMode === 'GATEWAY' ? 'add-domains-in-gateway-mode' : 'add-domains-in-mailflow-mode', targetMode),
     {
       key: 'disconnect-domains-from-journaling',
       kind: 'AUTOMATED',
       instruction: () => null,
-      async run(context): Promise<Prisma.InputJsonValue> {
-        // Journal copies of these domains stop counting once their mode leaves JOURNAL; here we only make sure
-        // every domain of the plan is still connected, verified and in JOURNAL mode, and record which ones move.
-        const domains = planDomains(context);
-        const current = new Map(context.account.domains.map((domain) => [domain.id, domain]));
-        const unverified = domains.filter((domain) => current.get(domain.id)!.verificationStatus !== 'VERIFIED').map((domain) => domain.name);
-        if (unverified.length > 0) {
-          throw new Error(`domains not verified: ${unverified.join(', ')}`);
+      // Journal copies of these domains are no longer scanned from here on (recorded as out of scope): the new
+      // path scans their mail, and a journal rule left behind cannot make anything scanned twice.
+      async run(context: StepContext): Promise<Prisma.InputJsonValue> {
+        const disconnected: string[] = [];
+        for (const domain of planDomains(context)) {
+          if (domain.transitionMode === 'JOURNAL') {
+            await context.setDomain(domain.id, { transitionMode: null });
+            disconnected.push(domain.name);
+          }
         }
-        return { domains: domains.map((domain) => domain.name), journalAddress: context.journalAddress };
+        return { disconnected, journalAddress: context.journalAddress, journalCopies: 'recorded as out of scope for these domains from now on' };
       },
     },
     {
       key: 'remove-journal-rules',
       kind: 'MANUAL',
-      instruction: (_params, address) =>
+      instruction: (params, address) =>
         [
           `Microsoft 365: delete the journal rule that sends reports to ${address} (Purview → Data lifecycle management → Exchange (legacy) → Journal rules).`,
           `Google Workspace: remove the compliance / routing rule that delivers copies to ${address}.`,
-          'The step completes once no journal copy has arrived for the quiet period after it started.',
+          `The step completes once no journal copy of ${names(params).join(', ')} has arrived for the plan's quiet period after it (re)started.`,
         ].join('\n'),
+      risk: 'Journal copies that still arrive are stored and recorded as out of scope: nothing is lost or scanned twice, they only use storage.',
       check: checkJournalStopped,
     },
-    setMonitorOnlyStep('turn-monitor-only-off', false),
-    setDomainsModeStep(targetMode === 'GATEWAY' ? 'add-domains-in-gateway-mode' : 'add-domains-in-mailflow-mode', targetMode),
-    targetMode === 'GATEWAY' ? completeGatewaySetup : completeMailflowSetup,
   ];
 }

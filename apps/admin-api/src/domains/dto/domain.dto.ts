@@ -15,6 +15,13 @@ export class DomainDto {
   @ApiProperty({ enum: ['JOURNAL', 'GATEWAY', 'MAILFLOW'], description: 'Changed only through a mode migration' })
   mode!: string;
 
+  @ApiProperty({
+    enum: ['JOURNAL', 'GATEWAY', 'MAILFLOW'],
+    nullable: true,
+    description: "While a mode migration moves the domain: the other mode whose path also accepts its mail (overlap window); null otherwise",
+  })
+  transitionMode!: string | null;
+
   @ApiProperty({ enum: ['PENDING', 'VERIFIED', 'FAILED'], description: 'Only verified domains are scanned' })
   verificationStatus!: string;
 

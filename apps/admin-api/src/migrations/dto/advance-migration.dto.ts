@@ -5,9 +5,18 @@ export class AdvanceMigrationDto {
   @ApiPropertyOptional({
     default: false,
     description:
-      'Accept manual steps whose check Mailwarden cannot run yet (mailflow connectors, quick test): the admin confirms doing them by hand; recorded in the step result and the audit log',
+      'Accept the next manual step whose check Mailwarden cannot run yet (Exchange Online settings): the admin confirms doing it by hand; recorded in the step result and the audit log. Applies to one step per call',
   })
   @IsOptional()
   @IsBoolean()
   acknowledgeUnverifiable?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "Accept the next manual step whose check ran and has not passed (MX not changed yet, a wait not over): the step's stated risk is recorded with the acknowledgement in the step result and the audit log. Applies to one step per call",
+  })
+  @IsOptional()
+  @IsBoolean()
+  acknowledgeRisk?: boolean;
 }

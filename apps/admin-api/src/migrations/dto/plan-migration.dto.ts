@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsFQDN, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsFQDN, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 
-export const MIGRATION_KINDS = ['ADVANCED_TO_MONITOR_ONLY', 'MONITOR_ONLY_TO_ADVANCED', 'GATEWAY_TO_MAILFLOW'] as const;
+export const MIGRATION_KINDS = ['ADVANCED_TO_MONITOR_ONLY', 'MONITOR_ONLY_TO_ADVANCED', 'GATEWAY_TO_MAILFLOW', 'MAILFLOW_TO_GATEWAY'] as const;
 
 export class PlanMigrationDto {
   @ApiProperty({ enum: MIGRATION_KINDS })
@@ -20,8 +20,23 @@ export class PlanMigrationDto {
   @IsUUID('all', { each: true })
   domainIds?: string[];
 
-  @ApiPropertyOptional({ example: 'mx.mailwarden.example', description: "Mailwarden's MX host; required when a gateway domain is involved (MX checks)" })
+  @ApiPropertyOptional({
+    example: 'mx.mailwarden.example',
+    description: "Mailwarden's MX host; needed when a gateway domain is involved (MX checks). Default: the one the account's last plan named",
+  })
   @IsOptional()
   @IsFQDN({ require_tld: true, allow_trailing_dot: true })
   gatewayMxHost?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 604800,
+    default: 600,
+    description: 'How long the old path (journal copies, MX gateway or connector) must stay quiet before the wait steps pass; a wait can also be skipped with acknowledgeRisk',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(604800)
+  quietPeriodSeconds?: number;
 }
