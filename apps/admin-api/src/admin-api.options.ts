@@ -1,3 +1,4 @@
+import type { GraphClientOptions } from '@mailwarden/microsoft365';
 import type { DnsResolve } from './common/dns-resolve';
 
 /** What tests (or an embedding process) may replace in the admin API. */
@@ -8,4 +9,6 @@ export interface AdminApiOverrides {
   journalQuietPeriodMs?: number;
   /** Mimecast base URLs over http (local fake servers in tests). */
   allowHttpMimecastBaseUrl?: boolean;
+  /** Graph client retry settings (tests shorten waits). */
+  microsoft365Graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;
 }

@@ -6,8 +6,9 @@ const PURPOSE = 'mailwarden:m365-admin-consent:v1';
 
 export interface ConsentState {
   accountId: string;
-  /** Who asked for the URL (audit). */
+  /** Who asked for the URL (audit): actor text and API key id. */
   requestedBy: string;
+  requestedByKeyId: string | null;
   expiresAt: number;
 }
 
@@ -28,7 +29,7 @@ export class ConsentStateSigner {
 
   sign(state: Omit<ConsentState, 'expiresAt'>, ttlMs = 60 * 60 * 1000): string {
     const payload = Buffer.from(
-      JSON.stringify({ p: PURPOSE, a: state.accountId, r: state.requestedBy, e: this.now() + ttlMs, n: randomBytes(12).toString('base64url') }),
+      JSON.stringify({ p: PURPOSE, a: state.accountId, r: state.requestedBy, k: state.requestedByKeyId, e: this.now() + ttlMs, n: randomBytes(12).toString('base64url') }),
     ).toString('base64url');
     return `${payload}.${this.mac(payload)}`;
   }
@@ -46,7 +47,7 @@ export class ConsentStateSigner {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new ConsentStateError('the consent state signature does not match (tampered or from another installation)');
     }
-    let parsed: { p?: unknown; a?: unknown; r?: unknown; e?: unknown };
+    let parsed: { p?: unknown; a?: unknown; r?: unknown; k?: unknown; e?: unknown };
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
     } catch {
@@ -58,7 +59,7 @@ export class ConsentStateSigner {
     if (parsed.e < this.now()) {
       throw new ConsentStateError('the consent link has expired: ask for a new one');
     }
-    return { accountId: parsed.a, requestedBy: parsed.r, expiresAt: parsed.e };
+    return { accountId: parsed.a, requestedBy: parsed.r, requestedByKeyId: typeof parsed.k === 'string' ? parsed.k : null, expiresAt: parsed.e };
   }
 
   private mac(payload: string): string {

@@ -1,5 +1,4 @@
-import { FakeMicrosoft365 } from '../test/fake-microsoft365.server';
-import { makeTestCertificate } from '../test/test-certificate';
+import { FakeMicrosoft365, makeTestCertificate } from '@mailwarden/testing';
 import { AppTokenProvider } from './app-token.provider';
 import { GraphClient, type GraphBatchRequest } from './graph.client';
 import { MailboxLimiter } from './mailbox-limiter';

@@ -25,3 +25,28 @@ export const GRAPH_PERMISSIONS = {
 } as const;
 
 export const stripTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/** The operator's settings as libs/config validated them (admin API and scanner). */
+export interface Microsoft365ConfigValues {
+  M365_CLIENT_ID: string;
+  M365_CLIENT_SECRET: string;
+  M365_CERTIFICATE_FILE: string;
+  M365_PRIVATE_KEY_FILE: string;
+  M365_LOGIN_BASE_URL: string;
+  M365_GRAPH_BASE_URL: string;
+}
+
+/** Builds the app settings from the configuration (reading the certificate files once); null when no app is configured. */
+export function microsoft365SettingsFromConfig(config: Microsoft365ConfigValues, readFile: (path: string) => string): Microsoft365AppSettings | null {
+  if (!config.M365_CLIENT_ID) {
+    return null;
+  }
+  return {
+    clientId: config.M365_CLIENT_ID,
+    credential: config.M365_CLIENT_SECRET
+      ? { kind: 'secret', clientSecret: config.M365_CLIENT_SECRET }
+      : { kind: 'certificate', certificatePem: readFile(config.M365_CERTIFICATE_FILE), privateKeyPem: readFile(config.M365_PRIVATE_KEY_FILE) },
+    loginBaseUrl: config.M365_LOGIN_BASE_URL,
+    graphBaseUrl: config.M365_GRAPH_BASE_URL,
+  };
+}

@@ -191,6 +191,11 @@ export class FakeMicrosoft365 {
     return message;
   }
 
+  /** Users of a tenant with this UPN (case-insensitive). */
+  locateUser(tenantId: string, userPrincipalName: string): FakeUser[] {
+    return [...this.tenant(tenantId).users.values()].filter((user) => user.userPrincipalName.toLowerCase() === userPrincipalName.toLowerCase());
+  }
+
   /** Where a message with this Internet Message-ID now is in a user's mailbox (well-known folder name), or null. */
   locate(tenantId: string, userId: string, internetMessageId: string): Array<{ folder: string; id: string }> {
     const mailbox = this.tenant(tenantId).mailboxes.get(userId)!;
@@ -208,6 +213,12 @@ export class FakeMicrosoft365 {
     for (const token of this.tokens.values()) {
       token.expiresAt = 0;
     }
+  }
+
+  /** From now on, apply mutating mailbox requests but hold back the answers of all after the first `after`. */
+  holdMutations(after: number | null): void {
+    this.holdMutationsAfter = after;
+    this.mutations = 0;
   }
 
   /** Sends back the answers held by `holdMutationsAfter`... never: the connections are cut, as a crash would leave them. */
@@ -282,6 +293,10 @@ export class FakeMicrosoft365 {
       return reply;
     };
 
+    const addressed = /^\/v1\.0\/users\/([^/]+)\/(messages|mailFolders)/.exec(url.pathname);
+    if (addressed) {
+      record.mailbox = decodeURIComponent(addressed[1]!).toLowerCase();
+    }
     const fault = this.faults.find((candidate) => candidate.left > 0 && candidate.path.test(url.pathname) && (!candidate.method || candidate.method === method));
     if (fault) {
       fault.left--;

@@ -1,0 +1,26 @@
+import type { ConnectionOptions } from 'bullmq';
+import type { GraphClientOptions } from './graph.client';
+import type { Microsoft365AppSettings } from './microsoft365.settings';
+
+export const MICROSOFT365_OPTIONS = Symbol('MICROSOFT365_OPTIONS');
+
+export interface Microsoft365QueueOptions {
+  connection: ConnectionOptions;
+  /** BullMQ key prefix (tests give each file its own). */
+  prefix?: string;
+}
+
+export interface Microsoft365ModuleOptions {
+  /** Mailwarden's app registration; null: no app configured (consent, check, sync and clawback answer "not configured"). */
+  app: Microsoft365AppSettings | null;
+  /** base64 32-byte SECRETS_KEY: signs the admin-consent state. */
+  secretsKey: string;
+  queue: Microsoft365QueueOptions;
+  /** Minutes between scheduled directory syncs of each connected account (default 360). */
+  directorySyncMinutes?: number;
+  /** Mailboxes worked on at once by one remediation (each mailbox still sees at most 4 requests; default 16). */
+  remediationConcurrency?: number;
+  graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;
+  /** Consent links stay valid this long (default 1 h). */
+  consentTtlMs?: number;
+}
