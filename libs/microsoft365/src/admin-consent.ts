@@ -18,13 +18,15 @@ export interface ConsentState {
  * id is inside the signed part) or kept beyond its expiry.
  */
 export class ConsentStateSigner {
-  private readonly key: Buffer;
+  private readonly key: Buffer | null;
 
   constructor(
     secretsKey: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.key = createHmac('sha256', Buffer.from(secretsKey, 'base64')).update(PURPOSE).digest();
+    const raw = Buffer.from(secretsKey, 'base64');
+    // Without a real key (an app that never signs, such as the scanner) every sign and verify is refused.
+    this.key = raw.length >= 32 ? createHmac('sha256', raw).update(PURPOSE).digest() : null;
   }
 
   sign(state: Omit<ConsentState, 'expiresAt'>, ttlMs = 60 * 60 * 1000): string {
@@ -63,6 +65,9 @@ export class ConsentStateSigner {
   }
 
   private mac(payload: string): string {
+    if (!this.key) {
+      throw new Error('no SECRETS_KEY to sign the consent state with');
+    }
     return createHmac('sha256', this.key).update(payload).digest('base64url');
   }
 }

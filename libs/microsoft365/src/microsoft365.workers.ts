@@ -39,7 +39,13 @@ export class Microsoft365Workers {
   ) {}
 
   async start(): Promise<void> {
-    const common = { connection: this.options.connection, prefix: this.options.prefix, lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs };
+    const common = {
+      connection: this.options.connection,
+      prefix: this.options.prefix,
+      // Given only when set: an undefined value would replace BullMQ's default and be refused.
+      ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
+      ...(this.options.stalledIntervalMs !== undefined ? { stalledInterval: this.options.stalledIntervalMs } : {}),
+    };
     this.sync = new Worker<M365DirectorySyncJobData>(
       QueueName.M365DirectorySync,
       async (job: Job<M365DirectorySyncJobData>) => (await this.directorySync.run(job.data.accountId, job.data.runId)).status,
