@@ -319,8 +319,10 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     expect(moves.every((request) => (request.body as Json).destinationId === 'deleteditems')).toBe(true);
     expect(mine.find((request) => request.path.endsWith('/messages'))!.query.get('$filter')).toBe(`internetMessageId eq '${CLAWBACK_MID}'`);
 
-    const inDetail = await call('GET', `${A()}/messages/${message.id}/remediations`, readOnlyKey);
-    expect(inDetail.body).toEqual([expect.objectContaining({ id: clawbackId, status: 'COMPLETED' })]);
+    const ofMessage = await call('GET', `${A()}/messages/${message.id}/remediations`, readOnlyKey);
+    expect(ofMessage.body).toEqual([expect.objectContaining({ id: clawbackId, status: 'COMPLETED' })]);
+    const detail = await call('GET', `${A()}/messages/${message.id}`, readOnlyKey);
+    expect(detail.body.remediations).toEqual([expect.objectContaining({ id: clawbackId, action: 'MOVE_TO_DELETED_ITEMS', counts: { COMPLETED: 4, NOT_FOUND: 1 } })]);
     const audit = await db.prisma.auditEvent.findMany({ where: { accountId: account.id, objectId: clawbackId }, orderBy: { id: 'asc' } });
     expect(audit.map((event) => event.action)).toEqual(['remediation.requested', 'remediation.finished']);
     expect((await call('GET', `/v1/accounts/${account.id}/remediations/${clawbackId}`, otherKey)).status).toBe(404);
