@@ -116,15 +116,19 @@ describe(GraphClient.name, () => {
     const users = Array.from({ length: 45 }, (_, index) => fake.addUser(tenantId, { userPrincipalName: `b${index}@contoso.example` }));
     const requests: GraphBatchRequest[] = users.map((user, index) => ({ id: String(index), method: 'GET', url: `/users/${user.id}/mailFolders/inbox` }));
     requests.push({ id: 'missing', method: 'GET', url: '/users/nobody@contoso.example/mailFolders/inbox' });
+    const target = fake.deliver(tenantId, users[44]!.id, '<batched@x.example>');
+    requests.push({ id: 'move', method: 'POST', url: `/users/${users[44]!.id}/messages/${target.id}/move`, body: { destinationId: 'junkemail' } });
     fake.inject({ path: new RegExp(`/users/${users[3]!.id}/mailFolders/inbox$`), status: 429, retryAfterSeconds: 1 });
     const slept: number[] = [];
     const graph = new GraphClient(new AppTokenProvider(settings), tenantId, settings.graphBaseUrl, { sleep: async (ms) => void slept.push(ms) });
     const responses = await graph.batch(requests);
-    expect(responses.size).toBe(46);
+    expect(responses.size).toBe(47);
     expect([...responses.values()].filter((response) => response.status === 200)).toHaveLength(45);
+    expect(responses.get('move')).toMatchObject({ status: 201, body: { parentFolderId: expect.any(String) } });
+    expect(fake.locate(tenantId, users[44]!.id, '<batched@x.example>')).toEqual([{ folder: 'junkemail', id: expect.any(String) }]);
     expect(GraphError.fromResponse(responses.get('missing')!.status, responses.get('missing')!.body)).toMatchObject({ status: 404, code: 'ErrorInvalidUser' });
     const outer = fake.requestsTo(/^\/v1\.0\/\$batch$/, 'POST').map((request) => (request.body as { requests: unknown[] }).requests.length);
-    expect(outer).toEqual([20, 1, 20, 6]);
+    expect(outer).toEqual([20, 1, 20, 7]);
     expect(slept).toEqual([1000]);
   });
 

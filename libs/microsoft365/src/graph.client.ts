@@ -132,7 +132,12 @@ export class GraphClient {
   async batch(requests: readonly GraphBatchRequest[]): Promise<Map<string, GraphBatchResponse>> {
     const results = new Map<string, GraphBatchResponse>();
     for (let start = 0; start < requests.length; start += GRAPH_BATCH_LIMIT) {
-      let pending = requests.slice(start, start + GRAPH_BATCH_LIMIT);
+      // json-batching.md: an inner request with a body must carry its Content-Type header.
+      let pending = requests
+        .slice(start, start + GRAPH_BATCH_LIMIT)
+        .map((request) =>
+          request.body !== undefined && !headerOf(request.headers, 'content-type') ? { ...request, headers: { ...request.headers, 'Content-Type': 'application/json' } } : request,
+        );
       for (let attempt = 0; pending.length > 0; attempt++) {
         const { body } = await this.request<{ responses?: GraphBatchResponse[] }>('POST', '/$batch', { body: { requests: pending } });
         const throttled: GraphBatchRequest[] = [];

@@ -562,6 +562,12 @@ export class FakeMicrosoft365 {
     }
     const responses: Array<{ id: string; status: number; headers: Record<string, string>; body?: unknown }> = [];
     for (const inner of requests) {
+      const innerType = Object.entries(inner.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+      if (inner.body !== undefined && !innerType) {
+        // json-batching.md: "the headers object must contain a value for Content-Type" when a body is given.
+        responses.push({ id: String(inner.id), status: 400, headers: { 'content-type': 'application/json' }, body: graphError(400, 'BadRequest', 'Content-Type header is required with a body.').body });
+        continue;
+      }
       const innerUrl = new URL(`${this.baseUrl}/v1.0${inner.url?.startsWith('/') ? '' : '/'}${inner.url ?? ''}`);
       const reply = (await this.handle(
         inner.method ?? 'GET',
