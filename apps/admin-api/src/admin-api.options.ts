@@ -11,4 +11,6 @@ export interface AdminApiOverrides {
   allowHttpMimecastBaseUrl?: boolean;
   /** Graph client retry settings (tests shorten waits). */
   microsoft365Graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;
+  /** Retries of the token that proves a consenting tenant (default 3, 2 s apart; tests: 0). */
+  microsoft365ConsentTokenRetries?: number;
 }

@@ -256,6 +256,8 @@ describe('schema and migrations', () => {
     });
     await prisma.m365Connection.create({ data: { accountId: account.id, tenantId: 'tenant-1', consentedAt: new Date(), consentedBy: 'key', usersDeltaLink: 'https://graph/u' } });
     await prisma.m365DirectoryObject.create({ data: { accountId: account.id, kind: 'USER', graphId: 'g1', localId: account.id } });
+    await prisma.m365ConsentNonce.create({ data: { nonce: 'n1', accountId: account.id } });
+    await expect(prisma.m365ConsentNonce.create({ data: { nonce: 'n1', accountId: account.id } })).rejects.toThrow();
     await prisma.m365SyncRun.create({ data: { accountId: account.id, trigger: 'CSV_IMPORT', status: 'FAILED', mailboxesAdded: 2, error: 'boom' } });
     const remediation = await prisma.m365Remediation.create({
       data: {

@@ -7,7 +7,7 @@ describe(ConsentStateSigner.name, () => {
     let now = 1_000_000;
     const signer = new ConsentStateSigner(KEY, () => now);
     const state = signer.sign({ accountId: 'acc-1', requestedBy: 'api-key:abc (Admin)', requestedByKeyId: 'key-1' }, 60_000);
-    expect(signer.verify(state)).toEqual({ accountId: 'acc-1', requestedBy: 'api-key:abc (Admin)', requestedByKeyId: 'key-1', expiresAt: 1_060_000 });
+    expect(signer.verify(state)).toEqual({ accountId: 'acc-1', requestedBy: 'api-key:abc (Admin)', requestedByKeyId: 'key-1', expiresAt: 1_060_000, nonce: expect.stringMatching(/^[\w-]{16}$/) });
 
     const [payload, mac] = state.split('.');
     const moved = Buffer.from(Buffer.from(payload!, 'base64url').toString().replace('acc-1', 'acc-2')).toString('base64url');

@@ -10,6 +10,8 @@ export interface ConsentState {
   requestedBy: string;
   requestedByKeyId: string | null;
   expiresAt: number;
+  /** Random per link: a state is good for one consent (the caller records it as used). */
+  nonce: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export class ConsentStateSigner {
     this.key = raw.length >= 32 ? createHmac('sha256', raw).update(PURPOSE).digest() : null;
   }
 
-  sign(state: Omit<ConsentState, 'expiresAt'>, ttlMs = 60 * 60 * 1000): string {
+  sign(state: Omit<ConsentState, 'expiresAt' | 'nonce'>, ttlMs = 60 * 60 * 1000): string {
     const payload = Buffer.from(
       JSON.stringify({ p: PURPOSE, a: state.accountId, r: state.requestedBy, k: state.requestedByKeyId, e: this.now() + ttlMs, n: randomBytes(12).toString('base64url') }),
     ).toString('base64url');
@@ -49,19 +51,19 @@ export class ConsentStateSigner {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new ConsentStateError('the consent state signature does not match (tampered or from another installation)');
     }
-    let parsed: { p?: unknown; a?: unknown; r?: unknown; k?: unknown; e?: unknown };
+    let parsed: { p?: unknown; a?: unknown; r?: unknown; k?: unknown; e?: unknown; n?: unknown };
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
     } catch {
       throw new ConsentStateError('the consent state is not one Mailwarden issued');
     }
-    if (parsed.p !== PURPOSE || typeof parsed.a !== 'string' || typeof parsed.e !== 'number' || typeof parsed.r !== 'string') {
+    if (parsed.p !== PURPOSE || typeof parsed.a !== 'string' || typeof parsed.e !== 'number' || typeof parsed.r !== 'string' || typeof parsed.n !== 'string') {
       throw new ConsentStateError('the consent state is not one Mailwarden issued');
     }
     if (parsed.e < this.now()) {
       throw new ConsentStateError('the consent link has expired: ask for a new one');
     }
-    return { accountId: parsed.a, requestedBy: parsed.r, requestedByKeyId: typeof parsed.k === 'string' ? parsed.k : null, expiresAt: parsed.e };
+    return { accountId: parsed.a, requestedBy: parsed.r, requestedByKeyId: typeof parsed.k === 'string' ? parsed.k : null, expiresAt: parsed.e, nonce: parsed.n };
   }
 
   private mac(payload: string): string {

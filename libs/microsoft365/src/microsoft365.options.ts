@@ -23,4 +23,10 @@ export interface Microsoft365ModuleOptions {
   graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;
   /** Consent links stay valid this long (default 1 h). */
   consentTtlMs?: number;
+  /**
+   * After the redirect, a token for the named tenant proves it really consented (the redirect's `tenant` is only a
+   * query parameter). Consent can take a moment to reach the token service: tries this many more times, 2 s apart
+   * (default 3).
+   */
+  consentTokenRetries?: number;
 }

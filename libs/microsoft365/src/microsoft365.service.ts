@@ -75,12 +75,40 @@ export class Microsoft365Service {
     if (!query.tenant || query.admin_consent?.toLowerCase() !== 'true') {
       throw new ConsentStateError('the consent answer names no tenant');
     }
-    const connection = await this.repository.connect(state.accountId, query.tenant, actor.actor, actor);
-    if (!connection) {
+    // The redirect is only the browser's word: the tenant must give Mailwarden's app a token.
+    const proof = await this.tokenFor(query.tenant);
+    if (proof) {
+      return { status: 'refused', accountId: state.accountId, error: proof.error, errorDescription: proof.description };
+    }
+    const connection = await this.repository.connect(state.accountId, query.tenant, { nonce: state.nonce, consentedBy: actor.actor }, actor);
+    if (connection === 'state-used') {
+      throw new ConsentStateError('this consent link was already used: ask for a new one');
+    }
+    if (connection === 'connected-elsewhere') {
       throw new Microsoft365Unavailable('tenant-connected-elsewhere', 'this Microsoft 365 tenant is already connected to another account');
     }
     await this.queues.scheduleSync(state.accountId, this.options.directorySyncMinutes ?? 360);
     return { status: 'connected', accountId: state.accountId, connection };
+  }
+
+  /** Null when a token for the tenant was issued; else the identity platform's refusal. */
+  private async tokenFor(tenantId: string): Promise<TokenError | null> {
+    const retries = this.options.consentTokenRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.tokens!.invalidate(tenantId);
+        await this.tokens!.token(tenantId);
+        return null;
+      } catch (error) {
+        if (!(error instanceof TokenError)) {
+          throw error;
+        }
+        if (attempt >= retries) {
+          return error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
   }
 
   getConnection(accountId: string): Promise<M365Connection | null> {

@@ -105,7 +105,7 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
       M365_GRAPH_BASE_URL: fake.baseUrl,
       PUBLIC_BASE_URL: 'https://mailwarden.example',
     });
-    app = await createAdminApi(config, false, { microsoft365Graph: { maxRetries: 2, backoffBaseMs: 10 } });
+    app = await createAdminApi(config, false, { microsoft365Graph: { maxRetries: 2, backoffBaseMs: 10 }, microsoft365ConsentTokenRetries: 0 });
     baseUrl = await listenOnFreePort(app);
     workers = await startWorkers();
 
@@ -209,6 +209,22 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     fake.setPermissions(tenantId, ['User.Read.All', 'Group.Read.All']);
     expect((await call('POST', `${A()}/integrations/microsoft365/check`, tenantKey)).body).toMatchObject({ ok: false, missingPermission: 'Mail.ReadWrite', code: 'ErrorAccessDenied' });
     fake.setPermissions(tenantId, ['User.Read.All', 'Group.Read.All', 'Mail.ReadWrite']);
+  });
+
+  it('should refuse a replayed consent answer, and a forged one naming a tenant that never consented', async () => {
+    const link = await call('POST', `${A()}/integrations/microsoft365/consent-url`, tenantKey);
+    const atMicrosoft = await fetch(link.body.url as string, { redirect: 'manual' });
+    const back = new URL(atMicrosoft.headers.get('location')!);
+    expect((await call('GET', `${back.pathname}${back.search}`, null)).body).toMatchObject({ status: 'connected', tenantId });
+    // The same answer again (a leaked or bookmarked URL) is refused: a state is good for one consent.
+    expect((await call('GET', `${back.pathname}${back.search}`, null)).body).toMatchObject({ status: 400, code: 'INVALID_CONSENT_STATE' });
+
+    // Someone holding a fresh link who edits `tenant` to a tenant that never granted consent gets nothing.
+    const fresh = new URL((await call('POST', `${A()}/integrations/microsoft365/consent-url`, tenantKey)).body.url as string);
+    const stranger = fake.addTenant();
+    const forged = `/v1/integrations/microsoft365/consent-callback?tenant=${stranger}&admin_consent=True&state=${encodeURIComponent(fresh.searchParams.get('state')!)}`;
+    expect((await call('GET', forged, null)).body).toMatchObject({ status: 400, code: 'CONSENT_REFUSED', errors: [{ code: 'unauthorized_client' }] });
+    expect((await db.prisma.m365Connection.findUniqueOrThrow({ where: { accountId: account.id } })).tenantId).toBe(tenantId);
   });
 
   it('should sync the directory fully, then by delta: a rename, a removal and a membership change reach the effective policy', async () => {

@@ -45,15 +45,21 @@ export class Microsoft365Repository {
   }
 
   /**
-   * Records the tenant an admin consented for. A tenant already connected to another account is refused (null);
-   * a new tenant on the same account starts over with a full sync.
+   * Records the tenant an admin consented for, once per consent state. A tenant already connected to another account
+   * is refused; a new tenant on the same account starts over with a full sync.
    */
-  connect(accountId: string, tenantId: string, consentedBy: string, actor: AuditActor): Promise<M365Connection | null> {
+  connect(accountId: string, tenantId: string, consent: { nonce: string; consentedBy: string }, actor: AuditActor): Promise<M365Connection | 'connected-elsewhere' | 'state-used'> {
     return this.prisma.$transaction(async (tx) => {
+      // A consent state is good once: its nonce is kept (a second insert conflicts and nothing is written).
+      const used = await tx.m365ConsentNonce.createMany({ data: [{ nonce: consent.nonce, accountId }], skipDuplicates: true });
+      if (used.count === 0) {
+        return 'state-used';
+      }
       const elsewhere = await tx.m365Connection.findUnique({ where: { tenantId } });
       if (elsewhere && elsewhere.accountId !== accountId) {
-        return null;
+        return 'connected-elsewhere';
       }
+      const consentedBy = consent.consentedBy;
       const before = await tx.m365Connection.findUnique({ where: { accountId } });
       const sameTenant = before?.tenantId === tenantId;
       const connection = await tx.m365Connection.upsert({
