@@ -370,6 +370,25 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     expect((await call('POST', `${A()}/remediations/${deleted.body.id as string}/restore`, tenantKey)).body).toMatchObject({ status: 409, code: 'REMEDIATION_NOT_RESTORABLE' });
   });
 
+  it('should record the Graph error per mailbox when Microsoft refuses, and fail the remediation', async () => {
+    const [victim] = mailboxes('f', 1);
+    fake.deliver(tenantId, victim!.id, '<denied@evil.example>');
+    const message = await factories.newMessage(account, { envelopeTo: [victim!.userPrincipalName], messageIdHeader: '<denied@evil.example>' });
+    fake.setPermissions(tenantId, ['User.Read.All', 'Group.Read.All']); // Mail.ReadWrite withdrawn by the tenant
+    try {
+      const created = await call('POST', `${A()}/messages/${message.id}/remediations`, tenantKey, { action: 'MOVE_TO_JUNK' });
+      const done = await remediationDone(created.body.id as string);
+      expect(done.body).toMatchObject({
+        status: 'FAILED',
+        counts: { FAILED: 1 },
+        items: [{ recipient: victim!.userPrincipalName, status: 'FAILED', errorCode: 'ErrorAccessDenied', errorMessage: 'Access is denied. Check credentials and try again.' }],
+      });
+    } finally {
+      fake.setPermissions(tenantId, ['User.Read.All', 'Group.Read.All', 'Mail.ReadWrite']);
+    }
+    expect(fake.locate(tenantId, victim!.id, '<denied@evil.example>')).toEqual([{ folder: 'inbox', id: expect.any(String) }]);
+  });
+
   it('should claw back by search over 500 messages after a count preview, never above 4 concurrent requests per mailbox', async () => {
     const [s1, s2] = mailboxes('s', 2);
     const start = new Date(Date.now() - 3600_000);
