@@ -1,4 +1,4 @@
-import type { GraphClientOptions } from '@mailwarden/microsoft365';
+import type { Microsoft365ModuleOptions } from '@mailwarden/microsoft365';
 import type { DnsResolve } from './common/dns-resolve';
 
 /** What tests (or an embedding process) may replace in the admin API. */
@@ -9,8 +9,6 @@ export interface AdminApiOverrides {
   journalQuietPeriodMs?: number;
   /** Mimecast base URLs over http (local fake servers in tests). */
   allowHttpMimecastBaseUrl?: boolean;
-  /** Graph client retry settings (tests shorten waits). */
-  microsoft365Graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;
-  /** Retries of the token that proves a consenting tenant (default 3, 2 s apart; tests: 0). */
-  microsoft365ConsentTokenRetries?: number;
+  /** Microsoft 365 timings that are not environment settings: Graph retries, consent token retries, remediation lease (tests shorten them). */
+  microsoft365?: Pick<Microsoft365ModuleOptions, 'graph' | 'consentTokenRetries' | 'remediationLeaseMs'>;
 }

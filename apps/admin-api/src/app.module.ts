@@ -78,8 +78,7 @@ export class AppModule {
           secretsKey: config.SECRETS_KEY,
           queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
-          graph: overrides.microsoft365Graph,
-          consentTokenRetries: overrides.microsoft365ConsentTokenRetries,
+          ...overrides.microsoft365,
         }),
       ],
       controllers: [

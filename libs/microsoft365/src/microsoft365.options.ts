@@ -18,6 +18,8 @@ export interface Microsoft365ModuleOptions {
   queue: Microsoft365QueueOptions;
   /** Minutes between scheduled directory syncs of each connected account (default 360). */
   directorySyncMinutes?: number;
+  /** How long a worker holds a remediation without renewing (renewed every third of it; default 60 s). */
+  remediationLeaseMs?: number;
   /** Mailboxes worked on at once by one remediation (each mailbox still sees at most 4 requests; default 16). */
   remediationConcurrency?: number;
   graph?: Omit<GraphClientOptions, 'limiter' | 'signal'>;

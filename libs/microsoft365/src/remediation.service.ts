@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   FINAL_ITEM_STATUSES,
@@ -133,9 +134,39 @@ export class RemediationService {
     if (remediation.status !== 'QUEUED' && remediation.status !== 'IN_PROGRESS') {
       return 'already-finished';
     }
+    const owner = randomUUID();
+    const leaseMs = this.options.remediationLeaseMs ?? 60_000;
+    // Another worker holds it (a stalled job handed out again while its first run lives, or a dead worker's lease not
+    // yet run out): wait until that run finishes it or its lease expires.
+    while (!(await this.repository.leaseRemediation(remediationId, owner, leaseMs))) {
+      signal?.throwIfAborted();
+      const current = await this.repository.findRemediationForWork(remediationId);
+      if (!current || (current.status !== 'QUEUED' && current.status !== 'IN_PROGRESS')) {
+        return 'already-finished';
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.ceil(leaseMs / 2))));
+    }
+    const leased = await this.repository.findRemediationForWork(remediationId);
+    // Renewed while this run works; a lost lease (another worker took over after a stall) stops this run.
+    const lost = new AbortController();
+    const renew = setInterval(() => {
+      this.repository.leaseRemediation(remediationId, owner, leaseMs).then(
+        (held) => held || lost.abort(new Error('remediation lease lost')),
+        () => undefined,
+      );
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    signal = signal ? AbortSignal.any([signal, lost.signal]) : lost.signal;
+    try {
+      return await this.work(leased!, signal);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async work(remediation: RemediationWithItems, signal: AbortSignal): Promise<'finished'> {
+    const remediationId = remediation.id;
     const pending = remediation.items.filter((item) => !FINAL_ITEM_STATUSES.includes(item.status));
     const connection = await this.repository.findConnection(remediation.accountId);
-    await this.repository.markRemediationStarted(remediationId);
     if (!connection || !this.microsoft365.isConfigured) {
       for (const item of pending) {
         await this.repository.finishItem(item.id, { status: 'FAILED', errorCode: 'not-connected', errorMessage: 'the account has no Microsoft 365 connection' });
@@ -147,11 +178,11 @@ export class RemediationService {
       const worker = async () => {
         while (next < pending.length) {
           const item = pending[next++]!;
-          signal?.throwIfAborted();
+          signal.throwIfAborted();
           const wasAttempted = item.status === 'IN_PROGRESS' || item.attempts > 0;
           await this.repository.startItem(item.id);
           const outcome = await remediateMailbox(graph, graphIds.get(item.recipient) ?? item.recipient, item.internetMessageId, remediation.action, wasAttempted);
-          signal?.throwIfAborted();
+          signal.throwIfAborted();
           await this.repository.finishItem(
             item.id,
             outcome.status === 'FAILED'
@@ -164,6 +195,7 @@ export class RemediationService {
       };
       await Promise.all(Array.from({ length: Math.min(this.options.remediationConcurrency ?? 16, pending.length) }, worker));
     }
+    signal.throwIfAborted();
     const finished = await this.repository.finishRemediation(remediationId);
     this.logger.log({ event: 'microsoft365.remediation.finished', remediationId, accountId: remediation.accountId, status: finished.status, mailboxes: remediation.items.length });
     return 'finished';

@@ -105,7 +105,7 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
       M365_GRAPH_BASE_URL: fake.baseUrl,
       PUBLIC_BASE_URL: 'https://mailwarden.example',
     });
-    app = await createAdminApi(config, false, { microsoft365Graph: { maxRetries: 2, backoffBaseMs: 10 }, microsoft365ConsentTokenRetries: 0 });
+    app = await createAdminApi(config, false, { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 }, consentTokenRetries: 0, remediationLeaseMs: 1500 } });
     baseUrl = await listenOnFreePort(app);
     workers = await startWorkers();
 
@@ -412,6 +412,29 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     expect(fake.maxConcurrentPerMailbox.get('s1@contoso.example')).toBe(4);
     expect(fake.maxConcurrentPerMailbox.get('s2@contoso.example')).toBe(4);
     expect(fake.locate(tenantId, s1!.id, '<campaign-123@evil.example>')).toEqual([{ folder: 'junkemail', id: expect.any(String) }]);
+  });
+
+  it('should work a remediation handed out twice at once (a stalled job re-run while alive) only once per mailbox', async () => {
+    const users = mailboxes('d', 8);
+    const mid = '<twice@evil.example>';
+    users.forEach((user) => fake.deliver(tenantId, user.id, mid));
+    const message = await factories.newMessage(account, { envelopeTo: users.map((user) => user.userPrincipalName), messageIdHeader: mid });
+    await workers.stop();
+    fake.latencyMs = 20;
+    const before = fake.requests.length;
+    try {
+      const created = await call('POST', `${A()}/messages/${message.id}/remediations`, tenantKey, { action: 'MOVE_TO_JUNK' });
+      const service = app.get(RemediationService);
+      const runs = await Promise.all([service.process(created.body.id as string), service.process(created.body.id as string)]);
+      expect(runs.sort()).toEqual(['already-finished', 'finished']);
+      const done = await call('GET', `${A()}/remediations/${created.body.id as string}`, tenantKey);
+      expect(done.body).toMatchObject({ status: 'COMPLETED', counts: { COMPLETED: 8 } });
+      const searches = fake.requests.slice(before).filter((request) => request.method === 'GET' && request.path.endsWith('/messages'));
+      expect(searches.map((request) => request.mailbox).sort()).toEqual(users.map((user) => user.userPrincipalName).sort());
+    } finally {
+      fake.latencyMs = 0;
+      workers = await startWorkers();
+    }
   });
 
   it('should resume a remediation killed mid-way without acting twice on any mailbox', async () => {

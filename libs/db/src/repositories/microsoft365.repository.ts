@@ -252,8 +252,17 @@ export class Microsoft365Repository {
     return this.prisma.m365Remediation.findMany({ where: { status: { in: ['QUEUED', 'IN_PROGRESS'] } }, select: { id: true, accountId: true } });
   }
 
-  markRemediationStarted(remediationId: string): Promise<unknown> {
-    return this.prisma.m365Remediation.updateMany({ where: { id: remediationId, status: 'QUEUED' }, data: { status: 'IN_PROGRESS' } });
+  /**
+   * Takes (or renews) the remediation's lease for `owner`: true when no other worker holds an unexpired one. A stalled
+   * BullMQ job handed out again while its first run is still alive finds the lease held and stays out.
+   */
+  async leaseRemediation(remediationId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const taken = await this.prisma.$executeRaw`
+      UPDATE m365_remediation SET lease_owner = ${owner}, lease_until = now() + ${leaseMs} * interval '1 millisecond',
+        status = CASE WHEN status = 'QUEUED' THEN 'IN_PROGRESS'::"M365RemediationStatus" ELSE status END, updated_at = now()
+      WHERE id = ${remediationId}::uuid AND status IN ('QUEUED', 'IN_PROGRESS')
+        AND (lease_owner IS NULL OR lease_owner = ${owner} OR lease_until < now())`;
+    return taken === 1;
   }
 
   /** Marks an item in progress before Graph is called, so a resumed run knows it may already have acted. */
@@ -278,7 +287,7 @@ export class Microsoft365Repository {
       }
       const failed = counts.FAILED ?? 0;
       const status: M365RemediationStatus = failed === 0 ? 'COMPLETED' : failed === remediation.items.length ? 'FAILED' : 'COMPLETED_WITH_ERRORS';
-      const updated = await tx.m365Remediation.update({ where: { id: remediationId }, data: { status, finishedAt: new Date() } });
+      const updated = await tx.m365Remediation.update({ where: { id: remediationId }, data: { status, finishedAt: new Date(), leaseOwner: null, leaseUntil: null } });
       await this.audit.append(
         {
           actor: 'system:microsoft365-remediation',
