@@ -18,6 +18,7 @@ interface Reply {
 }
 interface OpenApiOperation {
   operationId?: string;
+  security?: unknown[];
   responses?: Record<string, unknown>;
   parameters?: Array<{ name: string; in: string; required?: boolean }>;
 }
@@ -592,6 +593,46 @@ describe('admin API (real app over HTTP)', () => {
     expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/s3cr3t-value|client-1/);
   });
 
+  it('should answer the Microsoft 365 and remediation routes of an account without a Microsoft app or connection', async () => {
+    const M = '/v1/accounts/{accountId}/integrations/microsoft365';
+    expect((await call('GET', M, A(), keys.readOnly)).body).toMatchObject({ appConfigured: false, connected: false, tenantId: null });
+    expect((await call('POST', `${M}/consent-url`, A(), keys.tenant)).body).toMatchObject({ status: 503, code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('GET', '/v1/integrations/microsoft365/consent-callback', {}, null, undefined, '?state=forged&tenant=t&admin_consent=True')).body).toMatchObject({ status: 503, code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('POST', `${M}/check`, A(), keys.tenant)).body).toMatchObject({ status: 503, code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('POST', `${M}/directory-syncs`, A(), keys.tenant)).body).toMatchObject({ status: 503, code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('DELETE', M, A(), keys.tenant)).body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    const imported = await call('POST', '/v1/accounts/{accountId}/mailboxes/import', A(), keys.tenant, { csv: 'email,displayName\ncsv@contoso.example,From CSV\n' });
+    expect(imported.body).toMatchObject({ trigger: 'CSV_IMPORT', status: 'SUCCEEDED', mailboxesAdded: 1 });
+    const runs = await call('GET', `${M}/directory-syncs`, A(), keys.readOnly, undefined, '?limit=5');
+    expect((runs.body.items as Json[]).map((run) => run.id)).toEqual([imported.body.id]);
+
+    const message = { ...A(), messageId: ids.message! };
+    expect((await call('POST', '/v1/accounts/{accountId}/messages/{messageId}/remediations', message, keys.tenant, { action: 'MOVE_TO_JUNK' })).body).toMatchObject({ status: 503, code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations/preview', A(), keys.tenant, { search: { sender: 'x@spam.example' } })).body).toMatchObject({ code: 'MICROSOFT365_NOT_CONFIGURED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations/preview', A(), keys.tenant, { search: {} })).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations', A(), keys.tenant, { action: 'MOVE_TO_JUNK', messageIds: [ids.message], search: { sender: 'x@spam.example' } })).body).toMatchObject({ status: 400 });
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations', A(), keys.tenant, { action: 'EXPLODE', messageIds: [ids.message] })).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations', A(), keys.tenant, { action: 'MOVE_TO_JUNK', messageIds: [ids.message] })).body).toMatchObject({ code: 'MICROSOFT365_NOT_CONFIGURED' });
+    // A remediation as the worker leaves it while running (none can be created without a connection).
+    const running = await db.prisma.m365Remediation.create({
+      data: {
+        accountId: ids.contoso!,
+        action: 'MOVE_TO_DELETED_ITEMS',
+        status: 'IN_PROGRESS',
+        criteria: { messageIds: [ids.message] },
+        requestedBy: 'test',
+        items: { create: [{ messageId: ids.message!, recipient: 'alice@contoso.example', internetMessageId: '<m@x>', status: 'IN_PROGRESS', attempts: 1 }] },
+      },
+    });
+    ids.remediation = running.id;
+    const listed = await call('GET', '/v1/accounts/{accountId}/remediations', A(), keys.readOnly);
+    expect(listed.body.items).toEqual([expect.objectContaining({ id: running.id, status: 'IN_PROGRESS', counts: { IN_PROGRESS: 1 } })]);
+    const one = await call('GET', '/v1/accounts/{accountId}/remediations/{remediationId}', { ...A(), remediationId: running.id }, keys.readOnly);
+    expect(one.body).toMatchObject({ id: running.id, items: [{ recipient: 'alice@contoso.example', status: 'IN_PROGRESS' }] });
+    expect((await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/remediations', message, keys.readOnly)).body).toEqual([expect.objectContaining({ id: running.id })]);
+    expect((await call('POST', '/v1/accounts/{accountId}/remediations/{remediationId}/restore', { ...A(), remediationId: running.id }, keys.tenant)).body).toMatchObject({ status: 409, code: 'REMEDIATION_NOT_FINISHED' });
+  });
+
   it('should read every change back from the audit log, with actor, object, before and after', async () => {
     const all: Json[] = [];
     let cursor: string | null = null;
@@ -656,6 +697,7 @@ describe('admin API (real app over HTTP)', () => {
       mailboxId: ids.user!,
       groupId: ids.group!,
       partnerId: partnerA.id,
+      remediationId: ids.remediation!,
     };
     const bodies: Record<string, unknown> = {
       addMailbox: { email: 'probe@contoso.example' },
@@ -676,6 +718,10 @@ describe('admin API (real app over HTTP)', () => {
       configureMimecast: { apiVersion: 'V2', baseUrl: fakeMimecastUrl, credentials: { clientId: 'a', clientSecret: 'b' } },
       updateJournalSettings: { allowedSourceIps: ['192.0.2.0/24'], requireTls: true },
       createPartnerApiKey: { name: 'probe' },
+      importMailboxes: { csv: 'email\nprobe@contoso.example' },
+      remediateMessage: { action: 'HARD_DELETE' },
+      previewRemediation: { search: { sender: 'x@spam.example' } },
+      createRemediation: { action: 'HARD_DELETE', messageIds: [ids.message] },
     };
     const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
     // Data of tenant A that must never appear in an answer to another tenant.
@@ -701,9 +747,12 @@ describe('admin API (real app over HTTP)', () => {
           } else if (partnerScoped) {
             // Partner A's id: another partner's admin key gets 404, a tenant key 403 ROLE_NOT_ALLOWED.
             expect(`${method} ${path} ${reply.status}`).toBe(`${method} ${path} ${key === partnerB.key ? 404 : 403}`);
-          } else {
+          } else if (operation.security?.length) {
             // Collection and partner routes act on the caller's own tenant only.
             expect([200, 201, 403, 404]).toContain(reply.status);
+          } else {
+            // Public routes (the consent redirect) take no key: the signed state decides, so a key gains nothing.
+            expect([400, 503]).toContain(reply.status);
           }
           for (const secret of secrets) {
             expect(`${method} ${path}: ${reply.text}`).not.toContain(secret);
@@ -762,7 +811,8 @@ describe('admin API (real app over HTTP)', () => {
         operationIds.push(operation.operationId!);
         const statuses = Object.keys(operation.responses ?? {});
         expect([`${method} ${path}`, statuses.some((status) => /^2\d\d$/.test(status))]).toEqual([`${method} ${path}`, true]);
-        expect(statuses).toEqual(expect.arrayContaining(['401', '404']));
+        // Public routes (the consent redirect) have no key to refuse.
+        expect(statuses).toEqual(expect.arrayContaining(operation.security?.length ? ['401', '404'] : ['400']));
         const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name).sort();
         expect([`${method} ${path}`, declared]).toEqual([`${method} ${path}`, templated]);
       }

@@ -4,6 +4,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '@mailwarden/accounts';
 import { ConfigModule, type AdminApiConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
+import { readFileSync } from 'node:fs';
+import { Microsoft365Module, microsoft365SettingsFromConfig } from '@mailwarden/microsoft365';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
@@ -33,6 +35,11 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { MigrationsService } from './migrations/migrations.service';
 import { MimecastIntegrationService } from './mimecast/mimecast-integration.service';
 import { MimecastController } from './mimecast/mimecast.controller';
+import { MailboxImportController } from './microsoft365/mailbox-import.controller';
+import { Microsoft365ApiService } from './microsoft365/microsoft365-api.service';
+import { Microsoft365ConsentController } from './microsoft365/microsoft365-consent.controller';
+import { Microsoft365Controller } from './microsoft365/microsoft365.controller';
+import { RemediationsController } from './microsoft365/remediations.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
@@ -68,6 +75,14 @@ export class AppModule {
         AccountsModule,
         ModeMigrationsModule.forRoot({ resolveDns, journalDomain: config.JOURNAL_DOMAIN, journalQuietPeriodMs: overrides.journalQuietPeriodMs }),
         ...mimecast,
+        // Consent, connection check, directory sync requests and clawback; the scanner's workers run the jobs.
+        Microsoft365Module.forRoot({
+          app: microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8')),
+          secretsKey: config.SECRETS_KEY,
+          queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+          directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+          ...overrides.microsoft365,
+        }),
       ],
       controllers: [
         AccountsController,
@@ -82,6 +97,10 @@ export class AppModule {
         QuarantineController,
         AuditController,
         MimecastController,
+        Microsoft365Controller,
+        Microsoft365ConsentController,
+        MailboxImportController,
+        RemediationsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -99,6 +118,7 @@ export class AppModule {
         MessagesService,
         QuarantineService,
         MimecastIntegrationService,
+        Microsoft365ApiService,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { QueueModule, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwar
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import type { MimecastModuleOptions } from '@mailwarden/mimecast';
+import { Microsoft365WorkerModule } from './integrations/microsoft365-worker.module';
 import { MimecastWorkerModule } from './integrations/mimecast-worker.module';
 import type { DeliveryTuning } from './delivery/delivery.options';
 import { ScanWorkerModule } from './scan/scan-worker.module';
@@ -29,6 +30,7 @@ export class AppModule {
     const roles: Array<Type | DynamicModule> = [];
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
+      roles.push(Microsoft365WorkerModule.forRoot(config, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }));
       // Third-party integrations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
         roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mimecastClient));

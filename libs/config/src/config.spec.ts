@@ -32,6 +32,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('should want exactly one Microsoft 365 credential once a client id is set', () => {
+    expect(loadConfig('admin-api', {}).M365_GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
+    expect(() => loadConfig('admin-api', { M365_CLIENT_ID: 'app' })).toThrow(/M365_CLIENT_SECRET is required/);
+    expect(() => loadConfig('scanner', { M365_CLIENT_ID: 'app', M365_CERTIFICATE_FILE: '/c.pem' })).toThrow(/M365_PRIVATE_KEY_FILE is required/);
+    expect(() => loadConfig('scanner', { M365_CLIENT_ID: 'app', M365_CLIENT_SECRET: 's', M365_CERTIFICATE_FILE: '/c.pem' })).toThrow(/configure one credential/);
+    expect(loadConfig('scanner', { M365_CLIENT_ID: 'app', M365_CLIENT_SECRET: 's' }).M365_CLIENT_SECRET).toBe('s');
+    expect(() => loadConfig('admin-api', { M365_GRAPH_BASE_URL: 'not a url' })).toThrow(/M365_GRAPH_BASE_URL/);
+  });
+
   it('should parse sizes with units', () => {
     expect(loadConfig('journal-ingest', { SMTP_MAX_MESSAGE_SIZE: '10mb' }).SMTP_MAX_MESSAGE_SIZE).toBe(10 * 1024 * 1024);
   });

@@ -62,6 +62,17 @@ const journalIngestSpec = {
   SMTP_TLS_CERT_FILE: str({ default: '', desc: 'PEM certificate for STARTTLS' }),
 };
 
+/** Mailwarden's own multi-tenant Microsoft app registration (clawback, directory sync); empty client id: off. */
+const microsoft365Spec = {
+  M365_CLIENT_ID: str({ default: '', desc: "Application (client) id of Mailwarden's multi-tenant Microsoft app registration; empty: Microsoft 365 is off" }),
+  M365_CLIENT_SECRET: str({ default: '', desc: 'Client secret of that app (or use a certificate)' }),
+  M365_CERTIFICATE_FILE: str({ default: '', desc: 'PEM certificate uploaded to the app registration (instead of a secret)' }),
+  M365_PRIVATE_KEY_FILE: str({ default: '', desc: 'PEM RSA private key of that certificate' }),
+  M365_LOGIN_BASE_URL: url({ default: 'https://login.microsoftonline.com', desc: 'Microsoft identity platform (sovereign clouds: their own host)' }),
+  M365_GRAPH_BASE_URL: url({ default: 'https://graph.microsoft.com', desc: 'Microsoft Graph (sovereign clouds: their own host)' }),
+  M365_DIRECTORY_SYNC_MINUTES: num({ default: 360, desc: 'Minutes between scheduled directory syncs of each connected account' }),
+};
+
 const scannerSpec = {
   ...journalIngestSpec,
   SCANNER_SMTP_PORT: port({ default: 2526 }),
@@ -72,6 +83,7 @@ const scannerSpec = {
   DNS_TIMEOUT_MS: num({ default: 5000 }),
   DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port) for the sender checks; empty: the system resolvers' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
+  ...microsoft365Spec,
 };
 
 const adminApiSpec = {
@@ -94,6 +106,7 @@ const adminApiSpec = {
   ADMIN_API_OPS_PORT: port({ default: 9103, desc: 'Port of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
+  ...microsoft365Spec,
 };
 
 const SPECS = {
@@ -137,7 +150,26 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const cleaned = cleanEnv(present, spec, { reporter: throwingReporter });
   const picked = Object.fromEntries(Object.keys(spec).map((key) => [key, (cleaned as Record<string, unknown>)[key]]));
+  checkMicrosoft365Credential(picked);
   return Object.freeze(picked) as unknown as ConfigFor[A];
+}
+
+/** With a Microsoft app configured, exactly one credential: a client secret, or a certificate with its key. */
+function checkMicrosoft365Credential(settings: Record<string, unknown>): void {
+  if (!settings.M365_CLIENT_ID) {
+    return;
+  }
+  const secret = Boolean(settings.M365_CLIENT_SECRET);
+  const certificate = Boolean(settings.M365_CERTIFICATE_FILE);
+  const key = Boolean(settings.M365_PRIVATE_KEY_FILE);
+  if (secret && (certificate || key)) {
+    throw new ConfigError({ M365_CLIENT_SECRET: 'is set together with M365_CERTIFICATE_FILE / M365_PRIVATE_KEY_FILE: configure one credential' });
+  }
+  if (!secret && !(certificate && key)) {
+    throw new ConfigError({
+      [certificate ? 'M365_PRIVATE_KEY_FILE' : key ? 'M365_CERTIFICATE_FILE' : 'M365_CLIENT_SECRET']: 'is required when M365_CLIENT_ID is set (a client secret, or a certificate file with its private key file)',
+    });
+  }
 }
 
 /** The variables one app reads, with defaults and descriptions (README table, `--help`). */

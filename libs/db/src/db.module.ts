@@ -19,10 +19,13 @@ import { ModeMigrationRepository } from './repositories/mode-migration.repositor
 import { PolicyRepository } from './repositories/policy.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
 import { TenantRepository } from './repositories/tenant.repository';
+import { Microsoft365Repository } from './repositories/microsoft365.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository];
+// Microsoft 365 connection, directory sync and clawback (issue 15).
+const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
 
 @Global()
 @Module({})
@@ -37,8 +40,9 @@ export class DbModule {
         PostgresHealthIndicator,
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
+        ...MICROSOFT365_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES],
     };
   }
 }

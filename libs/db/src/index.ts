@@ -21,6 +21,7 @@ export * from './repositories/admin-audit';
 export * from './repositories/audit-log.repository';
 export * from './repositories/domain-admin.repository';
 export * from './repositories/message-history.repository';
+export * from './repositories/microsoft365.repository';
 export * from './repositories/mode-migration.repository';
 export * from './repositories/policy.repository';
 export * from './repositories/quarantine.repository';

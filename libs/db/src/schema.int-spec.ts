@@ -241,6 +241,43 @@ describe('schema and migrations', () => {
     ).rejects.toThrow();
   });
 
+  it('should write and read back the Microsoft 365 models through the generated client', async () => {
+    const { prisma } = db;
+    const account = await prisma.account.create({ data: { name: 'M365', journalToken: 'j-m365-schema' } });
+    const message = await prisma.message.create({
+      data: {
+        accountId: account.id,
+        source: 'JOURNAL',
+        direction: 'INBOUND',
+        envelopeFrom: 'a@b.example',
+        envelopeTo: ['c@d.example'],
+        size: 1,
+        rawMessageId: (await prisma.rawMessage.create({ data: { content: Buffer.from('x'), size: 1, sha256: 'x' } })).id,
+      },
+    });
+    await prisma.m365Connection.create({ data: { accountId: account.id, tenantId: 'tenant-1', consentedAt: new Date(), consentedBy: 'key', usersDeltaLink: 'https://graph/u' } });
+    await prisma.m365DirectoryObject.create({ data: { accountId: account.id, kind: 'USER', graphId: 'g1', localId: account.id } });
+    await prisma.m365ConsentNonce.create({ data: { nonce: 'n1', accountId: account.id } });
+    await expect(prisma.m365ConsentNonce.create({ data: { nonce: 'n1', accountId: account.id } })).rejects.toThrow();
+    await prisma.m365SyncRun.create({ data: { accountId: account.id, trigger: 'CSV_IMPORT', status: 'FAILED', mailboxesAdded: 2, error: 'boom' } });
+    const remediation = await prisma.m365Remediation.create({
+      data: {
+        accountId: account.id,
+        action: 'SOFT_DELETE',
+        criteria: { messageIds: [message.id] },
+        requestedBy: 'key',
+        items: { create: [{ messageId: message.id, recipient: 'c@d.example', internetMessageId: '<m@x>', status: 'FAILED', errorCode: 'accessDenied' }] },
+      },
+    });
+    const read = await prisma.m365Remediation.findUniqueOrThrow({ where: { id: remediation.id }, include: { items: true } });
+    expect(read).toMatchObject({ status: 'QUEUED', action: 'SOFT_DELETE', items: [{ status: 'FAILED', errorCode: 'accessDenied', attempts: 0 }] });
+    expect(await prisma.m365Connection.findUniqueOrThrow({ where: { accountId: account.id } })).toMatchObject({ tenantId: 'tenant-1', groupsDeltaLink: null });
+    expect(await prisma.m365SyncRun.findFirstOrThrow({ where: { accountId: account.id } })).toMatchObject({ mailboxesAdded: 2, fullSync: false });
+    await expect(prisma.m365Connection.create({ data: { accountId: message.accountId, tenantId: 'tenant-1', consentedAt: new Date(), consentedBy: 'k' } })).rejects.toThrow();
+    await prisma.account.delete({ where: { id: account.id } });
+    expect(await prisma.m365RemediationItem.count()).toBe(0);
+  });
+
   it('should list the same tables in the database as models in the schema', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();

@@ -8,6 +8,10 @@ export enum QueueName {
   ModeMigration = 'mode-migration',
   /** Poll a third-party source (Mimecast TTP logs) for one account. */
   MimecastPoll = 'mimecast-poll',
+  /** Microsoft 365 directory sync of one account (scheduled per account, or on demand). */
+  M365DirectorySync = 'm365-directory-sync',
+  /** Microsoft 365 clawback / restore of delivered messages (one job per remediation). */
+  M365Remediation = 'm365-remediation',
   /** Export outbox events (OCSF) to SIEM sinks. */
   Export = 'export',
 }

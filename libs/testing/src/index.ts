@@ -11,3 +11,5 @@ export * from './own-postgres';
 export * from './own-redis';
 export * from './raw-smtp';
 export * from './fault-helpers';
+export * from './fake-microsoft365.server';
+export * from './test-certificate';

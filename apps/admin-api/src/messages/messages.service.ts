@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { MessageHistoryRepository, type MessageDetail, type MessageSummary, type Verdict } from '@mailwarden/db';
+import { MessageHistoryRepository, Microsoft365Repository, type MessageDetail, type MessageSummary, type RemediationWithItems, type Verdict } from '@mailwarden/db';
 import { decodeCursor, decodeDate, decodeUuid, pageLimit, toPage, type Page } from '../common/cursor';
 import { ApiProblem } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
+import { toRemediationDto } from '../microsoft365/microsoft365-api.service';
 import type { MessageDetailDto } from './dto/message-detail.dto';
 import type { MessageSearchQueryDto } from './dto/message-search-query.dto';
 import type { MessageSummaryDto } from './dto/message-summary.dto';
@@ -51,7 +52,7 @@ function toSummary(message: MessageSummary): MessageSummaryDto {
   return { ...messageFields(message), verdicts: message.verdicts.map(verdictSummary) };
 }
 
-function toDetail(message: MessageDetail): MessageDetailDto {
+function toDetail(message: MessageDetail, remediations: RemediationWithItems[]): MessageDetailDto {
   return {
     ...messageFields(message),
     clientIp: message.clientIp,
@@ -60,6 +61,7 @@ function toDetail(message: MessageDetail): MessageDetailDto {
     metadata: message.metadata as object,
     verdicts: message.verdicts.map(toVerdictDto),
     quarantine: message.quarantine.map((item) => ({ id: item.id, recipient: item.recipient, status: item.status, enforced: item.enforced })),
+    remediations: remediations.map((remediation) => toRemediationDto(remediation)),
   };
 }
 
@@ -68,6 +70,7 @@ export class MessagesService {
   constructor(
     private readonly history: MessageHistoryRepository,
     private readonly access: TenantAccess,
+    private readonly microsoft365: Microsoft365Repository,
   ) {}
 
   async search(principal: Principal, accountId: string, query: MessageSearchQueryDto): Promise<Page<MessageSummaryDto>> {
@@ -99,7 +102,7 @@ export class MessagesService {
     if (!message) {
       throw ApiProblem.notFound('message', messageId);
     }
-    return toDetail(message);
+    return toDetail(message, await this.microsoft365.listRemediationsOfMessage(accountId, messageId));
   }
 
   /** The stored bytes, exactly as received; the download is audited. */

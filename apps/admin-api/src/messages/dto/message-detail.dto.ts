@@ -1,4 +1,5 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { RemediationDto } from '../../microsoft365/dto/remediation.dto';
 import { MessageQuarantineRefDto } from './message-quarantine-ref.dto';
 import { MessageSummaryDto } from './message-summary.dto';
 import { VerdictDto } from './verdict.dto';
@@ -22,4 +23,7 @@ export class MessageDetailDto extends OmitType(MessageSummaryDto, ['verdicts'] a
 
   @ApiProperty({ type: [MessageQuarantineRefDto] })
   quarantine!: MessageQuarantineRefDto[];
+
+  @ApiProperty({ type: [RemediationDto], description: "Microsoft 365 clawbacks and restores of this message, newest first, with this message's per-mailbox status" })
+  remediations!: RemediationDto[];
 }

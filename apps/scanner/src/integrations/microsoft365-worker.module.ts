@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { type DynamicModule, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Microsoft365Repository } from '@mailwarden/db';
+import {
+  DirectorySyncService,
+  Microsoft365Module,
+  Microsoft365Queues,
+  Microsoft365Service,
+  microsoft365SettingsFromConfig,
+  Microsoft365Workers,
+  RemediationService,
+  type Microsoft365ConfigValues,
+  type Microsoft365QueueOptions,
+} from '@mailwarden/microsoft365';
+
+/** Starts and stops the Microsoft 365 workers with the scanner (worker role). */
+class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly workers: Microsoft365Workers) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.workers.start();
+  }
+
+  /** Jobs in flight are left to the next worker (each mailbox's state is committed as it goes). */
+  onApplicationShutdown(): Promise<void> {
+    return this.workers.stop();
+  }
+}
+
+/** Directory sync and clawback workers (QueueName.M365DirectorySync, QueueName.M365Remediation). */
+@Module({})
+export class Microsoft365WorkerModule {
+  static forRoot(config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number }, queue: Microsoft365QueueOptions): DynamicModule {
+    return {
+      module: Microsoft365WorkerModule,
+      imports: [
+        Microsoft365Module.forRoot({
+          app: microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8')),
+          // The scanner never signs consent state.
+          secretsKey: '',
+          queue,
+          directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+        }),
+      ],
+      providers: [
+        {
+          provide: Microsoft365Workers,
+          useFactory: (sync: DirectorySyncService, remediations: RemediationService, repository: Microsoft365Repository, queues: Microsoft365Queues, microsoft365: Microsoft365Service) =>
+            new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, { ...queue, directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES }),
+          inject: [DirectorySyncService, RemediationService, Microsoft365Repository, Microsoft365Queues, Microsoft365Service],
+        },
+        { provide: Microsoft365WorkerLifecycle, useFactory: (workers: Microsoft365Workers) => new Microsoft365WorkerLifecycle(workers), inject: [Microsoft365Workers] },
+      ],
+    };
+  }
+}
