@@ -139,6 +139,8 @@ describe(ScanMessageService.name, () => {
       expect(failed).toMatchObject({ scanStatus: 'FAILED', scanAttempts: MAX_SCAN_ATTEMPTS + 1 });
       expect(failed.scanError).toMatch(/did not complete in 5 attempts: the worker stopped during the scan/);
     });
+  });
+
   it('should record a journal copy of a message the gateway already scanned as already processed, but scan one whose mark names no message of the account', async () => {
     const account = await factories.newAccount({ monitorOnly: false });
     const name = `m${Date.now()}.example`;
