@@ -1,4 +1,3 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Account } from '@mailwarden/db';
@@ -7,6 +6,7 @@ import {
   buildMicrosoftJournalReport,
   createTestDatabase,
   createTestRedis,
+  DnsTestServer,
   freePort,
   getHealth,
   RawSmtp,
@@ -21,23 +21,6 @@ import { CORPUS_SIZE_LIMIT, corpusMessageId, DAMAGED_WRAPPERS, DATA_CONTROL_KEYW
 const JOURNAL_DOMAIN = 'journal.fault.test';
 const SOCKET_TIMEOUT_MS = 1_500;
 const SENDER = 'alice@sender.example';
-
-/** A DNS server on 127.0.0.1 that answers NXDOMAIN to every question: sender checks find no SPF/DMARC, quickly. */
-function startNxdomainDns(): Promise<{ port: number; close: () => Promise<void> }> {
-  const socket: UdpSocket = createSocket('udp4');
-  socket.on('message', (query, peer) => {
-    // Header + question only (RFC 1035 4.1): QR, RD, RA set, RCODE 3; no answer, authority or additional records.
-    let end = 12;
-    while (end < query.length && query[end] !== 0) end += query[end]! + 1;
-    const reply = Buffer.from(query.subarray(0, Math.min(end + 5, query.length)));
-    reply.writeUInt16BE(0x8183, 2);
-    reply.fill(0, 6, 12);
-    socket.send(reply, peer.port, peer.address);
-  });
-  return new Promise((resolve) =>
-    socket.bind(0, '127.0.0.1', () => resolve({ port: (socket.address() as AddressInfo).port, close: () => new Promise((done) => socket.close(() => done())) })),
-  );
-}
 
 /** The gateway domain's downstream: records every message it is given (smtp-server, STARTTLS with its own certificate). */
 async function startSink(): Promise<{ port: number; received: Buffer[]; close: () => Promise<void> }> {
@@ -138,7 +121,8 @@ async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, wh
 describe('bad input (journal ingest and gateway as processes)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
-  let dns: Awaited<ReturnType<typeof startNxdomainDns>>;
+  // An empty zone: NXDOMAIN for every name, so the sender checks never wait on the machine's resolver.
+  const dns = new DnsTestServer();
   let sink: Awaited<ReturnType<typeof startSink>>;
   let ingest: AppProcess;
   let scanner: AppProcess;
@@ -176,7 +160,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
     db.prisma.message.findMany({ where: { accountId, messageIdHeader }, include: { verdicts: true } });
 
   beforeAll(async () => {
-    [db, redis, dns, sink] = await Promise.all([createTestDatabase(), createTestRedis(), startNxdomainDns(), startSink()]);
+    [db, redis, , sink] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), startSink()]);
     const factories = new TestFactories(db.prisma);
     journalAccount = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(journalAccount, { name: 'customer.example', mode: 'JOURNAL' });
@@ -203,7 +187,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
       SMTP_HOSTNAME: 'mx.fault.test',
       SMTP_MAX_MESSAGE_SIZE: String(CORPUS_SIZE_LIMIT),
       SMTP_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS),
-      DNS_SERVERS: `127.0.0.1:${dns.port}`,
+      DNS_SERVERS: dns.server,
       DNS_TIMEOUT_MS: '1000',
     };
     [ingest, scanner] = await Promise.all([
@@ -218,7 +202,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
 
   afterAll(async () => {
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await Promise.all([sink?.close(), dns?.close()]);
+    await Promise.all([sink?.close(), dns.stop()]);
     await redis?.cleanup();
     await db?.drop();
   });

@@ -1,9 +1,12 @@
-import type { DnsResolve } from './common/dns-resolve';
+import type { DnsResolveFunction } from '@mailwarden/sender-checks';
 
 /** What tests (or an embedding process) may replace in the admin API. */
 export interface AdminApiOverrides {
-  /** DNS for domain verification (TXT) and migration checks (MX); default: the system resolver with a short cache. */
-  resolveDns?: DnsResolve;
+  /**
+   * Upstream DNS of domain verification (TXT) and migration checks (MX), in place of the resolvers of `DNS_SERVERS`;
+   * the admin API's cache still sits in front of it.
+   */
+  resolveDns?: DnsResolveFunction;
   /** Quiet period of the "journal rules removed" migration check (default 10 minutes). */
   journalQuietPeriodMs?: number;
   /** Mimecast base URLs over http (local fake servers in tests). */

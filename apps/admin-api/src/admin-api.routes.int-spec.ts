@@ -206,10 +206,13 @@ describe('admin API (real app over HTTP)', () => {
     expect(invalid.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'name' })] });
 
     const notYet = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
-    expect(notYet.body).toMatchObject({ verified: false, txtRecords: [], dnsError: null, domain: { verificationStatus: 'FAILED' } });
+    expect(notYet.body).toMatchObject({ verified: false, txtRecords: [], dnsError: null, fromCache: false, domain: { verificationStatus: 'FAILED' } });
     txt.set('contoso.example', [['v=spf1 -all'], [token.slice(0, 20), token.slice(20)]]);
-    const verified = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
-    expect(verified.body).toMatchObject({ verified: true, domain: { verificationStatus: 'VERIFIED', verifiedAt: expect.any(String) } });
+    // "No record" is cached for a few seconds, and the answer says so; bypassCache asks DNS again.
+    const cached = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
+    expect(cached.body).toMatchObject({ verified: false, fromCache: true });
+    const verified = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant, undefined, '?bypassCache=true');
+    expect(verified.body).toMatchObject({ verified: true, fromCache: false, domain: { verificationStatus: 'VERIFIED', verifiedAt: expect.any(String) } });
 
     const fabrikam = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: ids.fabrikam }, partnerA.key, { name: 'fabrikam.example', mode: 'GATEWAY' });
     expect(fabrikam.body).toMatchObject({ mode: 'GATEWAY' });

@@ -8,14 +8,13 @@ import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
-import { CachingDnsResolver } from '@mailwarden/sender-checks';
+import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AuditController } from './audit/audit.controller';
 import { ApiKeyAuthenticator } from './common/api-key-authenticator';
 import { ApiKeyGuard } from './common/api-key.guard';
-import { DNS_RESOLVE } from './common/dns-resolve';
 import { ProblemFilter } from './common/problem.filter';
 import { RateLimiter } from './common/rate-limiter';
 import { TenantAccess } from './common/tenant-access.service';
@@ -38,8 +37,19 @@ import { QuarantineService } from './quarantine/quarantine.service';
 @Module({})
 export class AppModule {
   static forRoot(config: AdminApiConfig, overrides: AdminApiOverrides = {}): DynamicModule {
-    // Verification and migration checks want fresh answers: a short cache only absorbs repeated clicks.
-    const resolveDns = overrides.resolveDns ?? new CachingDnsResolver({ timeoutMs: 5000, defaultTtlSeconds: 30, maxTtlSeconds: 60, negativeTtlSeconds: 5 }).resolve;
+    // The scanner's resolver (DNS_SERVERS, DNS_TIMEOUT_MS) with a short cache: verification answers say when they came
+    // from it and can bypass it; migration checks always ask the upstream (an admin's "check now" must see the change).
+    const overrideLookup = overrides.resolveDns;
+    const dns = new CachingDnsResolver({
+      timeoutMs: config.DNS_TIMEOUT_MS,
+      lookup: overrideLookup
+        ? async (name, rrtype) => ({ records: await overrideLookup(name, rrtype) })
+        : createSystemDnsLookup({ timeoutMs: config.DNS_TIMEOUT_MS, servers: parseDnsServers(config.DNS_SERVERS) }),
+      defaultTtlSeconds: 30,
+      maxTtlSeconds: 60,
+      negativeTtlSeconds: 5,
+    });
+    const resolveDns: DnsResolveFunction = async (name, rrtype) => (await dns.resolveDetailed(name, rrtype, { bypassCache: true })).records;
     // Without SECRETS_KEY no credentials can be encrypted: the Mimecast routes answer 503 instead.
     const mimecast = config.SECRETS_KEY
       ? [
@@ -80,7 +90,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
-        { provide: DNS_RESOLVE, useValue: resolveDns },
+        { provide: CachingDnsResolver, useValue: dns },
         RateLimiter,
         ApiKeyAuthenticator,
         ApiKeyGuard,

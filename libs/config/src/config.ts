@@ -39,6 +39,12 @@ const commonSpec = {
   HOST: str({ default: '0.0.0.0', desc: 'Address every listener of this app binds to' }),
 };
 
+/** The resolver of the sender checks (scanner), domain verification and migration MX checks (admin API). */
+const dnsSpec = {
+  DNS_TIMEOUT_MS: num({ default: 5000, desc: 'Per-lookup DNS timeout' }),
+  DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port); empty: the system resolvers' }),
+};
+
 const journalIngestSpec = {
   ...commonSpec,
   JOURNAL_SMTP_PORT: port({ default: 2525 }),
@@ -61,8 +67,8 @@ const scannerSpec = {
   SCANNER_ROLE: str({ default: 'all', choices: ['all', 'smtp', 'worker'], desc: 'Run the SMTP front, the workers, or both' }),
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
   EMERGENCY_INBOX_DAYS: num({ default: 14 }),
-  DNS_TIMEOUT_MS: num({ default: 5000 }),
-  DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port) for the sender checks; empty: the system resolvers' }),
+  DNS_TIMEOUT_MS: dnsSpec.DNS_TIMEOUT_MS,
+  DNS_SERVERS: dnsSpec.DNS_SERVERS,
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
 };
 
@@ -74,6 +80,7 @@ const adminApiSpec = {
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
+  ...dnsSpec,
 };
 
 const SPECS = {

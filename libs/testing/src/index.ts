@@ -10,3 +10,5 @@ export * from './app-process';
 export * from './own-postgres';
 export * from './own-redis';
 export * from './raw-smtp';
+export * from './dns-wire';
+export * from './dns-test-server';

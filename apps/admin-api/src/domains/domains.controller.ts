@@ -9,6 +9,7 @@ import { DomainDto } from './dto/domain.dto';
 import { DomainPageDto } from './dto/domain-page.dto';
 import { DomainVerificationDto } from './dto/domain-verification.dto';
 import { DownstreamRouteDto } from './dto/downstream-route.dto';
+import { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
 
 @AdminController('domains', 'v1/accounts/:accountId/domains')
 export class DomainsController {
@@ -42,14 +43,18 @@ export class DomainsController {
 
   @Post(':domainId/verify')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'verifyDomain', summary: 'Look up the TXT record mailwarden-verification=… and record the outcome' })
+  @ApiOperation({
+    operationId: 'verifyDomain',
+    summary: 'Look up the TXT record mailwarden-verification=… (DNS_SERVERS) and record the outcome; says when the answer came from the cache',
+  })
   @ApiOkResponse({ type: DomainVerificationDto })
   verify(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('domainId', ParseUUIDPipe) domainId: string,
+    @Query() query: VerifyDomainQueryDto,
   ): Promise<DomainVerificationDto> {
-    return this.domains.verify(principal, accountId, domainId);
+    return this.domains.verify(principal, accountId, domainId, query);
   }
 
   @Put(':domainId/downstream')

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
 import { DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
-import { DNS_RESOLVE, type DnsResolve } from '../common/dns-resolve';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
 import { ApiProblem } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
@@ -10,6 +10,7 @@ import { TenantAccess } from '../common/tenant-access.service';
 import type { CreateDomainDto } from './dto/create-domain.dto';
 import type { DomainDto } from './dto/domain.dto';
 import type { DomainVerificationDto } from './dto/domain-verification.dto';
+import type { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
 import type { DownstreamRouteDto } from './dto/downstream-route.dto';
 
 export function toDomainDto(domain: Domain): DomainDto {
@@ -35,7 +36,7 @@ export class DomainsService {
     private readonly domains: DomainAdminRepository,
     private readonly accountMode: AccountModeService,
     private readonly access: TenantAccess,
-    @Inject(DNS_RESOLVE) private readonly resolveDns: DnsResolve,
+    private readonly dns: CachingDnsResolver,
   ) {}
 
   /** Adds a domain; refused (409, with the reason code) when the name is connected elsewhere or the mode is not allowed. */
@@ -71,25 +72,31 @@ export class DomainsService {
     return toDomainDto(await this.find(principal, accountId, domainId));
   }
 
-  /** Looks up the domain's TXT records for its `mailwarden-verification=` token. */
-  async verify(principal: Principal, accountId: string, domainId: string): Promise<DomainVerificationDto> {
+  /**
+   * Looks up the domain's TXT records for its `mailwarden-verification=` token through the configured resolver
+   * (`DNS_SERVERS`); the answer says whether DNS answered from the cache, which `bypassCache` skips.
+   */
+  async verify(principal: Principal, accountId: string, domainId: string, query: VerifyDomainQueryDto = {}): Promise<DomainVerificationDto> {
     const domain = await this.find(principal, accountId, domainId);
     let txtRecords: string[] = [];
     let dnsError: string | null = null;
+    let fromCache = false;
     try {
-      const answer = (await this.resolveDns(domain.name, 'TXT')) as unknown[];
-      txtRecords = answer.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
+      const answer = await this.dns.resolveDetailed(domain.name, 'TXT', { bypassCache: query.bypassCache === true });
+      fromCache = answer.fromCache;
+      txtRecords = answer.records.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
+      const { code, fromCache: cached } = error as { code?: string; fromCache?: boolean };
+      fromCache = cached === true;
+      if (code === undefined || !NEGATIVE_DNS_CODES.has(code)) {
         dnsError = code ?? (error as Error).message;
       }
     }
     const verified = txtRecords.some((record) => record.trim() === domain.verificationToken);
     // A DNS failure decides nothing; a domain once verified stays verified (the record may be removed afterwards).
     const status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';
-    const updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), { txtRecords, dnsError, matched: verified });
-    return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError };
+    const updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), { txtRecords, dnsError, matched: verified, fromCache });
+    return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError, fromCache };
   }
 
   async setDownstream(principal: Principal, accountId: string, domainId: string, dto: DownstreamRouteDto): Promise<DomainDto> {
