@@ -507,6 +507,54 @@ describe('admin API (real app over HTTP)', () => {
     expect((bulkDelete.body.results as Json[]).map((result) => result.outcome)).toEqual(['ALREADY_DELETED', 'ALREADY_RELEASED', 'NOT_ENFORCED']);
   });
 
+  it('should label monitor-only items, show every reason, and release-and-allow or delete-and-block the sender (issue 13)', async () => {
+    const reasons = [
+      { kind: 'sender-check', source: 'dmarc', action: 'QUARANTINE', detail: 'dmarc: fail (p=quarantine)' },
+      { kind: 'data-control', source: 'cards', action: 'QUARANTINE', detail: 'data control rule cards matched' },
+    ];
+    const hold = async (envelopeFrom: string, enforced: boolean) => {
+      const message = await factories.newMessage({ id: ids.contoso! }, { source: enforced ? 'GATEWAY' : 'JOURNAL', envelopeFrom, envelopeTo: ['carol@contoso.example'] });
+      const verdict = await db.prisma.verdict.create({
+        data: { messageId: message.id, recipient: 'carol@contoso.example', checks: [], failedCheck: 'dmarc', decidedAction: 'QUARANTINE', appliedAction: enforced ? 'QUARANTINE' : null, enforced, reasons },
+      });
+      return (await db.prisma.quarantineItem.create({ data: { accountId: ids.contoso!, messageId: message.id, verdictId: verdict.id, recipient: 'carol@contoso.example', reason: reasons[0]!.detail, enforced } })).id;
+    };
+    const toAllow = await hold('Friend@Partner.example', true);
+    const toBlock = await hold('spammer@bulk.example', true);
+    const watched = await hold('spoof@contoso.example', false);
+
+    const monitorOnly = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=WOULD_HAVE_BEEN_QUARANTINED');
+    expect((monitorOnly.body.items as Json[]).map((item) => item.id)).toEqual([watched, ids.monitorItem]);
+    expect((monitorOnly.body.items as Json[])[0]).toMatchObject({ status: 'WOULD_HAVE_BEEN_QUARANTINED', label: 'would have been quarantined', enforced: false, reasons });
+    const held = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD');
+    expect((held.body.items as Json[]).map((item) => item.id)).toEqual([toBlock, toAllow]);
+    expect((held.body.items as Json[])[0]).toMatchObject({ status: 'HELD', label: 'held', reason: reasons[0]!.detail, reasons });
+    expect((await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD&enforced=false')).body.items).toEqual([]);
+
+    const allowed = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: toAllow }, keys.tenant);
+    expectStatus(allowed, 200);
+    expect(allowed.body).toMatchObject({ sender: 'friend@partner.example', list: 'allowList', item: { id: toAllow, status: 'RELEASED', label: 'released' }, policy: { scope: 'ACCOUNT' } });
+    expect((allowed.body.policy as { settings: { allowList: { addresses: string[] } } }).settings.allowList.addresses).toEqual(['friend@partner.example']);
+    expect(await deliveryQueue.getJob(`release-${toAllow}`)).toBeDefined();
+    // The rest of the stored account policy is kept (subjectTag and its lock from the policy test).
+    const stored = await call('GET', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', { ...A(), kind: 'email-security', scope: 'account', scopeId: ids.contoso! }, keys.readOnly);
+    expect(stored.body).toMatchObject({ settings: { subjectTag: '[EXTERNAL]', allowList: { addresses: ['friend@partner.example'] } }, locks: ['subjectTag'] });
+
+    const blocked = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/delete-and-block-sender', { ...A(), itemId: toBlock }, keys.tenant);
+    expect(blocked.body).toMatchObject({ sender: 'spammer@bulk.example', list: 'blockList', item: { status: 'DELETED' } });
+    const effective = await call('GET', '/v1/accounts/{accountId}/policies/effective', A(), keys.readOnly, undefined, '?recipient=carol@contoso.example');
+    expect((effective.body.emailSecurity as { settings: Json }).settings).toMatchObject({ allowList: { addresses: ['friend@partner.example'] }, blockList: { addresses: ['spammer@bulk.example'] } });
+
+    // Refused before anything changes: a monitor-only item, an item in the other final state.
+    const policyBefore = await db.prisma.policy.findFirst({ where: { accountId: ids.contoso, scope: 'ACCOUNT', kind: 'EMAIL_SECURITY' } });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: watched }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_NOT_ENFORCED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: toBlock }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_ITEM_DELETED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/delete-and-block-sender', { ...A(), itemId: toAllow }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_ITEM_RELEASED' });
+    expect(await db.prisma.policy.findFirst({ where: { accountId: ids.contoso, scope: 'ACCOUNT', kind: 'EMAIL_SECURITY' } })).toEqual(policyBefore);
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectId: { in: [toAllow, toBlock] } }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['quarantine.released', 'quarantine.deleted']);
+  });
+
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
     const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
       apiVersion: 'V2',
@@ -542,7 +590,7 @@ describe('admin API (real app over HTTP)', () => {
     expectStatus(await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant), 404);
     expect(await polls.getJobSchedulers()).toEqual([]);
     await polls.close();
-    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' } });
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' }, orderBy: { id: 'asc' } });
     expect(audit.map((event) => event.action)).toEqual(['mimecast.connection_configured', 'mimecast.connection_removed']);
     expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/s3cr3t-value|client-1/);
   });
@@ -577,7 +625,7 @@ describe('admin API (real app over HTTP)', () => {
     ]) {
       expect(actions).toContain(action);
     }
-    const release = all.find((event) => event.action === 'quarantine.released')!;
+    const release = all.find((event) => event.action === 'quarantine.released' && event.objectId === ids.heldAlice)!;
     expect(release).toMatchObject({ objectType: 'quarantine_item', objectId: ids.heldAlice, actorKeyId: ids.tenantKey, before: { status: 'HELD' }, after: { status: 'RELEASED' } });
     expect(release.actor).toMatch(/^api-key:[a-z0-9]{12} \(Contoso admin\)$/);
     const filtered = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?objectType=domain&objectId=${ids.domain}`);
