@@ -478,6 +478,36 @@ describe('admin API (real app over HTTP)', () => {
     expect(raw.text).toMatch(/Subject: Urgent wire transfer/);
   });
 
+  it('should search history by sender domain (envelope or header From) and by data-control rule (issue 13)', async () => {
+    const search = (query: string) => call('GET', '/v1/accounts/{accountId}/messages', A(), keys.readOnly, undefined, query);
+    const found = async (query: string) => {
+      const reply = await search(query);
+      expectStatus(reply, 200);
+      return (reply.body.items as Json[]).map((item) => item.id);
+    };
+    const byHeader = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeFrom: 'bounces@mailer.example', headerFrom: 'News@Partner-Payments.example' });
+    const leaked = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', direction: 'OUTBOUND', envelopeFrom: 'alice@contoso.example', envelopeTo: ['someone@elsewhere.example'] });
+    const reason = (source: string) => ({ kind: 'data-control', source, action: 'QUARANTINE', detail: `data control rule ${source} matched` });
+    await db.prisma.verdict.create({
+      data: { messageId: leaked.id, recipient: 'someone@elsewhere.example', checks: [], decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, reasons: [reason('cards'), reason('keywords')] },
+    });
+    await db.prisma.verdict.create({
+      data: { messageId: byHeader.id, recipient: byHeader.envelopeTo[0]!, checks: [], decidedAction: 'DELIVER', enforced: true, reasons: [{ kind: 'sender-check', source: 'cards', action: 'DELIVER', detail: 'not a rule' }] },
+    });
+    expect(await found('?senderDomain=CONTOSO-PAYMENTS.example')).toEqual([ids.message]);
+    expect(await found('?senderDomain=partner-payments.example')).toEqual([byHeader.id]);
+    expect(await found('?senderDomain=mailer.example')).toEqual([byHeader.id]);
+    expect(await found('?senderDomain=payments.example')).toEqual([]);
+    expect(await found('?dataControlRule=cards')).toEqual([leaked.id]);
+    expect(await found('?dataControlRule=keywords&senderDomain=contoso.example')).toEqual([leaked.id]);
+    expect(await found('?dataControlRule=no-such-rule')).toEqual([]);
+    const bad = await search('?senderDomain=%25@x');
+    expect(bad.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'senderDomain' })] });
+    // Another tenant's search never finds Contoso's mail by domain.
+    const other = await call('GET', '/v1/accounts/{accountId}/messages', { accountId: ids.northwind! }, partnerB.key, undefined, '?senderDomain=contoso-payments.example');
+    expect(other.body.items).toEqual([]);
+  });
+
   it('should release and delete quarantined messages, queue the delivery job, and refuse monitor-only items with 409', async () => {
     const list = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD&enforced=true');
     expect((list.body.items as Json[]).map((item) => item.id).sort()).toEqual([ids.heldAlice, ids.heldBob].sort());

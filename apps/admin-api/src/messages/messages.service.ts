@@ -86,6 +86,8 @@ export class MessagesService {
         source: query.source,
         failedCheck: query.failedCheck,
         action: query.action,
+        senderDomain: query.senderDomain,
+        dataControlRule: query.dataControlRule,
       },
       { after: cursor ? { receivedAt: decodeDate(cursor.receivedAt), id: decodeUuid(cursor.id) } : undefined, limit: limit + 1 },
     );

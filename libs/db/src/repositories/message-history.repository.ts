@@ -30,6 +30,10 @@ export interface MessageSearchFilters {
   failedCheck?: string;
   /** A verdict whose decided action is this one. */
   action?: PolicyAction;
+  /** Domain of the envelope sender or of the header From (exact, case-insensitive; not its subdomains). */
+  senderDomain?: string;
+  /** A verdict for which this data-control rule (its id) matched. */
+  dataControlRule?: string;
 }
 
 /** Keyset position on (receivedAt desc, id desc), the order of the message_account_id_received_at_id_idx index. */
@@ -76,6 +80,16 @@ export class MessageHistoryRepository {
     }
     if (filters.failedCheck || filters.action) {
       and.push({ verdicts: { some: { failedCheck: filters.failedCheck, decidedAction: filters.action } } });
+    }
+    // Issue 13: sender domain and data-control rule (indexes: migration 20261205120000).
+    if (filters.senderDomain) {
+      const domain = filters.senderDomain.trim().toLowerCase().replace(/\.$/, '');
+      and.push({ OR: [{ envelopeFromDomain: domain }, { headerFromDomain: domain }] });
+    }
+    if (filters.dataControlRule) {
+      // The first condition is the partial index's predicate, repeated so that the planner may use the index.
+      const dataControl = [{ array_contains: [{ kind: 'data-control' }] }, { array_contains: [{ kind: 'data-control', source: filters.dataControlRule }] }];
+      and.push({ verdicts: { some: { AND: dataControl.map((reasons) => ({ reasons })) } } });
     }
     if (page.after) {
       and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });

@@ -108,6 +108,8 @@ export const MESSAGE_COLUMNS = Prisma.raw(
     ['scanned_at', 'scannedAt'],
     ['delivery_state', 'deliveryState'],
     ['metadata', 'metadata'],
+    ['envelope_from_domain', 'envelopeFromDomain'],
+    ['header_from_domain', 'headerFromDomain'],
   ]
     .map(([column, field]) => `m."${column}" AS "${field}"`)
     .join(', '),
