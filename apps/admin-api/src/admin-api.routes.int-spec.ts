@@ -585,6 +585,37 @@ describe('admin API (real app over HTTP)', () => {
     expect(audit.map((event) => event.action)).toEqual(['quarantine.released', 'quarantine.deleted']);
   });
 
+  it("should show each recipient's delivery state and event history, quarantine actions included (issue 13)", async () => {
+    // A split message: Alice's copy was released and delivered, Bob's deleted.
+    await db.prisma.recipientDelivery.createMany({
+      data: [
+        { messageId: ids.message!, recipient: 'alice@contoso.example', action: 'QUARANTINE', state: 'DELIVERED', attempts: 2, lastError: null, deliveredAt: new Date() },
+        { messageId: ids.message!, recipient: 'bob@contoso.example', action: 'QUARANTINE', state: 'QUARANTINED' },
+      ],
+    });
+    await db.prisma.recipientEvent.createMany({
+      data: [
+        { messageId: ids.message!, recipient: 'alice@contoso.example', type: 'DEFERRED', reply: '451 4.3.0 mailbox busy', detail: { attempted: true, attempt: 1 } },
+        { messageId: ids.message!, recipient: 'alice@contoso.example', type: 'DELIVERED', reply: '250 2.0.0 OK', detail: { attempted: true, attempt: 2 } },
+      ],
+    });
+    const reply = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/recipients', { ...A(), messageId: ids.message! }, keys.readOnly);
+    expectStatus(reply, 200);
+    expect(reply.body).toMatchObject({ messageId: ids.message, deliveryState: 'QUARANTINED' });
+    const [alice, bob] = reply.body.recipients as Json[];
+    expect(alice).toMatchObject({ recipient: 'alice@contoso.example', deliveryState: 'DELIVERED', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', attempts: 2 });
+    expect((alice!.events as Json[]).map((event) => [event.type, event.reply])).toEqual([
+      ['ACCEPTED', null],
+      ['RELEASED', null],
+      ['DEFERRED', '451 4.3.0 mailbox busy'],
+      ['DELIVERED', '250 2.0.0 OK'],
+    ]);
+    expect((alice!.events as Json[])[1]).toMatchObject({ detail: { quarantineItemId: ids.heldAlice, actor: expect.stringMatching(/^api-key:/) } });
+    expect(bob).toMatchObject({ recipient: 'bob@contoso.example', deliveryState: 'QUARANTINED' });
+    expect((bob!.events as Json[]).map((event) => event.type)).toEqual(['ACCEPTED', 'DELETED']);
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/recipients', { ...A(), messageId: '00000000-0000-4000-8000-000000000000' }, keys.readOnly), 404);
+  });
+
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
     const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
       apiVersion: 'V2',

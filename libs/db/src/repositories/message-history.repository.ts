@@ -6,6 +6,8 @@ import type {
   PolicyAction,
   Prisma,
   QuarantineItem,
+  RecipientDelivery,
+  RecipientEvent,
   Verdict,
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
@@ -44,6 +46,13 @@ export interface ReceivedAtKey {
 
 export type MessageSummary = Message & { verdicts: Verdict[] };
 export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[] };
+
+/** A message with what happened to each recipient: verdicts, copies (delivery state) and the event history. */
+export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelopeTo' | 'receivedAt' | 'deliveryState'> & {
+  verdicts: Array<Pick<Verdict, 'recipient' | 'decidedAction' | 'appliedAction' | 'enforced'>>;
+  deliveries: RecipientDelivery[];
+  events: RecipientEvent[];
+};
 
 /** Message history for the admin API: search, detail, raw download (audited). */
 @Injectable()
@@ -107,6 +116,27 @@ export class MessageHistoryRepository {
       where: { id: messageId, accountId },
       include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: { orderBy: { createdAt: 'asc' } } },
     });
+  }
+
+  /** One message of the account with each recipient's verdict, copy and event history (oldest event first). */
+  async findRecipientsHistory(accountId: string, messageId: string): Promise<MessageRecipientsHistory | null> {
+    const message = await this.prisma.message.findFirst({
+      where: { id: messageId, accountId },
+      select: {
+        id: true,
+        source: true,
+        envelopeTo: true,
+        receivedAt: true,
+        deliveryState: true,
+        verdicts: { select: { recipient: true, decidedAction: true, appliedAction: true, enforced: true } },
+        events: { orderBy: { id: 'asc' } },
+      },
+    });
+    if (!message) {
+      return null;
+    }
+    const deliveries = await this.prisma.recipientDelivery.findMany({ where: { messageId }, orderBy: { recipient: 'asc' } });
+    return { ...message, deliveries };
   }
 
   /** The raw bytes of one message of the account; the download is written to the audit log first. */

@@ -173,4 +173,33 @@ describe('message writes', () => {
     expect(await db.prisma.recipientDelivery.findUniqueOrThrow({ where: { messageId_recipient: { messageId: message.id, recipient: 'c@customer.example' } } })).toMatchObject({ lastError: '550 no such user', attempts: 1 });
     expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).deliveryState).toBe('FAILED');
   });
+
+  it('should append the recipients\' events in the statements that record them: scan, quarantine, each delivery attempt (issue 13)', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const events = async (messageId: string) =>
+      (await db.prisma.recipientEvent.findMany({ where: { messageId }, orderBy: { id: 'asc' } })).map((event) => [event.recipient, event.type, event.action, event.reply, event.detail]);
+
+    // Journal scan: once per recipient, also "would have been quarantined"; a redelivered scan job writes nothing more.
+    const { message: journal } = await messages.storeIncoming(incoming(account.id));
+    const decisions = [verdict('bob@customer.example', 'QUARANTINE'), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+    await messages.saveVerdicts({ id: journal.id, accountId: account.id }, decisions);
+    await messages.saveVerdicts({ id: journal.id, accountId: account.id }, decisions);
+    expect(await events(journal.id)).toEqual([
+      ['bob@customer.example', 'SCANNED', 'QUARANTINE', null, { enforced: false, failedCheck: 'dmarc' }],
+      ['bob@customer.example', 'QUARANTINED', 'QUARANTINE', null, { enforced: false, failedCheck: 'dmarc' }],
+      ['carol@customer.example', 'SCANNED', 'DELIVER', null, { enforced: false }],
+    ]);
+
+    // Gateway: scanned with the message, then attempts; QUEUED is not an event.
+    const copies = [{ recipient: 'dave@customer.example', action: 'DELIVER' as const, state: 'QUEUED' as const }];
+    const gateway = await deliveries.storeProcessed(incoming(account.id, { source: 'GATEWAY', envelopeTo: ['dave@customer.example'] }), [verdict('dave@customer.example', 'DELIVER', { failedCheck: null, appliedAction: 'DELIVER', enforced: true })], 'SCANNED', copies);
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'DEFERRED', lastError: '451 4.3.0 busy', attempted: true, downstream: 'mx.customer.example:25' });
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'QUEUED' });
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'DELIVERED', lastError: null, attempted: true, reply: '250 2.0.0 queued as 42', downstream: 'mx.customer.example:25' });
+    expect(await events(gateway.id)).toEqual([
+      ['dave@customer.example', 'SCANNED', 'DELIVER', null, { appliedAction: 'DELIVER', enforced: true }],
+      ['dave@customer.example', 'DEFERRED', null, '451 4.3.0 busy', { attempted: true, attempt: 1, downstream: 'mx.customer.example:25' }],
+      ['dave@customer.example', 'DELIVERED', null, '250 2.0.0 queued as 42', { attempted: true, attempt: 2, downstream: 'mx.customer.example:25' }],
+    ]);
+  });
 });

@@ -68,7 +68,23 @@ export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: stri
     SELECT ${accountId}::uuid, nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
       ${quarantineExpiresAt}::timestamptz
     FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
-    WHERE nv."decided_action" = 'QUARANTINE')`;
+    WHERE nv."decided_action" = 'QUARANTINE'),
+  ${verdictEventCte()}`;
+}
+
+/**
+ * CTE `new_verdict_event` (issue 13 §4): each new verdict's entry in the recipient's event history, SCANNED with the
+ * decided action, and QUARANTINED for a quarantine decision (enforced false: "would have been quarantined"). Part of
+ * the verdict write's statement, so the history has an entry exactly when the verdict exists.
+ */
+function verdictEventCte(): Prisma.Sql {
+  return Prisma.sql`"new_verdict_event" AS (
+    INSERT INTO "recipient_event" ("message_id", "recipient", "type", "action", "detail")
+    SELECT nv."message_id", nv."recipient", e."type", nv."decided_action",
+      jsonb_strip_nulls(jsonb_build_object('appliedAction', v."applied_action", 'enforced', nv."enforced", 'failedCheck', nv."failed_check", 'skippedReason', v."skipped_reason"))
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+      CROSS JOIN (VALUES ('SCANNED'::"RecipientEventType"), ('QUARANTINED'::"RecipientEventType")) AS e("type")
+    WHERE e."type" = 'SCANNED' OR nv."decided_action" = 'QUARANTINE')`;
 }
 
 /** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */

@@ -80,6 +80,8 @@ export class QuarantineRepository {
         return { before, after: null };
       }
       const after = await tx.quarantineItem.findUniqueOrThrow({ where: { id: itemId } });
+      // The recipient's event history (issue 13 §4), in the transaction of the change.
+      await tx.recipientEvent.create({ data: { messageId: before.messageId, recipient: before.recipient, type: to, detail: { quarantineItemId: itemId, actor: actor.actor } } });
       await this.audit.append(
         {
           ...actor,
