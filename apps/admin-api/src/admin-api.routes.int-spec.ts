@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
@@ -614,6 +614,45 @@ describe('admin API (real app over HTTP)', () => {
     expect(bob).toMatchObject({ recipient: 'bob@contoso.example', deliveryState: 'QUARANTINED' });
     expect((bob!.events as Json[]).map((event) => event.type)).toEqual(['ACCEPTED', 'DELETED']);
     expectStatus(await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/recipients', { ...A(), messageId: '00000000-0000-4000-8000-000000000000' }, keys.readOnly), 404);
+  });
+
+  it('should answer dashboard statistics from the hourly aggregates the verdict write keeps (issue 13)', async () => {
+    const messages = new MessageRepository(db.prisma as unknown as PrismaService, new PostgresRawMessageStore());
+    const stats = (query: string) => call('GET', '/v1/accounts/{accountId}/statistics', A(), keys.readOnly, undefined, query);
+    const before = await stats('');
+    expectStatus(before, 200);
+    const store = async (direction: 'INBOUND' | 'OUTBOUND', envelopeFrom: string, envelopeTo: string[]) =>
+      (await messages.storeIncoming({ accountId: ids.contoso!, source: 'GATEWAY', direction, envelopeFrom, envelopeTo, raw: Buffer.from('Subject: s\r\n\r\nbody\r\n') })).message.id;
+    const verdict = (recipient: string, decidedAction: 'DELIVER' | 'QUARANTINE' | 'REJECT', failedCheck: string | null, reasons: object[] = []) => ({
+      recipient, checks: [], failedCheck, decidedAction, appliedAction: decidedAction, enforced: true, reasons,
+    });
+    const phish = await store('INBOUND', 'evil@phish.example', ['alice@contoso.example', 'bob@contoso.example']);
+    await messages.saveVerdicts({ id: phish, accountId: ids.contoso! }, [verdict('alice@contoso.example', 'QUARANTINE', 'dmarc'), verdict('bob@contoso.example', 'QUARANTINE', 'dmarc')]);
+    const leak = await store('OUTBOUND', 'alice@contoso.example', ['someone@elsewhere.example']);
+    await messages.saveVerdicts({ id: leak, accountId: ids.contoso! }, [verdict('someone@elsewhere.example', 'REJECT', null, [{ kind: 'data-control', source: 'cards', action: 'REJECT', detail: 'card number' }])]);
+    const clean = await store('INBOUND', 'friend@partner.example', ['alice@contoso.example']);
+    await messages.saveVerdicts({ id: clean, accountId: ids.contoso! }, [verdict('alice@contoso.example', 'DELIVER', null)]);
+
+    const after = await stats('?top=5');
+    expectStatus(after, 200);
+    const count = (list: unknown, key: string) => ((list as Json[]).find((entry) => entry.key === key)?.count as number | undefined) ?? 0;
+    expect(after.body.total).toBe((before.body.total as number) + 4);
+    expect(count(after.body.byDirection, 'OUTBOUND') - count(before.body.byDirection, 'OUTBOUND')).toBe(1);
+    expect(count(after.body.byDecidedAction, 'QUARANTINE') - count(before.body.byDecidedAction, 'QUARANTINE')).toBe(2);
+    expect(count(after.body.byAppliedAction, 'REJECT') - count(before.body.byAppliedAction, 'REJECT')).toBe(1);
+    expect(count(after.body.byFailedCheck, 'dmarc') - count(before.body.byFailedCheck, 'dmarc')).toBe(2);
+    expect(after.body.byDataControlRule).toEqual([{ key: 'cards', count: 1 }]);
+    expect(after.body.topSenders).toEqual(expect.arrayContaining([{ key: 'evil@phish.example', count: 1 }, { key: 'alice@contoso.example', count: 1 }]));
+    expect(after.body.topSenders).not.toEqual(expect.arrayContaining([expect.objectContaining({ key: 'friend@partner.example' })]));
+    expect(after.body.topRecipients).toEqual(expect.arrayContaining([{ key: 'alice@contoso.example', count: 1 }, { key: 'someone@elsewhere.example', count: 1 }]));
+    expect(Date.parse(after.body.to as string) - Date.parse(after.body.from as string)).toBe(24 * 3_600_000);
+
+    const past = await stats(`?from=2020-01-01T00:30:00Z&to=2020-01-02T00:00:00Z`);
+    expect(past.body).toMatchObject({ from: '2020-01-01T00:00:00.000Z', to: '2020-01-02T00:00:00.000Z', total: 0, byDirection: [] });
+    expect((await stats('?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z')).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'from' }] });
+    expect((await stats('?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z')).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((await stats('?top=0')).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'top' })] });
+    expect((await call('GET', '/v1/accounts/{accountId}/statistics', { accountId: ids.northwind! }, partnerB.key)).body).toMatchObject({ total: 0 });
   });
 
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {

@@ -33,6 +33,7 @@ import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
 import { QuarantineService } from './quarantine/quarantine.service';
+import { StatisticsController } from './statistics/statistics.controller';
 
 @Module({})
 export class AppModule {
@@ -87,6 +88,7 @@ export class AppModule {
         QuarantineController,
         AuditController,
         MimecastController,
+        StatisticsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -24,4 +24,5 @@ export * from './repositories/message-history.repository';
 export * from './repositories/mode-migration.repository';
 export * from './repositories/policy.repository';
 export * from './repositories/quarantine.repository';
+export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';

@@ -35,7 +35,7 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
       ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ?? null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
     FROM "raw"
-    RETURNING "id")`;
+    RETURNING "id", "direction", "envelope_from")`;
 }
 
 /**
@@ -69,7 +69,51 @@ export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: stri
       ${quarantineExpiresAt}::timestamptz
     FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
     WHERE nv."decided_action" = 'QUARANTINE'),
-  ${verdictEventCte()}`;
+  ${verdictEventCte()},
+  ${statsRollupCtes(messageCte, accountId)}`;
+}
+
+/** Concurrent verdict writes of one tenant spread their rollup upserts over this many rows per key. */
+export const STATS_SHARDS = 8;
+
+/**
+ * CTEs `stats_rows`, `new_stats` and `new_top_stats` (issue 13 §4): the new verdicts added to the tenant's hourly
+ * aggregates (stats_hourly; stats_top_hourly for senders and recipients of mail not simply delivered, and matched
+ * data-control rules). Upserts in key order on one shard chosen per statement: concurrent writers rarely share a
+ * row, and never lock two rows in opposite orders. `messageCte` must return "id", "direction", "envelope_from".
+ */
+function statsRollupCtes(messageCte: 'msg' | 'claimed', accountId: string): Prisma.Sql {
+  const source = Prisma.raw(`"${messageCte}"`);
+  const shard = Math.floor(Math.random() * STATS_SHARDS);
+  const hour = Prisma.sql`date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+  return Prisma.sql`"stats_rows" AS (
+    SELECT nv."message_id", nv."recipient", nv."decided_action", COALESCE(v."applied_action"::text, 'NONE') AS "applied_action",
+      COALESCE(nv."failed_check", '') AS "failed_check", v."reasons", m."direction", m."envelope_from",
+      (nv."decided_action" <> 'DELIVER' OR nv."failed_check" IS NOT NULL) AS "threat"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"),
+  "new_stats" AS (
+    INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
+    SELECT ${accountId}::uuid, ${hour}, s."direction", s."decided_action", s."applied_action", s."failed_check", ${shard}::smallint, count(*)
+    FROM "stats_rows" s
+    GROUP BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ORDER BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
+    DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
+  "new_top_stats" AS (
+    INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
+    SELECT ${accountId}::uuid, t."dimension", ${hour}, t."value", ${shard}::smallint, count(*)
+    FROM (
+      SELECT DISTINCT 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT 'recipient', s."recipient", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT DISTINCT 'rule', r->>'source', s."message_id"
+      FROM "stats_rows" s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s."reasons") = 'array' THEN s."reasons" ELSE '[]'::jsonb END) r
+      WHERE r->>'kind' = 'data-control' AND r->>'source' IS NOT NULL) t
+    GROUP BY t."dimension", t."value"
+    ORDER BY t."dimension", t."value"
+    ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
+    DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")`;
 }
 
 /**
