@@ -655,6 +655,20 @@ describe('admin API (real app over HTTP)', () => {
     expect((await call('GET', '/v1/accounts/{accountId}/statistics', { accountId: ids.northwind! }, partnerB.key)).body).toMatchObject({ total: 0 });
   });
 
+  it('should accept IP-literal downstream hosts, and refuse loopback, link-local and other never-downstream addresses (issue 13)', async () => {
+    const route = { ...A(), domainId: ids.domain! };
+    const put = (host: string) => call('PUT', '/v1/accounts/{accountId}/domains/{domainId}/downstream', route, keys.tenant, { host, port: 2525, requireTls: true, verifyCert: false });
+    expect((await put('[192.0.2.25]')).body).toMatchObject({ downstream: { host: '192.0.2.25', port: 2525 } });
+    expect((await put('[IPv6:2001:DB8::25]')).body).toMatchObject({ downstream: { host: '2001:db8::25' } });
+    expect((await put('10.20.30.40')).body).toMatchObject({ downstream: { host: '10.20.30.40' } });
+    for (const host of ['127.0.0.1', '[::1]', '169.254.169.254', '::ffff:127.0.0.1', 'not a host']) {
+      const refused = await put(host);
+      expect([host, refused.body]).toEqual([host, expect.objectContaining({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'host' })] })]);
+    }
+    // Back to the name the other tests expect.
+    expect((await put('contoso-example.mail.protection.outlook.com')).body).toMatchObject({ downstream: { host: 'contoso-example.mail.protection.outlook.com' } });
+  });
+
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
     const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
       apiVersion: 'V2',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
 import { DomainAdminRepository, type Domain } from '@mailwarden/db';
@@ -11,6 +12,7 @@ import type { CreateDomainDto } from './dto/create-domain.dto';
 import type { DomainDto } from './dto/domain.dto';
 import type { DomainVerificationDto } from './dto/domain-verification.dto';
 import type { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
+import { stripAddressLiteral } from './dto/downstream-host';
 import type { DownstreamRouteDto } from './dto/downstream-route.dto';
 
 export function toDomainDto(domain: Domain): DomainDto {
@@ -101,7 +103,9 @@ export class DomainsService {
 
   async setDownstream(principal: Principal, accountId: string, domainId: string, dto: DownstreamRouteDto): Promise<DomainDto> {
     await this.find(principal, accountId, domainId);
-    const updated = await this.domains.setDownstream(accountId, domainId, { ...dto, host: normalizeDomainName(dto.host) }, actorOf(principal));
+    const literal = stripAddressLiteral(dto.host);
+    const host = isIP(literal) ? literal : normalizeDomainName(dto.host);
+    const updated = await this.domains.setDownstream(accountId, domainId, { ...dto, host }, actorOf(principal));
     if (!updated) {
       throw ApiProblem.notFound('domain', domainId);
     }
