@@ -669,6 +669,34 @@ describe('admin API (real app over HTTP)', () => {
     expect((await put('contoso-example.mail.protection.outlook.com')).body).toMatchObject({ downstream: { host: 'contoso-example.mail.protection.outlook.com' } });
   });
 
+  it("should list, read and download a mailbox's emergency inbox, audited, within EMERGENCY_INBOX_DAYS (issue 13)", async () => {
+    const mine = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeTo: ['dora@contoso.example'], subject: 'Board pack' });
+    const old = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeTo: ['dora@contoso.example'], receivedAt: new Date(Date.now() - 20 * 86_400_000) });
+    const journal = await factories.newMessage({ id: ids.contoso! }, { source: 'JOURNAL', envelopeTo: ['dora@contoso.example'] });
+    const inbox = (query: string) => call('GET', '/v1/accounts/{accountId}/emergency-inbox', A(), keys.readOnly, undefined, query);
+    const listed = await inbox('?mailbox=Dora@Contoso.example');
+    expectStatus(listed, 200);
+    expect((listed.body.items as Json[]).map((item) => item.id)).toEqual([mine.id]);
+    expect((listed.body.items as Json[])[0]).toMatchObject({ subject: 'Board pack', size: mine.size });
+    expect((await inbox('?mailbox=dora@contoso.example&days=30')).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'days' })] });
+    expect((await inbox('?days=3')).body).toMatchObject({ status: 400, errors: expect.arrayContaining([expect.objectContaining({ field: 'mailbox' })]) });
+
+    const params = { ...A(), messageId: mine.id };
+    const read = await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}', params, keys.readOnly, undefined, '?mailbox=dora@contoso.example');
+    expectStatus(read, 200);
+    expect(read.body).toMatchObject({ id: mine.id, decodedSubject: 'Board pack', text: [expect.stringContaining('Hello from the Mailwarden test factories.')], attachments: [] });
+    const raw = await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}/raw', params, keys.readOnly, undefined, '?mailbox=dora@contoso.example');
+    expectStatus(raw, 200);
+    expect(raw.headers.get('content-type')).toMatch(/^message\/rfc822/);
+    expect(raw.text).toMatch(/Subject: Board pack/);
+    // Not this mailbox's, too old, a journal copy: not in the emergency inbox.
+    for (const [messageId, mailbox] of [[mine.id, 'erin@contoso.example'], [old.id, 'dora@contoso.example'], [journal.id, 'dora@contoso.example']] as const) {
+      expectStatus(await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}/raw', { ...A(), messageId }, keys.readOnly, undefined, `?mailbox=${mailbox}`), 404);
+    }
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectId: mine.id }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['emergency_inbox.read', 'emergency_inbox.downloaded']);
+  });
+
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
     const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
       apiVersion: 'V2',
@@ -784,7 +812,12 @@ describe('admin API (real app over HTTP)', () => {
       bulkDeleteQuarantine: { ids: [ids.heldAlice] },
       configureMimecast: { apiVersion: 'V2', baseUrl: fakeMimecastUrl, credentials: { clientId: 'a', clientSecret: 'b' } },
     };
-    const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
+    const queries: Record<string, string> = {
+      getEffectivePolicy: '?recipient=alice@contoso.example',
+      listEmergencyInbox: '?mailbox=alice@contoso.example',
+      readEmergencyInboxMessage: '?mailbox=alice@contoso.example',
+      downloadEmergencyInboxMessage: '?mailbox=alice@contoso.example',
+    };
     // Data of tenant A that must never appear in an answer to another tenant.
     const secrets = ['Contoso', 'contoso.example', 'alice@contoso.example', 'Urgent wire transfer', 'spam.example', ids.domain!, ids.message!, ids.heldAlice!];
     const before = await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } });

@@ -34,6 +34,8 @@ import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
 import { QuarantineService } from './quarantine/quarantine.service';
 import { StatisticsController } from './statistics/statistics.controller';
+import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.controller';
+import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
 
 @Module({})
 export class AppModule {
@@ -89,6 +91,7 @@ export class AppModule {
         AuditController,
         MimecastController,
         StatisticsController,
+        EmergencyInboxController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -105,6 +108,7 @@ export class AppModule {
         MessagesService,
         QuarantineService,
         MimecastIntegrationService,
+        EmergencyInboxService,
       ],
     };
   }

@@ -39,6 +39,9 @@ const commonSpec = {
   HOST: str({ default: '0.0.0.0', desc: 'Address every listener of this app binds to' }),
 };
 
+/** How long processed messages stay readable (the scanner keeps them, the admin API serves them). */
+const emergencyInboxDays = num({ default: 14, desc: 'How long processed messages stay readable in the emergency inbox (days)' });
+
 /** The resolver of the sender checks (scanner), domain verification and migration MX checks (admin API). */
 const dnsSpec = {
   DNS_TIMEOUT_MS: num({ default: 5000, desc: 'Per-lookup DNS timeout' }),
@@ -66,7 +69,7 @@ const scannerSpec = {
   SCANNER_HTTP_PORT: port({ default: 9102, desc: '/health and /metrics of the scanner' }),
   SCANNER_ROLE: str({ default: 'all', choices: ['all', 'smtp', 'worker'], desc: 'Run the SMTP front, the workers, or both' }),
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
-  EMERGENCY_INBOX_DAYS: num({ default: 14 }),
+  EMERGENCY_INBOX_DAYS: emergencyInboxDays,
   DNS_TIMEOUT_MS: dnsSpec.DNS_TIMEOUT_MS,
   DNS_SERVERS: dnsSpec.DNS_SERVERS,
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
@@ -80,6 +83,7 @@ const adminApiSpec = {
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
+  EMERGENCY_INBOX_DAYS: emergencyInboxDays,
   ...dnsSpec,
 };
 

@@ -245,6 +245,23 @@ export class DeliveryRepository {
     });
   }
 
+  /**
+   * One message of the mailbox's emergency inbox (the same rules as {@link listEmergencyInbox}: the account's
+   * gateway / mailflow mail addressed to the mailbox within the last `days` days); null otherwise.
+   */
+  findEmergencyInboxEntry(accountId: string, mailbox: string, messageId: string, days: number): Promise<EmergencyInboxEntry | null> {
+    return this.prisma.message.findFirst({
+      where: {
+        id: messageId,
+        accountId,
+        source: { in: ['GATEWAY', 'MAILFLOW'] },
+        envelopeTo: { has: mailbox.toLowerCase() },
+        receivedAt: { gte: new Date(Date.now() - days * 86_400_000) },
+      },
+      select: { id: true, receivedAt: true, envelopeFrom: true, headerFrom: true, subject: true, size: true, deliveryState: true },
+    });
+  }
+
   /** The newest message of the account with this Message-ID (the quick test finds its test message). */
   findByMessageIdHeader(accountId: string, messageIdHeader: string): Promise<Message | null> {
     return this.prisma.message.findFirst({ where: { accountId, messageIdHeader }, orderBy: { receivedAt: 'desc' } });

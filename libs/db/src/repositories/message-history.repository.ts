@@ -140,7 +140,7 @@ export class MessageHistoryRepository {
   }
 
   /** The raw bytes of one message of the account; the download is written to the audit log first. */
-  async downloadRaw(accountId: string, messageId: string, actor: AuditActor): Promise<{ message: Message; raw: Buffer } | null> {
+  async downloadRaw(accountId: string, messageId: string, actor: AuditActor, action = 'message.raw_downloaded'): Promise<{ message: Message; raw: Buffer } | null> {
     return this.prisma.$transaction(async (tx) => {
       const message = await tx.message.findFirst({ where: { id: messageId, accountId } });
       if (!message) {
@@ -151,7 +151,7 @@ export class MessageHistoryRepository {
         return null;
       }
       await this.audit.append(
-        { ...actor, accountId, action: 'message.raw_downloaded', objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
+        { ...actor, accountId, action, objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
         tx,
       );
       return { message, raw };
