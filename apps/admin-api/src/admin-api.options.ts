@@ -9,6 +9,8 @@ export interface AdminApiOverrides {
   resolveDns?: DnsResolveFunction;
   /** Quiet period of the "journal rules removed" migration check (default 10 minutes). */
   journalQuietPeriodMs?: number;
+  /** How long the domain quick test waits for delivery (default 30 s). */
+  quickTestTimeoutMs?: number;
   /** Mimecast base URLs over http (local fake servers in tests). */
   allowHttpMimecastBaseUrl?: boolean;
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
 type Json = Record<string, unknown>;
@@ -89,6 +89,8 @@ describe('admin API (real app over HTTP)', () => {
       API_RATE_LIMIT_PER_MINUTE: '100000',
       SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
       JOURNAL_DOMAIN: 'journal.mailwarden.test',
+      // Nothing listens there: the quick test reports the refused connection.
+      SCANNER_SMTP_PORT: String(await freePort()),
     });
     const coded = (code: string) => Object.assign(new Error(code), { code });
     app = await createAdminApi(config, false, {
@@ -697,6 +699,17 @@ describe('admin API (real app over HTTP)', () => {
     expect(audit.map((event) => event.action)).toEqual(['emergency_inbox.read', 'emergency_inbox.downloaded']);
   });
 
+  it("should run the quick test through the scanner's SMTP front and report what happened, audited (issue 13)", async () => {
+    const quickTest = (accountId: string, domainId: string, body: Json, key = keys.tenant!) => call('POST', '/v1/accounts/{accountId}/domains/{domainId}/quick-test', { accountId, domainId }, key, body);
+    const refused = await quickTest(ids.contoso!, ids.domain!, {});
+    expectStatus(refused, 200);
+    expect(refused.body).toMatchObject({ domainId: ids.domain, domain: 'contoso.example', recipient: 'postmaster@contoso.example', accepted: false, arrived: false, deliveryState: null, messageId: null, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+    expect((await quickTest(ids.contoso!, ids.domain!, { recipient: 'someone@elsewhere.example' })).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'recipient', code: 'NOT_IN_DOMAIN' })] });
+    expect((await quickTest(ids.fabrikam!, ids.fabrikamDomain!, {}, partnerA.key)).body).toMatchObject({ status: 409, code: 'QUICK_TEST_NOT_APPLICABLE' });
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectId: ids.domain, action: 'domain.quick_test' } });
+    expect(audit.map((event) => (event.after as Json).accepted)).toEqual([false]);
+  });
+
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
     const configured = await call('PUT', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant, {
       apiVersion: 'V2',
@@ -805,6 +818,7 @@ describe('admin API (real app over HTTP)', () => {
       setDomainDownstream: { host: 'smtp.probe.example', port: 25, requireTls: true, verifyCert: true },
       planMigration: { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST },
       advanceMigration: {},
+      quickTestDomain: {},
       retryMigration: {},
       putPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
       putPartnerPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },

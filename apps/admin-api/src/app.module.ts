@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '@mailwarden/accounts';
 import { ConfigModule, type AdminApiConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
+import { QuickTestModule } from '@mailwarden/delivery';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
@@ -76,6 +77,7 @@ export class AppModule {
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
         AccountsModule,
+        QuickTestModule.forRoot({ smtpHost: config.SCANNER_SMTP_HOST, smtpPort: config.SCANNER_SMTP_PORT, hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 30_000 }),
         ModeMigrationsModule.forRoot({ resolveDns, journalDomain: config.JOURNAL_DOMAIN, journalQuietPeriodMs: overrides.journalQuietPeriodMs }),
         ...mimecast,
       ],

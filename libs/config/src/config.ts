@@ -84,6 +84,9 @@ const adminApiSpec = {
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
   EMERGENCY_INBOX_DAYS: emergencyInboxDays,
+  SCANNER_SMTP_HOST: str({ default: '127.0.0.1', desc: "Where the admin API reaches the scanner's SMTP front (the domain quick test sends through it)" }),
+  SCANNER_SMTP_PORT: port({ default: 2526, desc: "Port of the scanner's SMTP front as the admin API reaches it" }),
+  SMTP_HOSTNAME: journalIngestSpec.SMTP_HOSTNAME,
   ...dnsSpec,
 };
 

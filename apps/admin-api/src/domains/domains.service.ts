@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
-import { DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { AuditRepository, DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { QuickTestService } from '@mailwarden/delivery';
 import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
-import { ApiProblem } from '../common/problem-code';
+import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
 import type { CreateDomainDto } from './dto/create-domain.dto';
@@ -14,6 +15,8 @@ import type { DomainVerificationDto } from './dto/domain-verification.dto';
 import type { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
 import { stripAddressLiteral } from './dto/downstream-host';
 import type { DownstreamRouteDto } from './dto/downstream-route.dto';
+import type { QuickTestDto } from './dto/quick-test.dto';
+import type { QuickTestResultDto } from './dto/quick-test-result.dto';
 
 export function toDomainDto(domain: Domain): DomainDto {
   return {
@@ -39,6 +42,8 @@ export class DomainsService {
     private readonly accountMode: AccountModeService,
     private readonly access: TenantAccess,
     private readonly dns: CachingDnsResolver,
+    private readonly quickTests: QuickTestService,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** Adds a domain; refused (409, with the reason code) when the name is connected elsewhere or the mode is not allowed. */
@@ -110,6 +115,27 @@ export class DomainsService {
       throw ApiProblem.notFound('domain', domainId);
     }
     return toDomainDto(updated);
+  }
+
+  /**
+   * The quick test (libs/delivery QuickTestService): a test message through the scanner's SMTP front to a recipient
+   * of the domain, followed until the downstream accepted it. Only for GATEWAY and MAILFLOW domains; audited with
+   * its outcome as `domain.quick_test`.
+   */
+  async quickTest(principal: Principal, accountId: string, domainId: string, dto: QuickTestDto): Promise<QuickTestResultDto> {
+    const domain = await this.find(principal, accountId, domainId);
+    if (domain.mode === 'JOURNAL') {
+      throw new ApiProblem(409, ProblemCode.QuickTestNotApplicable, `domain ${domain.name} is in JOURNAL mode: Mailwarden does not deliver its mail, there is no path to test`);
+    }
+    const recipient = dto.recipient?.trim().toLowerCase();
+    if (recipient !== undefined && recipient.slice(recipient.lastIndexOf('@') + 1) !== domain.name) {
+      throw new ApiProblem(400, ProblemCode.ValidationFailed, `the recipient must be an address of ${domain.name}`, [
+        { field: 'recipient', code: 'NOT_IN_DOMAIN', message: `recipient must be an address of ${domain.name}` },
+      ]);
+    }
+    const result = await this.quickTests.quickTest(domain.id, { recipient });
+    await this.audit.append({ ...actorOf(principal), accountId, action: 'domain.quick_test', objectType: 'domain', objectId: domain.id, after: { ...result } });
+    return result;
   }
 
   async remove(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {
