@@ -4,11 +4,24 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AdminApiConfig } from '@mailwarden/config';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
+import { ApiProblem, ProblemCode } from './common/problem-code';
+import { fieldErrors } from './common/validation-errors';
 
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
 export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, overrides), { logger, bufferLogs: false });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // errors[].field is the value's real path (issue 13), not the first word of class-validator's message.
+      exceptionFactory: (errors) => {
+        const fields = fieldErrors(errors);
+        return new ApiProblem(400, ProblemCode.ValidationFailed, fields.map((error) => error.message).join('; '), fields);
+      },
+    }),
+  );
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
