@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
+import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
@@ -708,6 +709,42 @@ describe('admin API (real app over HTTP)', () => {
     expect((await quickTest(ids.fabrikam!, ids.fabrikamDomain!, {}, partnerA.key)).body).toMatchObject({ status: 409, code: 'QUICK_TEST_NOT_APPLICABLE' });
     const audit = await db.prisma.auditEvent.findMany({ where: { objectId: ids.domain, action: 'domain.quick_test' } });
     expect(audit.map((event) => (event.after as Json).accepted)).toEqual([false]);
+  });
+
+  it('should describe every policy field and rule kind in OpenAPI, and name the real path of a refused value (issue 13)', async () => {
+    type Schema = { $ref?: string; allOf?: Schema[]; properties?: Record<string, Schema>; items?: Schema; oneOf?: Schema[]; discriminator?: { propertyName: string; mapping: Record<string, string> } };
+    const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
+    const schemas = document.components!.schemas as Record<string, Schema>;
+    // A described reference is written { description, allOf: [{ $ref }] } (OpenAPI 3.0 allows nothing beside $ref).
+    const resolve = (schema: Schema | undefined): Schema | undefined =>
+      schema?.$ref ? schemas[schema.$ref.split('/').pop()!] : schema?.allOf?.length === 1 ? resolve(schema.allOf[0]) : schema;
+    const describes = (root: string, path: string) => path.split('.').reduce<Schema | undefined>((node, key) => resolve(node)?.properties?.[key], schemas[root]) !== undefined;
+    // Every option libs/policy resolves and locks is in the schema.
+    expect(EMAIL_SECURITY_OPTIONS.filter((option) => !describes('EmailSecuritySettingsDto', option.path))).toEqual([]);
+    expect(DATA_CONTROL_OPTIONS.filter((option) => !describes('DataControlSettingsDto', option.path))).toEqual([]);
+    const rules = schemas.DataControlSettingsDto!.properties!.rules!.items!;
+    expect(rules.discriminator!.propertyName).toBe('kind');
+    expect(Object.keys(rules.discriminator!.mapping).sort()).toEqual([...CONTENT_RULE_KINDS].sort());
+    expect(resolve(schemas.PutPolicyDto!.properties!.settings)!.oneOf!.map((entry) => entry.$ref)).toEqual(['#/components/schemas/EmailSecuritySettingsDto', '#/components/schemas/DataControlSettingsDto']);
+
+    // Every documented property of every rule kind is accepted by libs/policy's validator: no field exists only on paper.
+    const sample: Record<string, unknown> = { name: 'Probe', enabled: true, action: 'QUARANTINE', directions: ['OUTBOUND'], keywords: ['falcon'], targets: ['body'], pattern: 'falcon\\d+', caseInsensitive: true, fileTypes: ['exe'], match: 'either' };
+    const built = Object.entries(rules.discriminator!.mapping).map(([kind, ref], index) =>
+      Object.fromEntries(Object.keys(resolve({ $ref: ref })!.properties!).map((property) => [property, property === 'kind' ? kind : property === 'id' ? `probe-${index}` : sample[property]])),
+    );
+    expect(built.every((rule) => Object.values(rule).every((value) => value !== undefined))).toBe(true);
+    const path = { ...A(), kind: 'data-control', scope: 'group', scopeId: ids.group! };
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', path, keys.tenant, { settings: { enabled: true, rules: built }, locks: [] }), 200);
+
+    // A refused value is named by its path, never by a word of the message.
+    const regexAt = built.findIndex((rule) => rule.kind === 'regex');
+    const broken = built.map((rule, index) => (index === regexAt ? { ...rule, pattern: '(' } : rule));
+    const refused = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', path, keys.tenant, { settings: { enabled: true, rules: broken }, locks: [] });
+    expect(refused.body).toMatchObject({ status: 400, code: 'POLICY_INVALID', errors: [expect.objectContaining({ field: `settings.rules[${regexAt}].pattern` })] });
+    const badBody = await call('POST', '/v1/accounts/{accountId}/quarantine/release', A(), keys.tenant, { ids: ['not-a-uuid'], extra: 1 });
+    expect((badBody.body.errors as Json[]).map((error) => [error.field, error.code]).sort()).toEqual([['extra', 'UNKNOWN_FIELD'], ['ids', 'INVALID_VALUE']]);
+    const badPath = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}', { ...A(), messageId: 'nope' }, keys.readOnly);
+    expect(badPath.body).toMatchObject({ status: 400, errors: [{ field: 'messageId', code: 'INVALID_VALUE' }] });
   });
 
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
