@@ -24,6 +24,12 @@ export interface AccountStatistics {
 
 const TOP_DIMENSIONS = ['sender', 'recipient', 'rule'] as const;
 
+/** The aggregate tables and their key columns besides account_id, hour and shard (constants: safe to splice). */
+const FOLDED_TABLES = [
+  { name: 'stats_hourly', keys: ['direction', 'decided_action', 'applied_action', 'failed_check'] },
+  { name: 'stats_top_hourly', keys: ['dimension', 'value'] },
+] as const;
+
 /** Top-list values kept per account, dimension and closed hour, and per closed day (approximate top lists beyond). */
 export const TOP_VALUES_KEPT_PER_HOUR = 100;
 export const TOP_VALUES_KEPT_PER_DAY = 200;
@@ -44,35 +50,8 @@ export class StatisticsRepository {
    * Returns the rows removed.
    */
   async compact(before: Date): Promise<number> {
-    const [counts] = await sqlQuery<{ removed: number }>(
-      this.prisma,
-      Prisma.sql`
-        WITH "moved" AS (
-          DELETE FROM "stats_hourly" WHERE "hour" < ${before}::timestamptz AND "shard" <> 0
-          RETURNING "account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "count"),
-        "folded" AS (
-          INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
-          SELECT "account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", 0, sum("count") FROM "moved"
-          GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-          ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
-          DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count")
-        SELECT count(*)::int AS "removed" FROM "moved"`,
-    );
-    const [top] = await sqlQuery<{ removed: number }>(
-      this.prisma,
-      Prisma.sql`
-        WITH "moved" AS (
-          DELETE FROM "stats_top_hourly" WHERE "hour" < ${before}::timestamptz AND "shard" <> 0
-          RETURNING "account_id", "dimension", "hour", "value", "count"),
-        "folded" AS (
-          INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
-          SELECT "account_id", "dimension", "hour", "value", 0, sum("count") FROM "moved"
-          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-          ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
-          DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")
-        SELECT count(*)::int AS "removed" FROM "moved"`,
-    );
-    return counts!.removed + top!.removed + (await this.trimTopLists(before, TOP_VALUES_KEPT_PER_HOUR));
+    const folded = await this.fold(before, Prisma.sql`"hour"`);
+    return folded + (await this.trimTopLists(before, TOP_VALUES_KEPT_PER_HOUR));
   }
 
   /**
@@ -82,38 +61,37 @@ export class StatisticsRepository {
    * removed. Windows reaching into such days count them whole (documented in the admin API README).
    */
   async compactDays(before: Date, keep = TOP_VALUES_KEPT_PER_DAY): Promise<number> {
-    const day = Prisma.sql`date_trunc('day', "hour" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
-    const [counts] = await sqlQuery<{ removed: number }>(
-      this.prisma,
-      Prisma.sql`
-        WITH "moved" AS (
-          DELETE FROM "stats_hourly" WHERE "hour" < ${before}::timestamptz AND ("hour" <> ${day} OR "shard" <> 0)
-          RETURNING "account_id", ${day} AS "day", "direction", "decided_action", "applied_action", "failed_check", "count"),
-        "folded" AS (
-          INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
-          SELECT "account_id", "day", "direction", "decided_action", "applied_action", "failed_check", 0, sum("count") FROM "moved"
-          GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-          ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
-          DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count")
-        SELECT count(*)::int AS "removed" FROM "moved"`,
-    );
-    const [top] = await sqlQuery<{ removed: number }>(
-      this.prisma,
-      Prisma.sql`
-        WITH "moved" AS (
-          DELETE FROM "stats_top_hourly" WHERE "hour" < ${before}::timestamptz AND ("hour" <> ${day} OR "shard" <> 0)
-          RETURNING "account_id", "dimension", ${day} AS "day", "value", "count"),
-        "folded" AS (
-          INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
-          SELECT "account_id", "dimension", "day", "value", 0, sum("count") FROM "moved"
-          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-          ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
-          DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")
-        SELECT count(*)::int AS "removed" FROM "moved"`,
-    );
-    // A separate statement: it must see the rows the fold above just wrote.
-    const trimmed = await this.trimTopLists(before, keep);
-    return counts!.removed + top!.removed + trimmed;
+    const folded = await this.fold(before, Prisma.sql`date_trunc('day', "hour" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`);
+    // A separate statement: it must see the rows the fold just wrote.
+    return folded + (await this.trimTopLists(before, keep));
+  }
+
+  /**
+   * Moves every row before `before` that is not already at (`period`, shard 0) there, one statement per table: the
+   * rows are deleted and their sum added back atomically. `period` maps a row's hour to the hour it is kept under.
+   */
+  private async fold(before: Date, period: Prisma.Sql): Promise<number> {
+    let removed = 0;
+    for (const table of FOLDED_TABLES) {
+      const name = Prisma.raw(`"${table.name}"`);
+      const keys = Prisma.raw(table.keys.map((key) => `"${key}"`).join(', '));
+      const positions = Prisma.raw(table.keys.map((_, index) => String(index + 3)).join(', '));
+      const [row] = await sqlQuery<{ removed: number }>(
+        this.prisma,
+        Prisma.sql`
+          WITH "moved" AS (
+            DELETE FROM ${name} WHERE "hour" < ${before}::timestamptz AND ("hour" <> ${period} OR "shard" <> 0)
+            RETURNING "account_id", ${period} AS "period", ${keys}, "count"),
+          "folded" AS (
+            INSERT INTO ${name} ("account_id", "hour", ${keys}, "shard", "count")
+            SELECT "account_id", "period", ${keys}, 0, sum("count") FROM "moved"
+            GROUP BY 1, 2, ${positions} ORDER BY 1, 2, ${positions}
+            ON CONFLICT ("account_id", "hour", ${keys}, "shard") DO UPDATE SET "count" = ${name}."count" + EXCLUDED."count")
+          SELECT count(*)::int AS "removed" FROM "moved"`,
+      );
+      removed += row!.removed;
+    }
+    return removed;
   }
 
   /** Keeps the `keep` largest values per account, dimension and (closed) hour or day row before `before`. */
