@@ -1,4 +1,4 @@
-export const SCENARIOS = ['ingest', 'e2e', 'gateway', 'scale', 'growth'] as const;
+export const SCENARIOS = ['ingest', 'e2e', 'gateway', 'scale', 'growth', 'stats'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -19,6 +19,10 @@ export interface BenchOptions {
   workers: number[];
   /** Message-history searches per growth size. */
   searches: number;
+  /** Verdicts per day of the tenant whose month the stats scenario seeds. */
+  statsPerDay: number;
+  /** Dashboard statistics requests of the stats scenario. */
+  statsRequests: number;
   /** Pass --cpu-prof to the app processes and summarise the profiles at the end. */
   cpuProf: boolean;
   quick: boolean;
@@ -30,10 +34,12 @@ export const USAGE = `npm run bench -- [options]
   --connections C     concurrent SMTP connections (default 8)
   --rounds R          baseline/Mailwarden rounds, medians reported (default 3; --quick: 1)
   --reuse | --no-reuse  reuse connections (default) or one connection per message
-  --scenarios LIST    ingest,e2e,gateway,scale,growth (default all)
+  --scenarios LIST    ingest,e2e,gateway,scale,growth,stats (default all)
   --growth LIST       stored-history sizes: 10k,100k,1m (default; --quick: 10k)
   --workers LIST      scanner worker processes for the scale scenario (default 1,2,4)
   --searches N        history searches per growth size (default 200)
+  --stats-per-day N   stats: verdicts a day of the tenant whose 30 days of aggregates are seeded (default 200k)
+  --stats-requests N  stats: dashboard requests over those 30 days (default 100)
   --cpu-prof          profile the app processes (node --cpu-prof) and print their top functions
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
@@ -47,6 +53,8 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   growth: [10_000, 100_000, 1_000_000],
   workers: [1, 2, 4],
   searches: 200,
+  statsPerDay: 200_000,
+  statsRequests: 100,
   cpuProf: false,
 };
 
@@ -94,6 +102,8 @@ const VALUE_FLAGS: Record<string, (value: string) => Partial<BenchOptions>> = {
   '--connections': (value) => ({ connections: parseCount(value) }),
   '--rounds': (value) => ({ rounds: parseCount(value) }),
   '--searches': (value) => ({ searches: parseCount(value) }),
+  '--stats-per-day': (value) => ({ statsPerDay: parseCount(value) }),
+  '--stats-requests': (value) => ({ statsRequests: parseCount(value) }),
   '--scenarios': (value) => ({ scenarios: [...new Set(parseList(value, parseScenario))] }),
   '--growth': (value) => ({ growth: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
   '--workers': (value) => ({ workers: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),

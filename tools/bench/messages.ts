@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
-import type { Zone } from './dns-wire';
+import type { Zone } from '@mailwarden/testing';
 import { toDataPayload, type SmtpJob } from './smtp-client';
 
 /** The sending organisation of every benchmark message; the bench DNS serves its SPF, DMARC and DKIM key. */

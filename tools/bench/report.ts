@@ -1,5 +1,6 @@
 import type { RunRecord } from './scenarios';
 import type { SearchFigures } from './growth';
+import type { StatisticsFigures } from './statistics';
 import { median, ratio, round } from './stats';
 
 /** Targets of issue 8, printed beside the measured figures. */
@@ -10,6 +11,7 @@ export const TARGETS = {
   halfLoadP99Ms: 250,
   rssMb: 300,
   searchP99MsAt1M: 200,
+  statisticsP99MsMonth: 200,
 };
 
 export interface GrowthFigures {
@@ -27,6 +29,8 @@ export interface Summary {
   scale: Array<{ workers: number; msgsPerSec: number | null }>;
   growth: GrowthFigures[];
   peakRssMb: Record<string, number>;
+  /** The stats scenario: a month of a busy tenant's dashboard (issue 13). */
+  statistics?: StatisticsFigures;
 }
 
 /** Median of one figure over the runs of a scenario and system. */
@@ -100,6 +104,17 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       const byFilter = entry.search ? Object.entries(entry.search.byFilter).map(([name, figures]) => `${name} ${round(figures.p99)}`).join(', ') : '–';
       lines.push(`| ${entry.seeded.toLocaleString('en')} | ${entry.stored.toLocaleString('en')} | ${cell(round(entry.e2eMsgsPerSec))} | ${cell(round(entry.search?.all.p50))} | ${cell(round(entry.search?.all.p99))} | ${byFilter} |`);
     }
+  }
+  if (summary.statistics) {
+    const figures = summary.statistics;
+    lines.push(
+      '',
+      '## Dashboard statistics (30 days of hourly aggregates)',
+      '',
+      '| verdicts/day | seeded rows (counts / top lists) | after compaction (compaction s) | p50 (ms) | p99 (ms) | target p99 (ms) | met |',
+      '|---|---|---|---|---|---|---|',
+      `| ${figures.perDay.toLocaleString('en')} | ${figures.hourlyRows.toLocaleString('en')} / ${figures.topRows.toLocaleString('en')} | ${figures.compactedRows.toLocaleString('en')} (${cell(round(figures.compactionMs / 1000))}) | ${cell(round(figures.latency.p50))} | ${cell(round(figures.latency.p99))} | ${TARGETS.statisticsP99MsMonth} | ${cell(figures.failures === 0 && figures.latency.p99 <= TARGETS.statisticsP99MsMonth)} |`,
+    );
   }
   lines.push('', '## Every run', '', '| scenario | round | system | msgs/s | SMTP msgs/s | SMTP p50/p95/p99 (ms) | accepted | failures | 250→verdict p50/p99 (ms) | peak RSS, MB (at start) | CPU ms/msg | PG transactions/msg |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {

@@ -2,16 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DnsTestServer } from '@mailwarden/testing';
 import { parseArgs, type BenchOptions } from './args';
 import { AppLauncher } from './apps';
 import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
-import { BenchDnsServer } from './dns-server';
 import { measureSearches, seedHistory } from './growth';
 import { benchZone, buildCorpus, generateSigningKey } from './messages';
 import { REPO_ROOT, stopAll } from './processes';
 import { markdownReport, medianOf, summarizeRuns, type GrowthFigures } from './report';
 import { Scenarios, type RunRecord } from './scenarios';
+import { compactStatistics, measureStatistics, seedStatistics, STATISTICS_DAYS, type StatisticsFigures } from './statistics';
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -27,7 +28,13 @@ function git(...args: string[]): string {
  * Rounds of A B pairs (baseline, then Mailwarden) per scenario, so the machine's drift hits both alike; then the
  * half-load run, then growth (which only adds history, so it comes last).
  */
-async function runScenarios(options: BenchOptions, scenarios: Scenarios, runs: RunRecord[], growth: GrowthFigures[], context: { env: BenchEnvironment; launcher: AppLauncher; accountId: string; apiKey: string }): Promise<void> {
+async function runScenarios(
+  options: BenchOptions,
+  scenarios: Scenarios,
+  runs: RunRecord[],
+  growth: GrowthFigures[],
+  context: { env: BenchEnvironment; launcher: AppLauncher; accountId: string; apiKey: string; statistics?: StatisticsFigures },
+): Promise<void> {
   const wants = (name: string) => options.scenarios.includes(name as never);
   for (let round = 1; round <= options.rounds; round++) {
     log(`round ${round}/${options.rounds}`);
@@ -54,6 +61,20 @@ async function runScenarios(options: BenchOptions, scenarios: Scenarios, runs: R
     log(`half load: ${(maxRate / 2).toFixed(1)} msgs/s offered`);
     for (let round = 1; round <= options.rounds; round++) {
       runs.push(await scenarios.endToEnd('half-load', round, 1, maxRate / 2));
+    }
+  }
+  if (wants('stats')) {
+    log(`stats: seeding ${STATISTICS_DAYS} days of aggregates at ${options.statsPerDay} verdicts a day`);
+    const seeded = await seedStatistics(context.env.pg, context.accountId, options.statsPerDay);
+    const compacted = await compactStatistics(context.env.prisma, context.env.pg);
+    log(`  compacted ${seeded.hourlyRows + seeded.topRows} rows to ${compacted.compactedRows} in ${(compacted.compactionMs / 1000).toFixed(1)} s`);
+    const admin = await context.launcher.adminApi();
+    try {
+      const measured = await measureStatistics({ baseUrl: `http://127.0.0.1:${admin.port}`, accountId: context.accountId, apiKey: context.apiKey, requests: options.statsRequests });
+      context.statistics = { perDay: options.statsPerDay, days: STATISTICS_DAYS, ...seeded, ...compacted, ...measured };
+      log(`  statistics over ${STATISTICS_DAYS} days (${seeded.hourlyRows} + ${seeded.topRows} rows): p50 ${measured.latency.p50.toFixed(1)} ms, p99 ${measured.latency.p99.toFixed(1)} ms, failures ${measured.failures}`);
+    } finally {
+      await admin.child.stop();
     }
   }
   if (wants('growth')) {
@@ -109,7 +130,7 @@ async function main(argv: string[]): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'mw-bench-'));
   const profileDir = options.cpuProf ? path.join(workDir, 'profiles') : null;
   const key = generateSigningKey();
-  const dns = new BenchDnsServer(benchZone(key));
+  const dns = new DnsTestServer(benchZone(key));
   let env: BenchEnvironment | undefined;
   let sink: Awaited<ReturnType<AppLauncher['baseline']>> | undefined;
   let cleaned = false;
@@ -140,12 +161,13 @@ async function main(argv: string[]): Promise<void> {
     const scenarios = new Scenarios(options, env, tenant, launcher, originals, log);
     const runs: RunRecord[] = [];
     const growth: GrowthFigures[] = [];
+    const context = { env, launcher, accountId: tenant.journalAccountId, apiKey: tenant.apiKey, statistics: undefined as StatisticsFigures | undefined };
     try {
-      await runScenarios(options, scenarios, runs, growth, { env, launcher, accountId: tenant.journalAccountId, apiKey: tenant.apiKey });
+      await runScenarios(options, scenarios, runs, growth, context);
     } finally {
       await sink.child.stop();
       const { rows } = await env.pg.query<{ version: string }>('SHOW server_version').catch(() => ({ rows: [{ version: 'unknown' }] }));
-      const summary = summarizeRuns(runs, growth, options.workers);
+      const summary = { ...summarizeRuns(runs, growth, options.workers), statistics: context.statistics };
       const profiles = profileSummaries(profileDir);
       const commit = git('rev-parse', 'HEAD');
       const dirty = git('status', '--porcelain', '--untracked-files=no');

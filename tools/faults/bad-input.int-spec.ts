@@ -10,13 +10,13 @@ import {
   dotStuff,
   FAULT_SENDER,
   faultAppEnv,
+  DnsTestServer,
   freePort,
   getHealth,
   RawSmtp,
   replyClass,
   sendMessage,
   startFaultApps,
-  startNxdomainDns,
   startSink,
   tally,
   TestFactories,
@@ -45,7 +45,8 @@ const EXPECTED_REPLY: Record<CorpusOutcome, RegExp> = {
 describe('bad input (journal ingest and gateway as processes)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
-  let dns: Awaited<ReturnType<typeof startNxdomainDns>>;
+  // An empty zone: NXDOMAIN for every name, so the sender checks never wait on the machine's resolver.
+  const dns = new DnsTestServer();
   let sink: Awaited<ReturnType<typeof startSink>>;
   let ingest: AppProcess;
   let scanner: AppProcess;
@@ -83,7 +84,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
     db.prisma.message.findMany({ where: { accountId, messageIdHeader }, include: { verdicts: true } });
 
   beforeAll(async () => {
-    [db, redis, dns, sink] = await Promise.all([createTestDatabase(), createTestRedis(), startNxdomainDns(), startSink(CORPUS_SIZE_LIMIT * 4)]);
+    [db, redis, , sink] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), startSink(CORPUS_SIZE_LIMIT * 4)]);
     const factories = new TestFactories(db.prisma);
     journalAccount = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(journalAccount, { name: 'customer.example', mode: 'JOURNAL' });
@@ -102,7 +103,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
 
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
     const env = {
-      ...faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: CORPUS_SIZE_LIMIT }),
+      ...faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: CORPUS_SIZE_LIMIT }),
       SMTP_SOCKET_TIMEOUT_MS: String(SOCKET_TIMEOUT_MS),
     };
     [ingest, scanner] = await startFaultApps(env, ports);
@@ -110,7 +111,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
 
   afterAll(async () => {
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await Promise.all([sink?.close(), dns?.close()]);
+    await Promise.all([sink?.close(), dns.stop()]);
     await redis?.cleanup();
     await db?.drop();
   });

@@ -14,7 +14,7 @@ import {
   RawSmtp,
   startAppProcess,
   startFaultApps,
-  startNxdomainDns,
+  DnsTestServer,
   startSink,
   tally,
   TestFactories,
@@ -38,7 +38,7 @@ const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(
 describe('outside probe (journal ingest and scanner as processes)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
-  let dns: Awaited<ReturnType<typeof startNxdomainDns>>;
+  const dns = new DnsTestServer();
   let sink: Awaited<ReturnType<typeof startSink>>;
   let env: Record<string, string>;
   let gatewayAccount: Account;
@@ -62,7 +62,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   };
 
   beforeAll(async () => {
-    [db, redis, dns, sink] = await Promise.all([createTestDatabase(), createTestRedis(), startNxdomainDns(), startSink(SIZE_LIMIT * 2)]);
+    [db, redis, , sink] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), startSink(SIZE_LIMIT * 2)]);
     const factories = new TestFactories(db.prisma);
     tenantA = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(tenantA, { name: 'tenant-a.example', mode: 'JOURNAL' });
@@ -72,14 +72,14 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     const gateway = await factories.newDomain(gatewayAccount, { name: GATEWAY_DOMAIN, mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: sink.port });
     await db.prisma.domain.update({ where: { id: gateway.id }, data: { downstreamVerifyCert: false } });
     for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = await freePort();
-    env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsPort: dns.port, journalDomain: JOURNAL_DOMAIN, maxMessageSize: SIZE_LIMIT });
+    env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: SIZE_LIMIT });
     [ingest, scanner] = await startFaultApps(env, ports);
   });
 
   afterAll(async () => {
     console.log(`outside probe: ${summary.join('; ')}`);
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await Promise.all([dns?.close(), sink?.close()]);
+    await Promise.all([dns.stop(), sink?.close()]);
     await redis?.cleanup();
     await db?.drop();
   });

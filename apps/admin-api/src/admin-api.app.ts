@@ -10,6 +10,8 @@ import { cursorSigningKeyOf, setCursorSigningKey } from './common/cursor';
 import { bodyParserErrors, refuseDeepJson } from './common/json-body';
 import { NoNulCharactersPipe } from './common/no-nul-characters.pipe';
 import { opsEndpointsGuard, type OpsAccess } from './common/ops-endpoints';
+import { ApiProblem, ProblemCode } from './common/problem-code';
+import { fieldErrors } from './common/validation-errors';
 
 /** Builds the admin API (not yet listening), so tests run exactly what main.ts runs. */
 export async function createAdminApi(config: AdminApiConfig, logger: LoggerService | false, overrides: AdminApiOverrides = {}): Promise<INestApplication> {
@@ -34,7 +36,19 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
   if (cursorKey) {
     setCursorSigningKey(cursorKey);
   }
-  app.useGlobalPipes(new NoNulCharactersPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(
+    new NoNulCharactersPipe(),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // errors[].field is the value's real path (issue 13), not the first word of class-validator's message.
+      exceptionFactory: (errors) => {
+        const fields = fieldErrors(errors);
+        return new ApiProblem(400, ProblemCode.ValidationFailed, fields.map((error) => error.message).join('; '), fields);
+      },
+    }),
+  );
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
+import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
 type Json = Record<string, unknown>;
@@ -90,6 +91,8 @@ describe('admin API (real app over HTTP)', () => {
       API_RATE_LIMIT_PER_MINUTE: '100000',
       SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
       JOURNAL_DOMAIN: 'journal.mailwarden.test',
+      // Nothing listens there: the quick test reports the refused connection.
+      SCANNER_SMTP_PORT: String(await freePort()),
     });
     const coded = (code: string) => Object.assign(new Error(code), { code });
     app = await createAdminApi(config, false, {
@@ -205,10 +208,13 @@ describe('admin API (real app over HTTP)', () => {
     expect(invalid.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'name' })] });
 
     const notYet = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
-    expect(notYet.body).toMatchObject({ verified: false, txtRecords: [], dnsError: null, domain: { verificationStatus: 'FAILED' } });
+    expect(notYet.body).toMatchObject({ verified: false, txtRecords: [], dnsError: null, fromCache: false, domain: { verificationStatus: 'FAILED' } });
     txt.set('contoso.example', [['v=spf1 -all'], [token.slice(0, 20), token.slice(20)]]);
-    const verified = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
-    expect(verified.body).toMatchObject({ verified: true, domain: { verificationStatus: 'VERIFIED', verifiedAt: expect.any(String) } });
+    // "No record" is cached for a few seconds, and the answer says so; bypassCache asks DNS again.
+    const cached = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant);
+    expect(cached.body).toMatchObject({ verified: false, fromCache: true });
+    const verified = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/verify', { ...A(), domainId: ids.domain }, keys.tenant, undefined, '?bypassCache=true');
+    expect(verified.body).toMatchObject({ verified: true, fromCache: false, domain: { verificationStatus: 'VERIFIED', verifiedAt: expect.any(String) } });
 
     const fabrikam = await call('POST', '/v1/accounts/{accountId}/domains', { accountId: ids.fabrikam }, partnerA.key, { name: 'fabrikam.example', mode: 'GATEWAY' });
     expect(fabrikam.body).toMatchObject({ mode: 'GATEWAY' });
@@ -524,6 +530,36 @@ describe('admin API (real app over HTTP)', () => {
     expect(raw.text).toMatch(/Subject: Urgent wire transfer/);
   });
 
+  it('should search history by sender domain (envelope or header From) and by data-control rule (issue 13)', async () => {
+    const search = (query: string) => call('GET', '/v1/accounts/{accountId}/messages', A(), keys.readOnly, undefined, query);
+    const found = async (query: string) => {
+      const reply = await search(query);
+      expectStatus(reply, 200);
+      return (reply.body.items as Json[]).map((item) => item.id);
+    };
+    const byHeader = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeFrom: 'bounces@mailer.example', headerFrom: 'News@Partner-Payments.example' });
+    const leaked = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', direction: 'OUTBOUND', envelopeFrom: 'alice@contoso.example', envelopeTo: ['someone@elsewhere.example'] });
+    const reason = (source: string) => ({ kind: 'data-control', source, action: 'QUARANTINE', detail: `data control rule ${source} matched` });
+    await db.prisma.verdict.create({
+      data: { messageId: leaked.id, recipient: 'someone@elsewhere.example', checks: [], decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, reasons: [reason('cards'), reason('keywords')] },
+    });
+    await db.prisma.verdict.create({
+      data: { messageId: byHeader.id, recipient: byHeader.envelopeTo[0]!, checks: [], decidedAction: 'DELIVER', enforced: true, reasons: [{ kind: 'sender-check', source: 'cards', action: 'DELIVER', detail: 'not a rule' }] },
+    });
+    expect(await found('?senderDomain=CONTOSO-PAYMENTS.example')).toEqual([ids.message]);
+    expect(await found('?senderDomain=partner-payments.example')).toEqual([byHeader.id]);
+    expect(await found('?senderDomain=mailer.example')).toEqual([byHeader.id]);
+    expect(await found('?senderDomain=payments.example')).toEqual([]);
+    expect(await found('?dataControlRule=cards')).toEqual([leaked.id]);
+    expect(await found('?dataControlRule=keywords&senderDomain=contoso.example')).toEqual([leaked.id]);
+    expect(await found('?dataControlRule=no-such-rule')).toEqual([]);
+    const bad = await search('?senderDomain=%25@x');
+    expect(bad.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'senderDomain' })] });
+    // Another tenant's search never finds Contoso's mail by domain.
+    const other = await call('GET', '/v1/accounts/{accountId}/messages', { accountId: ids.northwind! }, partnerB.key, undefined, '?senderDomain=contoso-payments.example');
+    expect(other.body.items).toEqual([]);
+  });
+
   it('should release and delete quarantined messages, queue the delivery job, and refuse monitor-only items with 409', async () => {
     const list = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD&enforced=true');
     expect((list.body.items as Json[]).map((item) => item.id).sort()).toEqual([ids.heldAlice, ids.heldBob].sort());
@@ -551,6 +587,213 @@ describe('admin API (real app over HTTP)', () => {
     expect((bulk.body.results as Json[]).map((result) => result.outcome)).toEqual(['ALREADY_RELEASED', 'NOT_ENFORCED', 'ALREADY_DELETED', 'NOT_FOUND']);
     const bulkDelete = await call('POST', '/v1/accounts/{accountId}/quarantine/delete', A(), keys.tenant, { ids: [ids.heldBob, ids.heldAlice, ids.monitorItem] });
     expect((bulkDelete.body.results as Json[]).map((result) => result.outcome)).toEqual(['ALREADY_DELETED', 'ALREADY_RELEASED', 'NOT_ENFORCED']);
+  });
+
+  it('should label monitor-only items, show every reason, and release-and-allow or delete-and-block the sender (issue 13)', async () => {
+    const reasons = [
+      { kind: 'sender-check', source: 'dmarc', action: 'QUARANTINE', detail: 'dmarc: fail (p=quarantine)' },
+      { kind: 'data-control', source: 'cards', action: 'QUARANTINE', detail: 'data control rule cards matched' },
+    ];
+    const hold = async (envelopeFrom: string, enforced: boolean) => {
+      const message = await factories.newMessage({ id: ids.contoso! }, { source: enforced ? 'GATEWAY' : 'JOURNAL', envelopeFrom, envelopeTo: ['carol@contoso.example'] });
+      const verdict = await db.prisma.verdict.create({
+        data: { messageId: message.id, recipient: 'carol@contoso.example', checks: [], failedCheck: 'dmarc', decidedAction: 'QUARANTINE', appliedAction: enforced ? 'QUARANTINE' : null, enforced, reasons },
+      });
+      return (await db.prisma.quarantineItem.create({ data: { accountId: ids.contoso!, messageId: message.id, verdictId: verdict.id, recipient: 'carol@contoso.example', reason: reasons[0]!.detail, enforced } })).id;
+    };
+    const toAllow = await hold('Friend@Partner.example', true);
+    const toBlock = await hold('spammer@bulk.example', true);
+    const watched = await hold('spoof@contoso.example', false);
+
+    const monitorOnly = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=WOULD_HAVE_BEEN_QUARANTINED');
+    expect((monitorOnly.body.items as Json[]).map((item) => item.id)).toEqual([watched, ids.monitorItem]);
+    expect((monitorOnly.body.items as Json[])[0]).toMatchObject({ status: 'WOULD_HAVE_BEEN_QUARANTINED', label: 'would have been quarantined', enforced: false, reasons });
+    const held = await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD');
+    expect((held.body.items as Json[]).map((item) => item.id)).toEqual([toBlock, toAllow]);
+    expect((held.body.items as Json[])[0]).toMatchObject({ status: 'HELD', label: 'held', reason: reasons[0]!.detail, reasons });
+    expect((await call('GET', '/v1/accounts/{accountId}/quarantine', A(), keys.readOnly, undefined, '?status=HELD&enforced=false')).body.items).toEqual([]);
+
+    const allowed = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: toAllow }, keys.tenant);
+    expectStatus(allowed, 200);
+    expect(allowed.body).toMatchObject({ sender: 'friend@partner.example', list: 'allowList', item: { id: toAllow, status: 'RELEASED', label: 'released' }, policy: { scope: 'ACCOUNT' } });
+    expect((allowed.body.policy as { settings: { allowList: { addresses: string[] } } }).settings.allowList.addresses).toEqual(['friend@partner.example']);
+    expect(await deliveryQueue.getJob(`release-${toAllow}`)).toBeDefined();
+    // The rest of the stored account policy is kept (subjectTag and its lock from the policy test).
+    const stored = await call('GET', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', { ...A(), kind: 'email-security', scope: 'account', scopeId: ids.contoso! }, keys.readOnly);
+    expect(stored.body).toMatchObject({ settings: { subjectTag: '[EXTERNAL]', allowList: { addresses: ['friend@partner.example'] } }, locks: ['subjectTag'] });
+
+    const blocked = await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/delete-and-block-sender', { ...A(), itemId: toBlock }, keys.tenant);
+    expect(blocked.body).toMatchObject({ sender: 'spammer@bulk.example', list: 'blockList', item: { status: 'DELETED' } });
+    const effective = await call('GET', '/v1/accounts/{accountId}/policies/effective', A(), keys.readOnly, undefined, '?recipient=carol@contoso.example');
+    expect((effective.body.emailSecurity as { settings: Json }).settings).toMatchObject({ allowList: { addresses: ['friend@partner.example'] }, blockList: { addresses: ['spammer@bulk.example'] } });
+
+    // Refused before anything changes: a monitor-only item, an item in the other final state.
+    const policyBefore = await db.prisma.policy.findFirst({ where: { accountId: ids.contoso, scope: 'ACCOUNT', kind: 'EMAIL_SECURITY' } });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: watched }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_NOT_ENFORCED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/release-and-allow-sender', { ...A(), itemId: toBlock }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_ITEM_DELETED' });
+    expect((await call('POST', '/v1/accounts/{accountId}/quarantine/{itemId}/delete-and-block-sender', { ...A(), itemId: toAllow }, keys.tenant)).body).toMatchObject({ status: 409, code: 'QUARANTINE_ITEM_RELEASED' });
+    expect(await db.prisma.policy.findFirst({ where: { accountId: ids.contoso, scope: 'ACCOUNT', kind: 'EMAIL_SECURITY' } })).toEqual(policyBefore);
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectId: { in: [toAllow, toBlock] } }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['quarantine.released', 'quarantine.deleted']);
+  });
+
+  it("should show each recipient's delivery state and event history, quarantine actions included (issue 13)", async () => {
+    // A split message: Alice's copy was released and delivered, Bob's deleted.
+    await db.prisma.recipientDelivery.createMany({
+      data: [
+        { messageId: ids.message!, recipient: 'alice@contoso.example', action: 'QUARANTINE', state: 'DELIVERED', attempts: 2, lastError: null, deliveredAt: new Date() },
+        { messageId: ids.message!, recipient: 'bob@contoso.example', action: 'QUARANTINE', state: 'QUARANTINED' },
+      ],
+    });
+    await db.prisma.recipientEvent.createMany({
+      data: [
+        { messageId: ids.message!, recipient: 'alice@contoso.example', type: 'DEFERRED', reply: '451 4.3.0 mailbox busy', detail: { attempted: true, attempt: 1 } },
+        { messageId: ids.message!, recipient: 'alice@contoso.example', type: 'DELIVERED', reply: '250 2.0.0 OK', detail: { attempted: true, attempt: 2 } },
+      ],
+    });
+    const reply = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/recipients', { ...A(), messageId: ids.message! }, keys.readOnly);
+    expectStatus(reply, 200);
+    expect(reply.body).toMatchObject({ messageId: ids.message, deliveryState: 'QUARANTINED' });
+    const [alice, bob] = reply.body.recipients as Json[];
+    expect(alice).toMatchObject({ recipient: 'alice@contoso.example', deliveryState: 'DELIVERED', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', attempts: 2 });
+    expect((alice!.events as Json[]).map((event) => [event.type, event.reply])).toEqual([
+      ['ACCEPTED', null],
+      ['RELEASED', null],
+      ['DEFERRED', '451 4.3.0 mailbox busy'],
+      ['DELIVERED', '250 2.0.0 OK'],
+    ]);
+    expect((alice!.events as Json[])[1]).toMatchObject({ detail: { quarantineItemId: ids.heldAlice, actor: expect.stringMatching(/^api-key:/) } });
+    expect(bob).toMatchObject({ recipient: 'bob@contoso.example', deliveryState: 'QUARANTINED' });
+    expect((bob!.events as Json[]).map((event) => event.type)).toEqual(['ACCEPTED', 'DELETED']);
+    expectStatus(await call('GET', '/v1/accounts/{accountId}/messages/{messageId}/recipients', { ...A(), messageId: '00000000-0000-4000-8000-000000000000' }, keys.readOnly), 404);
+  });
+
+  it('should answer dashboard statistics from the hourly aggregates the verdict write keeps (issue 13)', async () => {
+    const messages = new MessageRepository(db.prisma as unknown as PrismaService, new PostgresRawMessageStore());
+    const stats = (query: string) => call('GET', '/v1/accounts/{accountId}/statistics', A(), keys.readOnly, undefined, query);
+    const before = await stats('');
+    expectStatus(before, 200);
+    const store = async (direction: 'INBOUND' | 'OUTBOUND', envelopeFrom: string, envelopeTo: string[]) =>
+      (await messages.storeIncoming({ accountId: ids.contoso!, source: 'GATEWAY', direction, envelopeFrom, envelopeTo, raw: Buffer.from('Subject: s\r\n\r\nbody\r\n') })).message.id;
+    const verdict = (recipient: string, decidedAction: 'DELIVER' | 'QUARANTINE' | 'REJECT', failedCheck: string | null, reasons: object[] = []) => ({
+      recipient, checks: [], failedCheck, decidedAction, appliedAction: decidedAction, enforced: true, reasons,
+    });
+    const phish = await store('INBOUND', 'evil@phish.example', ['alice@contoso.example', 'bob@contoso.example']);
+    await messages.saveVerdicts({ id: phish, accountId: ids.contoso! }, [verdict('alice@contoso.example', 'QUARANTINE', 'dmarc'), verdict('bob@contoso.example', 'QUARANTINE', 'dmarc')]);
+    const leak = await store('OUTBOUND', 'alice@contoso.example', ['someone@elsewhere.example']);
+    await messages.saveVerdicts({ id: leak, accountId: ids.contoso! }, [verdict('someone@elsewhere.example', 'REJECT', null, [{ kind: 'data-control', source: 'cards', action: 'REJECT', detail: 'card number' }])]);
+    const clean = await store('INBOUND', 'friend@partner.example', ['alice@contoso.example']);
+    await messages.saveVerdicts({ id: clean, accountId: ids.contoso! }, [verdict('alice@contoso.example', 'DELIVER', null)]);
+
+    const after = await stats('?top=5');
+    expectStatus(after, 200);
+    const count = (list: unknown, key: string) => ((list as Json[]).find((entry) => entry.key === key)?.count as number | undefined) ?? 0;
+    expect(after.body.total).toBe((before.body.total as number) + 4);
+    expect(count(after.body.byDirection, 'OUTBOUND') - count(before.body.byDirection, 'OUTBOUND')).toBe(1);
+    expect(count(after.body.byDecidedAction, 'QUARANTINE') - count(before.body.byDecidedAction, 'QUARANTINE')).toBe(2);
+    expect(count(after.body.byAppliedAction, 'REJECT') - count(before.body.byAppliedAction, 'REJECT')).toBe(1);
+    expect(count(after.body.byFailedCheck, 'dmarc') - count(before.body.byFailedCheck, 'dmarc')).toBe(2);
+    expect(after.body.byDataControlRule).toEqual([{ key: 'cards', count: 1 }]);
+    expect(after.body.topSenders).toEqual(expect.arrayContaining([{ key: 'evil@phish.example', count: 1 }, { key: 'alice@contoso.example', count: 1 }]));
+    expect(after.body.topSenders).not.toEqual(expect.arrayContaining([expect.objectContaining({ key: 'friend@partner.example' })]));
+    expect(after.body.topRecipients).toEqual(expect.arrayContaining([{ key: 'alice@contoso.example', count: 1 }, { key: 'someone@elsewhere.example', count: 1 }]));
+    expect(Date.parse(after.body.to as string) - Date.parse(after.body.from as string)).toBe(24 * 3_600_000);
+
+    const past = await stats(`?from=2020-01-01T00:30:00Z&to=2020-01-02T00:00:00Z`);
+    expect(past.body).toMatchObject({ from: '2020-01-01T00:00:00.000Z', to: '2020-01-02T00:00:00.000Z', total: 0, byDirection: [] });
+    expect((await stats('?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z')).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'from' }] });
+    expect((await stats('?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z')).body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((await stats('?top=0')).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'top' })] });
+    expect((await call('GET', '/v1/accounts/{accountId}/statistics', { accountId: ids.northwind! }, partnerB.key)).body).toMatchObject({ total: 0 });
+  });
+
+  it('should accept IP-literal downstream hosts, and refuse loopback, link-local and other never-downstream addresses (issue 13)', async () => {
+    const route = { ...A(), domainId: ids.domain! };
+    const put = (host: string) => call('PUT', '/v1/accounts/{accountId}/domains/{domainId}/downstream', route, keys.tenant, { host, port: 2525, requireTls: true, verifyCert: false });
+    expect((await put('[192.0.2.25]')).body).toMatchObject({ downstream: { host: '192.0.2.25', port: 2525 } });
+    expect((await put('[IPv6:2001:DB8::25]')).body).toMatchObject({ downstream: { host: '2001:db8::25' } });
+    expect((await put('10.20.30.40')).body).toMatchObject({ downstream: { host: '10.20.30.40' } });
+    for (const host of ['127.0.0.1', '[::1]', '169.254.169.254', '::ffff:127.0.0.1', 'not a host']) {
+      const refused = await put(host);
+      expect([host, refused.body]).toEqual([host, expect.objectContaining({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'host' })] })]);
+    }
+    // Back to the name the other tests expect.
+    expect((await put('contoso-example.mail.protection.outlook.com')).body).toMatchObject({ downstream: { host: 'contoso-example.mail.protection.outlook.com' } });
+  });
+
+  it("should list, read and download a mailbox's emergency inbox, audited, within EMERGENCY_INBOX_DAYS (issue 13)", async () => {
+    const mine = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeTo: ['dora@contoso.example'], subject: 'Board pack' });
+    const old = await factories.newMessage({ id: ids.contoso! }, { source: 'GATEWAY', envelopeTo: ['dora@contoso.example'], receivedAt: new Date(Date.now() - 20 * 86_400_000) });
+    const journal = await factories.newMessage({ id: ids.contoso! }, { source: 'JOURNAL', envelopeTo: ['dora@contoso.example'] });
+    const inbox = (query: string) => call('GET', '/v1/accounts/{accountId}/emergency-inbox', A(), keys.readOnly, undefined, query);
+    const listed = await inbox('?mailbox=Dora@Contoso.example');
+    expectStatus(listed, 200);
+    expect((listed.body.items as Json[]).map((item) => item.id)).toEqual([mine.id]);
+    expect((listed.body.items as Json[])[0]).toMatchObject({ subject: 'Board pack', size: mine.size });
+    expect((await inbox('?mailbox=dora@contoso.example&days=30')).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'days' })] });
+    expect((await inbox('?days=3')).body).toMatchObject({ status: 400, errors: expect.arrayContaining([expect.objectContaining({ field: 'mailbox' })]) });
+
+    const params = { ...A(), messageId: mine.id };
+    const read = await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}', params, keys.readOnly, undefined, '?mailbox=dora@contoso.example');
+    expectStatus(read, 200);
+    expect(read.body).toMatchObject({ id: mine.id, decodedSubject: 'Board pack', text: [expect.stringContaining('Hello from the Mailwarden test factories.')], attachments: [] });
+    const raw = await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}/raw', params, keys.readOnly, undefined, '?mailbox=dora@contoso.example');
+    expectStatus(raw, 200);
+    expect(raw.headers.get('content-type')).toMatch(/^message\/rfc822/);
+    expect(raw.text).toMatch(/Subject: Board pack/);
+    // Not this mailbox's, too old, a journal copy: not in the emergency inbox.
+    for (const [messageId, mailbox] of [[mine.id, 'erin@contoso.example'], [old.id, 'dora@contoso.example'], [journal.id, 'dora@contoso.example']] as const) {
+      expectStatus(await call('GET', '/v1/accounts/{accountId}/emergency-inbox/{messageId}/raw', { ...A(), messageId }, keys.readOnly, undefined, `?mailbox=${mailbox}`), 404);
+    }
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectId: mine.id }, orderBy: { id: 'asc' } });
+    expect(audit.map((event) => event.action)).toEqual(['emergency_inbox.read', 'emergency_inbox.downloaded']);
+  });
+
+  it("should run the quick test through the scanner's SMTP front and report what happened, audited (issue 13)", async () => {
+    const quickTest = (accountId: string, domainId: string, body: Json, key = keys.tenant!) => call('POST', '/v1/accounts/{accountId}/domains/{domainId}/quick-test', { accountId, domainId }, key, body);
+    const refused = await quickTest(ids.contoso!, ids.domain!, {});
+    expectStatus(refused, 200);
+    expect(refused.body).toMatchObject({ domainId: ids.domain, domain: 'contoso.example', recipient: 'postmaster@contoso.example', accepted: false, arrived: false, deliveryState: null, messageId: null, error: expect.stringMatching(/ECONNREFUSED|connect/i) });
+    expect((await quickTest(ids.contoso!, ids.domain!, { recipient: 'someone@elsewhere.example' })).body).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'recipient', code: 'NOT_IN_DOMAIN' })] });
+    expect((await quickTest(ids.fabrikam!, ids.fabrikamDomain!, {}, partnerA.key)).body).toMatchObject({ status: 409, code: 'QUICK_TEST_NOT_APPLICABLE' });
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectId: ids.domain, action: 'domain.quick_test' } });
+    expect(audit.map((event) => (event.after as Json).accepted)).toEqual([false]);
+  });
+
+  it('should describe every policy field and rule kind in OpenAPI, and name the real path of a refused value (issue 13)', async () => {
+    type Schema = { $ref?: string; allOf?: Schema[]; properties?: Record<string, Schema>; items?: Schema; oneOf?: Schema[]; discriminator?: { propertyName: string; mapping: Record<string, string> } };
+    const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
+    const schemas = document.components!.schemas as Record<string, Schema>;
+    // A described reference is written { description, allOf: [{ $ref }] } (OpenAPI 3.0 allows nothing beside $ref).
+    const resolve = (schema: Schema | undefined): Schema | undefined =>
+      schema?.$ref ? schemas[schema.$ref.split('/').pop()!] : schema?.allOf?.length === 1 ? resolve(schema.allOf[0]) : schema;
+    const describes = (root: string, path: string) => path.split('.').reduce<Schema | undefined>((node, key) => resolve(node)?.properties?.[key], schemas[root]) !== undefined;
+    // Every option libs/policy resolves and locks is in the schema.
+    expect(EMAIL_SECURITY_OPTIONS.filter((option) => !describes('EmailSecuritySettingsDto', option.path))).toEqual([]);
+    expect(DATA_CONTROL_OPTIONS.filter((option) => !describes('DataControlSettingsDto', option.path))).toEqual([]);
+    const rules = schemas.DataControlSettingsDto!.properties!.rules!.items!;
+    expect(rules.discriminator!.propertyName).toBe('kind');
+    expect(Object.keys(rules.discriminator!.mapping).sort()).toEqual([...CONTENT_RULE_KINDS].sort());
+    expect(resolve(schemas.PutPolicyDto!.properties!.settings)!.oneOf!.map((entry) => entry.$ref)).toEqual(['#/components/schemas/EmailSecuritySettingsDto', '#/components/schemas/DataControlSettingsDto']);
+
+    // Every documented property of every rule kind is accepted by libs/policy's validator: no field exists only on paper.
+    const sample: Record<string, unknown> = { name: 'Probe', enabled: true, action: 'QUARANTINE', directions: ['OUTBOUND'], keywords: ['falcon'], targets: ['body'], pattern: 'falcon\\d+', caseInsensitive: true, fileTypes: ['exe'], match: 'either' };
+    const built = Object.entries(rules.discriminator!.mapping).map(([kind, ref], index) =>
+      Object.fromEntries(Object.keys(resolve({ $ref: ref })!.properties!).map((property) => [property, property === 'kind' ? kind : property === 'id' ? `probe-${index}` : sample[property]])),
+    );
+    expect(built.every((rule) => Object.values(rule).every((value) => value !== undefined))).toBe(true);
+    const path = { ...A(), kind: 'data-control', scope: 'group', scopeId: ids.group! };
+    expectStatus(await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', path, keys.tenant, { settings: { enabled: true, rules: built }, locks: [] }), 200);
+
+    // A refused value is named by its path, never by a word of the message.
+    const regexAt = built.findIndex((rule) => rule.kind === 'regex');
+    const broken = built.map((rule, index) => (index === regexAt ? { ...rule, pattern: '(' } : rule));
+    const refused = await call('PUT', '/v1/accounts/{accountId}/policies/{kind}/{scope}/{scopeId}', path, keys.tenant, { settings: { enabled: true, rules: broken }, locks: [] });
+    expect(refused.body).toMatchObject({ status: 400, code: 'POLICY_INVALID', errors: [expect.objectContaining({ field: `settings.rules[${regexAt}].pattern` })] });
+    const badBody = await call('POST', '/v1/accounts/{accountId}/quarantine/release', A(), keys.tenant, { ids: ['not-a-uuid'], extra: 1 });
+    expect((badBody.body.errors as Json[]).map((error) => [error.field, error.code]).sort()).toEqual([['extra', 'UNKNOWN_FIELD'], ['ids', 'INVALID_VALUE']]);
+    const badPath = await call('GET', '/v1/accounts/{accountId}/messages/{messageId}', { ...A(), messageId: 'nope' }, keys.readOnly);
+    expect(badPath.body).toMatchObject({ status: 400, errors: [{ field: 'messageId', code: 'INVALID_VALUE' }] });
   });
 
   it('should configure, read (no secrets), test, list alerts of and remove the Mimecast connection', async () => {
@@ -588,7 +831,7 @@ describe('admin API (real app over HTTP)', () => {
     expectStatus(await call('GET', '/v1/accounts/{accountId}/integrations/mimecast', A(), keys.tenant), 404);
     expect(await polls.getJobSchedulers()).toEqual([]);
     await polls.close();
-    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' } });
+    const audit = await db.prisma.auditEvent.findMany({ where: { accountId: ids.contoso, objectType: 'mimecast_connection' }, orderBy: { id: 'asc' } });
     expect(audit.map((event) => event.action)).toEqual(['mimecast.connection_configured', 'mimecast.connection_removed']);
     expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/s3cr3t-value|client-1/);
   });
@@ -666,7 +909,7 @@ describe('admin API (real app over HTTP)', () => {
     ]) {
       expect(actions).toContain(action);
     }
-    const release = all.find((event) => event.action === 'quarantine.released')!;
+    const release = all.find((event) => event.action === 'quarantine.released' && event.objectId === ids.heldAlice)!;
     expect(release).toMatchObject({ objectType: 'quarantine_item', objectId: ids.heldAlice, actorKeyId: ids.tenantKey, before: { status: 'HELD' }, after: { status: 'RELEASED' } });
     expect(release.actor).toMatch(/^api-key:[a-z0-9]{12} \(Contoso admin\)$/);
     const filtered = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?objectType=domain&objectId=${ids.domain}`);
@@ -710,6 +953,7 @@ describe('admin API (real app over HTTP)', () => {
       planMigration: { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: MX_HOST },
       setMailflowConnector: { sourceIps: ['198.51.100.0/24'] },
       advanceMigration: {},
+      quickTestDomain: {},
       retryMigration: {},
       putPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
       putPartnerPolicy: { settings: { subjectTag: '[PROBE]' }, locks: [] },
@@ -723,7 +967,12 @@ describe('admin API (real app over HTTP)', () => {
       previewRemediation: { search: { sender: 'x@spam.example' } },
       createRemediation: { action: 'HARD_DELETE', messageIds: [ids.message] },
     };
-    const queries: Record<string, string> = { getEffectivePolicy: '?recipient=alice@contoso.example' };
+    const queries: Record<string, string> = {
+      getEffectivePolicy: '?recipient=alice@contoso.example',
+      listEmergencyInbox: '?mailbox=alice@contoso.example',
+      readEmergencyInboxMessage: '?mailbox=alice@contoso.example',
+      downloadEmergencyInboxMessage: '?mailbox=alice@contoso.example',
+    };
     // Data of tenant A that must never appear in an answer to another tenant.
     const secrets = ['Contoso', 'contoso.example', 'alice@contoso.example', 'Urgent wire transfer', 'spam.example', ids.domain!, ids.message!, ids.heldAlice!];
     const before = await db.prisma.auditEvent.count({ where: { accountId: ids.contoso } });

@@ -6,11 +6,12 @@ import { ConfigModule, type AdminApiConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { readFileSync } from 'node:fs';
 import { Microsoft365Module, microsoft365SettingsFromConfig } from '@mailwarden/microsoft365';
+import { QuickTestModule } from '@mailwarden/delivery';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
-import { CachingDnsResolver } from '@mailwarden/sender-checks';
+import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { PartnersController } from './accounts/partners.controller';
@@ -18,7 +19,6 @@ import type { AdminApiOverrides } from './admin-api.options';
 import { AuditController } from './audit/audit.controller';
 import { ApiKeyAuthenticator } from './common/api-key-authenticator';
 import { ApiKeyGuard } from './common/api-key.guard';
-import { DNS_RESOLVE } from './common/dns-resolve';
 import { ProblemFilter } from './common/problem.filter';
 import { RateLimiter } from './common/rate-limiter';
 import { TenantAccess } from './common/tenant-access.service';
@@ -44,12 +44,26 @@ import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
 import { QuarantineService } from './quarantine/quarantine.service';
+import { StatisticsController } from './statistics/statistics.controller';
+import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.controller';
+import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AdminApiConfig, overrides: AdminApiOverrides = {}): DynamicModule {
-    // Verification and migration checks want fresh answers: a short cache only absorbs repeated clicks.
-    const resolveDns = overrides.resolveDns ?? new CachingDnsResolver({ timeoutMs: 5000, defaultTtlSeconds: 30, maxTtlSeconds: 60, negativeTtlSeconds: 5 }).resolve;
+    // The scanner's resolver (DNS_SERVERS, DNS_TIMEOUT_MS) with a short cache: verification answers say when they came
+    // from it and can bypass it; migration checks always ask the upstream (an admin's "check now" must see the change).
+    const overrideLookup = overrides.resolveDns;
+    const dns = new CachingDnsResolver({
+      timeoutMs: config.DNS_TIMEOUT_MS,
+      lookup: overrideLookup
+        ? async (name, rrtype) => ({ records: await overrideLookup(name, rrtype) })
+        : createSystemDnsLookup({ timeoutMs: config.DNS_TIMEOUT_MS, servers: parseDnsServers(config.DNS_SERVERS) }),
+      defaultTtlSeconds: 30,
+      maxTtlSeconds: 60,
+      negativeTtlSeconds: 5,
+    });
+    const resolveDns: DnsResolveFunction = async (name, rrtype) => (await dns.resolveDetailed(name, rrtype, { bypassCache: true })).records;
     // Without SECRETS_KEY no credentials can be encrypted: the Mimecast routes answer 503 instead.
     const mimecast = config.SECRETS_KEY
       ? [
@@ -73,6 +87,7 @@ export class AppModule {
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
         AccountsModule,
+        QuickTestModule.forRoot({ smtpHost: config.SCANNER_SMTP_HOST, smtpPort: config.SCANNER_SMTP_PORT, hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 30_000 }),
         ModeMigrationsModule.forRoot({ resolveDns, journalDomain: config.JOURNAL_DOMAIN, journalQuietPeriodMs: overrides.journalQuietPeriodMs }),
         ...mimecast,
         // Consent, connection check, directory sync requests and clawback; the scanner's workers run the jobs.
@@ -101,10 +116,12 @@ export class AppModule {
         Microsoft365ConsentController,
         MailboxImportController,
         RemediationsController,
+        StatisticsController,
+        EmergencyInboxController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
-        { provide: DNS_RESOLVE, useValue: resolveDns },
+        { provide: CachingDnsResolver, useValue: dns },
         RateLimiter,
         ApiKeyAuthenticator,
         ApiKeyGuard,
@@ -119,6 +136,7 @@ export class AppModule {
         QuarantineService,
         MimecastIntegrationService,
         Microsoft365ApiService,
+        EmergencyInboxService,
       ],
     };
   }

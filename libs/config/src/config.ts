@@ -46,6 +46,15 @@ const commonSpec = {
   HOST: str({ default: '0.0.0.0', desc: 'Address every listener of this app binds to' }),
 };
 
+/** How long processed messages stay readable (the scanner keeps them, the admin API serves them). */
+const emergencyInboxDays = num({ default: 14, desc: 'How long processed messages stay readable in the emergency inbox (days)' });
+
+/** The resolver of the sender checks (scanner), domain verification and migration MX checks (admin API). */
+const dnsSpec = {
+  DNS_TIMEOUT_MS: num({ default: 5000, desc: 'Per-lookup DNS timeout' }),
+  DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port); empty: the system resolvers' }),
+};
+
 const journalIngestSpec = {
   ...commonSpec,
   JOURNAL_SMTP_PORT: port({ default: 2525 }),
@@ -79,9 +88,9 @@ const scannerSpec = {
   SCANNER_HTTP_PORT: port({ default: 9102, desc: '/health and /metrics of the scanner' }),
   SCANNER_ROLE: str({ default: 'all', choices: ['all', 'smtp', 'worker'], desc: 'Run the SMTP front, the workers, or both' }),
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
-  EMERGENCY_INBOX_DAYS: num({ default: 14 }),
-  DNS_TIMEOUT_MS: num({ default: 5000 }),
-  DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port) for the sender checks; empty: the system resolvers' }),
+  EMERGENCY_INBOX_DAYS: emergencyInboxDays,
+  DNS_TIMEOUT_MS: dnsSpec.DNS_TIMEOUT_MS,
+  DNS_SERVERS: dnsSpec.DNS_SERVERS,
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
   ...microsoft365Spec,
 };
@@ -107,6 +116,11 @@ const adminApiSpec = {
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
   ...microsoft365Spec,
+  EMERGENCY_INBOX_DAYS: emergencyInboxDays,
+  SCANNER_SMTP_HOST: str({ default: '127.0.0.1', desc: "Where the admin API reaches the scanner's SMTP front (the domain quick test sends through it)" }),
+  SCANNER_SMTP_PORT: port({ default: 2526, desc: "Port of the scanner's SMTP front as the admin API reaches it" }),
+  SMTP_HOSTNAME: journalIngestSpec.SMTP_HOSTNAME,
+  ...dnsSpec,
 };
 
 const SPECS = {

@@ -15,6 +15,7 @@ import { ThirdPartyAlertRepository } from './repositories/third-party-alert.repo
 import { AuditLogRepository } from './repositories/audit-log.repository';
 import { DomainAdminRepository } from './repositories/domain-admin.repository';
 import { MessageHistoryRepository } from './repositories/message-history.repository';
+import { StatisticsRepository } from './repositories/statistics.repository';
 import { ModeMigrationRepository } from './repositories/mode-migration.repository';
 import { PolicyRepository } from './repositories/policy.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
@@ -23,7 +24,7 @@ import { Microsoft365Repository } from './repositories/microsoft365.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository];
 // Admin API repositories (issue 6).
-const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository];
+const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
 

@@ -25,4 +25,5 @@ export * from './repositories/microsoft365.repository';
 export * from './repositories/mode-migration.repository';
 export * from './repositories/policy.repository';
 export * from './repositories/quarantine.repository';
+export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';

@@ -125,6 +125,29 @@ describe(CachingDnsResolver.name, () => {
     expect(upstream.queries).toEqual(['A a.example', 'A b.example', 'A c.example', 'A a.example']);
   });
 
+  it('should say when an answer came from the cache, and ask the upstream again when told to bypass it', async () => {
+    const upstream = fakeUpstream({ 'TXT example.org': { records: [['v=spf1 -all']], ttlSeconds: 300 } });
+    const resolver = new CachingDnsResolver({ lookup: upstream.lookup, now });
+    expect(await resolver.resolveDetailed('example.org', 'TXT')).toEqual({ records: [['v=spf1 -all']], fromCache: false });
+    expect(await resolver.resolveDetailed('example.org', 'TXT')).toEqual({ records: [['v=spf1 -all']], fromCache: true });
+    expect(await resolver.resolveDetailed('example.org', 'TXT', { bypassCache: true })).toEqual({ records: [['v=spf1 -all']], fromCache: false });
+    expect(upstream.queries).toEqual(['TXT example.org', 'TXT example.org']);
+  });
+
+  it('should mark a cached negative answer as from the cache, and replace it with the fresh answer on bypass', async () => {
+    const answers: Record<string, DnsAnswer | string> = { 'TXT new.example': 'ENOTFOUND' };
+    const upstream = fakeUpstream(answers);
+    const resolver = new CachingDnsResolver({ lookup: upstream.lookup, now, negativeTtlSeconds: 30 });
+    await expect(resolver.resolveDetailed('new.example', 'TXT')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    const cached = await resolver.resolveDetailed('new.example', 'TXT').catch((error: unknown) => error);
+    expect(cached).toBeInstanceOf(DnsError);
+    expect(cached).toMatchObject({ code: 'ENOTFOUND', fromCache: true });
+    answers['TXT new.example'] = { records: [['token']] };
+    expect(await resolver.resolveDetailed('new.example', 'TXT', { bypassCache: true })).toEqual({ records: [['token']], fromCache: false });
+    expect(await resolver.resolve('new.example', 'TXT')).toEqual([['token']]);
+    expect(upstream.queries).toHaveLength(2);
+  });
+
   it('should refuse nonsensical settings', () => {
     expect(() => new CachingDnsResolver({ timeoutMs: 0 })).toThrow(RangeError);
   });

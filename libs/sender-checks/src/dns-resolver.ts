@@ -56,6 +56,19 @@ export class DnsError extends Error {
   }
 }
 
+/** An answer of {@link CachingDnsResolver.resolveDetailed}: the records, and whether the cache gave them. */
+export interface DnsResolution {
+  records: unknown[];
+  /** True when no upstream query was made for this call (a cached answer). */
+  fromCache: boolean;
+}
+
+/** Options of {@link CachingDnsResolver.resolveDetailed}. */
+export interface DnsResolveOptions {
+  /** Ask the upstream even when the cache holds an answer; the fresh answer then replaces the cached one. */
+  bypassCache?: boolean;
+}
+
 /** A lookup that did not answer within the resolver's deadline. */
 export class DnsTimeoutError extends DnsError {
   constructor(hostname: string, rrtype: string, timeoutMs: number) {
@@ -101,27 +114,34 @@ export class CachingDnsResolver {
   }
 
   /** Resolves like `dns.promises.resolve(name, rrtype)`, from the cache when it can. */
-  readonly resolve: DnsResolveFunction = (name, rrtype = 'A') => {
+  readonly resolve: DnsResolveFunction = (name, rrtype = 'A') => this.resolveDetailed(name, rrtype).then((resolution) => resolution.records);
+
+  /**
+   * Resolves like {@link resolve} and says whether the answer came from the cache; `bypassCache` asks the upstream
+   * whatever is cached (an admin's "check now"). A failure rejects with the {@link DnsError}; a cached negative
+   * answer carries `fromCache: true` on the error.
+   */
+  resolveDetailed(name: string, rrtype = 'A', options: DnsResolveOptions = {}): Promise<DnsResolution> {
     const type = String(rrtype).toUpperCase();
     const key = `${type} ${normaliseName(name)}`;
     const cached = this.cache.get(key);
     if (cached) {
-      if (cached.expiresAt > this.now()) {
+      if (cached.expiresAt > this.now() && !options.bypassCache) {
         if (cached.error) {
-          return Promise.reject(cached.error);
+          return Promise.reject(Object.assign(new DnsError(cached.error.code, cached.error.hostname, cached.error.rrtype), { fromCache: true }));
         }
-        return Promise.resolve(cached.records!.slice());
+        return Promise.resolve({ records: cached.records!.slice(), fromCache: true });
       }
       this.cache.delete(key);
     }
-    const pending = this.inFlight.get(key);
-    if (pending) {
-      return pending.then((records) => records.slice());
+    // A query already in flight started after any cached answer was read: it is as fresh as a new one.
+    let query = this.inFlight.get(key);
+    if (!query) {
+      query = this.query(name, type, key).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, query);
     }
-    const query = this.query(name, type, key).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, query);
-    return query.then((records) => records.slice());
-  };
+    return query.then((records) => ({ records: records.slice(), fromCache: false }));
+  }
 
   /** Number of cached entries (expired ones included until they are next read). */
   get size(): number {

@@ -2,7 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root: the first folder up from here with tools/runtime (from src, or from dist/ when the bench runs compiled). */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'tools', 'runtime', 'app-command.cjs'))) {
+      return dir;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`no tools/runtime/app-command.cjs above ${from}`);
+    }
+  }
+}
+
+const ROOT = repositoryRoot(__dirname);
 
 export interface AppProcess {
   child: ChildProcess;

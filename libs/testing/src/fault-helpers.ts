@@ -1,31 +1,13 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { startAppProcess, type AppProcess } from './app-process';
 import { freePort } from './free-port';
 import { RawSmtp } from './raw-smtp';
 
-/** Helpers of the fault tests (tools/faults): local DNS and downstream stubs, raw SMTP transaction steps. */
+/** Helpers of the fault tests (tools/faults): downstream stubs, raw SMTP transaction steps. */
 
 /** The envelope sender the fault tests use unless told otherwise. */
 export const FAULT_SENDER = 'alice@sender.example';
-
-/** A DNS server on 127.0.0.1 that answers NXDOMAIN to every question: sender checks find no SPF/DMARC, quickly. */
-export function startNxdomainDns(): Promise<{ port: number; close: () => Promise<void> }> {
-  const socket: UdpSocket = createSocket('udp4');
-  socket.on('message', (query, peer) => {
-    // Header + question only (RFC 1035 4.1): QR, RD, RA set, RCODE 3; no answer, authority or additional records.
-    let end = 12;
-    while (end < query.length && query[end] !== 0) end += query[end]! + 1;
-    const reply = Buffer.from(query.subarray(0, Math.min(end + 5, query.length)));
-    reply.writeUInt16BE(0x8183, 2);
-    reply.fill(0, 6, 12);
-    socket.send(reply, peer.port, peer.address);
-  });
-  return new Promise((resolve) =>
-    socket.bind(0, '127.0.0.1', () => resolve({ port: (socket.address() as AddressInfo).port, close: () => new Promise((done) => socket.close(() => done())) })),
-  );
-}
 
 /** The gateway domain's downstream: records every message it is given (smtp-server, STARTTLS with its own certificate). */
 export async function startSink(maxSize: number): Promise<{ port: number; received: Buffer[]; close: () => Promise<void> }> {
@@ -115,7 +97,7 @@ export async function waitFor<T>(probe: () => Promise<T | null | undefined | fal
 }
 
 /** The environment every fault-test app process shares: its own database and Redis prefix, the NXDOMAIN DNS stub. */
-export function faultAppEnv(options: { databaseUrl: string; redisUrl: string; redisPrefix: string; dnsPort: number; journalDomain: string; maxMessageSize: number }): Record<string, string> {
+export function faultAppEnv(options: { databaseUrl: string; redisUrl: string; redisPrefix: string; dnsServer: string; journalDomain: string; maxMessageSize: number }): Record<string, string> {
   return {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
@@ -124,7 +106,7 @@ export function faultAppEnv(options: { databaseUrl: string; redisUrl: string; re
     JOURNAL_DOMAIN: options.journalDomain,
     SMTP_HOSTNAME: 'mx.fault.test',
     SMTP_MAX_MESSAGE_SIZE: String(options.maxMessageSize),
-    DNS_SERVERS: `127.0.0.1:${options.dnsPort}`,
+    DNS_SERVERS: options.dnsServer,
     DNS_TIMEOUT_MS: '1000',
   };
 }

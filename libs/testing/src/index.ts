@@ -13,3 +13,5 @@ export * from './raw-smtp';
 export * from './fault-helpers';
 export * from './fake-microsoft365.server';
 export * from './test-certificate';
+export * from './dns-wire';
+export * from './dns-test-server';

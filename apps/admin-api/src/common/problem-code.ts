@@ -15,6 +15,8 @@ export enum ProblemCode {
   QuarantineNotEnforced = 'QUARANTINE_NOT_ENFORCED',
   QuarantineItemDeleted = 'QUARANTINE_ITEM_DELETED',
   QuarantineItemReleased = 'QUARANTINE_ITEM_RELEASED',
+  QuarantineNoSender = 'QUARANTINE_NO_SENDER',
+  QuickTestNotApplicable = 'QUICK_TEST_NOT_APPLICABLE',
   SecretsKeyNotConfigured = 'SECRETS_KEY_NOT_CONFIGURED',
   RateLimiterUnavailable = 'RATE_LIMITER_UNAVAILABLE',
   MimecastInvalidSettings = 'MIMECAST_INVALID_SETTINGS',

@@ -4,7 +4,7 @@ import { MigrationErrorCode, MigrationException } from '@mailwarden/mode-migrati
 import { ProblemFilter } from './problem.filter';
 import { ApiProblem, ProblemCode } from './problem-code';
 
-function answer(exception: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
+function answer(exception: unknown, params: Record<string, string> = {}): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
   const sent = { status: 0, headers: {} as Record<string, string>, body: {} as Record<string, unknown> };
   const response = {
     status(code: number) {
@@ -18,7 +18,7 @@ function answer(exception: unknown): { status: number; headers: Record<string, s
       sent.body = JSON.parse(body) as Record<string, unknown>;
     },
   };
-  const host = { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+  const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ params }) }) } as unknown as ArgumentsHost;
   new ProblemFilter().catch(exception, host);
   return sent;
 }
@@ -42,16 +42,12 @@ describe(ProblemFilter.name, () => {
     expect(answer(new MigrationException(MigrationErrorCode.MigrationFailed, 'failed')).body).toMatchObject({ status: 409, code: 'MIGRATION_FAILED' });
   });
 
-  it('should list validation messages as field errors', () => {
-    const sent = answer(new BadRequestException({ message: ['name must be a string', 'property extra should not exist'] }));
-    expect(sent.body).toMatchObject({
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      errors: [
-        { field: 'name', code: 'INVALID_VALUE', message: 'name must be a string' },
-        { field: 'extra', code: 'UNKNOWN_FIELD', message: 'property extra should not exist' },
-      ],
-    });
+  it('should name the path parameter a pipe refused, never a word of the message (issue 13)', () => {
+    const uuid = '7b1f0c2e-4f4a-4d2b-9d7e-2f1c3b4a5d6e';
+    const sent = answer(new BadRequestException({ message: 'Validation failed (uuid is expected)' }), { accountId: uuid, messageId: 'nope' });
+    expect(sent.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'messageId', code: 'INVALID_VALUE', message: 'Validation failed (uuid is expected)' }] });
+    const unnamed = answer(new BadRequestException({ message: ['name must be a string'] }));
+    expect(unnamed.body).toMatchObject({ errors: [{ field: '(request)', message: 'name must be a string' }] });
   });
 
   it('should answer unknown routes 404 and hide internal errors', () => {

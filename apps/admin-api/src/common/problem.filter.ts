@@ -59,13 +59,19 @@ export function problemType(code: string): string {
   return `urn:mailwarden:problem:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
-/** class-validator messages as field errors: "name must be a string" → { field: 'name', ... }. */
-function validationErrors(messages: unknown): ProblemFieldError[] {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A 400 from a pipe other than the global ValidationPipe (whose errors already name their paths): Nest's
+ * ParseUUIDPipe says "Validation failed (uuid is expected)" without naming the parameter, so the field is the path
+ * parameter that is not a UUID (issue 13: never a word of the message); `(request)` when none can be named.
+ */
+function validationErrors(messages: unknown, params: Record<string, string>): ProblemFieldError[] {
   const list = Array.isArray(messages) ? messages : [messages];
   return list.map((message) => {
     const text = String(message);
-    const field = /^property (\S+) should not exist$/.exec(text)?.[1] ?? text.split(' ')[0] ?? '';
-    return { field, code: /should not exist$/.test(text) ? 'UNKNOWN_FIELD' : 'INVALID_VALUE', message: text };
+    const notUuid = /uuid is expected/.test(text) ? Object.keys(params).filter((name) => !UUID.test(params[name] ?? '')) : [];
+    return { field: notUuid.length === 1 ? notUuid[0]! : '(request)', code: 'INVALID_VALUE', message: text };
   });
 }
 
@@ -79,7 +85,8 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<HttpResponse>();
-    const { problem, headers } = this.toProblem(exception);
+    const params = host.switchToHttp().getRequest<{ params?: Record<string, string> }>()?.params ?? {};
+    const { problem, headers } = this.toProblem(exception, params);
     if (response.headersSent) {
       return;
     }
@@ -90,7 +97,7 @@ export class ProblemFilter implements ExceptionFilter {
     response.status(problem.status).send(JSON.stringify(problem));
   }
 
-  private toProblem(exception: unknown): { problem: Problem; headers?: Record<string, string> } {
+  private toProblem(exception: unknown, params: Record<string, string> = {}): { problem: Problem; headers?: Record<string, string> } {
     const make = (status: number, code: string, detail: string, errors?: ProblemFieldError[]): Problem => ({
       type: problemType(code),
       title: TITLES[status] ?? 'Error',
@@ -112,7 +119,7 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse() as { message?: unknown } | string;
       if (status === 400 && typeof body === 'object' && body.message !== undefined) {
-        const errors = validationErrors(body.message);
+        const errors = validationErrors(body.message, params);
         return { problem: make(400, ProblemCode.ValidationFailed, errors.map((error) => error.message).join('; '), errors) };
       }
       const code = status === 404 ? ProblemCode.NotFound : status === 401 ? ProblemCode.Unauthenticated : `HTTP_${status}`;

@@ -9,6 +9,9 @@ import { DomainDto } from './dto/domain.dto';
 import { DomainPageDto } from './dto/domain-page.dto';
 import { DomainVerificationDto } from './dto/domain-verification.dto';
 import { DownstreamRouteDto } from './dto/downstream-route.dto';
+import { QuickTestDto } from './dto/quick-test.dto';
+import { QuickTestResultDto } from './dto/quick-test-result.dto';
+import { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
 
 @AdminController('domains', 'v1/accounts/:accountId/domains')
 export class DomainsController {
@@ -42,14 +45,35 @@ export class DomainsController {
 
   @Post(':domainId/verify')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'verifyDomain', summary: 'Look up the TXT record mailwarden-verification=… and record the outcome' })
+  @ApiOperation({
+    operationId: 'verifyDomain',
+    summary: 'Look up the TXT record mailwarden-verification=… (DNS_SERVERS) and record the outcome; says when the answer came from the cache',
+  })
   @ApiOkResponse({ type: DomainVerificationDto })
   verify(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', ParseUUIDPipe) accountId: string,
     @Param('domainId', ParseUUIDPipe) domainId: string,
+    @Query() query: VerifyDomainQueryDto,
   ): Promise<DomainVerificationDto> {
-    return this.domains.verify(principal, accountId, domainId);
+    return this.domains.verify(principal, accountId, domainId, query);
+  }
+
+  @Post(':domainId/quick-test')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'quickTestDomain',
+    summary: "Send a test message through the scanner's SMTP front to a recipient of the domain and wait until the downstream accepted it (up to 30 s); audited",
+  })
+  @ApiOkResponse({ type: QuickTestResultDto })
+  @ApiConflict('QUICK_TEST_NOT_APPLICABLE (a JOURNAL domain: Mailwarden does not deliver its mail)')
+  quickTest(
+    @CurrentPrincipal() principal: Principal,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('domainId', ParseUUIDPipe) domainId: string,
+    @Body() dto: QuickTestDto,
+  ): Promise<QuickTestResultDto> {
+    return this.domains.quickTest(principal, accountId, domainId, dto);
   }
 
   @Put(':domainId/downstream')

@@ -1,16 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
-import { DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { AuditRepository, DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { QuickTestService } from '@mailwarden/delivery';
+import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
-import { DNS_RESOLVE, type DnsResolve } from '../common/dns-resolve';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
-import { ApiProblem } from '../common/problem-code';
+import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
 import type { CreateDomainDto } from './dto/create-domain.dto';
 import type { DomainDto } from './dto/domain.dto';
 import type { DomainVerificationDto } from './dto/domain-verification.dto';
+import type { VerifyDomainQueryDto } from './dto/verify-domain-query.dto';
+import { stripAddressLiteral } from './dto/downstream-host';
 import type { DownstreamRouteDto } from './dto/downstream-route.dto';
+import type { QuickTestDto } from './dto/quick-test.dto';
+import type { QuickTestResultDto } from './dto/quick-test-result.dto';
 
 export function toDomainDto(domain: Domain): DomainDto {
   return {
@@ -36,7 +42,9 @@ export class DomainsService {
     private readonly domains: DomainAdminRepository,
     private readonly accountMode: AccountModeService,
     private readonly access: TenantAccess,
-    @Inject(DNS_RESOLVE) private readonly resolveDns: DnsResolve,
+    private readonly dns: CachingDnsResolver,
+    private readonly quickTests: QuickTestService,
+    private readonly audit: AuditRepository,
   ) {}
 
   /**
@@ -75,24 +83,30 @@ export class DomainsService {
     return toDomainDto(await this.find(principal, accountId, domainId));
   }
 
-  /** Looks up the domain's TXT records for its `mailwarden-verification=` token. */
-  async verify(principal: Principal, accountId: string, domainId: string): Promise<DomainVerificationDto> {
+  /**
+   * Looks up the domain's TXT records for its `mailwarden-verification=` token through the configured resolver
+   * (`DNS_SERVERS`); the answer says whether DNS answered from the cache, which `bypassCache` skips.
+   */
+  async verify(principal: Principal, accountId: string, domainId: string, query: VerifyDomainQueryDto = {}): Promise<DomainVerificationDto> {
     const domain = await this.find(principal, accountId, domainId);
     let txtRecords: string[] = [];
     let dnsError: string | null = null;
+    let fromCache = false;
     try {
-      const answer = (await this.resolveDns(domain.name, 'TXT')) as unknown[];
-      txtRecords = answer.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
+      const answer = await this.dns.resolveDetailed(domain.name, 'TXT', { bypassCache: query.bypassCache === true });
+      fromCache = answer.fromCache;
+      txtRecords = answer.records.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
+      const { code, fromCache: cached } = error as { code?: string; fromCache?: boolean };
+      fromCache = cached === true;
+      if (code === undefined || !NEGATIVE_DNS_CODES.has(code)) {
         dnsError = code ?? (error as Error).message;
       }
     }
     const verified = txtRecords.some((record) => record.trim() === domain.verificationToken);
     // A DNS failure decides nothing; a domain once verified stays verified (the record may be removed afterwards).
     let status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';
-    const evidence = { txtRecords, dnsError, matched: verified };
+    const evidence = { txtRecords, dnsError, matched: verified, fromCache };
     let updated: Domain | null;
     try {
       updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), evidence);
@@ -105,16 +119,39 @@ export class DomainsService {
       status = 'FAILED';
       updated = await this.domains.setVerification(accountId, domainId, status, actorOf(principal), evidence);
     }
-    return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError };
+    return { domain: toDomainDto(updated ?? domain), verified: status === 'VERIFIED', txtRecords, dnsError, fromCache };
   }
 
   async setDownstream(principal: Principal, accountId: string, domainId: string, dto: DownstreamRouteDto): Promise<DomainDto> {
     await this.find(principal, accountId, domainId);
-    const updated = await this.domains.setDownstream(accountId, domainId, { ...dto, host: normalizeDomainName(dto.host) }, actorOf(principal));
+    const literal = stripAddressLiteral(dto.host);
+    const host = isIP(literal) ? literal : normalizeDomainName(dto.host);
+    const updated = await this.domains.setDownstream(accountId, domainId, { ...dto, host }, actorOf(principal));
     if (!updated) {
       throw ApiProblem.notFound('domain', domainId);
     }
     return toDomainDto(updated);
+  }
+
+  /**
+   * The quick test (libs/delivery QuickTestService): a test message through the scanner's SMTP front to a recipient
+   * of the domain, followed until the downstream accepted it. Only for GATEWAY and MAILFLOW domains; audited with
+   * its outcome as `domain.quick_test`.
+   */
+  async quickTest(principal: Principal, accountId: string, domainId: string, dto: QuickTestDto): Promise<QuickTestResultDto> {
+    const domain = await this.find(principal, accountId, domainId);
+    if (domain.mode === 'JOURNAL') {
+      throw new ApiProblem(409, ProblemCode.QuickTestNotApplicable, `domain ${domain.name} is in JOURNAL mode: Mailwarden does not deliver its mail, there is no path to test`);
+    }
+    const recipient = dto.recipient?.trim().toLowerCase();
+    if (recipient !== undefined && recipient.slice(recipient.lastIndexOf('@') + 1) !== domain.name) {
+      throw new ApiProblem(400, ProblemCode.ValidationFailed, `the recipient must be an address of ${domain.name}`, [
+        { field: 'recipient', code: 'NOT_IN_DOMAIN', message: `recipient must be an address of ${domain.name}` },
+      ]);
+    }
+    const result = await this.quickTests.quickTest(domain.id, { recipient });
+    await this.audit.append({ ...actorOf(principal), accountId, action: 'domain.quick_test', objectType: 'domain', objectId: domain.id, after: { ...result } });
+    return result;
   }
 
   async remove(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {

@@ -4,6 +4,7 @@ import { AdminController } from '../common/admin-controller.decorator';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { MessageDetailDto } from './dto/message-detail.dto';
 import { MessagePageDto } from './dto/message-page.dto';
+import { MessageRecipientsDto } from './dto/message-recipients.dto';
 import { MessageSearchQueryDto } from './dto/message-search-query.dto';
 import { MessagesService } from './messages.service';
 
@@ -31,6 +32,20 @@ export class MessagesController {
     @Param('messageId', ParseUUIDPipe) messageId: string,
   ): Promise<MessageDetailDto> {
     return this.messages.get(principal, accountId, messageId);
+  }
+
+  @Get(':messageId/recipients')
+  @ApiOperation({
+    operationId: 'getMessageRecipients',
+    summary: "Each recipient's delivery state and event history: accepted, scanned, quarantined, every delivery attempt with its reply and time, deferred, failed, released, deleted",
+  })
+  @ApiOkResponse({ type: MessageRecipientsDto })
+  recipients(
+    @CurrentPrincipal() principal: Principal,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('messageId', ParseUUIDPipe) messageId: string,
+  ): Promise<MessageRecipientsDto> {
+    return this.messages.recipients(principal, accountId, messageId);
   }
 
   @Get(':messageId/raw')

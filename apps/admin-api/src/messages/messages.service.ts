@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { MessageHistoryRepository, Microsoft365Repository, type MessageDetail, type MessageSummary, type RemediationWithItems, type Verdict } from '@mailwarden/db';
+import { MessageHistoryRepository, Microsoft365Repository, type MessageDetail, type MessageRecipientsHistory, type MessageSummary, type RemediationWithItems, type Verdict } from '@mailwarden/db';
 import { decodeCursor, decodeDate, decodeUuid, pageLimit, toPage, type Page } from '../common/cursor';
 import { ApiProblem } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
 import { toRemediationDto } from '../microsoft365/microsoft365-api.service';
 import type { MessageDetailDto } from './dto/message-detail.dto';
+import type { MessageRecipientsDto } from './dto/message-recipients.dto';
+import type { RecipientEventDto } from './dto/recipient-event.dto';
 import type { MessageSearchQueryDto } from './dto/message-search-query.dto';
 import type { MessageSummaryDto } from './dto/message-summary.dto';
 import type { VerdictDto } from './dto/verdict.dto';
@@ -65,6 +67,36 @@ function toDetail(message: MessageDetail, remediations: RemediationWithItems[]):
   };
 }
 
+/** Each recipient's copy and event history; ACCEPTED is the message row's receivedAt (the row is that record). */
+function toRecipients(message: MessageRecipientsHistory): MessageRecipientsDto {
+  const recipients = [...new Set([...message.envelopeTo, ...message.verdicts.map((verdict) => verdict.recipient), ...message.deliveries.map((copy) => copy.recipient)])];
+  return {
+    messageId: message.id,
+    deliveryState: message.deliveryState,
+    recipients: recipients.map((recipient) => {
+      const verdict = message.verdicts.find((candidate) => candidate.recipient === recipient);
+      const copy = message.deliveries.find((candidate) => candidate.recipient === recipient);
+      const accepted: RecipientEventDto = { type: 'ACCEPTED', at: message.receivedAt.toISOString(), action: null, reply: null, detail: { source: message.source } };
+      return {
+        recipient,
+        deliveryState: copy?.state ?? 'NOT_APPLICABLE',
+        decidedAction: verdict?.decidedAction ?? null,
+        appliedAction: verdict?.appliedAction ?? null,
+        attempts: copy?.attempts ?? 0,
+        lastError: copy?.lastError ?? null,
+        lastAttemptAt: copy?.lastAttemptAt?.toISOString() ?? null,
+        deliveredAt: copy?.deliveredAt?.toISOString() ?? null,
+        events: [
+          accepted,
+          ...message.events
+            .filter((event) => event.recipient === recipient)
+            .map((event) => ({ type: event.type, at: event.occurredAt.toISOString(), action: event.action, reply: event.reply, detail: event.detail as object })),
+        ],
+      };
+    }),
+  };
+}
+
 @Injectable()
 export class MessagesService {
   constructor(
@@ -90,6 +122,8 @@ export class MessagesService {
         source: query.source,
         failedCheck: query.failedCheck,
         action: query.action,
+        senderDomain: query.senderDomain,
+        dataControlRule: query.dataControlRule,
       },
       { after: cursor ? { receivedAt: decodeDate(cursor.receivedAt), id: decodeUuid(cursor.id) } : undefined, limit: limit + 1 },
     );
@@ -103,6 +137,16 @@ export class MessagesService {
       throw ApiProblem.notFound('message', messageId);
     }
     return toDetail(message, await this.microsoft365.listRemediationsOfMessage(accountId, messageId));
+  }
+
+  /** Per-recipient delivery state and event history. */
+  async recipients(principal: Principal, accountId: string, messageId: string): Promise<MessageRecipientsDto> {
+    await this.access.account(principal, accountId);
+    const message = await this.history.findRecipientsHistory(accountId, messageId);
+    if (!message) {
+      throw ApiProblem.notFound('message', messageId);
+    }
+    return toRecipients(message);
   }
 
   /** The stored bytes, exactly as received; the download is audited. */

@@ -1,5 +1,5 @@
 import { Body, Get, Param, Put, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminController, ApiConflict } from '../common/admin-controller.decorator';
 import { PartnerOnly } from '../common/api-key.guard';
 import { AccountPathDto } from '../common/dto/account-path.dto';
@@ -9,10 +9,12 @@ import { EffectivePolicyQueryDto } from './dto/effective-policy-query.dto';
 import { PartnerPolicyPathDto } from './dto/partner-policy-path.dto';
 import { PolicyDto } from './dto/policy.dto';
 import { PolicyPathDto } from './dto/policy-path.dto';
+import { POLICY_SETTINGS_MODELS } from './dto/policy-settings.schema';
 import { PutPolicyDto } from './dto/put-policy.dto';
 import { PoliciesService } from './policies.service';
 
 @AdminController('policies', 'v1')
+@ApiExtraModels(...POLICY_SETTINGS_MODELS)
 export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 

@@ -26,6 +26,8 @@ import type { POLICY_KINDS, POLICY_SCOPES } from './dto/policy-path.dto';
 import type { PutPolicyDto } from './dto/put-policy.dto';
 
 type KindParam = (typeof POLICY_KINDS)[number];
+/** The Email Security sender lists a quarantine action may add an address to. */
+export type SenderList = 'allowList' | 'blockList';
 type ScopeParam = (typeof POLICY_SCOPES)[number];
 
 const KIND: Record<KindParam, PolicyKind> = { 'email-security': 'EMAIL_SECURITY', 'data-control': 'DATA_CONTROL' };
@@ -95,6 +97,19 @@ export class PoliciesService {
       actorOf(principal),
     );
     return toPolicyDto(policy);
+  }
+
+  /**
+   * Adds one address to the account-level Email Security allow or block list, keeping every other stored setting and
+   * lock; goes through {@link put}, so the change is validated, refused when the partner locked the list, and audited.
+   */
+  async addSenderToAccountList(principal: Principal, accountId: string, list: SenderList, address: string): Promise<PolicyDto> {
+    const current = await this.policies.find({ kind: 'EMAIL_SECURITY', scope: 'ACCOUNT', scopeId: accountId });
+    const settings = structuredClone((current?.accountId === accountId ? current.settings : {}) as Record<string, unknown>);
+    const entry = (settings[list] ?? {}) as { addresses?: unknown };
+    const addresses = Array.isArray(entry.addresses) ? (entry.addresses as string[]) : [];
+    settings[list] = { ...entry, addresses: addresses.includes(address) ? addresses : [...addresses, address] };
+    return this.put(principal, accountId, 'email-security', 'account', accountId, { settings, locks: current?.locks ?? [] });
   }
 
   async getPartner(principal: Principal, kind: KindParam): Promise<PolicyDto> {

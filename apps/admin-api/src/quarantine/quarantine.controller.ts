@@ -5,6 +5,7 @@ import { CurrentPrincipal, type Principal } from '../common/principal';
 import { BulkQuarantineDto } from './dto/bulk-quarantine.dto';
 import { BulkQuarantineResultDto } from './dto/bulk-quarantine-result.dto';
 import { QuarantineItemDto } from './dto/quarantine-item.dto';
+import { QuarantineListedSenderDto } from './dto/quarantine-listed-sender.dto';
 import { QuarantinePageDto } from './dto/quarantine-page.dto';
 import { QuarantineQueryDto } from './dto/quarantine-query.dto';
 import { QuarantineService } from './quarantine.service';
@@ -55,6 +56,38 @@ export class QuarantineController {
     @Param('itemId', ParseUUIDPipe) itemId: string,
   ): Promise<QuarantineItemDto> {
     return this.quarantine.release(principal, accountId, itemId);
+  }
+
+  @Post(':itemId/release-and-allow-sender')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'releaseQuarantineItemAndAllowSender',
+    summary: 'Release the item and add its sender to the account allow list (Email Security allowList.addresses); audited as policy.updated and quarantine.released',
+  })
+  @ApiOkResponse({ type: QuarantineListedSenderDto })
+  @ApiConflict('QUARANTINE_NOT_ENFORCED, QUARANTINE_ITEM_DELETED, QUARANTINE_NO_SENDER, or OPTION_LOCKED (the partner locked allowList)')
+  releaseAndAllowSender(
+    @CurrentPrincipal() principal: Principal,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('itemId', ParseUUIDPipe) itemId: string,
+  ): Promise<QuarantineListedSenderDto> {
+    return this.quarantine.actAndListSender(principal, accountId, itemId, 'release');
+  }
+
+  @Post(':itemId/delete-and-block-sender')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'deleteQuarantineItemAndBlockSender',
+    summary: 'Delete the item and add its sender to the account block list (Email Security blockList.addresses); audited as policy.updated and quarantine.deleted',
+  })
+  @ApiOkResponse({ type: QuarantineListedSenderDto })
+  @ApiConflict('QUARANTINE_NOT_ENFORCED, QUARANTINE_ITEM_RELEASED, QUARANTINE_NO_SENDER, or OPTION_LOCKED (the partner locked blockList)')
+  deleteAndBlockSender(
+    @CurrentPrincipal() principal: Principal,
+    @Param('accountId', ParseUUIDPipe) accountId: string,
+    @Param('itemId', ParseUUIDPipe) itemId: string,
+  ): Promise<QuarantineListedSenderDto> {
+    return this.quarantine.actAndListSender(principal, accountId, itemId, 'delete');
   }
 
   @Delete(':itemId')

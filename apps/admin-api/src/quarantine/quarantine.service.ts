@@ -8,17 +8,32 @@ import { pageLimit, toPage, type Page } from '../common/cursor';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
+import { PoliciesService, type SenderList } from '../policies/policies.service';
 import type { BulkQuarantineOutcomeDto } from './dto/bulk-quarantine-outcome.dto';
-import type { QuarantineItemDto } from './dto/quarantine-item.dto';
+import type { QuarantineItemDto, QuarantineItemStatus } from './dto/quarantine-item.dto';
+import type { QuarantineListedSenderDto } from './dto/quarantine-listed-sender.dto';
+import type { QuarantineReasonDto } from './dto/quarantine-reason.dto';
 import type { QuarantineQueryDto } from './dto/quarantine-query.dto';
 
+const LABELS: Record<QuarantineItemStatus, string> = {
+  HELD: 'held',
+  RELEASED: 'released',
+  DELETED: 'deleted',
+  WOULD_HAVE_BEEN_QUARANTINED: 'would have been quarantined',
+};
+
 function toItemDto(item: QuarantineItemWithMessage): QuarantineItemDto {
+  // A monitor-only item was never held (DESIGN.md §2): its row says HELD only because nothing ever changed it.
+  const status: QuarantineItemStatus = item.enforced ? item.status : 'WOULD_HAVE_BEEN_QUARANTINED';
+  const reasons = Array.isArray(item.verdict.reasons) ? (item.verdict.reasons as unknown as QuarantineReasonDto[]) : [];
   return {
     id: item.id,
     messageId: item.messageId,
     recipient: item.recipient,
     reason: item.reason,
-    status: item.status,
+    reasons: reasons.map((reason) => ({ kind: reason.kind, source: reason.source, action: reason.action, detail: reason.detail })),
+    status,
+    label: LABELS[status],
     enforced: item.enforced,
     createdAt: item.createdAt.toISOString(),
     releasedAt: item.releasedAt?.toISOString() ?? null,
@@ -64,6 +79,7 @@ export class QuarantineService {
   constructor(
     private readonly quarantine: QuarantineRepository,
     private readonly access: TenantAccess,
+    private readonly policies: PoliciesService,
     @InjectQueue(QueueName.Delivery) private readonly deliveryQueue: Queue<DeliveryJobData>,
   ) {
     // Without a listener BullMQ prints every Redis connection error to the console.
@@ -73,9 +89,13 @@ export class QuarantineService {
   async list(principal: Principal, accountId: string, query: QuarantineQueryDto): Promise<Page<QuarantineItemDto>> {
     await this.access.account(principal, accountId);
     const limit = pageLimit(query.limit);
+    // HELD means held by Mailwarden: monitor-only items are asked for as WOULD_HAVE_BEEN_QUARANTINED.
+    const monitorOnly = query.status === 'WOULD_HAVE_BEEN_QUARANTINED';
+    const enforced = monitorOnly ? (query.enforced === true ? undefined : false) : query.status === 'HELD' ? (query.enforced === false ? undefined : true) : query.enforced;
+    const impossible = (monitorOnly && query.enforced === true) || (query.status === 'HELD' && query.enforced === false);
     const rows = await this.quarantine.list(
       accountId,
-      { status: query.status, enforced: query.enforced, recipient: query.recipient },
+      { status: query.status === 'WOULD_HAVE_BEEN_QUARANTINED' ? undefined : query.status, enforced: impossible ? undefined : enforced, recipient: query.recipient, none: impossible },
       { after: createdAtAfter(query.cursor), limit: limit + 1 },
     );
     return toPage(rows, limit, createdAtCursor, toItemDto);
@@ -97,6 +117,34 @@ export class QuarantineService {
       throw outcome.problem;
     }
     return toItemDto(outcome.item!);
+  }
+
+  /**
+   * Sophos's "release and allow sender" / "delete and block sender": the sender (envelope, else header From) is added
+   * to the account's Email Security allow / block list (a policy change: validated, partner locks honoured, audited),
+   * then the item is released / deleted. Refused before anything changes when the item cannot take the action.
+   */
+  async actAndListSender(principal: Principal, accountId: string, itemId: string, action: Action): Promise<QuarantineListedSenderDto> {
+    await this.access.account(principal, accountId);
+    const existing = await this.quarantine.find(accountId, itemId);
+    if (!existing) {
+      throw ApiProblem.notFound('quarantine item', itemId);
+    }
+    const refused = refusal(existing, action);
+    if (refused) {
+      throw refused.problem;
+    }
+    const list: SenderList = action === 'release' ? 'allowList' : 'blockList';
+    const sender = (existing.message.envelopeFrom || existing.message.headerFrom || '').trim().toLowerCase();
+    if (!sender) {
+      throw new ApiProblem(409, ProblemCode.QuarantineNoSender, `item ${itemId}: the message has no sender address (null sender) to put on the ${list}`);
+    }
+    const policy = await this.policies.addSenderToAccountList(principal, accountId, list, sender);
+    const outcome = await this.apply(principal, accountId, itemId, action);
+    if (outcome.problem) {
+      throw outcome.problem;
+    }
+    return { item: toItemDto(outcome.item!), sender, list, policy };
   }
 
   async bulk(principal: Principal, accountId: string, ids: string[], action: Action): Promise<BulkQuarantineOutcomeDto[]> {

@@ -72,7 +72,7 @@ describe(DeliveryService.name, () => {
     const run = await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] });
     expect(run.deferred).toEqual(['bob@acme.example']);
     expect(run.retryInMs).toBe(4_000); // third attempt: 1 s · 2²
-    expect(repository.updateDeliveries).toHaveBeenCalledWith('m1', ['bob@acme.example'], { state: 'DEFERRED', lastError: 'connect ECONNREFUSED', attempted: true });
+    expect(repository.updateDeliveries).toHaveBeenCalledWith('m1', ['bob@acme.example'], { state: 'DEFERRED', lastError: 'connect ECONNREFUSED', attempted: true, downstream: 'smart.acme.example:25' });
 
     const capped = setup([copy('bob@acme.example', { state: 'DEFERRED', attempts: 10 })]);
     expect((await capped.service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] })).retryInMs).toBe(8_000);

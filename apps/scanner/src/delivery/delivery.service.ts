@@ -128,18 +128,19 @@ export class DeliveryService implements OnModuleDestroy {
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
+      const downstream = `${copy.route.host}:${copy.route.port}`;
       if (result.accepted.length > 0) {
-        await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true });
+        await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream });
         run.delivered.push(...result.accepted);
       }
       for (const failure of result.failed) {
-        await this.deliveries.updateDeliveries(message.id, [failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true });
+        await this.deliveries.updateDeliveries(message.id, [failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream });
         (failure.permanent ? run.failed : run.deferred).push(failure.recipient);
       }
       this.logger.log({
         event: 'delivery.attempted',
         messageId: message.id,
-        downstream: `${copy.route.host}:${copy.route.port}`,
+        downstream,
         delivered: result.accepted,
         failed: result.failed.map((failure) => `${failure.recipient}:${failure.permanent ? 'permanent' : 'temporary'}: ${failure.error}`),
       });

@@ -14,6 +14,8 @@ export interface RecipientFailure {
 export interface RelayResult {
   accepted: string[];
   failed: RecipientFailure[];
+  /** The downstream's final reply when it accepted the message (e.g. `250 2.0.0 Ok: queued as …`). */
+  reply?: string;
 }
 
 interface NodemailerError extends Error {
@@ -120,7 +122,8 @@ export async function relayMessage(
       permanent: (error.responseCode ?? 0) >= 500,
     }));
     const failedSet = new Set(rejectedErrors.map((failure) => failure.recipient.toLowerCase()));
-    return { accepted: message.to.filter((recipient) => !failedSet.has(recipient.toLowerCase())), failed: rejectedErrors };
+    const reply = (info as { response?: unknown }).response;
+    return { accepted: message.to.filter((recipient) => !failedSet.has(recipient.toLowerCase())), failed: rejectedErrors, reply: typeof reply === 'string' ? reply : undefined };
   } catch (caught) {
     const error = caught as NodemailerError;
     if (error.rejectedErrors?.length) {

@@ -4,11 +4,12 @@ import { QueueName } from '@mailwarden/queue';
 import { ScanContextCache, ScanMessageService } from '@mailwarden/scanning';
 import { ScanMessageProcessor } from './scan-message.processor';
 import { ScanSweeperService } from './scan-sweeper.service';
+import { StatsCompactorService } from './stats-compactor.service';
 
 /** The scan workers (SCANNER_ROLE worker or all). Needs DbModule, QueueModule and SenderChecksModule. */
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.Scan })],
-  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService],
+  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService, StatsCompactorService],
   exports: [ScanSweeperService],
 })
 export class ScanWorkerModule {}

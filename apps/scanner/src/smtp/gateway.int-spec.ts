@@ -573,6 +573,15 @@ describe(GatewaySmtpServer.name, () => {
     for (const subject of subjects) {
       expect(sink.to('frank@acme.example').filter((entry) => summarizeMessageHeaders(entry.raw).subject === subject)).toHaveLength(1);
     }
+    // Issue 13: the recipient's history has the scan, each failed attempt with its reason, and the delivery's reply.
+    const events = await db.prisma.recipientEvent.findMany({ where: { messageId: deferred[0]!.id }, orderBy: { id: 'asc' } });
+    const types = events.map((event) => event.type);
+    expect(types[0]).toBe('SCANNED');
+    expect(types.at(-1)).toBe('DELIVERED');
+    expect(types.slice(1, -1).every((type) => type === 'DEFERRED') && types.length >= 4).toBe(true);
+    expect(events.every((event) => event.recipient === 'frank@acme.example')).toBe(true);
+    expect(events[1]).toMatchObject({ reply: expect.stringMatching(/ECONNREFUSED|connect/i), detail: { attempted: true, attempt: 1, downstream: `127.0.0.1:${port}` } });
+    expect(events.at(-1)).toMatchObject({ reply: expect.stringMatching(/^250 /), detail: { attempted: true, attempt: types.length - 1 } });
   });
 });
 

@@ -31,7 +31,14 @@ export interface RecipientDeliveryUpdate {
   lastError?: string | null;
   /** Counts as one more delivery attempt (a downstream was tried). */
   attempted?: boolean;
+  /** The downstream's reply to an accepted copy (failures carry theirs in lastError); kept in the event history. */
+  reply?: string | null;
+  /** `host:port` tried, for the event history. */
+  downstream?: string;
 }
+
+/** Delivery states that are a step in the recipient's event history (QUEUED is not: it is where a copy waits). */
+const DELIVERY_EVENT_STATES: ReadonlySet<DeliveryState> = new Set(['DELIVERED', 'DEFERRED', 'FAILED']);
 
 export type MessageForDelivery = Message & { account: Account & { domains: Domain[] }; verdicts: Verdict[]; deliveries: RecipientDelivery[] };
 
@@ -152,7 +159,8 @@ export class DeliveryRepository {
             "delivered_at" = CASE WHEN ${update.state === 'DELIVERED'} THEN now() ELSE "delivered_at" END,
             "updated_at" = now()
           WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
-          RETURNING "recipient", "state"),
+          RETURNING "recipient", "state", "attempts"),
+        ${this.deliveryEventCte(messageId, update)},
         "copies" AS (
           SELECT COALESCE(u."state", d."state") AS "state"
           FROM "recipient_delivery" d LEFT JOIN "updated" u USING ("recipient")
@@ -164,6 +172,23 @@ export class DeliveryRepository {
         RETURNING "message"."delivery_state" AS "state"`);
     });
     return rows[0]?.state ?? 'NOT_APPLICABLE';
+  }
+
+  /**
+   * CTE `delivery_event` (issue 13 §4): the recipients' DELIVERED / DEFERRED / FAILED step in their event history, with
+   * the reply and attempt number, in the statement that records the state; nothing for other states.
+   */
+  private deliveryEventCte(messageId: string, update: RecipientDeliveryUpdate): Prisma.Sql {
+    if (!DELIVERY_EVENT_STATES.has(update.state)) {
+      return Prisma.sql`"delivery_event" AS (SELECT 1)`;
+    }
+    const reply = update.state === 'DELIVERED' ? (update.reply ?? null) : (update.lastError ?? null);
+    const detail = { attempted: !!update.attempted, ...(update.downstream ? { downstream: update.downstream } : {}) };
+    return Prisma.sql`"delivery_event" AS (
+      INSERT INTO "recipient_event" ("message_id", "recipient", "type", "reply", "detail")
+      SELECT ${messageId}::uuid, u."recipient", ${update.state}::"RecipientEventType", ${reply},
+        ${JSON.stringify(detail)}::jsonb || jsonb_build_object('attempt', u."attempts")
+      FROM "updated" u)`;
   }
 
   /**
@@ -221,6 +246,23 @@ export class DeliveryRepository {
       select: { id: true, receivedAt: true, envelopeFrom: true, headerFrom: true, subject: true, size: true, deliveryState: true },
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
       take: page.limit ?? 50,
+    });
+  }
+
+  /**
+   * One message of the mailbox's emergency inbox (the same rules as {@link listEmergencyInbox}: the account's
+   * gateway / mailflow mail addressed to the mailbox within the last `days` days); null otherwise.
+   */
+  findEmergencyInboxEntry(accountId: string, mailbox: string, messageId: string, days: number): Promise<EmergencyInboxEntry | null> {
+    return this.prisma.message.findFirst({
+      where: {
+        id: messageId,
+        accountId,
+        source: { in: ['GATEWAY', 'MAILFLOW'] },
+        envelopeTo: { has: mailbox.toLowerCase() },
+        receivedAt: { gte: new Date(Date.now() - days * 86_400_000) },
+      },
+      select: { id: true, receivedAt: true, envelopeFrom: true, headerFrom: true, subject: true, size: true, deliveryState: true },
     });
   }
 

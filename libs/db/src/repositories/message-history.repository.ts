@@ -6,6 +6,8 @@ import type {
   PolicyAction,
   Prisma,
   QuarantineItem,
+  RecipientDelivery,
+  RecipientEvent,
   Verdict,
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
@@ -31,6 +33,10 @@ export interface MessageSearchFilters {
   failedCheck?: string;
   /** A verdict whose decided action is this one. */
   action?: PolicyAction;
+  /** Domain of the envelope sender or of the header From (exact, case-insensitive; not its subdomains). */
+  senderDomain?: string;
+  /** A verdict for which this data-control rule (its id) matched. */
+  dataControlRule?: string;
 }
 
 /** Keyset position on (receivedAt desc, id desc), the order of the message_account_id_received_at_id_idx index. */
@@ -41,6 +47,13 @@ export interface ReceivedAtKey {
 
 export type MessageSummary = Message & { verdicts: Verdict[] };
 export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[] };
+
+/** A message with what happened to each recipient: verdicts, copies (delivery state) and the event history. */
+export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelopeTo' | 'receivedAt' | 'deliveryState'> & {
+  verdicts: Array<Pick<Verdict, 'recipient' | 'decidedAction' | 'appliedAction' | 'enforced'>>;
+  deliveries: RecipientDelivery[];
+  events: RecipientEvent[];
+};
 
 /** Message history for the admin API: search, detail, raw download (audited). */
 @Injectable()
@@ -78,6 +91,16 @@ export class MessageHistoryRepository {
     if (filters.failedCheck || filters.action) {
       and.push({ verdicts: { some: { failedCheck: filters.failedCheck, decidedAction: filters.action } } });
     }
+    // Issue 13: sender domain and data-control rule (indexes: migration 20261205120000).
+    if (filters.senderDomain) {
+      const domain = filters.senderDomain.trim().toLowerCase().replace(/\.$/, '');
+      and.push({ OR: [{ envelopeFromDomain: domain }, { headerFromDomain: domain }] });
+    }
+    if (filters.dataControlRule) {
+      // The first condition is the partial index's predicate, repeated so that the planner may use the index.
+      const dataControl = [{ array_contains: [{ kind: 'data-control' }] }, { array_contains: [{ kind: 'data-control', source: filters.dataControlRule }] }];
+      and.push({ verdicts: { some: { AND: dataControl.map((reasons) => ({ reasons })) } } });
+    }
     if (page.after) {
       and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
     }
@@ -96,8 +119,29 @@ export class MessageHistoryRepository {
     });
   }
 
+  /** One message of the account with each recipient's verdict, copy and event history (oldest event first). */
+  async findRecipientsHistory(accountId: string, messageId: string): Promise<MessageRecipientsHistory | null> {
+    const message = await this.prisma.message.findFirst({
+      where: { id: messageId, accountId },
+      select: {
+        id: true,
+        source: true,
+        envelopeTo: true,
+        receivedAt: true,
+        deliveryState: true,
+        verdicts: { select: { recipient: true, decidedAction: true, appliedAction: true, enforced: true } },
+        events: { orderBy: { id: 'asc' } },
+      },
+    });
+    if (!message) {
+      return null;
+    }
+    const deliveries = await this.prisma.recipientDelivery.findMany({ where: { messageId }, orderBy: { recipient: 'asc' } });
+    return { ...message, deliveries };
+  }
+
   /** The raw bytes of one message of the account; the download is written to the audit log first. */
-  async downloadRaw(accountId: string, messageId: string, actor: AuditActor): Promise<{ message: Message; raw: Buffer } | null> {
+  async downloadRaw(accountId: string, messageId: string, actor: AuditActor, action = 'message.raw_downloaded'): Promise<{ message: Message; raw: Buffer } | null> {
     return this.prisma.$transaction(async (tx) => {
       const message = await tx.message.findFirst({ where: { id: messageId, accountId } });
       if (!message) {
@@ -108,7 +152,7 @@ export class MessageHistoryRepository {
         return null;
       }
       await this.audit.append(
-        { ...actor, accountId, action: 'message.raw_downloaded', objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
+        { ...actor, accountId, action, objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
         tx,
       );
       return { message, raw };

@@ -4,6 +4,7 @@ import type { PrismaService } from '../prisma.service';
 import { PostgresRawMessageStore } from '../raw-message-store';
 import { DeliveryRepository } from './delivery.repository';
 import { MessageRepository, type IncomingMessage, type VerdictInput } from './message.repository';
+import { StatisticsRepository } from './statistics.repository';
 
 /** The single-statement writers (message-writes.sql.ts) against the migrated schema: every column, atomicity, idempotence. */
 describe('message writes', () => {
@@ -172,5 +173,107 @@ describe('message writes', () => {
     await deliveries.updateDeliveries(message.id, ['c@customer.example'], { state: 'FAILED' });
     expect(await db.prisma.recipientDelivery.findUniqueOrThrow({ where: { messageId_recipient: { messageId: message.id, recipient: 'c@customer.example' } } })).toMatchObject({ lastError: '550 no such user', attempts: 1 });
     expect((await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).deliveryState).toBe('FAILED');
+  });
+
+  it('should count each verdict once in the hourly aggregates, concurrent writers and redelivered scans included (issue 13)', async () => {
+    const account = await factories.newAccount();
+    const statistics = new StatisticsRepository(db.prisma as unknown as PrismaService);
+    const dlp = { kind: 'data-control', source: 'cards', action: 'REJECT', detail: 'card number' };
+    const stored = await Promise.all(Array.from({ length: 12 }, (_, index) => messages.storeIncoming(incoming(account.id, { envelopeFrom: `Sender${index % 3}@Partner.example` }))));
+    await Promise.all(
+      stored.map(({ message }, index) =>
+        messages.saveVerdicts({ id: message.id, accountId: account.id }, [
+          verdict('bob@customer.example', index % 2 === 0 ? 'QUARANTINE' : 'DELIVER', index % 2 === 0 ? {} : { failedCheck: null }),
+          verdict('carol@customer.example', 'REJECT', { failedCheck: null, reasons: [dlp, dlp] }),
+        ]),
+      ),
+    );
+    // A redelivered scan job claims nothing and counts nothing.
+    await messages.saveVerdicts({ id: stored[0]!.message.id, accountId: account.id }, [verdict('bob@customer.example', 'QUARANTINE')]);
+    const hour = 3_600_000;
+    const from = new Date(Math.floor(Date.now() / hour) * hour - hour);
+    const figures = await statistics.forAccount(account.id, from, new Date(from.getTime() + 3 * hour), 2);
+    expect(figures).toMatchObject({
+      total: 24,
+      byDirection: [{ key: 'INBOUND', count: 24 }],
+      byDecidedAction: [
+        { key: 'REJECT', count: 12 },
+        { key: 'DELIVER', count: 6 },
+        { key: 'QUARANTINE', count: 6 },
+      ],
+      byAppliedAction: [{ key: 'NONE', count: 24 }],
+      byFailedCheck: [{ key: 'dmarc', count: 6 }],
+      byDataControlRule: [{ key: 'cards', count: 12 }],
+      topSenders: [
+        { key: 'sender0@partner.example', count: 4 },
+        { key: 'sender1@partner.example', count: 4 },
+      ],
+      topRecipients: [
+        { key: 'carol@customer.example', count: 12 },
+        { key: 'bob@customer.example', count: 6 },
+      ],
+    });
+    expect(await statistics.forAccount(account.id, new Date(from.getTime() - 24 * hour), from, 10)).toMatchObject({ total: 0, byDirection: [], topSenders: [] });
+
+    // Compaction folds the shards of closed hours into one row per key and changes no figure.
+    await statistics.compact(new Date(Date.now() + 2 * hour));
+    expect(await db.prisma.statsHourly.count({ where: { accountId: account.id, shard: { not: 0 } } })).toBe(0);
+    expect(await db.prisma.statsTopHourly.count({ where: { accountId: account.id, shard: { not: 0 } } })).toBe(0);
+    expect(await db.prisma.statsHourly.count({ where: { accountId: account.id } })).toBe(3);
+    expect(await statistics.forAccount(account.id, from, new Date(from.getTime() + 3 * hour), 2)).toEqual(figures);
+
+    // A closed day folds into its midnight row; its top lists keep their largest values only.
+    const day = new Date(Math.floor(Date.now() / (24 * hour)) * 24 * hour - 3 * 24 * hour);
+    const at = (hours: number) => new Date(day.getTime() + hours * hour);
+    await db.prisma.statsHourly.createMany({
+      data: [1, 5, 23].map((h) => ({ accountId: account.id, hour: at(h), direction: 'INBOUND' as const, decidedAction: 'DELIVER' as const, appliedAction: 'NONE', failedCheck: '', shard: h % 8, count: 10 })),
+    });
+    await db.prisma.statsTopHourly.createMany({
+      data: [
+        ...[2, 7].map((h) => ({ accountId: account.id, dimension: 'sender', hour: at(h), value: 'big@spam.example', shard: 3, count: 5 })),
+        { accountId: account.id, dimension: 'sender', hour: at(4), value: 'mid@spam.example', shard: 0, count: 4 },
+        { accountId: account.id, dimension: 'sender', hour: at(9), value: 'small@spam.example', shard: 0, count: 1 },
+      ],
+    });
+    await statistics.compactDays(new Date(day.getTime() + 24 * hour), 2);
+    expect(await db.prisma.statsHourly.findMany({ where: { accountId: account.id, hour: { lt: from } }, select: { hour: true, count: true, shard: true } })).toEqual([{ hour: day, count: BigInt(30), shard: 0 }]);
+    expect(await statistics.forAccount(account.id, day, at(24), 5)).toMatchObject({
+      total: 30,
+      topSenders: [
+        { key: 'big@spam.example', count: 10 },
+        { key: 'mid@spam.example', count: 4 },
+      ],
+    });
+    // Running it again changes nothing.
+    expect(await statistics.compactDays(new Date(day.getTime() + 24 * hour), 2)).toBe(0);
+  });
+
+  it('should append the recipients\' events in the statements that record them: scan, quarantine, each delivery attempt (issue 13)', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const events = async (messageId: string) =>
+      (await db.prisma.recipientEvent.findMany({ where: { messageId }, orderBy: { id: 'asc' } })).map((event) => [event.recipient, event.type, event.action, event.reply, event.detail]);
+
+    // Journal scan: once per recipient, also "would have been quarantined"; a redelivered scan job writes nothing more.
+    const { message: journal } = await messages.storeIncoming(incoming(account.id));
+    const decisions = [verdict('bob@customer.example', 'QUARANTINE'), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+    await messages.saveVerdicts({ id: journal.id, accountId: account.id }, decisions);
+    await messages.saveVerdicts({ id: journal.id, accountId: account.id }, decisions);
+    expect(await events(journal.id)).toEqual([
+      ['bob@customer.example', 'SCANNED', 'QUARANTINE', null, { enforced: false, failedCheck: 'dmarc' }],
+      ['bob@customer.example', 'QUARANTINED', 'QUARANTINE', null, { enforced: false, failedCheck: 'dmarc' }],
+      ['carol@customer.example', 'SCANNED', 'DELIVER', null, { enforced: false }],
+    ]);
+
+    // Gateway: scanned with the message, then attempts; QUEUED is not an event.
+    const copies = [{ recipient: 'dave@customer.example', action: 'DELIVER' as const, state: 'QUEUED' as const }];
+    const gateway = await deliveries.storeProcessed(incoming(account.id, { source: 'GATEWAY', envelopeTo: ['dave@customer.example'] }), [verdict('dave@customer.example', 'DELIVER', { failedCheck: null, appliedAction: 'DELIVER', enforced: true })], 'SCANNED', copies);
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'DEFERRED', lastError: '451 4.3.0 busy', attempted: true, downstream: 'mx.customer.example:25' });
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'QUEUED' });
+    await deliveries.updateDeliveries(gateway.id, ['dave@customer.example'], { state: 'DELIVERED', lastError: null, attempted: true, reply: '250 2.0.0 queued as 42', downstream: 'mx.customer.example:25' });
+    expect(await events(gateway.id)).toEqual([
+      ['dave@customer.example', 'SCANNED', 'DELIVER', null, { appliedAction: 'DELIVER', enforced: true }],
+      ['dave@customer.example', 'DEFERRED', null, '451 4.3.0 busy', { attempted: true, attempt: 1, downstream: 'mx.customer.example:25' }],
+      ['dave@customer.example', 'DELIVERED', null, '250 2.0.0 queued as 42', { attempted: true, attempt: 2, downstream: 'mx.customer.example:25' }],
+    ]);
   });
 });

@@ -44,7 +44,7 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
       ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
     FROM "raw"
-    RETURNING "id")`;
+    RETURNING "id", "direction", "envelope_from")`;
 }
 
 /**
@@ -77,7 +77,67 @@ export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: stri
     SELECT ${accountId}::uuid, nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
       ${quarantineExpiresAt}::timestamptz
     FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
-    WHERE nv."decided_action" = 'QUARANTINE')`;
+    WHERE nv."decided_action" = 'QUARANTINE'),
+  ${verdictEventCte()},
+  ${statsRollupCtes(messageCte, accountId)}`;
+}
+
+/** Concurrent verdict writes of one tenant spread their rollup upserts over this many rows per key. */
+export const STATS_SHARDS = 8;
+
+/**
+ * CTEs `stats_rows`, `new_stats` and `new_top_stats` (issue 13 §4): the new verdicts added to the tenant's hourly
+ * aggregates (stats_hourly; stats_top_hourly for senders and recipients of mail not simply delivered, and matched
+ * data-control rules). Upserts in key order on one shard chosen per statement: concurrent writers rarely share a
+ * row, and never lock two rows in opposite orders. `messageCte` must return "id", "direction", "envelope_from".
+ */
+function statsRollupCtes(messageCte: 'msg' | 'claimed', accountId: string): Prisma.Sql {
+  const source = Prisma.raw(`"${messageCte}"`);
+  const shard = Math.floor(Math.random() * STATS_SHARDS);
+  const hour = Prisma.sql`date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+  return Prisma.sql`"stats_rows" AS (
+    SELECT nv."message_id", nv."recipient", nv."decided_action", COALESCE(v."applied_action"::text, 'NONE') AS "applied_action",
+      COALESCE(nv."failed_check", '') AS "failed_check", v."reasons", m."direction", m."envelope_from",
+      (nv."decided_action" <> 'DELIVER' OR nv."failed_check" IS NOT NULL) AS "threat"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"),
+  "new_stats" AS (
+    INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
+    SELECT ${accountId}::uuid, ${hour}, s."direction", s."decided_action", s."applied_action", s."failed_check", ${shard}::smallint, count(*)
+    FROM "stats_rows" s
+    GROUP BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ORDER BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
+    DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
+  "new_top_stats" AS (
+    INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
+    SELECT ${accountId}::uuid, t."dimension", ${hour}, t."value", ${shard}::smallint, count(*)
+    FROM (
+      SELECT DISTINCT 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT 'recipient', s."recipient", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT DISTINCT 'rule', r->>'source', s."message_id"
+      FROM "stats_rows" s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s."reasons") = 'array' THEN s."reasons" ELSE '[]'::jsonb END) r
+      WHERE r->>'kind' = 'data-control' AND r->>'source' IS NOT NULL) t
+    GROUP BY t."dimension", t."value"
+    ORDER BY t."dimension", t."value"
+    ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
+    DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")`;
+}
+
+/**
+ * CTE `new_verdict_event` (issue 13 §4): each new verdict's entry in the recipient's event history, SCANNED with the
+ * decided action, and QUARANTINED for a quarantine decision (enforced false: "would have been quarantined"). Part of
+ * the verdict write's statement, so the history has an entry exactly when the verdict exists.
+ */
+function verdictEventCte(): Prisma.Sql {
+  return Prisma.sql`"new_verdict_event" AS (
+    INSERT INTO "recipient_event" ("message_id", "recipient", "type", "action", "detail")
+    SELECT nv."message_id", nv."recipient", e."type", nv."decided_action",
+      jsonb_strip_nulls(jsonb_build_object('appliedAction', v."applied_action", 'enforced', nv."enforced", 'failedCheck', nv."failed_check", 'skippedReason', v."skipped_reason"))
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+      CROSS JOIN (VALUES ('SCANNED'::"RecipientEventType"), ('QUARANTINED'::"RecipientEventType")) AS e("type")
+    WHERE e."type" = 'SCANNED' OR nv."decided_action" = 'QUARANTINE')`;
 }
 
 /** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
@@ -119,6 +179,8 @@ export const MESSAGE_COLUMNS = Prisma.raw(
     ['scan_error', 'scanError'],
     ['delivery_state', 'deliveryState'],
     ['metadata', 'metadata'],
+    ['envelope_from_domain', 'envelopeFromDomain'],
+    ['header_from_domain', 'headerFromDomain'],
   ]
     .map(([column, field]) => `m."${column}" AS "${field}"`)
     .join(', '),

@@ -147,7 +147,7 @@ export class MessageRepository {
       WITH "claimed" AS (
         UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now()
         WHERE "id" = ${message.id}::uuid AND "scan_status" = 'PENDING'
-        RETURNING "id"),
+        RETURNING "id", "direction", "envelope_from"),
       ${verdictInsertCtes('claimed', message.accountId, verdicts, options.quarantineExpiresAt ?? null)}
       SELECT count(*)::int AS "claimed" FROM "claimed"`);
     return { alreadyScanned: row!.claimed === 0 };

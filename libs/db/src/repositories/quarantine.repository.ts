@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Message, Prisma, QuarantineItem, QuarantineStatus } from '../generated/prisma/client';
+import type { Message, Prisma, QuarantineItem, QuarantineStatus, Verdict } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 import { AuditRepository } from './audit.repository';
 import { auditSnapshot, type AuditActor } from './admin-audit';
@@ -9,14 +9,19 @@ export interface QuarantineFilters {
   status?: QuarantineStatus;
   enforced?: boolean;
   recipient?: string;
+  /** Filters that contradict each other: nothing matches. */
+  none?: boolean;
 }
 
 export type QuarantineItemWithMessage = QuarantineItem & {
   message: Pick<Message, 'id' | 'envelopeFrom' | 'headerFrom' | 'subject' | 'messageIdHeader' | 'receivedAt' | 'source' | 'direction'>;
+  /** Every reason of the recipient's decision (the item's `reason` is only the first). */
+  verdict: Pick<Verdict, 'reasons' | 'failedCheck'>;
 };
 
-const MESSAGE_SUMMARY = {
-  select: { id: true, envelopeFrom: true, headerFrom: true, subject: true, messageIdHeader: true, receivedAt: true, source: true, direction: true },
+const ITEM_INCLUDE = {
+  message: { select: { id: true, envelopeFrom: true, headerFrom: true, subject: true, messageIdHeader: true, receivedAt: true, source: true, direction: true } },
+  verdict: { select: { reasons: true, failedCheck: true } },
 } as const;
 
 /** The outcome of a HELD → RELEASED / DELETED transition: `after` is null when the item was not HELD and enforced. */
@@ -33,6 +38,9 @@ export class QuarantineRepository {
   ) {}
 
   list(accountId: string, filters: QuarantineFilters, page: { after?: CreatedAtKey; limit: number }): Promise<QuarantineItemWithMessage[]> {
+    if (filters.none) {
+      return Promise.resolve([]);
+    }
     const where: Prisma.QuarantineItemWhereInput = {
       accountId,
       status: filters.status,
@@ -46,12 +54,12 @@ export class QuarantineRepository {
       where,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
-      include: { message: MESSAGE_SUMMARY },
+      include: ITEM_INCLUDE,
     });
   }
 
   find(accountId: string, itemId: string): Promise<QuarantineItemWithMessage | null> {
-    return this.prisma.quarantineItem.findFirst({ where: { id: itemId, accountId }, include: { message: MESSAGE_SUMMARY } });
+    return this.prisma.quarantineItem.findFirst({ where: { id: itemId, accountId }, include: ITEM_INCLUDE });
   }
 
   /**
@@ -72,6 +80,8 @@ export class QuarantineRepository {
         return { before, after: null };
       }
       const after = await tx.quarantineItem.findUniqueOrThrow({ where: { id: itemId } });
+      // The recipient's event history (issue 13 §4), in the transaction of the change.
+      await tx.recipientEvent.create({ data: { messageId: before.messageId, recipient: before.recipient, type: to, detail: { quarantineItemId: itemId, actor: actor.actor } } });
       await this.audit.append(
         {
           ...actor,

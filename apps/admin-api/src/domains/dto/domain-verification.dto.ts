@@ -14,4 +14,7 @@ export class DomainVerificationDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'DNS failure that prevented a decision (e.g. ETIMEOUT); status unchanged then' })
   dnsError!: string | null;
+
+  @ApiProperty({ description: 'True when the TXT answer (or "no such record") came from the resolver cache rather than the DNS servers; repeat with ?bypassCache=true to ask them now' })
+  fromCache!: boolean;
 }

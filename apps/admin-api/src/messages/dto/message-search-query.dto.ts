@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 
 export const MESSAGE_DIRECTIONS = ['INBOUND', 'OUTBOUND', 'INTERNAL', 'EXTERNAL'] as const;
@@ -64,4 +64,18 @@ export class MessageSearchQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(POLICY_ACTIONS)
   action?: (typeof POLICY_ACTIONS)[number];
+
+  @ApiPropertyOptional({ description: 'Domain of the envelope sender or the header From (exact; subdomains are not included)', example: 'contoso-payments.example' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(253)
+  @Matches(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/, { message: 'senderDomain must be a domain name such as example.com' })
+  senderDomain?: string;
+
+  @ApiPropertyOptional({ description: 'A verdict for which this data-control rule (its id in the Data Control policy) matched', example: 'cards' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  dataControlRule?: string;
 }

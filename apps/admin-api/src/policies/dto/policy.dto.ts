@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { POLICY_SETTINGS_SCHEMA } from './policy-settings.schema';
 
 export class PolicyDto {
   @ApiProperty({ format: 'uuid' })
@@ -13,7 +14,7 @@ export class PolicyDto {
   @ApiProperty({ format: 'uuid' })
   scopeId!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true })
+  @ApiProperty(POLICY_SETTINGS_SCHEMA)
   settings!: object;
 
   @ApiProperty({ type: [String] })

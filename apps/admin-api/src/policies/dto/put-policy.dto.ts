@@ -1,11 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsObject, IsString } from 'class-validator';
+import { POLICY_SETTINGS_SCHEMA } from './policy-settings.schema';
 
 export class PutPolicyDto {
   @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    description: 'Partial settings at this scope (Email Security: senderChecks, allowList, blockList, blockAction, subjectTag; Data Control: enabled, rules)',
+    ...POLICY_SETTINGS_SCHEMA,
+    description: `Partial settings at this scope. ${POLICY_SETTINGS_SCHEMA.description}`,
     example: { senderChecks: { dkim: { action: 'QUARANTINE' } }, subjectTag: '[EXTERNAL]' },
   })
   @IsObject()

@@ -1,4 +1,4 @@
-/** The records the benchmark's own DNS serves, by lower-case owner name. */
+/** The records the test DNS (DnsTestServer; also the benchmark's) serves, by lower-case owner name. */
 export interface ZoneRecords {
   A?: string[];
   TXT?: string[];

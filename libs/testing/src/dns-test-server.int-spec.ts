@@ -1,10 +1,10 @@
 import { Resolver } from 'node:dns/promises';
-import { BenchDnsServer } from './dns-server';
+import { DnsTestServer } from './dns-test-server';
 
-/** The bench DNS as its real client sees it: node:dns (c-ares), the resolver the scanner uses with DNS_SERVERS. */
-describe(BenchDnsServer.name, () => {
+/** The test DNS as its real client sees it: node:dns (c-ares), the resolver the scanner uses with DNS_SERVERS. */
+describe(DnsTestServer.name, () => {
   const key = `v=DKIM1; k=rsa; p=${'B'.repeat(400)}`;
-  const server = new BenchDnsServer({
+  const server = new DnsTestServer({
     'sender.bench.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'], A: ['127.0.0.1'], MX: [{ exchange: 'mx.sender.bench.test', priority: 10 }] },
     'bench._domainkey.sender.bench.test': { TXT: [key] },
   });

@@ -2,21 +2,28 @@ import { createSocket, type Socket } from 'node:dgram';
 import { encodeAnswer, encodeFormatError, parseQuestion, type Zone } from './dns-wire';
 
 /**
- * The benchmark's own authoritative DNS on 127.0.0.1 (UDP): the sender domain's SPF, DMARC and DKIM key, so the
- * sender checks do real lookups over the wire without touching the internet or the machine's resolver.
+ * A small authoritative DNS on 127.0.0.1 (UDP) answering from a zone, so the code under test (node:dns with
+ * `DNS_SERVERS`) does real lookups over the wire without touching the internet or the machine's resolver. The zone
+ * object is read on every query: tests change records by changing it. An empty zone answers NXDOMAIN to everything.
  */
-export class BenchDnsServer {
+export class DnsTestServer {
   queries = 0;
+  /** `TYPE name` of every question received, in order (type as its number, e.g. `16 example.org`). */
+  readonly questions: string[] = [];
   private socket?: Socket;
 
-  constructor(private readonly zone: Zone) {}
+  constructor(readonly zone: Zone = {}) {}
 
+  /** Binds a free UDP port on 127.0.0.1 and returns it. */
   async start(): Promise<number> {
     const socket = createSocket('udp4');
     this.socket = socket;
     socket.on('message', (packet, remote) => {
       this.queries++;
       const question = parseQuestion(packet);
+      if (question) {
+        this.questions.push(`${question.type} ${question.name}`);
+      }
       const answer = question ? encodeAnswer(question, this.zone) : encodeFormatError(packet);
       if (answer) {
         socket.send(answer, remote.port, remote.address);
@@ -27,6 +34,11 @@ export class BenchDnsServer {
       socket.bind(0, '127.0.0.1', () => resolve());
     });
     return socket.address().port;
+  }
+
+  /** `127.0.0.1:<port>`, the `DNS_SERVERS` value pointing at this server (after start). */
+  get server(): string {
+    return `127.0.0.1:${this.socket!.address().port}`;
   }
 
   async stop(): Promise<void> {

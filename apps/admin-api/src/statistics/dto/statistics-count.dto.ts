@@ -1,0 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class StatisticsCountDto {
+  @ApiProperty({ description: 'The direction, action, check name, rule id or address counted' })
+  key!: string;
+
+  @ApiProperty()
+  count!: number;
+}
