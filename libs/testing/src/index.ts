@@ -10,3 +10,4 @@ export * from './app-process';
 export * from './own-postgres';
 export * from './own-redis';
 export * from './raw-smtp';
+export * from './smtp-sink';

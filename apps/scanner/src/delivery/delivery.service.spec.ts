@@ -51,6 +51,7 @@ function setup(deliveries: RecipientDelivery[], receivedAt = new Date(), source 
     queue as unknown as Queue,
     { SMTP_HOSTNAME: 'mx.mailwarden.test' } as ScannerConfig,
     { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
+    async () => [],
   );
   return { service, repository, queue };
 }

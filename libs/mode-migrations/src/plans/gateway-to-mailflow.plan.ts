@@ -19,7 +19,8 @@ export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
       key: 'connect-mailflow',
       kind: 'MANUAL',
       instruction: (params) =>
-        `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages that already passed Mailwarden (loop prevention).`,
+        `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages that already passed Mailwarden (loop prevention). ` +
+        `Then, in the Microsoft Defender portal (Email authentication settings → ARC), add Mailwarden's ARC sealing domain (ARC_SEAL_DOMAIN, README "ARC sealing") as a trusted ARC sealer, so mail whose Subject Mailwarden tagged keeps passing DMARC.`,
       check: async () => unavailableCheck('mailflow-connectors', NO_M365),
     },
     {
