@@ -46,7 +46,16 @@ export interface SealResult {
 export async function sealCopy(
   copy: Buffer,
   key: ArcSealingKey,
-  input: { authservId: string; checks: readonly StoredCheck[] | null; chain: Exclude<ArcChainStatus, 'temperror'>; signTime?: Date },
+  input: {
+    authservId: string;
+    checks: readonly StoredCheck[] | null;
+    chain: Exclude<ArcChainStatus, 'temperror'>;
+    signTime?: Date;
+    /** Header fields the ARC-Message-Signature signs; mailauth's default list (From, To, Subject, ...) when absent. */
+    headerList?: string;
+    /** The ARC-Authentication-Results payload after `i=N;`, given whole (the conformance suite's); built from `checks` when absent. */
+    authResults?: string;
+  },
 ): Promise<SealResult> {
   const parts = [...authenticationResultsParts(input.checks ?? []), `arc=${input.chain}`];
   const { headers, errors } = await createSeal(copy, {
@@ -54,9 +63,10 @@ export async function sealCopy(
       signingDomain: key.domain,
       selector: key.selector,
       privateKey: key.privateKey,
-      authResults: `${input.authservId};\r\n ${parts.join(';\r\n ')}`,
+      authResults: input.authResults ?? `${input.authservId};\r\n ${parts.join(';\r\n ')}`,
       cv: input.chain,
       signTime: input.signTime,
+      headerList: input.headerList,
       strict: true,
     },
   } as Parameters<typeof createSeal>[1]);
