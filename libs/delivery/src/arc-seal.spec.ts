@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { authenticate } from 'mailauth';
-import { ZoneDnsResolver } from '@mailwarden/sender-checks';
+import { DnsError, ZoneDnsResolver } from '@mailwarden/sender-checks';
 import { arcChainStatus, sealCopy, type ArcSealingKey } from './arc-seal';
 import { dkimDnsRecord, dkimRecordName } from './dkim-sign';
 import { tagSubject } from './subject-tag';
@@ -69,6 +69,16 @@ describe('sealCopy', () => {
     const sealed = await sealCopy(original, mailwardenEd, { authservId: 'mx.mailwarden.example', checks: null, chain: 'none' });
     expect(sealed.raw.toString('latin1')).toMatch(/^ARC-Seal: i=1; a=ed25519-sha256;/m);
     expect((await validate(sealed.raw)).status.result).toBe('pass');
+  });
+
+  it('should call a chain whose keys could not be looked up a temperror, not a failure', async () => {
+    const first = await sealCopy(original, forwarder, { authservId: 'mx.forwarder.example', checks: [], chain: 'none' });
+    const timingOut = async (name: string, rrtype: string): Promise<never> => {
+      throw new DnsError('ETIMEOUT', name, rrtype);
+    };
+    expect(await arcChainStatus(first.raw, timingOut)).toBe('temperror');
+    // An answer that the key does not exist is a failure, not a temperror.
+    expect(await arcChainStatus(first.raw, async (name, rrtype) => zone.resolve(name.replace('forwarder', 'nowhere'), rrtype))).toBe('fail');
   });
 
   it('should not seal again a chain whose newest seal says cv=fail', async () => {

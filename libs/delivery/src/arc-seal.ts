@@ -1,5 +1,5 @@
 import { createSeal } from 'mailauth/lib/arc';
-import { verifyArc, verifyDkim, type DnsResolveFunction } from '@mailwarden/sender-checks';
+import { NEGATIVE_DNS_CODES, verifyArc, verifyDkim, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { prependHeaders } from './header-section';
 import { authenticationResultsParts, type StoredCheck } from './trace-headers';
 
@@ -19,13 +19,25 @@ export type ArcChainStatus = 'none' | 'pass' | 'fail' | 'temperror';
  * add says what we saw. Uses the same strict validation as the sender checks.
  */
 export async function arcChainStatus(raw: Buffer, resolver: DnsResolveFunction): Promise<ArcChainStatus> {
-  const dkim = await verifyDkim(raw, { resolver });
-  const result = await verifyArc(dkim, { resolver });
+  // mailauth reports a chain whose key lookups timed out as `fail`; sealing that as cv=fail would end the chain for
+  // every later hop, so a lookup that failed without an answer (not NXDOMAIN / NODATA) makes it a temperror.
+  let dnsFailed = false;
+  const watched: DnsResolveFunction = async (name, rrtype) => {
+    try {
+      return await resolver(name, rrtype);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      dnsFailed ||= !(typeof code === 'string' && NEGATIVE_DNS_CODES.has(code));
+      throw error;
+    }
+  };
+  const dkim = await verifyDkim(raw, { resolver: watched });
+  const result = await verifyArc(dkim, { resolver: watched });
   const status = String(result.status.result).toLowerCase();
   if (status === 'pass' || status === 'none') {
     return status;
   }
-  return status === 'temperror' ? 'temperror' : 'fail';
+  return status === 'temperror' || dnsFailed ? 'temperror' : 'fail';
 }
 
 export interface SealResult {
