@@ -131,7 +131,6 @@ describe(`${DeliveryService.name} ARC sealing (RFC 8617)`, () => {
     const { arc } = await authenticate(copy, { ip: '127.0.0.1', helo: HOST, sender: 'alice@sender.example', mta: 'mx.acme.example', resolver: resolver as never });
     expect(arc.status.result).toBe('pass');
     expect(arc.i).toBe(2);
-    expect((arc as { signature?: { signingDomain?: string } }).signature?.signingDomain ?? mailwarden.domain).toBe(mailwarden.domain);
   });
 
   it('should say cv=fail when the chain it received was broken, and the next hop sees the chain fail', async () => {
