@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compareWithFloors, formatSuiteLine, Floors } from './floors';
-import { runArcValidation, runDkimVectors, runDmarcCases, runMailDkimCorpus, runMilterCorpus, runSpfSuite, SuiteResult } from './suites';
+import { runArcSealing, runArcValidation, runDkimSigning, runDkimVectors, runDmarcCases, runMailDkimCorpus, runMilterCorpus, runSpfSuite, SuiteResult } from './suites';
 
 /**
  * Replays the third-party conformance suites (/work/shared/conformance, never copied into the repo)
@@ -24,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
     await runDkimVectors(path.join(dir, 'dkim')),
     await runMailDkimCorpus(path.join(dir, 'dkim')),
     await runArcValidation(path.join(dir, 'arc')),
+    ...(await runArcSealing(path.join(dir, 'arc'))),
+    await runDkimSigning(path.join(dir, 'arc')),
     await runDmarcCases(path.join(dir, 'dmarc')),
     await runMilterCorpus(path.join(dir, 'dmarc')),
   ];

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError } from './config-error';
 import { describeConfig, loadConfig } from './config';
 
@@ -54,5 +58,52 @@ describe('loadConfig', () => {
   it('should describe every variable with its default', () => {
     const names = describeConfig('journal-ingest').map((entry) => entry.name);
     expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'JOURNAL_SMTP_PORT']));
+  });
+
+  describe('ARC sealing settings', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mw-config-arc-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const rsa = write('rsa.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const ed = write('ed.pem', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const weak = write('weak.pem', generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const ec = write('ec.pem', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const junk = write('junk.pem', 'not a key');
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('should leave sealing off by default', () => {
+      const config = loadConfig('scanner', {});
+      expect([config.ARC_SEAL_DOMAIN, config.ARC_SEAL_SELECTOR, config.ARC_SEAL_KEY_FILE]).toEqual(['', '', '']);
+    });
+
+    it('should accept an RSA 2048 or an Ed25519 key with a domain and selector', () => {
+      expect(loadConfig('scanner', { ARC_SEAL_DOMAIN: 'MW.Example', ARC_SEAL_SELECTOR: 'arc2026', ARC_SEAL_KEY_FILE: rsa }).ARC_SEAL_DOMAIN).toBe('mw.example');
+      expect(loadConfig('scanner', { ARC_SEAL_DOMAIN: 'mw.example', ARC_SEAL_SELECTOR: 'arc.ed', ARC_SEAL_KEY_FILE: ed }).ARC_SEAL_KEY_FILE).toBe(ed);
+    });
+
+    it('should refuse a missing, unreadable, weak or unsupported key naming the variable', () => {
+      const settings = { ARC_SEAL_DOMAIN: 'mw.example', ARC_SEAL_SELECTOR: 'arc' };
+      expect(() => loadConfig('scanner', { ...settings, ARC_SEAL_KEY_FILE: path.join(dir, 'absent.pem') })).toThrow(/ARC_SEAL_KEY_FILE .*cannot read .*ENOENT/);
+      expect(() => loadConfig('scanner', { ...settings, ARC_SEAL_KEY_FILE: junk })).toThrow(/ARC_SEAL_KEY_FILE .*PEM private key/);
+      expect(() => loadConfig('scanner', { ...settings, ARC_SEAL_KEY_FILE: weak })).toThrow(/ARC_SEAL_KEY_FILE .*1024 bits/);
+      expect(() => loadConfig('scanner', { ...settings, ARC_SEAL_KEY_FILE: ec })).toThrow(/ARC_SEAL_KEY_FILE .*Ed25519/);
+    });
+
+    it('should refuse a selector or domain that would break out of its tag', () => {
+      expect(() => loadConfig('scanner', { ARC_SEAL_DOMAIN: 'mw.example; s=evil', ARC_SEAL_SELECTOR: 'arc', ARC_SEAL_KEY_FILE: rsa })).toThrow(/ARC_SEAL_DOMAIN .*DNS name/);
+      expect(() => loadConfig('scanner', { ARC_SEAL_DOMAIN: 'mw.example', ARC_SEAL_SELECTOR: 'a b', ARC_SEAL_KEY_FILE: rsa })).toThrow(/ARC_SEAL_SELECTOR .*DNS name/);
+    });
+
+    it('should refuse a partial setting, naming what is missing', () => {
+      try {
+        loadConfig('scanner', { ARC_SEAL_DOMAIN: 'mw.example' });
+        throw new Error('loadConfig accepted a partial ARC setting');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(Object.keys((error as ConfigError).problems).sort()).toEqual(['ARC_SEAL_KEY_FILE', 'ARC_SEAL_SELECTOR']);
+      }
+    });
   });
 });

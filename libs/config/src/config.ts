@@ -1,4 +1,6 @@
 import { bool, cleanEnv, makeValidator, num, port, str, url, type ReporterOptions } from 'envalid';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error';
 
 export type AppName = 'journal-ingest' | 'scanner' | 'admin-api';
@@ -34,6 +36,40 @@ const optionalSecret = makeValidator<string>((value) => {
     throw new Error('must be at least 32 characters (e.g. openssl rand -base64 32)');
   }
   return value;
+});
+
+/** A PEM private key file that can sign ARC sets: RSA of 1024 bits or more (RFC 8301; 2048 advised) or Ed25519 (RFC 8463). */
+const signingKeyFile = makeValidator<string>((value) => {
+  if (value === '') {
+    return value;
+  }
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(text);
+  } catch {
+    throw new Error(`${value} does not hold a PEM private key`);
+  }
+  if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 1024) {
+    return value;
+  }
+  if (key.asymmetricKeyType === 'ed25519') {
+    return value;
+  }
+  throw new Error(`${value} must hold an RSA key of 1024 bits or more (2048 advised) or an Ed25519 key`);
+});
+
+/** A DNS name usable as a DKIM/ARC d= domain or s= selector (RFC 6376 3.1: dot-separated labels). */
+const dnsLabels = makeValidator<string>((value) => {
+  if (value !== '' && !/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(value)) {
+    throw new Error('must be a DNS name (letters, digits, hyphens, dot-separated labels)');
+  }
+  return value.toLowerCase();
 });
 
 const commonSpec = {
@@ -93,7 +129,13 @@ const scannerSpec = {
   DNS_SERVERS: dnsSpec.DNS_SERVERS,
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
   ...microsoft365Spec,
+  ARC_SEAL_DOMAIN: dnsLabels({ default: '', desc: 'd= of the ARC sets the scanner adds to what it relays (RFC 8617); empty: no ARC sealing' }),
+  ARC_SEAL_SELECTOR: dnsLabels({ default: '', desc: 's= of the ARC sets: the public key is published at <selector>._domainkey.<ARC_SEAL_DOMAIN>' }),
+  ARC_SEAL_KEY_FILE: signingKeyFile({ default: '', desc: 'PEM private key of the ARC sets (RSA 2048 or Ed25519)' }),
 };
+
+/** The ARC sealing settings go together: all three set, or none (no sealing). */
+const ARC_SEAL_SETTINGS = ['ARC_SEAL_DOMAIN', 'ARC_SEAL_SELECTOR', 'ARC_SEAL_KEY_FILE'] as const;
 
 const adminApiSpec = {
   ...commonSpec,
@@ -165,6 +207,12 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   const cleaned = cleanEnv(present, spec, { reporter: throwingReporter });
   const picked = Object.fromEntries(Object.keys(spec).map((key) => [key, (cleaned as Record<string, unknown>)[key]]));
   checkMicrosoft365Credential(picked);
+  if (app === 'scanner') {
+    const missing = ARC_SEAL_SETTINGS.filter((name) => !picked[name]);
+    if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
+      throw new ConfigError(Object.fromEntries(missing.map((name) => [name, `must be set too: ARC sealing needs ${ARC_SEAL_SETTINGS.join(', ')}`])));
+    }
+  }
   return Object.freeze(picked) as unknown as ConfigFor[A];
 }
 

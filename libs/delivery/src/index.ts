@@ -1,4 +1,6 @@
+export * from './arc-seal';
 export * from './connector-match';
+export * from './dkim-sign';
 export * from './dsn';
 export * from './header-section';
 export * from './loop-prevention';

@@ -56,6 +56,12 @@ const token = (value: string) => value.replace(/[^\x21-\x7e]/g, '').replace(/[;(
  * none left the result is `none` (RFC 8601 2.2).
  */
 export function authenticationResultsHeader(authservId: string, checks: readonly StoredCheck[]): string {
+  const parts = authenticationResultsParts(checks);
+  return foldHeader(`Authentication-Results: ${authservId}; ${parts.length > 0 ? parts.join(';\r\n ') : 'none'}`);
+}
+
+/** The resinfo parts (RFC 8601 2.2) of {@link authenticationResultsHeader}: `dmarc=…`, `spf=…`, `dkim=…`. */
+export function authenticationResultsParts(checks: readonly StoredCheck[]): string[] {
   const parts: string[] = [];
   for (const check of checks) {
     if (!RESULT.test(check.status)) {
@@ -80,7 +86,7 @@ export function authenticationResultsHeader(authservId: string, checks: readonly
       }
     }
   }
-  return foldHeader(`Authentication-Results: ${authservId}; ${parts.length > 0 ? parts.join(';\r\n ') : 'none'}`);
+  return parts;
 }
 
 /**

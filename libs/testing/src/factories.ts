@@ -18,6 +18,8 @@ export interface DomainOverrides {
   verified?: boolean;
   downstreamHost?: string | null;
   downstreamPort?: number;
+  /** false: a test sink with a self-signed certificate (TLS still required). */
+  downstreamVerifyCert?: boolean;
 }
 
 export interface MessageOverrides {
@@ -80,6 +82,7 @@ export class TestFactories {
         verificationToken: `mailwarden-verification=${randomBytes(8).toString('hex')}`,
         downstreamHost: overrides.downstreamHost ?? null,
         downstreamPort: overrides.downstreamPort ?? 25,
+        downstreamVerifyCert: overrides.downstreamVerifyCert ?? true,
       },
     });
   }

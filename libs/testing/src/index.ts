@@ -15,3 +15,4 @@ export * from './fake-microsoft365.server';
 export * from './test-certificate';
 export * from './dns-wire';
 export * from './dns-test-server';
+export * from './smtp-sink';

@@ -1,7 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ScannerConfig } from '@mailwarden/config';
 import type { DeliveryRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
+import { dkimDnsRecord, headerValues, sealCopy } from '@mailwarden/delivery';
+import { DnsError, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
 import { DeliveryService } from './delivery.service';
 import { relayMessage } from './smtp-relay';
@@ -23,7 +29,12 @@ const copy = (recipient: string, overrides: Partial<RecipientDelivery> = {}): Re
   ...overrides,
 });
 
-function setup(deliveries: RecipientDelivery[], receivedAt = new Date(), source = 'GATEWAY') {
+function setup(
+  deliveries: RecipientDelivery[],
+  receivedAt = new Date(),
+  source = 'GATEWAY',
+  arc?: { config: Partial<ScannerConfig>; resolver: DnsResolveFunction; raw: Buffer },
+) {
   const message = {
     id: 'm1',
     source,
@@ -43,14 +54,15 @@ function setup(deliveries: RecipientDelivery[], receivedAt = new Date(), source 
     queueRelease: jest.fn(),
     isReleased: jest.fn(async () => true),
   };
-  const messages = { readRaw: jest.fn(async () => Buffer.from('From: a@sender.example\r\nSubject: hi\r\n\r\nbody\r\n')) };
+  const messages = { readRaw: jest.fn(async () => arc?.raw ?? Buffer.from('From: a@sender.example\r\nSubject: hi\r\n\r\nbody\r\n')) };
   const queue = { add: jest.fn() };
   const service = new DeliveryService(
     repository as unknown as DeliveryRepository,
     messages as unknown as MessageRepository,
     queue as unknown as Queue,
-    { SMTP_HOSTNAME: 'mx.mailwarden.test' } as ScannerConfig,
+    { SMTP_HOSTNAME: 'mx.mailwarden.test', ...arc?.config } as ScannerConfig,
     { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
+    arc?.resolver ?? (async () => []),
   );
   return { service, repository, queue };
 }
@@ -100,5 +112,45 @@ describe(DeliveryService.name, () => {
     await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'], quarantineItemId: 'q1' });
     expect(repository.queueRelease).not.toHaveBeenCalled();
     expect(relay).not.toHaveBeenCalled();
+  });
+
+  describe('ARC sealing', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mw-delivery-arc-'));
+    const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const ours = pem();
+    const forwarder = pem();
+    const keyFile = path.join(dir, 'arc.pem');
+    writeFileSync(keyFile, ours);
+    const config = { ARC_SEAL_DOMAIN: 'mailwarden.test', ARC_SEAL_SELECTOR: 'arc', ARC_SEAL_KEY_FILE: keyFile };
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    async function forwarded(): Promise<Buffer> {
+      const raw = Buffer.from('From: a@sender.example\r\nTo: bob@acme.example\r\nSubject: hi\r\n\r\nbody\r\n');
+      return (await sealCopy(raw, { domain: 'forwarder.example', selector: 'fwd', privateKey: forwarder }, { authservId: 'mx.forwarder.example', checks: [], chain: 'none' })).raw;
+    }
+    const relayedSeals = () => headerValues(relay.mock.calls[0]![1].raw, 'ARC-Seal').map((value) => value.replace(/\s+/g, ' '));
+
+    it('should add cv=pass over a chain that validates', async () => {
+      relay.mockResolvedValue({ accepted: ['bob@acme.example'], failed: [] });
+      const resolver: DnsResolveFunction = async (name) => {
+        if (name === 'fwd._domainkey.forwarder.example') {
+          return [[dkimDnsRecord(forwarder)]];
+        }
+        throw new DnsError('ENOTFOUND', name, 'TXT');
+      };
+      const { service } = setup([copy('bob@acme.example')], new Date(), 'GATEWAY', { config, resolver, raw: await forwarded() });
+      expect((await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] })).delivered).toEqual(['bob@acme.example']);
+      expect(relayedSeals()).toEqual([expect.stringMatching(/^i=2; .*cv=pass; d=mailwarden\.test; s=arc;/), expect.stringMatching(/^i=1; /)]);
+    });
+
+    it('should relay unsealed, not with a guessed cv=, when DNS cannot validate the received chain', async () => {
+      relay.mockResolvedValue({ accepted: ['bob@acme.example'], failed: [] });
+      const resolver: DnsResolveFunction = async (name) => {
+        throw new DnsError('ETIMEOUT', name, 'TXT');
+      };
+      const { service } = setup([copy('bob@acme.example')], new Date(), 'GATEWAY', { config, resolver, raw: await forwarded() });
+      expect((await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] })).delivered).toEqual(['bob@acme.example']);
+      expect(relayedSeals()).toEqual([expect.stringMatching(/^i=1; /)]);
+    });
   });
 });

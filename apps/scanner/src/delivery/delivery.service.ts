@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { DeliveryRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
-import { planCopies, prepareCopy, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
+import { DeliveryRepository, MessageRepository, type Domain, type MessageForDelivery } from '@mailwarden/db';
+import { arcChainStatus, planCopies, prepareCopy, sealCopy, type ArcChainStatus, type ArcSealingKey, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DownstreamConnections, relayMessage } from './smtp-relay';
@@ -36,6 +38,8 @@ const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1
 export class DeliveryService implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly connections: DownstreamConnections;
+  /** The deployment's ARC sealing key (ARC_SEAL_*); null: copies are relayed unsealed. */
+  private readonly arcKey: ArcSealingKey | null;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -43,7 +47,10 @@ export class DeliveryService implements OnModuleDestroy {
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData | DeliveryStatusJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
+    @Inject(SENDER_CHECKS_DNS_RESOLVER) private readonly resolver: DnsResolveFunction,
   ) {
+    // Validated by libs/config (readable, RSA >= 1024 bits or Ed25519, all three set or none).
+    this.arcKey = config.ARC_SEAL_KEY_FILE ? { domain: config.ARC_SEAL_DOMAIN, selector: config.ARC_SEAL_SELECTOR, privateKey: readFileSync(config.ARC_SEAL_KEY_FILE, 'utf8') } : null;
     this.connections = new DownstreamConnections({ name: config.SMTP_HOSTNAME, timeoutMs: tuning.timeoutMs, connectionsPerRoute: tuning.connectionsPerRoute, idleMs: tuning.idleConnectionMs });
   }
 
@@ -111,10 +118,12 @@ export class DeliveryService implements OnModuleDestroy {
     }
 
     const metadata = (message.metadata ?? {}) as { gateway?: { tls?: boolean; processedOf?: string | null } };
+    // RFC 8617 5.2: the chain as it reached us, validated once per run over the stored original (not our copy).
+    let chain: Promise<ArcChainStatus> | undefined;
     for (const copy of planCopies(requests)) {
       const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipients[0]);
       const checks = Array.isArray(verdict?.checks) && verdict.checks.length > 0 ? (verdict.checks as unknown as StoredCheck[]) : null;
-      const body = prepareCopy(raw, {
+      let body = prepareCopy(raw, {
         host: this.config.SMTP_HOSTNAME,
         messageId: message.id,
         received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: message.receivedAt },
@@ -127,6 +136,10 @@ export class DeliveryService implements OnModuleDestroy {
         markProcessed: true,
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
+      if (this.arcKey) {
+        chain ??= arcChainStatus(raw, this.resolver).catch((): ArcChainStatus => 'temperror');
+        body = await this.seal(message.id, body, checks, await chain);
+      }
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
       const downstream = `${copy.route.host}:${copy.route.port}`;
       if (result.accepted.length > 0) {
@@ -154,6 +167,23 @@ export class DeliveryService implements OnModuleDestroy {
       run.retryInMs = Math.min(this.tuning.initialRetryDelayMs * 2 ** (attempts - 1), this.tuning.maxRetryDelayMs);
     }
     return run;
+  }
+
+  /**
+   * Our ARC set on top of the finished copy (after tagging and trace fields), so the next hop (Microsoft 365 with
+   * Mailwarden as a trusted ARC sealer) can rely on the results we computed although we changed the Subject. When
+   * DNS could not say whether the received chain holds, the copy goes unsealed rather than with a false cv=.
+   */
+  private async seal(messageId: string, body: Buffer, checks: StoredCheck[] | null, chain: ArcChainStatus): Promise<Buffer> {
+    if (chain === 'temperror') {
+      this.logger.warn({ event: 'delivery.arc_not_sealed', messageId, reason: 'the received ARC chain could not be validated (DNS temperror)' });
+      return body;
+    }
+    const sealed = await sealCopy(body, this.arcKey!, { authservId: this.config.SMTP_HOSTNAME, checks, chain });
+    if (sealed.error) {
+      this.logger.warn({ event: 'delivery.arc_not_sealed', messageId, reason: sealed.error });
+    }
+    return sealed.raw;
   }
 
   /** Queues the DSN for copies that failed for good; the null sender (`<>`) never gets one (RFC 5321 6.1). */

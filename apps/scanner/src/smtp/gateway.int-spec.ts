@@ -7,7 +7,6 @@ import { Queue } from 'bullmq';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
 import { generateKeyPairSync } from 'node:crypto';
 import { createTransport } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@mailwarden/config';
 import { DeliveryRepository, type Account, type Domain } from '@mailwarden/db';
 import { QuickTestService } from '@mailwarden/delivery';
@@ -15,61 +14,13 @@ import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
 import { readProcessedMarks } from '@mailwarden/delivery';
 import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, SmtpSink, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DeliverySweeperService } from '../delivery/delivery-sweeper.service';
 import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
 
 const HOST = 'mx.mailwarden.test';
 const CONNECTOR = '127.0.0.4';
-
-interface SinkMessage {
-  from: string;
-  to: string[];
-  raw: Buffer;
-}
-
-/** The downstream: a local SMTP server (STARTTLS with smtp-server's self-signed certificate) that records what it gets. */
-class SmtpSink {
-  readonly received: SinkMessage[] = [];
-  readonly rejectRecipients = new Set<string>();
-  port = 0;
-  private server?: SMTPServer;
-
-  constructor(private readonly options: { noStartTls?: boolean } = {}) {}
-
-  async start(port = 0): Promise<number> {
-    this.server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: this.options.noStartTls ? ['AUTH', 'STARTTLS'] : ['AUTH'],
-      disableReverseLookup: true,
-      logger: false,
-      onRcptTo: (address, _session, callback) =>
-        this.rejectRecipients.has(address.address.toLowerCase()) ? callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 })) : callback(),
-      onData: (stream, session, callback) => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          this.received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks) });
-          callback();
-        });
-      },
-    });
-    this.server.on('error', () => undefined);
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.server.address() as { port: number }).port;
-    return this.port;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-
-  to(recipient: string): SinkMessage[] {
-    return this.received.filter((message) => message.to.includes(recipient));
-  }
-}
 
 async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,49 @@
+import { SMTPServer } from 'smtp-server';
+
+export interface SinkMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+
+/** The downstream: a local SMTP server (STARTTLS with smtp-server's self-signed certificate) that records what it gets. */
+export class SmtpSink {
+  readonly received: SinkMessage[] = [];
+  readonly rejectRecipients = new Set<string>();
+  port = 0;
+  private server?: SMTPServer;
+
+  constructor(private readonly options: { noStartTls?: boolean } = {}) {}
+
+  async start(port = 0): Promise<number> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: this.options.noStartTls ? ['AUTH', 'STARTTLS'] : ['AUTH'],
+      disableReverseLookup: true,
+      logger: false,
+      onRcptTo: (address, _session, callback) =>
+        this.rejectRecipients.has(address.address.toLowerCase()) ? callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 })) : callback(),
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          this.received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks) });
+          callback();
+        });
+      },
+    });
+    this.server.on('error', () => undefined);
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  to(recipient: string): SinkMessage[] {
+    return this.received.filter((message) => message.to.includes(recipient));
+  }
+}
