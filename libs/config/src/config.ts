@@ -64,6 +64,8 @@ const scannerSpec = {
   DNS_TIMEOUT_MS: num({ default: 5000 }),
   DNS_SERVERS: str({ default: '', desc: 'Comma-separated resolvers (ip or ip:port) for the sender checks; empty: the system resolvers' }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
+  EXPORT_FILE_DIR: str({ default: 'var/export', desc: 'Folder under which NDJSON export destinations write (each in a sub-folder of its own)' }),
+  EXPORT_BATCH_SIZE: num({ default: 500, desc: 'Events per SIEM export batch (one HEC request, one syslog connection, one file append)' }),
 };
 
 const adminApiSpec = {
@@ -72,6 +74,7 @@ const adminApiSpec = {
   JOURNAL_DOMAIN: journalIngestSpec.JOURNAL_DOMAIN,
   API_RATE_LIMIT_PER_MINUTE: num({ default: 600 }),
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key encrypting stored integration credentials' }),
+  EXPORT_FILE_DIR: scannerSpec.EXPORT_FILE_DIR,
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
 };

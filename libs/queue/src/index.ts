@@ -5,3 +5,4 @@ export * from './redis-connection';
 export * from './redis.health';
 export * from './jobs/scan-message.job';
 export * from './jobs/delivery.job';
+export * from './jobs/export-destination.job';

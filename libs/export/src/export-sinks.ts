@@ -1,0 +1,53 @@
+import type { ExportDestination } from '@mailwarden/db';
+import { CredentialsCipher } from '@mailwarden/mimecast';
+import type { DestinationCredentials } from './destination-settings';
+import type { ExportSink } from './sinks/export-sink';
+import { HecSink, WebhookSink, type HecSettings, type WebhookSettings } from './sinks/http.sinks';
+import { NdjsonSink, type NdjsonSettings } from './sinks/ndjson.sink';
+import { SyslogSink, type SyslogSettings } from './sinks/syslog.sink';
+
+/**
+ * Builds the sink of a destination, decrypting its credentials (AES-256-GCM with SECRETS_KEY, the destination id as
+ * additional data: the Mimecast credentials' cipher). Sinks are kept per destination and rebuilt when it changes,
+ * so an NDJSON sink keeps its current file between runs.
+ */
+export class ExportSinkFactory {
+  private readonly cipher: CredentialsCipher;
+  private readonly sinks = new Map<string, { updatedAt: number; sink: ExportSink }>();
+
+  constructor(
+    secretsKey: string,
+    private readonly exportRoot: string,
+  ) {
+    this.cipher = new CredentialsCipher(secretsKey);
+  }
+
+  encrypt(destinationId: string, credentials: DestinationCredentials): string {
+    return this.cipher.encrypt(credentials, destinationId);
+  }
+
+  sinkFor = (destination: ExportDestination): ExportSink => {
+    const cached = this.sinks.get(destination.id);
+    if (cached && cached.updatedAt === destination.updatedAt.getTime()) {
+      return cached.sink;
+    }
+    const sink = this.build(destination);
+    this.sinks.set(destination.id, { updatedAt: destination.updatedAt.getTime(), sink });
+    return sink;
+  };
+
+  /** A sink for one use (the "send test event" action), not cached. */
+  build(destination: Pick<ExportDestination, 'id' | 'kind' | 'settings' | 'encryptedCredentials'>): ExportSink {
+    const credentials = destination.encryptedCredentials ? this.cipher.decrypt<DestinationCredentials>(destination.encryptedCredentials, destination.id) : {};
+    switch (destination.kind) {
+      case 'HEC':
+        return new HecSink(destination.settings as unknown as HecSettings, credentials.token ?? '');
+      case 'WEBHOOK':
+        return new WebhookSink(destination.settings as unknown as WebhookSettings, credentials.secret ?? '');
+      case 'SYSLOG':
+        return new SyslogSink(destination.settings as unknown as SyslogSettings);
+      case 'NDJSON':
+        return new NdjsonSink(this.exportRoot, destination.settings as unknown as NdjsonSettings);
+    }
+  }
+}

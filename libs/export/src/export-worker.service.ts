@@ -1,0 +1,90 @@
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Worker } from 'bullmq';
+import { Gauge, type Registry } from 'prom-client';
+import type { ExportRepository } from '@mailwarden/db';
+import type { ExportRunner } from './export-runner';
+import { createExportWorker, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
+
+/**
+ * Per-destination figures on /metrics, read from PostgreSQL at scrape time, so every worker process reports the same
+ * numbers whichever of them sent the events.
+ */
+export function registerExportMetrics(registry: Registry, repository: Pick<ExportRepository, 'listAllDestinations' | 'lag'>): void {
+  const labelNames = ['destination', 'kind', 'name'] as const;
+  const gauges = {
+    lag: new Gauge({ name: 'mailwarden_export_lag_events', help: 'Outbox events not yet passed by the destination', labelNames, registers: [registry] }),
+    lagSeconds: new Gauge({ name: 'mailwarden_export_lag_seconds', help: 'Age of the oldest event the destination has not passed', labelNames, registers: [registry] }),
+    sent: new Gauge({ name: 'mailwarden_export_events_sent', help: 'Events the destination took (counter kept in PostgreSQL)', labelNames, registers: [registry] }),
+    filtered: new Gauge({ name: 'mailwarden_export_events_filtered', help: 'Events the destination filters left out', labelNames, registers: [registry] }),
+    lastSuccess: new Gauge({ name: 'mailwarden_export_last_success_timestamp_seconds', help: 'Time of the last batch the destination took', labelNames, registers: [registry] }),
+    lastError: new Gauge({ name: 'mailwarden_export_last_error_timestamp_seconds', help: 'Time of the last failed batch', labelNames, registers: [registry] }),
+    failures: new Gauge({ name: 'mailwarden_export_consecutive_failures', help: 'Failed batches since the last success', labelNames, registers: [registry] }),
+  };
+  const first = gauges.lag as Gauge & { collect?: () => Promise<void> };
+  // One collect fills all gauges (prom-client awaits a gauge's collect before reading it).
+  first.collect = async () => {
+    for (const gauge of Object.values(gauges)) {
+      gauge.reset();
+    }
+    const now = Date.now();
+    for (const destination of await repository.listAllDestinations()) {
+      const labels = { destination: destination.id, kind: destination.kind, name: destination.name };
+      const lag = await repository.lag(destination);
+      gauges.lag.set(labels, lag.events);
+      gauges.lagSeconds.set(labels, lag.oldestAt ? Math.max(0, (now - lag.oldestAt.getTime()) / 1000) : 0);
+      gauges.sent.set(labels, Number(destination.eventsSent));
+      gauges.filtered.set(labels, Number(destination.eventsFiltered));
+      gauges.lastSuccess.set(labels, destination.lastSuccessAt ? destination.lastSuccessAt.getTime() / 1000 : 0);
+      gauges.lastError.set(labels, destination.lastErrorAt ? destination.lastErrorAt.getTime() / 1000 : 0);
+      gauges.failures.set(labels, destination.consecutiveFailures);
+    }
+  };
+}
+
+/**
+ * The export in the scanner's worker role: the BullMQ worker of QueueName.Export, the schedules re-asserted at start
+ * (they live in Redis; the destinations and cursors live in PostgreSQL), and the outbox pruning.
+ */
+export class ExportWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExportWorkerService.name);
+  private worker?: Worker;
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly runner: ExportRunner,
+    private readonly scheduler: ExportScheduler,
+    private readonly repository: ExportRepository,
+    private readonly queue: ExportQueueOptions & { concurrency?: number; pruneEveryMs?: number },
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.worker = createExportWorker(this.runner, this.queue);
+    this.worker.on('error', (error) => this.logger.warn({ event: 'export.worker_error', error: error.message }));
+    const scheduled = await this.scheduler.sync(await this.repository.listAllDestinations());
+    this.pruneTimer = setInterval(() => void this.prune(), this.queue.pruneEveryMs ?? 60_000);
+    this.pruneTimer.unref();
+    this.logger.log({ event: 'export.worker_started', scheduledDestinations: scheduled });
+  }
+
+  async prune(): Promise<number> {
+    try {
+      const deleted = await this.repository.prune();
+      if (deleted > 0) {
+        this.logger.log({ event: 'export.outbox_pruned', deleted });
+      }
+      return deleted;
+    } catch (error) {
+      this.logger.warn({ event: 'export.prune_failed', error: (error as Error).message });
+      return 0;
+    }
+  }
+
+  /**
+   * Stops taking runs and leaves a running batch behind (forced close): its cursor was not moved, so the next run
+   * sends that batch again with the same metadata.uid values.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.worker?.close(true);
+  }
+}
