@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '@mailwarden/accounts';
 import { ConfigModule, type AdminApiConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
+import { ExportModule } from '@mailwarden/export';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
@@ -30,6 +31,8 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { MigrationsService } from './migrations/migrations.service';
 import { MimecastIntegrationService } from './mimecast/mimecast-integration.service';
 import { MimecastController } from './mimecast/mimecast.controller';
+import { ExportDestinationsAdminService } from './export/export-destinations.admin.service';
+import { AccountExportDestinationsController, PartnerExportDestinationsController } from './export/export-destinations.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
@@ -47,6 +50,12 @@ export class AppModule {
             secretsKey: config.SECRETS_KEY,
             allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true,
             // Configuring a connection (re)schedules its polls, which the scanner's workers run.
+            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+          }),
+          // Adding or changing a destination (re)schedules its export runs, which the scanner's workers run.
+          ExportModule.forRoot({
+            secretsKey: config.SECRETS_KEY,
+            exportRoot: config.EXPORT_FILE_DIR,
             queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
           }),
         ]
@@ -77,6 +86,8 @@ export class AppModule {
         QuarantineController,
         AuditController,
         MimecastController,
+        AccountExportDestinationsController,
+        PartnerExportDestinationsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -93,6 +104,7 @@ export class AppModule {
         MessagesService,
         QuarantineService,
         MimecastIntegrationService,
+        ExportDestinationsAdminService,
       ],
     };
   }

@@ -18,6 +18,7 @@ export enum ProblemCode {
   SecretsKeyNotConfigured = 'SECRETS_KEY_NOT_CONFIGURED',
   RateLimiterUnavailable = 'RATE_LIMITER_UNAVAILABLE',
   MimecastInvalidSettings = 'MIMECAST_INVALID_SETTINGS',
+  ExportInvalidSettings = 'EXPORT_INVALID_SETTINGS',
   Conflict = 'CONFLICT',
   Internal = 'INTERNAL',
 }
