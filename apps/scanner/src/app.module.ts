@@ -42,7 +42,7 @@ export class AppModule {
             secretsKey: config.SECRETS_KEY,
             exportRoot: config.EXPORT_FILE_DIR,
             queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX, everyMs },
-            worker: { batchSize: config.EXPORT_BATCH_SIZE, ...run, pruneEveryMs, metrics: registry },
+            worker: { batchSize: config.EXPORT_BATCH_SIZE, leaseMs: config.EXPORT_LEASE_SECONDS * 1000, ...run, pruneEveryMs, metrics: registry },
           }),
         );
       }

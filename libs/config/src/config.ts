@@ -66,6 +66,7 @@ const scannerSpec = {
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),
   EXPORT_FILE_DIR: str({ default: 'var/export', desc: 'Folder under which NDJSON export destinations write (each in a sub-folder of its own)' }),
   EXPORT_BATCH_SIZE: num({ default: 500, desc: 'Events per SIEM export batch (one HEC request, one syslog connection, one file append)' }),
+  EXPORT_LEASE_SECONDS: num({ default: 60, desc: 'How long an export worker holds a destination per batch; a dead worker lets go after it' }),
 };
 
 const adminApiSpec = {

@@ -45,7 +45,7 @@ export type SinkFactory = (destination: ExportDestination) => ExportSink;
  */
 export class ExportRunner {
   private readonly logger = new Logger(ExportRunner.name);
-  /** Identifies this process's leases. */
+  /** Identifies this process's leases (each run adds its number). */
   readonly owner = `${process.pid}-${randomUUID()}`;
 
   constructor(
@@ -56,8 +56,12 @@ export class ExportRunner {
     private readonly onBatch?: (destination: ExportDestination, events: number) => void,
   ) {}
 
+  private runs = 0;
+
   async run(destinationId: string): Promise<ExportRunResult> {
-    let destination = await this.repository.claim(destinationId, this.owner, this.options.leaseMs);
+    // Each run holds the lease under its own name: two runs of one destination in one process exclude each other too.
+    const owner = `${this.owner}#${++this.runs}`;
+    let destination = await this.repository.claim(destinationId, owner, this.options.leaseMs);
     if (!destination) {
       return { status: 'skipped' };
     }
@@ -77,7 +81,7 @@ export class ExportRunner {
         const moved = page.next.txId !== destination.cursorTxId || page.next.id !== destination.cursorId;
         if (moved || wanted.length > 0) {
           const counts = { sent: wanted.length, filtered: events.length - wanted.length, batches: wanted.length > 0 ? 1 : 0 };
-          if (!(await this.repository.advance(destination.id, this.owner, page.next, counts, this.options.leaseMs))) {
+          if (!(await this.repository.advance(destination.id, owner, page.next, counts, this.options.leaseMs))) {
             this.logger.warn({ event: 'export.lease_lost', destinationId });
             return { status: 'done', ...totals };
           }
@@ -91,14 +95,14 @@ export class ExportRunner {
           break;
         }
       }
-      await this.repository.release(destination.id, this.owner);
+      await this.repository.release(destination.id, owner);
       return { status: 'done', ...totals };
     } catch (error) {
       const failures = destination.consecutiveFailures + 1;
       const delay = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.min(failures - 1, 20));
       const retryAt = new Date(Date.now() + delay);
       const message = (error as Error).message;
-      await this.repository.recordFailure(destination.id, this.owner, message, retryAt);
+      await this.repository.recordFailure(destination.id, owner, message, retryAt);
       this.logger.warn({ event: 'export.batch_failed', destinationId, kind: destination.kind, error: message, consecutiveFailures: failures, retryInMs: delay });
       return { status: 'failed', error: message, retryAt, sent: totals.sent };
     }

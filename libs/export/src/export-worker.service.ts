@@ -20,16 +20,16 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
     lastError: new Gauge({ name: 'mailwarden_export_last_error_timestamp_seconds', help: 'Time of the last failed batch', labelNames, registers: [registry] }),
     failures: new Gauge({ name: 'mailwarden_export_consecutive_failures', help: 'Failed batches since the last success', labelNames, registers: [registry] }),
   };
-  const first = gauges.lag as Gauge & { collect?: () => Promise<void> };
-  // One collect fills all gauges (prom-client awaits a gauge's collect before reading it).
-  first.collect = async () => {
+  // A scrape reads every gauge at once: they share one read of the destinations per scrape.
+  let inFlight: Promise<void> | null = null;
+  const refresh = async () => {
+    const now = Date.now();
+    const rows = await Promise.all((await repository.listAllDestinations()).map(async (destination) => ({ destination, lag: await repository.lag(destination) })));
     for (const gauge of Object.values(gauges)) {
       gauge.reset();
     }
-    const now = Date.now();
-    for (const destination of await repository.listAllDestinations()) {
+    for (const { destination, lag } of rows) {
       const labels = { destination: destination.id, kind: destination.kind, name: destination.name };
-      const lag = await repository.lag(destination);
       gauges.lag.set(labels, lag.events);
       gauges.lagSeconds.set(labels, lag.oldestAt ? Math.max(0, (now - lag.oldestAt.getTime()) / 1000) : 0);
       gauges.sent.set(labels, Number(destination.eventsSent));
@@ -39,6 +39,16 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
       gauges.failures.set(labels, destination.consecutiveFailures);
     }
   };
+  const collect = () => {
+    // PostgreSQL down: the gauges keep their last values rather than failing the whole scrape.
+    inFlight ??= refresh()
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (inFlight = null), 250));
+    return inFlight;
+  };
+  for (const gauge of Object.values(gauges)) {
+    (gauge as unknown as { collect: () => Promise<void> }).collect = collect;
+  }
 }
 
 /**
@@ -61,9 +71,20 @@ export class ExportWorkerService implements OnApplicationBootstrap, OnApplicatio
     this.worker = createExportWorker(this.runner, this.queue);
     this.worker.on('error', (error) => this.logger.warn({ event: 'export.worker_error', error: error.message }));
     const scheduled = await this.scheduler.sync(await this.repository.listAllDestinations());
-    this.pruneTimer = setInterval(() => void this.prune(), this.queue.pruneEveryMs ?? 60_000);
+    // Schedules live in Redis: a Redis that restarted empty loses them, so they are re-asserted with each pruning.
+    this.pruneTimer = setInterval(() => void this.maintain(), this.queue.pruneEveryMs ?? 30_000);
     this.pruneTimer.unref();
     this.logger.log({ event: 'export.worker_started', scheduledDestinations: scheduled });
+  }
+
+  /** Re-asserts the schedules and prunes the outbox; failures (Redis or PostgreSQL down) wait for the next round. */
+  async maintain(): Promise<void> {
+    try {
+      await this.scheduler.sync(await this.repository.listAllDestinations());
+    } catch (error) {
+      this.logger.warn({ event: 'export.schedule_sync_failed', error: (error as Error).message });
+    }
+    await this.prune();
   }
 
   async prune(): Promise<number> {

@@ -21,6 +21,8 @@ export interface HecReceiver {
   statuses: number[];
   /** ok: 200; busy: 503 (server busy); invalid-token: 403 code 4 whatever the token; down: connections are reset. */
   mode: HecMode;
+  /** Runs after a batch was accepted and before the 200 goes out (a test can crash the sender there). */
+  beforeReply?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ function splitConcatenated(body: string): unknown[] {
  * 503 when busy. Switch `mode` to make it busy or refuse the token; `close()` to take it down.
  */
 export async function startHecReceiver(token = 'hec-token-1234'): Promise<HecReceiver> {
-  const receiver: Omit<HecReceiver, 'url' | 'close'> = { token, accepted: [], statuses: [], mode: 'ok' };
+  const receiver: Omit<HecReceiver, 'url' | 'close'> = { token, accepted: [], statuses: [], mode: 'ok' as HecMode };
   const reply = (response: ServerResponse, [status, body]: readonly [number, object]) => {
     receiver.statuses.push(status);
     response.writeHead(status, { 'content-type': 'application/json' });
@@ -106,7 +108,7 @@ export async function startHecReceiver(token = 'hec-token-1234'): Promise<HecRec
       const broken = envelopes.findIndex((envelope) => !envelope || typeof (envelope as HecEnvelope).event !== 'object' || typeof (envelope as HecEnvelope).time !== 'number');
       if (broken >= 0) return reply(response, REPLIES.invalidEventNumber(broken));
       receiver.accepted.push(...(envelopes as HecEnvelope[]));
-      reply(response, REPLIES.success);
+      void (receiver.beforeReply?.() ?? Promise.resolve()).then(() => reply(response, REPLIES.success));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -129,7 +129,7 @@ export class ExportRepository {
     const [row] = await sqlQuery<{ id: string }>(this.prisma, Prisma.sql`
       UPDATE "export_destination" SET "lease_owner" = ${owner}, "lease_until" = now() + make_interval(secs => ${leaseMs / 1000}::float8)
       WHERE "id" = ${id}::uuid AND "enabled"
-        AND ("lease_until" IS NULL OR "lease_until" < now() OR "lease_owner" = ${owner})
+        AND ("lease_until" IS NULL OR "lease_until" < now())
         AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= now())
       RETURNING "id"`);
     return row ? this.findDestination(row.id) : null;
