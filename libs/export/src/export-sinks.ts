@@ -8,12 +8,12 @@ import { SyslogSink, type SyslogSettings } from './sinks/syslog.sink';
 
 /**
  * Builds the sink of a destination, decrypting its credentials (AES-256-GCM with SECRETS_KEY, the destination id as
- * additional data: the Mimecast credentials' cipher). Sinks are kept per destination and rebuilt when it changes,
- * so an NDJSON sink keeps its current file between runs.
+ * additional data: the Mimecast credentials' cipher). Sinks are kept per destination and rebuilt when its kind,
+ * settings or credentials change, so an NDJSON sink keeps its current file between runs.
  */
 export class ExportSinkFactory {
   private readonly cipher: CredentialsCipher;
-  private readonly sinks = new Map<string, { updatedAt: number; sink: ExportSink }>();
+  private readonly sinks = new Map<string, { config: string; sink: ExportSink }>();
 
   constructor(
     secretsKey: string,
@@ -27,12 +27,14 @@ export class ExportSinkFactory {
   }
 
   sinkFor = (destination: ExportDestination): ExportSink => {
+    // Keyed by what the sink is built from, not updatedAt: counters and cursor change with every batch.
+    const config = JSON.stringify([destination.kind, destination.settings, destination.encryptedCredentials]);
     const cached = this.sinks.get(destination.id);
-    if (cached && cached.updatedAt === destination.updatedAt.getTime()) {
+    if (cached && cached.config === config) {
       return cached.sink;
     }
     const sink = this.build(destination);
-    this.sinks.set(destination.id, { updatedAt: destination.updatedAt.getTime(), sink });
+    this.sinks.set(destination.id, { config, sink });
     return sink;
   };
 

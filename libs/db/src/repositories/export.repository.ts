@@ -62,7 +62,7 @@ export type DestinationOwner = { accountId: string; partnerId?: null } | { partn
 
 /**
  * Data of the SIEM export (libs/export): destinations with their cursors, leases and counters, and the outbox read in
- * commit-safe order. The outbox order is (txId, id) below the oldest running transaction (pg_snapshot_xmin), so a
+ * commit-safe order. The outbox order is (txId, id) below the oldest running transaction ({@link horizon}), so a
  * cursor never passes a row whose transaction has not committed yet.
  */
 @Injectable()
@@ -141,14 +141,13 @@ export class ExportRepository {
 
   /**
    * The next rows of the destination's owner after its cursor, in (txId, id) order, only from transactions older than
-   * the oldest one still running.
+   * the oldest one still running in this database.
    */
   async readOutbox(destination: Pick<ExportDestination, 'accountId' | 'partnerId' | 'cursorTxId' | 'cursorId'>, limit: number): Promise<OutboxPage> {
     const owner = destination.accountId
       ? Prisma.sql`o."account_id" = ${destination.accountId}::uuid`
       : Prisma.sql`o."account_id" IN (SELECT "id" FROM "account" WHERE "partner_id" = ${destination.partnerId}::uuid)`;
-    const [horizon] = await sqlQuery<{ xmin: string }>(this.prisma, Prisma.sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS "xmin"`);
-    const xmin = BigInt(horizon!.xmin);
+    const xmin = await this.horizon();
     const rows = await sqlQuery<{ id: string; txId: string; topic: string; aggregateId: string; accountId: string | null; payload: Prisma.JsonValue; createdAt: Date }>(
       this.prisma,
       Prisma.sql`SELECT o."id"::text AS "id", o."tx_id"::text AS "txId", o."topic", o."aggregate_id" AS "aggregateId", o."account_id" AS "accountId",
@@ -167,6 +166,39 @@ export class ExportRepository {
     // A short page never moves the cursor backwards (the horizon can be older than a cursor set by an earlier run).
     const behind = next.txId < destination.cursorTxId || (next.txId === destination.cursorTxId && next.id < destination.cursorId);
     return { rows: parsed, next: behind ? { txId: destination.cursorTxId, id: destination.cursorId } : next };
+  }
+
+  /**
+   * The outbox horizon: every transaction with an id below it has ended, so rows below it are final. The oldest
+   * transaction still running in this database (pg_stat_activity), capped by the next id to be handed out; statement
+   * by statement, so a transaction that ends in between is visible to the read that follows. When a session of this
+   * database is hidden from this role (no pg_read_all_stats), the cluster-wide pg_snapshot_xmin is used instead: it
+   * is never wrong, only slower to move (any writing transaction in the cluster holds it).
+   */
+  private async horizon(): Promise<bigint> {
+    const [snapshot] = await sqlQuery<{ xmin: string; xmax: string }>(
+      this.prisma,
+      Prisma.sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS "xmin", pg_snapshot_xmax(pg_current_snapshot())::text AS "xmax"`,
+    );
+    const [running] = await sqlQuery<{ oldest: string | null; hidden: boolean | null }>(
+      this.prisma,
+      Prisma.sql`SELECT min("backend_xid"::text::bigint)::text AS "oldest", bool_or("query" = '<insufficient privilege>') AS "hidden"
+        FROM pg_stat_activity WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`,
+    );
+    const xmax = BigInt(snapshot!.xmax);
+    if (running?.hidden) {
+      return BigInt(snapshot!.xmin);
+    }
+    if (running?.oldest === null || running?.oldest === undefined) {
+      return xmax;
+    }
+    // backend_xid is a 32-bit xid; tx_id is the 64-bit xid8 (epoch in the high half), so put it in xmax's epoch.
+    const epoch = (xmax >> 32n) << 32n;
+    let oldest = epoch | BigInt(running.oldest);
+    if (oldest > xmax) {
+      oldest -= 1n << 32n;
+    }
+    return oldest < xmax ? oldest : xmax;
   }
 
   /** The messages of verdict events, with their verdicts and raw bytes. */
@@ -200,7 +232,7 @@ export class ExportRepository {
         "batches_sent" = "batches_sent" + ${counts.batches},
         "last_success_at" = CASE WHEN ${counts.batches} > 0 THEN now() ELSE "last_success_at" END,
         "consecutive_failures" = 0, "next_attempt_at" = NULL,
-        "lease_until" = now() + make_interval(secs => ${leaseMs / 1000}::float8), "updated_at" = now()
+        "lease_until" = now() + make_interval(secs => ${leaseMs / 1000}::float8)
       WHERE "id" = ${id}::uuid AND "lease_owner" = ${owner}
       RETURNING "id"`);
     return rows.length === 1;
@@ -211,7 +243,7 @@ export class ExportRepository {
     await sqlQuery(this.prisma, Prisma.sql`
       UPDATE "export_destination" SET "last_error" = ${error.slice(0, 2000)}, "last_error_at" = now(),
         "consecutive_failures" = "consecutive_failures" + 1, "next_attempt_at" = ${retryAt}::timestamptz,
-        "lease_owner" = NULL, "lease_until" = NULL, "updated_at" = now()
+        "lease_owner" = NULL, "lease_until" = NULL
       WHERE "id" = ${id}::uuid AND "lease_owner" = ${owner}`);
   }
 
