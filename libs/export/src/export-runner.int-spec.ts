@@ -53,7 +53,7 @@ describe(ExportRunner.name, () => {
   }
 
   async function delivered(folder: string): Promise<OcsfEvent[]> {
-    const dir = path.join(root, folder);
+    const dir = path.join(root, account.id, folder);
     const files = (await readdir(dir).catch(() => [])).sort();
     const texts = await Promise.all(files.map((file) => readFile(path.join(dir, file), 'utf8')));
     return texts.flatMap((text) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as OcsfEvent));

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ExportDestination } from '@mailwarden/db';
 import { CredentialsCipher } from '@mailwarden/mimecast';
 import type { DestinationCredentials } from './destination-settings';
@@ -39,7 +40,7 @@ export class ExportSinkFactory {
   };
 
   /** A sink for one use (the "send test event" action), not cached. */
-  build(destination: Pick<ExportDestination, 'id' | 'kind' | 'settings' | 'encryptedCredentials'>): ExportSink {
+  build(destination: Pick<ExportDestination, 'id' | 'kind' | 'settings' | 'encryptedCredentials' | 'accountId' | 'partnerId'>): ExportSink {
     const credentials = destination.encryptedCredentials ? this.cipher.decrypt<DestinationCredentials>(destination.encryptedCredentials, destination.id) : {};
     switch (destination.kind) {
       case 'HEC':
@@ -49,7 +50,8 @@ export class ExportSinkFactory {
       case 'SYSLOG':
         return new SyslogSink(destination.settings as unknown as SyslogSettings);
       case 'NDJSON':
-        return new NdjsonSink(this.exportRoot, destination.settings as unknown as NdjsonSettings);
+        // Each owner writes under a folder named by its id: one tenant cannot choose another tenant's folder.
+        return new NdjsonSink(path.join(this.exportRoot, (destination.accountId ?? destination.partnerId)!), destination.settings as unknown as NdjsonSettings);
     }
   }
 }

@@ -113,7 +113,7 @@ describe('SIEM export (journal ingest → scan → export → HEC, rsyslog, NDJS
   const received = {
     hec: async () => hec.accepted.map((envelope) => envelope.event as OcsfEvent),
     syslog: async () => (await rsyslog.records()).map((record) => record.event as OcsfEvent),
-    ndjson: () => ndjsonEvents('lake'),
+    ndjson: () => ndjsonEvents(path.join(account.id, 'lake')),
   };
 
   const activities = (events: OcsfEvent[]) => events.filter((event) => event.class_uid === 4009);

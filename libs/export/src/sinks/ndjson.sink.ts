@@ -4,7 +4,7 @@ import type { OcsfEvent } from '../ocsf/ocsf-mappers';
 import { ExportSinkError, type ExportSink } from './export-sink';
 
 export interface NdjsonSettings {
-  /** A folder name under the export root (EXPORT_FILE_DIR): letters, digits, `.`, `_`, `-`. */
+  /** A folder name under the owner's folder of the export root (EXPORT_FILE_DIR/<owner id>/): letters, digits, `.`, `_`, `-`. */
   folder: string;
   /** Rotate when the current file reaches this many bytes (default 64 MiB). */
   maxBytes?: number;

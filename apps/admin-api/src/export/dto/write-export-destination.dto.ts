@@ -7,7 +7,7 @@ export type ExportDestinationKindDto = (typeof EXPORT_DESTINATION_KINDS)[number]
 const SETTINGS_DOC =
   'HEC: { url, index?, source?, sourcetype? (default _json), host?, caPem?, verifyTls? }; WEBHOOK: { url, caPem?, verifyTls? }; ' +
   'SYSLOG: { host, port, tls?, caPem?, verifyTls?, serverName?, facility? (default 13), appName?, hostname? }; ' +
-  'NDJSON: { folder (a sub-folder of EXPORT_FILE_DIR), maxBytes? (default 64 MiB), maxAgeSeconds? (default 3600) }';
+  'NDJSON: { folder (written as EXPORT_FILE_DIR/<account or partner id>/<folder>), maxBytes? (default 64 MiB), maxAgeSeconds? (default 3600) }';
 
 /** Fields shared by create and update; all optional on update. */
 export class UpdateExportDestinationDto {
