@@ -8,6 +8,7 @@ import { freePort } from '@mailwarden/testing';
 import { startHecReceiver, type HecReceiver } from '../../test/hec-receiver';
 import { startRsyslog, type RsyslogReceiver } from '../../test/rsyslog-receiver';
 import type { OcsfEvent } from '../ocsf/ocsf-mappers';
+import { ExportSinkFactory } from '../export-sinks';
 import { ExportSinkError } from './export-sink';
 import { HecSink, WebhookSink, webhookSignature, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from './http.sinks';
 import { NdjsonSink, ndjsonFolder } from './ndjson.sink';
@@ -154,6 +155,18 @@ describe('SIEM sinks against real receivers on 127.0.0.1', () => {
       now += 1000;
       await new NdjsonSink(root, { folder: 'lake', maxBytes: line * 5, maxAgeSeconds: 60 }, clock).send(events(1));
       expect((await readdir(path.join(root, 'lake'))).length).toBe(3);
+    });
+
+    it("should write each owner's files under its own id, so two tenants naming the same folder never share it", async () => {
+      const factory = new ExportSinkFactory(Buffer.alloc(32, 1).toString('base64'), root);
+      const tenant = (accountId: string) => ({ id: `d-${accountId}`, kind: 'NDJSON' as const, settings: { folder: 'lake' }, encryptedCredentials: null, accountId, partnerId: null });
+      await factory.build(tenant('account-a')).send(events(2));
+      await factory.build(tenant('account-b')).send(events(1));
+      await factory.build({ ...tenant('x'), accountId: null, partnerId: 'partner-p' }).send(events(1));
+      const count = async (owner: string) => (await readdir(path.join(root, owner, 'lake'))).length;
+      expect([await count('account-a'), await count('account-b'), await count('partner-p')]).toEqual([1, 1, 1]);
+      const lines = async (owner: string) => (await readFile(path.join(root, owner, 'lake', (await readdir(path.join(root, owner, 'lake')))[0]!), 'utf8')).split('\n').filter(Boolean).length;
+      expect([await lines('account-a'), await lines('account-b')]).toEqual([2, 1]);
     });
 
     it('should refuse folders that leave the export root', () => {
