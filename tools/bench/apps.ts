@@ -59,10 +59,10 @@ export class AppLauncher {
     return { child, port: smtpPort };
   }
 
-  async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker'): Promise<StartedApp> {
+  async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker', extraEnv: Record<string, string> = {}): Promise<StartedApp> {
     const smtpPort = await freePort();
     const httpPort = await freePort();
-    const env = { SCANNER_ROLE: role, SCANNER_SMTP_PORT: String(smtpPort), SCANNER_HTTP_PORT: String(httpPort), JOURNAL_HTTP_PORT: String(await freePort()), DNS_SERVERS: this.dnsServer };
+    const env = { SCANNER_ROLE: role, SCANNER_SMTP_PORT: String(smtpPort), SCANNER_HTTP_PORT: String(httpPort), JOURNAL_HTTP_PORT: String(await freePort()), DNS_SERVERS: this.dnsServer, ...extraEnv };
     const child = await this.app(name, env, `http://127.0.0.1:${httpPort}/health`, 'scanner');
     return { child, port: smtpPort };
   }

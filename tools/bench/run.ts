@@ -46,6 +46,9 @@ async function runScenarios(
       runs.push(await scenarios.baseline('e2e', 'mailauth', round, scenarios.journalJobsFor('baseline')));
       runs.push(await scenarios.endToEnd('e2e', round, 1));
     }
+    if (wants('export')) {
+      runs.push(await scenarios.exportPipeline(round));
+    }
     if (wants('scale')) {
       for (const workers of options.workers.filter((count) => count !== 1)) {
         runs.push(await scenarios.endToEnd('scale', round, workers));

@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { BenchOptions } from './args';
 import { AppLauncher, type BaselineKind } from './apps';
 import { GATEWAY_DOMAIN, JOURNAL_RECIPIENT_DOMAIN, type BenchEnvironment, type BenchTenant } from './bench-env';
@@ -152,6 +156,79 @@ export class Scenarios {
       return this.report(result);
     } finally {
       await stopAll(children);
+    }
+  }
+
+  /**
+   * The journal pipeline with the SIEM export on (one NDJSON destination): the end-to-end rate with export running,
+   * how long after the last verdict the destination had every event, and the export's own rate, measured by a second
+   * destination that drains the whole run's events as a backlog once the load is over.
+   */
+  async exportPipeline(round: number): Promise<RunRecord> {
+    const children: BenchChild[] = [];
+    const exportRoot = await mkdtemp(path.join(tmpdir(), 'mw-bench-export-'));
+    // Both destinations exist before the worker starts (its start-up schedules every destination); the drain one is
+    // held back by a back-off far in the future until the load is over.
+    const insert = `INSERT INTO export_destination (account_id, name, kind, settings, cursor_tx_id, cursor_id, next_attempt_at)
+      VALUES ($1, $2, 'NDJSON', $3::jsonb, pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1, 9223372036854775807, $4) RETURNING id`;
+    try {
+      const { rows: [live] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-live', JSON.stringify({ folder: 'live' }), null]);
+      const { rows: [drain] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-drain', JSON.stringify({ folder: 'drain' }), new Date(Date.now() + 86_400_000)]);
+      const env = { SECRETS_KEY: randomBytes(32).toString('base64'), EXPORT_FILE_DIR: exportRoot };
+      const ingest = await this.launcher.journalIngest();
+      children.push(ingest.child);
+      children.push((await this.launcher.scanner('worker', 'scanner-worker', env)).child);
+      const { jobs, recipient } = this.journalPhase(`export-${round}`);
+      const before = await this.cpuBefore(children);
+      const load = await this.load(ingest.port, jobs);
+      const done = await this.waitForScans(10 * 60_000);
+      const { rows: [verdicts] } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
+      const lastVerdictAt = verdicts!.last?.getTime() ?? Number.NaN;
+      const exported = await this.waitForExport(live!.id, 5 * 60_000);
+      // The backlog: every event of this run again, drained by the destination held back until now.
+      const drainStart = Date.now();
+      await this.env.pg.query('UPDATE export_destination SET next_attempt_at = NULL WHERE id = $1', [drain!.id]);
+      const drained = await this.waitForExport(drain!.id, 5 * 60_000);
+      const drainSeconds = (drained.doneAt - drainStart) / 1000;
+      const processes = await this.finish(children, before, load.accepted);
+      const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
+      const result = record('export', 'mailwarden', round, load, processes, {
+        verdicts: verdicts!.n,
+        complete: done,
+        e2eSeconds,
+        exportedEvents: exported.eventsSent,
+        exportLagAfterLastVerdictMs: exported.doneAt - lastVerdictAt,
+        backlogEvents: drained.eventsSent,
+        exportEventsPerSec: drained.eventsSent / drainSeconds,
+      });
+      result.msgsPerSec = verdicts!.n / e2eSeconds;
+      this.log(
+        `  export r${round}: end to end ${result.msgsPerSec.toFixed(1)} msgs/s with export on; ${exported.eventsSent} events, all exported ${(exported.doneAt - lastVerdictAt).toFixed(0)} ms after the last verdict; backlog of ${drained.eventsSent} events drained at ${(drained.eventsSent / drainSeconds).toFixed(0)} events/s`,
+      );
+      return this.report(result);
+    } finally {
+      await stopAll(children);
+      await this.env.pg.query("DELETE FROM export_destination WHERE name LIKE 'bench-%'");
+      await rm(exportRoot, { recursive: true, force: true });
+    }
+  }
+
+  /** Until the destination has passed every outbox row of its account; its event count and when that happened. */
+  private async waitForExport(destinationId: string, timeoutMs: number): Promise<{ eventsSent: number; doneAt: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows: [row] } = await this.env.pg.query<{ lag: number; sent: number }>(
+        `SELECT (SELECT count(*)::int FROM outbox_event o WHERE o.account_id = d.account_id AND (o.tx_id, o.id) > (d.cursor_tx_id, d.cursor_id)) AS lag,
+           d.events_sent::int AS sent FROM export_destination d WHERE d.id = $1`,
+        [destinationId],
+      );
+      if (row!.lag === 0 || Date.now() > deadline) {
+        if (row!.lag > 0) {
+          this.log(`  warning: export destination still ${row!.lag} events behind at the deadline`);
+        }
+        return { eventsSent: row!.sent, doneAt: Date.now() };
+      }
+      await sleep(50);
     }
   }
 

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
-import { QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
+import { exportSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
@@ -93,6 +95,7 @@ describe('admin API (real app over HTTP)', () => {
       JOURNAL_DOMAIN: 'journal.mailwarden.test',
       // Nothing listens there: the quick test reports the refused connection.
       SCANNER_SMTP_PORT: String(await freePort()),
+      EXPORT_FILE_DIR: path.join(tmpdir(), `mw-admin-export-${process.pid}`),
     });
     const coded = (code: string) => Object.assign(new Error(code), { code });
     app = await createAdminApi(config, false, {
@@ -876,6 +879,115 @@ describe('admin API (real app over HTTP)', () => {
     expect((await call('POST', '/v1/accounts/{accountId}/remediations/{remediationId}/restore', { ...A(), remediationId: running.id }, keys.tenant)).body).toMatchObject({ status: 409, code: 'REMEDIATION_NOT_FINISHED' });
   });
 
+  it('should add, read (no secrets), change, test and remove SIEM export destinations of an account and of a partner', async () => {
+    const hecEvents: Json[] = [];
+    const hec = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const ok = request.headers.authorization === 'Splunk hec-t0ken-value';
+        if (ok) {
+          hecEvents.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json);
+        }
+        response.writeHead(ok ? 200 : 403, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(ok ? { text: 'Success', code: 0 } : { text: 'Invalid token', code: 4 }));
+      });
+    });
+    await new Promise<void>((resolve) => hec.listen(0, '127.0.0.1', resolve));
+    const hecUrl = `http://127.0.0.1:${(hec.address() as AddressInfo).port}`;
+    const exports = new Queue(QueueName.Export, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    try {
+      const created = await call('POST', '/v1/accounts/{accountId}/export-destinations', A(), keys.tenant, {
+        name: 'Splunk',
+        kind: 'HEC',
+        settings: { url: hecUrl, index: 'mail' },
+        credentials: { token: 'hec-t0ken-value' },
+        classUids: [4009],
+      });
+      expectStatus(created, 201);
+      expect(created.body).toMatchObject({ kind: 'HEC', scope: 'account', accountId: ids.contoso, hasCredentials: true, classUids: [4009], enabled: true, status: { lagEvents: 0, eventsSent: 0, lastError: null } });
+      expect(created.text).not.toContain('hec-t0ken-value');
+      ids.exportDestination = created.body.id as string;
+      expect((await exports.getJobSchedulers()).map((scheduler) => scheduler.key)).toEqual([exportSchedulerId(ids.exportDestination)]);
+
+      // Bad settings answer 400 naming the field; nothing is stored.
+      const refusals: Array<[unknown, string]> = [
+        [{ name: 'x', kind: 'SYSLOG', settings: { host: 'siem.example' } }, 'settings.port'],
+        [{ name: 'x', kind: 'NDJSON', settings: { folder: '../../etc' } }, 'settings.folder'],
+        [{ name: 'x', kind: 'HEC', settings: { url: hecUrl } }, 'credentials.token'],
+        [{ name: 'x', kind: 'HEC', settings: { url: 'file:///etc/passwd' }, credentials: { token: 't' } }, 'settings.url'],
+        [{ name: 'x', kind: 'WEBHOOK', settings: { url: hecUrl }, credentials: { secret: 'short' } }, 'credentials.secret'],
+        [{ name: 'x', kind: 'NDJSON', settings: { folder: 'ok' }, classUids: [1001] }, 'classUids'],
+      ];
+      for (const [body, field] of refusals) {
+        const refused = await call('POST', '/v1/accounts/{accountId}/export-destinations', A(), keys.tenant, body);
+        expect([field, refused.status, refused.body.code, (refused.body.errors as Json[] | undefined)?.[0]?.field]).toEqual([field, 400, 'EXPORT_INVALID_SETTINGS', field]);
+      }
+      const wrongKind = await call('POST', '/v1/accounts/{accountId}/export-destinations', A(), keys.tenant, { name: 'x', kind: 'KAFKA', settings: {} });
+      expect(wrongKind.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+
+      const listed = await call('GET', '/v1/accounts/{accountId}/export-destinations', A(), keys.readOnly);
+      expect((listed.body.items as Json[]).map((item) => item.id)).toEqual([ids.exportDestination]);
+      const read = await call('GET', '/v1/accounts/{accountId}/export-destinations/{destinationId}', { ...A(), destinationId: ids.exportDestination }, keys.readOnly);
+      expect(read.body).toMatchObject({ settings: { url: `${hecUrl}/`, index: 'mail' } });
+      expect(read.text).not.toContain('hec-t0ken-value');
+
+      const tested = await call('POST', '/v1/accounts/{accountId}/export-destinations/{destinationId}/test', { ...A(), destinationId: ids.exportDestination }, keys.tenant);
+      expect(tested.body).toMatchObject({ ok: true, error: null, eventUid: expect.any(String) });
+      expect(hecEvents).toEqual([expect.objectContaining({ index: 'mail', sourcetype: '_json', event: expect.objectContaining({ class_uid: 4009, metadata: expect.objectContaining({ uid: tested.body.eventUid }), unmapped: expect.objectContaining({ test: true }) }) })]);
+
+      const updated = await call('PATCH', '/v1/accounts/{accountId}/export-destinations/{destinationId}', { ...A(), destinationId: ids.exportDestination }, keys.tenant, {
+        credentials: { token: 'rotated-token' },
+        minSeverityId: 3,
+        actionableOnly: true,
+        enabled: false,
+      });
+      expect(updated.body).toMatchObject({ minSeverityId: 3, actionableOnly: true, enabled: false, hasCredentials: true });
+      expect(await exports.getJobSchedulers()).toEqual([]);
+      // The rotated token is the one used now: the receiver refuses it, and the answer says why.
+      const retested = await call('POST', '/v1/accounts/{accountId}/export-destinations/{destinationId}/test', { ...A(), destinationId: ids.exportDestination }, keys.tenant);
+      expect(retested.body).toMatchObject({ ok: false, error: expect.stringContaining('403') });
+      const kindChange = await call('PATCH', '/v1/accounts/{accountId}/export-destinations/{destinationId}', { ...A(), destinationId: ids.exportDestination }, keys.tenant, { kind: 'SYSLOG' });
+      // The kind is fixed at creation (the cursor and credentials belong to it).
+      expect(kindChange.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+
+      // Partner-wide destinations: partner admins only.
+      const syslogPort = await new Promise<number>((resolve) => {
+        const probe = createServer();
+        probe.listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      expect((await call('POST', '/v1/partner/export-destinations', {}, keys.tenant, { name: 'x', kind: 'NDJSON', settings: { folder: 'x' } })).body).toMatchObject({ status: 403, code: 'ROLE_NOT_ALLOWED' });
+      const partnerWide = await call('POST', '/v1/partner/export-destinations', {}, partnerA.key, { name: 'SOC syslog', kind: 'SYSLOG', settings: { host: '127.0.0.1', port: syslogPort } });
+      expectStatus(partnerWide, 201);
+      expect(partnerWide.body).toMatchObject({ scope: 'partner', accountId: null, hasCredentials: false });
+      const partnerParams = { destinationId: partnerWide.body.id as string };
+      expect((await call('GET', '/v1/partner/export-destinations', {}, partnerA.key)).body.items).toEqual([expect.objectContaining({ id: partnerWide.body.id })]);
+      expect((await call('GET', '/v1/partner/export-destinations/{destinationId}', partnerParams, partnerA.key)).body).toMatchObject({ name: 'SOC syslog' });
+      expect((await call('GET', '/v1/partner/export-destinations/{destinationId}', { destinationId: ids.exportDestination }, partnerA.key)).status).toBe(404);
+      const down = await call('POST', '/v1/partner/export-destinations/{destinationId}/test', partnerParams, partnerA.key);
+      expect(down.body).toMatchObject({ ok: false, error: expect.stringContaining('ECONNREFUSED') });
+      expect((await call('PATCH', '/v1/partner/export-destinations/{destinationId}', partnerParams, partnerA.key, { name: 'SOC' })).body).toMatchObject({ name: 'SOC' });
+      expect((await call('DELETE', '/v1/partner/export-destinations/{destinationId}', partnerParams, partnerA.key)).body).toMatchObject({ id: partnerWide.body.id });
+      expect((await call('GET', '/v1/partner/export-destinations', {}, partnerA.key)).body.items).toEqual([]);
+
+      const audit = await db.prisma.auditEvent.findMany({ where: { objectType: 'export_destination' }, orderBy: { id: 'asc' } });
+      expect(audit.map((event) => [event.action, event.accountId ? 'account' : 'partner'])).toEqual([
+        ['export_destination.created', 'account'],
+        ['export_destination.updated', 'account'],
+        ['export_destination.created', 'partner'],
+        ['export_destination.updated', 'partner'],
+        ['export_destination.removed', 'partner'],
+      ]);
+      expect(JSON.stringify(audit.map((event) => [event.before, event.after]))).not.toMatch(/hec-t0ken-value|rotated-token/);
+    } finally {
+      await exports.close();
+      await new Promise((resolve) => hec.close(resolve));
+    }
+  });
+
   it('should read every change back from the audit log, with actor, object, before and after', async () => {
     const all: Json[] = [];
     let cursor: string | null = null;
@@ -906,6 +1018,7 @@ describe('admin API (real app over HTTP)', () => {
       'quarantine.released',
       'quarantine.deleted',
       'mimecast.connection_configured',
+      'export_destination.created',
     ]) {
       expect(actions).toContain(action);
     }
@@ -941,6 +1054,7 @@ describe('admin API (real app over HTTP)', () => {
       groupId: ids.group!,
       partnerId: partnerA.id,
       remediationId: ids.remediation!,
+      destinationId: ids.exportDestination!,
     };
     const bodies: Record<string, unknown> = {
       addMailbox: { email: 'probe@contoso.example' },
@@ -966,6 +1080,10 @@ describe('admin API (real app over HTTP)', () => {
       remediateMessage: { action: 'HARD_DELETE' },
       previewRemediation: { search: { sender: 'x@spam.example' } },
       createRemediation: { action: 'HARD_DELETE', messageIds: [ids.message] },
+      createExportDestination: { name: 'probe', kind: 'NDJSON', settings: { folder: 'probe' } },
+      updateExportDestination: { name: 'probe' },
+      createPartnerExportDestination: { name: 'probe', kind: 'NDJSON', settings: { folder: 'probe' } },
+      updatePartnerExportDestination: { name: 'probe' },
     };
     const queries: Record<string, string> = {
       getEffectivePolicy: '?recipient=alice@contoso.example',

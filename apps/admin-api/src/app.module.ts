@@ -7,6 +7,7 @@ import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { readFileSync } from 'node:fs';
 import { Microsoft365Module, microsoft365SettingsFromConfig } from '@mailwarden/microsoft365';
 import { QuickTestModule } from '@mailwarden/delivery';
+import { ExportModule } from '@mailwarden/export';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
@@ -40,6 +41,8 @@ import { Microsoft365ApiService } from './microsoft365/microsoft365-api.service'
 import { Microsoft365ConsentController } from './microsoft365/microsoft365-consent.controller';
 import { Microsoft365Controller } from './microsoft365/microsoft365.controller';
 import { RemediationsController } from './microsoft365/remediations.controller';
+import { ExportDestinationsAdminService } from './export/export-destinations.admin.service';
+import { AccountExportDestinationsController, PartnerExportDestinationsController } from './export/export-destinations.controller';
 import { PoliciesController } from './policies/policies.controller';
 import { PoliciesService } from './policies/policies.service';
 import { QuarantineController } from './quarantine/quarantine.controller';
@@ -71,6 +74,12 @@ export class AppModule {
             secretsKey: config.SECRETS_KEY,
             allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true,
             // Configuring a connection (re)schedules its polls, which the scanner's workers run.
+            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+          }),
+          // Adding or changing a destination (re)schedules its export runs, which the scanner's workers run.
+          ExportModule.forRoot({
+            secretsKey: config.SECRETS_KEY,
+            exportRoot: config.EXPORT_FILE_DIR,
             queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
           }),
         ]
@@ -118,6 +127,8 @@ export class AppModule {
         RemediationsController,
         StatisticsController,
         EmergencyInboxController,
+        AccountExportDestinationsController,
+        PartnerExportDestinationsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -137,6 +148,7 @@ export class AppModule {
         MimecastIntegrationService,
         Microsoft365ApiService,
         EmergencyInboxService,
+        ExportDestinationsAdminService,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observab
 import { QueueModule, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
+import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
 import type { MimecastModuleOptions } from '@mailwarden/mimecast';
 import { Microsoft365WorkerModule } from './integrations/microsoft365-worker.module';
 import { MimecastWorkerModule } from './integrations/mimecast-worker.module';
@@ -22,18 +23,30 @@ export interface ScannerOverrides {
   delivery?: Partial<DeliveryTuning>;
   /** Mimecast client retry settings (tests make a poll against a closed port fail at once). */
   mimecastClient?: MimecastModuleOptions['client'];
+  /** SIEM export run timings (tests shorten back-off and leases) and how often each destination runs. */
+  export?: Partial<ExportRunOptions> & { everyMs?: number; pruneEveryMs?: number };
 }
 
 @Module({})
 export class AppModule {
   static forRoot(config: ScannerConfig, overrides: ScannerOverrides = {}): DynamicModule {
     const roles: Array<Type | DynamicModule> = [];
+    const registry = createMetricsRegistry('scanner');
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
       roles.push(Microsoft365WorkerModule.forRoot(config, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }));
-      // Third-party integrations need SECRETS_KEY to decrypt their stored credentials.
+      // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
         roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mimecastClient));
+        const { everyMs, pruneEveryMs, ...run } = overrides.export ?? {};
+        roles.push(
+          ExportModule.forRoot({
+            secretsKey: config.SECRETS_KEY,
+            exportRoot: config.EXPORT_FILE_DIR,
+            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX, everyMs },
+            worker: { batchSize: config.EXPORT_BATCH_SIZE, leaseMs: config.EXPORT_LEASE_SECONDS * 1000, ...run, pruneEveryMs, metrics: registry },
+          }),
+        );
       }
     }
     if (config.SCANNER_ROLE === 'smtp' || config.SCANNER_ROLE === 'all') {
@@ -53,7 +66,7 @@ export class AppModule {
           },
         }),
         ObservabilityModule.forRoot({
-          registry: createMetricsRegistry('scanner'),
+          registry,
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
         ...roles,

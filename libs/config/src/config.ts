@@ -132,6 +132,9 @@ const scannerSpec = {
   ARC_SEAL_DOMAIN: dnsLabels({ default: '', desc: 'd= of the ARC sets the scanner adds to what it relays (RFC 8617); empty: no ARC sealing' }),
   ARC_SEAL_SELECTOR: dnsLabels({ default: '', desc: 's= of the ARC sets: the public key is published at <selector>._domainkey.<ARC_SEAL_DOMAIN>' }),
   ARC_SEAL_KEY_FILE: signingKeyFile({ default: '', desc: 'PEM private key of the ARC sets (RSA 2048 or Ed25519)' }),
+  EXPORT_FILE_DIR: str({ default: 'var/export', desc: 'Folder under which NDJSON export destinations write (each in a sub-folder of its own)' }),
+  EXPORT_BATCH_SIZE: num({ default: 500, desc: 'Events per SIEM export batch (one HEC request, one syslog connection, one file append)' }),
+  EXPORT_LEASE_SECONDS: num({ default: 60, desc: 'How long an export worker holds a destination per batch; a dead worker lets go after it' }),
 };
 
 /** The ARC sealing settings go together: all three set, or none (no sealing). */
@@ -155,6 +158,7 @@ const adminApiSpec = {
   }),
   ADMIN_API_OPS_HOST: str({ default: '127.0.0.1', desc: 'Address of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
   ADMIN_API_OPS_PORT: port({ default: 9103, desc: 'Port of the operator listener (ADMIN_API_OPS_ACCESS=separate)' }),
+  EXPORT_FILE_DIR: scannerSpec.EXPORT_FILE_DIR,
   PUBLIC_BASE_URL: url({ default: 'http://127.0.0.1:3000' }),
   TRUST_PROXY: bool({ default: false }),
   ...microsoft365Spec,

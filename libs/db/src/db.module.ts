@@ -21,8 +21,9 @@ import { PolicyRepository } from './repositories/policy.repository';
 import { QuarantineRepository } from './repositories/quarantine.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
+import { ExportRepository } from './repositories/export.repository';
 
-const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository];
+const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).

@@ -17,6 +17,7 @@ export * from './repositories/delivery.repository';
 export * from './repositories/message.repository';
 export * from './repositories/scan-context.repository';
 export * from './repositories/third-party-alert.repository';
+export * from './repositories/export.repository';
 export * from './repositories/admin-audit';
 export * from './repositories/audit-log.repository';
 export * from './repositories/domain-admin.repository';

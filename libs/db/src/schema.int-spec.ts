@@ -168,6 +168,26 @@ describe('schema and migrations', () => {
     expect(typeof (await prisma.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).id).toBe('bigint');
   });
 
+  it('should write and read back export destinations, and give each outbox row its transaction id', async () => {
+    const { prisma } = db;
+    const partner = await prisma.partner.create({ data: { name: 'Export partner' } });
+    const account = await prisma.account.create({ data: { name: 'Export', journalToken: 'j-export-schema', partnerId: partner.id } });
+    const destination = await prisma.exportDestination.create({
+      data: { accountId: account.id, name: 'lake', kind: 'NDJSON', settings: { folder: 'lake' }, classUids: [4009], minSeverityId: 2, cursorTxId: 5n, cursorId: 9n },
+    });
+    expect(await prisma.exportDestination.findUniqueOrThrow({ where: { id: destination.id } })).toMatchObject({ kind: 'NDJSON', classUids: [4009], minSeverityId: 2, actionableOnly: false, cursorTxId: 5n, eventsSent: 0n });
+    const byPartner = await prisma.partner.findUniqueOrThrow({ where: { id: partner.id }, include: { exportDestinations: true } });
+    expect(byPartner.exportDestinations).toEqual([]);
+    // Exactly one owner: both or neither is refused.
+    await expect(prisma.exportDestination.create({ data: { accountId: account.id, partnerId: partner.id, name: 'x', kind: 'NDJSON', cursorTxId: 0n, cursorId: 0n } })).rejects.toThrow();
+    const rows = await prisma.$transaction([
+      prisma.outboxEvent.create({ data: { topic: 'verdict', aggregateId: 'a', accountId: account.id, payload: {} } }),
+      prisma.outboxEvent.create({ data: { topic: 'verdict', aggregateId: 'b', accountId: account.id, payload: {} } }),
+    ]);
+    expect(rows[0].txId).toBe(rows[1].txId);
+    expect(rows[0].txId).toBeGreaterThan(0n);
+  });
+
   it('should write and read back the Mimecast models through the generated client', async () => {
     const { prisma } = db;
     const account = await prisma.account.create({ data: { name: 'Mimecast', journalToken: 'j-mimecast-schema' } });

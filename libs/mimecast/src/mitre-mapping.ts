@@ -59,3 +59,18 @@ export function alertTypeFor(kind: MimecastLogKind, record: MimecastLogRecord): 
     }
   }
 }
+
+/** ATT&CK tactic of each technique in {@link MIMECAST_MITRE_MAPPING} (a `TA…` entry is a tactic itself). */
+const TACTIC_OF_TECHNIQUE: ReadonlyMap<string, MitreTechnique> = new Map([
+  ['T1598', { id: 'TA0043', name: 'Reconnaissance' }],
+  ['T1078', { id: 'TA0001', name: 'Initial Access' }],
+  ['T1041', { id: 'TA0010', name: 'Exfiltration' }],
+]);
+
+/** The tactic a technique of the table serves (for OCSF `attacks[].tactic`); a tactic id maps to itself. */
+export function mitreTacticFor(technique: MitreTechnique): MitreTechnique | null {
+  if (technique.id.startsWith('TA')) {
+    return technique;
+  }
+  return TACTIC_OF_TECHNIQUE.get(technique.id.split('.')[0]!) ?? null;
+}

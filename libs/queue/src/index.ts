@@ -6,3 +6,4 @@ export * from './redis.health';
 export * from './jobs/scan-message.job';
 export * from './jobs/delivery.job';
 export * from './jobs/microsoft365.job';
+export * from './jobs/export-destination.job';

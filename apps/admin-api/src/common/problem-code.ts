@@ -32,6 +32,7 @@ export enum ProblemCode {
   RemediationTooManyMessages = 'REMEDIATION_TOO_MANY_MESSAGES',
   RemediationNotRestorable = 'REMEDIATION_NOT_RESTORABLE',
   RemediationNotFinished = 'REMEDIATION_NOT_FINISHED',
+  ExportInvalidSettings = 'EXPORT_INVALID_SETTINGS',
   Conflict = 'CONFLICT',
   /** The mailflow connector cannot be removed while a domain takes mail through it. */
   ConnectorInUse = 'CONNECTOR_IN_USE',

@@ -5,6 +5,7 @@ import { PostgresRawMessageStore } from '../raw-message-store';
 import { DeliveryRepository } from './delivery.repository';
 import { MessageRepository, type IncomingMessage, type VerdictInput } from './message.repository';
 import { StatisticsRepository } from './statistics.repository';
+import { VERDICT_TOPIC } from './message-writes.sql';
 
 /** The single-statement writers (message-writes.sql.ts) against the migrated schema: every column, atomicity, idempotence. */
 describe('message writes', () => {
@@ -118,6 +119,10 @@ describe('message writes', () => {
     expect(row.quarantine).toEqual([
       expect.objectContaining({ accountId: account.id, verdictId: row.verdicts[0]!.id, recipient: 'bob@customer.example', reason: 'DMARC failed', status: 'HELD', enforced: false, expiresAt }),
     ]);
+    // One outbox row for the SIEM export, written by the same statement; the redelivered scan wrote none.
+    expect(await db.prisma.outboxEvent.findMany({ where: { aggregateId: message.id } })).toEqual([
+      expect.objectContaining({ topic: VERDICT_TOPIC, accountId: account.id, payload: { messageId: message.id }, txId: expect.any(BigInt) }),
+    ]);
   });
 
   it('should store a gateway message with its verdicts and copies in one statement, or nothing', async () => {
@@ -140,10 +145,12 @@ describe('message writes', () => {
       expect.objectContaining({ recipient: 'carol@customer.example', action: 'TAG_SUBJECT', state: 'QUEUED', subjectTag: '[SUSPICIOUS]' }),
     ]);
 
+    expect(await db.prisma.outboxEvent.findMany({ where: { aggregateId: message.id } })).toEqual([expect.objectContaining({ topic: VERDICT_TOPIC, accountId: account.id })]);
+
     // Two verdicts for one recipient break the unique key: the whole statement fails and nothing of it stays.
-    const before = { messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count() };
+    const before = { messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count(), outbox: await db.prisma.outboxEvent.count() };
     await expect(deliveries.storeProcessed(input, [enforced[0]!, enforced[0]!], 'SCANNED', copies)).rejects.toThrow();
-    expect({ messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count() }).toEqual(before);
+    expect({ messages: await db.prisma.message.count(), raw: await db.prisma.rawMessage.count(), outbox: await db.prisma.outboxEvent.count() }).toEqual(before);
   });
 
   it('should update copies and sum up the message state in one transaction, also for concurrent updates of one message', async () => {

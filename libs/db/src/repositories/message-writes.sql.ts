@@ -49,7 +49,8 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
 
 /**
  * CTEs writing one verdict per recipient for the message that the CTE `messageCte` returns (no row: nothing is
- * written), and a quarantine item for each QUARANTINE decision (enforced=false for "would have been quarantined").
+ * written), a quarantine item for each QUARANTINE decision (enforced=false for "would have been quarantined"), and
+ * the message's outbox event for the SIEM export, in the same statement and so the same transaction.
  */
 export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: string, verdicts: readonly VerdictInput[], quarantineExpiresAt: Date | null): Prisma.Sql {
   const rows = verdicts.map((verdict) => ({
@@ -79,7 +80,11 @@ export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: stri
     FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
     WHERE nv."decided_action" = 'QUARANTINE'),
   ${verdictEventCte()},
-  ${statsRollupCtes(messageCte, accountId)}`;
+  ${statsRollupCtes(messageCte, accountId)},
+  "new_outbox" AS (
+    INSERT INTO "outbox_event" ("topic", "aggregate_id", "account_id", "payload")
+    SELECT ${VERDICT_TOPIC}, m."id"::text, ${accountId}::uuid, jsonb_build_object('messageId', m."id")
+    FROM ${source} m)`;
 }
 
 /** Concurrent verdict writes of one tenant spread their rollup upserts over this many rows per key. */
@@ -139,6 +144,12 @@ function verdictEventCte(): Prisma.Sql {
       CROSS JOIN (VALUES ('SCANNED'::"RecipientEventType"), ('QUARANTINED'::"RecipientEventType")) AS e("type")
     WHERE e."type" = 'SCANNED' OR nv."decided_action" = 'QUARANTINE')`;
 }
+
+/**
+ * Outbox topic of a message's verdicts (one row per message, written by the verdict statement itself): the SIEM
+ * export (libs/export) turns it into an OCSF Email Activity event.
+ */
+export const VERDICT_TOPIC = 'verdict';
 
 /** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
 export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): Prisma.Sql {

@@ -198,6 +198,7 @@ export class ThirdPartyAlertRepository {
           data: created.map(({ id }) => ({
             topic: THIRD_PARTY_ALERT_TOPIC,
             aggregateId: id,
+            accountId: input.accountId,
             payload: { alertId: id, accountId: input.accountId },
           })),
         });
