@@ -4,7 +4,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { DeliveryRepository, MessageRepository, type Domain, type MessageForDelivery } from '@mailwarden/db';
+import { DeliveryRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
 import { arcChainStatus, planCopies, prepareCopy, sealCopy, type ArcChainStatus, type ArcSealingKey, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
