@@ -8,7 +8,7 @@ import { listenOpsEndpoints } from './common/ops-endpoints';
 jest.setTimeout(120_000);
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>;
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required?: boolean }> }>>;
 }
 
 /** The probes of issue 14 against the real app: bad input answers 400 with the field, never 500. */
@@ -123,11 +123,24 @@ describe('admin API hardening (real app over HTTP)', () => {
       .filter(([, operations]) => operations.get?.parameters?.some((parameter) => parameter.in === 'query' && parameter.name === 'cursor'))
       .map(([path]) => path);
     expect(lists.length).toBeGreaterThanOrEqual(10);
+    // A list that needs other query parameters (the emergency inbox's mailbox) gets a valid one, so the cursor is
+    // what is judged; a new required parameter without a sample here fails the test rather than passing unjudged.
+    const samples: Record<string, string> = { mailbox: 'probe@contoso.example' };
+    const required = (template: string) =>
+      (document.paths[template]!.get!.parameters ?? [])
+        .filter((parameter) => parameter.in === 'query' && parameter.required && parameter.name !== 'cursor')
+        .map((parameter) => {
+          if (!(parameter.name in samples)) {
+            throw new Error(`${template}: no sample for the required query parameter ${parameter.name}`);
+          }
+          return `&${parameter.name}=${encodeURIComponent(samples[parameter.name]!)}`;
+        })
+        .join('');
     const unsigned = Buffer.from(JSON.stringify({ id: '1', createdAt: '2026-01-01T00:00:00.000Z', name: 'a', receivedAt: '2026-01-01T00:00:00.000Z', occurredAt: '2026-01-01T00:00:00.000Z' })).toString('base64url');
     for (const template of lists) {
       const path = template.replace('{accountId}', accountId);
       const key = path.startsWith('/v1/partner') || path === '/v1/accounts' ? partnerKey : tenantKey;
-      const response = await call('GET', `${path}?cursor=${unsigned}.${'A'.repeat(22)}`, { key });
+      const response = await call('GET', `${path}?cursor=${unsigned}.${'A'.repeat(22)}${required(template)}`, { key });
       const body = (await response.json()) as { code?: string };
       expect(`${template}: ${response.status} ${body.code}`).toBe(`${template}: 400 INVALID_CURSOR`);
     }

@@ -289,7 +289,7 @@ describe('mode migrations under continuous mail (six plans)', () => {
     for (let round = 0; round < 100 && inFlight.size > 0; round++) {
       await Promise.allSettled([...inFlight]);
     }
-    for (let round = 0; round < 200; round++) {
+    for (let round = 0; round < 600; round++) {
       const pending = await db.prisma.message.count({ where: { accountId: account.id, scanStatus: 'PENDING' } });
       const undelivered = [...sent.keys()].filter((id) => !delivered.has(id));
       if (pending === 0 && undelivered.length === 0) {
