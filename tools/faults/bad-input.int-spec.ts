@@ -14,10 +14,10 @@ import {
   freePort,
   getHealth,
   RawSmtp,
+  SmtpSink,
   replyClass,
   sendMessage,
   startFaultApps,
-  startSink,
   tally,
   TestFactories,
   waitFor,
@@ -47,7 +47,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
   let redis: TestRedis;
   // An empty zone: NXDOMAIN for every name, so the sender checks never wait on the machine's resolver.
   const dns = new DnsTestServer();
-  let sink: Awaited<ReturnType<typeof startSink>>;
+  const sink = new SmtpSink({ maxSize: CORPUS_SIZE_LIMIT * 4 });
   let ingest: AppProcess;
   let scanner: AppProcess;
   let journalAccount: Account;
@@ -84,7 +84,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
     db.prisma.message.findMany({ where: { accountId, messageIdHeader }, include: { verdicts: true } });
 
   beforeAll(async () => {
-    [db, redis, , sink] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), startSink(CORPUS_SIZE_LIMIT * 4)]);
+    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start()]);
     const factories = new TestFactories(db.prisma);
     journalAccount = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(journalAccount, { name: 'customer.example', mode: 'JOURNAL' });
@@ -111,7 +111,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
 
   afterAll(async () => {
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await Promise.all([sink?.close(), dns.stop()]);
+    await Promise.all([sink.stop(), dns.stop()]);
     await redis?.cleanup();
     await db?.drop();
   });
@@ -174,7 +174,7 @@ describe('bad input (journal ingest and gateway as processes)', () => {
           return row && ['DELIVERED', 'FAILED'].includes(row.deliveryState) ? row : null;
         }, `the gateway copy of ${item.name} to be delivered`);
         expect({ case: item.name, state: delivered.deliveryState }).toEqual({ case: item.name, state: 'DELIVERED' });
-        const copy = sink.received.find((message) => message.includes(messageId));
+        const copy = sink.received.find((message) => message.raw.includes(messageId))?.raw;
         expect({ case: item.name, relayedIntact: copy !== undefined && copy.subarray(copy.length - expected.length).equals(expected) }).toEqual({ case: item.name, relayedIntact: true });
       }
     }

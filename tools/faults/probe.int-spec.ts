@@ -12,10 +12,10 @@ import {
   freePort,
   getHealth,
   RawSmtp,
+  SmtpSink,
   startAppProcess,
   startFaultApps,
   DnsTestServer,
-  startSink,
   tally,
   TestFactories,
   type AppProcess,
@@ -39,7 +39,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   const dns = new DnsTestServer();
-  let sink: Awaited<ReturnType<typeof startSink>>;
+  const sink = new SmtpSink({ maxSize: SIZE_LIMIT * 2 });
   let env: Record<string, string>;
   let gatewayAccount: Account;
   let ingest: AppProcess;
@@ -62,7 +62,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   };
 
   beforeAll(async () => {
-    [db, redis, , sink] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), startSink(SIZE_LIMIT * 2)]);
+    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start()]);
     const factories = new TestFactories(db.prisma);
     tenantA = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(tenantA, { name: 'tenant-a.example', mode: 'JOURNAL' });
@@ -79,7 +79,7 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
   afterAll(async () => {
     console.log(`outside probe: ${summary.join('; ')}`);
     await Promise.all([ingest?.stop(), scanner?.stop()]);
-    await Promise.all([dns.stop(), sink?.close()]);
+    await Promise.all([dns.stop(), sink.stop()]);
     await redis?.cleanup();
     await db?.drop();
   });

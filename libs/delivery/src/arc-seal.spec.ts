@@ -31,6 +31,9 @@ const checks = [
 
 async function validate(raw: Buffer) {
   const { arc } = await authenticate(raw, { ip: '192.0.2.1', helo: 'mx.forwarder.example', sender: 'alice@sender.example', mta: 'mx.acme.example', resolver: resolver as never });
+  if (!arc) {
+    throw new Error('mailauth returned no ARC result');
+  }
   return arc;
 }
 

@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { startAppProcess, type AppProcess } from './app-process';
 import { freePort } from './free-port';
 import { RawSmtp } from './raw-smtp';
@@ -8,29 +6,6 @@ import { RawSmtp } from './raw-smtp';
 
 /** The envelope sender the fault tests use unless told otherwise. */
 export const FAULT_SENDER = 'alice@sender.example';
-
-/** The gateway domain's downstream: records every message it is given (smtp-server, STARTTLS with its own certificate). */
-export async function startSink(maxSize: number): Promise<{ port: number; received: Buffer[]; close: () => Promise<void> }> {
-  const received: Buffer[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH'],
-    disableReverseLookup: true,
-    logger: false,
-    size: maxSize,
-    onData: (stream, _session, callback) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
-  });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.server.address() as AddressInfo).port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 /** EHLO (unless told not to), MAIL, RCPT, DATA: the replies, up to the first that is neither 2xx nor 354. */
 export async function beginData(session: RawSmtp, recipient: string, options: { ehlo?: boolean; sender?: string } = {}): Promise<string[]> {

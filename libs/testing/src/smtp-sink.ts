@@ -13,7 +13,8 @@ export class SmtpSink {
   port = 0;
   private server?: SMTPServer;
 
-  constructor(private readonly options: { noStartTls?: boolean } = {}) {}
+  /** `maxSize`: the SIZE it announces and enforces (smtp-server's default: none). */
+  constructor(private readonly options: { noStartTls?: boolean; maxSize?: number } = {}) {}
 
   async start(port = 0): Promise<number> {
     this.server = new SMTPServer({
@@ -21,6 +22,7 @@ export class SmtpSink {
       disabledCommands: this.options.noStartTls ? ['AUTH', 'STARTTLS'] : ['AUTH'],
       disableReverseLookup: true,
       logger: false,
+      ...(this.options.maxSize ? { size: this.options.maxSize } : {}),
       onRcptTo: (address, _session, callback) =>
         this.rejectRecipients.has(address.address.toLowerCase()) ? callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 })) : callback(),
       onData: (stream, session, callback) => {
