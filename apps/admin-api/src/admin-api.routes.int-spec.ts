@@ -941,8 +941,9 @@ describe('admin API (real app over HTTP)', () => {
         minSeverityId: 3,
         actionableOnly: true,
         enabled: false,
+        classUids: [4009, 7001],
       });
-      expect(updated.body).toMatchObject({ minSeverityId: 3, actionableOnly: true, enabled: false, hasCredentials: true });
+      expect(updated.body).toMatchObject({ minSeverityId: 3, actionableOnly: true, enabled: false, hasCredentials: true, classUids: [4009, 7001] });
       expect(await exports.getJobSchedulers()).toEqual([]);
       // The rotated token is the one used now: the receiver refuses it, and the answer says why.
       const retested = await call('POST', '/v1/accounts/{accountId}/export-destinations/{destinationId}/test', { ...A(), destinationId: ids.exportDestination }, keys.tenant);

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { THIRD_PARTY_ALERT_TOPIC, VERDICT_TOPIC, type ExportRepository, type OutboxRow } from '@mailwarden/db';
+import { REMEDIATION_FINISHED_TOPIC, THIRD_PARTY_ALERT_TOPIC, VERDICT_TOPIC, type ExportRepository, type OutboxRow } from '@mailwarden/db';
 import { readMessageDetails } from './ocsf/message-details';
-import { toAlertFinding, toEmailActivity, toMessageFindings, type MappedEvent } from './ocsf/ocsf-mappers';
+import { toAlertFinding, toEmailActivity, toMessageFindings, toRemediationActivity, type MappedEvent } from './ocsf/ocsf-mappers';
 
-/** The events of one outbox row (an Email Activity and its findings, or one alert's finding). */
+/** The events of one outbox row (an Email Activity and its findings, one alert's finding, or one remediation's activity). */
 export interface RenderedRow {
   row: OutboxRow;
   events: MappedEvent[];
@@ -19,7 +19,7 @@ export class EventRenderer {
   private readonly cache = new Map<string, MappedEvent[]>();
 
   constructor(
-    private readonly repository: Pick<ExportRepository, 'loadMessages' | 'loadAlerts'>,
+    private readonly repository: Pick<ExportRepository, 'loadMessages' | 'loadAlerts' | 'loadRemediations'>,
     private readonly productVersion: string,
     private readonly cacheSize = 5000,
   ) {}
@@ -27,9 +27,10 @@ export class EventRenderer {
   async render(rows: readonly OutboxRow[]): Promise<RenderedRow[]> {
     const missing = rows.filter((row) => !this.cache.has(row.id.toString()));
     const payloadId = (row: OutboxRow, field: string) => String((row.payload as Record<string, unknown> | null)?.[field] ?? row.aggregateId);
-    const [messages, alerts] = await Promise.all([
+    const [messages, alerts, remediations] = await Promise.all([
       this.repository.loadMessages(missing.filter((row) => row.topic === VERDICT_TOPIC).map((row) => payloadId(row, 'messageId'))),
       this.repository.loadAlerts(missing.filter((row) => row.topic === THIRD_PARTY_ALERT_TOPIC).map((row) => payloadId(row, 'alertId'))),
+      this.repository.loadRemediations(missing.filter((row) => row.topic === REMEDIATION_FINISHED_TOPIC).map((row) => payloadId(row, 'remediationId'))),
     ]);
     const rendered = new Map(rows.map((row) => [row.id.toString(), this.cache.get(row.id.toString())]));
     for (const row of missing) {
@@ -44,6 +45,11 @@ export class EventRenderer {
         const alert = alerts.get(payloadId(row, 'alertId'));
         if (alert) {
           events = [toAlertFinding(alert, this.productVersion)];
+        }
+      } else if (row.topic === REMEDIATION_FINISHED_TOPIC) {
+        const remediation = remediations.get(payloadId(row, 'remediationId'));
+        if (remediation) {
+          events = [toRemediationActivity(remediation, this.productVersion)];
         }
       }
       if (events.length === 0) {

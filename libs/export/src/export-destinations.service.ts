@@ -46,11 +46,11 @@ export interface ExportDestinationView {
   updatedAt: Date;
 }
 
-const CLASS_UIDS = new Set([4009, 2004]);
+const CLASS_UIDS = new Set([4009, 2004, 7001]);
 
 function checkFilters(write: ExportDestinationWrite): void {
   if (write.classUids !== undefined && (!Array.isArray(write.classUids) || write.classUids.some((uid) => !CLASS_UIDS.has(uid)))) {
-    throw new DestinationSettingsError('classUids', 'may hold only 4009 (Email Activity) and 2004 (Detection Finding)');
+    throw new DestinationSettingsError('classUids', 'may hold only 4009 (Email Activity), 2004 (Detection Finding) and 7001 (Remediation Activity)');
   }
   if (write.minSeverityId !== undefined && (!Number.isInteger(write.minSeverityId) || write.minSeverityId < 0 || write.minSeverityId > 6)) {
     throw new DestinationSettingsError('minSeverityId', 'must be an OCSF severity_id from 0 to 6');

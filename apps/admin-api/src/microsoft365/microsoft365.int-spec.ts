@@ -1,7 +1,11 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, Microsoft365Repository, type Account, type PrismaService } from '@mailwarden/db';
+import { ApiKeyRepository, ExportRepository, Microsoft365Repository, PostgresRawMessageStore, REMEDIATION_FINISHED_TOPIC, type Account, type PrismaService } from '@mailwarden/db';
+import { EventRenderer, ExportRunner, ExportSinkFactory, OcsfSchema, type OcsfEvent } from '@mailwarden/export';
 import { DirectorySyncService, Microsoft365Queues, Microsoft365Service, Microsoft365Workers, RemediationService } from '@mailwarden/microsoft365';
 import { m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type FakeUser, type TestDatabase, type TestRedis } from '@mailwarden/testing';
@@ -462,6 +466,75 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     expect(moves.map((request) => request.mailbox).sort()).toEqual(users.map((user) => user.userPrincipalName).sort()); // one move per mailbox
     for (const user of users) {
       expect(fake.locate(tenantId, user.id, mid)).toEqual([{ folder: 'recoverableitemsdeletions', id: expect.any(String) }]);
+    }
+  });
+
+  it('should write one outbox event with the final status of each remediation, exported as an OCSF Remediation Activity to NDJSON', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'mw-m365-export-'));
+    try {
+      const exports = new ExportRepository(db.prisma as unknown as PrismaService, new PostgresRawMessageStore());
+      const lake = await exports.createDestination({ accountId: account.id, name: 'lake', kind: 'NDJSON', settings: { folder: 'lake' } });
+      const [victim, gone] = mailboxes('x', 2);
+      fake.deliver(tenantId, victim!.id, '<export@evil.example>', 'Wire transfer');
+      const message = await factories.newMessage(account, { envelopeTo: [victim!.userPrincipalName, gone!.userPrincipalName], messageIdHeader: '<export@evil.example>', subject: 'Wire transfer' });
+      const created = await call('POST', `${A()}/messages/${message.id}/remediations`, tenantKey, { action: 'SOFT_DELETE' });
+      const remediationId = created.body.id as string;
+      expect((await remediationDone(remediationId)).body).toMatchObject({ status: 'COMPLETED', counts: { COMPLETED: 1, NOT_FOUND: 1 } });
+
+      const rows = await db.prisma.outboxEvent.findMany({ where: { topic: REMEDIATION_FINISHED_TOPIC, aggregateId: remediationId } });
+      expect(rows).toEqual([expect.objectContaining({ accountId: account.id, payload: { remediationId, accountId: account.id } })]);
+      // Written by the transaction that set the final status: the row's xmin is that transaction's (32-bit) id.
+      const [{ xmin }] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(`SELECT xmin::text AS "xmin" FROM "m365_remediation" WHERE "id" = $1::uuid`, remediationId);
+      expect((rows[0]!.txId % 2n ** 32n).toString()).toBe(xmin);
+      // Every remediation of this file, also the one run twice at once and the one killed mid-way, has exactly one.
+      const finished = await db.prisma.m365Remediation.findMany({ where: { status: { notIn: ['QUEUED', 'IN_PROGRESS'] } }, select: { id: true } });
+      const perRemediation = await db.prisma.outboxEvent.groupBy({ by: ['aggregateId'], where: { topic: REMEDIATION_FINISHED_TOPIC }, _count: { _all: true } });
+      expect(perRemediation.map((row) => [row.aggregateId, row._count._all]).sort()).toEqual(finished.map((row) => [row.id, 1]).sort());
+
+      const runner = new ExportRunner(exports, new EventRenderer(exports, '0.1.0'), new ExportSinkFactory(Buffer.alloc(32, 9).toString('base64'), root).sinkFor, {
+        batchSize: 100,
+        runBudgetMs: 10_000,
+        leaseMs: 10_000,
+        backoffBaseMs: 100,
+        backoffMaxMs: 100,
+      });
+      const delivered = async () => {
+        const dir = path.join(root, account.id, 'lake');
+        const files = (await readdir(dir).catch(() => [])).sort();
+        const texts = await Promise.all(files.map((file) => readFile(path.join(dir, file), 'utf8')));
+        return texts.flatMap((text) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as OcsfEvent));
+      };
+      const events = await waitFor(
+        async () => {
+          await runner.run(lake.id);
+          return delivered();
+        },
+        (lines) => lines.some((event) => event.command_uid === remediationId),
+        30_000,
+      );
+      const remediationEvents = events.filter((event) => event.class_uid === 7001);
+      expect(remediationEvents).toHaveLength(1);
+      const [event] = remediationEvents;
+      expect(OcsfSchema.load(OcsfSchema.defaultDir(path.resolve(__dirname, '../../../..'))).validate(event!)).toEqual([]);
+      expect(event).toMatchObject({
+        class_name: 'Remediation Activity',
+        activity_id: 2,
+        activity_name: 'Evict',
+        status_id: 1,
+        status: 'Success',
+        command_uid: remediationId,
+        metadata: { tenant_uid: account.id, version: '1.8.0' },
+        unmapped: { action: 'SOFT_DELETE', mailbox_counts: { total: 2, COMPLETED: 1, NOT_FOUND: 1 } },
+      });
+      expect((event!.unmapped as { mailboxes: unknown[] }).mailboxes).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ recipient: victim!.userPrincipalName, status: 'COMPLETED', message_uid: '<export@evil.example>' }),
+          expect.objectContaining({ recipient: gone!.userPrincipalName, status: 'NOT_FOUND' }),
+        ]),
+      );
+      expect(await exports.findDestination(lake.id)).toMatchObject({ consecutiveFailures: 0 });
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 

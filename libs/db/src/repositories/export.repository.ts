@@ -5,12 +5,13 @@ import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
 import { VERDICT_TOPIC } from './message-writes.sql';
+import { REMEDIATION_FINISHED_TOPIC, type RemediationWithItems } from './microsoft365.repository';
 import { THIRD_PARTY_ALERT_TOPIC } from './third-party-alert.repository';
 
 export { VERDICT_TOPIC };
 
 /** The outbox topics the SIEM export reads. */
-export const EXPORTED_TOPICS = [VERDICT_TOPIC, THIRD_PARTY_ALERT_TOPIC] as const;
+export const EXPORTED_TOPICS = [VERDICT_TOPIC, THIRD_PARTY_ALERT_TOPIC, REMEDIATION_FINISHED_TOPIC] as const;
 
 /** Largest bigint: a cursor (txId, MAX) has passed every row of transaction txId. */
 const MAX_ID = '9223372036854775807';
@@ -219,6 +220,15 @@ export class ExportRepository {
     }
     const alerts = await this.prisma.thirdPartyAlert.findMany({ where: { id: { in: [...ids] } } });
     return new Map(alerts.map((alert) => [alert.id, alert]));
+  }
+
+  /** Finished Microsoft 365 remediations with their per-mailbox items (one Remediation Activity each). */
+  async loadRemediations(ids: readonly string[]): Promise<Map<string, RemediationWithItems>> {
+    if (ids.length === 0) {
+      return new Map();
+    }
+    const remediations = await this.prisma.m365Remediation.findMany({ where: { id: { in: [...ids] } }, include: { items: { orderBy: [{ recipient: 'asc' }, { messageId: 'asc' }] } } });
+    return new Map(remediations.map((remediation) => [remediation.id, remediation]));
   }
 
   /**

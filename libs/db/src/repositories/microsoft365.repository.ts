@@ -17,6 +17,9 @@ import { DirectoryRepository, type DirectoryChangeCounts, type DirectoryChangeSe
 
 export type RemediationWithItems = M365Remediation & { items: M365RemediationItem[] };
 
+/** Outbox topic of a finished remediation (the SIEM export turns it into an OCSF Remediation Activity). */
+export const REMEDIATION_FINISHED_TOPIC = 'microsoft365.remediation.finished';
+
 /** Item statuses after which a mailbox is not touched again by the same remediation. */
 export const FINAL_ITEM_STATUSES: readonly M365RemediationItemStatus[] = ['COMPLETED', 'NOT_FOUND', 'ALREADY_IN_DESTINATION', 'FAILED'];
 
@@ -300,6 +303,10 @@ export class Microsoft365Repository {
         },
         tx,
       );
+      // The SIEM export's event, committed with the final status or not at all (DESIGN.md §6).
+      await tx.outboxEvent.create({
+        data: { topic: REMEDIATION_FINISHED_TOPIC, aggregateId: remediationId, accountId: remediation.accountId, payload: { remediationId, accountId: remediation.accountId } },
+      });
       return updated;
     });
   }

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { ExportedMessage, Message, ThirdPartyAlert, Verdict } from '@mailwarden/db';
+import type { ExportedMessage, M365RemediationItem, Message, RemediationWithItems, ThirdPartyAlert, Verdict } from '@mailwarden/db';
 import { MIMECAST_MITRE_MAPPING } from '@mailwarden/mimecast';
 import { readMessageDetails } from './message-details';
-import { controlOutcome, toAlertFinding, toEmailActivity, toMessageFindings } from './ocsf-mappers';
+import { controlOutcome, REMEDIATION_MAILBOXES_LISTED, toAlertFinding, toEmailActivity, toMessageFindings, toRemediationActivity } from './ocsf-mappers';
 import { OcsfSchema } from './ocsf-validator';
 
 const schema = OcsfSchema.load(OcsfSchema.defaultDir(path.resolve(__dirname, '../../../..')));
@@ -54,8 +54,12 @@ function message(overrides: Partial<Message> = {}): Message {
     dedupKey: null,
     scanStatus: 'SCANNED',
     scannedAt: at,
+    scanAttempts: 1,
+    scanError: null,
     deliveryState: 'NOT_APPLICABLE',
     metadata: {},
+    envelopeFromDomain: 'phish.example',
+    headerFromDomain: 'phish.example',
     ...overrides,
   };
 }
@@ -209,6 +213,100 @@ describe('OCSF mappers', () => {
     const unmapped = toAlertFinding(alert('Something new', null), '0.1.0').event;
     expect(schema.validate(unmapped)).toEqual([]);
     expect((unmapped.finding_info as Record<string, unknown>).attacks).toBeUndefined();
+  });
+});
+
+function remediation(action: RemediationWithItems['action'], statuses: Array<M365RemediationItem['status']>, overrides: Partial<RemediationWithItems> = {}): RemediationWithItems {
+  const id = '55555555-5555-4555-8555-555555555555';
+  return {
+    id,
+    accountId: '22222222-2222-4222-8222-222222222222',
+    action,
+    status: 'COMPLETED',
+    restoreOf: null,
+    criteria: { messageIds: ['11111111-1111-4111-8111-111111111111'] },
+    requestedBy: 'admin@contoso.example',
+    requestedByKeyId: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    createdAt: at,
+    updatedAt: new Date(at.getTime() + 4000),
+    finishedAt: new Date(at.getTime() + 4000),
+    items: statuses.map((status, index) => ({
+      id: `66666666-6666-4666-8666-${String(index).padStart(12, '0')}`,
+      remediationId: id,
+      messageId: '11111111-1111-4111-8111-111111111111',
+      recipient: `user${index}@contoso.example`,
+      internetMessageId: '<abc123@phish.example>',
+      status,
+      graphMessageId: status === 'COMPLETED' ? `AAMk${index}` : null,
+      errorCode: status === 'FAILED' ? 'ErrorAccessDenied' : null,
+      errorMessage: status === 'FAILED' ? 'Access is denied.' : null,
+      attempts: 1,
+      updatedAt: at,
+    })),
+    ...overrides,
+  };
+}
+
+describe(toRemediationActivity.name, () => {
+  it('should map a finished clawback to one valid Remediation Activity: Evict with its status and per-mailbox outcomes', () => {
+    const { event, actionable } = toRemediationActivity(remediation('MOVE_TO_DELETED_ITEMS', ['COMPLETED', 'ALREADY_IN_DESTINATION', 'NOT_FOUND', 'FAILED'], { status: 'COMPLETED_WITH_ERRORS' }), '0.1.0');
+    expect(schema.validate(event)).toEqual([]);
+    expect(actionable).toBe(true);
+    expect(event).toMatchObject({
+      class_uid: 7001,
+      category_uid: 7,
+      activity_id: 2,
+      activity_name: 'Evict',
+      type_uid: 700102,
+      status_id: 4,
+      status: 'Partial',
+      status_code: 'COMPLETED_WITH_ERRORS',
+      severity_id: 3,
+      command_uid: '55555555-5555-4555-8555-555555555555',
+      time: at.getTime() + 4000,
+      countermeasures: [{ d3f_tactic: { name: 'Evict' }, d3f_technique: { uid: 'D3-ER', name: 'Email Removal' } }],
+      metadata: { version: '1.8.0', tenant_uid: '22222222-2222-4222-8222-222222222222', log_name: 'm365-remediation' },
+      unmapped: { action: 'MOVE_TO_DELETED_ITEMS', mailbox_counts: { total: 4, COMPLETED: 1, ALREADY_IN_DESTINATION: 1, NOT_FOUND: 1, FAILED: 1 } },
+    });
+    const mailboxes = (event.unmapped as { mailboxes: Array<Record<string, string>> }).mailboxes;
+    expect(mailboxes[0]).toEqual({ recipient: 'user3@contoso.example', message_uid: '<abc123@phish.example>', message_id: '11111111-1111-4111-8111-111111111111', status: 'FAILED', error_code: 'ErrorAccessDenied', error_message: 'Access is denied.' });
+    expect(mailboxes.map((mailbox) => mailbox.status).sort()).toEqual(['ALREADY_IN_DESTINATION', 'COMPLETED', 'FAILED', 'NOT_FOUND']);
+    // The class's own requirements are checked: its required command_uid and its status_id enum.
+    const broken = { ...event, status_id: 7 } as Record<string, unknown>;
+    delete broken.command_uid;
+    expect(schema.validate(broken).map((error) => error.path).sort()).toEqual(['command_uid', 'status_id']);
+    // The same remediation always gives the same uid; another one another uid.
+    expect(toRemediationActivity(remediation('MOVE_TO_DELETED_ITEMS', ['COMPLETED']), '0.1.0').event.metadata.uid).toBe(event.metadata.uid);
+    expect(toRemediationActivity(remediation('MOVE_TO_DELETED_ITEMS', ['COMPLETED'], { id: '77777777-7777-4777-8777-777777777777' }), '0.1.0').event.metadata.uid).not.toBe(event.metadata.uid);
+  });
+
+  it('should map each overall outcome and a restore to their schema enums', () => {
+    const cases: Array<[RemediationWithItems, { activity_id: number; status_id: number; severity_id: number }]> = [
+      [remediation('HARD_DELETE', ['COMPLETED', 'COMPLETED']), { activity_id: 2, status_id: 1, severity_id: 1 }],
+      [remediation('SOFT_DELETE', ['FAILED', 'FAILED'], { status: 'FAILED' }), { activity_id: 2, status_id: 2, severity_id: 3 }],
+      [remediation('MOVE_TO_JUNK', ['NOT_FOUND', 'NOT_FOUND']), { activity_id: 2, status_id: 3, severity_id: 1 }],
+      [remediation('RESTORE_TO_INBOX', ['COMPLETED'], { restoreOf: '88888888-8888-4888-8888-888888888888' }), { activity_id: 3, status_id: 1, severity_id: 1 }],
+    ];
+    for (const [input, expected] of cases) {
+      const { event } = toRemediationActivity(input, '0.1.0');
+      expect([input.action, schema.validate(event)]).toEqual([input.action, []]);
+      expect([input.action, event]).toEqual([input.action, expect.objectContaining(expected)]);
+    }
+    const restore = toRemediationActivity(cases[3]![0], '0.1.0').event;
+    expect(restore).toMatchObject({ activity_name: 'Restore', countermeasures: [{ d3f_technique: { uid: 'D3-RE' } }], metadata: { correlation_uid: '88888888-8888-4888-8888-888888888888' } });
+  });
+
+  it('should keep a huge remediation to a bounded event: every mailbox counted, the failures listed first', () => {
+    const statuses = Array.from({ length: 5000 }, (_, index): M365RemediationItem['status'] => (index % 1000 === 999 ? 'FAILED' : 'COMPLETED'));
+    const { event } = toRemediationActivity(remediation('SOFT_DELETE', statuses, { status: 'COMPLETED_WITH_ERRORS' }), '0.1.0');
+    expect(schema.validate(event)).toEqual([]);
+    const unmapped = event.unmapped as { mailboxes: Array<{ status: string }>; mailbox_counts: Record<string, number>; mailboxes_omitted: number };
+    expect(unmapped.mailboxes).toHaveLength(REMEDIATION_MAILBOXES_LISTED);
+    expect(unmapped.mailboxes.slice(0, 5).every((mailbox) => mailbox.status === 'FAILED')).toBe(true);
+    expect(unmapped).toMatchObject({ mailbox_counts: { total: 5000, COMPLETED: 4995, FAILED: 5 }, mailboxes_omitted: 4900 });
+    expect(JSON.stringify(event).length).toBeLessThan(40_000);
   });
 });
 

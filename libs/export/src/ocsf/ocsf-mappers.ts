@@ -1,4 +1,4 @@
-import type { ExportedMessage, PolicyAction, ThirdPartyAlert, Verdict } from '@mailwarden/db';
+import type { ExportedMessage, M365RemediationItemStatus, PolicyAction, RemediationWithItems, ThirdPartyAlert, Verdict } from '@mailwarden/db';
 import { mitreFor, mitreTacticFor, type MitreTechnique } from '@mailwarden/mimecast';
 import type { MessageDetails } from './message-details';
 import {
@@ -13,6 +13,7 @@ import {
   OCSF_CLASSES,
   OCSF_VERSION,
   PRODUCT,
+  REMEDIATION_ACTIVITY_CLASS_UID,
   SEVERITY,
   SEVERITY_NAMES,
   stableUid,
@@ -363,6 +364,98 @@ export function toAlertFinding(alert: ThirdPartyAlert, productVersion: string): 
       ['evidences.email.files.name', 'File Name', alert.fileName],
     ]),
     unmapped: { source: alert.source, log_type: alert.logType, mitre_id: alert.mitreId, ...(hasEmail ? {} : { sender: alert.sender, recipient: alert.recipient }) },
+  };
+  return { event: event as unknown as OcsfEvent, actionable: true };
+}
+
+/** Remediation Activity activity_id (D3FEND tactic) and countermeasure per clawback action. */
+const EVICT = { activity: [2, 'Evict'], technique: { uid: 'D3-ER', name: 'Email Removal' } } as const;
+const REMEDIATION_KIND: Record<RemediationWithItems['action'], { activity: readonly [number, string]; technique: { uid: string; name: string } }> = {
+  MOVE_TO_JUNK: EVICT,
+  MOVE_TO_DELETED_ITEMS: EVICT,
+  SOFT_DELETE: EVICT,
+  HARD_DELETE: EVICT,
+  RESTORE_TO_INBOX: { activity: [3, 'Restore'], technique: { uid: 'D3-RE', name: 'Restore Email' } },
+};
+const REMEDIATION_WORDS: Record<RemediationWithItems['action'], string> = {
+  MOVE_TO_JUNK: 'moved to Junk Email',
+  MOVE_TO_DELETED_ITEMS: 'moved to Deleted Items',
+  SOFT_DELETE: 'soft-deleted',
+  HARD_DELETE: 'hard-deleted',
+  RESTORE_TO_INBOX: 'restored to the Inbox',
+};
+/** Per-mailbox outcomes listed in one event at most (failures first); the counts always cover every mailbox. */
+export const REMEDIATION_MAILBOXES_LISTED = 100;
+
+/**
+ * Remediation Activity (7001) for a finished Microsoft 365 clawback: one event per remediation, as the class reports
+ * one remediation command (`command_uid`) with one overall status (Success, Partial, Failure, Does Not Exist).
+ * The per-mailbox outcomes go under `unmapped.mailboxes` (the class has no attribute for a list of mailboxes).
+ */
+export function toRemediationActivity(remediation: RemediationWithItems, productVersion: string): MappedEvent {
+  const kind = REMEDIATION_KIND[remediation.action];
+  const counts: Partial<Record<M365RemediationItemStatus, number>> = {};
+  for (const item of remediation.items) {
+    counts[item.status] = (counts[item.status] ?? 0) + 1;
+  }
+  const total = remediation.items.length;
+  const failed = counts.FAILED ?? 0;
+  const [statusId, statusName] =
+    total > 0 && counts.NOT_FOUND === total
+      ? [3, 'Does Not Exist']
+      : failed === 0
+        ? [1, 'Success']
+        : failed === total
+          ? [2, 'Failure']
+          : [4, 'Partial'];
+  const severityId = failed === 0 ? SEVERITY.Informational : SEVERITY.Medium;
+  const done = (counts.COMPLETED ?? 0) + (counts.ALREADY_IN_DESTINATION ?? 0);
+  const listed = [...remediation.items].sort((a, b) => Number(b.status === 'FAILED') - Number(a.status === 'FAILED')).slice(0, REMEDIATION_MAILBOXES_LISTED);
+  const message = `Microsoft 365 clawback: messages ${REMEDIATION_WORDS[remediation.action]} in ${done} of ${total} mailboxes (${counts.NOT_FOUND ?? 0} not found, ${failed} failed)`;
+  const event = {
+    ...classFields(REMEDIATION_ACTIVITY_CLASS_UID, kind.activity[0], kind.activity[1]),
+    time: (remediation.finishedAt ?? remediation.updatedAt).getTime(),
+    start_time: remediation.createdAt.getTime(),
+    ...(remediation.finishedAt ? { end_time: remediation.finishedAt.getTime() } : {}),
+    severity_id: severityId,
+    severity: SEVERITY_NAMES[severityId],
+    status_id: statusId,
+    status: statusName,
+    status_code: remediation.status,
+    status_detail: message,
+    message,
+    command_uid: remediation.id,
+    countermeasures: [
+      {
+        d3f_tactic: { name: kind.activity[1], src_url: `https://d3fend.mitre.org/tactic/d3f:${kind.activity[1]}/` },
+        d3f_technique: { uid: kind.technique.uid, name: kind.technique.name },
+      },
+    ],
+    remediation: { desc: `Messages ${REMEDIATION_WORDS[remediation.action]} in the recipients' Microsoft 365 mailboxes through Microsoft Graph` },
+    metadata: {
+      uid: stableUid('m365-remediation', remediation.id),
+      version: OCSF_VERSION,
+      product: { ...PRODUCT, version: productVersion },
+      tenant_uid: remediation.accountId,
+      log_name: 'm365-remediation',
+      correlation_uid: remediation.restoreOf ?? remediation.id,
+    },
+    observables: observables(listed.map((item) => ['unmapped.mailboxes.recipient', 'Email Address', isOcsfEmail(item.recipient) ? item.recipient : null])),
+    unmapped: {
+      action: remediation.action,
+      requested_by: remediation.requestedBy,
+      ...(remediation.restoreOf ? { restore_of: remediation.restoreOf } : {}),
+      mailbox_counts: { total, ...counts },
+      mailboxes: listed.map((item) => ({
+        recipient: item.recipient,
+        message_uid: item.internetMessageId,
+        message_id: item.messageId,
+        status: item.status,
+        ...(item.errorCode ? { error_code: item.errorCode } : {}),
+        ...(item.errorMessage ? { error_message: item.errorMessage } : {}),
+      })),
+      ...(total > listed.length ? { mailboxes_omitted: total - listed.length } : {}),
+    },
   };
   return { event: event as unknown as OcsfEvent, actionable: true };
 }

@@ -5,10 +5,12 @@ export const OCSF_VERSION = '1.8.0';
 
 export const EMAIL_ACTIVITY_CLASS_UID = 4009;
 export const DETECTION_FINDING_CLASS_UID = 2004;
+export const REMEDIATION_ACTIVITY_CLASS_UID = 7001;
 
 export const OCSF_CLASSES = {
   [EMAIL_ACTIVITY_CLASS_UID]: { name: 'Email Activity', categoryUid: 4, categoryName: 'Network Activity' },
   [DETECTION_FINDING_CLASS_UID]: { name: 'Detection Finding', categoryUid: 2, categoryName: 'Findings' },
+  [REMEDIATION_ACTIVITY_CLASS_UID]: { name: 'Remediation Activity', categoryUid: 7, categoryName: 'Remediation' },
 } as const;
 
 export type OcsfClassUid = keyof typeof OCSF_CLASSES;

@@ -33,7 +33,7 @@ export class UpdateExportDestinationDto {
   @IsObject()
   credentials?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [Number], example: [4009, 2004], description: 'OCSF class_uid values to send (4009 Email Activity, 2004 Detection Finding); empty: all' })
+  @ApiPropertyOptional({ type: [Number], example: [4009, 2004], description: 'OCSF class_uid values to send (4009 Email Activity, 2004 Detection Finding, 7001 Remediation Activity); empty: all' })
   @IsOptional()
   @ArrayMaxSize(2)
   @IsInt({ each: true })
