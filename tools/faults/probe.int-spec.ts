@@ -183,6 +183,8 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     const longFromAddress = `${noise(10_000)}@partner.example`.toLowerCase();
     const longFrom = `"Someone" <${longFromAddress}>`;
     const longRecipient = `${noise(3_000)}@tenant-a.example`.toLowerCase();
+    // The sender-domain search columns (message.*_from_domain) are indexed too: a 10 KB domain must not overflow them.
+    const longDomainAddress = `ceo@${noise(10_000)}.example`.toLowerCase();
     const googleRecipients = Array.from({ length: 200 }, () => `${noise(12).toLowerCase()}@tenant-b.example`);
     const CASES: Record<string, { account: () => Account; messageId: string; payload: () => Buffer }> = {
       'a Message-ID of 2,800 characters': {
@@ -196,6 +198,14 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
         payload: () => {
           const original = Buffer.from(`Message-ID: <long-from@probe.example>\r\nFrom: ${longFrom}\r\nTo: bob@tenant-a.example\r\nSubject: long from\r\n\r\nhello\r\n`);
           return buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: 'ceo@partner.example', subject: 'long from', messageId: '<long-from@probe.example>', to: ['bob@tenant-a.example'], original });
+        },
+      },
+      'a From and envelope sender whose domain is 10 KB': {
+        account: () => tenantA,
+        messageId: '<long-domain@probe.example>',
+        payload: () => {
+          const original = Buffer.from(`Message-ID: <long-domain@probe.example>\r\nFrom: ${longDomainAddress}\r\nTo: bob@tenant-a.example\r\nSubject: long domain\r\n\r\nhello\r\n`);
+          return buildMicrosoftJournalReport({ journalAddress: journalAddressOf(tenantA), sender: longDomainAddress, subject: 'long domain', messageId: '<long-domain@probe.example>', to: ['bob@tenant-a.example'], original });
         },
       },
       'a report recipient of 3,000 characters': {
@@ -248,8 +258,11 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
         expect(row.envelopeTo).toEqual(['bob@tenant-a.example']);
         expect(row.metadata).toMatchObject({ journal: { overlongRecipients: 1 } });
       }
-      if (name.startsWith('a From')) {
+      if (name === 'a From of 10 KB') {
         expect(await db.prisma.message.count({ where: { accountId: account.id, headerFrom: longFromAddress } })).toBe(1);
+      }
+      if (name.startsWith('a From and envelope sender')) {
+        expect(await db.prisma.message.count({ where: { accountId: account.id, headerFrom: longDomainAddress, envelopeFrom: longDomainAddress } })).toBe(1);
       }
     });
   });
