@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchEnvironment } from './bench-env';
+import { startPostfix, startRspamd, type PeerProcess } from './peers';
 import { httpReady, REPO_ROOT, startChild, type BenchChild } from './processes';
 
 // The apps' V8 flags, as npm start and Docker give them (a runtime file, loaded by path: dist/ has no copy).
@@ -38,7 +39,22 @@ export class AppLauncher {
     private readonly dnsServer: string,
     private readonly spoolDir: string,
     private readonly profileDir: string | null,
+    /** Where the peers (Postfix, rspamd) get their private configuration, queue and caches. */
+    private readonly peersDir = path.join(path.dirname(spoolDir), 'peers'),
   ) {}
+
+  /** Debian's Postfix from a private configuration (discard transport) on a free port. */
+  async postfix(): Promise<{ peer: PeerProcess; port: number }> {
+    const port = await freePort();
+    return { peer: await startPostfix(port), port };
+  }
+
+  /** rspamd (DKIM, SPF, DMARC, ARC only) from a private configuration, on a free port, resolving through the bench DNS. */
+  async rspamd(): Promise<{ peer: PeerProcess; port: number }> {
+    mkdirSync(this.peersDir, { recursive: true });
+    const port = await freePort();
+    return { peer: await startRspamd(this.peersDir, port, this.dnsServer, path.join(this.peersDir, 'rspamd-hs-cache')), port };
+  }
 
   async baseline(kind: BaselineKind, port?: number): Promise<StartedApp> {
     const listen = port ?? (await freePort());

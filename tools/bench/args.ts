@@ -1,4 +1,4 @@
-export const SCENARIOS = ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats'] as const;
+export const SCENARIOS = ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats', 'peers'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -34,7 +34,8 @@ export const USAGE = `npm run bench -- [options]
   --connections C     concurrent SMTP connections (default 8)
   --rounds R          baseline/Mailwarden rounds, medians reported (default 3; --quick: 1)
   --reuse | --no-reuse  reuse connections (default) or one connection per message
-  --scenarios LIST    ingest,e2e,export,gateway,scale,growth,stats (default all)
+  --scenarios LIST    ingest,e2e,export,gateway,scale,growth,stats,peers (default all; peers: Postfix and rspamd
+                      beside e2e and gateway, installed from Debian when missing)
   --growth LIST       stored-history sizes: 10k,100k,1m (default; --quick: 10k)
   --workers LIST      scanner worker processes for the scale scenario (default 1,2,4)
   --searches N        history searches per growth size (default 200)

@@ -1,4 +1,4 @@
-import { peakRss, summarizeRuns } from './report';
+import { peakRss, scanCpuPerMessage, summarizeRuns } from './report';
 import type { RunRecord } from './scenarios';
 
 function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
@@ -38,6 +38,34 @@ describe(summarizeRuns.name, () => {
       { workers: 2, msgsPerSec: 65 },
       { workers: 4, msgsPerSec: null },
     ]);
+  });
+});
+
+describe('peer ratios (issue 20)', () => {
+  const withCpu = (record: RunRecord, cpu: Record<string, number | null>) => ({ ...record, cpuMsPerMessage: cpu });
+
+  it('should compare the journal path and the gateway with Postfix of the same rounds, and scan CPU with rspamd', () => {
+    const runs = [
+      run('e2e', 'postfix', 1, 400),
+      run('e2e', 'mailwarden', 1, 300),
+      run('gateway', 'postfix', 1, 400),
+      run('gateway', 'mailwarden', 1, 420),
+      withCpu(run('ingest', 'mailwarden', 1, 600), { 'journal-ingest': 1, postgres: 0.5 }),
+      withCpu(run('e2e', 'mailwarden', 2, 320), { 'scanner-worker-1': 1.5, postgres: 1.7 }),
+      withCpu(run('scan', 'rspamd', 1, 900), { rspamd: 1.6 }),
+    ];
+    const { rows } = summarizeRuns(runs, [], [1]);
+    // e2e medians: (300 + 320) / 2 = 310 over Postfix 400.
+    expect(rows.find((row) => row.figure.startsWith('journal path'))).toMatchObject({ baseline: 400, mailwarden: 310, ratio: 0.775, met: false });
+    expect(rows.find((row) => row.figure.startsWith('gateway inline, SMTP 250s (msgs/s) vs Postfix'))).toMatchObject({ ratio: 1.05, met: true });
+    // 1.5 in the worker + (1.7 - 0.5) in PostgreSQL = 2.7 against 1.6: lower is better, so not met.
+    expect(rows.find((row) => row.figure.startsWith('scanning CPU'))).toMatchObject({ baseline: 1.6, mailwarden: 2.7, met: false });
+  });
+
+  it('should leave the peer rows out when no peer ran, and not take PostgreSQL below zero', () => {
+    const runs = [withCpu(run('ingest', 'mailwarden', 1, 600), { postgres: 2 }), withCpu(run('e2e', 'mailwarden', 1, 300), { 'scanner-worker-1': 1, postgres: 1 })];
+    expect(summarizeRuns(runs, [], [1]).rows.some((row) => row.target.includes('peer'))).toBe(false);
+    expect(scanCpuPerMessage(runs)).toEqual({ total: 1, worker: 1, postgres: 0 });
   });
 });
 

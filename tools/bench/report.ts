@@ -14,6 +14,35 @@ export const TARGETS = {
   statisticsP99MsMonth: 200,
 };
 
+/** Targets of issue 20 against the peers run in the same rounds (Postfix, rspamd). */
+export const PEER_TARGETS = {
+  /** The journal path, sustained (first send → last verdict), over Postfix's accept rate of the same copies. */
+  journalVsPostfix: 1.2,
+  /** The gateway's SMTP 250s (inline checks, relay) over Postfix's accept rate of the same messages. */
+  gatewayVsPostfix: 1.0,
+  /** Mailwarden's scanning CPU per message (PostgreSQL included) over rspamd's, at most. */
+  scanCpuVsRspamd: 1.0,
+};
+
+/**
+ * Mailwarden's scanning CPU per message (checks, policy, verdict write, PostgreSQL included) from the runs: the
+ * scanner worker's CPU in the end-to-end runs plus what PostgreSQL spent there beyond the ingest-only runs (the
+ * copies' store). Without ingest runs, all of PostgreSQL's CPU of the end-to-end runs counts (an overestimate).
+ */
+export function scanCpuPerMessage(runs: readonly RunRecord[]): { total: number; worker: number; postgres: number } | null {
+  const worker = medianOf(runs, 'e2e', 'mailwarden', (run) => run.cpuMsPerMessage['scanner-worker-1'] ?? Number.NaN);
+  const e2ePostgres = medianOf(runs, 'e2e', 'mailwarden', (run) => run.cpuMsPerMessage.postgres ?? Number.NaN);
+  if (worker === null || e2ePostgres === null) {
+    return null;
+  }
+  const ingestPostgres = medianOf(runs, 'ingest', 'mailwarden', (run) => run.cpuMsPerMessage.postgres ?? Number.NaN) ?? 0;
+  const postgres = Math.max(0, e2ePostgres - ingestPostgres);
+  return { total: worker + postgres, worker, postgres };
+}
+
+/** The peers' process names: their RSS is reported per run, not held to the apps' target. */
+const PEERS = new Set(['postfix', 'rspamd']);
+
 export interface GrowthFigures {
   /** Messages seeded straight into PostgreSQL. */
   seeded: number;
@@ -71,12 +100,29 @@ export function summarizeRuns(runs: readonly RunRecord[], growth: readonly Growt
   if (delivery !== null) {
     rows.push({ figure: 'gateway delivery to the sink, copies per second until the last one (no target)', baseline: null, mailwarden: round(delivery), ratio: null, target: '–', met: null });
   }
+  const peer = (figure: string, baseline: number | null, ours: number | null, target: number | null, lowerIsBetter = false) => {
+    const value = ratio(ours, baseline);
+    if (baseline !== null) {
+      const met = value === null || target === null ? null : lowerIsBetter ? value <= target : value >= target;
+      rows.push({ figure, baseline: round(baseline), mailwarden: round(ours), ratio: round(value), target: target === null ? '–' : `${lowerIsBetter ? '≤' : '≥'} ${target.toFixed(2)} × peer`, met });
+    }
+  };
+  peer('journal path, first send → last verdict (msgs/s) vs Postfix accept rate (same copies)', medianOf(runs, 'e2e', 'postfix'), medianOf(runs, 'e2e', 'mailwarden'), PEER_TARGETS.journalVsPostfix);
+  peer('journal ingest SMTP 250s while scanning (msgs/s) vs Postfix accept rate (no target)', medianOf(runs, 'e2e', 'postfix'), medianOf(runs, 'e2e', 'mailwarden', (run) => run.smtpMsgsPerSec), null);
+  peer('gateway inline, SMTP 250s (msgs/s) vs Postfix accept rate', medianOf(runs, 'gateway', 'postfix'), medianOf(runs, 'gateway', 'mailwarden'), PEER_TARGETS.gatewayVsPostfix);
+  peer(
+    'scanning CPU ms/msg (scanner worker + PostgreSQL beyond ingest) vs rspamd CPU ms/msg (DKIM, SPF, DMARC, ARC)',
+    medianOf(runs, 'scan', 'rspamd', (run) => run.cpuMsPerMessage.rspamd ?? Number.NaN),
+    scanCpuPerMessage(runs)?.total ?? null,
+    PEER_TARGETS.scanCpuVsRspamd,
+    true,
+  );
   const halfLoad = medianOf(runs, 'half-load', 'mailwarden', (run) => (run.extra?.acceptedToVerdictMs as { p99: number } | undefined)?.p99 ?? Number.NaN);
   if (halfLoad !== null) {
     rows.push({ figure: 'p99 250 → verdict at half the end-to-end rate (ms)', baseline: null, mailwarden: round(halfLoad), ratio: null, target: `≤ ${TARGETS.halfLoadP99Ms} ms`, met: halfLoad <= TARGETS.halfLoadP99Ms });
   }
   const peaks = peakRss(runs, growth);
-  for (const [app, mb] of Object.entries(peaks).filter(([name]) => !name.startsWith('baseline'))) {
+  for (const [app, mb] of Object.entries(peaks).filter(([name]) => !name.startsWith('baseline') && !PEERS.has(name))) {
     rows.push({ figure: `peak RSS ${app} (MB)`, baseline: null, mailwarden: round(mb), ratio: null, target: `≤ ${TARGETS.rssMb} MB`, met: mb <= TARGETS.rssMb });
   }
   const largest = growth.find((entry) => entry.seeded >= 1_000_000);

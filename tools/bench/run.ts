@@ -6,6 +6,7 @@ import { DnsTestServer } from '@mailwarden/testing';
 import { parseArgs, type BenchOptions } from './args';
 import { AppLauncher } from './apps';
 import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
+import { ensurePeersInstalled, stopAllPeers } from './peers';
 import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
 import { measureSearches, seedHistory } from './growth';
 import { benchZone, buildCorpus, generateSigningKey } from './messages';
@@ -36,13 +37,24 @@ async function runScenarios(
   context: { env: BenchEnvironment; launcher: AppLauncher; accountId: string; apiKey: string; statistics?: StatisticsFigures },
 ): Promise<void> {
   const wants = (name: string) => options.scenarios.includes(name as never);
+  // Issue 20's peers, in the same rounds as the scenarios they are compared with (Postfix before Mailwarden, A B).
+  const peers = wants('peers') && ensurePeersInstalled(log).length === 0;
+  if (wants('peers') && !peers) {
+    log('peers: Postfix / rspamd missing, their baselines are left out of this run');
+  }
   for (let round = 1; round <= options.rounds; round++) {
     log(`round ${round}/${options.rounds}`);
     if (wants('ingest')) {
       runs.push(await scenarios.baseline('ingest', 'fsync', round, scenarios.journalJobsFor('baseline')));
       runs.push(await scenarios.ingest(round));
     }
+    if (peers) {
+      runs.push(await scenarios.rspamd(round));
+    }
     if (wants('e2e') || wants('scale')) {
+      if (peers) {
+        runs.push(await scenarios.postfix('e2e', round, scenarios.journalJobsFor('postfix')));
+      }
       runs.push(await scenarios.baseline('e2e', 'mailauth', round, scenarios.journalJobsFor('baseline')));
       runs.push(await scenarios.endToEnd('e2e', round, 1));
     }
@@ -55,6 +67,9 @@ async function runScenarios(
       }
     }
     if (wants('gateway')) {
+      if (peers) {
+        runs.push(await scenarios.postfix('gateway', round, scenarios.gatewayJobs()));
+      }
       runs.push(await scenarios.baseline('gateway', 'mailauth', round, scenarios.gatewayJobs()));
       runs.push(await scenarios.gateway(round));
     }
@@ -141,10 +156,13 @@ async function main(argv: string[]): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     await sink?.child.stop();
+    await stopAllPeers();
     await dns.stop();
     await env?.destroy().catch((error: Error) => console.error(`bench: could not drop ${env?.databaseName}: ${error.message}`));
-    // The fsync baseline's files go in any case; the profiles of a --cpu-prof run stay for reading.
-    rmSync(options.cpuProf ? path.join(workDir, 'spool') : workDir, { recursive: true, force: true });
+    // The fsync baseline's files and the peers' folders go in any case; the profiles of a --cpu-prof run stay for reading.
+    for (const folder of options.cpuProf ? [path.join(workDir, 'spool'), path.join(workDir, 'peers')] : [workDir]) {
+      rmSync(folder, { recursive: true, force: true });
+    }
   };
   process.once('SIGINT', () => {
     log('interrupted: stopping the processes, dropping the bench database');

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { BenchOptions } from './args';
 import { AppLauncher, type BaselineKind } from './apps';
 import { GATEWAY_DOMAIN, JOURNAL_RECIPIENT_DOMAIN, type BenchEnvironment, type BenchTenant } from './bench-env';
-import { directJobs, journalJobs } from './messages';
+import { directJobs, journalJobs, ORIGIN_IP, SENDER, SENDER_DOMAIN } from './messages';
+import { runRspamdChecks } from './rspamd-load';
 import { runLoad, type LoadResult } from './load';
 import { cpuPerMessage, cpuSnapshot, readCpuMs, stopAll, type BenchChild } from './processes';
 import type { SmtpJob } from './smtp-client';
@@ -99,6 +100,67 @@ export class Scenarios {
       return this.report(record(scenario, `baseline ${kind}`, round, load, await this.finish([server.child], before, load.accepted)));
     } finally {
       await server.child.stop();
+    }
+  }
+
+  /**
+   * Postfix (issue 20's peer) with the same load client, connections and messages: its accept rate, and the CPU of
+   * its whole process tree (master, smtpd, cleanup, qmgr, discard, postlogd) per accepted message.
+   */
+  async postfix(scenario: string, round: number, jobs: readonly SmtpJob[]): Promise<RunRecord> {
+    const { peer, port } = await this.launcher.postfix();
+    try {
+      const before = peer.cpuMs();
+      const load = await this.load(port, jobs);
+      const after = peer.cpuMs();
+      const rss = peer.rssMb();
+      const cpu = before === null || after === null || load.accepted === 0 ? null : (after - before) / load.accepted;
+      return this.report(record(scenario, 'postfix', round, load, { rssMb: { postfix: rss }, readyRssMb: { postfix: null }, cpuMsPerMessage: { postfix: cpu }, postgresTransactionsPerMessage: null }));
+    } finally {
+      await peer.stop();
+    }
+  }
+
+  /**
+   * rspamd (DKIM, SPF, DMARC and ARC only) checking the same originals over HTTP /checkv2 with the origin hop's
+   * envelope (the journal path evaluates SPF against it too): CPU of its processes per checked message. The symbol
+   * counts show the checks ran and passed against the bench DNS.
+   */
+  async rspamd(round: number): Promise<RunRecord> {
+    const { peer, port } = await this.launcher.rspamd();
+    try {
+      const before = peer.cpuMs();
+      const checks = await runRspamdChecks({
+        port,
+        connections: this.options.connections,
+        messages: this.originals,
+        ip: ORIGIN_IP,
+        helo: `mail.${SENDER_DOMAIN}`,
+        from: SENDER,
+        rcpt: `bob@${JOURNAL_RECIPIENT_DOMAIN}`,
+      });
+      const after = peer.cpuMs();
+      const cpu = before === null || after === null || checks.checked === 0 ? null : (after - before) / checks.checked;
+      const result: RunRecord = {
+        scenario: 'scan',
+        system: 'rspamd',
+        round,
+        msgsPerSec: checks.msgsPerSec,
+        accepted: checks.checked,
+        sent: checks.sent,
+        failures: checks.failures ? { http: checks.failures } : {},
+        smtpLatencyMs: checks.latencyMs,
+        smtpMsgsPerSec: checks.msgsPerSec,
+        rssMb: { rspamd: peer.rssMb() },
+        cpuMsPerMessage: { rspamd: cpu },
+        readyRssMb: { rspamd: null },
+        postgresTransactionsPerMessage: null,
+        extra: { symbols: checks.symbols },
+      };
+      this.log(`  rspamd symbols: ${Object.entries(checks.symbols).map(([name, count]) => `${name}×${count}`).join(' ') || 'none'}`);
+      return this.report(result);
+    } finally {
+      await peer.stop();
     }
   }
 
