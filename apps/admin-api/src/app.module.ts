@@ -11,7 +11,7 @@ import { ExportModule } from '@mailwarden/export';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
+import { bullQueueSettings, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -74,13 +74,13 @@ export class AppModule {
             secretsKey: config.SECRETS_KEY,
             allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true,
             // Configuring a connection (re)schedules its polls, which the scanner's workers run.
-            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+            queue: bullQueueSettings(queueOptionsFromConfig(config)),
           }),
           // Adding or changing a destination (re)schedules its export runs, which the scanner's workers run.
           ExportModule.forRoot({
             secretsKey: config.SECRETS_KEY,
             exportRoot: config.EXPORT_FILE_DIR,
-            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+            queue: bullQueueSettings(queueOptionsFromConfig(config)),
           }),
         ]
       : [];
@@ -89,7 +89,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
-        QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
+        QueueModule.forRoot(queueOptionsFromConfig(config)),
         BullModule.registerQueue({ name: QueueName.Delivery }),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('admin-api'),
@@ -103,7 +103,7 @@ export class AppModule {
         Microsoft365Module.forRoot({
           app: microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8')),
           secretsKey: config.SECRETS_KEY,
-          queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
+          queue: bullQueueSettings(queueOptionsFromConfig(config)),
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
           ...overrides.microsoft365,
         }),

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type JournalIngestConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { QueueModule, RedisHealthIndicator } from '@mailwarden/queue';
+import { QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { IngestModule } from './ingest/ingest.module';
 
 @Module({})
@@ -13,7 +13,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
-        QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
+        QueueModule.forRoot(queueOptionsFromConfig(config)),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('journal-ingest'),
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { QueueModule, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
+import { bullQueueSettings, QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
@@ -34,16 +34,16 @@ export class AppModule {
     const registry = createMetricsRegistry('scanner');
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
-      roles.push(Microsoft365WorkerModule.forRoot(config, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }));
+      roles.push(Microsoft365WorkerModule.forRoot(config, bullQueueSettings(queueOptionsFromConfig(config))));
       // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
-        roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mimecastClient));
+        roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, bullQueueSettings(queueOptionsFromConfig(config)), overrides.mimecastClient));
         const { everyMs, pruneEveryMs, ...run } = overrides.export ?? {};
         roles.push(
           ExportModule.forRoot({
             secretsKey: config.SECRETS_KEY,
             exportRoot: config.EXPORT_FILE_DIR,
-            queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX, everyMs },
+            queue: { ...bullQueueSettings(queueOptionsFromConfig(config)), everyMs },
             worker: { batchSize: config.EXPORT_BATCH_SIZE, leaseMs: config.EXPORT_LEASE_SECONDS * 1000, ...run, pruneEveryMs, metrics: registry },
           }),
         );
@@ -57,7 +57,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
-        QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
+        QueueModule.forRoot(queueOptionsFromConfig(config)),
         SenderChecksModule.forRoot({
           authservId: config.SMTP_HOSTNAME,
           dns: {

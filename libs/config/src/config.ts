@@ -21,6 +21,17 @@ const redisUrl = makeValidator<string>((value) => {
   return value;
 });
 
+/** `host:port[,host:port…]` of Redis Cluster seed nodes, or empty. */
+const redisClusterNodes = makeValidator<string>((value) => {
+  for (const node of value.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const match = /^(\[[0-9a-f:.]+\]|[^\s:,[\]]+):(\d{1,5})$/i.exec(node);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      throw new Error(`"${node}" is not host:port`);
+    }
+  }
+  return value.trim();
+});
+
 const byteSize = makeValidator<number>((value) => {
   const match = /^(\d+)\s*(b|kb|k|mb|m|gb|g)?$/i.exec(value.trim());
   if (!match) {
@@ -77,6 +88,7 @@ const commonSpec = {
   DATABASE_POOL_SIZE: num({ default: 10, desc: 'PostgreSQL connections per process' }),
   REDIS_URL: redisUrl({ default: 'redis://127.0.0.1:6379', desc: 'Redis connection URL (BullMQ queues)' }),
   REDIS_PREFIX: str({ default: 'mw', desc: 'Key prefix for every queue in Redis' }),
+  REDIS_CLUSTER_NODES: redisClusterNodes({ default: '', desc: 'Redis Cluster seed nodes (host:port, comma-separated); empty: REDIS_URL is one server. Credentials and TLS come from REDIS_URL' }),
   LOG_LEVEL: str({ default: 'log', choices: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] }),
   LOG_FORMAT: str({ default: 'json', choices: ['json', 'text'] }),
   HOST: str({ default: '0.0.0.0', desc: 'Address every listener of this app binds to' }),

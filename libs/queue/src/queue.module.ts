@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { QUEUE_OPTIONS } from './queue.constants';
-import { redisOptionsFromUrl, type QueueOptions } from './redis-connection';
+import { bullQueueSettings, type QueueOptions } from './redis-connection';
 import { RedisHealthIndicator } from './redis.health';
 
 /**
@@ -23,9 +23,8 @@ export class QueueModule {
       module: QueueModule,
       imports: [
         BullModule.forRoot({
-          // BullMQ's ConnectionOptions type lists ioredis options through a narrower alias; they are accepted as is.
-          connection: redisOptionsFromUrl(options.redisUrl) as never,
-          prefix: options.prefix,
+          // One server: ioredis options; a cluster (REDIS_CLUSTER_NODES): marked options and a hash-tagged prefix.
+          ...bullQueueSettings(options),
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
       ],

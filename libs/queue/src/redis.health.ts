@@ -1,17 +1,17 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { QUEUE_OPTIONS } from './queue.constants';
-import type { QueueOptions } from './redis-connection';
+import { createRedisClient, type QueueOptions } from './redis-connection';
 
 /** /health check for Redis (implements HealthIndicator of @mailwarden/observability). */
 @Injectable()
 export class RedisHealthIndicator implements OnModuleDestroy {
   readonly name = 'redis';
-  private readonly client: Redis;
+  private readonly client: Redis | Cluster;
 
   constructor(@Inject(QUEUE_OPTIONS) options: QueueOptions) {
     // Fails fast while Redis is down (no offline queue), reconnects on its own when it is back.
-    this.client = new Redis(options.redisUrl, {
+    this.client = createRedisClient(options, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
-import { redisOptionsFromUrl } from '@mailwarden/queue';
+import { createRedisClient, queueOptionsFromConfig } from '@mailwarden/queue';
 
 export interface RateDecision {
   allowed: boolean;
@@ -20,13 +20,14 @@ const WINDOW_SECONDS = 60;
  */
 @Injectable()
 export class RateLimiter implements OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly limit: number;
   private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) config: AdminApiConfig) {
-    // A request never waits on Redis for long: a command fails after 2 s and the guard answers 503.
-    this.redis = new Redis({ ...redisOptionsFromUrl(config.REDIS_URL), maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: true });
+    // A request never waits on Redis for long: a command fails after 2 s and the guard answers 503. On a Redis
+    // Cluster each window is one key, so its MULTI (INCR + EXPIRE) stays within one slot.
+    this.redis = createRedisClient(queueOptionsFromConfig(config), { maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: true });
     this.redis.on('error', () => undefined); // a failed command is reported by consume()
     this.limit = config.API_RATE_LIMIT_PER_MINUTE;
     this.prefix = config.REDIS_PREFIX;
