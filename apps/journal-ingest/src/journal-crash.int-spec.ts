@@ -3,17 +3,18 @@ import { Queue } from 'bullmq';
 import { createTransport } from 'nodemailer';
 import { loadConfig } from '@mailwarden/config';
 import type { Account } from '@mailwarden/db';
-import { QueueName, redisOptionsFromUrl, SCAN_MESSAGE_JOB, scanJobOptions } from '@mailwarden/queue';
+import { bullQueueSettings, QueueName, SCAN_MESSAGE_JOB, scanJobOptions } from '@mailwarden/queue';
 import {
   buildGoogleJournalCopy,
   buildOriginal,
   createTestDatabase,
   createTestRedis,
   freePort,
+  OwnRedisCluster,
+  redisServerAvailable,
   startAppProcess,
   TestFactories,
   type TestDatabase,
-  type TestRedis,
 } from '@mailwarden/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the real scan worker recovers what the crash left
 import { createScanner } from '../../scanner/src/scanner.app';
@@ -22,25 +23,52 @@ import { ScanSweeperService } from '../../scanner/src/scan/scan-sweeper.service'
 
 const JOURNAL_DOMAIN = 'journal.mailwarden.test';
 
+/** Where the queues live for one run of the crash tests: the apps' Redis settings, BullMQ's, and how to clean up. */
+interface RedisBackend {
+  env: Record<string, string>;
+  queue: ReturnType<typeof bullQueueSettings>;
+  cleanup(): Promise<void>;
+}
+
+async function oneServer(): Promise<RedisBackend> {
+  const redis = await createTestRedis();
+  return { env: { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }, queue: bullQueueSettings({ redisUrl: redis.url, prefix: redis.prefix }), cleanup: () => redis.cleanup() };
+}
+
+/** Issue 20: the same crashes with the queues on a real local three-master Redis Cluster (removed afterwards). */
+async function threeMasterCluster(): Promise<RedisBackend> {
+  const cluster = await OwnRedisCluster.start();
+  const options = { redisUrl: cluster.url, prefix: 'mw-crash', clusterNodes: cluster.nodes };
+  return { env: { REDIS_URL: cluster.url, REDIS_PREFIX: options.prefix, REDIS_CLUSTER_NODES: cluster.nodes }, queue: bullQueueSettings(options), cleanup: () => cluster.destroy() };
+}
+
+const backends: Array<[string, () => Promise<RedisBackend>]> = [['one Redis server', oneServer], ...(redisServerAvailable() ? [['a three-master Redis Cluster', threeMasterCluster] as [string, () => Promise<RedisBackend>]] : [])];
+
+if (!redisServerAvailable()) {
+  describe('journal path after crashes on a Redis Cluster', () => {
+    it.skip('is skipped: redis-server / redis-cli are missing on this machine (apt-get install redis-server)', () => undefined);
+  });
+}
+
 /**
  * Crashes (SIGKILL, no shutdown hooks) of the real processes: every message that got a 250 ends with exactly
  * one set of verdicts, and none got a 250 without being stored.
  */
-describe('journal path after crashes', () => {
+describe.each(backends)('journal path after crashes, queues on %s', (_backendName, startRedis) => {
   let db: TestDatabase;
-  let redis: TestRedis;
+  let redis: RedisBackend;
   let account: Account;
   let env: Record<string, string>;
   let scanner: INestApplication | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    redis = await createTestRedis();
+    redis = await startRedis();
     const factories = new TestFactories(db.prisma);
     account = await factories.newAccount({ monitorOnly: true });
     await factories.newDomain(account, { name: 'customer.example' });
-    env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'warn', DNS_TIMEOUT_MS: '200' };
-  });
+    env = { DATABASE_URL: db.url, ...redis.env, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'warn', DNS_TIMEOUT_MS: '200' };
+  }, 90_000);
 
   afterEach(async () => {
     await scanner?.close();
@@ -133,7 +161,7 @@ describe('journal path after crashes', () => {
       const message = await factories.newMessage(account, { direction: 'OUTBOUND', envelopeFrom: 'bob@customer.example', envelopeTo: [`x${index}@partner.example`], messageIdHeader: `<crash-worker-${index}@customer.example>` });
       ids.push(message.id);
     }
-    const queue = new Queue(QueueName.Scan, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    const queue = new Queue(QueueName.Scan, redis.queue);
     try {
       await queue.addBulk(ids.map((messageId) => ({ name: SCAN_MESSAGE_JOB, data: { messageId, accountId: account.id }, opts: { ...scanJobOptions(messageId), attempts: 8 } })));
       const worker = await startAppProcess('scanner', { ...env, SCANNER_ROLE: 'worker', SCAN_CONCURRENCY: '8', SCANNER_HTTP_PORT: String(await freePort()), JOURNAL_HTTP_PORT: String(await freePort()) }, /app\.listening/);

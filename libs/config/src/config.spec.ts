@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(loadConfig('admin-api', { CURSOR_SECRET: 'x'.repeat(32) }).CURSOR_SECRET).toBe('x'.repeat(32));
   });
 
+  it('should take Redis Cluster seed nodes as host:port pairs, or none', () => {
+    expect(loadConfig('scanner', {}).REDIS_CLUSTER_NODES).toBe('');
+    expect(loadConfig('scanner', { REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b:7001' }).REDIS_CLUSTER_NODES).toBe('10.0.0.1:7000,redis-b:7001');
+    expect(() => loadConfig('scanner', { REDIS_CLUSTER_NODES: 'redis-a,redis-b:7001' })).toThrow(/REDIS_CLUSTER_NODES .*host:port/);
+  });
+
   it('should report every bad variable at once', () => {
     try {
       loadConfig('admin-api', { ADMIN_API_PORT: '-1', REDIS_URL: 'http://nope' });

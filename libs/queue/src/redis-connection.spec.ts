@@ -1,4 +1,4 @@
-import { redisOptionsFromUrl } from './redis-connection';
+import { bullQueueSettings, parseClusterNodes, queuePrefix, redisOptionsFromUrl } from './redis-connection';
 
 describe(redisOptionsFromUrl.name, () => {
   it('should read host, port and database from the URL', () => {
@@ -18,5 +18,24 @@ describe(redisOptionsFromUrl.name, () => {
 
   it('should keep BullMQ workers waiting through outages rather than failing commands', () => {
     expect(redisOptionsFromUrl('redis://127.0.0.1:6379').maxRetriesPerRequest).toBeNull();
+  });
+});
+
+describe(parseClusterNodes.name, () => {
+  it('should read host:port seed nodes, IPv6 in brackets, and nothing from an empty setting', () => {
+    expect(parseClusterNodes('10.0.0.1:7000, redis-b.internal:7001,[::1]:7002')).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(parseClusterNodes('')).toEqual([]);
+    expect(() => parseClusterNodes('redis-a.internal')).toThrow(/host:port/);
+    expect(() => parseClusterNodes('redis-a.internal:70000')).toThrow(/host:port/);
+  });
+
+  it('should hash-tag the queue prefix on a cluster only, so every key of a BullMQ script shares one slot', () => {
+    expect(queuePrefix({ redisUrl: 'redis://a', prefix: 'mw' })).toBe('mw');
+    expect(queuePrefix({ redisUrl: 'redis://a', prefix: 'mw', clusterNodes: 'a:7000' })).toBe('{mw}');
+    expect(bullQueueSettings({ redisUrl: 'redis://a/3', prefix: 'mw' })).toMatchObject({ prefix: 'mw', connection: { host: 'a', db: 3 } });
   });
 });
