@@ -169,6 +169,14 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       `| ${run.scenario} | ${run.round} | ${run.system} | ${cell(round(run.msgsPerSec))} | ${cell(round(run.smtpMsgsPerSec))} | ${[run.smtpLatencyMs.p50, run.smtpLatencyMs.p95, run.smtpLatencyMs.p99].map((v) => cell(round(v))).join(' / ')} | ${run.accepted}/${run.sent} | ${Object.entries(run.failures).map(([code, n]) => `${code}×${n}`).join(' ') || 'none'} | ${toVerdict ? `${cell(round(toVerdict.p50))} / ${cell(round(toVerdict.p99))}` : '–'} | ${Object.entries(run.rssMb).map(([name, mb]) => `${name} ${cell(round(mb))} (${cell(round(run.readyRssMb[name]))})`).join(', ')} | ${Object.entries(run.cpuMsPerMessage).map(([name, ms]) => `${name} ${cell(round(ms))}`).join(', ')} | ${cell(round(run.postgresTransactionsPerMessage))} |`,
     );
   }
+  const written = runs.filter((run) => run.system === 'mailwarden' && run.postgresRowsPerMessage && Object.keys(run.postgresRowsPerMessage).length > 0);
+  if (written.length > 0) {
+    lines.push('', '## PostgreSQL rows written per message (pg_stat_user_tables)', '', '| scenario | round | table: inserted / updated (HOT) / deleted |', '|---|---|---|');
+    for (const run of written) {
+      const tables = Object.entries(run.postgresRowsPerMessage!).map(([table, n]) => `${table} ${round(n.inserted)} / ${round(n.updated)} (${round(n.hotUpdated)}) / ${round(n.deleted)}`);
+      lines.push(`| ${run.scenario} | ${run.round} | ${tables.join('; ')} |`);
+    }
+  }
   for (const [app, top] of Object.entries(profiles)) {
     lines.push('', `## CPU profile: ${app} (top self time)`, '', '| ms | % of busy | function |', '|---|---|---|', ...top.map((entry) => `| ${entry.ms} | ${entry.percent} | \`${entry.fn}\` |`));
   }

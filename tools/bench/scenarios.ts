@@ -32,6 +32,8 @@ export interface RunRecord {
   /** Peak RSS of each process when it was ready, before any load, MB. */
   readyRssMb: Record<string, number | null>;
   postgresTransactionsPerMessage: number | null;
+  /** Rows each table of the bench database got per message (inserted / updated, HOT share / deleted), from pg_stat_user_tables: where PostgreSQL's work goes. */
+  postgresRowsPerMessage?: Record<string, { inserted: number; updated: number; hotUpdated: number; deleted: number }>;
   extra?: Record<string, unknown>;
 }
 
@@ -44,6 +46,7 @@ interface ProcessFigures {
   rssMb: Record<string, number | null>;
   readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
+  postgresRowsPerMessage?: RunRecord['postgresRowsPerMessage'];
 }
 
 /** CPU use of this run's processes and of the PostgreSQL backends serving the bench database, before a load. */
@@ -51,6 +54,14 @@ interface CpuBefore {
   children: Record<string, number | null>;
   postgres: Map<number, number>;
   transactions: number;
+  tables: Map<string, TableCounts>;
+}
+
+interface TableCounts {
+  inserted: number;
+  updated: number;
+  hotUpdated: number;
+  deleted: number;
 }
 
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
@@ -320,7 +331,15 @@ export class Scenarios {
   }
 
   private async cpuBefore(children: readonly BenchChild[]): Promise<CpuBefore> {
-    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions() };
+    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions(), tables: await this.tableCounts() };
+  }
+
+  /** Rows written so far per table of the bench database (partitions counted under their own names). */
+  private async tableCounts(): Promise<Map<string, TableCounts>> {
+    const { rows } = await this.env.pg.query<{ relname: string; ins: string; upd: string; hot: string; del: string }>(
+      'SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_tup_del AS del FROM pg_stat_user_tables',
+    );
+    return new Map(rows.map((row) => [row.relname, { inserted: Number(row.ins), updated: Number(row.upd), hotUpdated: Number(row.hot), deleted: Number(row.del) }]));
   }
 
   /**
@@ -338,7 +357,15 @@ export class Scenarios {
     // Backends publish their transaction counts when idle, at most once a second (PostgreSQL 15).
     await sleep(1200);
     const transactions = (await this.postgresTransactions()) - before.transactions;
-    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null };
+    const postgresRowsPerMessage: NonNullable<RunRecord['postgresRowsPerMessage']> = {};
+    for (const [table, now] of messages > 0 ? await this.tableCounts() : new Map<string, TableCounts>()) {
+      const then = before.tables.get(table) ?? { inserted: 0, updated: 0, hotUpdated: 0, deleted: 0 };
+      const delta = { inserted: now.inserted - then.inserted, updated: now.updated - then.updated, hotUpdated: now.hotUpdated - then.hotUpdated, deleted: now.deleted - then.deleted };
+      if (delta.inserted + delta.updated + delta.deleted > 0) {
+        postgresRowsPerMessage[table] = { inserted: delta.inserted / messages, updated: delta.updated / messages, hotUpdated: delta.hotUpdated / messages, deleted: delta.deleted / messages };
+      }
+    }
+    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null, postgresRowsPerMessage };
   }
 
   private report(result: RunRecord): RunRecord {
