@@ -8,7 +8,7 @@ describe(parseArgs.name, () => {
       connections: 8,
       rounds: 3,
       reuse: true,
-      scenarios: ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats'],
+      scenarios: ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats', 'peers'],
       growth: [10_000, 100_000, 1_000_000],
       workers: [1, 2, 4],
       searches: 200,
