@@ -292,6 +292,41 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     expect(await db.prisma.account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({ monitorOnly: true });
   });
 
+  it('should go back to Gateway and leave alone an object that took the name of one of ours (another Guid)', async () => {
+    const { tenantId, account, names } = await connectedAccount('swap.example');
+    const setUp = await gatewayToMailflow(account);
+    for (let index = 0; index < 3; index++) {
+      await runner.advance(account.id, setUp.id, actor, { acknowledgeRisk: true });
+    }
+    expect((await runner.get(account.id, setUp.id)).status).toBe('COMPLETED');
+    // A tenant admin deletes Mailwarden's inbound connector and makes one of their own under the same name.
+    fake.exchange.run(tenantId, 'Remove-InboundConnector', { Identity: names.inbound });
+    fake.exchange.run(tenantId, 'New-InboundConnector', { Name: names.inbound, ConnectorType: 'Partner', SenderDomains: ['partner.example'] });
+    const theirs = fake.exchange.inboundConnectors(tenantId)[0]!.Guid;
+
+    mx.set('swap.example', [{ exchange: 'mx.mailwarden.test', priority: 10 }]);
+    const back = await runner.plan(account.id, { kind: 'MAILFLOW_TO_GATEWAY', quietPeriodSeconds: 0 }, actor);
+    expect(back.steps.map((candidate) => candidate.key)).toEqual([
+      'accept-mail-on-both-paths',
+      'complete-gateway-setup',
+      'switch-domains-to-gateway',
+      'remove-mailflow-rule',
+      'remove-mailflow-connectors',
+      'remove-inbound-connector',
+      'close-overlap-window',
+    ]);
+    await runner.advance(account.id, back.id, actor);
+    const done = await settled(account.id, back.id);
+    expect(done.status).toBe('COMPLETED');
+    expect(step(done, 'remove-mailflow-rule').result).toMatchObject({ rule: { outcome: 'removed' }, outbound: { outcome: 'removed' } });
+    expect(step(done, 'remove-inbound-connector').result).toMatchObject({ inbound: { outcome: 'left-alone' }, arc: { removed: true } });
+    expect(fake.exchange.inboundConnectors(tenantId).map((connector) => connector.Guid)).toEqual([theirs]);
+    expect(fake.exchange.rules(tenantId)).toEqual([]);
+    expect(fake.exchange.outboundConnectors(tenantId)).toEqual([]);
+    expect(await db.prisma.mailflowObject.count({ where: { accountId: account.id } })).toBe(0);
+    expect(await db.prisma.domain.findFirstOrThrow({ where: { accountId: account.id } })).toMatchObject({ mode: 'GATEWAY', transitionMode: null });
+  });
+
   it('should keep the manual steps for an account without a Microsoft 365 connection', async () => {
     const account = await factories.newAccount({ monitorOnly: false });
     await factories.newDomain(account, { name: 'manual.example', mode: 'GATEWAY' });
