@@ -94,6 +94,14 @@ export class ModeMigrationRunner {
         );
       }
       const tenantId = this.automatesMailflow ? await this.repository.findM365TenantId(tx, accountId) : null;
+      let group: { id: string; graphId: string; name: string } | undefined;
+      if (input.mailflowGroupId !== undefined && tenantId) {
+        const synced = await this.repository.findSyncedGroup(tx, accountId, input.mailflowGroupId);
+        if (!synced) {
+          throw new MigrationException(MigrationErrorCode.InvalidPlan, `group ${input.mailflowGroupId} is not a group of this account synced from Microsoft 365`);
+        }
+        group = { id: input.mailflowGroupId, ...synced };
+      }
       const { params, steps } = buildPlan(
         account,
         account.domains,
@@ -102,7 +110,7 @@ export class ModeMigrationRunner {
           gatewayMxHost: await this.repository.lastGatewayMxHost(tx, accountId),
           defaultQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
         },
-        tenantId ? { accountId, tenantId } : null,
+        tenantId ? { accountId, tenantId, group } : null,
       );
       const address = journalAddress(account.journalToken, this.options.journalDomain);
       const created = await this.repository.create(tx, {

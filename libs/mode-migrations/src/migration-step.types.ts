@@ -19,7 +19,12 @@ export interface MigrationParams {
    * Set when the plan was made for an account with a Microsoft 365 connection while Exchange automation was
    * configured: the Exchange Online steps are run by Mailwarden (queued jobs) instead of asked of the admin.
    */
-  mailflow?: { tenantId: string; names: MailflowObjectNames };
+  mailflow?: {
+    tenantId: string;
+    names: MailflowObjectNames;
+    /** Only members of this group synced from Microsoft 365 are routed (else every recipient of the domains). */
+    group?: { id: string; graphId: string; name: string };
+  };
 }
 
 /** The outcome of a manual step's check, stored as the step's result (evidence). */

@@ -144,6 +144,13 @@ export class ModeMigrationRepository {
     return (await db.m365Connection.findUnique({ where: { accountId }, select: { tenantId: true } }))?.tenantId ?? null;
   }
 
+  /** A group of the account synced from Microsoft 365: its Graph id (Exchange matches members by it) and name. */
+  async findSyncedGroup(db: Db, accountId: string, groupId: string): Promise<{ graphId: string; name: string } | null> {
+    const mapped = await db.m365DirectoryObject.findUnique({ where: { accountId_kind_localId: { accountId, kind: 'GROUP', localId: groupId } } });
+    const group = mapped ? await db.group.findFirst({ where: { id: groupId, accountId } }) : null;
+    return mapped && group ? { graphId: mapped.graphId, name: group.name } : null;
+  }
+
   /** Steps queued for the mode-migration worker (RUNNING) of unfinished migrations: re-queued when a worker starts. */
   runningSteps(db: Db = this.prisma): Promise<Array<{ id: string; attempts: number; migrationId: string; accountId: string }>> {
     return db.$queryRaw`

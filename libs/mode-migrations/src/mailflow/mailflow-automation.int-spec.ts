@@ -327,6 +327,79 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     expect(await db.prisma.domain.findFirstOrThrow({ where: { accountId: account.id } })).toMatchObject({ mode: 'GATEWAY', transitionMode: null });
   });
 
+  it('should automate the Exchange steps of monitor-only → Advanced (mailflow) too, and not of its gateway variant', async () => {
+    const tenantId = fake.addTenant(undefined, true);
+    fake.exchange.addAcceptedDomain(tenantId, 'journal.example');
+    const account = await factories.newAccount({ monitorOnly: true });
+    await factories.newDomain(account, { name: 'journal.example', mode: 'JOURNAL' });
+    await db.prisma.m365Connection.create({ data: { accountId: account.id, tenantId, consentedAt: new Date(), consentedBy: 'test' } });
+    const gateway = await runner.plan(account.id, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'GATEWAY', gatewayMxHost: 'mx.mailwarden.test' }, actor);
+    expect(gateway.steps.map((candidate) => candidate.key)).not.toContain('create-mailflow-rule');
+    await runner.cancel(account.id, gateway.id, actor);
+
+    const planned = await runner.plan(account.id, { kind: 'MONITOR_ONLY_TO_ADVANCED', targetMode: 'MAILFLOW' }, actor);
+    expect(planned.steps.map((candidate) => candidate.key).slice(0, 7)).toEqual([
+      'accept-mail-on-both-paths',
+      'copy-microsoft-365-domains',
+      'detect-mailflow-conflicts',
+      'create-mailflow-connectors',
+      'create-mailflow-rule',
+      'trust-arc-sealer',
+      'complete-mailflow-setup',
+    ]);
+    expect(step(planned, 'complete-mailflow-setup').instruction).toContain('Mailwarden created the Exchange Online connectors and the transport rule itself');
+    await runner.advance(account.id, planned.id, actor);
+    const waiting = await settled(account.id, planned.id);
+    expect(step(waiting, 'complete-mailflow-setup').status).toBe('WAITING_FOR_ADMIN');
+    expect(fake.exchange.rules(tenantId).map((rule) => [rule.Name, rule.RecipientDomainIs])).toEqual([[mailflowObjectNames(account.id).rule, ['journal.example']]]);
+  });
+
+  it('should route only the members of a synced group when the plan names one, and refuse a group that is not synced or not the account\'s', async () => {
+    const { tenantId, account, names } = await connectedAccount('group.example');
+    const finance = await db.prisma.group.create({ data: { accountId: account.id, name: 'Finance' } });
+    await db.prisma.m365DirectoryObject.create({ data: { accountId: account.id, kind: 'GROUP', graphId: 'a1b2c3d4-0000-4000-8000-00000000f1a0', localId: finance.id } });
+    const local = await db.prisma.group.create({ data: { accountId: account.id, name: 'Local only' } });
+    const stranger = await factories.newAccount();
+    const foreign = await db.prisma.group.create({ data: { accountId: stranger.id, name: 'Finance' } });
+    await db.prisma.m365DirectoryObject.create({ data: { accountId: stranger.id, kind: 'GROUP', graphId: 'ffffffff-0000-4000-8000-000000000000', localId: foreign.id } });
+    for (const groupId of [local.id, foreign.id]) {
+      await expect(runner.plan(account.id, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test', mailflowGroupId: groupId }, actor)).rejects.toMatchObject({
+        message: expect.stringContaining('not a group of this account synced from Microsoft 365'),
+      });
+    }
+
+    const planned = await runner.plan(account.id, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test', mailflowGroupId: finance.id }, actor);
+    expect(planned.params).toMatchObject({ mailflow: { group: { id: finance.id, graphId: 'a1b2c3d4-0000-4000-8000-00000000f1a0', name: 'Finance' } } });
+    await runner.advance(account.id, planned.id, actor);
+    await settled(account.id, planned.id);
+    expect(fake.exchange.rules(tenantId)).toEqual([
+      expect.objectContaining({ Name: names.rule, RecipientDomainIs: ['group.example'], SentToMemberOf: ['a1b2c3d4-0000-4000-8000-00000000f1a0'] }),
+    ]);
+  });
+
+  it('should refuse a group for an account without a Microsoft 365 connection', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    await factories.newDomain(account, { name: 'nogroup.example', mode: 'GATEWAY' });
+    const group = await db.prisma.group.create({ data: { accountId: account.id, name: 'G' } });
+    await expect(runner.plan(account.id, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test', mailflowGroupId: group.id }, actor)).rejects.toMatchObject({
+      message: expect.stringContaining('mailflowGroupId applies only'),
+    });
+  });
+
+  it('should re-queue a step left RUNNING without a job (crash between the commit and the enqueue) when a worker starts', async () => {
+    const { tenantId, account } = await connectedAccount('requeue.example');
+    const planned = await runner.plan(account.id, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test' }, actor);
+    // As the crash leaves it: the overlap step done, the first Exchange step RUNNING, nothing in Redis.
+    await db.prisma.modeMigration.update({ where: { id: planned.id }, data: { status: 'RUNNING' } });
+    await db.prisma.modeMigrationStep.update({ where: { id: step(planned, 'accept-mail-on-both-paths').id }, data: { status: 'SKIPPED' } });
+    await db.prisma.modeMigrationStep.update({ where: { id: step(planned, 'copy-microsoft-365-domains').id }, data: { status: 'RUNNING', startedAt: new Date() } });
+    expect(await runner.requeueRunningSteps()).toBeGreaterThanOrEqual(1);
+    const resumed = await settled(account.id, planned.id);
+    expect(step(resumed, 'copy-microsoft-365-domains').status).toBe('DONE');
+    expect(step(resumed, 'connect-mailflow').status).toBe('WAITING_FOR_ADMIN');
+    expect(fake.exchange.rules(tenantId)).toHaveLength(1);
+  });
+
   it('should keep the manual steps for an account without a Microsoft 365 connection', async () => {
     const account = await factories.newAccount({ monitorOnly: false });
     await factories.newDomain(account, { name: 'manual.example', mode: 'GATEWAY' });

@@ -60,12 +60,15 @@ export function outboundConnectorParameters(settings: MailflowAutomationSettings
 }
 
 /** Priority 0: Mailwarden's rule is evaluated first; mail already processed by Mailwarden is let through (no loop). */
-export function transportRuleParameters(settings: MailflowAutomationSettings, names: MailflowObjectNames, domains: string[], accountId: string): CmdletParameters {
+export function transportRuleParameters(settings: MailflowAutomationSettings, names: MailflowObjectNames, domains: string[], accountId: string, groupGraphId?: string): CmdletParameters {
   return {
     Name: names.rule,
     Priority: 0,
     FromScope: 'NotInOrganization',
     RecipientDomainIs: [...domains].sort(),
+    // Conditions are ANDed: members of the synced group in the protected domains. The group is named by its Entra
+    // object id (Exchange Online's ExternalDirectoryObjectId; assumed accepted as the group's identity).
+    ...(groupGraphId ? { SentToMemberOf: [groupGraphId] } : {}),
     RouteMessageOutboundConnector: names.outbound,
     ExceptIfHeaderContainsMessageHeader: PROCESSED_HEADER,
     ExceptIfHeaderContainsWords: [settings.processedHeaderHost],

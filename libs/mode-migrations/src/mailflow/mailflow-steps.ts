@@ -193,7 +193,7 @@ export const createRuleStep: StepDefinition = {
   kind: 'AUTOMATED',
   instruction: () => null,
   runRemote: withExplainedErrors(async (context) => {
-    const parameters = transportRuleParameters(context.settings, context.params.mailflow.names, domainsOf(context), context.account.id);
+    const parameters = transportRuleParameters(context.settings, context.params.mailflow.names, domainsOf(context), context.account.id, context.params.mailflow.group?.graphId);
     return { rule: await ensureObject(context, 'TransportRule', parameters), parameters: parameters as Prisma.InputJsonValue };
   }),
 };

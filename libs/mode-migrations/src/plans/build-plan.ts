@@ -17,6 +17,11 @@ export interface PlanMigrationInput {
   gatewayMxHost?: string;
   /** How long the old path must stay quiet before the wait steps pass (default 10 minutes; 0 to 7 days). */
   quietPeriodSeconds?: number;
+  /**
+   * Mailflow with Exchange automated: route only the members of this group (synced from Microsoft 365) through
+   * Mailwarden instead of every recipient of the domains.
+   */
+  mailflowGroupId?: string;
 }
 
 /** Safe default of the wait steps: DNS caches and journal rule changes take minutes to settle. */
@@ -66,7 +71,7 @@ export function buildPlan(
   input: PlanMigrationInput,
   remembered: { gatewayMxHost?: string | null; defaultQuietPeriodMs?: number } = {},
   /** The account's Microsoft 365 tenant when Exchange automation is configured: the Exchange steps are automated. */
-  mailflow: { accountId: string; tenantId: string } | null = null,
+  mailflow: { accountId: string; tenantId: string; group?: { id: string; graphId: string; name: string } } | null = null,
 ): { params: MigrationParams; steps: StepDefinition[] } {
   let chosen: Domain[];
   const params: MigrationParams = { domains: [] };
@@ -122,7 +127,10 @@ export function buildPlan(
   params.domains = chosen.map((domain) => ({ id: domain.id, name: domain.name, mode: domain.mode }));
   const touchesMailflow = chosen.some((domain) => domain.mode === 'MAILFLOW') || input.kind === 'GATEWAY_TO_MAILFLOW' || (input.kind === 'MONITOR_ONLY_TO_ADVANCED' && input.targetMode === 'MAILFLOW');
   if (mailflow && touchesMailflow) {
-    params.mailflow = { tenantId: mailflow.tenantId, names: mailflowObjectNames(mailflow.accountId) };
+    params.mailflow = { tenantId: mailflow.tenantId, names: mailflowObjectNames(mailflow.accountId), ...(mailflow.group ? { group: mailflow.group } : {}) };
+  }
+  if (input.mailflowGroupId !== undefined && (!params.mailflow?.group || input.kind === 'MAILFLOW_TO_GATEWAY' || input.kind === 'ADVANCED_TO_MONITOR_ONLY')) {
+    throw invalid('mailflowGroupId applies only to plans into Mailflow of an account whose Exchange Online Mailwarden manages (a Microsoft 365 connection)');
   }
   const needsMxHost =
     chosen.some((domain) => domain.mode === 'GATEWAY') ||
