@@ -17,9 +17,20 @@ export class ModeMigrationQueue {
   }
 
   async enqueue(data: ModeMigrationStepJobData, attempts: number): Promise<void> {
+    const jobId = modeMigrationStepJobId(data.stepId, attempts);
+    // The step is still RUNNING, so a finished job of this attempt did not record it (the worker lost its database
+    // mid-way): run it again. A waiting or active job is left as it is (same id: BullMQ adds nothing).
+    const existing = await this.queue.getJob(jobId);
+    if (existing && (await existing.isFailed())) {
+      await existing.retry();
+      return;
+    }
+    if (existing && (await existing.isCompleted())) {
+      await existing.remove();
+    }
     // One BullMQ attempt: the step itself records a failure (FAILED, lastError) for the admin to retry; a crash
     // (stalled job) is handed to the next worker by BullMQ, and the step is idempotent.
-    await this.queue.add(MODE_MIGRATION_STEP_JOB, data, { jobId: modeMigrationStepJobId(data.stepId, attempts), attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } });
+    await this.queue.add(MODE_MIGRATION_STEP_JOB, data, { jobId, attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } });
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@ import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DbModule, type ModeMigrationWithSteps } from '@mailwarden/db';
 import { Microsoft365Module } from '@mailwarden/microsoft365';
-import { redisOptionsFromUrl } from '@mailwarden/queue';
+import { Queue } from 'bullmq';
+import { MODE_MIGRATION_STEP_JOB, modeMigrationStepJobId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { ModeMigrationRunner } from '../migration-runner';
 import { ModeMigrationsModule } from '../mode-migrations.module';
@@ -392,8 +393,17 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     // As the crash leaves it: the overlap step done, the first Exchange step RUNNING, nothing in Redis.
     await db.prisma.modeMigration.update({ where: { id: planned.id }, data: { status: 'RUNNING' } });
     await db.prisma.modeMigrationStep.update({ where: { id: step(planned, 'accept-mail-on-both-paths').id }, data: { status: 'SKIPPED' } });
-    await db.prisma.modeMigrationStep.update({ where: { id: step(planned, 'copy-microsoft-365-domains').id }, data: { status: 'RUNNING', startedAt: new Date() } });
+    const stepId = step(planned, 'copy-microsoft-365-domains').id;
+    // A job of this attempt that already finished without recording the step (its worker lost the database).
+    const queue = new Queue(QueueName.ModeMigration, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    const stale = await queue.add(MODE_MIGRATION_STEP_JOB, { accountId: account.id, migrationId: planned.id, stepId, actor: 'x', actorKeyId: null }, { jobId: modeMigrationStepJobId(stepId, 0) });
+    for (let wait = 0; !(await stale.isCompleted()) && wait < 200; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await stale.isCompleted()).toBe(true); // the step was not RUNNING then: nothing done
+    await db.prisma.modeMigrationStep.update({ where: { id: stepId }, data: { status: 'RUNNING', startedAt: new Date() } });
     expect(await runner.requeueRunningSteps()).toBeGreaterThanOrEqual(1);
+    await queue.close();
     const resumed = await settled(account.id, planned.id);
     expect(step(resumed, 'copy-microsoft-365-domains').status).toBe('DONE');
     expect(step(resumed, 'connect-mailflow').status).toBe('WAITING_FOR_ADMIN');
