@@ -201,7 +201,8 @@ export const createRuleStep: StepDefinition = {
 async function arcSealers(exchange: ExchangeOnlineClient): Promise<string[]> {
   const config = (await exchange.invoke<ExoObject>('Get-ArcConfig')).value[0] ?? {};
   const value = config.ArcTrustedSealers;
-  return (Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : []).map((item) => String(item).trim()).filter(Boolean);
+  // Set-ArcConfig takes String[]; Get-ArcConfig may answer one comma-joined string (Learn's example 3 splits it).
+  return (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).flatMap((item) => String(item).split(',')).map((item) => item.trim()).filter(Boolean);
 }
 
 /** Adds the deployment's ARC sealing domain to the tenant's trusted ARC sealers, keeping the entries already there. */
