@@ -84,6 +84,30 @@ export class AppModule {
           }),
         ]
       : [];
+    // One Microsoft365Module for the app and for the mailflow plans (the same object: one instance, one token cache).
+    const microsoft365App = microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8'));
+    const microsoft365 = Microsoft365Module.forRoot({
+      app: microsoft365App,
+      secretsKey: config.SECRETS_KEY,
+      queue: bullQueueSettings(queueOptionsFromConfig(config)),
+      directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+      ...overrides.microsoft365,
+    });
+    // Mailflow plans create the Exchange Online connectors and rule themselves once a scanner host and a Microsoft app
+    // are configured; the admin API runs the QueueName.ModeMigration worker for those steps.
+    const mailflowAutomation = config.MAILFLOW_SCANNER_HOST && microsoft365App
+      ? {
+          mailflow: {
+            scannerHost: config.MAILFLOW_SCANNER_HOST,
+            certificateName: config.MAILFLOW_SCANNER_CERT_NAME || config.MAILFLOW_SCANNER_HOST,
+            ipRanges: config.MAILFLOW_SCANNER_IP_RANGES ? config.MAILFLOW_SCANNER_IP_RANGES.split(',') : [],
+            arcSealDomain: config.ARC_SEAL_DOMAIN || null,
+            processedHeaderHost: config.SMTP_HOSTNAME,
+          },
+          queue: bullQueueSettings(queueOptionsFromConfig(config)),
+          runWorker: true,
+        }
+      : {};
     return {
       module: AppModule,
       imports: [
@@ -97,16 +121,10 @@ export class AppModule {
         }),
         AccountsModule,
         QuickTestModule.forRoot({ smtpHost: config.SCANNER_SMTP_HOST, smtpPort: config.SCANNER_SMTP_PORT, hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 30_000 }),
-        ModeMigrationsModule.forRoot({ resolveDns, journalDomain: config.JOURNAL_DOMAIN, journalQuietPeriodMs: overrides.journalQuietPeriodMs }),
+        ModeMigrationsModule.forRoot({ resolveDns, journalDomain: config.JOURNAL_DOMAIN, journalQuietPeriodMs: overrides.journalQuietPeriodMs, ...mailflowAutomation }, [microsoft365]),
         ...mimecast,
         // Consent, connection check, directory sync requests and clawback; the scanner's workers run the jobs.
-        Microsoft365Module.forRoot({
-          app: microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8')),
-          secretsKey: config.SECRETS_KEY,
-          queue: bullQueueSettings(queueOptionsFromConfig(config)),
-          directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
-          ...overrides.microsoft365,
-        }),
+        microsoft365,
       ],
       controllers: [
         AccountsController,

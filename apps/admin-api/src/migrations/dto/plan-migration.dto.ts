@@ -39,4 +39,13 @@ export class PlanMigrationDto {
   @Min(0)
   @Max(604800)
   quietPeriodSeconds?: number;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Into Mailflow with Exchange Online managed by Mailwarden (Microsoft 365 connected): route only the members of this group synced from Microsoft 365 through Mailwarden; default: every recipient of the domains',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  mailflowGroupId?: string;
 }

@@ -1,0 +1,116 @@
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig } from '@mailwarden/config';
+import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
+import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createAdminApi } from '../admin-api.app';
+
+type Json = Record<string, unknown>;
+type Step = { key: string; status: string; result: Json | null; lastError: string | null };
+
+jest.setTimeout(60_000);
+
+/** Gateway → Mailflow through the admin API with the Exchange steps automated (its own QueueName.ModeMigration worker). */
+describe('mode migrations with Exchange Online automated (admin API, fake Microsoft 365)', () => {
+  const fake = new FakeMicrosoft365();
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let app: INestApplication;
+  let baseUrl: string;
+
+  const call = async (method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as Json };
+  };
+  const steps = (body: Json) => body.steps as Step[];
+  const settled = async (path: string, key: string): Promise<Json> => {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const reply = await call('GET', path, key);
+      if (!steps(reply.body).some((step) => step.status === 'RUNNING') || Date.now() > until) {
+        return reply.body;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    await fake.start();
+    db = await createTestDatabase();
+    redis = await createTestRedis();
+    const config = loadConfig('admin-api', {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      API_RATE_LIMIT_PER_MINUTE: '100000',
+      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+      M365_CLIENT_ID: fake.clientId,
+      M365_CLIENT_SECRET: fake.clientSecret,
+      M365_LOGIN_BASE_URL: fake.baseUrl,
+      M365_GRAPH_BASE_URL: fake.baseUrl,
+      M365_EXCHANGE_BASE_URL: fake.exchange.baseUrl,
+      MAILFLOW_SCANNER_HOST: 'mx-in.mailwarden.test',
+      MAILFLOW_SCANNER_IP_RANGES: '203.0.113.0/24',
+      ARC_SEAL_DOMAIN: 'arc.mailwarden.test',
+      SMTP_HOSTNAME: 'mx.mailwarden.test',
+    });
+    app = await createAdminApi(config, false, { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 } } });
+    baseUrl = await listenOnFreePort(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await redis?.cleanup();
+    await db?.drop();
+    await fake.stop();
+  });
+
+  it("should report the tenant's conflicting rule in the step, only to that account, and create Mailwarden's objects once acknowledged", async () => {
+    const factories = new TestFactories(db.prisma);
+    const tenantId = fake.addTenant(undefined, true);
+    fake.exchange.addAcceptedDomain(tenantId, 'contoso.example');
+    fake.exchange.run(tenantId, 'New-TransportRule', { Name: 'Journal everything to archive', RecipientDomainIs: ['contoso.example'], RedirectMessageTo: ['archive@contoso.example'] });
+    const account = await factories.newAccount({ monitorOnly: false, name: 'Contoso' });
+    await factories.newDomain(account, { name: 'contoso.example', mode: 'GATEWAY' });
+    await db.prisma.m365Connection.create({ data: { accountId: account.id, tenantId, consentedAt: new Date(), consentedBy: 'test' } });
+    const other = await factories.newAccount({ monitorOnly: false, name: 'Northwind' });
+    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const key = (await keys.create({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    const otherKey = (await keys.create({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: other.id })).plaintext;
+
+    const planned = await call('POST', `/v1/accounts/${account.id}/mode-migrations`, key, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test', quietPeriodSeconds: 0 });
+    expect(planned.status).toBe(201);
+    const path = `/v1/accounts/${account.id}/mode-migrations/${String(planned.body.id)}`;
+    const advanced = await call('POST', `${path}/advance`, key, {});
+    expect(advanced.status).toBe(200);
+    expect(steps(advanced.body).find((step) => step.key === 'copy-microsoft-365-domains')!.status).toBe('RUNNING');
+
+    const waiting = await settled(path, key);
+    expect(waiting.status).toBe('WAITING');
+    const detect = steps(waiting).find((step) => step.key === 'detect-mailflow-conflicts')!;
+    expect(detect).toMatchObject({ status: 'WAITING_FOR_ADMIN', result: { passed: false, available: true } });
+    expect(detect.result!.message).toBe(
+      "Existing mail flow rules found: Transport rule 'Journal everything to archive' (priority 0) applies to mail for contoso.example and redirects it to archive@contoso.example. Resolve them and retry, or acknowledge the risk to keep them.",
+    );
+    expect((await call('GET', path, otherKey)).status).toBe(404);
+    expect(fake.exchange.inboundConnectors(tenantId)).toEqual([]);
+
+    const acknowledged = await call('POST', `${path}/advance`, key, { acknowledgeRisk: true });
+    expect(acknowledged.status).toBe(200);
+    const created = await settled(path, key);
+    expect(steps(created).map((step) => `${step.key}:${step.status}`).slice(1, 7)).toEqual([
+      'copy-microsoft-365-domains:DONE',
+      'detect-mailflow-conflicts:DONE',
+      'create-mailflow-connectors:DONE',
+      'create-mailflow-rule:DONE',
+      'trust-arc-sealer:DONE',
+      'connect-mailflow:WAITING_FOR_ADMIN',
+    ]);
+    expect(fake.exchange.rules(tenantId).map((rule) => rule.Name)).toEqual([expect.stringMatching(/^Mailwarden - [0-9a-f]{8} - Route through Mailwarden$/), 'Journal everything to archive']);
+    expect(fake.exchange.inboundConnectors(tenantId)[0]).toMatchObject({ TlsSenderCertificateName: 'mx-in.mailwarden.test', SenderIPAddresses: ['203.0.113.0/24'] });
+    expect(fake.exchange.arcConfig(tenantId).ArcTrustedSealers).toEqual(['arc.mailwarden.test']);
+  });
+});
