@@ -29,7 +29,10 @@ export interface MessageRowState {
 }
 
 /**
- * CTEs `raw` (the bytes, from the raw store) and `msg` (the Message row, addresses lower-cased, RETURNING "id").
+ * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row, addresses lower-cased, RETURNING "id") and
+ * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
+ * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
+ * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
  * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
  */
 export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
@@ -44,7 +47,10 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
       ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
     FROM "raw"
-    RETURNING "id", "direction", "envelope_from")`;
+    RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
+  "msg_dedup" AS (
+    INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
+    SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL)`;
 }
 
 /**

@@ -45,7 +45,7 @@ export class MessageRepository {
   /**
    * Stores the raw bytes and the message row in one statement (atomic). Resolves only after the commit, so a
    * caller may acknowledge the message (SMTP 250) once this returns. A message whose dedupKey was already stored
-   * for the account is not stored again: the statement fails on the unique key, nothing of it is kept, and the
+   * for the account is not stored again: the statement fails on the unique key of "message_dedup", nothing of it is kept, and the
    * existing row is returned with `duplicate`.
    */
   async storeIncoming(input: IncomingMessage): Promise<{ message: Pick<Message, 'id'>; duplicate: boolean }> {
@@ -57,10 +57,13 @@ export class MessageRepository {
       return { message: message!, duplicate: false };
     } catch (error) {
       if (input.dedupKey && isUniqueViolation(error)) {
-        const existing = await this.prisma.message.findUniqueOrThrow({
-          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: dedupDigest(input.dedupKey) } },
-          select: { id: true },
-        });
+        const [existing] = await sqlQuery<Pick<Message, 'id'>>(
+          this.prisma,
+          Prisma.sql`SELECT "message_id" AS "id" FROM "message_dedup" WHERE "account_id" = ${input.accountId}::uuid AND "dedup_key" = ${dedupDigest(input.dedupKey)}`,
+        );
+        if (!existing) {
+          throw error;
+        }
         return { message: existing, duplicate: true };
       }
       throw error;
