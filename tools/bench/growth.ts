@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
-import { RetentionRepository, type PrismaClient, type PrismaService } from '@mailwarden/db';
+import { paceRetention, RetentionRepository, type PrismaClient, type PrismaService } from '@mailwarden/db';
 import { JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { summarize, type LatencySummary } from './stats';
 
@@ -139,9 +139,9 @@ export async function seedExpiredTenant(pg: Client, accountId: string, count: nu
 
 /**
  * The retention purge of one tenant whose window is shorter than the others' (RetentionRepository's batched delete,
- * as the scan workers' retention run does it), until none of its messages is older than `cutoff`.
+ * paced as the scan workers' retention run paces it), until none of its messages is older than `cutoff`.
  */
-export async function purgeTenant(prisma: PrismaClient, accountId: string, cutoff: Date, batchSize = 1000): Promise<Record<string, unknown>> {
+export async function purgeTenant(prisma: PrismaClient, accountId: string, cutoff: Date, batchSize = 1000, dutyCycle = 0.5): Promise<Record<string, unknown>> {
   const retention = new RetentionRepository(prisma as PrismaService);
   const started = performance.now();
   let purged = 0;
@@ -149,12 +149,14 @@ export async function purgeTenant(prisma: PrismaClient, accountId: string, cutof
   for (;;) {
     const done = await retention.withLock(async (run) => {
       for (;;) {
+        const batchStarted = performance.now();
         const counts = await retention.purgeTenantMessages(run, { accountId, history: cutoff, raw: cutoff, quarantine: cutoff, auditLog: cutoff }, batchSize);
         purged += counts.messages;
         batches += 1;
         if (counts.batch < batchSize) {
           return true;
         }
+        await paceRetention(performance.now() - batchStarted, dutyCycle);
       }
     });
     if (done) {
@@ -163,5 +165,5 @@ export async function purgeTenant(prisma: PrismaClient, accountId: string, cutof
     await new Promise((resolve) => setTimeout(resolve, 200)); // a scanner's own retention run holds the lock
   }
   const purgeSeconds = (performance.now() - started) / 1000;
-  return { purgedMessages: purged, purgeBatches: batches, purgeSeconds, purgeMessagesPerSec: purged / purgeSeconds };
+  return { purgedMessages: purged, purgeBatches: batches, purgeSeconds, purgeMessagesPerSec: purged / purgeSeconds, purgeDutyCycle: dutyCycle };
 }

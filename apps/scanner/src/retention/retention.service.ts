@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { PARTITIONED_TABLES, RetentionRepository, type PartitionedTable, type SqlRunner, type TenantCutoffs, type TenantPurgeCounts } from '@mailwarden/db';
+import { paceRetention, PARTITIONED_TABLES, RetentionRepository, type PartitionedTable, type SqlRunner, type TenantCutoffs, type TenantPurgeCounts } from '@mailwarden/db';
 import { resolveRetention, retentionCeiling, type EffectiveRetention, type RetentionSettingsPatch } from '@mailwarden/policy';
 
 const DAY_MS = 86_400_000;
@@ -13,6 +13,8 @@ export interface RetentionRunOptions {
   maxBatches: number;
   /** Day partitions created ahead of today. */
   daysAhead: number;
+  /** Share of the time the purge works: after each batch it waits so long that batches take at most this share. */
+  dutyCycle: number;
   /** Called after each batch (tests stop a run there, as a crash would). */
   afterBatch?: (run: SqlRunner) => Promise<void>;
 }
@@ -32,7 +34,7 @@ export interface RetentionRunReport {
   complete: boolean;
 }
 
-const DEFAULT_OPTIONS: RetentionRunOptions = { batchSize: 1000, maxBatches: 200, daysAhead: 7 };
+const DEFAULT_OPTIONS: RetentionRunOptions = { batchSize: 1000, maxBatches: 200, daysAhead: 7, dutyCycle: 0.5 };
 
 /**
  * Enforces every tenant's retention (issue 20) every ten minutes in the scan workers, one process at a time (an
@@ -101,11 +103,13 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     // Until every loop below is done with a batch smaller than the limit, or hits the batch cap.
     const drain = async (batch: () => Promise<number>): Promise<void> => {
       for (let count = 0; count < options.maxBatches; count += 1) {
+        const started = Date.now();
         const removed = await batch();
         await options.afterBatch?.(run);
         if (removed < options.batchSize) {
           return;
         }
+        await paceRetention(Date.now() - started, options.dutyCycle);
       }
       report.complete = false;
     };

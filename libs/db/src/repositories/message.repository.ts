@@ -4,7 +4,10 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
-import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
+
+/** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
+const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
 
 export interface IncomingMessage {
   accountId: string;
@@ -83,7 +86,8 @@ export class MessageRepository {
     const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null }>(
       this.prisma,
       Prisma.sql`SELECT ${MESSAGE_COLUMNS}, r."content" AS "rawContent"
-        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."id" = ${id}::uuid`,
+        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id"${receivedAround(id, Prisma.sql`r."created_at"`)}
+        WHERE m."id" = ${id}::uuid${around(id, 'm.')}`,
     );
     if (!row) {
       return null;
@@ -114,7 +118,7 @@ export class MessageRepository {
   async startScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
     const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
       this.prisma,
-      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING'
+      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING'
         RETURNING "scan_attempts" AS "attempts", "scan_error" AS "lastError"`,
     );
     return row ?? null;
@@ -122,7 +126,7 @@ export class MessageRepository {
 
   /** Keeps the error of a failed scan attempt (the message stays PENDING and is retried). */
   async recordScanError(id: string, error: string): Promise<void> {
-    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`);
+    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`);
   }
 
   /** Ends the scans of a PENDING message: FAILED with the reason (shown in message history). False when it was not PENDING. */
@@ -130,7 +134,7 @@ export class MessageRepository {
     const rows = await sqlQuery(
       this.prisma,
       Prisma.sql`UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)}
-        WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`,
+        WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`,
     );
     return rows.length > 0;
   }
@@ -149,7 +153,7 @@ export class MessageRepository {
     const [row] = await sqlQuery<{ claimed: number }>(this.prisma, Prisma.sql`
       WITH "claimed" AS (
         UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now()
-        WHERE "id" = ${message.id}::uuid AND "scan_status" = 'PENDING'
+        WHERE "id" = ${message.id}::uuid${around(message.id)} AND "scan_status" = 'PENDING'
         RETURNING "id", "direction", "envelope_from"),
       ${verdictInsertCtes('claimed', message.accountId, verdicts, options.quarantineExpiresAt ?? null)}
       SELECT count(*)::int AS "claimed" FROM "claimed"`);
