@@ -1,6 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
+import { paceRetention, RetentionRepository, type PrismaClient, type PrismaService } from '@mailwarden/db';
 import { JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { summarize, type LatencySummary } from './stats';
 
@@ -105,4 +106,64 @@ export async function measureSearches(options: { baseUrl: string; accountId: str
     byFilter: Object.fromEntries(Object.entries(timings).map(([name, values]) => [name, summarize(values)])),
     failures,
   };
+}
+
+/**
+ * A second tenant with `count` stored, scanned messages received `ageDays` ago and more, each with its own 20 KB of
+ * raw bytes and a verdict: what the retention purge deletes when that tenant's window is shorter than the others'.
+ */
+export async function seedExpiredTenant(pg: Client, accountId: string, count: number, ageDays: number, log: (line: string) => void): Promise<void> {
+  const raw = randomBytes(20 * 1024);
+  const started = performance.now();
+  const batch = 5000;
+  for (let start = 0; start < count; start += batch) {
+    const end = Math.min(start + batch, count) - 1;
+    await pg.query(
+      `WITH r AS (
+         INSERT INTO raw_message (content, size, sha256, created_at)
+         SELECT $2::bytea || int4send(g), 20484, md5(g::text), now() - make_interval(days => $3::int, secs => g) FROM generate_series($4::int, $5::int) AS g
+         RETURNING id, created_at),
+       m AS (
+         INSERT INTO message (account_id, source, direction, envelope_from, envelope_to, subject, size, received_at, raw_message_id, scan_status, scanned_at)
+         SELECT $1::uuid, 'JOURNAL'::"MessageSource", 'INBOUND'::"MessageDirection", 'old@partner.example', ARRAY['user@${JOURNAL_RECIPIENT_DOMAIN}'],
+                'Expired', 20484, r.created_at, r.id, 'SCANNED'::"ScanStatus", r.created_at
+         FROM r RETURNING id, received_at)
+       INSERT INTO verdict (message_id, recipient, checks, decided_action, enforced, reasons, created_at)
+       SELECT id, 'user@${JOURNAL_RECIPIENT_DOMAIN}', '[]'::jsonb, 'DELIVER'::"PolicyAction", false, '[]'::jsonb, received_at FROM m`,
+      [accountId, raw, ageDays, start, end],
+    );
+  }
+  await pg.query('VACUUM (ANALYZE) message, raw_message, verdict');
+  log(`  seeded ${count} expired messages of 20 KB for the purge (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+/**
+ * The retention purge of one tenant whose window is shorter than the others' (RetentionRepository's batched delete,
+ * paced as the scan workers' retention run paces it), until none of its messages is older than `cutoff`.
+ */
+export async function purgeTenant(prisma: PrismaClient, accountId: string, cutoff: Date, batchSize = 1000, dutyCycle = 0.5): Promise<Record<string, unknown>> {
+  const retention = new RetentionRepository(prisma as PrismaService);
+  const started = performance.now();
+  let purged = 0;
+  let batches = 0;
+  for (;;) {
+    const done = await retention.withLock(async (run) => {
+      for (;;) {
+        const batchStarted = performance.now();
+        const counts = await retention.purgeTenantMessages(run, { accountId, history: cutoff, raw: cutoff, quarantine: cutoff, auditLog: cutoff }, batchSize);
+        purged += counts.messages;
+        batches += 1;
+        if (counts.batch < batchSize) {
+          return true;
+        }
+        await paceRetention(performance.now() - batchStarted, dutyCycle);
+      }
+    });
+    if (done) {
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a scanner's own retention run holds the lock
+  }
+  const purgeSeconds = (performance.now() - started) / 1000;
+  return { purgedMessages: purged, purgeBatches: batches, purgeSeconds, purgeMessagesPerSec: purged / purgeSeconds, purgeDutyCycle: dutyCycle };
 }

@@ -8,7 +8,7 @@ import { AppLauncher } from './apps';
 import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { ensurePeersInstalled, stopAllPeers } from './peers';
 import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
-import { measureSearches, seedHistory } from './growth';
+import { measureSearches, purgeTenant, seedExpiredTenant, seedHistory } from './growth';
 import { benchZone, buildCorpus, generateSigningKey } from './messages';
 import { REPO_ROOT, stopAll } from './processes';
 import { markdownReport, medianOf, summarizeRuns, type GrowthFigures } from './report';
@@ -118,6 +118,31 @@ async function runScenarios(
         await admin.child.stop();
       }
     }
+    await retentionUnderLoad(options, scenarios, runs, context, maxRate ? maxRate / 2 : undefined);
+  }
+}
+
+/**
+ * Retention during load (issue 20): a second tenant holds expired messages (40 days old, 20 KB each); the journal
+ * pipeline runs at half load once without a purge and once while that tenant is purged by batches, alternately.
+ */
+async function retentionUnderLoad(options: BenchOptions, scenarios: Scenarios, runs: RunRecord[], context: { env: BenchEnvironment }, rate: number | undefined): Promise<void> {
+  const expired = Math.min(20_000, Math.max(...options.growth));
+  const tenant = await context.env.prisma.account.create({ data: { name: 'Bench expired tenant', journalToken: `bench-expired-${Date.now()}` } });
+  const cutoff = new Date(Date.now() - 30 * 86_400_000);
+  for (let round = 1; round <= options.rounds; round++) {
+    log(`retention r${round}: seeding ${expired} expired messages of a second tenant`);
+    await seedExpiredTenant(context.env.pg, tenant.id, expired, 40, log);
+    runs.push(await scenarios.endToEnd('purge-off', round, 1, rate));
+    const purging = await scenarios.endToEnd('purge-on', round, 1, rate, () => purgeTenant(context.env.prisma, tenant.id, cutoff));
+    runs.push(purging);
+    const quiet = runs.at(-2)!;
+    const p99 = (run: RunRecord) => (run.extra?.acceptedToVerdictMs as { p99: number } | undefined)?.p99 ?? Number.NaN;
+    log(
+      `  retention r${round}: purged ${String(purging.extra?.purgedMessages)} messages in ${Number(purging.extra?.purgeSeconds).toFixed(1)} s during the load; ` +
+        `SMTP ${quiet.smtpMsgsPerSec.toFixed(1)} → ${purging.smtpMsgsPerSec.toFixed(1)} msgs/s (${((purging.smtpMsgsPerSec / quiet.smtpMsgsPerSec - 1) * 100).toFixed(1)} %), ` +
+        `p99 250 → verdict ${p99(quiet).toFixed(0)} → ${p99(purging).toFixed(0)} ms (${((p99(purging) / p99(quiet) - 1) * 100).toFixed(1)} %)`,
+    );
   }
 }
 

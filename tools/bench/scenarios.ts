@@ -200,7 +200,7 @@ export class Scenarios {
    * The journal pipeline: ingest plus `workers` scanner worker processes, from the first MAIL FROM until the last
    * verdict is committed. At a fixed rate it also gives each message's 250 → verdict latency.
    */
-  async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number): Promise<RunRecord> {
+  async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number, duringLoad?: () => Promise<Record<string, unknown>>): Promise<RunRecord> {
     const children: BenchChild[] = [];
     try {
       const ingest = await this.launcher.journalIngest();
@@ -210,7 +210,8 @@ export class Scenarios {
       }
       const { jobs, recipient } = this.journalPhase(scenario);
       const before = await this.cpuBefore(children);
-      const load = await this.load(ingest.port, jobs, ratePerSecond);
+      // Work run alongside the load from its first message (the retention purge of the growth scenario).
+      const [load, alongside] = await Promise.all([this.load(ingest.port, jobs, ratePerSecond), duringLoad?.()]);
       const done = await this.waitForScans(10 * 60_000);
       const { rows } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
@@ -224,6 +225,7 @@ export class Scenarios {
         complete: done,
         e2eSeconds,
         acceptedToVerdictMs: summarize(toVerdict),
+        ...alongside,
       });
       result.msgsPerSec = rows[0]!.n / e2eSeconds;
       return this.report(result);

@@ -777,7 +777,7 @@ describe('admin API (real app over HTTP)', () => {
     const rules = schemas.DataControlSettingsDto!.properties!.rules!.items!;
     expect(rules.discriminator!.propertyName).toBe('kind');
     expect(Object.keys(rules.discriminator!.mapping).sort()).toEqual([...CONTENT_RULE_KINDS].sort());
-    expect(resolve(schemas.PutPolicyDto!.properties!.settings)!.oneOf!.map((entry) => entry.$ref)).toEqual(['#/components/schemas/EmailSecuritySettingsDto', '#/components/schemas/DataControlSettingsDto']);
+    expect(resolve(schemas.PutPolicyDto!.properties!.settings)!.oneOf!.map((entry) => entry.$ref)).toEqual(['#/components/schemas/EmailSecuritySettingsDto', '#/components/schemas/DataControlSettingsDto', '#/components/schemas/RetentionSettingsDto']);
 
     // Every documented property of every rule kind is accepted by libs/policy's validator: no field exists only on paper.
     const sample: Record<string, unknown> = { name: 'Probe', enabled: true, action: 'QUARANTINE', directions: ['OUTBOUND'], keywords: ['falcon'], targets: ['body'], pattern: 'falcon\\d+', caseInsensitive: true, fileTypes: ['exe'], match: 'either' };

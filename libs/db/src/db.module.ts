@@ -23,12 +23,15 @@ import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
 import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
+import { RetentionRepository } from './repositories/retention.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository, MailflowObjectRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
+// Retention purge (issue 20).
+const RETENTION_REPOSITORIES = [RetentionRepository];
 
 @Global()
 @Module({})
@@ -44,8 +47,9 @@ export class DbModule {
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
         ...MICROSOFT365_REPOSITORIES,
+        ...RETENTION_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES],
     };
   }
 }

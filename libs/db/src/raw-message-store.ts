@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Prisma, type PrismaClient } from './generated/prisma/client';
+import { newMessageId, receivedAround } from './repositories/message-writes.sql';
 import { sqlQuery } from './sql';
 
 /** A transaction client or the client itself: stores can join the caller's transaction. */
@@ -21,11 +22,11 @@ export interface RawMessageStore {
 export class PostgresRawMessageStore implements RawMessageStore {
   insertSql(content: Buffer): Prisma.Sql {
     const sha256 = createHash('sha256').update(content).digest('hex');
-    return Prisma.sql`INSERT INTO "raw_message" ("content", "size", "sha256") VALUES (${content}, ${content.byteLength}, ${sha256}) RETURNING "id"`;
+    return Prisma.sql`INSERT INTO "raw_message" ("id", "content", "size", "sha256") VALUES (${newMessageId()}::uuid, ${content}, ${content.byteLength}, ${sha256}) RETURNING "id"`;
   }
 
   async get(db: Db, ref: string): Promise<Buffer | null> {
-    const [row] = await sqlQuery<{ content: Uint8Array }>(db as PrismaClient, Prisma.sql`SELECT "content" FROM "raw_message" WHERE "id" = ${ref}::uuid`);
+    const [row] = await sqlQuery<{ content: Uint8Array }>(db as PrismaClient, Prisma.sql`SELECT "content" FROM "raw_message" WHERE "id" = ${ref}::uuid${receivedAround(ref, Prisma.sql`"created_at"`)}`);
     return row ? Buffer.from(row.content) : null;
   }
 }

@@ -68,6 +68,35 @@ export async function sqlTransaction<T>(db: PrismaClient, work: (run: SqlRunner)
 }
 
 /**
+ * Runs `work` on one connection of the pool without a transaction around it (a session: advisory locks, statements
+ * that refuse a transaction block such as DETACH PARTITION … CONCURRENTLY, and transactions the work opens itself).
+ */
+export async function sqlSession<T>(db: PrismaClient, work: (run: SqlRunner) => Promise<T>): Promise<T> {
+  const pool = poolOf(db);
+  if (!pool) {
+    throw new Error('sqlSession needs a client built on createPgPool');
+  }
+  const client = await pool.connect();
+  let broken = false;
+  // A connection lost during the work (server restart, terminated backend) is reported here, not as an unhandled
+  // 'error' event that would end the process; the statement in flight fails on its own.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
+  try {
+    return await work(runOn(client));
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    client.off('error', onError);
+    // A session that failed may hold session state (a lock, an open transaction): never hand it to another caller.
+    client.release(broken);
+  }
+}
+
+/**
  * `text` as a literal inside a LIKE / ILIKE pattern (Prisma's `contains` passes its value through unescaped, so
  * `%` and `_` would match anything): backslash, PostgreSQL's default LIKE escape, goes before `\\`, `%` and `_`.
  */

@@ -13,3 +13,4 @@ export * from './validate-settings';
 export * from './policy-layers';
 export * from './resolve-policy';
 export * from './evaluate-policy';
+export * from './retention';

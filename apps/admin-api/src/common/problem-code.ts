@@ -12,6 +12,8 @@ export enum ProblemCode {
   InvalidCursor = 'INVALID_CURSOR',
   PolicyInvalid = 'POLICY_INVALID',
   OptionLocked = 'OPTION_LOCKED',
+  /** A retention window above the partner's ceiling. */
+  RetentionAboveCeiling = 'RETENTION_ABOVE_CEILING',
   QuarantineNotEnforced = 'QUARANTINE_NOT_ENFORCED',
   QuarantineItemDeleted = 'QUARANTINE_ITEM_DELETED',
   QuarantineItemReleased = 'QUARANTINE_ITEM_RELEASED',

@@ -6,6 +6,7 @@ import { AccountPathDto } from '../common/dto/account-path.dto';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { EffectivePolicyDto } from './dto/effective-policy.dto';
 import { EffectivePolicyQueryDto } from './dto/effective-policy-query.dto';
+import { EffectiveRetentionDto } from './dto/effective-retention.dto';
 import { PartnerPolicyPathDto } from './dto/partner-policy-path.dto';
 import { PolicyDto } from './dto/policy.dto';
 import { PolicyPathDto } from './dto/policy-path.dto';
@@ -25,6 +26,13 @@ export class PoliciesController {
     return this.policies.effective(principal, path.accountId, query.recipient);
   }
 
+  @Get('accounts/:accountId/retention')
+  @ApiOperation({ operationId: 'getEffectiveRetention', summary: 'How long the account\'s history, quarantine, raw messages and audit log are kept (days), under the partner ceiling' })
+  @ApiOkResponse({ type: EffectiveRetentionDto })
+  retention(@CurrentPrincipal() principal: Principal, @Param() path: AccountPathDto): Promise<EffectiveRetentionDto> {
+    return this.policies.effectiveRetention(principal, path.accountId);
+  }
+
   @Get('accounts/:accountId/policies/:kind/:scope/:scopeId')
   @ApiOperation({ operationId: 'getPolicy', summary: 'The settings and locks stored at one scope' })
   @ApiOkResponse({ type: PolicyDto })
@@ -35,7 +43,7 @@ export class PoliciesController {
   @Put('accounts/:accountId/policies/:kind/:scope/:scopeId')
   @ApiOperation({ operationId: 'putPolicy', summary: 'Replace the settings and locks at account, domain, group or user scope' })
   @ApiOkResponse({ type: PolicyDto })
-  @ApiConflict('OPTION_LOCKED: the partner admin locked an option the settings touch')
+  @ApiConflict('OPTION_LOCKED: the partner admin locked an option the settings touch; RETENTION_ABOVE_CEILING: a retention window above the partner ceiling')
   put(@CurrentPrincipal() principal: Principal, @Param() path: PolicyPathDto, @Body() dto: PutPolicyDto): Promise<PolicyDto> {
     return this.policies.put(principal, path.accountId, path.kind, path.scope, path.scopeId, dto);
   }

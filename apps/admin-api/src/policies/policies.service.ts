@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
 import { PolicyRepository, type Policy, type PolicyKind, type PolicyScope, type Prisma } from '@mailwarden/db';
 import {
   buildPolicyLayers,
@@ -8,6 +9,12 @@ import {
   lockCovers,
   resolveDataControlPolicy,
   resolveEmailSecurityPolicy,
+  resolveRetention,
+  retentionAboveCeiling,
+  retentionCeiling,
+  validateRetentionLocks,
+  validateRetentionSettings,
+  type RetentionSettingsPatch,
   validateDataControlLocks,
   validateDataControlSettings,
   validateEmailSecurityLocks,
@@ -21,6 +28,7 @@ import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
 import type { EffectivePolicyDto } from './dto/effective-policy.dto';
+import type { EffectiveRetentionDto } from './dto/effective-retention.dto';
 import type { PolicyDto } from './dto/policy.dto';
 import type { POLICY_KINDS, POLICY_SCOPES } from './dto/policy-path.dto';
 import type { PutPolicyDto } from './dto/put-policy.dto';
@@ -30,7 +38,18 @@ type KindParam = (typeof POLICY_KINDS)[number];
 export type SenderList = 'allowList' | 'blockList';
 type ScopeParam = (typeof POLICY_SCOPES)[number];
 
-const KIND: Record<KindParam, PolicyKind> = { 'email-security': 'EMAIL_SECURITY', 'data-control': 'DATA_CONTROL' };
+const KIND: Record<KindParam, PolicyKind> = { 'email-security': 'EMAIL_SECURITY', 'data-control': 'DATA_CONTROL', retention: 'RETENTION' };
+
+const SETTINGS_VALIDATORS: Record<PolicyKind, (settings: unknown) => PolicyValidationError[]> = {
+  EMAIL_SECURITY: validateEmailSecuritySettings,
+  DATA_CONTROL: validateDataControlSettings,
+  RETENTION: validateRetentionSettings,
+};
+const LOCK_VALIDATORS: Record<PolicyKind, (locks: string[]) => PolicyValidationError[]> = {
+  EMAIL_SECURITY: validateEmailSecurityLocks,
+  DATA_CONTROL: validateDataControlLocks,
+  RETENTION: validateRetentionLocks,
+};
 const SCOPE: Record<ScopeParam, PolicyScope> = { account: 'ACCOUNT', domain: 'DOMAIN', group: 'GROUP', user: 'USER' };
 
 export function toPolicyDto(policy: Policy): PolicyDto {
@@ -46,8 +65,8 @@ export function toPolicyDto(policy: Policy): PolicyDto {
 }
 
 function validate(kind: PolicyKind, dto: PutPolicyDto): PolicyValidationError[] {
-  const settings = kind === 'EMAIL_SECURITY' ? validateEmailSecuritySettings(dto.settings) : validateDataControlSettings(dto.settings);
-  const locks = kind === 'EMAIL_SECURITY' ? validateEmailSecurityLocks(dto.locks) : validateDataControlLocks(dto.locks);
+  const settings = SETTINGS_VALIDATORS[kind](dto.settings);
+  const locks = LOCK_VALIDATORS[kind](dto.locks);
   return [
     ...settings.map((error) => ({ ...error, field: `settings.${error.field}` })),
     ...locks.map((error) => ({ ...error, field: error.field.startsWith('locks') ? error.field : `locks.${error.field}` })),
@@ -59,6 +78,7 @@ export class PoliciesService {
   constructor(
     private readonly policies: PolicyRepository,
     private readonly access: TenantAccess,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminApiConfig, 'EMERGENCY_INBOX_DAYS'>,
   ) {}
 
   async get(principal: Principal, accountId: string, kind: KindParam, scope: ScopeParam, scopeId: string): Promise<PolicyDto> {
@@ -76,7 +96,9 @@ export class PoliciesService {
     await this.assertScope(accountId, scope, scopeId);
     const policyKind = KIND[kind];
     this.assertValid(policyKind, dto);
-    if (principal.role !== 'PARTNER_ADMIN' && account.partnerId) {
+    if (policyKind === 'RETENTION') {
+      await this.assertRetentionAllowed(scope, account.partnerId, dto);
+    } else if (principal.role !== 'PARTNER_ADMIN' && account.partnerId) {
       // Options the partner locked are fixed for the tenant: refuse to store values that would be ignored anyway.
       const partner = await this.policies.find({ kind: policyKind, scope: 'PARTNER', scopeId: account.partnerId });
       const options = policyKind === 'EMAIL_SECURITY' ? EMAIL_SECURITY_OPTIONS : DATA_CONTROL_OPTIONS;
@@ -129,6 +151,37 @@ export class PoliciesService {
       actorOf(principal),
     );
     return toPolicyDto(policy);
+  }
+
+  /** The retention windows the purge applies to the account: its settings over the defaults, under the ceiling. */
+  async effectiveRetention(principal: Principal, accountId: string): Promise<EffectiveRetentionDto> {
+    const account = await this.access.account(principal, accountId);
+    const [own, partner] = await Promise.all([
+      this.policies.find({ kind: 'RETENTION', scope: 'ACCOUNT', scopeId: accountId }),
+      account.partnerId ? this.policies.find({ kind: 'RETENTION', scope: 'PARTNER', scopeId: account.partnerId }) : null,
+    ]);
+    const settings = (own?.accountId === accountId ? own.settings : null) as RetentionSettingsPatch | null;
+    return { ...resolveRetention(settings, partner?.settings as RetentionSettingsPatch | null, this.config.EMERGENCY_INBOX_DAYS), emergencyInboxDays: this.config.EMERGENCY_INBOX_DAYS };
+  }
+
+  /** Retention is set per account, and no window may exceed the partner's ceiling (whoever sets it). */
+  private async assertRetentionAllowed(scope: ScopeParam, partnerId: string | null, dto: PutPolicyDto): Promise<void> {
+    if (scope !== 'account') {
+      throw new ApiProblem(400, ProblemCode.PolicyInvalid, 'retention is set per account (scope account)', [
+        { field: 'scope', code: ProblemCode.PolicyInvalid, message: 'retention is set per account' },
+      ]);
+    }
+    const partner = partnerId ? await this.policies.find({ kind: 'RETENTION', scope: 'PARTNER', scopeId: partnerId }) : null;
+    const ceiling = retentionCeiling(partner?.settings as RetentionSettingsPatch | null);
+    const above = retentionAboveCeiling(dto.settings as RetentionSettingsPatch, ceiling);
+    if (above.length > 0) {
+      throw new ApiProblem(
+        409,
+        ProblemCode.RetentionAboveCeiling,
+        "these retention windows exceed the partner's ceiling",
+        above.map((field) => ({ field: `settings.${field}`, code: ProblemCode.RetentionAboveCeiling, message: `${field} may be at most ${ceiling[field]} days` })),
+      );
+    }
   }
 
   /** The policy libs/policy resolves for one recipient, with each option's source and locks. */

@@ -5,11 +5,12 @@ import { ScanContextCache, ScanMessageService } from '@mailwarden/scanning';
 import { ScanMessageProcessor } from './scan-message.processor';
 import { ScanSweeperService } from './scan-sweeper.service';
 import { StatsCompactorService } from './stats-compactor.service';
+import { RetentionService } from '../retention/retention.service';
 
 /** The scan workers (SCANNER_ROLE worker or all). Needs DbModule, QueueModule and SenderChecksModule. */
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.Scan })],
-  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService, StatsCompactorService],
+  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService, StatsCompactorService, RetentionService],
   exports: [ScanSweeperService],
 })
 export class ScanWorkerModule {}

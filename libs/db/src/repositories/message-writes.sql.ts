@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Prisma, type DeliveryState, type ScanStatus } from '../generated/prisma/client';
 import type { RecipientDeliveryInput } from './delivery.repository';
 import type { IncomingMessage, VerdictInput } from './message.repository';
@@ -22,6 +22,37 @@ export function dedupDigest(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/**
+ * A message id that carries the time it was made (UUID version 7, RFC 9562 §5.7: 48 bits of Unix milliseconds, then
+ * random bits). "message" and "raw_message" are partitioned by day (migration 20261206160000): a lookup by id alone
+ * probes, and plans, every partition, while {@link receivedAround} turns the id's time into bounds that let
+ * PostgreSQL prune to the one or two days it can be in. Eight lines, so no dependency for it.
+ */
+export function newMessageId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** How far a message's stored time may be from its id's time (clock difference between the app and PostgreSQL). */
+const ID_TIME_SLACK_MS = 86_400_000;
+
+/**
+ * `AND <column> >= … AND <column> < …` around the time in a version-7 message id (its day, give or take the slack),
+ * so the statement touches the partitions of that time only; nothing for any other id (rows stored before the
+ * migration, or written by Prisma with a random id): every partition is searched, as before.
+ */
+export function receivedAround(id: string, column: Prisma.Sql): Prisma.Sql {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) {
+    return Prisma.empty;
+  }
+  const at = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Prisma.sql` AND ${column} >= ${new Date(at - ID_TIME_SLACK_MS)}::timestamptz AND ${column} < ${new Date(at + ID_TIME_SLACK_MS)}::timestamptz`;
+}
+
 /** The state a message row is written with besides what was received (the gateway writes it already scanned). */
 export interface MessageRowState {
   scanStatus: ScanStatus;
@@ -29,22 +60,28 @@ export interface MessageRowState {
 }
 
 /**
- * CTEs `raw` (the bytes, from the raw store) and `msg` (the Message row, addresses lower-cased, RETURNING "id").
+ * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row, addresses lower-cased, RETURNING "id") and
+ * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
+ * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
+ * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
  * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
  */
 export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
   const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
   return Prisma.sql`"raw" AS (${rawInsert}),
   "msg" AS (
-    INSERT INTO "message" ("account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
+    INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
-    SELECT ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
+    SELECT ${newMessageId()}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
       ${input.envelopeFrom.toLowerCase()}, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
       ${input.headerFrom?.toLowerCase() ?? null}, ${input.subject ?? null}, ${input.messageIdHeader ?? null}, ${input.raw.byteLength}::int,
       ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
     FROM "raw"
-    RETURNING "id", "direction", "envelope_from")`;
+    RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
+  "msg_dedup" AS (
+    INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
+    SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL)`;
 }
 
 /**

@@ -4,7 +4,10 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
-import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
+
+/** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
+const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
 
 export interface IncomingMessage {
   accountId: string;
@@ -45,7 +48,7 @@ export class MessageRepository {
   /**
    * Stores the raw bytes and the message row in one statement (atomic). Resolves only after the commit, so a
    * caller may acknowledge the message (SMTP 250) once this returns. A message whose dedupKey was already stored
-   * for the account is not stored again: the statement fails on the unique key, nothing of it is kept, and the
+   * for the account is not stored again: the statement fails on the unique key of "message_dedup", nothing of it is kept, and the
    * existing row is returned with `duplicate`.
    */
   async storeIncoming(input: IncomingMessage): Promise<{ message: Pick<Message, 'id'>; duplicate: boolean }> {
@@ -57,10 +60,13 @@ export class MessageRepository {
       return { message: message!, duplicate: false };
     } catch (error) {
       if (input.dedupKey && isUniqueViolation(error)) {
-        const existing = await this.prisma.message.findUniqueOrThrow({
-          where: { accountId_dedupKey: { accountId: input.accountId, dedupKey: dedupDigest(input.dedupKey) } },
-          select: { id: true },
-        });
+        const [existing] = await sqlQuery<Pick<Message, 'id'>>(
+          this.prisma,
+          Prisma.sql`SELECT "message_id" AS "id" FROM "message_dedup" WHERE "account_id" = ${input.accountId}::uuid AND "dedup_key" = ${dedupDigest(input.dedupKey)}`,
+        );
+        if (!existing) {
+          throw error;
+        }
         return { message: existing, duplicate: true };
       }
       throw error;
@@ -80,7 +86,8 @@ export class MessageRepository {
     const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null }>(
       this.prisma,
       Prisma.sql`SELECT ${MESSAGE_COLUMNS}, r."content" AS "rawContent"
-        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."id" = ${id}::uuid`,
+        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id"${receivedAround(id, Prisma.sql`r."created_at"`)}
+        WHERE m."id" = ${id}::uuid${around(id, 'm.')}`,
     );
     if (!row) {
       return null;
@@ -111,7 +118,7 @@ export class MessageRepository {
   async startScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
     const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
       this.prisma,
-      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING'
+      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING'
         RETURNING "scan_attempts" AS "attempts", "scan_error" AS "lastError"`,
     );
     return row ?? null;
@@ -119,7 +126,7 @@ export class MessageRepository {
 
   /** Keeps the error of a failed scan attempt (the message stays PENDING and is retried). */
   async recordScanError(id: string, error: string): Promise<void> {
-    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`);
+    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`);
   }
 
   /** Ends the scans of a PENDING message: FAILED with the reason (shown in message history). False when it was not PENDING. */
@@ -127,7 +134,7 @@ export class MessageRepository {
     const rows = await sqlQuery(
       this.prisma,
       Prisma.sql`UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)}
-        WHERE "id" = ${id}::uuid AND "scan_status" = 'PENDING' RETURNING "id"`,
+        WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`,
     );
     return rows.length > 0;
   }
@@ -146,7 +153,7 @@ export class MessageRepository {
     const [row] = await sqlQuery<{ claimed: number }>(this.prisma, Prisma.sql`
       WITH "claimed" AS (
         UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now()
-        WHERE "id" = ${message.id}::uuid AND "scan_status" = 'PENDING'
+        WHERE "id" = ${message.id}::uuid${around(message.id)} AND "scan_status" = 'PENDING'
         RETURNING "id", "direction", "envelope_from"),
       ${verdictInsertCtes('claimed', message.accountId, verdicts, options.quarantineExpiresAt ?? null)}
       SELECT count(*)::int AS "claimed" FROM "claimed"`);

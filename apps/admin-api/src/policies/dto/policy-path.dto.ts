@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 
-export const POLICY_KINDS = ['email-security', 'data-control'] as const;
+export const POLICY_KINDS = ['email-security', 'data-control', 'retention'] as const;
 export const POLICY_SCOPES = ['account', 'domain', 'group', 'user'] as const;
 
 export class PolicyPathDto {

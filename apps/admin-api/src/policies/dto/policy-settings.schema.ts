@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import {
   ATTACHMENT_FILE_TYPES,
+  DEFAULT_RETENTION,
+  MAX_RETENTION,
   CONTENT_TARGETS,
   MAX_KEYWORD_LENGTH,
   MAX_KEYWORDS_PER_RULE,
@@ -162,10 +164,23 @@ export class DataControlSettingsDto {
 }
 
 /** The models the settings schemas reference (for @ApiExtraModels). */
-export const POLICY_SETTINGS_MODELS = [EmailSecuritySettingsDto, DataControlSettingsDto, ...Object.values(CONTENT_RULE_SCHEMAS)];
+/** Retention windows in days (issue 20): the account's at ACCOUNT scope, the partner's ceiling at partner scope. */
+export class RetentionSettingsDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RETENTION.historyDays, default: DEFAULT_RETENTION.historyDays, description: 'Message history and verdicts' })
+  historyDays?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RETENTION.quarantineDays, default: DEFAULT_RETENTION.quarantineDays, description: 'Quarantine items expire (deleted, audited as expired)' })
+  quarantineDays?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RETENTION.auditLogDays, default: DEFAULT_RETENTION.auditLogDays, description: 'The admin audit log' })
+  auditLogDays?: number;
+}
+
+export const POLICY_SETTINGS_MODELS = [EmailSecuritySettingsDto, DataControlSettingsDto, RetentionSettingsDto, ...Object.values(CONTENT_RULE_SCHEMAS)];
 
 /** `settings` of a policy: Email Security or Data Control, by the path's `kind`. */
 export const POLICY_SETTINGS_SCHEMA = {
-  oneOf: [{ $ref: getSchemaPath(EmailSecuritySettingsDto) }, { $ref: getSchemaPath(DataControlSettingsDto) }],
-  description: 'EmailSecuritySettings for kind email-security, DataControlSettings for kind data-control; validated by libs/policy (400 POLICY_INVALID with errors[].field = the path, e.g. settings.rules[2].pattern)',
+  oneOf: [{ $ref: getSchemaPath(EmailSecuritySettingsDto) }, { $ref: getSchemaPath(DataControlSettingsDto) }, { $ref: getSchemaPath(RetentionSettingsDto) }],
+  description:
+    'EmailSecuritySettings for kind email-security, DataControlSettings for kind data-control, RetentionSettings for kind retention (account scope only; at partner scope a ceiling: 409 RETENTION_ABOVE_CEILING above it); validated by libs/policy (400 POLICY_INVALID with errors[].field = the path, e.g. settings.rules[2].pattern)',
 };
