@@ -57,7 +57,9 @@ export class AppModule {
     // The scanner's resolver (DNS_SERVERS, DNS_TIMEOUT_MS) with a short cache: verification answers say when they came
     // from it and can bypass it; migration checks always ask the upstream (an admin's "check now" must see the change).
     const overrideLookup = overrides.resolveDns;
+    const registry = createMetricsRegistry('admin-api');
     const dns = new CachingDnsResolver({
+      registry,
       timeoutMs: config.DNS_TIMEOUT_MS,
       lookup: overrideLookup
         ? async (name, rrtype) => ({ records: await overrideLookup(name, rrtype) })
@@ -92,7 +94,7 @@ export class AppModule {
         QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
         BullModule.registerQueue({ name: QueueName.Delivery }),
         ObservabilityModule.forRoot({
-          registry: createMetricsRegistry('admin-api'),
+          registry,
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
         AccountsModule,
