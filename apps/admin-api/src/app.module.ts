@@ -90,7 +90,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, readDatabaseUrl: config.DATABASE_READ_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX }),
         BullModule.registerQueue({ name: QueueName.Delivery }),
         ObservabilityModule.forRoot({

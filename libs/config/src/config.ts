@@ -140,6 +140,14 @@ const scannerSpec = {
 /** The ARC sealing settings go together: all three set, or none (no sealing). */
 const ARC_SEAL_SETTINGS = ['ARC_SEAL_DOMAIN', 'ARC_SEAL_SELECTOR', 'ARC_SEAL_KEY_FILE'] as const;
 
+/** Issue 20: reads that may lag (history search, statistics) from a replica; loadConfig defaults it to DATABASE_URL. */
+const readReplicaSpec = {
+  DATABASE_READ_URL: makeValidator<string>((value) => postgresUrl()._parse(value))({
+    default: '',
+    desc: 'PostgreSQL read replica for history search and statistics (they may lag behind by the replication delay); empty: DATABASE_URL',
+  }),
+};
+
 const adminApiSpec = {
   ...commonSpec,
   ADMIN_API_PORT: port({ default: 3000 }),
@@ -167,6 +175,7 @@ const adminApiSpec = {
   SCANNER_SMTP_PORT: port({ default: 2526, desc: "Port of the scanner's SMTP front as the admin API reaches it" }),
   SMTP_HOSTNAME: journalIngestSpec.SMTP_HOSTNAME,
   ...dnsSpec,
+  ...readReplicaSpec,
 };
 
 const SPECS = {
@@ -211,6 +220,9 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   const cleaned = cleanEnv(present, spec, { reporter: throwingReporter });
   const picked = Object.fromEntries(Object.keys(spec).map((key) => [key, (cleaned as Record<string, unknown>)[key]]));
   checkMicrosoft365Credential(picked);
+  if ('DATABASE_READ_URL' in picked && !picked.DATABASE_READ_URL) {
+    picked.DATABASE_READ_URL = picked.DATABASE_URL;
+  }
   if (app === 'scanner') {
     const missing = ARC_SEAL_SETTINGS.filter((name) => !picked[name]);
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
