@@ -247,7 +247,7 @@ describe('metrics (SMTP and HTTP traffic, /metrics over HTTP)', () => {
 
   it('should report queue depth, failures and the oldest waiting job per queue from Redis', async () => {
     // No scanner role works the mode-migration queue: what is put there stays.
-    const connection = redisOptionsFromUrl(redis.url);
+    const connection = redisOptionsFromUrl(redis.url) as never;
     const queue = new Queue(QueueName.ModeMigration, { connection, prefix: redis.prefix });
     try {
       await queue.add('doomed', {}, { attempts: 1 });

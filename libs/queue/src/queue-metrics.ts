@@ -10,6 +10,18 @@ import { redisOptionsFromUrl, type QueueOptions } from './redis-connection';
 /** The job states reported per queue (BullMQ's names; `failed` jobs are kept: DEFAULT_JOB_OPTIONS.removeOnFail). */
 export const QUEUE_METRIC_STATES = ['wait', 'prioritized', 'active', 'delayed', 'failed', 'waiting-children'] as const;
 
+/** The queue gauges (definitions only; {@link QueueMetrics} fills them at scrape time). */
+export function queueGauges(registry: Registry) {
+  return {
+    jobs: gaugeIn(registry, { name: 'mailwarden_queue_jobs', help: 'Jobs per queue and state (failed: jobs that used up their attempts)', labelNames: ['queue', 'state'] as const }),
+    waitingAge: gaugeIn(registry, {
+      name: 'mailwarden_queue_oldest_waiting_seconds',
+      help: 'How long the oldest job ready to run has been waiting (0: none waiting)',
+      labelNames: ['queue'] as const,
+    }),
+  };
+}
+
 /**
  * Queue depth, waiting age and failures of every Mailwarden queue, read from Redis when Prometheus scrapes (one
  * pipeline of counts and one look at the oldest waiting job per queue; nothing on the hot path). The figures are
@@ -26,12 +38,7 @@ export class QueueMetrics implements OnModuleDestroy {
     this.redis = new Redis({ ...redisOptionsFromUrl(options.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     this.redis.on('error', () => undefined);
     this.queues = Object.values(QueueName).map((name) => new Queue(name, { connection: this.redis, prefix: options.prefix }));
-    const jobs = gaugeIn(registry, { name: 'mailwarden_queue_jobs', help: 'Jobs per queue and state (failed: jobs that used up their attempts)', labelNames: ['queue', 'state'] as const });
-    const waitingAge = gaugeIn(registry, {
-      name: 'mailwarden_queue_oldest_waiting_seconds',
-      help: 'How long the oldest job ready to run has been waiting (0: none waiting)',
-      labelNames: ['queue'] as const,
-    });
+    const { jobs, waitingAge } = queueGauges(registry);
     collectOnScrape([jobs, waitingAge], async () => {
       const now = Date.now();
       const rows = await Promise.all(
