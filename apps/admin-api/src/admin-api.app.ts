@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { AdminApiConfig } from '@mailwarden/config';
+import { httpMetricsMiddleware, METRICS_REGISTRY } from '@mailwarden/observability';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
 import { cursorSigningKeyOf, setCursorSigningKey } from './common/cursor';
@@ -19,6 +20,8 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
   // helmet's defaults (a maintained list rather than hand-written headers): CSP (Swagger UI loads only its own
   // scripts), HSTS, nosniff, frame and referrer policies, cross-origin isolation headers, and no X-Powered-By.
   app.disable('x-powered-by');
+  // First, so that requests refused by what follows (ops guard, body parser) are counted too.
+  app.use(httpMetricsMiddleware(app.get(METRICS_REGISTRY)));
   app.use(helmet());
   // Every /v1 answer is one tenant's data, some carry a plaintext key or a raw message: no cache may keep any.
   app.use('/v1', (_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {

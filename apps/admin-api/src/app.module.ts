@@ -57,7 +57,9 @@ export class AppModule {
     // The scanner's resolver (DNS_SERVERS, DNS_TIMEOUT_MS) with a short cache: verification answers say when they came
     // from it and can bypass it; migration checks always ask the upstream (an admin's "check now" must see the change).
     const overrideLookup = overrides.resolveDns;
+    const registry = createMetricsRegistry('admin-api');
     const dns = new CachingDnsResolver({
+      registry,
       timeoutMs: config.DNS_TIMEOUT_MS,
       lookup: overrideLookup
         ? async (name, rrtype) => ({ records: await overrideLookup(name, rrtype) })
@@ -112,11 +114,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, readDatabaseUrl: config.DATABASE_READ_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
         BullModule.registerQueue({ name: QueueName.Delivery }),
         ObservabilityModule.forRoot({
-          registry: createMetricsRegistry('admin-api'),
+          registry,
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
         }),
         AccountsModule,

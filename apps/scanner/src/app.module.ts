@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { bullQueueSettings, QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
+import { bullQueueSettings, QueueMetrics, QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
@@ -71,6 +71,8 @@ export class AppModule {
         }),
         ...roles,
       ],
+      // Queue depth and waiting age on /metrics, read from Redis at scrape time (every scanner role reports them).
+      providers: [QueueMetrics],
     };
   }
 }

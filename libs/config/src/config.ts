@@ -179,6 +179,14 @@ const scannerSpec = {
 /** The ARC sealing settings go together: all three set, or none (no sealing). */
 const ARC_SEAL_SETTINGS = ['ARC_SEAL_DOMAIN', 'ARC_SEAL_SELECTOR', 'ARC_SEAL_KEY_FILE'] as const;
 
+/** Issue 20: reads that may lag (history search, statistics) from a replica; loadConfig defaults it to DATABASE_URL. */
+const readReplicaSpec = {
+  DATABASE_READ_URL: makeValidator<string>((value) => postgresUrl()._parse(value))({
+    default: '',
+    desc: 'PostgreSQL read replica for history search and statistics (they may lag behind by the replication delay); empty: DATABASE_URL',
+  }),
+};
+
 const adminApiSpec = {
   ...commonSpec,
   ADMIN_API_PORT: port({ default: 3000 }),
@@ -208,6 +216,7 @@ const adminApiSpec = {
   ...dnsSpec,
   ...mailflowSpec,
   ARC_SEAL_DOMAIN: dnsLabels({ default: '', desc: "The scanner's ARC_SEAL_DOMAIN: the mailflow plans add it to Exchange Online's trusted ARC sealers; empty: no such step" }),
+  ...readReplicaSpec,
 };
 
 const SPECS = {
@@ -252,6 +261,9 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   const cleaned = cleanEnv(present, spec, { reporter: throwingReporter });
   const picked = Object.fromEntries(Object.keys(spec).map((key) => [key, (cleaned as Record<string, unknown>)[key]]));
   checkMicrosoft365Credential(picked);
+  if ('DATABASE_READ_URL' in picked && !picked.DATABASE_READ_URL) {
+    picked.DATABASE_READ_URL = picked.DATABASE_URL;
+  }
   if (app === 'scanner') {
     const missing = ARC_SEAL_SETTINGS.filter((name) => !picked[name]);
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {

@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DB_OPTIONS, RAW_MESSAGE_STORE } from './db.constants';
 import { PostgresHealthIndicator } from './postgres.health';
-import { PrismaService, type DbOptions } from './prisma.service';
+import { hasReadReplica, PrismaReadService, PrismaService, type DbOptions } from './prisma.service';
 import { PostgresRawMessageStore } from './raw-message-store';
 import { AccountRepository } from './repositories/account.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
@@ -43,13 +43,15 @@ export class DbModule {
         { provide: DB_OPTIONS, useValue: options },
         { provide: RAW_MESSAGE_STORE, useClass: PostgresRawMessageStore },
         PrismaService,
+        // History search and statistics read from DATABASE_READ_URL when it names another database.
+        hasReadReplica(options) ? PrismaReadService : { provide: PrismaReadService, useExisting: PrismaService },
         PostgresHealthIndicator,
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
         ...MICROSOFT365_REPOSITORIES,
         ...RETENTION_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES],
     };
   }
 }

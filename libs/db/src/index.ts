@@ -30,3 +30,4 @@ export * from './repositories/quarantine.repository';
 export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';
 export * from './repositories/retention.repository';
+export * from './message-metrics';

@@ -5,6 +5,11 @@ import { PrismaClient, type Prisma } from './generated/prisma/client';
 export interface DbOptions {
   databaseUrl: string;
   poolSize?: number;
+  /**
+   * A replica (or any read-only copy) for reads that may lag behind the primary: history search and statistics
+   * (`PrismaReadService`). Unset or equal to `databaseUrl`: those reads go to the primary too.
+   */
+  readDatabaseUrl?: string;
 }
 
 const PG_POOL = Symbol('mailwarden.pgPool');

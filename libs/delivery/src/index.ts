@@ -9,3 +9,4 @@ export * from './quick-test.module';
 export * from './quick-test.service';
 export * from './subject-tag';
 export * from './trace-headers';
+export * from './delivery-metrics';

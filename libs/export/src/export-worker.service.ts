@@ -2,6 +2,7 @@ import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from 
 import type { Worker } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import type { ExportRepository } from '@mailwarden/db';
+import { collectOnScrape } from '@mailwarden/observability';
 import type { ExportRunner } from './export-runner';
 import { createExportWorker, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
 
@@ -20,9 +21,9 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
     lastError: new Gauge({ name: 'mailwarden_export_last_error_timestamp_seconds', help: 'Time of the last failed batch', labelNames, registers: [registry] }),
     failures: new Gauge({ name: 'mailwarden_export_consecutive_failures', help: 'Failed batches since the last success', labelNames, registers: [registry] }),
   };
-  // A scrape reads every gauge at once: they share one read of the destinations per scrape.
-  let inFlight: Promise<void> | null = null;
-  const refresh = async () => {
+  // A scrape reads every gauge at once: they share one read of the destinations per scrape; PostgreSQL down: the
+  // gauges keep their last values rather than failing the whole scrape.
+  collectOnScrape(Object.values(gauges), async () => {
     const now = Date.now();
     const rows = await Promise.all((await repository.listAllDestinations()).map(async (destination) => ({ destination, lag: await repository.lag(destination) })));
     for (const gauge of Object.values(gauges)) {
@@ -38,17 +39,7 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
       gauges.lastError.set(labels, destination.lastErrorAt ? destination.lastErrorAt.getTime() / 1000 : 0);
       gauges.failures.set(labels, destination.consecutiveFailures);
     }
-  };
-  const collect = () => {
-    // PostgreSQL down: the gauges keep their last values rather than failing the whole scrape.
-    inFlight ??= refresh()
-      .catch(() => undefined)
-      .finally(() => setTimeout(() => (inFlight = null), 250));
-    return inFlight;
-  };
-  for (const gauge of Object.values(gauges)) {
-    (gauge as unknown as { collect: () => Promise<void> }).collect = collect;
-  }
+  });
 }
 
 /**

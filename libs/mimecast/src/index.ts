@@ -12,3 +12,4 @@ export * from './mimecast-poll.processor';
 export * from './mimecast-poller.service';
 export * from './mimecast-signature';
 export * from './mitre-mapping';
+export * from './mimecast-metrics';

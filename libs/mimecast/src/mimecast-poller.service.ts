@@ -1,4 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import {
   ThirdPartyAlertRepository,
   type MalformedAlertInput,
@@ -11,6 +13,7 @@ import {
 import { CredentialsCipher } from './credentials.cipher';
 import { MimecastClient, MimecastTokenCache, type MimecastClientOptions } from './mimecast.client';
 import { MimecastError } from './mimecast.errors';
+import { MimecastMetrics } from './mimecast-metrics';
 import { isCleanMimecastLog, toThirdPartyAlert } from './mimecast-alert.normalizer';
 import { validateMimecastLog } from './mimecast-log.validator';
 import { MIMECAST_OPTIONS, type MimecastModuleOptions } from './mimecast.options';
@@ -55,12 +58,15 @@ export class MimecastPollerService {
   private readonly logger = new Logger(MimecastPollerService.name);
   private readonly cipher: CredentialsCipher;
   private readonly tokenCache = new MimecastTokenCache();
+  private readonly metrics: MimecastMetrics;
 
   constructor(
     private readonly repository: ThirdPartyAlertRepository,
     @Inject(MIMECAST_OPTIONS) private readonly options: MimecastModuleOptions,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.cipher = new CredentialsCipher(options.secretsKey);
+    this.metrics = new MimecastMetrics(registry);
   }
 
   private now(): Date {
@@ -79,11 +85,13 @@ export class MimecastPollerService {
   async poll(connectionId: string): Promise<MimecastPollResult> {
     const connection = await this.repository.findConnection(connectionId);
     if (!connection || !connection.enabled) {
+      this.metrics.pollFinished(MimecastPollStatus.Skipped, emptyCounts());
       return { status: MimecastPollStatus.Skipped, runId: null, counts: emptyCounts(), errors: [] };
     }
     const startedAt = this.now();
     if (!(await this.repository.acquireLease(connection.id, startedAt, new Date(startedAt.getTime() + this.leaseMs())))) {
       this.logger.log({ event: 'mimecast.poll.skipped', connectionId, reason: 'lease held' });
+      this.metrics.pollFinished(MimecastPollStatus.Skipped, emptyCounts());
       return { status: MimecastPollStatus.Skipped, runId: null, counts: emptyCounts(), errors: [] };
     }
 
@@ -119,6 +127,7 @@ export class MimecastPollerService {
     const finishedAt = this.now();
     await this.repository.finishRun(run.id, status, counts, finishedAt, errors.length > 0 ? errors.join('\n') : null);
     await this.repository.releaseLease(connection.id, finishedAt);
+    this.metrics.pollFinished(status, counts);
     this.logger.log({ event: 'mimecast.poll.finished', connectionId, status, ...counts });
     return { status, runId: run.id, counts, errors };
   }

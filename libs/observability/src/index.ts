@@ -1,5 +1,6 @@
 export * from './health';
 export * from './logger';
+export * from './http-metrics';
 export * from './metrics';
 export * from './observability.constants';
 export * from './observability.controller';

@@ -9,6 +9,10 @@ export interface ObservabilityOptions {
   indicators: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
 }
 
+/**
+ * `/health` and `/metrics`. Global, so that the libs record their figures in the app's registry: a provider injects
+ * `@Optional() @Inject(METRICS_REGISTRY)` (optional: a lib's own tests may build it without this module).
+ */
 @Module({})
 export class ObservabilityModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
@@ -19,6 +23,7 @@ export class ObservabilityModule {
     };
     return {
       module: ObservabilityModule,
+      global: true,
       controllers: [ObservabilityController],
       providers: [indicators, { provide: METRICS_REGISTRY, useValue: options.registry }],
       exports: [METRICS_REGISTRY],

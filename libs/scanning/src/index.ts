@@ -5,3 +5,4 @@ export * from './scan-context.cache';
 export * from './scan-message.service';
 export * from './scan.errors';
 export * from './quarantine-retention';
+export * from './scan-metrics';

@@ -1,10 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { MessageRepository, type Account, type Domain, type Message } from '@mailwarden/db';
 import { pathDecision } from '@mailwarden/accounts';
 import { MAX_PROCESSED_MARKS, readProcessedMarks } from '@mailwarden/delivery';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
 import { ScanContextCache } from './scan-context.cache';
+import { ScanMetrics } from './scan-metrics';
 import { quarantineExpiry } from './quarantine-retention';
 import { MessageNotFoundError, TransientScanError } from './scan.errors';
 
@@ -31,12 +34,16 @@ export const MAX_SCAN_ATTEMPTS = 5;
 @Injectable()
 export class ScanMessageService {
   private readonly logger = new Logger(ScanMessageService.name);
+  private readonly metrics: ScanMetrics;
 
   constructor(
     private readonly messages: MessageRepository,
     private readonly context: ScanContextCache,
     private readonly senderChecks: SenderChecksService,
-  ) {}
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+  ) {
+    this.metrics = new ScanMetrics(registry);
+  }
 
   /**
    * @param options.finalAttempt on the last retry a DNS temperror is recorded as it stands (a result, not a
@@ -53,10 +60,12 @@ export class ScanMessageService {
     }
     const { message, raw } = loaded;
     if (message.scanStatus !== 'PENDING') {
+      this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }
     const attempt = await this.messages.startScanAttempt(message.id);
     if (!attempt) {
+      this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }
     if (attempt.attempts > MAX_SCAN_ATTEMPTS) {
@@ -75,14 +84,17 @@ export class ScanMessageService {
         return this.fail(message, `scan failed ${attempt.attempts} times: ${(error as Error).message}`, attempt.attempts);
       }
       await this.messages.recordScanError(message.id, (error as Error).message).catch(() => undefined);
+      this.metrics.scanEnded(message.source, 'retry');
       throw error;
     }
   }
 
-  private async fail(message: Pick<Message, 'id' | 'accountId'>, reason: string, attempts: number): Promise<{ outcome: ScanOutcome }> {
+  private async fail(message: Pick<Message, 'id' | 'accountId' | 'source'>, reason: string, attempts: number): Promise<{ outcome: ScanOutcome }> {
     if (!(await this.messages.markScanFailed(message.id, reason))) {
+      this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }
+    this.metrics.scanEnded(message.source, 'failed');
     this.logger.error({ event: 'scan.failed', messageId: message.id, accountId: message.accountId, attempts, reason });
     return { outcome: ScanOutcome.Failed };
   }
@@ -95,7 +107,9 @@ export class ScanMessageService {
     if (!account) {
       throw new MessageNotFoundError(message.id, 'its account is gone');
     }
+    const evaluated = this.metrics.startEvaluation(message.source);
     const evaluation = await this.evaluate(message, account, raw);
+    evaluated();
     if (evaluation.temporaryError && !finalAttempt) {
       throw new TransientScanError(`DNS temperror in ${evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks).join(', ')}`);
     }
@@ -109,8 +123,11 @@ export class ScanMessageService {
       { quarantineExpiresAt: quarantineExpiry() },
     );
     if (alreadyScanned) {
+      this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }
+    this.metrics.scanEnded(message.source, evaluation.status === 'SKIPPED' ? 'skipped' : 'scanned');
+    this.metrics.verdictsCommitted(message.source, evaluation.verdicts);
     this.logger.log({
       event: 'scan.completed',
       messageId: message.id,

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { Resolver } from 'node:dns/promises';
+import type { Registry } from 'prom-client';
+import { DnsMetrics } from './dns-metrics';
 
 /**
  * The resolver shape mailauth calls: `resolver(name, rrtype)` resolving like `dns.promises.resolve`
@@ -36,6 +38,8 @@ export interface CachingDnsResolverOptions {
   maxEntries?: number;
   /** Clock, injectable for tests. */
   now?: () => number;
+  /** The app's metrics registry: lookups by source (cache hit rate) and upstream results (`DnsMetrics`). */
+  registry?: Registry;
 }
 
 interface CacheEntry {
@@ -97,8 +101,10 @@ export class CachingDnsResolver {
   private readonly negativeTtlSeconds: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly metrics: DnsMetrics;
 
   constructor(options: CachingDnsResolverOptions = {}) {
+    this.metrics = new DnsMetrics(options.registry);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.lookup = options.lookup ?? createSystemDnsLookup({ timeoutMs: this.timeoutMs });
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? 300;
@@ -127,6 +133,7 @@ export class CachingDnsResolver {
     const cached = this.cache.get(key);
     if (cached) {
       if (cached.expiresAt > this.now() && !options.bypassCache) {
+        this.metrics.lookup(type, cached.error ? 'negative_cache' : 'cache');
         if (cached.error) {
           return Promise.reject(Object.assign(new DnsError(cached.error.code, cached.error.hostname, cached.error.rrtype), { fromCache: true }));
         }
@@ -136,7 +143,10 @@ export class CachingDnsResolver {
     }
     // A query already in flight started after any cached answer was read: it is as fresh as a new one.
     let query = this.inFlight.get(key);
-    if (!query) {
+    if (query) {
+      this.metrics.lookup(type, 'coalesced');
+    } else {
+      this.metrics.lookup(type, 'upstream');
       query = this.query(name, type, key).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, query);
     }
@@ -163,6 +173,7 @@ export class CachingDnsResolver {
     });
     try {
       const answer = await Promise.race([this.lookup(name, type, controller.signal), deadline]);
+      this.metrics.upstreamResult(type, null);
       const ttl = Math.min(Math.max(answer.ttlSeconds ?? this.defaultTtlSeconds, 0), this.maxTtlSeconds);
       if (ttl > 0) {
         this.store(key, { expiresAt: this.now() + ttl * 1000, records: answer.records.slice() });
@@ -170,6 +181,7 @@ export class CachingDnsResolver {
       return answer.records;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
+      this.metrics.upstreamResult(type, typeof code === 'string' ? code : 'EUNKNOWN');
       if (typeof code === 'string' && NEGATIVE_DNS_CODES.has(code) && this.negativeTtlSeconds > 0) {
         const error = err instanceof DnsError ? err : new DnsError(code, name, type);
         this.store(key, { expiresAt: this.now() + this.negativeTtlSeconds * 1000, error });

@@ -7,3 +7,4 @@ export * from './sender-checks.module';
 export * from './sender-checks.service';
 export * from './sender-checks.types';
 export * from './zone-resolver';
+export * from './dns-metrics';

@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { CachingDnsResolver, type CachingDnsResolverOptions } from './dns-resolver';
 import { SENDER_CHECKS_DNS_RESOLVER, SENDER_CHECKS_OPTIONS } from './sender-checks.constants';
 import { SenderChecksService, type SenderChecksServiceOptions } from './sender-checks.service';
@@ -17,7 +19,11 @@ export class SenderChecksModule {
       module: SenderChecksModule,
       global: true,
       providers: [
-        { provide: CachingDnsResolver, useFactory: () => new CachingDnsResolver(dns) },
+        {
+          provide: CachingDnsResolver,
+          useFactory: (registry?: Registry) => new CachingDnsResolver({ registry, ...dns }),
+          inject: [{ token: METRICS_REGISTRY, optional: true }],
+        },
         { provide: SENDER_CHECKS_DNS_RESOLVER, useFactory: (resolver: CachingDnsResolver) => resolver.resolve, inject: [CachingDnsResolver] },
         { provide: SENDER_CHECKS_OPTIONS, useValue: serviceOptions },
         SenderChecksService,

@@ -6,3 +6,4 @@ export * from './tls-certificate';
 export * from './slow-client-guard';
 export * from './lookup-cache';
 export * from './smtp-transaction';
+export * from './smtp-metrics';

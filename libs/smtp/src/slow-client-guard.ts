@@ -11,7 +11,7 @@ export const SLOW_CLIENT_REPLY = '421 4.4.2 Line not completed in time, closing 
  * {@link MIN_LINE_PROGRESS_OCTETS} more octets must arrive, within each `timeoutMs` window; otherwise the client
  * gets a 421 and the connection is closed. Between lines nothing is timed here (smtp-server's idle timeout is).
  */
-export function watchLineProgress(socket: Socket, timeoutMs: number): void {
+export function watchLineProgress(socket: Socket, timeoutMs: number, onClosed?: () => void): void {
   let timer: NodeJS.Timeout | undefined;
   let progress = 0;
   const stop = () => {
@@ -26,6 +26,7 @@ export function watchLineProgress(socket: Socket, timeoutMs: number): void {
         return;
       }
       socket.end(SLOW_CLIENT_REPLY);
+      onClosed?.();
       // A client that does not read its reply must not keep the socket either.
       setTimeout(() => socket.destroy(), 1_000).unref();
     }, timeoutMs);
@@ -67,8 +68,8 @@ function whenFlowing(socket: Socket, attach: () => void, triesLeft = 100): void 
  * a started line must end or make {@link MIN_LINE_PROGRESS_OCTETS} of progress within `timeoutMs` (the apps pass
  * SMTP_SOCKET_TIMEOUT_MS): commands and DATA lines alike, on the TCP socket and, after STARTTLS, on the TLS socket.
  */
-export function closeSlowClients(server: SMTPServer, timeoutMs: number): void {
-  server.server.on('connection', (socket: Socket) => whenFlowing(socket, () => watchLineProgress(socket, timeoutMs)));
+export function closeSlowClients(server: SMTPServer, timeoutMs: number, onClosed?: () => void): void {
+  server.server.on('connection', (socket: Socket) => whenFlowing(socket, () => watchLineProgress(socket, timeoutMs, onClosed)));
   // smtp-server calls `server.onSecure` (the option, or its default) after each STARTTLS handshake.
   const target = server as SMTPServer & { onSecure: NonNullable<SMTPServerOptions['onSecure']> };
   const onSecure = target.onSecure.bind(server);
@@ -77,7 +78,7 @@ export function closeSlowClients(server: SMTPServer, timeoutMs: number): void {
       callback(error);
       // smtp-server pipes the TLS socket into its parser once the callback returns without an error.
       if (!error) {
-        whenFlowing(socket as Socket, () => watchLineProgress(socket as Socket, timeoutMs));
+        whenFlowing(socket as Socket, () => watchLineProgress(socket as Socket, timeoutMs, onClosed));
       }
     });
 }

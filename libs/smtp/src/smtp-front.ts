@@ -1,10 +1,12 @@
 import type { TLSSocket } from 'node:tls';
 import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { JournalIngestConfig } from '@mailwarden/config';
 import { normalizeClientIp } from './client-address';
 import { ClientLimits } from './client-limits';
 import { closeSlowClients } from './slow-client-guard';
+import { SmtpMetrics } from './smtp-metrics';
 import { formatReply, smtpError, SmtpReplyError, type SmtpReply } from './smtp-replies';
 import { SmtpTransactions } from './smtp-transaction';
 import { loadOrGenerateTlsKeyPair } from './tls-certificate';
@@ -114,14 +116,18 @@ export class SmtpFront<T> {
   private server?: SMTPServer;
   private closing = false;
   private inFlight = 0;
+  private readonly metrics: SmtpMetrics;
   port = 0;
 
+  /** @param metrics the app's registry and this front's label (`journal`, `gateway`); without: figures kept unexported. */
   constructor(
     private readonly settings: SmtpFrontSettings,
     private readonly handler: SmtpFrontHandler<T>,
     loggerContext: string,
+    metrics: { registry?: Registry; front: string } = { front: 'smtp' },
   ) {
     this.logger = new Logger(loggerContext);
+    this.metrics = new SmtpMetrics(metrics.registry ?? new Registry(), metrics.front);
     this.limits = new ClientLimits({ maxConnectionsPerClient: settings.maxConnectionsPerClient, maxMessagesPerMinutePerClient: settings.maxMessagesPerMinutePerClient });
     this.transactions = new SmtpTransactions((session) => handler.newTransaction(this.client(session)));
   }
@@ -162,14 +168,19 @@ export class SmtpFront<T> {
       onRcptTo: (address, session, callback) => void this.onRcptTo(address, session, callback),
       onData: (stream, session, callback) => void this.onData(stream, session, callback),
       onClose: (session) => {
-        if (this.connections.get(session.id)?.counted) {
+        const connection = this.connections.get(session.id);
+        if (connection) {
+          this.metrics.sessionClosed();
+        }
+        if (connection?.counted) {
           this.limits.releaseConnection(normalizeClientIp(session.remoteAddress));
         }
         this.connections.delete(session.id);
       },
     });
+    this.metrics.instrument(server);
     // The idle timeout alone lets a client trickling a byte a second hold its connection for ever (slow-loris).
-    closeSlowClients(server, this.settings.socketTimeoutMs);
+    closeSlowClients(server, this.settings.socketTimeoutMs, () => this.metrics.reply('SLOW_LINE', 421));
     // DESIGN.md §10: a client reset during DATA is an `error` event; without a listener the process exits.
     server.on('error', (error: Error) => this.logger.warn({ event: 'smtp.error', error: error.message }));
     await new Promise<void>((resolve, reject) => {
@@ -221,10 +232,13 @@ export class SmtpFront<T> {
 
   private onConnect(session: SMTPServerSession, callback: Callback): void {
     if (this.closing) {
+      this.metrics.sessionOpened(false);
+      this.connections.set(session.id, { counted: false, tlsCertNames: [] });
       return callback(this.shuttingDown());
     }
     const clientIp = normalizeClientIp(session.remoteAddress);
     const refused = this.limits.acquireConnection(clientIp);
+    this.metrics.sessionOpened(!refused);
     this.connections.set(session.id, { counted: !refused, tlsCertNames: [] });
     if (refused) {
       this.logger.warn({ event: 'smtp.connection_limited', clientIp });
@@ -368,8 +382,8 @@ export function smtpFrontSettings(
 export abstract class SmtpFrontService<T> implements SmtpFrontHandler<T>, OnApplicationBootstrap, OnModuleDestroy {
   private readonly front: SmtpFront<T>;
 
-  protected constructor(settings: SmtpFrontSettings, loggerContext: string) {
-    this.front = new SmtpFront(settings, this, loggerContext);
+  protected constructor(settings: SmtpFrontSettings, loggerContext: string, metrics?: { registry?: Registry; front: string }) {
+    this.front = new SmtpFront(settings, this, loggerContext, metrics);
   }
 
   get port(): number {

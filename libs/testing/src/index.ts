@@ -18,3 +18,4 @@ export * from './dns-wire';
 export * from './dns-test-server';
 export * from './smtp-sink';
 export * from './own-redis-cluster';
+export * from './metrics-scrape';

@@ -68,6 +68,31 @@ export class OwnPostgres {
     }
   }
 
+  /**
+   * A streaming replica of this cluster: `pg_basebackup -R` (fast checkpoint, WAL streamed) into a directory of its
+   * own, started as a hot standby on a port of its own. It refuses writes and follows the primary's WAL; `destroy()`
+   * it before the primary.
+   */
+  async startReplica(): Promise<OwnPostgres> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mw-own-pg-replica-'));
+    try {
+      if (userInfo().uid === 0) {
+        await chown(dir, ...(await postgresOsIds()));
+      }
+      const startedAt = Date.now();
+      await runAsPostgres(path.join(this.binDir, 'pg_basebackup'), [
+        ...['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-D', path.join(dir, 'data')],
+        ...['-R', '-X', 'stream', '--checkpoint=fast', '--no-sync'],
+      ]);
+      const replica = new OwnPostgres(this.binDir, dir, await freePort(), Date.now() - startedAt);
+      await replica.startServer();
+      return replica;
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
   url(database: string): string {
     return `postgresql://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
   }

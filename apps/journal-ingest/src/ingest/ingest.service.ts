@@ -1,8 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
-import { MessageRepository, type Account, type Domain } from '@mailwarden/db';
+import { MessageMetrics, MessageRepository, type Account, type Domain } from '@mailwarden/db';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
 import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
 import { smtpError } from '@mailwarden/smtp';
@@ -39,11 +41,15 @@ export interface IngestResult {
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
+  private readonly metrics: MessageMetrics;
 
   constructor(
     private readonly messages: MessageRepository,
     @InjectQueue(QueueName.Scan) private readonly scanQueue: Queue<ScanMessageJobData>,
-  ) {}
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+  ) {
+    this.metrics = new MessageMetrics(registry);
+  }
 
   async ingest(delivery: JournalDelivery): Promise<IngestResult> {
     const unwrapped = unwrapJournalMessage(delivery.raw, { envelopeSender: delivery.envelopeSender });
@@ -98,6 +104,7 @@ export class IngestService {
         },
         raw: Buffer.from(original),
       });
+      this.metrics.committed('JOURNAL', duplicate);
       if (duplicate) {
         result.duplicates++;
       }

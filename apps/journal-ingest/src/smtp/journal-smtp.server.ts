@@ -1,5 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import { APP_CONFIG, type JournalIngestConfig } from '@mailwarden/config';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { AccountRepository } from '@mailwarden/db';
 import { ipInRanges } from '@mailwarden/delivery';
 import { LookupCache, smtpError, smtpFrontSettings, SmtpFrontService, SmtpReplyError, type SmtpClient, type SmtpMessage, type SmtpReply } from '@mailwarden/smtp';
@@ -24,8 +26,12 @@ export class JournalSmtpServer extends SmtpFrontService<JournalTransaction> {
     @Inject(APP_CONFIG) private readonly config: JournalIngestConfig,
     private readonly accounts: AccountRepository,
     private readonly ingest: IngestService,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
-    super(smtpFrontSettings(config, { banner: 'Mailwarden journal ingest', port: config.JOURNAL_SMTP_PORT, drainTimeoutMs: 30_000 }), 'JournalSmtpFront');
+    super(smtpFrontSettings(config, { banner: 'Mailwarden journal ingest', port: config.JOURNAL_SMTP_PORT, drainTimeoutMs: 30_000 }), 'JournalSmtpFront', {
+      registry,
+      front: 'journal',
+    });
   }
 
   newTransaction(): JournalTransaction {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { DeliveryRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
-import { arcChainStatus, planCopies, prepareCopy, sealCopy, type ArcChainStatus, type ArcSealingKey, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
+import { arcChainStatus, DeliveryMetrics, planCopies, prepareCopy, sealCopy, type ArcChainStatus, type ArcSealingKey, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
@@ -40,6 +42,7 @@ export class DeliveryService implements OnModuleDestroy {
   private readonly connections: DownstreamConnections;
   /** The deployment's ARC sealing key (ARC_SEAL_*); null: copies are relayed unsealed. */
   private readonly arcKey: ArcSealingKey | null;
+  private readonly metrics: DeliveryMetrics;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -48,7 +51,9 @@ export class DeliveryService implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
     @Inject(SENDER_CHECKS_DNS_RESOLVER) private readonly resolver: DnsResolveFunction,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
+    this.metrics = new DeliveryMetrics(registry);
     // Validated by libs/config (readable, RSA >= 1024 bits or Ed25519, all three set or none).
     this.arcKey = config.ARC_SEAL_KEY_FILE ? { domain: config.ARC_SEAL_DOMAIN, selector: config.ARC_SEAL_SELECTOR, privateKey: readFileSync(config.ARC_SEAL_KEY_FILE, 'utf8') } : null;
     this.connections = new DownstreamConnections({ name: config.SMTP_HOSTNAME, timeoutMs: tuning.timeoutMs, connectionsPerRoute: tuning.connectionsPerRoute, idleMs: tuning.idleConnectionMs });
@@ -95,6 +100,7 @@ export class DeliveryService implements OnModuleDestroy {
       const expired = pending.map((copy) => copy.recipient);
       await this.deliveries.updateDeliveries(message.id, expired, { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` });
       run.failed.push(...expired);
+      this.metrics.outcome('expired', expired.length);
       await this.notifySender(message, expired);
       this.logger.warn({ event: 'delivery.expired', messageId: message.id, recipients: expired });
       return run;
@@ -106,6 +112,7 @@ export class DeliveryService implements OnModuleDestroy {
       if (!domain?.downstreamHost) {
         await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
         run.deferred.push(copy.recipient);
+        this.metrics.outcome('no_route');
         continue;
       }
       const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipient);
@@ -142,13 +149,16 @@ export class DeliveryService implements OnModuleDestroy {
       }
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
       const downstream = `${copy.route.host}:${copy.route.port}`;
+      this.metrics.attempt(result.accepted.length, result.failed.length);
       if (result.accepted.length > 0) {
         await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream });
         run.delivered.push(...result.accepted);
+        this.metrics.outcome('delivered', result.accepted.length);
       }
       for (const failure of result.failed) {
         await this.deliveries.updateDeliveries(message.id, [failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream });
         (failure.permanent ? run.failed : run.deferred).push(failure.recipient);
+        this.metrics.outcome(failure.permanent ? 'failed' : 'deferred');
       }
       this.logger.log({
         event: 'delivery.attempted',

@@ -1,10 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import type { Registry } from 'prom-client';
 import { decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
+  MessageMetrics,
   MessageRepository,
   type DeliveryState,
   type GatewayDomain,
@@ -16,7 +18,8 @@ import { MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mail
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
-import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
+import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, ScanMetrics, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 
 /** What the front knows about one SMTP transaction once its recipients are accepted. */
@@ -64,6 +67,8 @@ const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
 export class GatewayIntakeService {
   private readonly logger = new Logger(GatewayIntakeService.name);
   private readonly recipientDomains = new LookupCache<{ domain: GatewayDomain | null; connector: MailflowConnector | null }>(RECIPIENT_CACHE_MS);
+  private readonly scanMetrics: ScanMetrics;
+  private readonly messageMetrics: MessageMetrics;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -72,7 +77,11 @@ export class GatewayIntakeService {
     private readonly senderChecks: SenderChecksService,
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
-  ) {}
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+  ) {
+    this.scanMetrics = new ScanMetrics(registry);
+    this.messageMetrics = new MessageMetrics(registry);
+  }
 
   /**
    * RCPT TO: only verified domains whose mode (or transition) takes mail on this path are accepted (libs/accounts
@@ -163,6 +172,7 @@ export class GatewayIntakeService {
     const direction = decision.direction;
     let evaluation: MessageEvaluation;
     let policyContext: PolicyScopeContext;
+    const evaluated = this.scanMetrics.startEvaluation(source);
     try {
       policyContext = await this.context.policyContext(account, verified, [...recipients, envelopeFrom]);
       evaluation = processedOf
@@ -188,13 +198,16 @@ export class GatewayIntakeService {
             },
             (input) => this.senderChecks.check(input),
           );
+      evaluated();
     } catch (error) {
+      this.scanMetrics.scanEnded(source, 'error');
       this.logger.error({ event: 'gateway.evaluation_failed', error: (error as Error).message });
       return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary failure while checking the message, try again later' } };
     }
 
     if (evaluation.temporaryErrorMayReject) {
       const checks = evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks);
+      this.scanMetrics.scanEnded(source, 'temperror');
       this.logger.warn({ event: 'gateway.temperror', checks, envelopeFrom });
       return { reply: temporaryAuthFailureReply(checks) };
     }
@@ -233,6 +246,7 @@ export class GatewayIntakeService {
       );
       messageId = message.id;
     } catch (error) {
+      this.scanMetrics.scanEnded(source, 'error');
       this.logger.error({ event: 'gateway.store_failed', error: (error as Error).message });
       if (allRejected) {
         return { reply: this.rejection(rejected[0]!) };
@@ -240,6 +254,9 @@ export class GatewayIntakeService {
       return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' } };
     }
 
+    this.messageMetrics.committed(source);
+    this.scanMetrics.scanEnded(source, evaluation.status === 'SKIPPED' ? 'skipped' : 'scanned');
+    this.scanMetrics.verdictsCommitted(source, verdicts);
     const actions = verdicts.map((verdict) => `${verdict.recipient}:${actionOf(verdict)}`);
     if (allRejected) {
       this.logger.log({ event: 'gateway.rejected', messageId, actions, failedCheck: rejected[0]!.failedCheck ?? null });

@@ -1,5 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { smtpFrontSettings, SmtpFrontService, SmtpReplyError, type SmtpClient, type SmtpMessage, type SmtpReply } from '@mailwarden/smtp';
 import { GatewayIntakeService, type GatewayTransaction } from './gateway-intake.service';
 import { GATEWAY_SMTP_TUNING, type GatewaySmtpTuning } from './gateway-smtp.options';
@@ -16,6 +18,7 @@ export class GatewaySmtpServer extends SmtpFrontService<GatewayTransaction> {
     private readonly intake: GatewayIntakeService,
     @Inject(APP_CONFIG) config: ScannerConfig,
     @Inject(GATEWAY_SMTP_TUNING) tuning: GatewaySmtpTuning,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     super(
       smtpFrontSettings(config, {
@@ -27,6 +30,7 @@ export class GatewaySmtpServer extends SmtpFrontService<GatewayTransaction> {
         tls: { requestClientCert: true, clientCa: tuning.tlsClientCa },
       }),
       'GatewaySmtpFront',
+      { registry, front: 'gateway' },
     );
   }
 

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type {
   Message,
+  PrismaClient,
   MessageDirection,
   MessageSource,
   PolicyAction,
@@ -11,7 +12,7 @@ import type {
   Verdict,
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaService } from '../prisma.service';
+import { PrismaReadService, PrismaService } from '../prisma.service';
 import { escapeLikePattern } from '../sql';
 import type { RawMessageStore } from '../raw-message-store';
 import { AuditRepository } from './audit.repository';
@@ -55,14 +56,23 @@ export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelope
   events: RecipientEvent[];
 };
 
-/** Message history for the admin API: search, detail, raw download (audited). */
+/**
+ * Message history for the admin API: search, detail, raw download (audited). Search reads from the read replica
+ * (DATABASE_READ_URL, when set): a message committed a moment ago may appear there a moment later. Detail and raw
+ * download read the primary (the raw download writes its audit entry in the same transaction).
+ */
 @Injectable()
 export class MessageHistoryRepository {
+  private readonly reader: PrismaClient;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditRepository,
     @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
-  ) {}
+    @Optional() read?: PrismaReadService,
+  ) {
+    this.reader = read ?? prisma;
+  }
 
   search(accountId: string, filters: MessageSearchFilters, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
     const and: Prisma.MessageWhereInput[] = [{ accountId }];
@@ -104,7 +114,7 @@ export class MessageHistoryRepository {
     if (page.after) {
       and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
     }
-    return this.prisma.message.findMany({
+    return this.reader.message.findMany({
       where: { AND: and },
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
       take: page.limit,

@@ -1,0 +1,82 @@
+import type { Registry } from 'prom-client';
+import type { SMTPServer } from 'smtp-server';
+import { counterIn, gaugeIn } from '@mailwarden/observability';
+
+/** The commands a reply is labelled with; anything else a client sends is `OTHER` (labels stay a fixed set). */
+const COMMANDS: ReadonlySet<string> = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP', 'AUTH']);
+
+/** The SMTP figures of one front (`front` = journal or gateway) on the app's /metrics. */
+export class SmtpMetrics {
+  private readonly sessions;
+  private readonly active;
+  private readonly replies;
+
+  constructor(
+    registry: Registry,
+    private readonly front: string,
+  ) {
+    this.sessions = counterIn(registry, {
+      name: 'mailwarden_smtp_sessions_total',
+      help: 'SMTP connections, by whether the front took them (accepted) or answered 421 at connect (refused)',
+      labelNames: ['front', 'outcome'] as const,
+    });
+    this.active = gaugeIn(registry, { name: 'mailwarden_smtp_sessions_active', help: 'SMTP connections open now', labelNames: ['front'] as const });
+    this.replies = counterIn(registry, {
+      name: 'mailwarden_smtp_replies_total',
+      help: 'SMTP replies sent, by the command they answer (CONNECT: the greeting or a refusal at connect) and reply code',
+      labelNames: ['front', 'command', 'code'] as const,
+    });
+  }
+
+  sessionOpened(accepted: boolean): void {
+    this.sessions.inc({ front: this.front, outcome: accepted ? 'accepted' : 'refused' });
+    this.active.inc({ front: this.front });
+  }
+
+  sessionClosed(): void {
+    this.active.dec({ front: this.front });
+  }
+
+  reply(command: string, code: number): void {
+    const label = Number.isInteger(code) && code >= 200 && code < 600 ? String(code) : 'other';
+    this.replies.inc({ front: this.front, command, code: label });
+  }
+
+  /**
+   * Counts every reply an smtp-server listener sends, its own (greeting, 5xx syntax, 503 sequence, 421 timeouts)
+   * and the front's, at its one write site (`SMTPConnection.send`), labelled with the command being answered.
+   * smtp-server keeps its connections in a Set; each is wrapped as it is added, before its greeting is sent.
+   */
+  instrument(server: SMTPServer): void {
+    const connections = (server as unknown as { connections: Set<object> }).connections;
+    const add = connections.add.bind(connections);
+    connections.add = (connection: object) => {
+      this.wrap(connection as SmtpConnectionInternals);
+      return add(connection);
+    };
+  }
+
+  private wrap(connection: SmtpConnectionInternals): void {
+    if (typeof connection.send !== 'function' || typeof connection._onCommand !== 'function') {
+      return;
+    }
+    let command = 'CONNECT';
+    const onCommand = connection._onCommand.bind(connection);
+    const send = connection.send.bind(connection);
+    connection._onCommand = (line, callback) => {
+      // Only the verb: never a line's arguments (addresses) in a label. DATA content does not pass here.
+      const verb = (line ?? '').toString().split(' ', 1)[0]!.toUpperCase();
+      command = COMMANDS.has(verb) ? verb : 'OTHER';
+      return onCommand(line, callback);
+    };
+    connection.send = (code, ...rest) => {
+      this.reply(command, code);
+      return send(code, ...rest);
+    };
+  }
+}
+
+interface SmtpConnectionInternals {
+  send(code: number, ...rest: unknown[]): unknown;
+  _onCommand(line: Buffer | string | undefined, callback?: unknown): unknown;
+}
