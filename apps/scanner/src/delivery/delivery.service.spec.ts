@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ScannerConfig } from '@mailwarden/config';
-import type { DeliveryRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
+import type { DeliveryRepository, DkimKeyRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
 import { dkimDnsRecord, headerValues, sealCopy } from '@mailwarden/delivery';
 import { DnsError, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
@@ -60,9 +60,10 @@ function setup(
     repository as unknown as DeliveryRepository,
     messages as unknown as MessageRepository,
     queue as unknown as Queue,
-    { SMTP_HOSTNAME: 'mx.mailwarden.test', ...arc?.config } as ScannerConfig,
+    { SMTP_HOSTNAME: 'mx.mailwarden.test', OUTBOUND_SMART_HOST: '', ...arc?.config } as ScannerConfig,
     { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
     arc?.resolver ?? (async () => []),
+    { findSigningKey: jest.fn(async () => null) } as unknown as DkimKeyRepository,
   );
   return { service, repository, queue };
 }

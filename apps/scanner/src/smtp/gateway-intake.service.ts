@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
+import { acceptedPaths, decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
@@ -31,6 +31,8 @@ export interface GatewayTransaction {
   fromConnector?: boolean;
   /** Some accepted recipient is in a MAILFLOW domain (the message is mailflow traffic). */
   mailflow?: boolean;
+  /** Some accepted recipient is outside the account: the tenant's own connector relays outbound mail through us. */
+  outbound?: boolean;
 }
 
 export type RecipientDecisionReply = { accept: true } | { accept: false; reply: SmtpReply };
@@ -79,7 +81,7 @@ export class GatewayIntakeService {
    * `pathDecision`); a MAILFLOW domain only from its tenant's connector. Every other recipient is refused with
    * 5.7.1 (RFC 5321 3.6.2: no open relay), or 4.7.1 while the domain is moving between modes.
    */
-  async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
+  async checkRecipient(transaction: GatewayTransaction, address: string, envelopeFrom = ''): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
     // DESIGN.md §2: the domain's mode (and, during a migration, its other mode) says which paths take its mail;
@@ -96,6 +98,10 @@ export class GatewayIntakeService {
     }
     const { domain, fromConnector, decision } = outcome;
     if (!decision.accept) {
+      const relay = await this.outboundRelay(transaction, envelopeFrom);
+      if (relay) {
+        return relay;
+      }
       return decision.reply === 'TEMPORARY'
         ? refuse(450, '4.7.1', `${name} ${decision.reason}; it is moving between modes, try again later`)
         : refuse(550, '5.7.1', `Relay access denied: ${name} ${decision.reason}`);
@@ -218,7 +224,10 @@ export class GatewayIntakeService {
           messageIdHeader: summary.messageId,
           clientIp: transaction.clientIp,
           helo: transaction.helo,
-          metadata: { direction: { ...decision }, gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
+          metadata: {
+            direction: { ...decision },
+            gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null, outbound: !!transaction.outbound },
+          },
           raw,
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
@@ -252,11 +261,41 @@ export class GatewayIntakeService {
         .add(DELIVERY_JOB, { messageId, recipients: queued }, deliveryJobOptions(messageId))
         .catch((error: Error) => this.logger.warn({ event: 'gateway.enqueue_failed', messageId, error: error.message }));
     }
-    this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds });
+    this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds, outboundRelay: !!transaction.outbound });
     // One DATA reply answers for every recipient: recipients whose copy policy rejected are recorded as REJECTED
     // and get no copy, the others' copies go on (see apps/scanner/src/smtp/README.md).
     const note = rejected.length > 0 ? `; ${rejected.length} recipient(s) refused by policy` : '';
     return { reply: { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${messageId}${note}` }, messageId };
+  }
+
+  /**
+   * The outbound relay (issue 16): a recipient outside the account is accepted only from the tenant's own connector
+   * (the `mailflow_connector` registration: source ranges or a verified TLS client certificate name), and only when
+   * MAIL FROM is in one of that account's verified domains whose mode takes mail through Mailwarden (GATEWAY or
+   * MAILFLOW, or moving to one) and the account is not monitor-only. Anything else is refused as before (no open
+   * relay). Null: not an outbound relay, answer the recipient's own refusal.
+   */
+  private async outboundRelay(transaction: GatewayTransaction, envelopeFrom: string): Promise<RecipientDecisionReply | null> {
+    const at = envelopeFrom.lastIndexOf('@');
+    if (at < 0) {
+      return null; // the null reverse-path names no tenant
+    }
+    const { domain, connector } = await this.recipientDomain(domainOf(envelopeFrom));
+    if (!domain || domain.account.monitorOnly || !matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector)) {
+      return null;
+    }
+    const paths = acceptedPaths(domain);
+    if (!paths.has('GATEWAY') && !paths.has('MAILFLOW')) {
+      return null;
+    }
+    if (transaction.account && transaction.account.id !== domain.accountId) {
+      return { accept: false, reply: { code: 452, enhanced: '4.5.3', text: 'Recipients of another organisation: send them in a separate transaction' } };
+    }
+    transaction.account = domain.account;
+    transaction.fromConnector = true;
+    transaction.outbound = true;
+    transaction.mailflow = transaction.mailflow || paths.has('MAILFLOW');
+    return { accept: true };
   }
 
   private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
