@@ -16,11 +16,11 @@ export class CreateDkimKeyDto {
 
   @ApiPropertyOptional({
     example: 'mw202612',
-    maxLength: 200,
+    maxLength: 253,
     description: 'RFC 6376 3.1 selector (dot-separated labels of letters, digits and inner hyphens); default mw<yyyymmdd><4 hex>. A selector is used once per domain',
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(253)
   selector?: string;
 }

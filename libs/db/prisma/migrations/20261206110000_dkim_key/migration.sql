@@ -25,7 +25,7 @@ CREATE TABLE "dkim_key" (
 
     CONSTRAINT "dkim_key_pkey" PRIMARY KEY ("id"),
     -- RFC 6376 3.1: a selector is one or more dot-separated labels (letters, digits, hyphens), at most 63 each.
-    CONSTRAINT "dkim_key_selector_check" CHECK ("selector" ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$' AND length("selector") <= 200),
+    CONSTRAINT "dkim_key_selector_check" CHECK ("selector" ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$' AND length("selector") <= 253),
     -- An ACTIVE key was activated; a RETIRED one says when.
     CONSTRAINT "dkim_key_status_dates_check" CHECK (("status" <> 'ACTIVE' OR "activated_at" IS NOT NULL) AND ("status" <> 'RETIRED' OR "retired_at" IS NOT NULL))
 );
