@@ -131,7 +131,7 @@ export class DkimKeyRepository {
     const key = await this.prisma.dkimKey.findFirst({
       select: { id: true, accountId: true, selector: true, encryptedPrivateKey: true, domainId: true },
       where: { accountId, status: 'ACTIVE', domainId: { in: await this.verifiedDomainIds(accountId, domainName) } },
-      orderBy: [{ activatedAt: 'desc' }, { id: 'desc' }],
+      orderBy: [{ activatedAt: 'desc' }, { createdAt: 'desc' }, { id: 'desc' }],
     });
     return key ? { id: key.id, accountId: key.accountId, domain: domainName, selector: key.selector, encryptedPrivateKey: key.encryptedPrivateKey } : null;
   }
