@@ -13,6 +13,8 @@ import { DeliveryService } from './delivery.service';
 
 const HOST = 'mx.mailwarden.test';
 const SECRETS_KEY = Buffer.alloc(32, 3).toString('base64');
+const FABRIKAM_TENANT = '6d1e2f40-3b7c-4c2a-8f6e-91a0b3c4d5e6';
+const FABRIKAM_STAMP = `X-MS-Exchange-CrossTenant-Id: ${FABRIKAM_TENANT}`;
 
 class CapturingLogger implements LoggerService {
   readonly lines: string[] = [];
@@ -85,9 +87,9 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     return id;
   }
 
-  async function send(from: string, to: string[], headerFrom: string, subject: string): Promise<string> {
+  async function send(from: string, to: string[], headerFrom: string, subject: string, extra: string[] = []): Promise<string> {
     const raw = Buffer.from(
-      [`From: ${headerFrom}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@mail.example>`, 'Date: Sun, 06 Dec 2026 10:00:00 +0000', '', `Body of ${subject}.`, ''].join('\r\n'),
+      [...extra, `From: ${headerFrom}`, `To: ${to.join(', ')}`, `Subject: ${subject}`, `Message-ID: <${randomUUID()}@mail.example>`, 'Date: Sun, 06 Dec 2026 10:00:00 +0000', '', `Body of ${subject}.`, ''].join('\r\n'),
     );
     const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, name: 'tenant-connector.example' });
     try {
@@ -124,6 +126,8 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     const fabrikamDomain = await factories.newDomain(fabrikam, { name: 'fabrikam.example', mode: 'MAILFLOW' });
     await db.prisma.mailflowConnector.create({ data: { accountId: fabrikam.id, sourceIps: ['127.0.0.1/32'] } });
     fabrikamKeyId = await addKey(fabrikam, fabrikamDomain, 'ed1', 'ed25519-sha256', 'ACTIVE');
+    // Connected to Microsoft 365: relayed mail must carry the tenant id Exchange Online stamps.
+    await db.prisma.m365Connection.create({ data: { accountId: fabrikam.id, tenantId: FABRIKAM_TENANT, consentedAt: new Date(), consentedBy: 'test' } });
 
     // A key row of tenant A holding tenant B's ciphertext (a forged row): it must not decrypt, so nothing is signed.
     const forgedDomain = await factories.newDomain(contoso, { name: 'forged.example', mode: 'GATEWAY' });
@@ -180,7 +184,7 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
   });
 
   it('should sign Microsoft 365 mailflow outbound mail with an Ed25519 key (RFC 8463) that mailauth verifies', async () => {
-    expect(await send('dan@fabrikam.example', ['erin@outside.example', 'frank@elsewhere.example'], 'dan@fabrikam.example', 'Outbound Ed25519')).toMatch(/^250 /);
+    expect(await send('dan@fabrikam.example', ['erin@outside.example', 'frank@elsewhere.example'], 'dan@fabrikam.example', 'Outbound Ed25519', [FABRIKAM_STAMP])).toMatch(/^250 /);
     const [copy] = await received('Outbound Ed25519');
     expect(copy!.to.sort()).toEqual(['erin@outside.example', 'frank@elsewhere.example']);
     expect(await dkimOf(copy!.raw, 'dan@fabrikam.example')).toEqual([{ domain: 'fabrikam.example', selector: 'ed1', algo: 'ed25519-sha256', result: 'pass', aligned: 'fabrikam.example' }]);
@@ -203,7 +207,7 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     await send('alice@pending.example', ['bob@outside.example'], 'alice@pending.example', 'Pending key only');
     await send('alice@forged.example', ['bob@outside.example'], 'alice@forged.example', 'Forged key row');
     // Tenant B's connector, but a From of tenant A's domain: B may not sign as A.
-    await send('dan@fabrikam.example', ['bob@outside.example'], 'alice@contoso.example', 'Another tenant From');
+    await send('dan@fabrikam.example', ['bob@outside.example'], 'alice@contoso.example', 'Another tenant From', [FABRIKAM_STAMP]);
     for (const subject of ['Pending key only', 'Forged key row', 'Another tenant From']) {
       const [copy] = await received(subject);
       expect([subject, headerValues(copy!.raw, 'DKIM-Signature')]).toEqual([subject, []]);
@@ -235,6 +239,22 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     expect(await refused('someone@unknown.example')).toMatch(/^550 5\.7\.1 Relay access denied/);
     expect(await refused('')).toMatch(/^550 5\.7\.1 Relay access denied/);
     expect(sink.received.filter((entry) => entry.raw.includes('relay probe'))).toEqual([]);
+  });
+
+  it("should refuse relaying for a Microsoft 365 tenant's domain what that tenant did not send (shared Microsoft address ranges)", async () => {
+    const attempt = async (extra: string[], subject: string) => {
+      try {
+        return await send('dan@fabrikam.example', ['bob@outside.example'], 'dan@fabrikam.example', subject, extra);
+      } catch (error) {
+        return String((error as { response?: string }).response);
+      }
+    };
+    expect(await attempt([], 'No tenant stamp')).toMatch(/^550 5\.7\.1 Relay access denied: not sent by the organisation's Microsoft 365 tenant/);
+    expect(await attempt(['X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555'], 'Other tenant stamp')).toMatch(/^550 5\.7\.1/);
+    expect(await attempt([FABRIKAM_STAMP, 'X-MS-Exchange-CrossTenant-Id: 11111111-2222-3333-4444-555555555555'], 'Two stamps')).toMatch(/^550 5\.7\.1/);
+    expect(await attempt([FABRIKAM_STAMP.toUpperCase().replace('X-MS-EXCHANGE-CROSSTENANT-ID', 'X-MS-Exchange-CrossTenant-Id')], 'Own stamp')).toMatch(/^250 /);
+    await received('Own stamp');
+    expect(sink.received.filter((entry) => /No tenant stamp|Other tenant stamp|Two stamps/.test(entry.raw.toString()))).toEqual([]);
   });
 
   it('should write no private key into any log line', () => {

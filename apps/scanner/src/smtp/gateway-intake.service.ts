@@ -6,13 +6,14 @@ import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
   MessageRepository,
+  Microsoft365Repository,
   type DeliveryState,
   type GatewayDomain,
   type MailflowConnector,
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
-import { MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
+import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
@@ -66,6 +67,8 @@ const DELIVERY_STATE_FOR: Record<PolicyAction, DeliveryState> = {
 export class GatewayIntakeService {
   private readonly logger = new Logger(GatewayIntakeService.name);
   private readonly recipientDomains = new LookupCache<{ domain: GatewayDomain | null; connector: MailflowConnector | null }>(RECIPIENT_CACHE_MS);
+  /** The Microsoft 365 tenant id an account is connected to (null: none), for the outbound relay's origin check. */
+  private readonly microsoft365Tenants = new LookupCache<string | null>(RECIPIENT_CACHE_MS);
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -74,6 +77,7 @@ export class GatewayIntakeService {
     private readonly senderChecks: SenderChecksService,
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
+    private readonly microsoft365: Microsoft365Repository,
   ) {}
 
   /**
@@ -131,6 +135,19 @@ export class GatewayIntakeService {
     }
     const bareLineEnds = hasBareCrOrLf(received);
     const raw = bareLineEnds ? normalizeLineEnds(received) : received;
+    if (transaction.outbound) {
+      let refusal: SmtpReply | null;
+      try {
+        refusal = await this.outboundOriginRefusal(account.id, raw);
+      } catch (error) {
+        this.logger.error({ event: 'gateway.evaluation_failed', error: (error as Error).message });
+        return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary failure while checking the message, try again later' } };
+      }
+      if (refusal) {
+        this.logger.warn({ event: 'gateway.relay_refused', accountId: account.id, clientIp: transaction.clientIp, reason: refusal.text });
+        return { reply: refusal };
+      }
+    }
     const summary = summarizeMessageHeaders(raw);
     const verified = account.domains.filter(isInScope);
     const source: MessageSource = transaction.mailflow ? 'MAILFLOW' : 'GATEWAY';
@@ -296,6 +313,25 @@ export class GatewayIntakeService {
     transaction.outbound = true;
     transaction.mailflow = transaction.mailflow || paths.has('MAILFLOW');
     return { accept: true };
+  }
+
+  /**
+   * Microsoft 365's outbound connectors send from address ranges every Microsoft 365 organisation shares, so the
+   * connector's addresses alone cannot tell our tenant's mail from another organisation's that claims its MAIL FROM.
+   * When the account is connected to Microsoft 365, relayed mail must carry the tenant id Exchange Online stamps on
+   * what its organisation sends (`X-MS-Exchange-CrossTenant-Id`; Exchange Online sets it itself): every such field
+   * must name the account's tenant. Null: relay it.
+   */
+  private async outboundOriginRefusal(accountId: string, raw: Buffer): Promise<SmtpReply | null> {
+    const tenantId = await this.microsoft365Tenants.get(accountId, async () => (await this.microsoft365.findConnection(accountId))?.tenantId.toLowerCase() ?? null);
+    if (!tenantId) {
+      return null;
+    }
+    const stamped = headerValues(raw, 'X-MS-Exchange-CrossTenant-Id').map((value) => value.trim().toLowerCase());
+    if (stamped.length > 0 && stamped.every((value) => value === tenantId)) {
+      return null;
+    }
+    return { code: 550, enhanced: '5.7.1', text: "Relay access denied: not sent by the organisation's Microsoft 365 tenant" };
   }
 
   private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
