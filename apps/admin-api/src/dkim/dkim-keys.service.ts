@@ -4,12 +4,13 @@ import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
 import { DkimKeyRepository, DomainAdminRepository, type DkimKeyAlgorithm, type DkimKeyPublic, type Domain } from '@mailwarden/db';
 import { dkimKeyCipherContext, dkimRecordName, dkimRecordPublishes, dkimSelectorProblem, generateDkimKey, type DkimAlgorithm } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
-import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
+import { CachingDnsResolver } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
 import { actorOf, type Principal } from '../common/principal';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { TenantAccess } from '../common/tenant-access.service';
+import { lookupTxt } from '../common/txt-lookup';
 import type { VerifyDomainQueryDto } from '../domains/dto/verify-domain-query.dto';
 import type { CreateDkimKeyDto } from './dto/create-dkim-key.dto';
 import type { DkimKeyCheckDto, DkimKeyDto } from './dto/dkim-key.dto';
@@ -116,20 +117,7 @@ export class DkimKeysService {
     const domain = await this.domain(principal, accountId, domainId);
     const key = await this.key(accountId, domainId, keyId);
     const name = dkimRecordName(key.selector, domain.name);
-    let txtRecords: string[] = [];
-    let dnsError: string | null = null;
-    let fromCache = false;
-    try {
-      const answer = await this.dns.resolveDetailed(name, 'TXT', { bypassCache: query.bypassCache === true });
-      fromCache = answer.fromCache;
-      txtRecords = answer.records.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
-    } catch (error) {
-      const { code, fromCache: cached } = error as { code?: string; fromCache?: boolean };
-      fromCache = cached === true;
-      if (code === undefined || !NEGATIVE_DNS_CODES.has(code)) {
-        dnsError = code ?? (error as Error).message;
-      }
-    }
+    const { txtRecords, dnsError, fromCache } = await lookupTxt(this.dns, name, query.bypassCache === true);
     const matched = dnsError === null && dkimRecordPublishes(txtRecords, key.dnsRecord);
     const updated = await this.keys.recordCheck(accountId, domainId, keyId, { matched, evidence: { name, txtRecords, dnsError, matched, fromCache } }, actorOf(principal));
     if (!updated) {

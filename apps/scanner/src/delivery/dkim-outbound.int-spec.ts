@@ -7,7 +7,7 @@ import { loadConfig } from '@mailwarden/config';
 import type { Account, Domain } from '@mailwarden/db';
 import { dkimKeyCipherContext, dkimRecordName, generateDkimKey, headerValues, type DkimAlgorithm } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
-import { createTestDatabase, createTestRedis, DnsTestServer, freePort, SmtpSink, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, DnsTestServer, freePort, SmtpSink, TestFactories, waitFor, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 import { DeliveryService } from './delivery.service';
 
@@ -24,20 +24,6 @@ class CapturingLogger implements LoggerService {
   debug = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
   verbose = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
   fatal = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value && !(Array.isArray(value) && value.length === 0)) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 jest.setTimeout(90_000);
@@ -99,7 +85,11 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     }
   }
 
-  const received = (subject: string) => waitFor(() => sink.received.filter((entry) => entry.raw.includes(subject)));
+  const received = (subject: string) =>
+    waitFor(async () => {
+      const copies = sink.received.filter((entry) => entry.raw.includes(subject));
+      return copies.length > 0 && copies;
+    }, `the copy of "${subject}"`, 20_000);
   const dkimOf = async (raw: Buffer, sender: string) => {
     const { dkim } = await authenticate(raw, { ip: '192.0.2.25', helo: 'mx.outside.example', sender, mta: 'mx.outside.example', resolver: ((name: string, rrtype: string) => verifier.resolve(name, rrtype)) as never });
     return dkim.results.map((result) => ({ domain: result.signingDomain, selector: result.selector, algo: result.algo, result: result.status.result, aligned: result.status.aligned }));
@@ -212,7 +202,7 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
       const [copy] = await received(subject);
       expect([subject, headerValues(copy!.raw, 'DKIM-Signature')]).toEqual([subject, []]);
     }
-    await waitFor(() => logger.lines.some((line) => line.includes('delivery.dkim_not_signed') && line.includes('forged.example')));
+    await waitFor(async () => logger.lines.some((line) => line.includes('delivery.dkim_not_signed') && line.includes('forged.example')), 'delivery.dkim_not_signed for forged.example');
   });
 
   it('should never sign inbound mail, even from the connector with a From of the tenant\'s domain', async () => {
