@@ -154,4 +154,60 @@ describe(DeliveryService.name, () => {
       expect(relayedSeals()).toEqual([expect.stringMatching(/^i=1; /)]);
     });
   });
+
+  describe('outbound relay routes (issue 16)', () => {
+    const mx: Record<string, unknown> = {
+      'far.example': [{ exchange: 'mx2.far.example', priority: 20 }, { exchange: 'mx1.far.example', priority: 10 }],
+      'nomail.example': [{ exchange: '.', priority: 0 }],
+    };
+    const resolver: DnsResolveFunction = async (name, rrtype) => {
+      if (rrtype === 'MX' && name in mx) {
+        return mx[name] as never;
+      }
+      throw new DnsError(name === 'implicit.example' ? 'ENODATA' : name === 'slow.example' ? 'ETIMEOUT' : 'ENOTFOUND', name, rrtype);
+    };
+    const raw = Buffer.from('From: a@sender.example\r\nSubject: out\r\n\r\nbody\r\n');
+    /** A message the outbound relay accepted (direction OUTBOUND, metadata.gateway.outbound), each relay accepting all. */
+    const outbound = async (recipients: string[]) => {
+      const context = setup(recipients.map((recipient) => copy(recipient)), new Date(), 'GATEWAY', { config: {}, resolver, raw });
+      const stored = await context.repository.findForDelivery();
+      context.repository.findForDelivery.mockImplementation(async () => ({ ...stored, direction: 'OUTBOUND', metadata: { gateway: { outbound: true } } }) as never);
+      relay.mockImplementation(async (_route, { to }) => ({ accepted: to, failed: [] }));
+      return context;
+    };
+
+    it("should send an outside recipient's copy to its domain's most preferred MX with opportunistic TLS", async () => {
+      const context = await outbound(['erin@far.example', 'bob@acme.example']);
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['erin@far.example', 'bob@acme.example'] });
+      expect(run.delivered.sort()).toEqual(['bob@acme.example', 'erin@far.example']);
+      const routes = relay.mock.calls.map(([route, { to }]) => [route, to]);
+      // The account's own domain still goes to its downstream.
+      expect(routes).toEqual(
+        expect.arrayContaining([
+          [{ host: 'mx1.far.example', port: 25, requireTls: false, verifyCert: false }, ['erin@far.example']],
+          [expect.objectContaining({ host: 'smart.acme.example' }), ['bob@acme.example']],
+        ]),
+      );
+    });
+
+    it('should fail a null MX and a domain that does not exist for good, defer a DNS failure, and use the implicit MX', async () => {
+      const context = await outbound(['a@nomail.example', 'b@gone.example', 'c@slow.example', 'd@implicit.example']);
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['a@nomail.example', 'b@gone.example', 'c@slow.example', 'd@implicit.example'] });
+      expect(run.failed.sort()).toEqual(['a@nomail.example', 'b@gone.example']);
+      expect(run.deferred).toEqual(['c@slow.example']);
+      expect(run.delivered).toEqual(['d@implicit.example']);
+      expect(relay.mock.calls.map(([route]) => route.host)).toEqual(['implicit.example']);
+      expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['a@nomail.example'], expect.objectContaining({ state: 'FAILED', lastError: expect.stringMatching(/^550 5\.1\.10 nomail\.example accepts no mail/) }));
+      expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['c@slow.example'], expect.objectContaining({ state: 'DEFERRED', lastError: expect.stringMatching(/^451 4\.4\.3 .*ETIMEOUT/) }));
+      expect(context.queue.add).toHaveBeenCalledWith('delivery-status-notification', expect.objectContaining({ recipients: expect.arrayContaining(['a@nomail.example', 'b@gone.example']) }), expect.anything());
+    });
+
+    it('should not route an outside recipient of a message that was not relayed outbound (it waits for a downstream)', async () => {
+      relay.mockImplementation(async (_route, { to }) => ({ accepted: to, failed: [] }));
+      const context = setup([copy('erin@far.example')], new Date(), 'GATEWAY', { config: {}, resolver, raw });
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['erin@far.example'] });
+      expect(run.deferred).toEqual(['erin@far.example']);
+      expect(relay).not.toHaveBeenCalled();
+    });
+  });
 });
