@@ -202,6 +202,23 @@ describe('DKIM keys (admin API)', () => {
     expect((await call('GET', keysPath(otherAccountId, otherDomainId), keys.other)).body).toEqual({ items: [], nextCursor: null });
   });
 
+  it('should answer 503 SECRETS_KEY_NOT_CONFIGURED to key generation without a secrets key, after the tenant check, and still list keys', async () => {
+    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, DNS_SERVERS: dns.server });
+    const bare = await createAdminApi(config, false);
+    try {
+      const url = await listenOnFreePort(bare);
+      const post = (account: string, domain: string, key: string) =>
+        fetch(`${url}/v1/accounts/${account}/domains/${domain}/dkim-keys`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+      const refused = await post(accountId, domainId, keys.tenant);
+      expect([refused.status, ((await refused.json()) as Json).code]).toEqual([503, 'SECRETS_KEY_NOT_CONFIGURED']);
+      expect((await post(accountId, domainId, keys.other)).status).toBe(404);
+      const listed = await fetch(`${url}${keysPath()}`, { headers: { authorization: `Bearer ${keys.readOnly}` } });
+      expect(((await listed.json()) as Json).items.length).toBeGreaterThan(0);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('should never show a private key in an answer, an audit entry or a log line', async () => {
     const rows = await db.prisma.dkimKey.findMany();
     expect(rows.length).toBeGreaterThanOrEqual(3);
