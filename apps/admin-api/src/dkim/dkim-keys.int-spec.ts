@@ -101,6 +101,9 @@ describe('DKIM keys (admin API)', () => {
     });
     const rsaRecord = rsa.body.dnsRecord.value as string;
     expect(rsaRecord).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+$/);
+    // Over 255 characters: also given as zone-file strings of at most 255 that join back to the value.
+    const strings = [...(rsa.body.dnsRecord.zoneFileValue as string).matchAll(/"([^"]*)"/g)].map((match) => match[1]!);
+    expect([strings.length > 1, strings.every((part) => part.length <= 255), strings.join('')]).toEqual([true, true, rsaRecord]);
     const rsaPublic = createPublicKey({ key: Buffer.from(rsaRecord.split('p=')[1]!, 'base64'), format: 'der', type: 'spki' });
     expect([rsaPublic.asymmetricKeyType, rsaPublic.asymmetricKeyDetails?.modulusLength]).toEqual(['rsa', 2048]);
 

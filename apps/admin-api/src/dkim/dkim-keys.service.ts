@@ -27,13 +27,16 @@ function toDto(key: DkimKeyPublic, domain: Pick<Domain, 'name'>): DkimKeyDto {
     selector: key.selector,
     algorithm: NAME_OF[key.algorithm],
     status: key.status,
-    dnsRecord: { name: dkimRecordName(key.selector, domain.name), type: 'TXT', value: key.dnsRecord },
+    dnsRecord: { name: dkimRecordName(key.selector, domain.name), type: 'TXT', value: key.dnsRecord, zoneFileValue: zoneFileStrings(key.dnsRecord) },
     lastCheckAt: key.lastCheckAt?.toISOString() ?? null,
     activatedAt: key.activatedAt?.toISOString() ?? null,
     retiredAt: key.retiredAt?.toISOString() ?? null,
     createdAt: key.createdAt.toISOString(),
   };
 }
+
+/** A TXT value as zone-file strings of at most 255 characters (the record's value is ASCII: no quotes or backslashes). */
+const zoneFileStrings = (value: string) => (value.match(/.{1,255}/g) ?? ['']).map((part) => `"${part}"`).join(' ');
 
 /** A selector nobody chose: `mw<yyyymmdd><4 hex>`, so a rotation gets a new one without thinking about it. */
 const defaultSelector = () => `mw${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(2).toString('hex')}`;

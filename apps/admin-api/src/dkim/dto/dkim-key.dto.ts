@@ -13,6 +13,12 @@ export class DkimDnsRecordDto {
     description: 'The TXT value. An RSA value is longer than 255 characters: DNS providers split it into several strings of one record, which is fine (RFC 6376 3.6.2.2)',
   })
   value!: string;
+
+  @ApiProperty({
+    example: '"v=DKIM1; k=rsa; p=MIIBIjANBgkqh…" "…IDAQAB"',
+    description: 'The same value as quoted strings of at most 255 characters each (RFC 1035 3.3.14), for zone files and DNS hosts that want it split',
+  })
+  zoneFileValue!: string;
 }
 
 /** A DKIM signing key of a domain, without its private key (which is never returned). */
