@@ -137,8 +137,10 @@ describe('admin API hardening (real app over HTTP)', () => {
         })
         .join('');
     const unsigned = Buffer.from(JSON.stringify({ id: '1', createdAt: '2026-01-01T00:00:00.000Z', name: 'a', receivedAt: '2026-01-01T00:00:00.000Z', occurredAt: '2026-01-01T00:00:00.000Z' })).toString('base64url');
+    // Lists under a domain (its DKIM keys, issue 16) get a real domain of the account.
+    const domainId = (await new TestFactories(db.prisma).newDomain({ id: accountId }, { name: 'lists.hardening.example' })).id;
     for (const template of lists) {
-      const path = template.replace('{accountId}', accountId);
+      const path = template.replace('{accountId}', accountId).replace('{domainId}', domainId);
       const key = path.startsWith('/v1/partner') || path === '/v1/accounts' ? partnerKey : tenantKey;
       const response = await call('GET', `${path}?cursor=${unsigned}.${'A'.repeat(22)}${required(template)}`, { key });
       const body = (await response.json()) as { code?: string };

@@ -1039,6 +1039,23 @@ describe('admin API (real app over HTTP)', () => {
     await expect(db.prisma.auditEvent.deleteMany({ where: { accountId: ids.contoso } })).rejects.toThrow();
   });
 
+  it('should generate, list, read, check and retire DKIM keys of a verified domain (issue 16; more in dkim/dkim-keys.int-spec.ts)', async () => {
+    const domain = { ...A(), domainId: ids.domain! };
+    const created = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys', domain, keys.tenant, { algorithm: 'ed25519-sha256', selector: 'mw1' });
+    expectStatus(created, 201);
+    expect(created.body).toMatchObject({ status: 'PENDING_DNS', dnsRecord: { name: 'mw1._domainkey.contoso.example', type: 'TXT', value: expect.stringMatching(/^v=DKIM1; k=ed25519; p=/) } });
+    ids.dkimKey = created.body.id as string;
+    const key = { ...domain, dkimKeyId: ids.dkimKey };
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys', domain, keys.readOnly)).body).toMatchObject({ items: [{ id: ids.dkimKey }], nextCursor: null });
+    expect((await call('GET', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys/{dkimKeyId}', key, keys.readOnly)).body).toMatchObject({ id: ids.dkimKey, selector: 'mw1' });
+    expect((await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys/{dkimKeyId}/check', key, keys.tenant)).body).toMatchObject({ matched: false, key: { status: 'PENDING_DNS' } });
+    txt.set('mw1._domainkey.contoso.example', [[((created.body.dnsRecord as Json).value as string)]]);
+    const checked = await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys/{dkimKeyId}/check', key, keys.tenant, undefined, '?bypassCache=true');
+    expect(checked.body).toMatchObject({ matched: true, activated: true, key: { status: 'ACTIVE' } });
+    expect((await call('POST', '/v1/accounts/{accountId}/domains/{domainId}/dkim-keys/{dkimKeyId}/retire', key, keys.tenant)).body).toMatchObject({ status: 'RETIRED' });
+    expect(JSON.stringify(await db.prisma.auditEvent.findMany({ where: { objectType: 'dkim_key' }, select: { action: true, after: true } }))).not.toMatch(/PRIVATE KEY|encryptedPrivateKey/);
+  });
+
   it('should answer 404 to another tenant for every route of the OpenAPI document, and 403 to a read-only key for every change', async () => {
     const document = (await (await fetch(`${baseUrl}/docs-json`)).json()) as OpenApiDocument;
     const params: Record<string, string> = {
@@ -1056,6 +1073,7 @@ describe('admin API (real app over HTTP)', () => {
       partnerId: partnerA.id,
       remediationId: ids.remediation!,
       destinationId: ids.exportDestination!,
+      dkimKeyId: ids.dkimKey!,
     };
     const bodies: Record<string, unknown> = {
       addMailbox: { email: 'probe@contoso.example' },
@@ -1085,6 +1103,7 @@ describe('admin API (real app over HTTP)', () => {
       updateExportDestination: { name: 'probe' },
       createPartnerExportDestination: { name: 'probe', kind: 'NDJSON', settings: { folder: 'probe' } },
       updatePartnerExportDestination: { name: 'probe' },
+      createDkimKey: { algorithm: 'ed25519-sha256' },
     };
     const queries: Record<string, string> = {
       getEffectivePolicy: '?recipient=alice@contoso.example',

@@ -50,6 +50,8 @@ import { QuarantineService } from './quarantine/quarantine.service';
 import { StatisticsController } from './statistics/statistics.controller';
 import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.controller';
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
+import { DkimKeysController } from './dkim/dkim-keys.controller';
+import { DkimKeysService } from './dkim/dkim-keys.service';
 
 @Module({})
 export class AppModule {
@@ -149,6 +151,7 @@ export class AppModule {
         EmergencyInboxController,
         AccountExportDestinationsController,
         PartnerExportDestinationsController,
+        DkimKeysController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -169,6 +172,7 @@ export class AppModule {
         Microsoft365ApiService,
         EmergencyInboxService,
         ExportDestinationsAdminService,
+        DkimKeysService,
       ],
     };
   }

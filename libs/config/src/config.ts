@@ -157,6 +157,20 @@ const mailflowSpec = {
   MAILFLOW_SCANNER_IP_RANGES: ipRangeList({ default: '', desc: 'Comma-separated addresses / CIDR ranges the scanner relays from (inbound connector SenderIPAddresses, as an alternative to the certificate)' }),
 };
 
+/** `host`, `host:port`, `[IPv6]` or `[IPv6]:port` (port 25 when absent); '' for none. */
+const smartHost = makeValidator<string>((value) => {
+  const trimmed = value.trim();
+  if (trimmed === '') {
+    return '';
+  }
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::(\d{1,5}))?$/i.exec(trimmed);
+  const port = Number(match?.[3] ?? 25);
+  if (!match || port < 1 || port > 65535) {
+    throw new Error('expected host, host:port or [IPv6]:port');
+  }
+  return trimmed;
+});
+
 const scannerSpec = {
   ...journalIngestSpec,
   SCANNER_SMTP_PORT: port({ default: 2526 }),
@@ -174,6 +188,10 @@ const scannerSpec = {
   EXPORT_FILE_DIR: str({ default: 'var/export', desc: 'Folder under which NDJSON export destinations write (each in a sub-folder of its own)' }),
   EXPORT_BATCH_SIZE: num({ default: 500, desc: 'Events per SIEM export batch (one HEC request, one syslog connection, one file append)' }),
   EXPORT_LEASE_SECONDS: num({ default: 60, desc: 'How long an export worker holds a destination per batch; a dead worker lets go after it' }),
+  // Outbound relay (issue 16): mail a tenant's own connector sends to outside recipients.
+  OUTBOUND_SMART_HOST: smartHost({ default: '', desc: "Relay outbound mail (from a tenant's connector to outside recipients) through this host[:port]; empty: to each recipient domain's MX on port 25" }),
+  OUTBOUND_SMART_HOST_REQUIRE_TLS: bool({ default: true, desc: 'STARTTLS is required towards OUTBOUND_SMART_HOST' }),
+  OUTBOUND_SMART_HOST_VERIFY_CERT: bool({ default: true, desc: "OUTBOUND_SMART_HOST's certificate must verify" }),
 };
 
 /** The ARC sealing settings go together: all three set, or none (no sealing). */

@@ -24,6 +24,7 @@ import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
 import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
 import { RetentionRepository } from './repositories/retention.repository';
+import { DkimKeyRepository } from './repositories/dkim-key.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository, MailflowObjectRepository];
 // Admin API repositories (issue 6).
@@ -32,6 +33,8 @@ const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRe
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
 // Retention purge (issue 20).
 const RETENTION_REPOSITORIES = [RetentionRepository];
+// Outbound DKIM signing keys (issue 16): the admin API manages them, the scanner's delivery signs with them.
+const DKIM_REPOSITORIES = [DkimKeyRepository];
 
 @Global()
 @Module({})
@@ -50,8 +53,9 @@ export class DbModule {
         ...ADMIN_REPOSITORIES,
         ...MICROSOFT365_REPOSITORIES,
         ...RETENTION_REPOSITORIES,
+        ...DKIM_REPOSITORIES,
       ],
-      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES],
     };
   }
 }

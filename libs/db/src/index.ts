@@ -31,3 +31,4 @@ export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';
 export * from './repositories/retention.repository';
 export * from './message-metrics';
+export * from './repositories/dkim-key.repository';

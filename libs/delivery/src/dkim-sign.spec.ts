@@ -1,6 +1,6 @@
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { ZoneDnsResolver } from '@mailwarden/sender-checks';
-import { dkimDnsRecord, dkimRecordName, dkimSignCopy, generateDkimKey, type DkimAlgorithm } from './dkim-sign';
+import { dkimDnsRecord, dkimRecordName, dkimRecordPublishes, dkimSelectorProblem, dkimSignCopy, generateDkimKey, parseDkimRecord, type DkimAlgorithm } from './dkim-sign';
 
 const message = (from: string) =>
   Buffer.from([`From: Alice <${from}>`, 'To: partner@far.example', 'Subject: Offer', 'Message-ID: <o1@acme.example>', '', 'Hello.', ''].join('\r\n'));
@@ -32,5 +32,45 @@ describe('dkimSignCopy', () => {
     const signed = await dkimSignCopy(raw, { domain: 'acme.example', selector: 'mw1', privateKey: key.privateKey });
     expect(signed.raw).toBe(raw);
     expect(signed.error).toBeTruthy();
+  });
+});
+
+describe('dkimSelectorProblem', () => {
+  it.each(['mw1', 'mw-2026', 'a.b.c', '2026', 'x'.repeat(63)])('should accept the RFC 6376 selector %s', (selector) => {
+    expect(dkimSelectorProblem(selector, 'acme.example')).toBeNull();
+  });
+
+  it.each(['', 'mw_1', '-mw', 'mw-', 'a..b', '.a', 'a.', 'x'.repeat(64), 'a b', 'mw;s=x', 'MW1', 'é'])('should refuse %j with the reason', (selector) => {
+    expect(dkimSelectorProblem(selector, 'acme.example')).toEqual(expect.any(String));
+  });
+
+  it('should refuse a selector whose record name would not fit in DNS (253 characters)', () => {
+    const selector = ['a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60)].join('.');
+    expect(dkimSelectorProblem(selector, 'acme.example')).toBeNull();
+    expect(dkimSelectorProblem(selector, `${'d'.repeat(60)}.example`)).toMatch(/exceed 253/);
+  });
+});
+
+describe('dkimRecordPublishes', () => {
+  const ours = generateDkimKey('ed25519-sha256').dnsRecord;
+  const theirs = generateDkimKey('ed25519-sha256').dnsRecord;
+
+  it('should match our record however it is spaced, next to records that are not DKIM keys', () => {
+    expect(parseDkimRecord(' V = DKIM1 ;k=ed25519; p = ab cd ')).toEqual(new Map([['v', 'DKIM1'], ['k', 'ed25519'], ['p', 'abcd']]));
+    expect(dkimRecordPublishes([ours], ours)).toBe(true);
+    expect(dkimRecordPublishes(['v=spf1 -all', ours.replace(/; /g, ';\t')], ours)).toBe(true);
+  });
+
+  it('should not match nothing, another key, ours next to another key, a revoked key, another key type or version', () => {
+    expect(dkimRecordPublishes([], ours)).toBe(false);
+    expect(dkimRecordPublishes(['v=spf1 -all'], ours)).toBe(false);
+    expect(dkimRecordPublishes([theirs], ours)).toBe(false);
+    expect(dkimRecordPublishes([ours, theirs], ours)).toBe(false);
+    expect(dkimRecordPublishes(['v=DKIM1; k=ed25519; p='], 'v=DKIM1; k=ed25519; p=')).toBe(false);
+    expect(dkimRecordPublishes([ours.replace('k=ed25519', 'k=rsa')], ours)).toBe(false);
+    expect(dkimRecordPublishes([ours.replace('v=DKIM1', 'v=DKIM2')], ours)).toBe(false);
+    // An RSA record without k= is RSA (the default, RFC 6376 3.6.1).
+    const rsa = generateDkimKey('rsa-sha256').dnsRecord;
+    expect(dkimRecordPublishes([rsa.replace('k=rsa; ', '')], rsa)).toBe(true);
   });
 });

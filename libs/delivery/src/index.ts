@@ -4,6 +4,7 @@ export * from './dkim-sign';
 export * from './dsn';
 export * from './header-section';
 export * from './loop-prevention';
+export * from './outbound-route';
 export * from './prepare-copy';
 export * from './quick-test.module';
 export * from './quick-test.service';

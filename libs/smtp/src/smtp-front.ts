@@ -68,8 +68,11 @@ export interface SmtpMessage {
  */
 export interface SmtpFrontHandler<T> {
   newTransaction(client: SmtpClient): T;
-  /** RCPT TO: resolves to accept; throws an {@link SmtpReplyError} to refuse (anything else is answered 451 4.3.0). */
-  acceptRecipient(address: string, transaction: T, client: SmtpClient): Promise<void>;
+  /**
+   * RCPT TO: resolves to accept; throws an {@link SmtpReplyError} to refuse (anything else is answered 451 4.3.0).
+   * `envelopeFrom` is the transaction's MAIL FROM ('' for the null reverse-path).
+   */
+  acceptRecipient(address: string, transaction: T, client: SmtpClient, envelopeFrom: string): Promise<void>;
   /**
    * DATA within the size limit: the reply to send (2xx accepts; 4xx/5xx refuse). Resolve only once the message is
    * committed. Throwing an {@link SmtpReplyError} refuses with it; anything else is answered 451 4.3.0.
@@ -280,7 +283,8 @@ export class SmtpFront<T> {
     }
     const client = this.client(session);
     try {
-      await this.handler.acceptRecipient(address.address, this.transactions.current(session), client);
+      const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      await this.handler.acceptRecipient(address.address, this.transactions.current(session), client, envelopeFrom);
       callback();
     } catch (error) {
       if (error instanceof SmtpReplyError) {
@@ -399,6 +403,6 @@ export abstract class SmtpFrontService<T> implements SmtpFrontHandler<T>, OnAppl
   }
 
   abstract newTransaction(client: SmtpClient): T;
-  abstract acceptRecipient(address: string, transaction: T, client: SmtpClient): Promise<void>;
+  abstract acceptRecipient(address: string, transaction: T, client: SmtpClient, envelopeFrom: string): Promise<void>;
   abstract receiveMessage(message: SmtpMessage, transaction: T, client: SmtpClient): Promise<SmtpReply>;
 }

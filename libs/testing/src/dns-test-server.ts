@@ -14,8 +14,8 @@ export class DnsTestServer {
 
   constructor(readonly zone: Zone = {}) {}
 
-  /** Binds a free UDP port on 127.0.0.1 and returns it. */
-  async start(): Promise<number> {
+  /** Binds a UDP port on 127.0.0.1 (a free one, or `port`: to come back where it was after `stop`) and returns it. */
+  async start(port = 0): Promise<number> {
     const socket = createSocket('udp4');
     this.socket = socket;
     socket.on('message', (packet, remote) => {
@@ -31,7 +31,7 @@ export class DnsTestServer {
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => resolve());
+      socket.bind(port, '127.0.0.1', () => resolve());
     });
     return socket.address().port;
   }

@@ -38,6 +38,8 @@ export enum ProblemCode {
   Conflict = 'CONFLICT',
   /** The mailflow connector cannot be removed while a domain takes mail through it. */
   ConnectorInUse = 'CONNECTOR_IN_USE',
+  /** A DKIM key for a domain the account has not verified (issue 16). */
+  DomainNotVerified = 'DOMAIN_NOT_VERIFIED',
   Internal = 'INTERNAL',
 }
 

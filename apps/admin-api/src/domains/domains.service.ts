@@ -3,12 +3,13 @@ import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
 import { AuditRepository, DomainAdminRepository, type Domain } from '@mailwarden/db';
 import { QuickTestService } from '@mailwarden/delivery';
-import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
+import { CachingDnsResolver } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
+import { lookupTxt } from '../common/txt-lookup';
 import type { CreateDomainDto } from './dto/create-domain.dto';
 import type { DomainDto } from './dto/domain.dto';
 import type { DomainVerificationDto } from './dto/domain-verification.dto';
@@ -89,20 +90,7 @@ export class DomainsService {
    */
   async verify(principal: Principal, accountId: string, domainId: string, query: VerifyDomainQueryDto = {}): Promise<DomainVerificationDto> {
     const domain = await this.find(principal, accountId, domainId);
-    let txtRecords: string[] = [];
-    let dnsError: string | null = null;
-    let fromCache = false;
-    try {
-      const answer = await this.dns.resolveDetailed(domain.name, 'TXT', { bypassCache: query.bypassCache === true });
-      fromCache = answer.fromCache;
-      txtRecords = answer.records.map((record) => (Array.isArray(record) ? record.join('') : String(record)));
-    } catch (error) {
-      const { code, fromCache: cached } = error as { code?: string; fromCache?: boolean };
-      fromCache = cached === true;
-      if (code === undefined || !NEGATIVE_DNS_CODES.has(code)) {
-        dnsError = code ?? (error as Error).message;
-      }
-    }
+    const { txtRecords, dnsError, fromCache } = await lookupTxt(this.dns, domain.name, query.bypassCache === true);
     const verified = txtRecords.some((record) => record.trim() === domain.verificationToken);
     // A DNS failure decides nothing; a domain once verified stays verified (the record may be removed afterwards).
     let status = dnsError !== null ? domain.verificationStatus : verified || domain.verificationStatus === 'VERIFIED' ? 'VERIFIED' : 'FAILED';

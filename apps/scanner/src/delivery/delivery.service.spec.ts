@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { ScannerConfig } from '@mailwarden/config';
-import type { DeliveryRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
+import type { DeliveryRepository, DkimKeyRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
 import { dkimDnsRecord, headerValues, sealCopy } from '@mailwarden/delivery';
 import { DnsError, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
@@ -60,9 +60,10 @@ function setup(
     repository as unknown as DeliveryRepository,
     messages as unknown as MessageRepository,
     queue as unknown as Queue,
-    { SMTP_HOSTNAME: 'mx.mailwarden.test', ...arc?.config } as ScannerConfig,
+    { SMTP_HOSTNAME: 'mx.mailwarden.test', OUTBOUND_SMART_HOST: '', ...arc?.config } as ScannerConfig,
     { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
     arc?.resolver ?? (async () => []),
+    { findSigningKey: jest.fn(async () => null) } as unknown as DkimKeyRepository,
   );
   return { service, repository, queue };
 }
@@ -151,6 +152,62 @@ describe(DeliveryService.name, () => {
       const { service } = setup([copy('bob@acme.example')], new Date(), 'GATEWAY', { config, resolver, raw: await forwarded() });
       expect((await service.deliver({ messageId: 'm1', recipients: ['bob@acme.example'] })).delivered).toEqual(['bob@acme.example']);
       expect(relayedSeals()).toEqual([expect.stringMatching(/^i=1; /)]);
+    });
+  });
+
+  describe('outbound relay routes (issue 16)', () => {
+    const mx: Record<string, unknown> = {
+      'far.example': [{ exchange: 'mx2.far.example', priority: 20 }, { exchange: 'mx1.far.example', priority: 10 }],
+      'nomail.example': [{ exchange: '.', priority: 0 }],
+    };
+    const resolver: DnsResolveFunction = async (name, rrtype) => {
+      if (rrtype === 'MX' && name in mx) {
+        return mx[name] as never;
+      }
+      throw new DnsError(name === 'implicit.example' ? 'ENODATA' : name === 'slow.example' ? 'ETIMEOUT' : 'ENOTFOUND', name, rrtype);
+    };
+    const raw = Buffer.from('From: a@sender.example\r\nSubject: out\r\n\r\nbody\r\n');
+    /** A message the outbound relay accepted (direction OUTBOUND, metadata.gateway.outbound), each relay accepting all. */
+    const outbound = async (recipients: string[]) => {
+      const context = setup(recipients.map((recipient) => copy(recipient)), new Date(), 'GATEWAY', { config: {}, resolver, raw });
+      const stored = await context.repository.findForDelivery();
+      context.repository.findForDelivery.mockImplementation(async () => ({ ...stored, direction: 'OUTBOUND', metadata: { gateway: { outbound: true } } }) as never);
+      relay.mockImplementation(async (_route, { to }) => ({ accepted: to, failed: [] }));
+      return context;
+    };
+
+    it("should send an outside recipient's copy to its domain's most preferred MX with opportunistic TLS", async () => {
+      const context = await outbound(['erin@far.example', 'bob@acme.example']);
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['erin@far.example', 'bob@acme.example'] });
+      expect(run.delivered.sort()).toEqual(['bob@acme.example', 'erin@far.example']);
+      const routes = relay.mock.calls.map(([route, { to }]) => [route, to]);
+      // The account's own domain still goes to its downstream.
+      expect(routes).toEqual(
+        expect.arrayContaining([
+          [{ host: 'mx1.far.example', port: 25, requireTls: false, verifyCert: false }, ['erin@far.example']],
+          [expect.objectContaining({ host: 'smart.acme.example' }), ['bob@acme.example']],
+        ]),
+      );
+    });
+
+    it('should fail a null MX and a domain that does not exist for good, defer a DNS failure, and use the implicit MX', async () => {
+      const context = await outbound(['a@nomail.example', 'b@gone.example', 'c@slow.example', 'd@implicit.example']);
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['a@nomail.example', 'b@gone.example', 'c@slow.example', 'd@implicit.example'] });
+      expect(run.failed.sort()).toEqual(['a@nomail.example', 'b@gone.example']);
+      expect(run.deferred).toEqual(['c@slow.example']);
+      expect(run.delivered).toEqual(['d@implicit.example']);
+      expect(relay.mock.calls.map(([route]) => route.host)).toEqual(['implicit.example']);
+      expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['a@nomail.example'], expect.objectContaining({ state: 'FAILED', lastError: expect.stringMatching(/^550 5\.1\.10 nomail\.example accepts no mail/) }));
+      expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['c@slow.example'], expect.objectContaining({ state: 'DEFERRED', lastError: expect.stringMatching(/^451 4\.4\.3 .*ETIMEOUT/) }));
+      expect(context.queue.add).toHaveBeenCalledWith('delivery-status-notification', expect.objectContaining({ recipients: expect.arrayContaining(['a@nomail.example', 'b@gone.example']) }), expect.anything());
+    });
+
+    it('should not route an outside recipient of a message that was not relayed outbound (it waits for a downstream)', async () => {
+      relay.mockImplementation(async (_route, { to }) => ({ accepted: to, failed: [] }));
+      const context = setup([copy('erin@far.example')], new Date(), 'GATEWAY', { config: {}, resolver, raw });
+      const run = await context.service.deliver({ messageId: 'm1', recipients: ['erin@far.example'] });
+      expect(run.deferred).toEqual(['erin@far.example']);
+      expect(relay).not.toHaveBeenCalled();
     });
   });
 });

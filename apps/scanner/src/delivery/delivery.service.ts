@@ -5,8 +5,27 @@ import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nes
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { DeliveryRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
-import { arcChainStatus, DeliveryMetrics, planCopies, prepareCopy, sealCopy, type ArcChainStatus, type ArcSealingKey, type CopyRequest, type StoredCheck } from '@mailwarden/delivery';
+import { DeliveryRepository, DkimKeyRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
+import {
+  arcChainStatus,
+  DeliveryMetrics,
+  dkimKeyCipherContext,
+  dkimSignCopy,
+  mailExchangersOf,
+  mxRoute,
+  planCopies,
+  prepareCopy,
+  sealCopy,
+  smartHostRoute,
+  type ArcChainStatus,
+  type ArcSealingKey,
+  type CopyRequest,
+  type DkimSigningKey,
+  type DownstreamRoute,
+  type StoredCheck,
+} from '@mailwarden/delivery';
+import { CredentialsCipher } from '@mailwarden/mimecast';
+import { domainOfAddress } from '@mailwarden/policy';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
@@ -43,6 +62,10 @@ export class DeliveryService implements OnModuleDestroy {
   /** The deployment's ARC sealing key (ARC_SEAL_*); null: copies are relayed unsealed. */
   private readonly arcKey: ArcSealingKey | null;
   private readonly metrics: DeliveryMetrics;
+  /** Decrypts the tenants' DKIM private keys (SECRETS_KEY); null: outbound mail goes unsigned. */
+  private readonly cipher: CredentialsCipher | null;
+  /** OUTBOUND_SMART_HOST; null: outbound mail goes to each recipient domain's MX. */
+  private readonly smartHost: DownstreamRoute | null;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -51,11 +74,14 @@ export class DeliveryService implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
     @Inject(SENDER_CHECKS_DNS_RESOLVER) private readonly resolver: DnsResolveFunction,
+    private readonly dkimKeys: DkimKeyRepository,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.metrics = new DeliveryMetrics(registry);
     // Validated by libs/config (readable, RSA >= 1024 bits or Ed25519, all three set or none).
     this.arcKey = config.ARC_SEAL_KEY_FILE ? { domain: config.ARC_SEAL_DOMAIN, selector: config.ARC_SEAL_SELECTOR, privateKey: readFileSync(config.ARC_SEAL_KEY_FILE, 'utf8') } : null;
+    this.cipher = config.SECRETS_KEY ? new CredentialsCipher(config.SECRETS_KEY) : null;
+    this.smartHost = smartHostRoute(config.OUTBOUND_SMART_HOST, { requireTls: config.OUTBOUND_SMART_HOST_REQUIRE_TLS, verifyCert: config.OUTBOUND_SMART_HOST_VERIFY_CERT });
     this.connections = new DownstreamConnections({ name: config.SMTP_HOSTNAME, timeoutMs: tuning.timeoutMs, connectionsPerRoute: tuning.connectionsPerRoute, idleMs: tuning.idleConnectionMs });
   }
 
@@ -106,9 +132,28 @@ export class DeliveryService implements OnModuleDestroy {
       return run;
     }
 
+    const metadata = (message.metadata ?? {}) as { gateway?: { tls?: boolean; processedOf?: string | null; outbound?: boolean } };
     const requests: CopyRequest[] = [];
+    const exchangers = new Map<string, Promise<DownstreamRoute | string>>();
     for (const copy of pending) {
       const domain = message.account.domains.find((candidate) => candidate.name === domainOf(copy.recipient));
+      if (!domain?.downstreamHost && metadata.gateway?.outbound) {
+        // The outbound relay (issue 16): a recipient outside the account's served domains goes to the internet.
+        const recipientDomain = domainOf(copy.recipient);
+        if (!exchangers.has(recipientDomain)) {
+          exchangers.set(recipientDomain, this.outboundRoute(recipientDomain));
+        }
+        const route = await exchangers.get(recipientDomain)!;
+        if (typeof route === 'string') {
+          const permanent = route.startsWith('5');
+          await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: permanent ? 'FAILED' : 'DEFERRED', lastError: route, attempted: true });
+          (permanent ? run.failed : run.deferred).push(copy.recipient);
+          continue;
+        }
+        const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipient);
+        requests.push({ recipient: copy.recipient, subjectTag: copy.action === 'TAG_SUBJECT' ? copy.subjectTag : null, route, variant: JSON.stringify([verdict?.checks ?? null, 'OUTBOUND']) });
+        continue;
+      }
       if (!domain?.downstreamHost) {
         await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
         run.deferred.push(copy.recipient);
@@ -124,9 +169,11 @@ export class DeliveryService implements OnModuleDestroy {
       });
     }
 
-    const metadata = (message.metadata ?? {}) as { gateway?: { tls?: boolean; processedOf?: string | null } };
     // RFC 8617 5.2: the chain as it reached us, validated once per run over the stored original (not our copy).
     let chain: Promise<ArcChainStatus> | undefined;
+    // RFC 6376: only what the tenant itself sent out (direction OUTBOUND: from its connector, never entered from
+    // outside) is signed, with the newest ACTIVE key of its header From domain.
+    const dkimKey = message.direction === 'OUTBOUND' && requests.length > 0 ? await this.signingKey(message) : null;
     for (const copy of planCopies(requests)) {
       const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipients[0]);
       const checks = Array.isArray(verdict?.checks) && verdict.checks.length > 0 ? (verdict.checks as unknown as StoredCheck[]) : null;
@@ -143,6 +190,13 @@ export class DeliveryService implements OnModuleDestroy {
         markProcessed: true,
         keepProcessedMarks: !!metadata.gateway?.processedOf,
       });
+      if (dkimKey) {
+        const signed = await dkimSignCopy(body, dkimKey);
+        if (signed.error) {
+          this.logger.warn({ event: 'delivery.dkim_not_signed', messageId: message.id, domain: dkimKey.domain, reason: signed.error });
+        }
+        body = signed.raw;
+      }
       if (this.arcKey) {
         chain ??= arcChainStatus(raw, this.resolver).catch((): ArcChainStatus => 'temperror');
         body = await this.seal(message.id, body, checks, await chain);
@@ -194,6 +248,51 @@ export class DeliveryService implements OnModuleDestroy {
       this.logger.warn({ event: 'delivery.arc_not_sealed', messageId, reason: sealed.error });
     }
     return sealed.raw;
+  }
+
+  /**
+   * Where an outbound copy for `domain` goes: OUTBOUND_SMART_HOST, else the domain's most preferred MX (through the
+   * scanner's resolver, DNS_SERVERS) with opportunistic TLS. A string is why there is no route: `5…` for good (a
+   * null MX, RFC 7505: the domain takes no mail), `4…` for now (DNS failed).
+   */
+  private async outboundRoute(domain: string): Promise<DownstreamRoute | string> {
+    if (this.smartHost) {
+      return this.smartHost;
+    }
+    try {
+      const [first] = mailExchangersOf((await this.resolver(domain, 'MX')) as Array<{ exchange: string; priority: number }>);
+      return first ? mxRoute(first) : `550 5.1.10 ${domain} accepts no mail (null MX, RFC 7505)`;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENODATA') {
+        return mxRoute(domain); // RFC 5321 5.1: no MX, the domain itself (implicit MX)
+      }
+      return code === 'ENOTFOUND' ? `550 5.1.2 ${domain} does not exist (NXDOMAIN)` : `451 4.4.3 MX lookup of ${domain} failed: ${code ?? (error as Error).message}`;
+    }
+  }
+
+  /**
+   * The DKIM key that signs an outbound message: the newest ACTIVE key of its header From domain, if that domain is
+   * one of the account's verified domains. Null (and the copy goes unsigned) when there is none, when SECRETS_KEY is
+   * not set, or when the stored private key does not decrypt (a ciphertext not made for this key row).
+   */
+  private async signingKey(message: MessageForDelivery): Promise<DkimSigningKey | null> {
+    const fromDomain = domainOfAddress(message.headerFrom);
+    const row = fromDomain ? await this.dkimKeys.findSigningKey(message.accountId, fromDomain) : null;
+    if (!row) {
+      return null;
+    }
+    if (!this.cipher) {
+      this.logger.warn({ event: 'delivery.dkim_not_signed', messageId: message.id, domain: row.domain, reason: 'SECRETS_KEY not configured: the DKIM key cannot be decrypted' });
+      return null;
+    }
+    try {
+      const { privateKey } = this.cipher.decrypt<{ privateKey: string }>(row.encryptedPrivateKey, dkimKeyCipherContext(row.id));
+      return { domain: row.domain, selector: row.selector, privateKey };
+    } catch {
+      this.logger.error({ event: 'delivery.dkim_not_signed', messageId: message.id, domain: row.domain, keyId: row.id, reason: 'the stored DKIM key does not decrypt with SECRETS_KEY for this key' });
+      return null;
+    }
   }
 
   /** Queues the DSN for copies that failed for good; the null sender (`<>`) never gets one (RFC 5321 6.1). */

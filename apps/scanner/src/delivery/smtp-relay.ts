@@ -1,7 +1,7 @@
 import { resolveMx, resolve4 } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { DownstreamRoute } from '@mailwarden/delivery';
+import { mailExchangersOf, type DownstreamRoute } from '@mailwarden/delivery';
 
 export interface RecipientFailure {
   recipient: string;
@@ -147,11 +147,7 @@ export async function relayMessage(
  */
 export async function mailExchangers(domain: string): Promise<string[]> {
   try {
-    const records = await resolveMx(domain);
-    if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) {
-      return [];
-    }
-    return records.sort((a, b) => a.priority - b.priority).map((record) => record.exchange);
+    return mailExchangersOf(await resolveMx(domain));
   } catch (error) {
     if ((error as { code?: string }).code === 'ENODATA') {
       await resolve4(domain);

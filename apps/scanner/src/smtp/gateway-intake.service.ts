@@ -2,19 +2,20 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
-import { decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
+import { acceptedPaths, decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import {
   DeliveryRepository,
   MessageMetrics,
   MessageRepository,
+  Microsoft365Repository,
   type DeliveryState,
   type GatewayDomain,
   type MailflowConnector,
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
-import { MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
+import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
@@ -34,6 +35,8 @@ export interface GatewayTransaction {
   fromConnector?: boolean;
   /** Some accepted recipient is in a MAILFLOW domain (the message is mailflow traffic). */
   mailflow?: boolean;
+  /** Some accepted recipient is outside the account: the tenant's own connector relays outbound mail through us. */
+  outbound?: boolean;
 }
 
 export type RecipientDecisionReply = { accept: true } | { accept: false; reply: SmtpReply };
@@ -69,6 +72,8 @@ export class GatewayIntakeService {
   private readonly recipientDomains = new LookupCache<{ domain: GatewayDomain | null; connector: MailflowConnector | null }>(RECIPIENT_CACHE_MS);
   private readonly scanMetrics: ScanMetrics;
   private readonly messageMetrics: MessageMetrics;
+  /** The Microsoft 365 tenant id an account is connected to (null: none), for the outbound relay's origin check. */
+  private readonly microsoft365Tenants = new LookupCache<string | null>(RECIPIENT_CACHE_MS);
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -77,6 +82,7 @@ export class GatewayIntakeService {
     private readonly senderChecks: SenderChecksService,
     @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
+    private readonly microsoft365: Microsoft365Repository,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.scanMetrics = new ScanMetrics(registry);
@@ -88,7 +94,7 @@ export class GatewayIntakeService {
    * `pathDecision`); a MAILFLOW domain only from its tenant's connector. Every other recipient is refused with
    * 5.7.1 (RFC 5321 3.6.2: no open relay), or 4.7.1 while the domain is moving between modes.
    */
-  async checkRecipient(transaction: GatewayTransaction, address: string): Promise<RecipientDecisionReply> {
+  async checkRecipient(transaction: GatewayTransaction, address: string, envelopeFrom = ''): Promise<RecipientDecisionReply> {
     const refuse = (code: number, enhanced: string, text: string): RecipientDecisionReply => ({ accept: false, reply: { code, enhanced, text } });
     const name = domainOf(address);
     // DESIGN.md §2: the domain's mode (and, during a migration, its other mode) says which paths take its mail;
@@ -105,6 +111,10 @@ export class GatewayIntakeService {
     }
     const { domain, fromConnector, decision } = outcome;
     if (!decision.accept) {
+      const relay = await this.outboundRelay(transaction, envelopeFrom);
+      if (relay) {
+        return relay;
+      }
       return decision.reply === 'TEMPORARY'
         ? refuse(450, '4.7.1', `${name} ${decision.reason}; it is moving between modes, try again later`)
         : refuse(550, '5.7.1', `Relay access denied: ${name} ${decision.reason}`);
@@ -134,6 +144,19 @@ export class GatewayIntakeService {
     }
     const bareLineEnds = hasBareCrOrLf(received);
     const raw = bareLineEnds ? normalizeLineEnds(received) : received;
+    if (transaction.outbound) {
+      let refusal: SmtpReply | null;
+      try {
+        refusal = await this.outboundOriginRefusal(account.id, raw);
+      } catch (error) {
+        this.logger.error({ event: 'gateway.evaluation_failed', error: (error as Error).message });
+        return { reply: { code: 451, enhanced: '4.3.0', text: 'Temporary failure while checking the message, try again later' } };
+      }
+      if (refusal) {
+        this.logger.warn({ event: 'gateway.relay_refused', accountId: account.id, clientIp: transaction.clientIp, reason: refusal.text });
+        return { reply: refusal };
+      }
+    }
     const summary = summarizeMessageHeaders(raw);
     const verified = account.domains.filter(isInScope);
     const source: MessageSource = transaction.mailflow ? 'MAILFLOW' : 'GATEWAY';
@@ -231,7 +254,10 @@ export class GatewayIntakeService {
           messageIdHeader: summary.messageId,
           clientIp: transaction.clientIp,
           helo: transaction.helo,
-          metadata: { direction: { ...decision }, gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null } },
+          metadata: {
+            direction: { ...decision },
+            gateway: { tls: transaction.tls, fromConnector: !!transaction.fromConnector, bareLineEnds, processedOf, originHop: origin?.received ?? null, outbound: !!transaction.outbound },
+          },
           raw,
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
@@ -269,11 +295,60 @@ export class GatewayIntakeService {
         .add(DELIVERY_JOB, { messageId, recipients: queued }, deliveryJobOptions(messageId))
         .catch((error: Error) => this.logger.warn({ event: 'gateway.enqueue_failed', messageId, error: error.message }));
     }
-    this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds });
+    this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds, outboundRelay: !!transaction.outbound });
     // One DATA reply answers for every recipient: recipients whose copy policy rejected are recorded as REJECTED
     // and get no copy, the others' copies go on (see apps/scanner/src/smtp/README.md).
     const note = rejected.length > 0 ? `; ${rejected.length} recipient(s) refused by policy` : '';
     return { reply: { code: 250, enhanced: '2.0.0', text: `Ok: queued as ${messageId}${note}` }, messageId };
+  }
+
+  /**
+   * The outbound relay (issue 16): a recipient outside the account is accepted only from the tenant's own connector
+   * (the `mailflow_connector` registration: source ranges or a verified TLS client certificate name), and only when
+   * MAIL FROM is in one of that account's verified domains whose mode takes mail through Mailwarden (GATEWAY or
+   * MAILFLOW, or moving to one) and the account is not monitor-only. Anything else is refused as before (no open
+   * relay). Null: not an outbound relay, answer the recipient's own refusal.
+   */
+  private async outboundRelay(transaction: GatewayTransaction, envelopeFrom: string): Promise<RecipientDecisionReply | null> {
+    const at = envelopeFrom.lastIndexOf('@');
+    if (at < 0) {
+      return null; // the null reverse-path names no tenant
+    }
+    const { domain, connector } = await this.recipientDomain(domainOf(envelopeFrom));
+    if (!domain || domain.account.monitorOnly || !matchesConnector({ clientIp: transaction.clientIp, tlsCertNames: transaction.tlsCertNames }, connector)) {
+      return null;
+    }
+    const paths = acceptedPaths(domain);
+    if (!paths.has('GATEWAY') && !paths.has('MAILFLOW')) {
+      return null;
+    }
+    if (transaction.account && transaction.account.id !== domain.accountId) {
+      return { accept: false, reply: { code: 452, enhanced: '4.5.3', text: 'Recipients of another organisation: send them in a separate transaction' } };
+    }
+    transaction.account = domain.account;
+    transaction.fromConnector = true;
+    transaction.outbound = true;
+    transaction.mailflow = transaction.mailflow || paths.has('MAILFLOW');
+    return { accept: true };
+  }
+
+  /**
+   * Microsoft 365's outbound connectors send from address ranges every Microsoft 365 organisation shares, so the
+   * connector's addresses alone cannot tell our tenant's mail from another organisation's that claims its MAIL FROM.
+   * When the account is connected to Microsoft 365, relayed mail must carry the tenant id Exchange Online stamps on
+   * what its organisation sends (`X-MS-Exchange-CrossTenant-Id`; Exchange Online sets it itself): every such field
+   * must name the account's tenant. Null: relay it.
+   */
+  private async outboundOriginRefusal(accountId: string, raw: Buffer): Promise<SmtpReply | null> {
+    const tenantId = await this.microsoft365Tenants.get(accountId, async () => (await this.microsoft365.findConnection(accountId))?.tenantId.toLowerCase() ?? null);
+    if (!tenantId) {
+      return null;
+    }
+    const stamped = headerValues(raw, 'X-MS-Exchange-CrossTenant-Id').map((value) => value.trim().toLowerCase());
+    if (stamped.length > 0 && stamped.every((value) => value === tenantId)) {
+      return null;
+    }
+    return { code: 550, enhanced: '5.7.1', text: "Relay access denied: not sent by the organisation's Microsoft 365 tenant" };
   }
 
   private recipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {

@@ -39,8 +39,8 @@ export class GatewaySmtpServer extends SmtpFrontService<GatewayTransaction> {
     return { clientIp: client.clientIp, helo: client.helo, tls: client.secure, tlsCertNames: client.tlsCertNames };
   }
 
-  async acceptRecipient(address: string, transaction: GatewayTransaction): Promise<void> {
-    const decision = await this.intake.checkRecipient(transaction, address);
+  async acceptRecipient(address: string, transaction: GatewayTransaction, _client: SmtpClient, envelopeFrom: string): Promise<void> {
+    const decision = await this.intake.checkRecipient(transaction, address, envelopeFrom);
     if (!decision.accept) {
       throw new SmtpReplyError(decision.reply);
     }
