@@ -22,12 +22,15 @@ import { QuarantineRepository } from './repositories/quarantine.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
+import { MailflowHealthRepository } from './repositories/mailflow-health.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
+// Microsoft 365 mailflow quick test and tamper check (issue 16).
+const MAILFLOW_HEALTH_REPOSITORIES = [MailflowHealthRepository];
 
 @Global()
 @Module({})
@@ -43,8 +46,9 @@ export class DbModule {
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
         ...MICROSOFT365_REPOSITORIES,
+        ...MAILFLOW_HEALTH_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES],
     };
   }
 }

@@ -28,3 +28,4 @@ export * from './repositories/policy.repository';
 export * from './repositories/quarantine.repository';
 export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';
+export * from './repositories/mailflow-health.repository';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import {
   ModeMigrationRepository,
   type AuditActor,
@@ -8,6 +9,7 @@ import {
   type Prisma,
 } from '@mailwarden/db';
 import { AccountModeService } from '@mailwarden/accounts';
+import { MailflowQuickTestLauncher } from '@mailwarden/microsoft365';
 import { journalAddress } from './journal-setup';
 import { MigrationErrorCode, MigrationException } from './mode-migration.errors';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
@@ -48,8 +50,18 @@ export class ModeMigrationRunner {
     private readonly repository: ModeMigrationRepository,
     private readonly accountMode: AccountModeService,
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** The Microsoft 365 quick test, when the app provides it (the admin API does; a bare runner keeps manual checks). */
+  private quickTestLauncher(): MailflowQuickTestLauncher | null {
+    try {
+      return this.moduleRef.get(MailflowQuickTestLauncher, { strict: false });
+    } catch {
+      return null;
+    }
   }
 
   async plan(accountId: string, input: PlanMigrationInput, actor: AuditActor): Promise<ModeMigrationWithSteps> {
@@ -250,11 +262,21 @@ export class ModeMigrationRunner {
     if (!account) {
       throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
     }
+    const launcher = this.quickTestLauncher();
+    const testedDomains = params.domains.filter((domain) => account.domains.some((current) => current.id === domain.id));
+    const quickTest =
+      launcher && testedDomains.length > 0 && (await launcher.available(accountId, tx))
+        ? {
+            latest: (since: Date) => launcher.latest(accountId, testedDomains.map((domain) => domain.id), since, tx),
+            start: () => launcher.start({ accountId, domainId: testedDomains[0]!.id, domain: testedDomains[0]!.name, requestedBy: 'system:mode-migration' }, tx),
+          }
+        : null;
     return {
       account,
       params,
       startedAt,
       now,
+      mailflowQuickTest: quickTest,
       resolveDns: this.options.resolveDns,
       journalAddress: journalAddress(account.journalToken, this.options.journalDomain),
       quietPeriodMs: params.quietPeriodMs ?? this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,

@@ -12,6 +12,8 @@ export enum QueueName {
   M365DirectorySync = 'm365-directory-sync',
   /** Microsoft 365 clawback / restore of delivered messages (one job per remediation). */
   M365Remediation = 'm365-remediation',
+  /** Microsoft 365 mailflow health: quick tests through Exchange Online and the scheduled tamper check (issue 16). */
+  M365Mailflow = 'm365-mailflow',
   /** Export outbox events (OCSF) to SIEM sinks. */
   Export = 'export',
 }
