@@ -25,6 +25,8 @@ export interface ScannerOverrides {
   mimecastClient?: MimecastModuleOptions['client'];
   /** SIEM export run timings (tests shorten back-off and leases) and how often each destination runs. */
   export?: Partial<ExportRunOptions> & { everyMs?: number; pruneEveryMs?: number };
+  /** Microsoft 365 mailflow quick test and tamper check timings (tests shorten them). */
+  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number; tamperCheckMinutes?: number };
 }
 
 @Module({})
@@ -34,7 +36,7 @@ export class AppModule {
     const registry = createMetricsRegistry('scanner');
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
-      roles.push(Microsoft365WorkerModule.forRoot(config, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }));
+      roles.push(Microsoft365WorkerModule.forRoot(config, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mailflow));
       // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
         roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX }, overrides.mimecastClient));

@@ -70,7 +70,8 @@ export class MailflowHealthWorkers {
 
   constructor(
     private readonly quickTests: MailflowQuickTestService,
-    private readonly tamper: MailflowTamperService,
+    /** Null until an app wires the source of Mailwarden's created objects. */
+    private readonly tamper: MailflowTamperService | null,
     private readonly queues: MailflowHealthQueues,
     private readonly options: MailflowHealthWorkerOptions,
   ) {}
@@ -82,7 +83,7 @@ export class MailflowHealthWorkers {
       concurrency: this.options.concurrency ?? 4,
     });
     this.worker.on('error', (error) => this.logger.warn({ event: 'microsoft365.mailflow_worker_error', error: error.message }));
-    const accounts = await this.tamper.accountsToWatch();
+    const accounts = (await this.tamper?.accountsToWatch()) ?? [];
     for (const accountId of accounts) {
       await this.queues.scheduleTamperCheck(accountId, this.options.tamperCheckMinutes ?? 15);
     }
@@ -94,7 +95,7 @@ export class MailflowHealthWorkers {
       const test = await this.quickTests.run((job.data as MailflowQuickTestJobData).testId, this.abort.signal);
       return test.status;
     }
-    if (job.name === MAILFLOW_TAMPER_CHECK_JOB) {
+    if (job.name === MAILFLOW_TAMPER_CHECK_JOB && this.tamper) {
       const outcome = await this.tamper.check((job.data as MailflowTamperCheckJobData).accountId);
       return outcome.status;
     }
