@@ -1,7 +1,7 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { TokenError } from './microsoft365.errors';
-import { stripTrailingSlash, type Microsoft365AppSettings } from './microsoft365.settings';
+import { DEFAULT_EXCHANGE_BASE_URL, stripTrailingSlash, type Microsoft365AppSettings } from './microsoft365.settings';
 
 export interface AppTokenProviderOptions {
   fetch?: typeof fetch;
@@ -48,28 +48,35 @@ export class AppTokenProvider {
     return `${stripTrailingSlash(this.settings.loginBaseUrl)}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
   }
 
-  async token(tenantId: string): Promise<string> {
-    const cached = this.cache.get(tenantId);
+  /** Exchange Online's scope (`https://outlook.office365.com/.default`): InvokeCommand with `Exchange.ManageAsApp`. */
+  get exchangeScope(): string {
+    return `${stripTrailingSlash(this.settings.exchangeBaseUrl ?? DEFAULT_EXCHANGE_BASE_URL)}/.default`;
+  }
+
+  /** A token for `scope` (default Graph's) in the tenant; one cache entry per tenant and scope. */
+  async token(tenantId: string, scope: string = this.scope): Promise<string> {
+    const key = scope === this.scope ? tenantId : `${tenantId} ${scope}`;
+    const cached = this.cache.get(key);
     if (cached && cached.expiresAt - (this.options.refreshMarginMs ?? 300_000) > this.now()) {
       return cached.accessToken;
     }
-    const pending = this.inFlight.get(tenantId);
+    const pending = this.inFlight.get(key);
     if (pending) {
       return pending;
     }
-    const request = this.requestToken(tenantId).finally(() => this.inFlight.delete(tenantId));
-    this.inFlight.set(tenantId, request);
+    const request = this.requestToken(tenantId, scope, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, request);
     return request;
   }
 
-  /** Forget a tenant's token (Graph said it expired or was revoked). */
-  invalidate(tenantId: string): void {
-    this.cache.delete(tenantId);
+  /** Forget a tenant's token for `scope` (default Graph's): the service said it expired or was revoked. */
+  invalidate(tenantId: string, scope: string = this.scope): void {
+    this.cache.delete(scope === this.scope ? tenantId : `${tenantId} ${scope}`);
   }
 
-  private async requestToken(tenantId: string): Promise<string> {
+  private async requestToken(tenantId: string, scope: string, key: string): Promise<string> {
     const endpoint = this.tokenEndpoint(tenantId);
-    const form = new URLSearchParams({ client_id: this.settings.clientId, scope: this.scope, grant_type: 'client_credentials' });
+    const form = new URLSearchParams({ client_id: this.settings.clientId, scope, grant_type: 'client_credentials' });
     const credential = this.settings.credential;
     if (credential.kind === 'secret') {
       form.set('client_secret', credential.clientSecret);
@@ -94,7 +101,7 @@ export class AppTokenProvider {
       );
     }
     const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 3599);
-    this.cache.set(tenantId, { accessToken: body.access_token, expiresAt: this.now() + expiresIn * 1000 });
+    this.cache.set(key, { accessToken: body.access_token, expiresAt: this.now() + expiresIn * 1000 });
     return body.access_token;
   }
 

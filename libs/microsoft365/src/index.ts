@@ -1,6 +1,7 @@
 export * from './admin-consent';
 export * from './app-token.provider';
 export * from './directory-sync.service';
+export * from './exchange-online.client';
 export * from './graph.client';
 export * from './mailbox-limiter';
 export * from './mailbox-remediation';

@@ -89,3 +89,65 @@ export class ConsentStateError extends Error {
     this.name = 'ConsentStateError';
   }
 }
+
+/**
+ * A failed Exchange Online cmdlet (InvokeCommand). The body is `{"error":{"code","message","details":[{"message":
+ * "<Type>|<Code>|<Message>"}]}}` (WIRE.md §3). Which of the first two fields is the .NET exception type is read from
+ * their shape (a dotted name ending in `Exception`), so both orders seen in the wild are understood.
+ */
+export class ExchangeOnlineError extends Error {
+  constructor(
+    readonly status: number,
+    readonly cmdlet: string,
+    /** The .NET exception type, e.g. `Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException`. */
+    readonly type: string,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs: number | null = null,
+    /** `@adminapi.warnings` answered before the failure (a later page failed). */
+    readonly warnings: string[] = [],
+  ) {
+    super(message);
+    this.name = 'ExchangeOnlineError';
+  }
+
+  static fromResponse(status: number, cmdlet: string, body: unknown, retryAfterMs: number | null = null): ExchangeOnlineError {
+    const error = (body as { error?: { code?: unknown; message?: unknown; details?: Array<{ message?: unknown }> } } | null)?.error;
+    const detail = error?.details?.map((item) => item?.message).find((message): message is string => typeof message === 'string' && message.includes('|'));
+    if (detail) {
+      const [first, second, ...rest] = detail.split('|');
+      const looksLikeType = (part: string) => /^[\w.]+\.\w*Exception$/.test(part) || /^[A-Z]\w*(\.[A-Z]\w*)+$/.test(part);
+      const [type, code] = !looksLikeType(first!) && looksLikeType(second!) ? [second!, first!] : [first!, second!];
+      return new ExchangeOnlineError(status, cmdlet, type, code, rest.join('|') || (typeof error?.message === 'string' ? error.message : ''), retryAfterMs);
+    }
+    const code = typeof error?.code === 'string' && error.code ? error.code : `http-${status}`;
+    const message = typeof error?.message === 'string' && error.message ? error.message : `Exchange Online answered HTTP ${status}`;
+    return new ExchangeOnlineError(status, cmdlet, code, code, message, retryAfterMs);
+  }
+
+  /** The named object does not exist (ManagementObjectNotFoundException, or HTTP 404). */
+  get isNotFound(): boolean {
+    return this.status === 404 || /ObjectNotFound/i.test(this.type);
+  }
+
+  /** An object of that name already exists (ADObjectAlreadyExistsException, RuleNameAlreadyExistException ...). */
+  get isAlreadyExists(): boolean {
+    return /AlreadyExist/i.test(this.type) || /already exists/i.test(this.message);
+  }
+
+  /**
+   * The app may not run the cmdlet: no `Exchange.ManageAsApp` in the token (401/403), or no Exchange Administrator role
+   * on its service principal (RBAC hides the cmdlet: CommandNotFoundException).
+   */
+  get isAccessDenied(): boolean {
+    return this.status === 401 || this.status === 403 || /CommandNotFound/i.test(this.type);
+  }
+
+  get isThrottled(): boolean {
+    return this.status === 429;
+  }
+
+  toJSON(): { status: number; cmdlet: string; type: string; code: string; message: string } {
+    return { status: this.status, cmdlet: this.cmdlet, type: this.type, code: this.code, message: this.message };
+  }
+}

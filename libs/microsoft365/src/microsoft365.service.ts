@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Microsoft365Repository, type AuditActor, type M365Connection } from '@mailwarden/db';
 import { adminConsentUrl, ConsentStateSigner } from './admin-consent';
 import { AppTokenProvider } from './app-token.provider';
+import { ExchangeOnlineClient, type ExchangeOnlineClientOptions } from './exchange-online.client';
 import { GraphClient } from './graph.client';
 import { MailboxLimiter } from './mailbox-limiter';
 import { ConsentStateError, GraphError, TokenError } from './microsoft365.errors';
@@ -173,6 +174,13 @@ export class Microsoft365Service {
   graph(tenantId: string, signal?: AbortSignal): GraphClient {
     const app = this.app();
     return new GraphClient(this.tokens!, tenantId, app.graphBaseUrl, { ...this.options.graph, limiter: this.limiter, signal });
+  }
+
+  /** The Exchange Online client of a connected tenant (InvokeCommand; permission Exchange.ManageAsApp). */
+  exchange(tenantId: string, options: ExchangeOnlineClientOptions = {}): ExchangeOnlineClient {
+    const app = this.app();
+    const { maxRetries, maxRetryAfterMs, backoffBaseMs, timeoutMs, fetch, sleep } = this.options.graph ?? {};
+    return new ExchangeOnlineClient(this.tokens!, tenantId, app.exchangeBaseUrl, { maxRetries, maxRetryAfterMs, backoffBaseMs, timeoutMs, fetch, sleep, ...options });
   }
 
   private refused(permission: string, error: unknown): ConnectionCheck {

@@ -12,7 +12,14 @@ export interface Microsoft365AppSettings {
   loginBaseUrl: string;
   /** https://graph.microsoft.com (US Gov L4: https://graph.microsoft.us, China: https://microsoftgraph.chinacloudapi.cn). */
   graphBaseUrl: string;
+  /**
+   * Exchange Online's REST host (InvokeCommand), default https://outlook.office365.com (US Gov GCC High:
+   * https://outlook.office365.us, China: https://partner.outlook.cn). Its token scope is `<this>/.default`.
+   */
+  exchangeBaseUrl?: string;
 }
+
+export const DEFAULT_EXCHANGE_BASE_URL = 'https://outlook.office365.com';
 
 /** Application permissions Mailwarden's app asks for, and what needs each one. */
 export const GRAPH_PERMISSIONS = {
@@ -24,6 +31,9 @@ export const GRAPH_PERMISSIONS = {
   groups: 'Group.Read.All',
 } as const;
 
+/** Exchange Online application permission for cmdlets through InvokeCommand (plus the Exchange Administrator role). */
+export const EXCHANGE_PERMISSION = 'Exchange.ManageAsApp';
+
 export const stripTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /** The operator's settings as libs/config validated them (admin API and scanner). */
@@ -34,6 +44,7 @@ export interface Microsoft365ConfigValues {
   M365_PRIVATE_KEY_FILE: string;
   M365_LOGIN_BASE_URL: string;
   M365_GRAPH_BASE_URL: string;
+  M365_EXCHANGE_BASE_URL?: string;
 }
 
 /** Builds the app settings from the configuration (reading the certificate files once); null when no app is configured. */
@@ -48,5 +59,6 @@ export function microsoft365SettingsFromConfig(config: Microsoft365ConfigValues,
       : { kind: 'certificate', certificatePem: readFile(config.M365_CERTIFICATE_FILE), privateKeyPem: readFile(config.M365_PRIVATE_KEY_FILE) },
     loginBaseUrl: config.M365_LOGIN_BASE_URL,
     graphBaseUrl: config.M365_GRAPH_BASE_URL,
+    exchangeBaseUrl: config.M365_EXCHANGE_BASE_URL || DEFAULT_EXCHANGE_BASE_URL,
   };
 }

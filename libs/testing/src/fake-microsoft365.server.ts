@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypt
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
+import { FakeExchangeOnline } from './fake-exchange-online';
 
 /**
  * A faithful local stand-in for Microsoft 365 (login + Graph v1.0) for tests, on 127.0.0.1. It speaks the documented
@@ -13,7 +14,8 @@ import jwt from 'jsonwebtoken';
  * Where Microsoft's docs leave a detail open, the reading implemented here is named in a comment.
  */
 
-export type FakePermission = 'Mail.ReadWrite' | 'User.Read.All' | 'Group.Read.All';
+/** Graph application permissions, and Exchange Online's `Exchange.ManageAsApp` (checked by `exchange`). */
+export type FakePermission = 'Mail.ReadWrite' | 'User.Read.All' | 'Group.Read.All' | 'Exchange.ManageAsApp';
 
 export interface FakeUser {
   id: string;
@@ -82,6 +84,8 @@ interface TenantState {
 interface IssuedToken {
   tenant: string;
   expiresAt: number;
+  /** Which resource's scope the token was asked for (Graph, or the fake Exchange Online at `exchange.baseUrl`). */
+  audience: 'graph' | 'exchange';
 }
 
 interface Reply {
@@ -129,6 +133,15 @@ export class FakeMicrosoft365 {
   private certificatePublicKey: string | null = null;
   private server?: Server;
   baseUrl = '';
+  /** Exchange Online (InvokeCommand, connectors, transport rules) on its own port: see fake-exchange-online.ts. */
+  readonly exchange = new FakeExchangeOnline({
+    hasTenant: (tenantId) => this.tenants.has(tenantId),
+    hasPermission: (tenantId, permission) => this.tenants.get(tenantId)?.permissions.has(permission as FakePermission) ?? false,
+    describeToken: (bearer) => {
+      const token = this.tokens.get(bearer);
+      return !token ? null : token.expiresAt <= Date.now() ? 'expired' : { tenant: token.tenant, audience: token.audience };
+    },
+  });
 
   /** Accepts client assertions signed for this certificate (PEM). */
   registerCertificate(certificatePem: string): void {
@@ -137,7 +150,7 @@ export class FakeMicrosoft365 {
     this.certificatePublicKey = certificate.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   }
 
-  addTenant(permissions: FakePermission[] = ['Mail.ReadWrite', 'User.Read.All', 'Group.Read.All'], consented = false): string {
+  addTenant(permissions: FakePermission[] = ['Mail.ReadWrite', 'User.Read.All', 'Group.Read.All', 'Exchange.ManageAsApp'], consented = false): string {
     const id = randomUUID();
     this.tenants.set(id, { id, consented, permissions: new Set(permissions), users: new Map(), groups: new Map(), changes: [], version: 0, mailboxes: new Map() });
     return id;
@@ -288,6 +301,7 @@ export class FakeMicrosoft365 {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.exchange.start();
     return this.baseUrl;
   }
 
@@ -297,6 +311,7 @@ export class FakeMicrosoft365 {
       socket.destroy();
     }
     await new Promise((resolve) => this.server?.close(resolve));
+    await this.exchange.stop();
   }
 
   private tenant(id: string): TenantState {
@@ -370,6 +385,9 @@ export class FakeMicrosoft365 {
     if (token.expiresAt <= Date.now()) {
       return finish(graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.'));
     }
+    if (token.audience !== 'graph') {
+      return finish(graphError(401, 'InvalidAuthenticationToken', 'Invalid audience.'));
+    }
     const tenant = this.tenant(token.tenant);
     record.tenant = tenant.id;
     const route = url.pathname.slice('/v1.0'.length);
@@ -426,7 +444,8 @@ export class FakeMicrosoft365 {
     if (form.client_id !== this.clientId) {
       return loginError(400, 'unauthorized_client', `Application with identifier '${form.client_id}' was not found in the directory.`, 700016);
     }
-    if (form.scope !== `${this.baseUrl}/.default`) {
+    const audience = form.scope === `${this.baseUrl}/.default` ? 'graph' : this.exchange.baseUrl && form.scope === `${this.exchange.baseUrl}/.default` ? 'exchange' : null;
+    if (!audience) {
       return loginError(400, 'invalid_scope', `The provided value for the input parameter 'scope' is not valid.`, 1002012);
     }
     if (form.client_secret !== undefined) {
@@ -458,7 +477,7 @@ export class FakeMicrosoft365 {
       return loginError(400, 'unauthorized_client', 'The service principal for the application was not found in the tenant: an administrator has not consented.', 7000229);
     }
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
-    this.tokens.set(accessToken, { tenant: tenantId, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
+    this.tokens.set(accessToken, { tenant: tenantId, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000, audience });
     return { status: 200, body: { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: accessToken } };
   }
 
