@@ -33,13 +33,18 @@ export interface RoutingTransportRule {
   Priority: number;
   /** `Enabled` | `Disabled` (Get-TransportRule `State`). */
   State: string;
+  /** `Enforce` acts; `Audit` / `AuditAndNotify` only report (default Enforce). */
+  Mode?: string | null;
   SentToScope?: string | null;
   RecipientDomainIs?: string[] | null;
   SentTo?: string[] | null;
   SentToMemberOf?: string[] | null;
   ExceptIfHeaderContainsMessageHeader?: string | null;
   ExceptIfHeaderContainsWords?: string[] | null;
+  ExceptIfSentTo?: string[] | null;
+  ExceptIfRecipientDomainIs?: string[] | null;
   RouteMessageOutboundConnector?: string | null;
+  RejectMessageReasonText?: string | null;
   RedirectMessageTo?: string[] | null;
   DeleteMessage?: boolean | null;
   StopRuleProcessing?: boolean | null;
@@ -58,7 +63,7 @@ export interface RoutingInboundConnector {
   TlsSenderCertificateName?: string | null;
 }
 
-/** What the router needs of the fake Exchange Online's object store (per tenant). */
+/** What the router needs of the fake Exchange Online's object store (per tenant): `FakeMicrosoft365.exchange` by default. */
 export interface ExchangeRoutingObjects {
   transportRules(tenantId: string): RoutingTransportRule[];
   outboundConnectors(tenantId: string): RoutingOutboundConnector[];
@@ -75,6 +80,7 @@ export type RoutingEvent =
   | 'route-failed'
   | 'redirected'
   | 'deleted'
+  | 'rejected'
   | 'delivered';
 
 export interface RoutingTraceEntry {
@@ -165,12 +171,20 @@ export class FakeExchangeOnlineSmtp {
   connectorPort = 0;
   readonly hostname: string;
 
+  private readonly objects: ExchangeRoutingObjects;
+
+  /** `objects`: the tenant objects to route by; default the fake's own Exchange Online store (`m365.exchange`). */
   constructor(
     private readonly m365: FakeMicrosoft365,
-    private readonly objects: ExchangeRoutingObjects,
+    objects?: ExchangeRoutingObjects,
     private readonly options: FakeExchangeOnlineSmtpOptions = {},
   ) {
     this.hostname = options.hostname ?? 'fake.mail.protection.outlook.com';
+    this.objects = objects ?? {
+      transportRules: (tenantId) => m365.exchange.rules(tenantId),
+      outboundConnectors: (tenantId) => m365.exchange.outboundConnectors(tenantId),
+      inboundConnectors: (tenantId) => m365.exchange.inboundConnectors(tenantId),
+    };
   }
 
   addAcceptedDomain(tenantId: string, domain: string): void {
@@ -309,12 +323,12 @@ export class FakeExchangeOnlineSmtp {
     const raw = Buffer.concat([Buffer.from(stamp), received]);
     const fields = parseHeaderFields(raw);
     // Per recipient: the outcome of the rules (Exchange bifurcates a message whose recipients match differently).
-    const outcomes = new Map<string, { connector: string | null; deleted: boolean; recipients: string[] }>();
+    const outcomes = new Map<string, { connector: string | null; deleted: boolean; rejected: string | null; recipients: string[] }>();
     for (const recipient of envelope.to) {
       const outcome = this.applyRules(tenantId, recipient, fields, internetMessageId);
       for (const target of outcome.recipients) {
-        const key = `${outcome.connector ?? ''}|${outcome.deleted}`;
-        const group = outcomes.get(key) ?? { connector: outcome.connector, deleted: outcome.deleted, recipients: [] };
+        const key = `${outcome.connector ?? ''}|${outcome.deleted}|${outcome.rejected ?? ''}`;
+        const group = outcomes.get(key) ?? { connector: outcome.connector, deleted: outcome.deleted, rejected: outcome.rejected, recipients: [] };
         group.recipients.push(target);
         outcomes.set(key, group);
       }
@@ -322,6 +336,9 @@ export class FakeExchangeOnlineSmtp {
     for (const group of outcomes.values()) {
       if (group.deleted) {
         this.record('deleted', internetMessageId, tenantId, group.recipients, 'DeleteMessage');
+      } else if (group.rejected !== null) {
+        // Exchange sends the sender an NDR with the rule's text (5.7.1); the fake records it, sends none.
+        this.record('rejected', internetMessageId, tenantId, group.recipients, `550 5.7.1 ${group.rejected}`);
       } else if (group.connector) {
         await this.relay(tenantId, group.connector, envelope.from, group.recipients, raw, internetMessageId);
       } else {
@@ -334,21 +351,25 @@ export class FakeExchangeOnlineSmtp {
   private applyRules(tenantId: string, recipient: string, fields: Array<{ name: string; value: string }>, internetMessageId: string) {
     const rules = this.objects
       .transportRules(tenantId)
-      .filter((rule) => rule.State === 'Enabled')
+      .filter((rule) => rule.State === 'Enabled' && (rule.Mode ?? 'Enforce') === 'Enforce')
       .sort((a, b) => a.Priority - b.Priority);
     let connector: string | null = null;
     let recipients = [recipient];
+    const none = { connector: null, deleted: false, rejected: null };
     for (const rule of rules) {
       if (!this.ruleMatches(tenantId, rule, recipient)) {
         continue;
       }
-      if (this.ruleExcepted(rule, fields)) {
+      if (this.ruleExcepted(rule, fields, recipient)) {
         this.record('rule-excepted', internetMessageId, tenantId, [recipient], rule.Name);
         continue;
       }
       this.record('rule-matched', internetMessageId, tenantId, [recipient], rule.Name);
       if (rule.DeleteMessage) {
-        return { connector: null, deleted: true, recipients };
+        return { ...none, deleted: true, recipients };
+      }
+      if (rule.RejectMessageReasonText) {
+        return { ...none, rejected: rule.RejectMessageReasonText, recipients };
       }
       if (rule.RedirectMessageTo && rule.RedirectMessageTo.length > 0) {
         recipients = rule.RedirectMessageTo.map((address) => address.toLowerCase());
@@ -361,7 +382,7 @@ export class FakeExchangeOnlineSmtp {
         break;
       }
     }
-    return { connector, deleted: false, recipients };
+    return { ...none, connector, recipients };
   }
 
   private ruleMatches(tenantId: string, rule: RoutingTransportRule, recipient: string): boolean {
@@ -392,7 +413,13 @@ export class FakeExchangeOnlineSmtp {
    * `ExceptIfHeaderContainsMessageHeader` + `ExceptIfHeaderContainsWords`: the header is present and one of the words
    * occurs in its value (case-insensitive). Exchange requires the words; the fake treats an empty list as "present".
    */
-  private ruleExcepted(rule: RoutingTransportRule, fields: Array<{ name: string; value: string }>): boolean {
+  private ruleExcepted(rule: RoutingTransportRule, fields: Array<{ name: string; value: string }>, recipient: string): boolean {
+    if (rule.ExceptIfSentTo?.some((address) => address.toLowerCase() === recipient)) {
+      return true;
+    }
+    if (rule.ExceptIfRecipientDomainIs?.some((domain) => domainOf(recipient) === domain.toLowerCase() || domainOf(recipient).endsWith(`.${domain.toLowerCase()}`))) {
+      return true;
+    }
     const header = rule.ExceptIfHeaderContainsMessageHeader?.toLowerCase();
     if (!header) {
       return false;

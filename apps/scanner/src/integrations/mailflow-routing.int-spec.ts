@@ -15,10 +15,6 @@ import {
   FakeMicrosoft365,
   freePort,
   TestFactories,
-  type ExchangeRoutingObjects,
-  type RoutingInboundConnector,
-  type RoutingOutboundConnector,
-  type RoutingTransportRule,
   type TestDatabase,
   type TestRedis,
 } from '@mailwarden/testing';
@@ -53,26 +49,26 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   let tenantId: string;
   let scannerPort: number;
 
-  // The tenant's Exchange Online objects as Mailwarden's setup creates them.
-  const rules: RoutingTransportRule[] = [];
-  const outbound: RoutingOutboundConnector[] = [];
-  const inbound: RoutingInboundConnector[] = [];
-  const objects: ExchangeRoutingObjects = { transportRules: () => rules, outboundConnectors: () => outbound, inboundConnectors: () => inbound };
-  const mailwardenRule = (): RoutingTransportRule => ({
-    Name: 'Mailwarden - route contoso.example',
-    Priority: 0,
-    State: 'Enabled',
-    RecipientDomainIs: [DOMAIN],
-    RouteMessageOutboundConnector: 'Mailwarden outbound',
-    ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed',
-    ExceptIfHeaderContainsWords: [HOST],
-  });
+  /** The tenant's Exchange Online objects as Mailwarden's setup creates them (through the cmdlets, as an admin would see them). */
+  const RULE = 'Mailwarden - route contoso.example';
   const resetObjects = () => {
-    rules.splice(0, rules.length, mailwardenRule());
-    outbound.splice(0, outbound.length, { Name: 'Mailwarden outbound', Enabled: true, SmartHosts: [HOST] });
-    // The scanner relays from 127.0.0.1.
-    inbound.splice(0, inbound.length, { Name: 'Mailwarden inbound', Enabled: true, SenderIPAddresses: ['127.0.0.1'], TlsSenderCertificateName: HOST });
+    const store = m365.exchange.store(tenantId);
+    store.transportRules.splice(0);
+    store.inboundConnectors.splice(0);
+    store.outboundConnectors.splice(0);
+    m365.exchange.run(tenantId, 'New-OutboundConnector', { Name: 'Mailwarden outbound', ConnectorType: 'Partner', SmartHosts: [HOST], UseMXRecord: false, TlsSettings: 'DomainValidation', TlsDomain: HOST, IsTransportRuleScoped: true });
+    // The scanner relays from 127.0.0.1 (and would present HOST's certificate where it has one).
+    m365.exchange.run(tenantId, 'New-InboundConnector', { Name: 'Mailwarden inbound', ConnectorType: 'Partner', SenderDomains: ['*'], SenderIPAddresses: ['127.0.0.1'], TlsSenderCertificateName: HOST, RequireTls: false });
+    m365.exchange.run(tenantId, 'New-TransportRule', {
+      Name: RULE,
+      Priority: 0,
+      RecipientDomainIs: [DOMAIN],
+      RouteMessageOutboundConnector: 'Mailwarden outbound',
+      ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed',
+      ExceptIfHeaderContainsWords: [HOST],
+    });
   };
+  const rule = () => m365.exchange.rules(tenantId).find((candidate) => candidate.Name === RULE)!;
 
   const zone = new ZoneDnsResolver({ 'sender.example': { TXT: ['v=spf1 -all'] } });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
@@ -81,14 +77,14 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     Logger.overrideLogger(false);
     await m365.start();
     [db, redis] = await Promise.all([createTestDatabase(), createTestRedis()]);
-    tenantId = m365.addTenant();
+    tenantId = m365.addTenant(['Mail.ReadWrite', 'User.Read.All', 'Group.Read.All', 'Exchange.ManageAsApp']);
     m365.consent(tenantId);
     m365.addUser(tenantId, { userPrincipalName: `alice@${DOMAIN}` });
     m365.addUser(tenantId, { userPrincipalName: `bob@${DOMAIN}` });
     resetObjects();
 
     scannerPort = await freePort();
-    exchange = new FakeExchangeOnlineSmtp(m365, objects, {
+    exchange = new FakeExchangeOnlineSmtp(m365, undefined, {
       sendFrom: EXCHANGE_OUT,
       smartHostAddress: (host) => (host === HOST ? '127.0.0.1' : host),
       smartHostPort: (host) => (host === HOST ? scannerPort : 25),
@@ -101,6 +97,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     account = await factories.newAccount({ monitorOnly: false });
     domain = await factories.newDomain(account, { name: DOMAIN, mode: 'GATEWAY', downstreamHost: '127.0.0.1', downstreamPort: exchange.connectorPort });
     await db.prisma.domain.update({ where: { id: domain.id }, data: { downstreamRequireTls: false, downstreamVerifyCert: false } });
+    // As the directory sync leaves it: the tenant's mailboxes are known (the quick test picks the first one).
+    await db.prisma.user.createMany({ data: [{ accountId: account.id, email: `alice@${DOMAIN}` }, { accountId: account.id, email: `bob@${DOMAIN}` }] });
     await db.prisma.m365Connection.create({ data: { accountId: account.id, tenantId, consentedAt: new Date(), consentedBy: 'test' } });
     await db.prisma.mailflowConnector.create({ data: { accountId: account.id, sourceIps: [`${EXCHANGE_OUT}/32`] } });
     await db.prisma.m365MailflowSettings.create({ data: { accountId: account.id, exchangeSmtpHost: '127.0.0.1', exchangeSmtpPort: exchange.inboundPort } });
@@ -200,7 +198,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       }
     }
     expect(quickTestStep.status).toBe('DONE');
-    const evidence = (quickTestStep.result as { evidence: { hops: QuickTestHop[]; internetMessageId: string; recipient: string; status: string } }).evidence;
+    const evidence = (quickTestStep.result as unknown as { evidence: { hops: QuickTestHop[]; internetMessageId: string; recipient: string; status: string } }).evidence;
     expect(evidence.status).toBe('PASSED');
     expect(evidence.hops.map((hop) => [hop.hop, hop.status])).toEqual(QUICK_TEST_HOPS.map((hop) => [hop, 'passed']));
     const times = evidence.hops.map((hop) => hop.elapsedMs!);
@@ -228,15 +226,14 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     expect(unknown.hops[0]!.detail).toMatch(/5\.1\.10/);
     expect(unknown.hops.slice(1).map((hop) => hop.status)).toEqual(['not-reached', 'not-reached', 'not-reached']);
 
-    rules[0]!.State = 'Disabled';
+    m365.exchange.run(tenantId, 'Disable-TransportRule', { Identity: RULE });
     const unrouted = await quickTest();
     expect(unrouted.test).toMatchObject({ status: 'FAILED', failedHop: 'scanned-by-mailwarden' });
     expect(unrouted.hops.find((hop) => hop.hop === 'scanned-by-mailwarden')!.detail).toMatch(/without passing Mailwarden/);
     expect(unrouted.hops[0]!.status).toBe('passed');
 
     resetObjects();
-    inbound[0]!.SenderIPAddresses = ['192.0.2.1'];
-    inbound[0]!.TlsSenderCertificateName = 'someone-else.example';
+    m365.exchange.run(tenantId, 'Set-InboundConnector', { Identity: 'Mailwarden inbound', SenderIPAddresses: ['192.0.2.1'], TlsSenderCertificateName: 'someone-else.example' });
     const refusedBack = await quickTest();
     expect(refusedBack.test).toMatchObject({ status: 'FAILED', failedHop: 'relayed-to-exchange' });
     expect(refusedBack.hops.find((hop) => hop.hop === 'relayed-to-exchange')!.detail).toMatch(/5\.7\.51/);
@@ -244,9 +241,13 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   });
 
   it('should stop a loop when the rule has no working exception: three passes at most, one scan, then 5.4.6', async () => {
-    for (const misconfigure of [(rule: RoutingTransportRule) => (rule.ExceptIfHeaderContainsMessageHeader = null), (rule: RoutingTransportRule) => (rule.ExceptIfHeaderContainsWords = ['not-our-host.example'])]) {
+    const misconfigurations = [
+      () => Object.assign(rule(), { ExceptIfHeaderContainsMessageHeader: null, ExceptIfHeaderContainsWords: [] }),
+      () => m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: RULE, ExceptIfHeaderContainsWords: ['not-our-host.example'] }),
+    ];
+    for (const misconfigure of misconfigurations) {
       resetObjects();
-      misconfigure(rules[0]!);
+      misconfigure();
       const messageId = FakeExchangeOnlineSmtp.messageId();
       await sendFromInternet(messageId, `bob@${DOMAIN}`);
       const until = Date.now() + 30_000;
