@@ -10,6 +10,8 @@ import { QuickTestModule } from '@mailwarden/delivery';
 import { ExportModule } from '@mailwarden/export';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
+import { MailflowHealthController } from './mailflow/mailflow-health.controller';
+import { MailflowHealthApiService } from './mailflow/mailflow-health-api.service';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, QueueName, RedisHealthIndicator, redisOptionsFromUrl } from '@mailwarden/queue';
 import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
@@ -105,6 +107,8 @@ export class AppModule {
           secretsKey: config.SECRETS_KEY,
           queue: { connection: redisOptionsFromUrl(config.REDIS_URL) as never, prefix: config.REDIS_PREFIX },
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+          // The mailflow quick test through Exchange Online (issue 16): the route waits for it like the scanner path.
+          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 120_000 },
           ...overrides.microsoft365,
         }),
       ],
@@ -129,6 +133,7 @@ export class AppModule {
         EmergencyInboxController,
         AccountExportDestinationsController,
         PartnerExportDestinationsController,
+        MailflowHealthController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -149,6 +154,7 @@ export class AppModule {
         Microsoft365ApiService,
         EmergencyInboxService,
         ExportDestinationsAdminService,
+        MailflowHealthApiService,
       ],
     };
   }

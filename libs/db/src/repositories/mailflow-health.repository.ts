@@ -101,10 +101,12 @@ export class MailflowHealthRepository {
     return this.prisma.domainMailflowStatus.findUnique({ where: { domainId } });
   }
 
-  listAlerts(accountId: string, page: { before?: Date; limit: number }): Promise<MailflowAlert[]> {
+  /** Newest first, keyset-paged on (createdAt, id). */
+  listAlerts(accountId: string, page: { before?: { createdAt: Date; id: string }; limit: number }): Promise<MailflowAlert[]> {
+    const before = page.before;
     return this.prisma.mailflowAlert.findMany({
-      where: { accountId, ...(page.before ? { createdAt: { lt: page.before } } : {}) },
-      orderBy: { createdAt: 'desc' },
+      where: { accountId, ...(before ? { OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
     });
   }
