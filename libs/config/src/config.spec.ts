@@ -107,3 +107,21 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('mailflow settings (admin API)', () => {
+  it('should leave Exchange automation off by default and read host, certificate name and ranges', () => {
+    const off = loadConfig('admin-api', {});
+    expect([off.MAILFLOW_SCANNER_HOST, off.MAILFLOW_SCANNER_CERT_NAME, off.MAILFLOW_SCANNER_IP_RANGES]).toEqual(['', '', '']);
+    expect(off.M365_EXCHANGE_BASE_URL).toBe('https://outlook.office365.com');
+    const on = loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'MX-In.Mailwarden.example', MAILFLOW_SCANNER_IP_RANGES: ' 203.0.113.0/24, 2001:DB8::/48,198.51.100.7 ' });
+    expect(on.MAILFLOW_SCANNER_HOST).toBe('mx-in.mailwarden.example');
+    expect(on.MAILFLOW_SCANNER_IP_RANGES).toBe('203.0.113.0/24,2001:db8::/48,198.51.100.7');
+  });
+
+  it('should refuse a bad range or host, and a certificate name or range without a host, naming the variable', () => {
+    expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx.example', MAILFLOW_SCANNER_IP_RANGES: '203.0.113.0/33' })).toThrow(/MAILFLOW_SCANNER_IP_RANGES .*'203\.0\.113\.0\/33'/);
+    expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx.example', MAILFLOW_SCANNER_IP_RANGES: 'mx.example' })).toThrow(/MAILFLOW_SCANNER_IP_RANGES/);
+    expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx example' })).toThrow(/MAILFLOW_SCANNER_HOST .*DNS name/);
+    expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_CERT_NAME: 'mx.example' })).toThrow(/MAILFLOW_SCANNER_HOST is required/);
+  });
+});

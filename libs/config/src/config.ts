@@ -1,6 +1,7 @@
 import { bool, cleanEnv, makeValidator, num, port, str, url, type ReporterOptions } from 'envalid';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ConfigError } from './config-error';
 
 export type AppName = 'journal-ingest' | 'scanner' | 'admin-api';
@@ -72,6 +73,20 @@ const dnsLabels = makeValidator<string>((value) => {
   return value.toLowerCase();
 });
 
+/** Comma-separated IPv4/IPv6 addresses or CIDR ranges (Exchange Online's SenderIPAddresses syntax), lower-cased. */
+const ipRangeList = makeValidator<string>((value) => {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of items) {
+    const [address, bits, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new Error(`'${item}' is not an IP address or CIDR range (e.g. 203.0.113.0/24, 2001:db8::/48)`);
+    }
+  }
+  return items.join(',').toLowerCase();
+});
+
 const commonSpec = {
   DATABASE_URL: postgresUrl({ default: 'postgresql://postgres@127.0.0.1:5432/mailwarden', desc: 'PostgreSQL connection URL' }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: 'PostgreSQL connections per process' }),
@@ -116,6 +131,18 @@ const microsoft365Spec = {
   M365_LOGIN_BASE_URL: url({ default: 'https://login.microsoftonline.com', desc: 'Microsoft identity platform (sovereign clouds: their own host)' }),
   M365_GRAPH_BASE_URL: url({ default: 'https://graph.microsoft.com', desc: 'Microsoft Graph (sovereign clouds: their own host)' }),
   M365_DIRECTORY_SYNC_MINUTES: num({ default: 360, desc: 'Minutes between scheduled directory syncs of each connected account' }),
+  M365_EXCHANGE_BASE_URL: url({ default: 'https://outlook.office365.com', desc: 'Exchange Online REST (InvokeCommand; token scope <this>/.default; sovereign clouds: their own host)' }),
+};
+
+/**
+ * Mailflow set up by Mailwarden in Exchange Online (issue 16): where Exchange's outbound connector sends mail to the
+ * scanner, and how Exchange's inbound connector recognises the scanner relaying it back. Empty host: the mailflow
+ * plans keep their manual Exchange steps.
+ */
+const mailflowSpec = {
+  MAILFLOW_SCANNER_HOST: dnsLabels({ default: '', desc: "Public host name of the scanner's SMTP front (the outbound connector's SmartHosts and TlsDomain); empty: Exchange setup stays manual" }),
+  MAILFLOW_SCANNER_CERT_NAME: dnsLabels({ default: '', desc: 'Name in the TLS certificate the scanner presents when relaying to Exchange Online (inbound connector TlsSenderCertificateName); default: MAILFLOW_SCANNER_HOST' }),
+  MAILFLOW_SCANNER_IP_RANGES: ipRangeList({ default: '', desc: 'Comma-separated addresses / CIDR ranges the scanner relays from (inbound connector SenderIPAddresses, as an alternative to the certificate)' }),
 };
 
 const scannerSpec = {
@@ -167,6 +194,8 @@ const adminApiSpec = {
   SCANNER_SMTP_PORT: port({ default: 2526, desc: "Port of the scanner's SMTP front as the admin API reaches it" }),
   SMTP_HOSTNAME: journalIngestSpec.SMTP_HOSTNAME,
   ...dnsSpec,
+  ...mailflowSpec,
+  ARC_SEAL_DOMAIN: dnsLabels({ default: '', desc: "The scanner's ARC_SEAL_DOMAIN: the mailflow plans add it to Exchange Online's trusted ARC sealers; empty: no such step" }),
 };
 
 const SPECS = {
@@ -216,6 +245,9 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
       throw new ConfigError(Object.fromEntries(missing.map((name) => [name, `must be set too: ARC sealing needs ${ARC_SEAL_SETTINGS.join(', ')}`])));
     }
+  }
+  if (app === 'admin-api' && !picked.MAILFLOW_SCANNER_HOST && (picked.MAILFLOW_SCANNER_CERT_NAME || picked.MAILFLOW_SCANNER_IP_RANGES)) {
+    throw new ConfigError({ MAILFLOW_SCANNER_HOST: 'is required when MAILFLOW_SCANNER_CERT_NAME or MAILFLOW_SCANNER_IP_RANGES is set (the mailflow connectors need all of them)' });
   }
   return Object.freeze(picked) as unknown as ConfigFor[A];
 }

@@ -23,8 +23,9 @@ import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
 import { MailflowHealthRepository } from './repositories/mailflow-health.repository';
+import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
 
-const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository];
+const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository, MailflowObjectRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).

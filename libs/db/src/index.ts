@@ -18,6 +18,7 @@ export * from './repositories/message.repository';
 export * from './repositories/scan-context.repository';
 export * from './repositories/third-party-alert.repository';
 export * from './repositories/export.repository';
+export * from './repositories/mailflow-object.repository';
 export * from './repositories/admin-audit';
 export * from './repositories/audit-log.repository';
 export * from './repositories/domain-admin.repository';

@@ -298,6 +298,18 @@ describe('schema and migrations', () => {
     expect(await prisma.m365RemediationItem.count()).toBe(0);
   });
 
+  it('should store the Exchange objects Mailwarden created once per account, kind and name, and only of known kinds', async () => {
+    const { prisma } = db;
+    const account = await prisma.account.create({ data: { name: 'Mailflow', journalToken: 'j-mailflow-object' } });
+    const row = { accountId: account.id, tenantId: 't', kind: 'TRANSPORT_RULE', name: 'Mailwarden - x - Route', exchangeGuid: 'g', parameters: { Priority: 0 }, migrationId: account.id };
+    await prisma.mailflowObject.create({ data: row });
+    expect(await prisma.mailflowObject.findFirstOrThrow({ where: { accountId: account.id } })).toMatchObject({ ...row, createdAt: expect.any(Date), updatedAt: expect.any(Date) });
+    await expect(prisma.mailflowObject.create({ data: row })).rejects.toThrow();
+    await expect(prisma.mailflowObject.create({ data: { ...row, name: 'other', kind: 'MAILBOX' } })).rejects.toThrow(/mailflow_object_kind_check/);
+    await prisma.account.delete({ where: { id: account.id } });
+    expect(await prisma.mailflowObject.count({ where: { accountId: account.id } })).toBe(0);
+  });
+
   it('should list the same tables in the database as models in the schema', async () => {
     const client = new Client({ connectionString: db.url });
     await client.connect();

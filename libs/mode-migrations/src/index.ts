@@ -11,3 +11,6 @@ export * from './plans/advanced-to-monitor-only.plan';
 export * from './plans/build-plan';
 export * from './plans/gateway-to-mailflow.plan';
 export * from './plans/monitor-only-to-advanced.plan';
+export * from './mailflow/mailflow-objects';
+export * from './mailflow/mailflow-steps';
+export * from './mode-migration.queue';

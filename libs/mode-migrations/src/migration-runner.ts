@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
+  MailflowObjectRepository,
   ModeMigrationRepository,
   type AuditActor,
   type CreatedAtKey,
@@ -9,11 +9,13 @@ import {
   type Prisma,
 } from '@mailwarden/db';
 import { AccountModeService } from '@mailwarden/accounts';
-import { MailflowQuickTestLauncher } from '@mailwarden/microsoft365';
+import { MailflowQuickTestLauncher, Microsoft365Service } from '@mailwarden/microsoft365';
+import type { ModeMigrationStepJobData } from '@mailwarden/queue';
+import { ModeMigrationQueue } from './mode-migration.queue';
 import { journalAddress } from './journal-setup';
 import { MigrationErrorCode, MigrationException } from './mode-migration.errors';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
-import type { CheckResult, MigrationParams, StepContext } from './migration-step.types';
+import type { CheckResult, MigrationParams, RemoteStepContext, StepContext, StepDefinition } from './migration-step.types';
 import { buildPlan, DEFAULT_QUIET_PERIOD_MS, stepsFor, type PlanMigrationInput } from './plans/build-plan';
 
 /**
@@ -31,6 +33,11 @@ export interface AdvanceOptions {
 }
 
 const FINISHED = new Set(['COMPLETED', 'CANCELLED']);
+
+/** A step the walk queued: enqueued once its transaction committed (the worker must see it RUNNING). */
+type QueuedStep = ModeMigrationStepJobData & { attempts: number };
+
+const isRemote = (definition: StepDefinition) => !!(definition.runRemote || definition.checkRemote);
 
 /**
  * Plans, advances, retries and cancels account mode migrations (DESIGN.md §2). Every change of one account's
@@ -50,18 +57,29 @@ export class ModeMigrationRunner {
     private readonly repository: ModeMigrationRepository,
     private readonly accountMode: AccountModeService,
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
-    private readonly moduleRef: ModuleRef,
+    private readonly mailflowObjects: MailflowObjectRepository,
+    @Optional() private readonly microsoft365?: Microsoft365Service,
+    @Optional() private readonly queue?: ModeMigrationQueue,
+    /** The Microsoft 365 quick test (Microsoft365Module imported through forRoot); without it the manual check stays. */
+    @Optional() private readonly quickTestLauncher?: MailflowQuickTestLauncher,
   ) {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The Microsoft 365 quick test, when the app provides it (the admin API does; a bare runner keeps manual checks). */
-  private quickTestLauncher(): MailflowQuickTestLauncher | null {
-    try {
-      return this.moduleRef.get(MailflowQuickTestLauncher, { strict: false });
-    } catch {
-      return null;
+  /** Exchange steps are automated when settings, the Microsoft app and the queue are all there. */
+  private get automatesMailflow(): boolean {
+    return !!this.options.mailflow && !!this.queue && this.microsoft365?.isConfigured === true;
+  }
+
+  /** Runs `work` under the account's lock; steps it queued are enqueued after the transaction committed. */
+  private async locked(accountId: string, work: (tx: Prisma.TransactionClient, queued: QueuedStep[]) => Promise<ModeMigrationWithSteps>): Promise<ModeMigrationWithSteps> {
+    const queued: QueuedStep[] = [];
+    const result = await this.repository.withAccountLock(accountId, (tx) => work(tx, queued));
+    for (const { attempts, ...data } of queued) {
+      // A crash before this line leaves the step RUNNING without a job: a starting worker re-queues it.
+      await this.queue!.enqueue(data, attempts);
     }
+    return result;
   }
 
   async plan(accountId: string, input: PlanMigrationInput, actor: AuditActor): Promise<ModeMigrationWithSteps> {
@@ -77,10 +95,17 @@ export class ModeMigrationRunner {
           `migration ${active.id} (${active.kind}) is ${active.status}: complete or cancel it first`,
         );
       }
-      const { params, steps } = buildPlan(account, account.domains, input, {
-        gatewayMxHost: await this.repository.lastGatewayMxHost(tx, accountId),
-        defaultQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
-      });
+      const tenantId = this.automatesMailflow ? await this.repository.findM365TenantId(tx, accountId) : null;
+      const { params, steps } = buildPlan(
+        account,
+        account.domains,
+        input,
+        {
+          gatewayMxHost: await this.repository.lastGatewayMxHost(tx, accountId),
+          defaultQuietPeriodMs: this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
+        },
+        tenantId ? { accountId, tenantId } : null,
+      );
       const address = journalAddress(account.journalToken, this.options.journalDomain);
       const created = await this.repository.create(tx, {
         accountId,
@@ -109,13 +134,13 @@ export class ModeMigrationRunner {
 
   /** Runs the plan forward from its first unfinished step until a manual step waits for the admin, a step fails, or the end. */
   advance(accountId: string, migrationId: string, actor: AuditActor, options: AdvanceOptions = {}): Promise<ModeMigrationWithSteps> {
-    return this.repository.withAccountLock(accountId, async (tx) => {
+    return this.locked(accountId, async (tx, queued) => {
       const migration = await this.load(tx, accountId, migrationId);
       if (migration.status === 'FAILED') {
         const failed = migration.steps.find((step) => step.status === 'FAILED');
         throw new MigrationException(MigrationErrorCode.MigrationFailed, `step ${failed?.key ?? '?'} failed: retry it or cancel the migration`);
       }
-      return this.walk(tx, migration, actor, options);
+      return this.walk(tx, migration, actor, options, queued);
     });
   }
 
@@ -124,7 +149,7 @@ export class ModeMigrationRunner {
    * again from the retry and "since the step started" checks look at what happens from here), then advances.
    */
   retry(accountId: string, migrationId: string, actor: AuditActor, options: AdvanceOptions = {}): Promise<ModeMigrationWithSteps> {
-    return this.repository.withAccountLock(accountId, async (tx) => {
+    return this.locked(accountId, async (tx, queued) => {
       const migration = await this.load(tx, accountId, migrationId);
       const step = migration.steps.find((candidate) => candidate.status === 'FAILED' || candidate.status === 'WAITING_FOR_ADMIN');
       if (!step) {
@@ -146,9 +171,92 @@ export class ModeMigrationRunner {
           { step: step.key, status: step.status, startedAt: restartedAt.toISOString() },
         );
       }
-      return this.walk(tx, await this.load(tx, accountId, migrationId), actor, options);
+      return this.walk(tx, await this.load(tx, accountId, migrationId), actor, options, queued);
     });
   }
+
+  /**
+   * The worker's side of a queued step (QueueName.ModeMigration): reads the step under the account's lock, calls
+   * Exchange Online WITHOUT holding the lock (Retry-After waits must not block the admin's calls; every Exchange
+   * change is idempotent and recorded at once), then records the outcome under the lock and walks on. A step that is
+   * no longer RUNNING with the same attempt count (cancelled, or already recorded by another run) is left alone.
+   */
+  async runQueuedStep(job: ModeMigrationStepJobData): Promise<string> {
+    const actor: AuditActor = { actor: job.actor, actorKeyId: job.actorKeyId };
+    const prepared = await this.repository.withAccountLock(job.accountId, async (tx) => {
+      const migration = await this.repository.find(tx, job.accountId, job.migrationId);
+      const step = migration?.steps.find((candidate) => candidate.id === job.stepId);
+      if (!migration || !step || step.status !== 'RUNNING' || FINISHED.has(migration.status)) {
+        return null;
+      }
+      const params = migration.params as unknown as MigrationParams;
+      const definition = stepsFor(migration.kind, params).find((candidate) => candidate.key === step.key);
+      const account = await this.repository.findAccount(tx, job.accountId);
+      if (!definition || !isRemote(definition) || !account || !params.mailflow) {
+        return null;
+      }
+      return { migration, step, params, definition, account };
+    });
+    if (!prepared) {
+      return 'nothing to do';
+    }
+    const { migration, step, definition } = prepared;
+    let outcome: { kind: 'done'; result: Prisma.InputJsonValue } | { kind: 'check'; check: CheckResult } | { kind: 'failed'; error: string };
+    try {
+      const context: RemoteStepContext = {
+        migrationId: migration.id,
+        account: prepared.account,
+        params: prepared.params as RemoteStepContext['params'],
+        exchange: this.microsoft365!.exchange(prepared.params.mailflow!.tenantId),
+        settings: this.options.mailflow!,
+        objects: this.mailflowObjects,
+        now: this.now(),
+      };
+      outcome = definition.runRemote ? { kind: 'done', result: await definition.runRemote(context) } : { kind: 'check', check: await definition.checkRemote!(context) };
+    } catch (error) {
+      outcome = { kind: 'failed', error: (error as Error).message };
+    }
+    const after = await this.locked(job.accountId, async (tx, queued) => {
+      const current = await this.repository.find(tx, job.accountId, job.migrationId);
+      const now = current?.steps.find((candidate) => candidate.id === step.id);
+      if (!current || !now || now.status !== 'RUNNING' || now.attempts !== step.attempts || FINISHED.has(current.status)) {
+        return current!;
+      }
+      const startedAt = now.startedAt ?? this.now();
+      if (outcome.kind === 'check') {
+        const done = await this.recordCheck(tx, current, now, startedAt, actor, outcome.check, false, undefined);
+        if (!done) {
+          return (await this.repository.find(tx, current.accountId, current.id))!;
+        }
+      } else {
+        const recorded = await this.runAutomated(tx, current, now, startedAt, actor, async () => {
+          if (outcome.kind === 'failed') {
+            throw new Error(outcome.error);
+          }
+          return outcome.result;
+        });
+        if (!recorded) {
+          return (await this.repository.find(tx, current.accountId, current.id))!;
+        }
+      }
+      return this.walk(tx, (await this.repository.find(tx, current.accountId, current.id))!, actor, {}, queued);
+    });
+    return after?.steps.find((candidate) => candidate.id === step.id)?.status ?? 'gone';
+  }
+
+  /** Re-queues steps left RUNNING without a job (a crash between the commit and the enqueue); returns how many. */
+  async requeueRunningSteps(): Promise<number> {
+    if (!this.queue) {
+      return 0;
+    }
+    const steps = await this.repository.runningSteps();
+    for (const step of steps) {
+      // Same job id as the lost one: ignored while that job still exists.
+      await this.queue.enqueue({ accountId: step.accountId, migrationId: step.migrationId, stepId: step.id, actor: 'mode-migration-worker', actorKeyId: null }, step.attempts);
+    }
+    return steps.length;
+  }
+
 
   /** Stops the plan: unfinished steps are SKIPPED; what was done stays done (plan the reverse migration to undo it). */
   cancel(accountId: string, migrationId: string, actor: AuditActor): Promise<ModeMigrationWithSteps> {
@@ -177,7 +285,7 @@ export class ModeMigrationRunner {
     return migration;
   }
 
-  private async walk(tx: Prisma.TransactionClient, migration: ModeMigrationWithSteps, actor: AuditActor, options: AdvanceOptions): Promise<ModeMigrationWithSteps> {
+  private async walk(tx: Prisma.TransactionClient, migration: ModeMigrationWithSteps, actor: AuditActor, options: AdvanceOptions, queued: QueuedStep[]): Promise<ModeMigrationWithSteps> {
     const params = migration.params as unknown as MigrationParams;
     const definitions = new Map(stepsFor(migration.kind, params).map((definition) => [definition.key, definition]));
     if (migration.status !== 'RUNNING') {
@@ -194,6 +302,25 @@ export class ModeMigrationRunner {
       }
       const now = this.now();
       const startedAt = step.startedAt ?? now;
+      if (isRemote(definition)) {
+        // A waiting Exchange check the admin acknowledges: its stored report is the evidence, nothing is re-read.
+        const last = step.result as unknown as CheckResult | null;
+        if (step.status === 'WAITING_FOR_ADMIN' && last && !last.passed && options.acknowledgeRisk === true && !!definition.risk && !acknowledgementUsed) {
+          acknowledgementUsed = true;
+          await this.recordCheck(tx, migration, step, startedAt, actor, last, true, definition.risk);
+          continue;
+        }
+        if (!this.queue) {
+          throw new MigrationException(MigrationErrorCode.InvalidPlan, `step ${step.key} calls Exchange Online but no mode-migration queue is configured`);
+        }
+        if (step.status !== 'RUNNING') {
+          await this.repository.updateStep(tx, step.id, { status: 'RUNNING', startedAt, lastError: null });
+          await this.audit(tx, actor, migration, 'mode_migration.step_queued', { step: step.key, status: step.status }, { step: step.key, status: 'RUNNING' });
+        }
+        await this.repository.updateMigration(tx, migration.id, { status: 'RUNNING' });
+        queued.push({ accountId: migration.accountId, migrationId: migration.id, stepId: step.id, actor: actor.actor, actorKeyId: actor.actorKeyId, attempts: step.attempts });
+        return (await this.repository.find(tx, migration.accountId, migration.id))!;
+      }
       const context = await this.context(tx, migration.accountId, params, startedAt, now);
       if (definition.kind === 'AUTOMATED') {
         const outcome = await this.runAutomated(tx, migration, step, startedAt, actor, () => definition.run!(context));
@@ -207,22 +334,8 @@ export class ModeMigrationRunner {
       const unverifiable: boolean = !check.passed && !check.available && options.acknowledgeUnverifiable === true && !acknowledgementUsed;
       const risked: boolean = !check.passed && check.available && options.acknowledgeRisk === true && !!definition.risk && !acknowledgementUsed;
       acknowledgementUsed = acknowledgementUsed || unverifiable || risked;
-      const done = check.passed || unverifiable || risked;
-      const result = {
-        ...check,
-        acknowledgedByAdmin: unverifiable || risked,
-        ...(risked ? { acknowledgedRisk: definition.risk } : {}),
-      } as unknown as Prisma.InputJsonValue;
-      await this.repository.updateStep(tx, step.id, {
-        status: done ? 'DONE' : 'WAITING_FOR_ADMIN',
-        startedAt,
-        completedAt: done ? now : null,
-        attempts: { increment: 1 },
-        result,
-      });
-      await this.audit(tx, actor, migration, done ? 'mode_migration.step_completed' : 'mode_migration.step_checked', { step: step.key, status: step.status }, { step: step.key, status: done ? 'DONE' : 'WAITING_FOR_ADMIN', result });
+      const done = await this.recordCheck(tx, migration, step, startedAt, actor, check, unverifiable || risked, risked ? definition.risk : undefined);
       if (!done) {
-        await this.repository.updateMigration(tx, migration.id, { status: 'WAITING' });
         return (await this.repository.find(tx, migration.accountId, migration.id))!;
       }
     }
@@ -230,6 +343,27 @@ export class ModeMigrationRunner {
     await this.audit(tx, actor, migration, 'mode_migration.completed', { status: migration.status }, { status: 'COMPLETED' });
     this.logger.log({ event: 'mode_migration.completed', accountId: migration.accountId, migrationId: migration.id, kind: migration.kind });
     return (await this.repository.find(tx, migration.accountId, migration.id))!;
+  }
+
+  /** Records a manual step's check (passed or acknowledged: DONE; else WAITING_FOR_ADMIN and the plan waits). */
+  private async recordCheck(
+    tx: Prisma.TransactionClient,
+    migration: ModeMigrationWithSteps,
+    step: ModeMigrationStep,
+    startedAt: Date,
+    actor: AuditActor,
+    check: CheckResult,
+    acknowledged: boolean,
+    risk: string | undefined,
+  ): Promise<boolean> {
+    const done = check.passed || acknowledged;
+    const result = { ...check, acknowledgedByAdmin: acknowledged, ...(risk ? { acknowledgedRisk: risk } : {}) } as unknown as Prisma.InputJsonValue;
+    await this.repository.updateStep(tx, step.id, { status: done ? 'DONE' : 'WAITING_FOR_ADMIN', startedAt, completedAt: done ? this.now() : null, attempts: { increment: 1 }, result });
+    await this.audit(tx, actor, migration, done ? 'mode_migration.step_completed' : 'mode_migration.step_checked', { step: step.key, status: step.status }, { step: step.key, status: done ? 'DONE' : 'WAITING_FOR_ADMIN', result });
+    if (!done) {
+      await this.repository.updateMigration(tx, migration.id, { status: 'WAITING' });
+    }
+    return done;
   }
 
   /** Runs one automated step; false when it failed (the step and the migration are then FAILED, with the error). */
@@ -262,7 +396,7 @@ export class ModeMigrationRunner {
     if (!account) {
       throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
     }
-    const launcher = this.quickTestLauncher();
+    const launcher = this.quickTestLauncher;
     const testedDomains = params.domains.filter((domain) => account.domains.some((current) => current.id === domain.id));
     const quickTest =
       launcher && testedDomains.length > 0 && (await launcher.available(accountId, tx))
@@ -286,6 +420,7 @@ export class ModeMigrationRunner {
       // libs/accounts holds the one path for mode rules; the change commits with the step record.
       setDomain: (domainId, change) => this.accountMode.changeDomainInTx(tx, accountId, domainId, change),
       setMonitorOnly: (monitorOnly) => this.accountMode.changeMonitorOnlyInTx(tx, accountId, monitorOnly),
+      mailflowObjects: () => this.mailflowObjects.list(accountId, tx),
     };
   }
 

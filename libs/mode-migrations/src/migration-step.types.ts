@@ -1,4 +1,6 @@
-import type { Account, Domain, DomainMode, MailflowConnector, MessageSource, MigrationKind, MigrationStepKind, Prisma } from '@mailwarden/db';
+import type { Account, Domain, DomainMode, MailflowConnector, MailflowObject, MailflowObjectRepository, MessageSource, MigrationKind, MigrationStepKind, Prisma } from '@mailwarden/db';
+import type { ExchangeOnlineClient } from '@mailwarden/microsoft365';
+import type { MailflowAutomationSettings, MailflowObjectNames } from './mailflow/mailflow-objects';
 import type { MigrationDnsResolve } from './mode-migrations.options';
 
 /** Plan parameters stored in ModeMigration.params. */
@@ -13,6 +15,11 @@ export interface MigrationParams {
    * moved) before the wait steps pass. Per plan; default 10 minutes. Plans stored before it existed lack it.
    */
   quietPeriodMs?: number;
+  /**
+   * Set when the plan was made for an account with a Microsoft 365 connection while Exchange automation was
+   * configured: the Exchange Online steps are run by Mailwarden (queued jobs) instead of asked of the admin.
+   */
+  mailflow?: { tenantId: string; names: MailflowObjectNames };
 }
 
 /** The outcome of a manual step's check, stored as the step's result (evidence). */
@@ -46,6 +53,20 @@ export interface StepContext {
   /** Changes a domain's mode and/or transition mode through libs/accounts' one path for mode rules. */
   setDomain(domainId: string, change: { mode?: DomainMode; transitionMode?: DomainMode | null }): Promise<Domain>;
   setMonitorOnly(monitorOnly: boolean): Promise<Account>;
+  /** The Exchange Online objects recorded as created by Mailwarden for the account. */
+  mailflowObjects(): Promise<MailflowObject[]>;
+}
+
+/** What a step that calls Exchange Online gets; it runs in the mode-migration worker, outside the account's lock. */
+export interface RemoteStepContext {
+  migrationId: string;
+  account: Account & { domains: Domain[] };
+  params: MigrationParams & { mailflow: NonNullable<MigrationParams['mailflow']> };
+  exchange: ExchangeOnlineClient;
+  settings: MailflowAutomationSettings;
+  /** Records are written at once (not with the step), so an object created just before a crash is not forgotten. */
+  objects: MailflowObjectRepository;
+  now: Date;
 }
 
 /** A recorded quick test as a step reads it (libs/microsoft365 MailflowQuickTestLauncher). */
@@ -76,6 +97,10 @@ export interface StepDefinition {
   run?(context: StepContext): Promise<Prisma.InputJsonValue>;
   /** Manual steps: proves the admin's work done. */
   check?(context: StepContext): Promise<CheckResult>;
+  /** Automated steps that call Exchange Online: queued on QueueName.ModeMigration, run by the worker. */
+  runRemote?(context: RemoteStepContext): Promise<Prisma.InputJsonValue>;
+  /** Manual steps whose check calls Exchange Online: queued like `runRemote`; the admin acknowledges or retries. */
+  checkRemote?(context: RemoteStepContext): Promise<CheckResult>;
   /**
    * Manual steps whose check can run: what may go wrong when the admin acknowledges the step although its check has
    * not passed (`acknowledgeRisk`); recorded with the acknowledgement.

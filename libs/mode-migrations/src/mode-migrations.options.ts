@@ -1,6 +1,9 @@
 /** Resolves like `dns.promises.resolve(name, rrtype)`; rejects with a coded error (ENOTFOUND, ENODATA, ETIMEOUT…). */
 export type MigrationDnsResolve = (name: string, rrtype: string) => Promise<unknown[]>;
 
+import type { MailflowAutomationSettings } from './mailflow/mailflow-objects';
+import type { ModeMigrationWorkerOptions } from './mode-migration.queue';
+
 export const MODE_MIGRATIONS_OPTIONS = Symbol('MODE_MIGRATIONS_OPTIONS');
 
 export interface ModeMigrationsOptions {
@@ -14,4 +17,14 @@ export interface ModeMigrationsOptions {
    */
   journalQuietPeriodMs?: number;
   now?: () => Date;
+  /**
+   * Exchange Online automation of the mailflow plans (issue 16): with these settings, a Microsoft app
+   * (Microsoft365Module imported through `forRoot(options, [microsoft365Module])`) and `queue`, plans of accounts with
+   * a Microsoft 365 connection create and remove the connectors and the transport rule themselves.
+   */
+  mailflow?: MailflowAutomationSettings;
+  /** QueueName.ModeMigration: where steps that call Exchange Online are queued. */
+  queue?: ModeMigrationWorkerOptions;
+  /** Run the worker of those steps in this process (the admin API does; default false). */
+  runWorker?: boolean;
 }

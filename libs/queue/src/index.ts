@@ -8,3 +8,4 @@ export * from './jobs/delivery.job';
 export * from './jobs/microsoft365.job';
 export * from './jobs/export-destination.job';
 export * from './jobs/mailflow-health.job';
+export * from './jobs/mode-migration.job';

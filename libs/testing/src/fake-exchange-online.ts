@@ -44,6 +44,8 @@ import type { AddressInfo, Socket } from 'node:net';
  *                                      ModerateMessageByUser[], SetHeaderName|null, SetHeaderValue|null,
  *                          Comments|null, WhenChanged }
  *   ExoArcConfig         { Identity 'Default', ArcTrustedSealers[] }
+ *   ExoAcceptedDomain    { Identity, Name, DomainName, DomainType 'Authoritative'|'InternalRelay'|'ExternalRelay', Default }
+ *                        (Get-AcceptedDomain only; tests add them with `fake.exchange.addAcceptedDomain(t, name)`)
  *   A condition list that is empty does not restrict; a rule without any condition applies to every message.
  *
  * ── Test API (also for the fake's SMTP routing) ────────────────────────────────────────────────────────────────────
@@ -51,7 +53,8 @@ import type { AddressInfo, Socket } from 'node:net';
  *     the live objects; mutate them directly to simulate an admin in the portal (e.g. `.Enabled = false`), or run a
  *     cmdlet as the admin with `fake.exchange.run(t, 'Disable-TransportRule', { Identity })` (same validation as REST).
  *   fake.exchange.invocations: every InvokeCommand received (tenant, cmdlet, parameters, status).
- *   fake.exchange.inject({ cmdlet?, status, type?, code?, message?, retryAfterSeconds?, times? }): fail the next calls.
+ *   fake.exchange.inject({ cmdlet?, status, type?, code?, message?, retryAfterSeconds?, times?, afterApply? }): fail the
+ *     next calls (afterApply: the cmdlet takes effect, then the fault is answered, as when the answer is lost).
  *   fake.exchange.warnings[cmdlet] = [...]: extra `@adminapi.warnings` for a cmdlet.
  *   fake.exchange.pageSize: page size when the client sends no `Prefer: odata.maxpagesize`.
  */
@@ -131,7 +134,16 @@ export interface ExoArcConfig {
   ArcTrustedSealers: string[];
 }
 
+export interface ExoAcceptedDomain {
+  Identity: string;
+  Name: string;
+  DomainName: string;
+  DomainType: 'Authoritative' | 'InternalRelay' | 'ExternalRelay';
+  Default: boolean;
+}
+
 export interface ExoTenantStore {
+  acceptedDomains: ExoAcceptedDomain[];
   inboundConnectors: ExoInboundConnector[];
   outboundConnectors: ExoOutboundConnector[];
   /** Kept sorted by Priority, priorities 0..n-1. */
@@ -157,6 +169,8 @@ export interface ExoFault {
   message?: string;
   retryAfterSeconds?: number;
   times?: number;
+  /** Run the cmdlet first, then answer the fault: Exchange did it, the caller never learns (a lost answer). */
+  afterApply?: boolean;
 }
 
 /** What the fake Exchange needs from the surrounding FakeMicrosoft365 (tenants and the tokens it issued). */
@@ -332,7 +346,7 @@ export class FakeExchangeOnline {
     }
     let store = this.stores.get(tenantId);
     if (!store) {
-      store = { inboundConnectors: [], outboundConnectors: [], transportRules: [], arcConfig: { Identity: 'Default', ArcTrustedSealers: [] }, adminRole: true };
+      store = { acceptedDomains: [], inboundConnectors: [], outboundConnectors: [], transportRules: [], arcConfig: { Identity: 'Default', ArcTrustedSealers: [] }, adminRole: true };
       this.stores.set(tenantId, store);
     }
     return store;
@@ -353,6 +367,13 @@ export class FakeExchangeOnline {
 
   arcConfig(tenantId: string): ExoArcConfig {
     return this.store(tenantId).arcConfig;
+  }
+
+  addAcceptedDomain(tenantId: string, domainName: string, domainType: ExoAcceptedDomain['DomainType'] = 'Authoritative'): ExoAcceptedDomain {
+    const store = this.store(tenantId);
+    const domain: ExoAcceptedDomain = { Identity: domainName, Name: domainName, DomainName: domainName, DomainType: domainType, Default: store.acceptedDomains.length === 0 };
+    store.acceptedDomains.push(domain);
+    return domain;
   }
 
   /** Whether the app's service principal holds the Exchange Administrator role in the tenant. */
@@ -463,6 +484,13 @@ export class FakeExchangeOnline {
     const fault = this.faults.find((candidate) => candidate.left > 0 && (!candidate.cmdlet || candidate.cmdlet.toLowerCase() === cmdlet.toLowerCase()));
     if (fault) {
       fault.left--;
+      if (fault.afterApply) {
+        try {
+          this.execute(this.store(tenantId), cmdlet, parameters);
+        } catch {
+          // the fault is answered either way
+        }
+      }
       const headersOut: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
       return answer(
         failure(
@@ -500,6 +528,10 @@ export class FakeExchangeOnline {
   }
 
   private execute(store: ExoTenantStore, cmdlet: string, parameters: Record<string, unknown>): { value: unknown[]; warnings: string[] } {
+    if (/^Get-AcceptedDomain$/i.test(cmdlet) && store.adminRole) {
+      bind(cmdlet, parameters, {}, []);
+      return { value: structuredClone(store.acceptedDomains), warnings: [] };
+    }
     const match = /^(Get|New|Set|Remove|Enable|Disable)-(InboundConnector|OutboundConnector|TransportRule|ArcConfig)$/i.exec(cmdlet);
     const verb = match ? match[1]!.toLowerCase() : '';
     const noun = match ? (['InboundConnector', 'OutboundConnector', 'TransportRule', 'ArcConfig'].find((candidate) => candidate.toLowerCase() === match[2]!.toLowerCase()) as Kind | 'ArcConfig') : null;

@@ -138,4 +138,17 @@ export class ModeMigrationRepository {
   findConnector(db: Db, accountId: string): Promise<MailflowConnector | null> {
     return db.mailflowConnector.findUnique({ where: { accountId } });
   }
+
+  /** The account's Microsoft 365 tenant, if connected (mailflow plans automate Exchange Online for it). */
+  async findM365TenantId(db: Db, accountId: string): Promise<string | null> {
+    return (await db.m365Connection.findUnique({ where: { accountId }, select: { tenantId: true } }))?.tenantId ?? null;
+  }
+
+  /** Steps queued for the mode-migration worker (RUNNING) of unfinished migrations: re-queued when a worker starts. */
+  runningSteps(db: Db = this.prisma): Promise<Array<{ id: string; attempts: number; migrationId: string; accountId: string }>> {
+    return db.$queryRaw`
+      SELECT s."id", s."attempts", s."migration_id" AS "migrationId", m."account_id" AS "accountId"
+      FROM "mode_migration_step" s JOIN "mode_migration" m ON m."id" = s."migration_id"
+      WHERE s."status" = 'RUNNING' AND m."status" IN ('RUNNING', 'WAITING')`;
+  }
 }

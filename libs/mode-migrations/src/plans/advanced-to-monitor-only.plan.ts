@@ -1,7 +1,8 @@
 import { checkJournalMessageSeen, checkPathQuiet } from '../checks/journal.check';
 import { checkMx } from '../checks/mx.check';
 import { unavailableCheck } from '../checks/unavailable.check';
-import type { CheckResult, MigrationPlanDefinition } from '../migration-step.types';
+import { checkRuleRemoved, removeInboundStep, removeRuleStep } from '../mailflow/mailflow-steps';
+import type { CheckResult, MigrationParams, MigrationPlanDefinition, StepDefinition } from '../migration-step.types';
 import { closeOverlapStep, journalInstruction, names, openOverlapStep, setMonitorOnlyStep, switchModeStep } from './plan-steps';
 
 /** Advanced → monitor-only (DESIGN.md §2): journaling is proven and MX restored before the domains leave their mode. */
@@ -64,3 +65,40 @@ export const ADVANCED_TO_MONITOR_ONLY_PLAN: MigrationPlanDefinition = {
     closeOverlapStep(),
   ],
 };
+
+/**
+ * Advanced → monitor-only with Exchange automated: Mailwarden removes its transport rule and outbound connector once
+ * journaling is proven, checks them gone with the MX, and removes its inbound connector after the old path drained.
+ */
+export function advancedToMonitorOnlySteps(params: MigrationParams): StepDefinition[] {
+  if (!params.mailflow || names(params, 'MAILFLOW').length === 0) {
+    return ADVANCED_TO_MONITOR_ONLY_PLAN.steps;
+  }
+  const [open, journal, restore, switchStep, monitorOnly, drain, close] = ADVANCED_TO_MONITOR_ONLY_PLAN.steps;
+  const restoreAutomated: StepDefinition = {
+    ...restore!,
+    instruction(plan) {
+      const gateway = names(plan, 'GATEWAY');
+      return [
+        ...(gateway.length > 0 ? [`Point the MX records of ${gateway.join(', ')} back at your mail host; they must no longer name ${plan.gatewayMxHost}.`] : []),
+        `Mailwarden removed its transport rule for ${names(plan, 'MAILFLOW').join(', ')} (step before); nothing else of the tenant was changed.`,
+        'Mailwarden keeps accepting these domains on their old path until the plan closes the overlap window.',
+      ].join('\n');
+    },
+    async check(context): Promise<CheckResult> {
+      const gateway = names(context.params, 'GATEWAY');
+      const parts: CheckResult[] = [];
+      if (gateway.length > 0) {
+        parts.push(await checkMx(context.resolveDns, gateway, context.params.gatewayMxHost!, 'points-away'));
+      }
+      parts.push(await checkRuleRemoved(await context.mailflowObjects()));
+      return {
+        passed: parts.every((part) => part.passed),
+        available: true,
+        message: parts.map((part) => part.message).join('; '),
+        evidence: { checks: parts.map((part) => part.evidence) },
+      };
+    },
+  };
+  return [open!, journal!, removeRuleStep, restoreAutomated, switchStep!, monitorOnly!, drain!, removeInboundStep, close!];
+}

@@ -2,8 +2,9 @@ import type { Account, Domain, MigrationKind } from '@mailwarden/db';
 import { MigrationErrorCode, MigrationException } from '../mode-migration.errors';
 import type { MigrationParams, StepDefinition } from '../migration-step.types';
 import { normalizeHost } from '../checks/mx.check';
-import { ADVANCED_TO_MONITOR_ONLY_PLAN } from './advanced-to-monitor-only.plan';
-import { GATEWAY_TO_MAILFLOW_PLAN, MAILFLOW_TO_GATEWAY_PLAN } from './gateway-to-mailflow.plan';
+import { mailflowObjectNames } from '../mailflow/mailflow-objects';
+import { advancedToMonitorOnlySteps } from './advanced-to-monitor-only.plan';
+import { AUTOMATED_MAILFLOW_SETUP, gatewayToMailflowSteps, mailflowToGatewaySteps } from './gateway-to-mailflow.plan';
 import { monitorOnlyToAdvancedSteps } from './monitor-only-to-advanced.plan';
 
 export interface PlanMigrationInput {
@@ -45,13 +46,13 @@ function pickDomains(all: Domain[], wanted: string[] | undefined, qualifies: (do
 export function stepsFor(kind: MigrationKind, params: MigrationParams): StepDefinition[] {
   switch (kind) {
     case 'ADVANCED_TO_MONITOR_ONLY':
-      return ADVANCED_TO_MONITOR_ONLY_PLAN.steps;
+      return advancedToMonitorOnlySteps(params);
     case 'MONITOR_ONLY_TO_ADVANCED':
-      return monitorOnlyToAdvancedSteps(params.targetMode ?? 'GATEWAY');
+      return monitorOnlyToAdvancedSteps(params.targetMode ?? 'GATEWAY', params.mailflow && params.targetMode === 'MAILFLOW' ? AUTOMATED_MAILFLOW_SETUP : []);
     case 'GATEWAY_TO_MAILFLOW':
-      return GATEWAY_TO_MAILFLOW_PLAN.steps;
+      return gatewayToMailflowSteps(params);
     case 'MAILFLOW_TO_GATEWAY':
-      return MAILFLOW_TO_GATEWAY_PLAN.steps;
+      return mailflowToGatewaySteps(params);
   }
 }
 
@@ -64,6 +65,8 @@ export function buildPlan(
   domains: Domain[],
   input: PlanMigrationInput,
   remembered: { gatewayMxHost?: string | null; defaultQuietPeriodMs?: number } = {},
+  /** The account's Microsoft 365 tenant when Exchange automation is configured: the Exchange steps are automated. */
+  mailflow: { accountId: string; tenantId: string } | null = null,
 ): { params: MigrationParams; steps: StepDefinition[] } {
   let chosen: Domain[];
   const params: MigrationParams = { domains: [] };
@@ -117,6 +120,10 @@ export function buildPlan(
       throw invalid(`unknown migration kind ${String(input.kind)}`);
   }
   params.domains = chosen.map((domain) => ({ id: domain.id, name: domain.name, mode: domain.mode }));
+  const touchesMailflow = chosen.some((domain) => domain.mode === 'MAILFLOW') || input.kind === 'GATEWAY_TO_MAILFLOW' || (input.kind === 'MONITOR_ONLY_TO_ADVANCED' && input.targetMode === 'MAILFLOW');
+  if (mailflow && touchesMailflow) {
+    params.mailflow = { tenantId: mailflow.tenantId, names: mailflowObjectNames(mailflow.accountId) };
+  }
   const needsMxHost =
     chosen.some((domain) => domain.mode === 'GATEWAY') ||
     (input.kind === 'MONITOR_ONLY_TO_ADVANCED' && input.targetMode === 'GATEWAY') ||

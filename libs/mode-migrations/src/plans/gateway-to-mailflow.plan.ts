@@ -3,7 +3,8 @@ import { checkPathQuiet } from '../checks/journal.check';
 import { checkMailflowQuickTest } from '../checks/mailflow-quick-test.check';
 import { checkMx } from '../checks/mx.check';
 import { unavailableCheck } from '../checks/unavailable.check';
-import type { MigrationPlanDefinition } from '../migration-step.types';
+import { checkAcceptedDomainsStep, createConnectorsStep, createRuleStep, detectConflictsStep, removeInboundStep, removeRuleStep, trustArcSealerStep } from '../mailflow/mailflow-steps';
+import type { MigrationParams, MigrationPlanDefinition, StepDefinition } from '../migration-step.types';
 import { completeGatewaySetup } from './monitor-only-to-advanced.plan';
 import { closeOverlapStep, names, openOverlapStep, switchModeStep } from './plan-steps';
 
@@ -59,6 +60,30 @@ export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
   ],
 };
 
+/**
+ * The Exchange Online setup Mailwarden runs itself for an account with a Microsoft 365 connection (queued steps):
+ * accepted domains, conflicts (waits for the admin), connectors, the rule at priority 0, the trusted ARC sealer.
+ */
+export const AUTOMATED_MAILFLOW_SETUP: StepDefinition[] = [checkAcceptedDomainsStep, detectConflictsStep, createConnectorsStep, createRuleStep, trustArcSealerStep];
+
+/** Registering the connector stays with the admin: it tells the scanner which client is Exchange Online. */
+const registerConnector: StepDefinition = {
+  key: 'connect-mailflow',
+  kind: 'MANUAL',
+  instruction: () =>
+    'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name). Mailwarden created the Exchange Online connectors and the transport rule itself (steps above).',
+  risk: 'Without a registered connector Mailwarden cannot tell the connector from any other client: after the switch the connector path refuses these domains (4xx during the overlap window).',
+  check: checkConnectorRegistered,
+};
+
+export function gatewayToMailflowSteps(params: MigrationParams): StepDefinition[] {
+  if (!params.mailflow) {
+    return GATEWAY_TO_MAILFLOW_PLAN.steps;
+  }
+  const [open, , , ...rest] = GATEWAY_TO_MAILFLOW_PLAN.steps;
+  return [open!, ...AUTOMATED_MAILFLOW_SETUP, registerConnector, ...rest];
+}
+
 /** Mailflow → Gateway: MX is proven before the switch; the connector path drains last. */
 export const MAILFLOW_TO_GATEWAY_PLAN: MigrationPlanDefinition = {
   kind: 'MAILFLOW_TO_GATEWAY',
@@ -77,3 +102,30 @@ export const MAILFLOW_TO_GATEWAY_PLAN: MigrationPlanDefinition = {
     closeOverlapStep(),
   ],
 };
+
+/**
+ * Mailflow → Gateway with Exchange automated: after the switch Mailwarden removes its transport rule and outbound
+ * connector, waits until nothing comes through the connector path, then removes its inbound connector (mail it
+ * still relays back needs it until then) and its ARC sealer entry.
+ */
+export function mailflowToGatewaySteps(params: MigrationParams): StepDefinition[] {
+  if (!params.mailflow) {
+    return MAILFLOW_TO_GATEWAY_PLAN.steps;
+  }
+  const [open, gateway, switchStep, , close] = MAILFLOW_TO_GATEWAY_PLAN.steps;
+  return [
+    open!,
+    gateway!,
+    switchStep!,
+    removeRuleStep,
+    {
+      key: 'remove-mailflow-connectors',
+      kind: 'MANUAL',
+      instruction: (plan) => `Nothing to do: Mailwarden removed its transport rule; the step completes once no message of ${names(plan).join(', ')} has come through the connector for the plan's quiet period.`,
+      risk: 'Removing the inbound connector while mail still comes back through it makes Exchange Online treat that mail as from an unknown host.',
+      check: (context) => checkPathQuiet(context, ['MAILFLOW'], 'old-path-quiet', 'mail still comes through the connector'),
+    },
+    removeInboundStep,
+    close!,
+  ];
+}

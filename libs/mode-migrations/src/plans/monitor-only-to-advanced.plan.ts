@@ -64,11 +64,24 @@ export const completeMailflowSetup: StepDefinition = {
   },
 };
 
+/** The same check once Mailwarden created the Exchange Online objects itself (the steps before it). */
+const completeAutomatedMailflowSetup: StepDefinition = {
+  ...completeMailflowSetup,
+  instruction: () =>
+    [
+      'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name).',
+      `Set each domain's downstream route: the Microsoft 365 inbound connector host Mailwarden relays to.`,
+      'Mailwarden created the Exchange Online connectors and the transport rule itself (steps above).',
+      'Then send a test message to a mailbox of these domains (the quick test): the step completes when it comes through the connector.',
+    ].join('\n'),
+};
+
 /** Monitor-only → Advanced (DESIGN.md §2): the new path is proven before the switch; journaling goes last. */
-export function monitorOnlyToAdvancedSteps(targetMode: 'GATEWAY' | 'MAILFLOW'): StepDefinition[] {
+export function monitorOnlyToAdvancedSteps(targetMode: 'GATEWAY' | 'MAILFLOW', automated: StepDefinition[] = []): StepDefinition[] {
   return [
     openOverlapStep(targetMode),
-    targetMode === 'GATEWAY' ? completeGatewaySetup : completeMailflowSetup,
+    ...automated,
+    targetMode === 'GATEWAY' ? completeGatewaySetup : automated.length > 0 ? completeAutomatedMailflowSetup : completeMailflowSetup,
     setMonitorOnlyStep('turn-monitor-only-off', false),
     switchModeStep(targetMode === 'GATEWAY' ? 'add-domains-in-gateway-mode' : 'add-domains-in-mailflow-mode', targetMode),
     {
