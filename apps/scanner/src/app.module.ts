@@ -25,8 +25,8 @@ export interface ScannerOverrides {
   mimecastClient?: MimecastModuleOptions['client'];
   /** SIEM export run timings (tests shorten back-off and leases) and how often each destination runs. */
   export?: Partial<ExportRunOptions> & { everyMs?: number; pruneEveryMs?: number };
-  /** Microsoft 365 mailflow quick test and tamper check timings (tests shorten them). */
-  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number; tamperCheckMinutes?: number };
+  /** Microsoft 365 mailflow quick test timings (tests shorten them). */
+  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number };
 }
 
 @Module({})

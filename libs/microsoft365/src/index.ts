@@ -14,6 +14,4 @@ export * from './microsoft365.settings';
 export * from './microsoft365.workers';
 export * from './remediation.service';
 export * from './mailflow-quick-test.service';
-export * from './mailflow-tamper';
-export * from './mailflow-tamper.service';
 export * from './mailflow-health.workers';

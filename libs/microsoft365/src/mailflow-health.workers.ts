@@ -1,21 +1,13 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
-import {
-  MAILFLOW_QUICK_TEST_JOB,
-  MAILFLOW_TAMPER_CHECK_JOB,
-  mailflowTamperCheckSchedulerId,
-  QueueName,
-  type MailflowQuickTestJobData,
-  type MailflowTamperCheckJobData,
-} from '@mailwarden/queue';
+import { MAILFLOW_QUICK_TEST_JOB, QueueName, type MailflowQuickTestJobData } from '@mailwarden/queue';
 import type { MailflowQuickTestService } from './mailflow-quick-test.service';
-import type { MailflowTamperService } from './mailflow-tamper.service';
 import type { Microsoft365QueueOptions } from './microsoft365.options';
 
-type MailflowJobData = MailflowQuickTestJobData | MailflowTamperCheckJobData;
+type MailflowJobData = MailflowQuickTestJobData;
 const JOB_OPTIONS = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
 
-/** Producer side of `QueueName.M365Mailflow`: quick tests and each account's scheduled tamper check. */
+/** Producer side of `QueueName.M365Mailflow`: the mailflow quick tests. */
 export class MailflowHealthQueues implements OnModuleDestroy {
   readonly queue: Queue<MailflowJobData>;
 
@@ -31,38 +23,16 @@ export class MailflowHealthQueues implements OnModuleDestroy {
     await this.queue.add(MAILFLOW_QUICK_TEST_JOB, { testId }, { ...JOB_OPTIONS, jobId: `quick-test-${testId}`, attempts: 5, backoff: { type: 'fixed', delay: 1_000 } });
   }
 
-  async scheduleTamperCheck(accountId: string, everyMinutes: number): Promise<void> {
-    await this.queue.upsertJobScheduler(
-      mailflowTamperCheckSchedulerId(accountId),
-      { every: everyMinutes * 60_000 },
-      { name: MAILFLOW_TAMPER_CHECK_JOB, data: { accountId }, opts: { ...JOB_OPTIONS, attempts: 1 } },
-    );
-  }
-
-  async unscheduleTamperCheck(accountId: string): Promise<void> {
-    await this.queue.removeJobScheduler(mailflowTamperCheckSchedulerId(accountId));
-  }
-
-  /** Runs an account's tamper check now (besides the schedule). */
-  async enqueueTamperCheck(accountId: string): Promise<void> {
-    await this.queue.add(MAILFLOW_TAMPER_CHECK_JOB, { accountId }, { ...JOB_OPTIONS, attempts: 1 });
-  }
-
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
   }
 }
 
 export interface MailflowHealthWorkerOptions extends Microsoft365QueueOptions {
-  /** Minutes between an account's tamper checks (default 15). */
-  tamperCheckMinutes?: number;
   concurrency?: number;
 }
 
-/**
- * The scanner's worker for `QueueName.M365Mailflow`. On start it (re)schedules the tamper check of every account
- * that has mailflow objects created by Mailwarden.
- */
+/** The scanner's worker for `QueueName.M365Mailflow`: sends and follows the recorded quick tests. */
 export class MailflowHealthWorkers {
   private readonly logger = new Logger(MailflowHealthWorkers.name);
   private readonly abort = new AbortController();
@@ -70,9 +40,6 @@ export class MailflowHealthWorkers {
 
   constructor(
     private readonly quickTests: MailflowQuickTestService,
-    /** Null until an app wires the source of Mailwarden's created objects. */
-    private readonly tamper: MailflowTamperService | null,
-    private readonly queues: MailflowHealthQueues,
     private readonly options: MailflowHealthWorkerOptions,
   ) {}
 
@@ -83,21 +50,13 @@ export class MailflowHealthWorkers {
       concurrency: this.options.concurrency ?? 4,
     });
     this.worker.on('error', (error) => this.logger.warn({ event: 'microsoft365.mailflow_worker_error', error: error.message }));
-    const accounts = (await this.tamper?.accountsToWatch()) ?? [];
-    for (const accountId of accounts) {
-      await this.queues.scheduleTamperCheck(accountId, this.options.tamperCheckMinutes ?? 15);
-    }
-    this.logger.log({ event: 'microsoft365.mailflow_worker_started', watchedAccounts: accounts.length });
+    this.logger.log({ event: 'microsoft365.mailflow_worker_started' });
   }
 
   private async process(job: Job<MailflowJobData>): Promise<string> {
     if (job.name === MAILFLOW_QUICK_TEST_JOB) {
-      const test = await this.quickTests.run((job.data as MailflowQuickTestJobData).testId, this.abort.signal);
+      const test = await this.quickTests.run(job.data.testId, this.abort.signal);
       return test.status;
-    }
-    if (job.name === MAILFLOW_TAMPER_CHECK_JOB && this.tamper) {
-      const outcome = await this.tamper.check((job.data as MailflowTamperCheckJobData).accountId);
-      return outcome.status;
     }
     throw new Error(`unknown job ${job.name}`);
   }

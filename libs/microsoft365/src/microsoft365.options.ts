@@ -34,6 +34,4 @@ export interface Microsoft365ModuleOptions {
   consentTokenRetries?: number;
   /** The mailflow quick test through Exchange Online (issue 16); the host name is the scanner's SMTP_HOSTNAME. */
   mailflowQuickTest?: MailflowQuickTestOptions;
-  /** Minutes between scheduled mailflow tamper checks of each account with a mailflow setup (default 15). */
-  mailflowTamperCheckMinutes?: number;
 }

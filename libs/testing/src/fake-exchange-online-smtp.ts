@@ -61,6 +61,8 @@ export interface RoutingInboundConnector {
   Enabled: boolean;
   SenderIPAddresses?: string[] | null;
   TlsSenderCertificateName?: string | null;
+  /** Mail through this connector must come over TLS. */
+  RequireTls?: boolean | null;
 }
 
 /** What the router needs of the fake Exchange Online's object store (per tenant): `FakeMicrosoft365.exchange` by default. */
@@ -160,7 +162,10 @@ function certificateNames(socket: TLSSocket): string[] {
 
 export class FakeExchangeOnlineSmtp {
   readonly trace: RoutingTraceEntry[] = [];
-  /** Accepted domains per tenant; a tenant without an entry accepts the domains of its users' addresses. */
+  /**
+   * Accepted domains per tenant added here, besides the store's (`m365.exchange.addAcceptedDomain`); a tenant with
+   * neither accepts the domains of its users' addresses.
+   */
   private readonly acceptedDomains = new Map<string, Set<string>>();
   private readonly connectionCertNames = new Map<string, string[]>();
   private inbound?: SMTPServer;
@@ -234,7 +239,11 @@ export class FakeExchangeOnlineSmtp {
   }
 
   private domainsOf(tenantId: string): Set<string> {
-    return this.acceptedDomains.get(tenantId) ?? new Set(this.m365.usersOf(tenantId).flatMap((user) => [user.userPrincipalName, user.mail ?? ''].filter(Boolean).map(domainOf)));
+    const stored = this.m365.exchange.store(tenantId).acceptedDomains.map((domain) => domain.DomainName.toLowerCase());
+    if (stored.length > 0 || this.acceptedDomains.has(tenantId)) {
+      return new Set([...stored, ...(this.acceptedDomains.get(tenantId) ?? [])]);
+    }
+    return new Set(this.m365.usersOf(tenantId).flatMap((user) => [user.userPrincipalName, user.mail ?? ''].filter(Boolean).map(domainOf)));
   }
 
   private listener(kind: 'inbound' | 'connector'): SMTPServer {
@@ -288,14 +297,21 @@ export class FakeExchangeOnlineSmtp {
     if (kind === 'connector') {
       const clientIp = session.remoteAddress.replace(/^::ffff:/, '');
       const certNames = this.connectionCertNames.get(session.id) ?? [];
-      const attributed = this.objects.inboundConnectors(tenantId).some(
-        (connector) =>
-          connector.Enabled &&
-          ((connector.SenderIPAddresses ?? []).some((range) => ipv4InRange(clientIp, range)) ||
-            (!!connector.TlsSenderCertificateName && certNames.includes(connector.TlsSenderCertificateName.toLowerCase()))),
-      );
+      // The certificate name, or the IP ranges as the alternative (the fake's reading of a partner connector that
+      // has both; Exchange documents RestrictDomainsToCertificate / RestrictDomainsToIPAddresses separately).
+      const attributed = this.objects
+        .inboundConnectors(tenantId)
+        .find(
+          (connector) =>
+            connector.Enabled &&
+            ((connector.SenderIPAddresses ?? []).some((range) => ipv4InRange(clientIp, range)) ||
+              (!!connector.TlsSenderCertificateName && certNames.includes(connector.TlsSenderCertificateName.toLowerCase()))),
+        );
       if (!attributed) {
         return { code: 550, text: '5.7.51 TenantInboundAttribution; no inbound connector of the tenant matches this client (IP or certificate)' };
+      }
+      if (attributed.RequireTls && !session.secure) {
+        return { code: 451, text: `4.7.3 The inbound connector ${attributed.Name} requires TLS (STARTTLS first)` };
       }
     }
     if (!this.m365.findMailbox(tenantId, address)) {

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { MailflowHealthRepository, PrismaService, type DomainMailflowStatus, type MailflowAlert } from '@mailwarden/db';
-import { MailflowHealthQueues } from '@mailwarden/microsoft365';
+import { MailflowTamperQueue } from '@mailwarden/mode-migrations';
 import { decodeCursor, decodeDate, decodeUuid, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
+import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
 import type { DomainMailflowHealthDto, MailflowAlertDto, MailflowDifferenceDto, MailflowHealthDto, UpdateMailflowEndpointDto } from './dto/mailflow-health.dto';
@@ -22,7 +23,7 @@ export class MailflowHealthApiService {
     private readonly repository: MailflowHealthRepository,
     private readonly prisma: PrismaService,
     private readonly access: TenantAccess,
-    private readonly queues: MailflowHealthQueues,
+    @Optional() private readonly tamperQueue?: MailflowTamperQueue,
   ) {}
 
   async health(principal: Principal, accountId: string): Promise<MailflowHealthDto> {
@@ -57,6 +58,9 @@ export class MailflowHealthApiService {
   /** Queues a tamper check now (it only reads Exchange Online; nothing is changed there). */
   async checkNow(principal: Principal, accountId: string): Promise<void> {
     await this.access.account(principal, accountId);
-    await this.queues.enqueueTamperCheck(accountId);
+    if (!this.tamperQueue) {
+      throw new ApiProblem(503, ProblemCode.Microsoft365NotConfigured, 'mailflow automation is not configured in this deployment (no tamper checks run)');
+    }
+    await this.tamperQueue.checkNow(accountId);
   }
 }

@@ -3,7 +3,6 @@ import { type DynamicModule, Module, type OnApplicationBootstrap, type OnApplica
 import { Microsoft365Repository } from '@mailwarden/db';
 import {
   DirectorySyncService,
-  MailflowHealthQueues,
   MailflowHealthWorkers,
   MailflowQuickTestService,
   Microsoft365Module,
@@ -40,7 +39,7 @@ export class Microsoft365WorkerModule {
   static forRoot(
     config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string },
     queue: Microsoft365QueueOptions,
-    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number; tamperCheckMinutes?: number } = {},
+    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
   ): DynamicModule {
     return {
       module: Microsoft365WorkerModule,
@@ -63,8 +62,8 @@ export class Microsoft365WorkerModule {
         },
         {
           provide: MailflowHealthWorkers,
-          useFactory: (quickTests: MailflowQuickTestService, queues: MailflowHealthQueues) => new MailflowHealthWorkers(quickTests, null, queues, { ...queue, tamperCheckMinutes: mailflow.tamperCheckMinutes }),
-          inject: [MailflowQuickTestService, MailflowHealthQueues],
+          useFactory: (quickTests: MailflowQuickTestService) => new MailflowHealthWorkers(quickTests, queue),
+          inject: [MailflowQuickTestService],
         },
         {
           provide: Microsoft365WorkerLifecycle,
