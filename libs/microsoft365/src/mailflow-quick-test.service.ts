@@ -159,6 +159,11 @@ export class MailflowQuickTestService {
         const found = (await graph.get<{ value: MailboxMessage[] }>(mailboxPath, { mailbox: test.recipient })).value;
         const marked = found.find((message) => (message.internetMessageHeaders ?? []).some((header) => header.name.toLowerCase() === PROCESSED_HEADER));
         if (marked) {
+          if (hops.get('relayed-to-exchange')!.status !== 'passed') {
+            // Exchange can hand the message to the mailbox before the scanner records the 250 it got back.
+            const again = await this.repository.findMessage(test.accountId, test.internetMessageId);
+            pass('relayed-to-exchange', `Exchange Online's inbound connector took message ${again?.id ?? '?'} (delivery state ${again?.deliveryState ?? 'unknown'}; it reached the mailbox with Mailwarden's mark)`);
+          }
           pass('arrived-in-mailbox', `in ${test.recipient} (Graph id ${marked.id}), carrying Mailwarden's mark`);
           break;
         }

@@ -24,7 +24,7 @@ class ModeMigrationLifecycle implements OnApplicationBootstrap, OnModuleDestroy 
       this.worker = new ModeMigrationWorker((data) => this.runner.runQueuedStep(data), () => this.runner.requeueRunningSteps(), this.options.queue);
       await this.worker.start();
       // Issue 16: the tamper checks of what the mailflow steps created run beside them.
-      this.tamperWorker = new MailflowTamperWorker(this.tamper, this.tamperQueue!, { ...this.options.queue, everyMinutes: this.options.tamperCheckMinutes });
+      this.tamperWorker = new MailflowTamperWorker(this.tamper, this.tamperQueue!, { ...this.options.queue, everyMinutes: this.options.tamperCheckMinutes, reconcileEveryMs: this.options.tamperReconcileMs });
       await this.tamperWorker.start();
     }
   }

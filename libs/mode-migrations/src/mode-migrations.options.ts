@@ -29,4 +29,6 @@ export interface ModeMigrationsOptions {
   runWorker?: boolean;
   /** Minutes between the tamper checks of each account with Mailwarden-created Exchange objects (default 15). */
   tamperCheckMinutes?: number;
+  /** How soon an account whose Exchange objects were just created gets its scheduled check (default 60 s). */
+  tamperReconcileMs?: number;
 }

@@ -6,6 +6,13 @@ import { AuditRepository } from './audit.repository';
 
 type Db = PrismaService | Prisma.TransactionClient;
 
+/** JSON with object keys sorted at every level (two values equal as jsonb give the same string). */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
+  );
+}
+
 /** Outbox topic of a mailflow tamper alert (libs/export turns it into an OCSF Detection Finding). */
 export const MAILFLOW_ALERT_TOPIC = 'microsoft365.mailflow.alert';
 
@@ -129,10 +136,11 @@ export class MailflowHealthRepository {
       const status = differences.length > 0 ? 'DEGRADED' : 'HEALTHY';
       const before = new Map((await tx.domainMailflowStatus.findMany({ where: { accountId, domainId: { in: domains.map((domain) => domain.id) } } })).map((row) => [row.domainId, row]));
       const changed: string[] = [];
-      const fingerprint = JSON.stringify(differences);
+      // jsonb stores keys in its own order: compare key-sorted forms.
+      const fingerprint = canonicalJson(differences);
       for (const domain of domains) {
         const previous = before.get(domain.id);
-        const same = previous && previous.status === status && JSON.stringify(previous.differences) === fingerprint;
+        const same = previous && previous.status === status && canonicalJson(previous.differences) === fingerprint;
         if (!same && (previous || status === 'DEGRADED')) {
           changed.push(domain.name);
         }

@@ -35,8 +35,8 @@ export class MailflowTamperQueue {
     return schedulers.map((scheduler) => scheduler.key).filter((key) => key !== RECONCILE_SCHEDULER).map((key) => key.slice(key.indexOf(':') + 1));
   }
 
-  async scheduleReconcile(everyMinutes: number): Promise<void> {
-    await this.queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMinutes * 60_000 }, { name: RECONCILE_JOB, data: {}, opts: JOB_OPTIONS });
+  async scheduleReconcile(everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMs }, { name: RECONCILE_JOB, data: {}, opts: JOB_OPTIONS });
   }
 
   close(): Promise<void> {
@@ -47,10 +47,12 @@ export class MailflowTamperQueue {
 export interface MailflowTamperWorkerOptions extends ModeMigrationQueueOptions {
   /** Minutes between an account's checks (default 15). */
   everyMinutes?: number;
+  /** How often accounts that gained or lost Exchange objects get their check scheduled or dropped (default 60 s). */
+  reconcileEveryMs?: number;
 }
 
 /**
- * Runs the tamper checks. At start, and then as often as the checks themselves, it gives every account with
+ * Runs the tamper checks. At start, and then every `reconcileEveryMs`, it gives every account with
  * Mailwarden-created Exchange objects its repeatable check and drops the checks of accounts that have none left.
  */
 export class MailflowTamperWorker {
@@ -67,7 +69,7 @@ export class MailflowTamperWorker {
     this.worker = new Worker(QueueName.MailflowTamperCheck, (job: Job) => this.process(job), { connection: this.options.connection, prefix: this.options.prefix, concurrency: 2 });
     this.worker.on('error', (error) => this.logger.warn({ event: 'mode_migration.tamper_worker_error', error: error.message }));
     const watched = await this.reconcile();
-    await this.queue.scheduleReconcile(this.options.everyMinutes ?? 15);
+    await this.queue.scheduleReconcile(this.options.reconcileEveryMs ?? 60_000);
     this.logger.log({ event: 'mode_migration.tamper_worker_started', watchedAccounts: watched });
   }
 
