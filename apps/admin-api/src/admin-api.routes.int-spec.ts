@@ -1085,6 +1085,7 @@ describe('admin API (real app over HTTP)', () => {
       updateExportDestination: { name: 'probe' },
       createPartnerExportDestination: { name: 'probe', kind: 'NDJSON', settings: { folder: 'probe' } },
       updatePartnerExportDestination: { name: 'probe' },
+      setMailflowExchangeEndpoint: { exchangeSmtpHost: null },
     };
     const queries: Record<string, string> = {
       getEffectivePolicy: '?recipient=alice@contoso.example',
