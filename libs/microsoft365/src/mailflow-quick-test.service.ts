@@ -100,9 +100,24 @@ export class MailflowQuickTestService {
     if (test.status !== 'RUNNING') {
       return test;
     }
+    const hops = new Map<QuickTestHopName, QuickTestHop>(QUICK_TEST_HOPS.map((hop) => [hop, { hop, status: 'not-reached', at: null, elapsedMs: null, detail: 'not seen' }]));
+    try {
+      return await this.follow(test, hops, signal);
+    } catch (error) {
+      if (signal?.aborted) {
+        throw error; // the worker stops: the job is handed to the next one, the test stays RUNNING
+      }
+      // No test stays RUNNING for an error (the connection removed, Graph or the database failing): it fails at the
+      // first hop not yet seen, with the error.
+      const open = QUICK_TEST_HOPS.find((hop) => hops.get(hop)!.status !== 'passed') ?? 'arrived-in-mailbox';
+      hops.set(open, { hop: open, status: 'failed', at: null, elapsedMs: null, detail: `the test could not go on: ${(error as Error).message}` });
+      return this.finish(test, hops);
+    }
+  }
+
+  private async follow(test: MailflowQuickTest, hops: Map<QuickTestHopName, QuickTestHop>, signal?: AbortSignal): Promise<MailflowQuickTest> {
     const connection = await this.microsoft365.requireConnection(test.accountId);
     const started = Date.now();
-    const hops = new Map<QuickTestHopName, QuickTestHop>(QUICK_TEST_HOPS.map((hop) => [hop, { hop, status: 'not-reached', at: null, elapsedMs: null, detail: 'not seen' }]));
     const pass = (hop: QuickTestHopName, detail: string) => hops.set(hop, { hop, status: 'passed', at: new Date().toISOString(), elapsedMs: Date.now() - started, detail });
     const fail = (hop: QuickTestHopName, detail: string) => hops.set(hop, { hop, status: 'failed', at: null, elapsedMs: Date.now() - started, detail });
 

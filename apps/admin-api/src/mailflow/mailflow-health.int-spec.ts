@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
 import { ApiKeyRepository, MailflowHealthRepository, type Account, type Domain, type PrismaService } from '@mailwarden/db';
+import { MailflowQuickTestService } from '@mailwarden/microsoft365';
 import { createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -130,5 +131,16 @@ describe('mailflow health routes (admin API)', () => {
     expect(unrouted.body).toMatchObject({ path: 'MICROSOFT365', accepted: true, arrived: false, failedHop: 'scanned-by-mailwarden' });
     expect((unrouted.body.hops as Json[]).map((hop) => hop.status)).toEqual(['passed', 'failed', 'not-reached', 'not-reached']);
     expect(await db.prisma.auditEvent.count({ where: { accountId: account.id, action: 'domain.quick_test' } })).toBe(2);
+
+    // A test whose connection went away meanwhile fails with the reason instead of staying RUNNING.
+    const quickTests = app.get(MailflowQuickTestService);
+    const pending = await quickTests.create({ accountId: account.id, domainId: domain.id, domain: domain.name, requestedBy: 'test' });
+    const connection = await db.prisma.m365Connection.delete({ where: { accountId: account.id } });
+    try {
+      expect(await quickTests.run(pending.id)).toMatchObject({ status: 'FAILED', failedHop: 'accepted-by-exchange', finishedAt: expect.any(Date) });
+      expect(((await db.prisma.mailflowQuickTest.findUniqueOrThrow({ where: { id: pending.id } })).hops as Json[])[0]).toMatchObject({ status: 'failed', detail: expect.stringMatching(/no Microsoft 365 connection/) });
+    } finally {
+      await db.prisma.m365Connection.create({ data: connection });
+    }
   });
 });
