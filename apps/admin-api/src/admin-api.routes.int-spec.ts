@@ -1104,6 +1104,7 @@ describe('admin API (real app over HTTP)', () => {
       createPartnerExportDestination: { name: 'probe', kind: 'NDJSON', settings: { folder: 'probe' } },
       updatePartnerExportDestination: { name: 'probe' },
       createDkimKey: { algorithm: 'ed25519-sha256' },
+      setMailflowExchangeEndpoint: { exchangeSmtpHost: null },
     };
     const queries: Record<string, string> = {
       getEffectivePolicy: '?recipient=alice@contoso.example',

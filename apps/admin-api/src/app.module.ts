@@ -10,6 +10,8 @@ import { QuickTestModule } from '@mailwarden/delivery';
 import { ExportModule } from '@mailwarden/export';
 import { MimecastModule } from '@mailwarden/mimecast';
 import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
+import { MailflowHealthController } from './mailflow/mailflow-health.controller';
+import { MailflowHealthApiService } from './mailflow/mailflow-health-api.service';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { bullQueueSettings, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
@@ -95,6 +97,8 @@ export class AppModule {
       secretsKey: config.SECRETS_KEY,
       queue: bullQueueSettings(queueOptionsFromConfig(config)),
       directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+      // The mailflow quick test through Exchange Online (issue 16): the route waits for it like the scanner path.
+      mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 120_000 },
       ...overrides.microsoft365,
     });
     // Mailflow plans create the Exchange Online connectors and rule themselves once a scanner host and a Microsoft app
@@ -152,6 +156,7 @@ export class AppModule {
         AccountExportDestinationsController,
         PartnerExportDestinationsController,
         DkimKeysController,
+        MailflowHealthController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -173,6 +178,7 @@ export class AppModule {
         EmergencyInboxService,
         ExportDestinationsAdminService,
         DkimKeysService,
+        MailflowHealthApiService,
       ],
     };
   }

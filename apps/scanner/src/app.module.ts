@@ -25,6 +25,8 @@ export interface ScannerOverrides {
   mimecastClient?: MimecastModuleOptions['client'];
   /** SIEM export run timings (tests shorten back-off and leases) and how often each destination runs. */
   export?: Partial<ExportRunOptions> & { everyMs?: number; pruneEveryMs?: number };
+  /** Microsoft 365 mailflow quick test timings (tests shorten them). */
+  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number };
 }
 
 @Module({})
@@ -34,7 +36,7 @@ export class AppModule {
     const registry = createMetricsRegistry('scanner');
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
-      roles.push(Microsoft365WorkerModule.forRoot(config, bullQueueSettings(queueOptionsFromConfig(config))));
+      roles.push(Microsoft365WorkerModule.forRoot(config, bullQueueSettings(queueOptionsFromConfig(config)), overrides.mailflow));
       // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
         roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, bullQueueSettings(queueOptionsFromConfig(config)), overrides.mimecastClient));

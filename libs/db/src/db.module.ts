@@ -22,6 +22,7 @@ import { QuarantineRepository } from './repositories/quarantine.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
+import { MailflowHealthRepository } from './repositories/mailflow-health.repository';
 import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
 import { RetentionRepository } from './repositories/retention.repository';
 import { DkimKeyRepository } from './repositories/dkim-key.repository';
@@ -35,6 +36,8 @@ const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
 const RETENTION_REPOSITORIES = [RetentionRepository];
 // Outbound DKIM signing keys (issue 16): the admin API manages them, the scanner's delivery signs with them.
 const DKIM_REPOSITORIES = [DkimKeyRepository];
+// Microsoft 365 mailflow quick test and tamper check (issue 16).
+const MAILFLOW_HEALTH_REPOSITORIES = [MailflowHealthRepository];
 
 @Global()
 @Module({})
@@ -54,8 +57,9 @@ export class DbModule {
         ...MICROSOFT365_REPOSITORIES,
         ...RETENTION_REPOSITORIES,
         ...DKIM_REPOSITORIES,
+        ...MAILFLOW_HEALTH_REPOSITORIES,
       ],
-      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES],
     };
   }
 }

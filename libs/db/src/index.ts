@@ -32,3 +32,4 @@ export * from './repositories/tenant.repository';
 export * from './repositories/retention.repository';
 export * from './message-metrics';
 export * from './repositories/dkim-key.repository';
+export * from './repositories/mailflow-health.repository';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { REMEDIATION_FINISHED_TOPIC, THIRD_PARTY_ALERT_TOPIC, VERDICT_TOPIC, type ExportRepository, type OutboxRow } from '@mailwarden/db';
+import { MAILFLOW_ALERT_TOPIC, REMEDIATION_FINISHED_TOPIC, THIRD_PARTY_ALERT_TOPIC, VERDICT_TOPIC, type ExportRepository, type OutboxRow } from '@mailwarden/db';
 import { readMessageDetails } from './ocsf/message-details';
-import { toAlertFinding, toEmailActivity, toMessageFindings, toRemediationActivity, type MappedEvent } from './ocsf/ocsf-mappers';
+import { toAlertFinding, toEmailActivity, toMailflowAlertFinding, toMessageFindings, toRemediationActivity, type MailflowAlertPayload, type MappedEvent } from './ocsf/ocsf-mappers';
 
 /** The events of one outbox row (an Email Activity and its findings, one alert's finding, or one remediation's activity). */
 export interface RenderedRow {
@@ -51,6 +51,9 @@ export class EventRenderer {
         if (remediation) {
           events = [toRemediationActivity(remediation, this.productVersion)];
         }
+      } else if (row.topic === MAILFLOW_ALERT_TOPIC && row.payload) {
+        // The payload holds the whole alert (it is append-only), so nothing is loaded.
+        events = [toMailflowAlertFinding(row.payload as unknown as MailflowAlertPayload, this.productVersion)];
       }
       if (events.length === 0) {
         this.logger.warn({ event: 'export.row_without_source', outboxId: row.id.toString(), topic: row.topic, aggregateId: row.aggregateId });

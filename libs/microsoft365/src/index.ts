@@ -13,3 +13,5 @@ export * from './microsoft365.service';
 export * from './microsoft365.settings';
 export * from './microsoft365.workers';
 export * from './remediation.service';
+export * from './mailflow-quick-test.service';
+export * from './mailflow-health.workers';

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DirectorySyncService } from './directory-sync.service';
+import { MailflowHealthQueues } from './mailflow-health.workers';
+import { MailflowQuickTestLauncher, MailflowQuickTestService } from './mailflow-quick-test.service';
 import { MICROSOFT365_OPTIONS, type Microsoft365ModuleOptions } from './microsoft365.options';
 import { Microsoft365Queues } from './microsoft365-queues';
 import { Microsoft365Service } from './microsoft365.service';
@@ -17,8 +19,12 @@ export class Microsoft365Module {
         Microsoft365Service,
         RemediationService,
         DirectorySyncService,
+        // Mailflow quick test and tamper check (issue 16).
+        { provide: MailflowHealthQueues, useFactory: () => new MailflowHealthQueues(options.queue) },
+        MailflowQuickTestService,
+        MailflowQuickTestLauncher,
       ],
-      exports: [MICROSOFT365_OPTIONS, Microsoft365Queues, Microsoft365Service, RemediationService, DirectorySyncService],
+      exports: [MICROSOFT365_OPTIONS, Microsoft365Queues, Microsoft365Service, RemediationService, DirectorySyncService, MailflowHealthQueues, MailflowQuickTestService, MailflowQuickTestLauncher],
     };
   }
 }

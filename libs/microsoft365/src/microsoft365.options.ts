@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { GraphClientOptions } from './graph.client';
+import type { MailflowQuickTestOptions } from './mailflow-quick-test.service';
 import type { Microsoft365AppSettings } from './microsoft365.settings';
 
 export const MICROSOFT365_OPTIONS = Symbol('MICROSOFT365_OPTIONS');
@@ -31,4 +32,6 @@ export interface Microsoft365ModuleOptions {
    * (default 3).
    */
   consentTokenRetries?: number;
+  /** The mailflow quick test through Exchange Online (issue 16); the host name is the scanner's SMTP_HOSTNAME. */
+  mailflowQuickTest?: MailflowQuickTestOptions;
 }

@@ -14,3 +14,7 @@ export * from './plans/monitor-only-to-advanced.plan';
 export * from './mailflow/mailflow-objects';
 export * from './mailflow/mailflow-steps';
 export * from './mode-migration.queue';
+export * from './checks/mailflow-quick-test.check';
+export * from './mailflow/mailflow-tamper';
+export * from './mailflow/mailflow-tamper.service';
+export * from './mailflow/mailflow-tamper.queue';

@@ -9,7 +9,7 @@ import {
   type Prisma,
 } from '@mailwarden/db';
 import { AccountModeService } from '@mailwarden/accounts';
-import { Microsoft365Service } from '@mailwarden/microsoft365';
+import { MailflowQuickTestLauncher, Microsoft365Service } from '@mailwarden/microsoft365';
 import type { ModeMigrationStepJobData } from '@mailwarden/queue';
 import { ModeMigrationQueue } from './mode-migration.queue';
 import { journalAddress } from './journal-setup';
@@ -60,6 +60,8 @@ export class ModeMigrationRunner {
     private readonly mailflowObjects: MailflowObjectRepository,
     @Optional() private readonly microsoft365?: Microsoft365Service,
     @Optional() private readonly queue?: ModeMigrationQueue,
+    /** The Microsoft 365 quick test (Microsoft365Module imported through forRoot); without it the manual check stays. */
+    @Optional() private readonly quickTestLauncher?: MailflowQuickTestLauncher,
   ) {
     this.now = options.now ?? (() => new Date());
   }
@@ -402,11 +404,21 @@ export class ModeMigrationRunner {
     if (!account) {
       throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
     }
+    const launcher = this.quickTestLauncher;
+    const testedDomains = params.domains.filter((domain) => account.domains.some((current) => current.id === domain.id));
+    const quickTest =
+      launcher && testedDomains.length > 0 && (await launcher.available(accountId, tx))
+        ? {
+            latest: (since: Date) => launcher.latest(accountId, testedDomains.map((domain) => domain.id), since, tx),
+            start: () => launcher.start({ accountId, domainId: testedDomains[0]!.id, domain: testedDomains[0]!.name, requestedBy: 'system:mode-migration' }, tx),
+          }
+        : null;
     return {
       account,
       params,
       startedAt,
       now,
+      mailflowQuickTest: quickTest,
       resolveDns: this.options.resolveDns,
       journalAddress: journalAddress(account.journalToken, this.options.journalDomain),
       quietPeriodMs: params.quietPeriodMs ?? this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,

@@ -48,6 +48,11 @@ export interface StepContext {
   quietPeriodMs: number;
   /** The first message of the plan's domains received through one of `sources` since `since`. */
   firstMessageSince(since: Date, sources: readonly MessageSource[]): Promise<{ id: string; receivedAt: Date; source: MessageSource } | null>;
+  /**
+   * The quick test through Exchange Online (issue 16) for an account with a Microsoft 365 connection; null without
+   * one (the step then keeps its manual check and acknowledgement).
+   */
+  mailflowQuickTest: MailflowQuickTestAccess | null;
   /** The account's registered Microsoft 365 connector, if any. */
   findConnector(): Promise<MailflowConnector | null>;
   /** Changes a domain's mode and/or transition mode through libs/accounts' one path for mode rules. */
@@ -67,6 +72,25 @@ export interface RemoteStepContext {
   /** Records are written at once (not with the step), so an object created just before a crash is not forgotten. */
   objects: MailflowObjectRepository;
   now: Date;
+}
+
+/** A recorded quick test as a step reads it (libs/microsoft365 MailflowQuickTestLauncher). */
+export interface MailflowQuickTestRecord {
+  id: string;
+  status: 'RUNNING' | 'PASSED' | 'FAILED';
+  failedHop: string | null;
+  hops: Prisma.JsonValue;
+  recipient: string;
+  exchangeSmtp: string;
+  internetMessageId: string;
+  createdAt: Date;
+}
+
+export interface MailflowQuickTestAccess {
+  /** The newest quick test of the plan's domains since `since`. */
+  latest(since: Date): Promise<MailflowQuickTestRecord | null>;
+  /** Records a quick test of the plan's first domain (committed with the step) and queues it for the scanner. */
+  start(): Promise<MailflowQuickTestRecord>;
 }
 
 export interface StepDefinition {

@@ -1,5 +1,7 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { AccountsModule } from '@mailwarden/accounts';
+import { MailflowTamperQueue, MailflowTamperWorker } from './mailflow/mailflow-tamper.queue';
+import { MailflowTamperService } from './mailflow/mailflow-tamper.service';
 import { ModeMigrationRunner } from './migration-runner';
 import { ModeMigrationQueue, ModeMigrationWorker } from './mode-migration.queue';
 import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migrations.options';
@@ -7,23 +9,31 @@ import { MODE_MIGRATIONS_OPTIONS, type ModeMigrationsOptions } from './mode-migr
 /** Starts the QueueName.ModeMigration worker with the app (`runWorker`) and stops it, and the producer, at shutdown. */
 class ModeMigrationLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   private worker?: ModeMigrationWorker;
+  private tamperWorker?: MailflowTamperWorker;
 
   constructor(
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
     private readonly runner: ModeMigrationRunner,
+    private readonly tamper: MailflowTamperService,
     @Optional() private readonly queue?: ModeMigrationQueue,
+    @Optional() private readonly tamperQueue?: MailflowTamperQueue,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.runWorker && this.options.queue) {
       this.worker = new ModeMigrationWorker((data) => this.runner.runQueuedStep(data), () => this.runner.requeueRunningSteps(), this.options.queue);
       await this.worker.start();
+      // Issue 16: the tamper checks of what the mailflow steps created run beside them.
+      this.tamperWorker = new MailflowTamperWorker(this.tamper, this.tamperQueue!, { ...this.options.queue, everyMinutes: this.options.tamperCheckMinutes, reconcileEveryMs: this.options.tamperReconcileMs });
+      await this.tamperWorker.start();
     }
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.worker?.stop();
+    await this.tamperWorker?.stop();
     await this.queue?.close();
+    await this.tamperQueue?.close();
   }
 }
 
@@ -40,10 +50,12 @@ export class ModeMigrationsModule {
       providers: [
         { provide: MODE_MIGRATIONS_OPTIONS, useValue: options },
         ...(options.queue ? [{ provide: ModeMigrationQueue, useFactory: () => new ModeMigrationQueue(options.queue!) }] : []),
+        ...(options.queue ? [{ provide: MailflowTamperQueue, useFactory: () => new MailflowTamperQueue(options.queue!) }] : []),
         ModeMigrationRunner,
+        MailflowTamperService,
         ModeMigrationLifecycle,
       ],
-      exports: [ModeMigrationRunner],
+      exports: [ModeMigrationRunner, MailflowTamperService, ...(options.queue ? [MailflowTamperQueue] : [])],
     };
   }
 }

@@ -27,4 +27,8 @@ export interface ModeMigrationsOptions {
   queue?: ModeMigrationWorkerOptions;
   /** Run the worker of those steps in this process (the admin API does; default false). */
   runWorker?: boolean;
+  /** Minutes between the tamper checks of each account with Mailwarden-created Exchange objects (default 15). */
+  tamperCheckMinutes?: number;
+  /** How soon an account whose Exchange objects were just created gets its scheduled check (default 60 s). */
+  tamperReconcileMs?: number;
 }

@@ -7,5 +7,6 @@ export * from './jobs/scan-message.job';
 export * from './jobs/delivery.job';
 export * from './jobs/microsoft365.job';
 export * from './jobs/export-destination.job';
+export * from './jobs/mailflow-health.job';
 export * from './jobs/mode-migration.job';
 export * from './queue-metrics';

@@ -12,6 +12,10 @@ export enum QueueName {
   M365DirectorySync = 'm365-directory-sync',
   /** Microsoft 365 clawback / restore of delivered messages (one job per remediation). */
   M365Remediation = 'm365-remediation',
+  /** Microsoft 365 mailflow quick tests through Exchange Online (issue 16; the scanner's workers). */
+  M365Mailflow = 'm365-mailflow',
+  /** Mailflow tamper checks: Exchange Online against what Mailwarden created (issue 16; the admin API's migration worker). */
+  MailflowTamperCheck = 'mailflow-tamper-check',
   /** Export outbox events (OCSF) to SIEM sinks. */
   Export = 'export',
 }

@@ -38,6 +38,11 @@ export interface FakeMessage {
   internetMessageId: string;
   subject: string;
   parentFolderId: string;
+  /** Graph `internetMessageHeaders` (name/value pairs as delivered); empty for messages placed with `deliver` alone. */
+  internetMessageHeaders?: Array<{ name: string; value: string }>;
+  receivedDateTime?: string;
+  /** The MIME content as Exchange stored it (Graph `/$value`; not served by the fake yet). */
+  raw?: Buffer;
 }
 
 export interface RecordedRequest {
@@ -197,11 +202,54 @@ export class FakeMicrosoft365 {
   }
 
   /** Delivers a message into a user's inbox; returns its Graph id. */
-  deliver(tenantId: string, userId: string, internetMessageId: string, subject = 'test'): FakeMessage {
+  deliver(tenantId: string, userId: string, internetMessageId: string, subject = 'test', content: { headers?: Array<{ name: string; value: string }>; raw?: Buffer } = {}): FakeMessage {
     const mailbox = this.tenant(tenantId).mailboxes.get(userId)!;
-    const message = { id: `AAMkMsg${randomBytes(12).toString('base64url')}`, internetMessageId, subject, parentFolderId: mailbox.folders.inbox! };
+    const message: FakeMessage = {
+      id: `AAMkMsg${randomBytes(12).toString('base64url')}`,
+      internetMessageId,
+      subject,
+      parentFolderId: mailbox.folders.inbox!,
+      internetMessageHeaders: content.headers ?? [],
+      receivedDateTime: new Date().toISOString(),
+      raw: content.raw,
+    };
     mailbox.messages.set(message.id, message);
     return message;
+  }
+
+  tenantIds(): string[] {
+    return [...this.tenants.keys()];
+  }
+
+  usersOf(tenantId: string): FakeUser[] {
+    return [...this.tenant(tenantId).users.values()];
+  }
+
+  /** The enabled user whose UPN, mail or an `smtp:` proxy address is this address (Exchange's recipient lookup). */
+  findMailbox(tenantId: string, address: string): FakeUser | null {
+    const wanted = address.toLowerCase();
+    return (
+      this.usersOf(tenantId).find(
+        (user) =>
+          user.accountEnabled &&
+          (user.userPrincipalName.toLowerCase() === wanted ||
+            user.mail?.toLowerCase() === wanted ||
+            user.proxyAddresses.some((proxy) => proxy.toLowerCase() === `smtp:${wanted}`)),
+      ) ?? null
+    );
+  }
+
+  /** Whether the user is a member of the group named by display name, mail or id. */
+  isMember(tenantId: string, group: string, userId: string): boolean {
+    const wanted = group.toLowerCase();
+    return [...this.tenant(tenantId).groups.values()].some(
+      (candidate) => (candidate.id === group || candidate.displayName.toLowerCase() === wanted || candidate.mail?.toLowerCase() === wanted) && candidate.members.has(userId),
+    );
+  }
+
+  /** Messages in a user's mailbox (any folder). */
+  messagesOf(tenantId: string, userId: string): FakeMessage[] {
+    return [...this.tenant(tenantId).mailboxes.get(userId)!.messages.values()];
   }
 
   /** Users of a tenant with this UPN (case-insensitive). */
@@ -545,7 +593,20 @@ export class FakeMicrosoft365 {
         const wanted = match[1]!.replace(/''/g, "'");
         messages = messages.filter((message) => message.internetMessageId === wanted);
       }
-      return this.page(messages.map((message) => ({ id: message.id, parentFolderId: message.parentFolderId, subject: message.subject, internetMessageId: message.internetMessageId })), url, null);
+      // `$select=internetMessageHeaders,receivedDateTime` adds those (Graph returns the headers only when selected).
+      const selected = (url.searchParams.get('$select') ?? '').split(',');
+      return this.page(
+        messages.map((message) => ({
+          id: message.id,
+          parentFolderId: message.parentFolderId,
+          subject: message.subject,
+          internetMessageId: message.internetMessageId,
+          ...(selected.includes('receivedDateTime') ? { receivedDateTime: message.receivedDateTime ?? null } : {}),
+          ...(selected.includes('internetMessageHeaders') ? { internetMessageHeaders: message.internetMessageHeaders ?? [] } : {}),
+        })),
+        url,
+        null,
+      );
     }
     const action = /^\/([^/]+)\/(move|permanentDelete)$/.exec(rest);
     if (action && method === 'POST') {

@@ -19,3 +19,4 @@ export * from './dns-test-server';
 export * from './smtp-sink';
 export * from './own-redis-cluster';
 export * from './metrics-scrape';
+export * from './fake-exchange-online-smtp';

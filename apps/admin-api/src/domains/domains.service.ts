@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
-import { AuditRepository, DomainAdminRepository, type Domain } from '@mailwarden/db';
+import { AuditRepository, DomainAdminRepository, MailflowHealthRepository, PrismaService, type Domain, type DomainMailflowStatus, type Prisma } from '@mailwarden/db';
 import { QuickTestService } from '@mailwarden/delivery';
-import { CachingDnsResolver } from '@mailwarden/sender-checks';
+import { MailflowQuickTestService, Microsoft365Service, type QuickTestHop } from '@mailwarden/microsoft365';
+import { toDomainMailflowHealthDto } from '../mailflow/mailflow-health-api.service';
+import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
@@ -19,7 +21,7 @@ import type { DownstreamRouteDto } from './dto/downstream-route.dto';
 import type { QuickTestDto } from './dto/quick-test.dto';
 import type { QuickTestResultDto } from './dto/quick-test-result.dto';
 
-export function toDomainDto(domain: Domain): DomainDto {
+export function toDomainDto(domain: Domain, mailflowHealth: DomainMailflowStatus | null = null): DomainDto {
   return {
     id: domain.id,
     accountId: domain.accountId,
@@ -32,6 +34,7 @@ export function toDomainDto(domain: Domain): DomainDto {
     downstream: domain.downstreamHost
       ? { host: domain.downstreamHost, port: domain.downstreamPort, requireTls: domain.downstreamRequireTls, verifyCert: domain.downstreamVerifyCert }
       : null,
+    mailflowHealth: mailflowHealth ? toDomainMailflowHealthDto(mailflowHealth) : null,
     createdAt: domain.createdAt.toISOString(),
     updatedAt: domain.updatedAt.toISOString(),
   };
@@ -46,6 +49,10 @@ export class DomainsService {
     private readonly dns: CachingDnsResolver,
     private readonly quickTests: QuickTestService,
     private readonly audit: AuditRepository,
+    private readonly mailflowHealth: MailflowHealthRepository,
+    private readonly mailflowQuickTests: MailflowQuickTestService,
+    private readonly microsoft365: Microsoft365Service,
+    private readonly prisma: PrismaService,
   ) {}
 
   /**
@@ -77,11 +84,13 @@ export class DomainsService {
     const limit = pageLimit(query.limit);
     const after = decodeCursor(query.cursor, ['name'] as const);
     const rows = await this.domains.list(accountId, { after, limit: limit + 1 });
-    return toPage(rows, limit, (row) => ({ name: row.name }), toDomainDto);
+    const health = new Map((await this.mailflowHealth.listDomainStatus(accountId)).map((row) => [row.domainId, row]));
+    return toPage(rows, limit, (row) => ({ name: row.name }), (row) => toDomainDto(row, health.get(row.id) ?? null));
   }
 
   async get(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {
-    return toDomainDto(await this.find(principal, accountId, domainId));
+    const domain = await this.find(principal, accountId, domainId);
+    return toDomainDto(domain, await this.mailflowHealth.findDomainStatus(domain.id));
   }
 
   /**
@@ -137,9 +146,37 @@ export class DomainsService {
         { field: 'recipient', code: 'NOT_IN_DOMAIN', message: `recipient must be an address of ${domain.name}` },
       ]);
     }
-    const result = await this.quickTests.quickTest(domain.id, { recipient });
-    await this.audit.append({ ...actorOf(principal), accountId, action: 'domain.quick_test', objectType: 'domain', objectId: domain.id, after: { ...result } });
+    const mailflow = domain.mode === 'MAILFLOW' || domain.transitionMode === 'MAILFLOW';
+    const result: QuickTestResultDto =
+      mailflow && this.microsoft365.isConfigured && (await this.prisma.m365Connection.count({ where: { accountId } })) > 0
+        ? await this.microsoft365QuickTest(principal, domain, recipient)
+        : { ...(await this.quickTests.quickTest(domain.id, { recipient })), path: 'SCANNER' };
+    await this.audit.append({ ...actorOf(principal), accountId, action: 'domain.quick_test', objectType: 'domain', objectId: domain.id, after: { ...result } as unknown as Prisma.InputJsonValue });
     return result;
+  }
+
+  /** The real path of a mailflow domain (issue 16): into Exchange Online, through Mailwarden, into the mailbox. */
+  private async microsoft365QuickTest(principal: Principal, domain: Domain, recipient: string | undefined): Promise<QuickTestResultDto> {
+    const created = await this.mailflowQuickTests.create({ accountId: domain.accountId, domainId: domain.id, domain: domain.name, recipient, requestedBy: actorOf(principal).actor });
+    const test = await this.mailflowQuickTests.run(created.id);
+    const hops = test.hops as unknown as QuickTestHop[];
+    const message = await this.mailflowHealth.findMessage(domain.accountId, test.internetMessageId);
+    const last = hops.filter((hop) => hop.elapsedMs !== null).at(-1);
+    return {
+      domainId: domain.id,
+      domain: domain.name,
+      recipient: test.recipient,
+      accepted: hops[0]?.status === 'passed',
+      arrived: test.status === 'PASSED',
+      deliveryState: message?.deliveryState ?? null,
+      messageId: message?.id ?? null,
+      elapsedMs: last?.elapsedMs ?? 0,
+      ...(test.status === 'FAILED' ? { error: hops.find((hop) => hop.hop === test.failedHop)?.detail ?? test.failedHop ?? undefined } : {}),
+      path: 'MICROSOFT365',
+      hops,
+      failedHop: test.failedHop,
+      quickTestId: test.id,
+    };
   }
 
   async remove(principal: Principal, accountId: string, domainId: string): Promise<DomainDto> {

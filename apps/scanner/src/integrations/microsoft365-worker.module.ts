@@ -3,6 +3,8 @@ import { type DynamicModule, Module, type OnApplicationBootstrap, type OnApplica
 import { Microsoft365Repository } from '@mailwarden/db';
 import {
   DirectorySyncService,
+  MailflowHealthWorkers,
+  MailflowQuickTestService,
   Microsoft365Module,
   Microsoft365Queues,
   Microsoft365Service,
@@ -15,22 +17,30 @@ import {
 
 /** Starts and stops the Microsoft 365 workers with the scanner (worker role). */
 class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(private readonly workers: Microsoft365Workers) {}
+  constructor(
+    private readonly workers: Microsoft365Workers,
+    private readonly mailflow: MailflowHealthWorkers,
+  ) {}
 
-  onApplicationBootstrap(): Promise<void> {
-    return this.workers.start();
+  async onApplicationBootstrap(): Promise<void> {
+    await this.workers.start();
+    await this.mailflow.start();
   }
 
   /** Jobs in flight are left to the next worker (each mailbox's state is committed as it goes). */
-  onApplicationShutdown(): Promise<void> {
-    return this.workers.stop();
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.workers.stop(), this.mailflow.stop()]);
   }
 }
 
 /** Directory sync and clawback workers (QueueName.M365DirectorySync, QueueName.M365Remediation). */
 @Module({})
 export class Microsoft365WorkerModule {
-  static forRoot(config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number }, queue: Microsoft365QueueOptions): DynamicModule {
+  static forRoot(
+    config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string },
+    queue: Microsoft365QueueOptions,
+    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
+  ): DynamicModule {
     return {
       module: Microsoft365WorkerModule,
       imports: [
@@ -40,6 +50,7 @@ export class Microsoft365WorkerModule {
           secretsKey: '',
           queue,
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
+          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs },
         }),
       ],
       providers: [
@@ -49,7 +60,16 @@ export class Microsoft365WorkerModule {
             new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, { ...queue, directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES }),
           inject: [DirectorySyncService, RemediationService, Microsoft365Repository, Microsoft365Queues, Microsoft365Service],
         },
-        { provide: Microsoft365WorkerLifecycle, useFactory: (workers: Microsoft365Workers) => new Microsoft365WorkerLifecycle(workers), inject: [Microsoft365Workers] },
+        {
+          provide: MailflowHealthWorkers,
+          useFactory: (quickTests: MailflowQuickTestService) => new MailflowHealthWorkers(quickTests, queue),
+          inject: [MailflowQuickTestService],
+        },
+        {
+          provide: Microsoft365WorkerLifecycle,
+          useFactory: (workers: Microsoft365Workers, mailflowWorkers: MailflowHealthWorkers) => new Microsoft365WorkerLifecycle(workers, mailflowWorkers),
+          inject: [Microsoft365Workers, MailflowHealthWorkers],
+        },
       ],
     };
   }

@@ -7,11 +7,12 @@ import { sqlQuery } from '../sql';
 import { VERDICT_TOPIC } from './message-writes.sql';
 import { REMEDIATION_FINISHED_TOPIC, type RemediationWithItems } from './microsoft365.repository';
 import { THIRD_PARTY_ALERT_TOPIC } from './third-party-alert.repository';
+import { MAILFLOW_ALERT_TOPIC } from './mailflow-health.repository';
 
 export { VERDICT_TOPIC };
 
 /** The outbox topics the SIEM export reads. */
-export const EXPORTED_TOPICS = [VERDICT_TOPIC, THIRD_PARTY_ALERT_TOPIC, REMEDIATION_FINISHED_TOPIC] as const;
+export const EXPORTED_TOPICS = [VERDICT_TOPIC, THIRD_PARTY_ALERT_TOPIC, REMEDIATION_FINISHED_TOPIC, MAILFLOW_ALERT_TOPIC] as const;
 
 /** Largest bigint: a cursor (txId, MAX) has passed every row of transaction txId. */
 const MAX_ID = '9223372036854775807';

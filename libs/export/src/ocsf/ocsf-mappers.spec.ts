@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ExportedMessage, M365RemediationItem, Message, RemediationWithItems, ThirdPartyAlert, Verdict } from '@mailwarden/db';
 import { MIMECAST_MITRE_MAPPING } from '@mailwarden/mimecast';
 import { readMessageDetails } from './message-details';
-import { controlOutcome, REMEDIATION_MAILBOXES_LISTED, toAlertFinding, toEmailActivity, toMessageFindings, toRemediationActivity } from './ocsf-mappers';
+import { controlOutcome, REMEDIATION_MAILBOXES_LISTED, toAlertFinding, toMailflowAlertFinding, toEmailActivity, toMessageFindings, toRemediationActivity } from './ocsf-mappers';
 import { OcsfSchema } from './ocsf-validator';
 
 const schema = OcsfSchema.load(OcsfSchema.defaultDir(path.resolve(__dirname, '../../../..')));
@@ -338,5 +338,24 @@ describe(OcsfSchema.name, () => {
     const event = valid();
     (event.evidences as unknown[])[0] = { email: { subject: 'only a subject' } };
     expect(schema.validate(event).map((error) => error.message)).toEqual([expect.stringContaining('email needs at least one of from, to')]);
+  });
+});
+
+describe(toMailflowAlertFinding.name, () => {
+  const payload = {
+    alertId: '77777777-7777-4777-8777-777777777777',
+    accountId: '22222222-2222-4222-8222-222222222222',
+    domains: ['contoso.example'],
+    createdAt: '2026-12-05T12:00:00.000Z',
+    differences: [{ kind: 'OUTBOUND_CONNECTOR', name: 'Mailwarden - 22222222 - Outbound', problem: 'disabled', property: 'Enabled', description: 'OUTBOUND_CONNECTOR Mailwarden - 22222222 - Outbound is disabled (Enabled false)' }],
+  };
+
+  it('should make a valid High Detection Finding for tampering and a valid Close when it clears', () => {
+    const detected = toMailflowAlertFinding({ ...payload, kind: 'TAMPER_DETECTED' }, '0.1.0');
+    expect(schema.validate(detected.event)).toEqual([]);
+    expect(detected).toMatchObject({ actionable: true, event: { class_uid: 2004, activity_id: 1, severity_id: 4, is_alert: true, finding_info: { uid: payload.alertId, desc: expect.stringContaining('is disabled') } } });
+    const cleared = toMailflowAlertFinding({ ...payload, kind: 'TAMPER_CLEARED', differences: [] }, '0.1.0');
+    expect(schema.validate(cleared.event)).toEqual([]);
+    expect(cleared).toMatchObject({ actionable: false, event: { activity_id: 3, type_uid: 200403, severity_id: 1, is_alert: false } });
   });
 });

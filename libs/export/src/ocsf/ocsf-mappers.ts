@@ -459,3 +459,49 @@ export function toRemediationActivity(remediation: RemediationWithItems, product
   };
   return { event: event as unknown as OcsfEvent, actionable: true };
 }
+
+/** The outbox payload of a Microsoft 365 mailflow tamper alert (libs/db MAILFLOW_ALERT_TOPIC). */
+export interface MailflowAlertPayload {
+  alertId: string;
+  accountId: string;
+  kind: 'TAMPER_DETECTED' | 'TAMPER_CLEARED';
+  domains: string[];
+  differences: Array<{ kind: string; name: string; problem: string; property: string | null; description?: string }>;
+  createdAt: string;
+}
+
+/**
+ * Detection Finding (2004) for the mailflow tamper check (issue 16): Mailwarden's connectors or transport rule in
+ * Exchange Online were removed, disabled or changed (Create, High: mail may bypass scanning), or match again (Close,
+ * Informational). Rendered from the outbox payload alone.
+ */
+export function toMailflowAlertFinding(alert: MailflowAlertPayload, productVersion: string): MappedEvent {
+  const detected = alert.kind === 'TAMPER_DETECTED';
+  const severityId = detected ? SEVERITY.High : SEVERITY.Informational;
+  const time = Date.parse(alert.createdAt);
+  const descriptions = alert.differences.map((difference) => difference.description ?? `${difference.kind} ${difference.name}: ${difference.problem}`);
+  const event = {
+    ...classFields(DETECTION_FINDING_CLASS_UID, detected ? 1 : 3, detected ? 'Create' : 'Close'),
+    time,
+    severity_id: severityId,
+    severity: SEVERITY_NAMES[severityId],
+    message: detected
+      ? `Microsoft 365 mailflow of ${alert.domains.join(', ')} changed outside Mailwarden: ${descriptions.join('; ')}`
+      : `Microsoft 365 mailflow of ${alert.domains.join(', ')} matches what Mailwarden created again`,
+    finding_info: {
+      uid: alert.alertId,
+      title: detected ? 'Microsoft 365 mailflow tampering detected' : 'Microsoft 365 mailflow tampering cleared',
+      types: ['Microsoft 365 mailflow tamper check'],
+      ...(descriptions.length > 0 ? { desc: descriptions.join('; ') } : {}),
+      created_time: time,
+    },
+    action_id: ACTION.Observed,
+    action: ACTION_NAMES[ACTION.Observed],
+    disposition_id: DISPOSITION.Detected,
+    disposition: DISPOSITION_NAMES[DISPOSITION.Detected],
+    is_alert: detected,
+    metadata: metadata(stableUid('mailflow-alert', alert.alertId), alert.accountId, 'mailflow-alert', alert.alertId, productVersion),
+    unmapped: { kind: alert.kind, domains: alert.domains, differences: alert.differences },
+  };
+  return { event: event as unknown as OcsfEvent, actionable: detected };
+}

@@ -1,5 +1,6 @@
 import { checkConnectorRegistered } from '../checks/connector.check';
-import { checkPathQuiet, checkPathReceives } from '../checks/journal.check';
+import { checkPathQuiet } from '../checks/journal.check';
+import { checkMailflowQuickTest } from '../checks/mailflow-quick-test.check';
 import { checkMx } from '../checks/mx.check';
 import { unavailableCheck } from '../checks/unavailable.check';
 import { checkAcceptedDomainsStep, createConnectorsStep, createRuleStep, detectConflictsStep, removeInboundStep, removeRuleStep, trustArcSealerStep } from '../mailflow/mailflow-steps';
@@ -35,9 +36,10 @@ export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
     {
       key: 'mailflow-quick-test',
       kind: 'MANUAL',
-      instruction: () => 'Send a test message to a mailbox of these domains: it must come through the connector and be scanned.',
+      instruction: () =>
+        'With a Microsoft 365 connection Mailwarden runs this itself: a test message goes into Exchange Online and is followed through the transport rule, Mailwarden and the inbound connector into the mailbox. Without one: send a test message to a mailbox of these domains; it must come through the connector and be scanned.',
       risk: 'Switching before any mail came through the connector: if the transport rule does not route, the new mode sees nothing once MX moves.',
-      check: (context) => checkPathReceives(context, ['MAILFLOW'], 'mailflow-quick-test', 'send a test message once the transport rule routes mail through Mailwarden'),
+      check: checkMailflowQuickTest,
     },
     switchModeStep('switch-domains-to-mailflow', 'MAILFLOW'),
     {

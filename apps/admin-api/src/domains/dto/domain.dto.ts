@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { DomainMailflowHealthDto } from '../../mailflow/dto/mailflow-health.dto';
 import { DownstreamRouteDto } from './downstream-route.dto';
 import { VerificationRecordDto } from './verification-record.dto';
 
@@ -33,6 +34,13 @@ export class DomainDto {
 
   @ApiProperty({ type: DownstreamRouteDto, nullable: true })
   downstream!: DownstreamRouteDto | null;
+
+  @ApiProperty({
+    type: DomainMailflowHealthDto,
+    nullable: true,
+    description: "Microsoft 365 mailflow: the tamper check's last view (DEGRADED when Mailwarden's connectors or rule were changed); null: never checked",
+  })
+  mailflowHealth!: DomainMailflowHealthDto | null;
 
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt!: string;

@@ -1,6 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** QuickTestService's answer (libs/delivery). */
+export class QuickTestHopDto {
+  @ApiProperty({ enum: ['accepted-by-exchange', 'scanned-by-mailwarden', 'relayed-to-exchange', 'arrived-in-mailbox'] })
+  hop!: string;
+
+  @ApiProperty({ enum: ['passed', 'failed', 'not-reached'] })
+  status!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  at!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'From sending to seeing the hop' })
+  elapsedMs!: number | null;
+
+  @ApiProperty()
+  detail!: string;
+}
+
+/** QuickTestService's answer (libs/delivery), or the Microsoft 365 path's (libs/microsoft365 MailflowQuickTestService). */
 export class QuickTestResultDto {
   @ApiProperty({ format: 'uuid' })
   domainId!: string;
@@ -28,4 +45,19 @@ export class QuickTestResultDto {
 
   @ApiPropertyOptional({ description: 'Why the front refused it (SMTP reply or connection error)' })
   error?: string;
+
+  @ApiPropertyOptional({
+    enum: ['SCANNER', 'MICROSOFT365'],
+    description: "SCANNER: sent to the scanner's SMTP front. MICROSOFT365 (a mailflow domain of an account with a Microsoft 365 connection): sent into Exchange Online and followed hop by hop",
+  })
+  path?: string;
+
+  @ApiPropertyOptional({ type: [QuickTestHopDto], description: 'MICROSOFT365 path: each hop in path order' })
+  hops?: QuickTestHopDto[];
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'MICROSOFT365 path: the first hop that did not happen' })
+  failedHop?: string | null;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'MICROSOFT365 path: the recorded quick test' })
+  quickTestId?: string;
 }
