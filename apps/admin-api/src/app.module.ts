@@ -52,6 +52,8 @@ import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.cont
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
+import { UsersController } from './auth/users.controller';
+import { UsersService } from './auth/users.service';
 import { SessionService } from './auth/session.service';
 import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
@@ -135,6 +137,7 @@ export class AppModule {
         PartnerExportDestinationsController,
         // Sign-in for people (issue 18).
         AuthController,
+        UsersController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -159,6 +162,7 @@ export class AppModule {
         AuthFailureThrottle,
         SessionService,
         AuthService,
+        UsersService,
       ],
     };
   }
