@@ -54,6 +54,8 @@ import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { UsersController } from './auth/users.controller';
 import { UsersService } from './auth/users.service';
+import { OidcController } from './auth/oidc.controller';
+import { OIDC_OPTIONS, OidcService } from './auth/oidc.service';
 import { SessionService } from './auth/session.service';
 import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
@@ -138,6 +140,7 @@ export class AppModule {
         // Sign-in for people (issue 18).
         AuthController,
         UsersController,
+        OidcController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -163,6 +166,8 @@ export class AppModule {
         SessionService,
         AuthService,
         UsersService,
+        OidcService,
+        { provide: OIDC_OPTIONS, useValue: { allowHttpIssuer: overrides.allowHttpOidcIssuer === true } },
       ],
     };
   }
