@@ -50,12 +50,12 @@ import { QuarantineService } from './quarantine/quarantine.service';
 import { StatisticsController } from './statistics/statistics.controller';
 import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.controller';
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
-import { AuthController } from './auth/auth.controller';
+import { AuthController, SessionController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { UsersController } from './auth/users.controller';
 import { UsersService } from './auth/users.service';
 import { OidcController } from './auth/oidc.controller';
-import { OIDC_OPTIONS, OidcService } from './auth/oidc.service';
+import { OidcService } from './auth/oidc.service';
 import { SessionService } from './auth/session.service';
 import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
@@ -139,6 +139,7 @@ export class AppModule {
         PartnerExportDestinationsController,
         // Sign-in for people (issue 18).
         AuthController,
+        SessionController,
         UsersController,
         OidcController,
       ],
@@ -167,7 +168,6 @@ export class AppModule {
         AuthService,
         UsersService,
         OidcService,
-        { provide: OIDC_OPTIONS, useValue: { allowHttpIssuer: overrides.allowHttpOidcIssuer === true } },
       ],
     };
   }

@@ -239,6 +239,7 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   const cleaned = cleanEnv(present, spec, { reporter: throwingReporter });
   const picked = Object.fromEntries(Object.keys(spec).map((key) => [key, (cleaned as Record<string, unknown>)[key]]));
   checkMicrosoft365Credential(picked);
+  checkOidcSettings(picked);
   if (app === 'scanner') {
     const missing = ARC_SEAL_SETTINGS.filter((name) => !picked[name]);
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
@@ -246,6 +247,29 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
     }
   }
   return Object.freeze(picked) as unknown as ConfigFor[A];
+}
+
+/** OpenID Connect sign-in on (OIDC_PROVIDER): its issuer (an https URL, or http on this machine) and client id are needed. */
+function checkOidcSettings(settings: Record<string, unknown>): void {
+  if (!settings.OIDC_PROVIDER) {
+    return;
+  }
+  const problems: Record<string, string> = {};
+  let issuer: URL | null = null;
+  try {
+    issuer = new URL(String(settings.OIDC_ISSUER));
+  } catch {
+    problems.OIDC_ISSUER = 'must be the provider\'s issuer URL when OIDC_PROVIDER is set';
+  }
+  if (issuer && issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname))) {
+    problems.OIDC_ISSUER = 'must be an https:// URL (plain http only on 127.0.0.1 or localhost)';
+  }
+  if (!settings.OIDC_CLIENT_ID) {
+    problems.OIDC_CLIENT_ID = 'must be set when OIDC_PROVIDER is set';
+  }
+  if (Object.keys(problems).length > 0) {
+    throw new ConfigError(problems);
+  }
 }
 
 /** With a Microsoft app configured, exactly one credential: a client secret, or a certificate with its key. */

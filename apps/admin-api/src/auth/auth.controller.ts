@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiCookieAuth, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { Body, Controller, Get, HttpCode, Ip, Post, Req, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminController, ApiProblemResponse } from '../common/admin-controller.decorator';
 import { ProblemDto } from '../common/dto/problem.dto';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { AuthService } from './auth.service';
@@ -9,8 +9,7 @@ import { LoginResultDto, MeDto } from './dto/me.dto';
 import { TotpCodeDto, TotpSetupDto } from './dto/totp.dto';
 import type { ClientInfo, CookieResponse } from './session.service';
 
-const problem = (status: number, description: string) =>
-  ApiResponse({ status, description, content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } });
+const problem = ApiProblemResponse;
 
 /**
  * Sign-in for people: POST /v1/auth/login sets the `mw_session` cookie and returns the session's CSRF token; the
@@ -35,13 +34,19 @@ export class AuthController {
   login(@Body() dto: LoginDto, @Ip() ip: string, @Req() request: ClientInfo, @Res({ passthrough: true }) response: CookieResponse): Promise<LoginResultDto> {
     return this.auth.login(dto, { ip, headers: request.headers }, response);
   }
+}
+
+/**
+ * The signed-in person's own routes (a session; being POSTs, they need its X-CSRF-Token). Through the admin guard
+ * like every route: an API key is answered 403 USER_SESSION_REQUIRED, a read-only person may still read `me`.
+ */
+@AdminController('auth', 'v1/auth')
+export class SessionController {
+  constructor(private readonly auth: AuthService) {}
 
   @Get('me')
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'getMe', summary: 'The signed-in person and the session\'s CSRF token' })
   @ApiOkResponse({ type: MeDto })
-  @problem(401, 'UNAUTHENTICATED: no live session')
   @problem(403, 'USER_SESSION_REQUIRED: called with an API key')
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.auth.me(principal);
@@ -49,11 +54,8 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'logout', summary: 'Ends this session and deletes its cookie' })
   @ApiNoContentResponse()
-  @problem(401, 'UNAUTHENTICATED: no live session')
   @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
   async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: CookieResponse): Promise<void> {
     await this.auth.logout(principal, response);
@@ -61,11 +63,8 @@ export class AuthController {
 
   @Post('logout-everywhere')
   @HttpCode(204)
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'logoutEverywhere', summary: 'Ends every session of this person (every browser), this one included' })
   @ApiNoContentResponse()
-  @problem(401, 'UNAUTHENTICATED: no live session')
   @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
   async logoutEverywhere(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: CookieResponse): Promise<void> {
     await this.auth.logoutEverywhere(principal, response);
@@ -73,8 +72,6 @@ export class AuthController {
 
   @Post('totp/setup')
   @HttpCode(200)
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'setUpTotp', summary: 'A new TOTP secret for this person (RFC 6238, SHA-1, 6 digits, 30 s); on only after /totp/enable with a code' })
   @ApiOkResponse({ type: TotpSetupDto })
   @problem(409, 'CONFLICT: TOTP is already on')
@@ -85,8 +82,6 @@ export class AuthController {
 
   @Post('totp/enable')
   @HttpCode(200)
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'enableTotp', summary: 'Turns TOTP on with a current code of the secret from /totp/setup' })
   @ApiOkResponse({ type: MeDto })
   @problem(400, 'TOTP_INVALID: wrong or reused code')
@@ -97,8 +92,6 @@ export class AuthController {
 
   @Post('totp/disable')
   @HttpCode(200)
-  @UseGuards(ApiKeyGuard)
-  @ApiCookieAuth('session')
   @ApiOperation({ operationId: 'disableTotp', summary: 'Turns TOTP off (needs a current code)' })
   @ApiOkResponse({ type: MeDto })
   @problem(400, 'TOTP_INVALID: wrong or reused code')

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Ip, Param, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
+import { ApiProblemResponse } from '../common/admin-controller.decorator';
 import { ProblemDto } from '../common/dto/problem.dto';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { RateLimiter } from '../common/rate-limiter';
@@ -8,8 +9,7 @@ import { OidcProvidersDto, OidcStartQueryDto } from './dto/oidc.dto';
 import { OidcService } from './oidc.service';
 import type { ClientInfo, CookieResponse } from './session.service';
 
-const problem = (status: number, description: string) =>
-  ApiResponse({ status, description, content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } });
+const problem = ApiProblemResponse;
 
 interface RawRequest extends ClientInfo {
   url: string;

@@ -67,7 +67,7 @@ describe('admin API OpenID Connect sign-in (fake Microsoft identity platform)', 
       OIDC_CLIENT_SECRET: fake.identity.clientSecret,
       OIDC_MATCH_PREFERRED_USERNAME: 'true',
     });
-    app = await createAdminApi(config, false, { allowHttpOidcIssuer: true });
+    app = await createAdminApi(config, false);
     await app.listen(port, '127.0.0.1');
     const prisma = db.prisma as unknown as PrismaService;
     accountId = (await new TestFactories(db.prisma).newAccount()).id;

@@ -13,11 +13,15 @@ export const OIDC_STATE_COOKIE = 'mw_oidc_state';
 const STATE_PATH = '/v1/auth/oidc';
 const STATE_TTL_MS = 10 * 60_000;
 
-export interface OidcOptions {
-  /** The issuer over plain http (the local fake in tests); never in production. */
-  allowHttpIssuer?: boolean;
+/** Plain http is accepted only for an issuer on this machine (a local test provider such as the fake in libs/testing). */
+function isLoopbackHttp(issuer: string): boolean {
+  try {
+    const url = new URL(issuer);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
 }
-export const OIDC_OPTIONS = Symbol('OIDC_OPTIONS');
 
 /**
  * OpenID Connect sign-in, authorization code + PKCE (S256) with state and nonce, through openid-client (the
@@ -42,7 +46,6 @@ export class OidcService {
     private readonly users: AdminUserRepository,
     private readonly sessions: SessionService,
     @Inject(APP_CONFIG) private readonly config: AdminApiConfig,
-    @Inject(OIDC_OPTIONS) private readonly options: OidcOptions,
   ) {
     this.provider = config.OIDC_ISSUER && config.OIDC_CLIENT_ID ? config.OIDC_PROVIDER : '';
     this.publicBaseUrl = config.PUBLIC_BASE_URL.replace(/\/+$/, '');
@@ -73,7 +76,7 @@ export class OidcService {
       .discovery(new URL(this.config.OIDC_ISSUER), this.config.OIDC_CLIENT_ID, this.config.OIDC_CLIENT_SECRET || undefined, undefined, {
         // The id_token's signature is checked against the provider's JWKS too, not only trusted for coming over TLS
         // from the token endpoint (OpenID Connect Core 3.1.3.7 allows skipping it; we do not).
-        execute: [client.enableNonRepudiationChecks, ...(this.options.allowHttpIssuer ? [client.allowInsecureRequests] : [])],
+        execute: [client.enableNonRepudiationChecks, ...(isLoopbackHttp(this.config.OIDC_ISSUER) ? [client.allowInsecureRequests] : [])],
         timeout: 10,
       })
       .catch((error: unknown) => {

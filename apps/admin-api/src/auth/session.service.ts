@@ -14,6 +14,8 @@ export interface ClientInfo {
 
 /** The idle expiry is written at most this often per session (not on every request). */
 const TOUCH_RESOLUTION_MS = 60_000;
+/** Expired sessions and sign-ins in flight are deleted at most this often per process (at a sign-in). */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /**
  * Sessions of people: an opaque 256-bit token in the `mw_session` cookie (HttpOnly, SameSite=Strict, Path=/,
@@ -25,6 +27,7 @@ export class SessionService {
   private readonly idleMs: number;
   private readonly maxMs: number;
   private readonly secure: boolean;
+  private lastSweep = 0;
 
   constructor(
     private readonly users: AdminUserRepository,
@@ -41,6 +44,11 @@ export class SessionService {
 
   /** Opens a session for the user and sets its cookie; returns its CSRF token. */
   async start(user: AdminUser, method: string, client: ClientInfo, response: CookieResponse, now = new Date()): Promise<{ session: AdminSession; csrfToken: string }> {
+    if (now.getTime() - this.lastSweep >= SWEEP_INTERVAL_MS) {
+      // Housekeeping only: expired sessions are never accepted anyway.
+      this.lastSweep = now.getTime();
+      await this.users.deleteExpiredSessions(now);
+    }
     const token = newSessionToken();
     const csrfToken = newCsrfToken();
     const expiresAt = new Date(now.getTime() + this.maxMs);

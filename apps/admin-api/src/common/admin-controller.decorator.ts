@@ -3,8 +3,10 @@ import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiResponse, ApiTags, get
 import { ApiKeyGuard } from './api-key.guard';
 import { ProblemDto } from './dto/problem.dto';
 
-const problem = (status: number, description: string) =>
+/** A documented problem+json answer of a route (status and when). */
+export const ApiProblemResponse = (status: number, description: string) =>
   ApiResponse({ status, description, content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } });
+const problem = ApiProblemResponse;
 
 /**
  * A controller of the authenticated admin API: bearer key or session cookie (+ X-CSRF-Token on unsafe methods),

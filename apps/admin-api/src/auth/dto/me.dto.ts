@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { AdminUserView } from '@mailwarden/db';
 
-const ROLES = ['PARTNER_ADMIN', 'TENANT_ADMIN', 'READ_ONLY'] as const;
+export const USER_ROLES = ['PARTNER_ADMIN', 'TENANT_ADMIN', 'READ_ONLY'] as const;
 
 /** The signed-in person. */
 export class SessionUserDto {
@@ -14,8 +14,8 @@ export class SessionUserDto {
   @ApiProperty({ example: 'Ada Admin' })
   displayName!: string;
 
-  @ApiProperty({ enum: ROLES })
-  role!: (typeof ROLES)[number];
+  @ApiProperty({ enum: USER_ROLES })
+  role!: (typeof USER_ROLES)[number];
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'PARTNER_ADMIN: its partner' })
   partnerId!: string | null;

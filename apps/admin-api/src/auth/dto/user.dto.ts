@@ -2,41 +2,17 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { AdminUserView } from '@mailwarden/db';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
+import { SessionUserDto, toSessionUserDto, USER_ROLES } from './me.dto';
 
-export const USER_ROLES = ['PARTNER_ADMIN', 'TENANT_ADMIN', 'READ_ONLY'] as const;
 export const USER_LOCALES = ['en', 'it', 'ja', 'de'] as const;
 
 /** A person who signs in, as admins see it (never its password hash or TOTP secret). */
-export class UserDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ example: 'ada@example.com' })
-  email!: string;
-
-  @ApiProperty({ example: 'Ada Admin' })
-  displayName!: string;
-
-  @ApiProperty({ enum: USER_ROLES })
-  role!: (typeof USER_ROLES)[number];
-
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
-  partnerId!: string | null;
-
-  @ApiProperty({ type: String, format: 'uuid', nullable: true })
-  accountId!: string | null;
-
-  @ApiProperty({ enum: USER_LOCALES })
-  locale!: string;
-
+export class UserDto extends SessionUserDto {
   @ApiProperty()
   disabled!: boolean;
 
   @ApiProperty({ description: 'Signs in with a password (else OpenID Connect only)' })
   hasPassword!: boolean;
-
-  @ApiProperty()
-  totpEnabled!: boolean;
 
   @ApiProperty({ description: 'Linked to an OpenID Connect identity' })
   oidcLinked!: boolean;
@@ -47,16 +23,9 @@ export class UserDto {
 
 export function toUserDto(user: AdminUserView): UserDto {
   return {
-    id: user.id,
-    email: user.email,
-    displayName: user.displayName,
-    role: user.role,
-    partnerId: user.partnerId,
-    accountId: user.accountId,
-    locale: user.locale,
+    ...toSessionUserDto(user),
     disabled: user.disabledAt !== null,
     hasPassword: user.hasPassword,
-    totpEnabled: user.totpEnabledAt !== null,
     oidcLinked: user.oidcSubject !== null,
     createdAt: user.createdAt.toISOString(),
   };
