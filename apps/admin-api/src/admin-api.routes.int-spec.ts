@@ -1092,6 +1092,8 @@ describe('admin API (real app over HTTP)', () => {
       updateUser: { displayName: 'probe' },
       enableTotp: { code: '123456' },
       disableTotp: { code: '123456' },
+      updateMe: { locale: 'de' },
+      changePassword: { currentPassword: 'x', newPassword: 'a long probe password' },
       updatePartnerExportDestination: { name: 'probe' },
     };
     const queries: Record<string, string> = {

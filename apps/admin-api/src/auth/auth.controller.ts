@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Patch, Post, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminController, ApiProblemResponse } from '../common/admin-controller.decorator';
+import { OwnProfile } from '../common/api-key.guard';
 import { ProblemDto } from '../common/dto/problem.dto';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';
-import { LoginResultDto, MeDto } from './dto/me.dto';
+import { ChangePasswordDto, LoginResultDto, MeDto, UpdateMeDto } from './dto/me.dto';
 import { TotpCodeDto, TotpSetupDto } from './dto/totp.dto';
 import type { ClientInfo, CookieResponse } from './session.service';
 
@@ -52,8 +53,29 @@ export class SessionController {
     return this.auth.me(principal);
   }
 
+  @Patch('me')
+  @OwnProfile()
+  @ApiOperation({ operationId: 'updateMe', summary: 'Change one\'s own display name or locale (read-only people too)' })
+  @ApiOkResponse({ type: MeDto })
+  @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
+  updateMe(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateMeDto): Promise<MeDto> {
+    return this.auth.updateMe(principal, dto);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @OwnProfile()
+  @ApiOperation({ operationId: 'changePassword', summary: 'Change one\'s own password (the current one is needed); every session of the person ends, this one too' })
+  @ApiNoContentResponse()
+  @problem(400, 'INVALID_CREDENTIALS (current password wrong, errors[0].field currentPassword) or VALIDATION_FAILED (WEAK_PASSWORD)')
+  @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto, @Res({ passthrough: true }) response: CookieResponse): Promise<void> {
+    await this.auth.changePassword(principal, dto, response);
+  }
+
   @Post('logout')
   @HttpCode(204)
+  @OwnProfile()
   @ApiOperation({ operationId: 'logout', summary: 'Ends this session and deletes its cookie' })
   @ApiNoContentResponse()
   @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
@@ -63,6 +85,7 @@ export class SessionController {
 
   @Post('logout-everywhere')
   @HttpCode(204)
+  @OwnProfile()
   @ApiOperation({ operationId: 'logoutEverywhere', summary: 'Ends every session of this person (every browser), this one included' })
   @ApiNoContentResponse()
   @problem(403, 'CSRF_TOKEN_INVALID, USER_SESSION_REQUIRED')
@@ -72,6 +95,7 @@ export class SessionController {
 
   @Post('totp/setup')
   @HttpCode(200)
+  @OwnProfile()
   @ApiOperation({ operationId: 'setUpTotp', summary: 'A new TOTP secret for this person (RFC 6238, SHA-1, 6 digits, 30 s); on only after /totp/enable with a code' })
   @ApiOkResponse({ type: TotpSetupDto })
   @problem(409, 'CONFLICT: TOTP is already on')
@@ -82,6 +106,7 @@ export class SessionController {
 
   @Post('totp/enable')
   @HttpCode(200)
+  @OwnProfile()
   @ApiOperation({ operationId: 'enableTotp', summary: 'Turns TOTP on with a current code of the secret from /totp/setup' })
   @ApiOkResponse({ type: MeDto })
   @problem(400, 'TOTP_INVALID: wrong or reused code')
@@ -92,6 +117,7 @@ export class SessionController {
 
   @Post('totp/disable')
   @HttpCode(200)
+  @OwnProfile()
   @ApiOperation({ operationId: 'disableTotp', summary: 'Turns TOTP off (needs a current code)' })
   @ApiOkResponse({ type: MeDto })
   @problem(400, 'TOTP_INVALID: wrong or reused code')

@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { checkTotp, newTotpSecret, totpUri } from '@mailwarden/auth';
+import { checkTotp, newTotpSecret, passwordProblem, totpUri } from '@mailwarden/auth';
 import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
-import { AdminUserRepository, adminUserView, DUMMY_SECRET_HASH, verifySecret, type AdminUser } from '@mailwarden/db';
+import { AdminUserRepository, adminUserView, DUMMY_SECRET_HASH, hashSecret, verifySecret, type AdminUser } from '@mailwarden/db';
 import { CredentialsCipher } from '@mailwarden/mimecast';
 import { AuthFailureThrottle, MAX_FAILED_VERIFICATIONS_PER_MINUTE } from '../common/auth-failure-throttle';
 import { actorOf, type Principal, type UserPrincipal } from '../common/principal';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { RateLimiter } from '../common/rate-limiter';
 import type { LoginDto } from './dto/login.dto';
-import { type LoginResultDto, type MeDto, toSessionUserDto } from './dto/me.dto';
+import { type ChangePasswordDto, type LoginResultDto, type MeDto, toSessionUserDto, type UpdateMeDto } from './dto/me.dto';
 import type { TotpSetupDto } from './dto/totp.dto';
 import { SessionService, type ClientInfo, type CookieResponse } from './session.service';
+import { userScopeOf } from './users.service';
 
 /** The actor of what a person does to their own sign-in (sign-in, TOTP, sign-out). */
 export const userActor = (user: Pick<AdminUser, 'email'>) => ({ actor: `user:${user.email}`, actorKeyId: null });
@@ -132,6 +133,38 @@ export class AuthService {
     const { person, user } = await this.current(principal);
     const session = await this.users.findSessionById(person.sessionId);
     return { ...toSessionUserDto(adminUserView(user)), csrfToken: session?.csrfToken ?? '' };
+  }
+
+  /** The person's own display name and locale (audited as the person). */
+  async updateMe(principal: Principal, dto: UpdateMeDto): Promise<MeDto> {
+    const { person } = await this.current(principal);
+    await this.users.update(userScopeOf(person), person.userId, { displayName: dto.displayName?.trim(), locale: dto.locale }, actorOf(person));
+    return this.me(principal);
+  }
+
+  /**
+   * A new password, with the current one (checked like a sign-in: 10 wrong ones a minute per person lock this
+   * route). Every session of the person ends, this one included: sign in again with the new password.
+   */
+  async changePassword(principal: Principal, dto: ChangePasswordDto, response: CookieResponse, now = Date.now()): Promise<void> {
+    const { person, user } = await this.current(principal);
+    const bucket = `password-failures:${user.id}`;
+    const failures = await this.rateLimiter.peek(bucket, now);
+    if (failures.count >= MAX_FAILED_VERIFICATIONS_PER_MINUTE) {
+      throw this.tooMany(failures.resetSeconds);
+    }
+    if (!user.passwordHash || !(await this.verifyPassword(dto.currentPassword, user.passwordHash))) {
+      await this.rateLimiter.consume(bucket, now);
+      throw new ApiProblem(400, ProblemCode.InvalidCredentials, 'the current password is not right', [
+        { field: 'currentPassword', code: 'INVALID_CREDENTIALS', message: 'the current password is not right' },
+      ]);
+    }
+    const problem = passwordProblem(dto.newPassword, user.email);
+    if (problem) {
+      throw new ApiProblem(400, ProblemCode.ValidationFailed, `newPassword: ${problem}`, [{ field: 'newPassword', code: 'WEAK_PASSWORD', message: problem }]);
+    }
+    await this.users.update(userScopeOf(person), user.id, { passwordHash: await hashSecret(dto.newPassword) }, actorOf(person));
+    this.sessions.clearCookie(response);
   }
 
   async logout(principal: Principal, response: CookieResponse): Promise<void> {

@@ -201,4 +201,36 @@ describe('admin API users and TOTP', () => {
     ]);
     expect((await call(partnerKey, 'POST', '/v1/auth/totp/setup')).status).toBe(403);
   });
+
+  it('should let a read-only person change its own locale, name, password and TOTP and sign out, but nothing of the tenant', async () => {
+    const tenant = await login('tenant@one.example');
+    await call(tenant, 'POST', '/v1/users', { email: 'viewer@one.example', displayName: 'Viewer', role: 'READ_ONLY', accountId, password: PASSWORD });
+    const viewer = await login('viewer@one.example');
+    const patched = await call(viewer, 'PATCH', '/v1/auth/me', { locale: 'de', displayName: 'Betrachter' });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ locale: 'de', displayName: 'Betrachter', role: 'READ_ONLY' });
+    expect((await call(viewer, 'PATCH', '/v1/auth/me', { role: 'TENANT_ADMIN' })).status).toBe(400);
+    expect((await call(viewer, 'POST', '/v1/auth/totp/setup')).status).toBe(200);
+    expect((await call(viewer, 'PATCH', `/v1/accounts/${accountId}/journal`, { requireTls: true })).status).toBe(403);
+    const self = await db.prisma.adminUser.findFirstOrThrow({ where: { email: 'viewer@one.example' } });
+    expect((await call(viewer, 'PATCH', `/v1/users/${self.id}`, { role: 'TENANT_ADMIN' })).status).toBe(403);
+
+    const wrong = await call(viewer, 'POST', '/v1/auth/password', { currentPassword: 'not the current one', newPassword: 'a brand new passphrase' });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ code: 'INVALID_CREDENTIALS', errors: [{ field: 'currentPassword' }] });
+    expect((await call(viewer, 'POST', '/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'short' })).status).toBe(400);
+    const other = await login('viewer@one.example');
+    const changed = await call(viewer, 'POST', '/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' });
+    expect(changed.status).toBe(204);
+    expect((await call(viewer, 'GET', '/v1/auth/me')).status).toBe(401);
+    expect((await call(other, 'GET', '/v1/auth/me')).status).toBe(401);
+    const old = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'viewer@one.example', password: PASSWORD }) });
+    expect(old.status).toBe(401);
+    const fresh = await fetch(`${baseUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'viewer@one.example', password: 'a brand new passphrase' }) });
+    expect(fresh.status).toBe(200);
+    const session = { cookie: fresh.headers.get('set-cookie')!.split(';')[0]!, csrfToken: ((await fresh.json()) as { csrfToken: string }).csrfToken };
+    expect((await call(session, 'POST', '/v1/auth/logout')).status).toBe(204);
+    const audit = await db.prisma.auditEvent.findMany({ where: { objectId: self.id, actor: 'user:viewer@one.example' } });
+    expect(audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['admin_user.updated', 'admin_user.password_set', 'admin_user.signed_out']));
+  });
 });

@@ -13,6 +13,15 @@ const PARTNER_ONLY = 'mailwarden:partner-only';
 /** Routes only partner admin keys may call (e.g. create an account, partner policies). */
 export const PartnerOnly = () => SetMetadata(PARTNER_ONLY, true);
 
+const OWN_PROFILE = 'mailwarden:own-profile';
+
+/**
+ * A signed-in person's changes to their own profile and sign-in (display name, locale, password, TOTP, logout):
+ * allowed to read-only people too, since they change nothing of a tenant. Read-only keys are still refused
+ * (READ_ONLY_KEY); the CSRF token is still required.
+ */
+export const OwnProfile = () => SetMetadata(OWN_PROFILE, true);
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 interface HttpResponse {
@@ -70,7 +79,8 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     const who = principal.kind === 'user' ? 'user' : 'API key';
-    if (principal.role === 'READ_ONLY' && !SAFE_METHODS.has(request.method.toUpperCase())) {
+    const ownProfile = principal.kind === 'user' && this.reflector.getAllAndOverride<boolean>(OWN_PROFILE, [context.getHandler(), context.getClass()]) === true;
+    if (principal.role === 'READ_ONLY' && !SAFE_METHODS.has(request.method.toUpperCase()) && !ownProfile) {
       throw new ApiProblem(403, ProblemCode.ReadOnlyKey, `this ${who} is read-only: it may only read (GET)`);
     }
     const partnerOnly = this.reflector.getAllAndOverride<boolean>(PARTNER_ONLY, [context.getHandler(), context.getClass()]);

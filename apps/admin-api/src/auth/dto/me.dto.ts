@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { AdminUserView } from '@mailwarden/db';
 
 export const USER_ROLES = ['PARTNER_ADMIN', 'TENANT_ADMIN', 'READ_ONLY'] as const;
@@ -54,4 +55,34 @@ export function toSessionUserDto(user: Pick<AdminUserView, 'id' | 'email' | 'dis
     locale: user.locale,
     totpEnabled: user.totpEnabledAt !== null,
   };
+}
+
+export const USER_LOCALES = ['en', 'it', 'ja', 'de'] as const;
+
+/** What a person may change of their own profile. */
+export class UpdateMeDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  displayName?: string;
+
+  @ApiPropertyOptional({ enum: USER_LOCALES })
+  @IsOptional()
+  @IsIn(USER_LOCALES)
+  locale?: (typeof USER_LOCALES)[number];
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  currentPassword!: string;
+
+  @ApiProperty({ format: 'password', description: '12 to 256 characters' })
+  @IsString()
+  @MaxLength(1024)
+  newPassword!: string;
 }

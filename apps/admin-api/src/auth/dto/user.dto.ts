@@ -2,9 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { AdminUserView } from '@mailwarden/db';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
-import { SessionUserDto, toSessionUserDto, USER_ROLES } from './me.dto';
-
-export const USER_LOCALES = ['en', 'it', 'ja', 'de'] as const;
+import { SessionUserDto, toSessionUserDto, USER_LOCALES, USER_ROLES } from './me.dto';
 
 /** A person who signs in, as admins see it (never its password hash or TOTP secret). */
 export class UserDto extends SessionUserDto {
