@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { AdminUserView } from '@mailwarden/db';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
-import { SessionUserDto, toSessionUserDto, USER_LOCALES, USER_ROLES } from './me.dto';
+import { SessionUserDto, toSessionUserDto, UpdateMeDto, USER_LOCALES, USER_ROLES } from './me.dto';
 
 /** A person who signs in, as admins see it (never its password hash or TOTP secret). */
 export class UserDto extends SessionUserDto {
@@ -78,19 +78,8 @@ export class CreateUserDto {
   locale?: (typeof USER_LOCALES)[number];
 }
 
-export class UpdateUserDto {
-  @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  displayName?: string;
-
-  @ApiPropertyOptional({ enum: USER_LOCALES })
-  @IsOptional()
-  @IsIn(USER_LOCALES)
-  locale?: (typeof USER_LOCALES)[number];
-
+/** What an admin may change of a person: its profile (as the person itself may), and more. */
+export class UpdateUserDto extends UpdateMeDto {
   @ApiPropertyOptional({ enum: ['TENANT_ADMIN', 'READ_ONLY'], description: 'Account users only: between TENANT_ADMIN and READ_ONLY' })
   @IsOptional()
   @IsIn(['TENANT_ADMIN', 'READ_ONLY'])
