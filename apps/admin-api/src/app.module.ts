@@ -54,6 +54,14 @@ import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.cont
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
 import { DkimKeysController } from './dkim/dkim-keys.controller';
 import { DkimKeysService } from './dkim/dkim-keys.service';
+import { AuthController, SessionController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { UsersController } from './auth/users.controller';
+import { UsersService } from './auth/users.service';
+import { OidcController } from './auth/oidc.controller';
+import { OidcService } from './auth/oidc.service';
+import { SessionService } from './auth/session.service';
+import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
 @Module({})
 export class AppModule {
@@ -157,6 +165,11 @@ export class AppModule {
         PartnerExportDestinationsController,
         DkimKeysController,
         MailflowHealthController,
+        // Sign-in for people (issue 18).
+        AuthController,
+        SessionController,
+        UsersController,
+        OidcController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -179,6 +192,12 @@ export class AppModule {
         ExportDestinationsAdminService,
         DkimKeysService,
         MailflowHealthApiService,
+        // Sign-in for people (issue 18).
+        AuthFailureThrottle,
+        SessionService,
+        AuthService,
+        UsersService,
+        OidcService,
       ],
     };
   }

@@ -205,6 +205,33 @@ const readReplicaSpec = {
   }),
 };
 
+/** Sign-in for people (issue 18): session cookies and OpenID Connect. */
+const oidcProviderId = makeValidator<string>((value) => {
+  if (value !== '' && !/^[a-z0-9][a-z0-9-]{0,31}$/.test(value)) {
+    throw new Error('must be a short lower-case name such as microsoft (letters, digits, dashes)');
+  }
+  return value;
+});
+
+const signInSpec = {
+  SESSION_COOKIE_SECURE: bool({
+    default: true,
+    desc: 'Secure flag of the mw_session cookie. Keep true: Chromium and Firefox accept Secure cookies from http://localhost and http://127.0.0.1 too; false only for another plain-http host name',
+  }),
+  SESSION_IDLE_MINUTES: num({ default: 30, desc: 'A session unused this long ends' }),
+  SESSION_MAX_HOURS: num({ default: 12, desc: 'A session ends this long after sign-in, used or not' }),
+  OIDC_PROVIDER: oidcProviderId({ default: '', desc: 'Name of the OpenID Connect provider in URLs (/v1/auth/oidc/<name>/start); empty: OpenID Connect sign-in is off' }),
+  OIDC_DISPLAY_NAME: str({ default: 'Microsoft', desc: 'What the sign-in page calls the provider' }),
+  OIDC_ISSUER: str({ default: '', desc: 'Issuer URL (discovery at <issuer>/.well-known/openid-configuration), e.g. https://login.microsoftonline.com/<tenant id>/v2.0' }),
+  OIDC_CLIENT_ID: str({ default: '', desc: 'Client id of Mailwarden at the provider' }),
+  OIDC_CLIENT_SECRET: str({ default: '', desc: 'Client secret (client_secret_post); redirect URI to register: <PUBLIC_BASE_URL>/v1/auth/oidc/<OIDC_PROVIDER>/callback' }),
+  OIDC_SCOPES: str({ default: 'openid profile email', desc: 'Scopes asked for' }),
+  OIDC_MATCH_PREFERRED_USERNAME: bool({
+    default: false,
+    desc: 'Also match users by the preferred_username claim (Microsoft: the UPN). Only for a single-tenant issuer whose directory owns the addresses',
+  }),
+};
+
 const adminApiSpec = {
   ...commonSpec,
   ADMIN_API_PORT: port({ default: 3000 }),
@@ -235,6 +262,7 @@ const adminApiSpec = {
   ...mailflowSpec,
   ARC_SEAL_DOMAIN: dnsLabels({ default: '', desc: "The scanner's ARC_SEAL_DOMAIN: the mailflow plans add it to Exchange Online's trusted ARC sealers; empty: no such step" }),
   ...readReplicaSpec,
+  ...signInSpec,
 };
 
 const SPECS = {
@@ -282,6 +310,7 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   if ('DATABASE_READ_URL' in picked && !picked.DATABASE_READ_URL) {
     picked.DATABASE_READ_URL = picked.DATABASE_URL;
   }
+  checkOidcSettings(picked);
   if (app === 'scanner') {
     const missing = ARC_SEAL_SETTINGS.filter((name) => !picked[name]);
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
@@ -292,6 +321,29 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
     throw new ConfigError({ MAILFLOW_SCANNER_HOST: 'is required when MAILFLOW_SCANNER_CERT_NAME or MAILFLOW_SCANNER_IP_RANGES is set (the mailflow connectors need all of them)' });
   }
   return Object.freeze(picked) as unknown as ConfigFor[A];
+}
+
+/** OpenID Connect sign-in on (OIDC_PROVIDER): its issuer (an https URL, or http on this machine) and client id are needed. */
+function checkOidcSettings(settings: Record<string, unknown>): void {
+  if (!settings.OIDC_PROVIDER) {
+    return;
+  }
+  const problems: Record<string, string> = {};
+  let issuer: URL | null = null;
+  try {
+    issuer = new URL(String(settings.OIDC_ISSUER));
+  } catch {
+    problems.OIDC_ISSUER = 'must be the provider\'s issuer URL when OIDC_PROVIDER is set';
+  }
+  if (issuer && issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname))) {
+    problems.OIDC_ISSUER = 'must be an https:// URL (plain http only on 127.0.0.1 or localhost)';
+  }
+  if (!settings.OIDC_CLIENT_ID) {
+    problems.OIDC_CLIENT_ID = 'must be set when OIDC_PROVIDER is set';
+  }
+  if (Object.keys(problems).length > 0) {
+    throw new ConfigError(problems);
+  }
 }
 
 /** With a Microsoft app configured, exactly one credential: a client secret, or a certificate with its key. */

@@ -26,6 +26,7 @@ import { MailflowHealthRepository } from './repositories/mailflow-health.reposit
 import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
 import { RetentionRepository } from './repositories/retention.repository';
 import { DkimKeyRepository } from './repositories/dkim-key.repository';
+import { AdminUserRepository } from './repositories/admin-user.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository, MailflowObjectRepository];
 // Admin API repositories (issue 6).
@@ -38,6 +39,8 @@ const RETENTION_REPOSITORIES = [RetentionRepository];
 const DKIM_REPOSITORIES = [DkimKeyRepository];
 // Microsoft 365 mailflow quick test and tamper check (issue 16).
 const MAILFLOW_HEALTH_REPOSITORIES = [MailflowHealthRepository];
+// People signing in: users, sessions, OpenID Connect sign-ins in flight (issue 18).
+const AUTH_REPOSITORIES = [AdminUserRepository];
 
 @Global()
 @Module({})
@@ -58,8 +61,9 @@ export class DbModule {
         ...RETENTION_REPOSITORIES,
         ...DKIM_REPOSITORIES,
         ...MAILFLOW_HEALTH_REPOSITORIES,
+        ...AUTH_REPOSITORIES,
       ],
-      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES, ...AUTH_REPOSITORIES],
     };
   }
 }

@@ -33,3 +33,5 @@ export * from './repositories/retention.repository';
 export * from './message-metrics';
 export * from './repositories/dkim-key.repository';
 export * from './repositories/mailflow-health.repository';
+export * from './repositories/secret-hash';
+export * from './repositories/admin-user.repository';

@@ -41,6 +41,18 @@ export enum ProblemCode {
   /** A DKIM key for a domain the account has not verified (issue 16). */
   DomainNotVerified = 'DOMAIN_NOT_VERIFIED',
   Internal = 'INTERNAL',
+  // Sign-in for people (issue 18).
+  InvalidCredentials = 'INVALID_CREDENTIALS',
+  TotpRequired = 'TOTP_REQUIRED',
+  TotpInvalid = 'TOTP_INVALID',
+  CsrfTokenInvalid = 'CSRF_TOKEN_INVALID',
+  /** A route for a signed-in person (its own TOTP, its own sessions) called with an API key. */
+  UserSessionRequired = 'USER_SESSION_REQUIRED',
+  OidcNotConfigured = 'OIDC_NOT_CONFIGURED',
+  OidcSignInFailed = 'OIDC_SIGN_IN_FAILED',
+  /** The provider signed the person in, but no enabled Mailwarden user matches (no self-provisioning). */
+  OidcUserUnknown = 'OIDC_USER_UNKNOWN',
+  InvalidReturnTo = 'INVALID_RETURN_TO',
 }
 
 /** One field-level problem (validation errors). */

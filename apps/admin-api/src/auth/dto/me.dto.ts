@@ -1,0 +1,88 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { AdminUserView } from '@mailwarden/db';
+
+export const USER_ROLES = ['PARTNER_ADMIN', 'TENANT_ADMIN', 'READ_ONLY'] as const;
+
+/** The signed-in person. */
+export class SessionUserDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'admin@example.com' })
+  email!: string;
+
+  @ApiProperty({ example: 'Ada Admin' })
+  displayName!: string;
+
+  @ApiProperty({ enum: USER_ROLES })
+  role!: (typeof USER_ROLES)[number];
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'PARTNER_ADMIN: its partner' })
+  partnerId!: string | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'TENANT_ADMIN, READ_ONLY: its account' })
+  accountId!: string | null;
+
+  @ApiProperty({ example: 'en', description: 'BCP 47 language tag the console uses (en, it, ja, de)' })
+  locale!: string;
+
+  @ApiProperty()
+  totpEnabled!: boolean;
+}
+
+export class LoginResultDto {
+  @ApiProperty({ type: SessionUserDto })
+  user!: SessionUserDto;
+
+  @ApiProperty({ description: 'Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE of this session' })
+  csrfToken!: string;
+}
+
+export class MeDto extends SessionUserDto {
+  @ApiProperty({ description: 'Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE of this session' })
+  csrfToken!: string;
+}
+
+export function toSessionUserDto(user: Pick<AdminUserView, 'id' | 'email' | 'displayName' | 'role' | 'partnerId' | 'accountId' | 'locale' | 'totpEnabledAt'>): SessionUserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    partnerId: user.partnerId,
+    accountId: user.accountId,
+    locale: user.locale,
+    totpEnabled: user.totpEnabledAt !== null,
+  };
+}
+
+export const USER_LOCALES = ['en', 'it', 'ja', 'de'] as const;
+
+/** What a person may change of their own profile. */
+export class UpdateMeDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  displayName?: string;
+
+  @ApiPropertyOptional({ enum: USER_LOCALES })
+  @IsOptional()
+  @IsIn(USER_LOCALES)
+  locale?: (typeof USER_LOCALES)[number];
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  currentPassword!: string;
+
+  @ApiProperty({ format: 'password', description: '12 to 256 characters' })
+  @IsString()
+  @MaxLength(1024)
+  newPassword!: string;
+}
