@@ -5,7 +5,7 @@ import { AuditRepository, DomainAdminRepository, MailflowHealthRepository, Prism
 import { QuickTestService } from '@mailwarden/delivery';
 import { MailflowQuickTestService, Microsoft365Service, type QuickTestHop } from '@mailwarden/microsoft365';
 import { toDomainMailflowHealthDto } from '../mailflow/mailflow-health-api.service';
-import { CachingDnsResolver, NEGATIVE_DNS_CODES } from '@mailwarden/sender-checks';
+import { CachingDnsResolver } from '@mailwarden/sender-checks';
 import { decodeCursor, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
