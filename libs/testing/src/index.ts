@@ -16,3 +16,4 @@ export * from './test-certificate';
 export * from './dns-wire';
 export * from './dns-test-server';
 export * from './smtp-sink';
+export * from './console-browser';
