@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AccountRuleException, JournalSettingsService } from '@mailwarden/accounts';
 import { loadConfig } from '@mailwarden/config';
-import { AuditRepository, MigrationError, parseApiKey, PrismaService, TenantRepository, type AuditActor } from '@mailwarden/db';
+import { passwordProblem } from '@mailwarden/auth';
+import { AdminUserRepository, AuditRepository, hashSecret, MigrationError, parseApiKey, PrismaService, TenantRepository, type AuditActor } from '@mailwarden/db';
 import { migrateDatabase } from '../db/migrate-database';
 
 export const USAGE = `Usage: npm run mw -- <command> [options]
@@ -16,6 +18,12 @@ export const USAGE = `Usage: npm run mw -- <command> [options]
   key revoke <key id | prefix | mw_ key>                revoke a key at once
   journal set --account <id> [--source-ips <cidr,...> | --any-source] [--require-tls true|false]
                                                         the tenant's journal source ranges and STARTTLS rule
+  user create --email <email> --partner <id> [--name <display name>]
+  user create --email <email> --account <id> [--role TENANT_ADMIN|READ_ONLY] [--name <display name>]
+              [--password-stdin] [--locale en|it|ja|de]
+                                                        a person who signs in to the console (partner admin with
+                                                        --partner); the password is read from standard input with
+                                                        --password-stdin, else generated and shown once
   migrate                                               create the database if missing, apply migrations
 
 Reads DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/mailwarden). Every change is audited
@@ -24,6 +32,8 @@ Reads DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/mailwarden). Ev
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Everything on standard input (user create --password-stdin). */
+  readStdin?(): Promise<string>;
 }
 
 /** A refusal of the operator's input: printed as one line, exit code 1. */
@@ -61,6 +71,7 @@ function flag(value: unknown, name: string): boolean | undefined {
 class Commands {
   private readonly tenants: TenantRepository;
   private readonly journal: JournalSettingsService;
+  private readonly users: AdminUserRepository;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -69,6 +80,63 @@ class Commands {
   ) {
     this.tenants = new TenantRepository(prisma, new AuditRepository(prisma));
     this.journal = new JournalSettingsService(this.tenants);
+    this.users = new AdminUserRepository(prisma, new AuditRepository(prisma));
+  }
+
+  async userCreate(values: Record<string, unknown>): Promise<void> {
+    const email = required(values, 'email').toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) {
+      throw new CliError(`--email must be an email address, got "${email}"`);
+    }
+    let owner: { role: 'PARTNER_ADMIN' | 'TENANT_ADMIN' | 'READ_ONLY'; partnerId: string | null; accountId: string | null };
+    if (values['partner'] !== undefined) {
+      if (values['account'] !== undefined || (values['role'] !== undefined && values['role'] !== 'PARTNER_ADMIN')) {
+        throw new CliError('--partner makes a partner admin: no --account, no other --role');
+      }
+      const partnerId = uuid(values, 'partner');
+      if (!(await this.tenants.findPartner(partnerId))) {
+        throw new CliError(`partner ${partnerId} not found`);
+      }
+      owner = { role: 'PARTNER_ADMIN', partnerId, accountId: null };
+    } else {
+      const accountId = uuid(values, 'account');
+      if (!(await this.tenants.findAccount(accountId))) {
+        throw new CliError(`account ${accountId} not found`);
+      }
+      const role = (values['role'] as string | undefined) ?? 'TENANT_ADMIN';
+      if (role !== 'TENANT_ADMIN' && role !== 'READ_ONLY') {
+        throw new CliError('--role must be TENANT_ADMIN or READ_ONLY (partner admins: --partner <id>)');
+      }
+      owner = { role, partnerId: null, accountId };
+    }
+    const locale = (values['locale'] as string | undefined) ?? 'en';
+    if (!['en', 'it', 'ja', 'de'].includes(locale)) {
+      throw new CliError('--locale must be en, it, ja or de');
+    }
+    if (await this.users.findByEmailForAuth(email)) {
+      throw new CliError(`a user ${email} exists already`);
+    }
+    let password: string;
+    let generated = false;
+    if (values['password-stdin'] === true) {
+      if (!this.io.readStdin) {
+        throw new CliError('--password-stdin: no standard input');
+      }
+      password = (await this.io.readStdin()).replace(/\r?\n$/, '');
+    } else {
+      password = randomBytes(18).toString('base64url');
+      generated = true;
+    }
+    const problem = passwordProblem(password, email);
+    if (problem) {
+      throw new CliError(`password refused: ${problem}`);
+    }
+    const displayName = (values['name'] as string | undefined)?.trim() || email;
+    const user = await this.users.create({ email, displayName, passwordHash: await hashSecret(password), locale, ...owner }, this.actor);
+    this.io.out(`user ${user.id} (${user.email}, ${user.role}${owner.partnerId ? `, partner ${owner.partnerId}` : `, account ${owner.accountId}`})`);
+    if (generated) {
+      this.io.out(`password (shown once, store it now): ${password}`);
+    }
   }
 
   async partnerCreate(values: Record<string, unknown>): Promise<void> {
@@ -168,6 +236,9 @@ const OPTIONS = {
   'source-ips': { type: 'string' },
   'any-source': { type: 'boolean' },
   'require-tls': { type: 'string' },
+  email: { type: 'string' },
+  locale: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -206,6 +277,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
     'key create': () => commands.keyCreate(parsed.values),
     'key revoke': () => commands.keyRevoke(rest),
     'journal set': () => commands.journalSet(parsed.values),
+    'user create': () => commands.userCreate(parsed.values),
   };
   try {
     const handler = run[command];

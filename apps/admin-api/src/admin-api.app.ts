@@ -67,6 +67,7 @@ export function createOpenApiDocument(app: INestApplication) {
       .setDescription('Tenants, domains and modes, policies, message history, quarantine, keys and audit.')
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key: mw_<prefix>_<secret>' })
+      .addCookieAuth('mw_session', { type: 'apiKey', in: 'cookie', description: 'A person\'s session (POST /v1/auth/login); unsafe methods also need X-CSRF-Token' }, 'session')
       .build(),
   );
 }

@@ -50,6 +50,10 @@ import { QuarantineService } from './quarantine/quarantine.service';
 import { StatisticsController } from './statistics/statistics.controller';
 import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.controller';
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
+import { AuthController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { SessionService } from './auth/session.service';
+import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
 @Module({})
 export class AppModule {
@@ -129,6 +133,8 @@ export class AppModule {
         EmergencyInboxController,
         AccountExportDestinationsController,
         PartnerExportDestinationsController,
+        // Sign-in for people (issue 18).
+        AuthController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -149,6 +155,10 @@ export class AppModule {
         Microsoft365ApiService,
         EmergencyInboxService,
         ExportDestinationsAdminService,
+        // Sign-in for people (issue 18).
+        AuthFailureThrottle,
+        SessionService,
+        AuthService,
       ],
     };
   }

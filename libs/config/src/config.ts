@@ -140,6 +140,33 @@ const scannerSpec = {
 /** The ARC sealing settings go together: all three set, or none (no sealing). */
 const ARC_SEAL_SETTINGS = ['ARC_SEAL_DOMAIN', 'ARC_SEAL_SELECTOR', 'ARC_SEAL_KEY_FILE'] as const;
 
+/** Sign-in for people (issue 18): session cookies and OpenID Connect. */
+const oidcProviderId = makeValidator<string>((value) => {
+  if (value !== '' && !/^[a-z0-9][a-z0-9-]{0,31}$/.test(value)) {
+    throw new Error('must be a short lower-case name such as microsoft (letters, digits, dashes)');
+  }
+  return value;
+});
+
+const signInSpec = {
+  SESSION_COOKIE_SECURE: bool({
+    default: true,
+    desc: 'Secure flag of the mw_session cookie. Keep true: Chromium and Firefox accept Secure cookies from http://localhost and http://127.0.0.1 too; false only for another plain-http host name',
+  }),
+  SESSION_IDLE_MINUTES: num({ default: 30, desc: 'A session unused this long ends' }),
+  SESSION_MAX_HOURS: num({ default: 12, desc: 'A session ends this long after sign-in, used or not' }),
+  OIDC_PROVIDER: oidcProviderId({ default: '', desc: 'Name of the OpenID Connect provider in URLs (/v1/auth/oidc/<name>/start); empty: OpenID Connect sign-in is off' }),
+  OIDC_DISPLAY_NAME: str({ default: 'Microsoft', desc: 'What the sign-in page calls the provider' }),
+  OIDC_ISSUER: str({ default: '', desc: 'Issuer URL (discovery at <issuer>/.well-known/openid-configuration), e.g. https://login.microsoftonline.com/<tenant id>/v2.0' }),
+  OIDC_CLIENT_ID: str({ default: '', desc: 'Client id of Mailwarden at the provider' }),
+  OIDC_CLIENT_SECRET: str({ default: '', desc: 'Client secret (client_secret_post); redirect URI to register: <PUBLIC_BASE_URL>/v1/auth/oidc/<OIDC_PROVIDER>/callback' }),
+  OIDC_SCOPES: str({ default: 'openid profile email', desc: 'Scopes asked for' }),
+  OIDC_MATCH_PREFERRED_USERNAME: bool({
+    default: false,
+    desc: 'Also match users by the preferred_username claim (Microsoft: the UPN). Only for a single-tenant issuer whose directory owns the addresses',
+  }),
+};
+
 const adminApiSpec = {
   ...commonSpec,
   ADMIN_API_PORT: port({ default: 3000 }),
@@ -167,6 +194,7 @@ const adminApiSpec = {
   SCANNER_SMTP_PORT: port({ default: 2526, desc: "Port of the scanner's SMTP front as the admin API reaches it" }),
   SMTP_HOSTNAME: journalIngestSpec.SMTP_HOSTNAME,
   ...dnsSpec,
+  ...signInSpec,
 };
 
 const SPECS = {

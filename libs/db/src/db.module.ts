@@ -22,12 +22,15 @@ import { QuarantineRepository } from './repositories/quarantine.repository';
 import { TenantRepository } from './repositories/tenant.repository';
 import { Microsoft365Repository } from './repositories/microsoft365.repository';
 import { ExportRepository } from './repositories/export.repository';
+import { AdminUserRepository } from './repositories/admin-user.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository];
 // Admin API repositories (issue 6).
 const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
+// People signing in: users, sessions, OpenID Connect sign-ins in flight (issue 18).
+const AUTH_REPOSITORIES = [AdminUserRepository];
 
 @Global()
 @Module({})
@@ -43,8 +46,9 @@ export class DbModule {
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
         ...MICROSOFT365_REPOSITORIES,
+        ...AUTH_REPOSITORIES,
       ],
-      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES],
+      exports: [PrismaService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...AUTH_REPOSITORIES],
     };
   }
 }

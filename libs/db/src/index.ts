@@ -28,3 +28,5 @@ export * from './repositories/policy.repository';
 export * from './repositories/quarantine.repository';
 export * from './repositories/statistics.repository';
 export * from './repositories/tenant.repository';
+export * from './repositories/secret-hash';
+export * from './repositories/admin-user.repository';

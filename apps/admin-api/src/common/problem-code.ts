@@ -37,6 +37,16 @@ export enum ProblemCode {
   /** The mailflow connector cannot be removed while a domain takes mail through it. */
   ConnectorInUse = 'CONNECTOR_IN_USE',
   Internal = 'INTERNAL',
+  // Sign-in for people (issue 18).
+  InvalidCredentials = 'INVALID_CREDENTIALS',
+  TotpRequired = 'TOTP_REQUIRED',
+  TotpInvalid = 'TOTP_INVALID',
+  CsrfTokenInvalid = 'CSRF_TOKEN_INVALID',
+  /** A route for a signed-in person (its own TOTP, its own sessions) called with an API key. */
+  UserSessionRequired = 'USER_SESSION_REQUIRED',
+  OidcNotConfigured = 'OIDC_NOT_CONFIGURED',
+  OidcSignInFailed = 'OIDC_SIGN_IN_FAILED',
+  InvalidReturnTo = 'INVALID_RETURN_TO',
 }
 
 /** One field-level problem (validation errors). */

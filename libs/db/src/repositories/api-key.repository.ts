@@ -1,13 +1,8 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { ApiKey, ApiKeyRole } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-
-const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
-
-// scrypt cost: N=2^15, r=8, p=1 (OWASP's minimum for scrypt), 32 MiB of memory per check.
-const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+import { DUMMY_SECRET_HASH, hashSecret, verifySecret } from './secret-hash';
 
 export interface CreateApiKeyInput {
   name: string;
@@ -22,32 +17,10 @@ export interface CreatedApiKey {
   plaintext: string;
 }
 
-export async function hashApiKeySecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
-  const derived = await scrypt(secret, salt, 32, SCRYPT);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), derived.toString('base64')].join('$');
-}
-
-/**
- * A well-formed hash no secret matches (its derived bytes are zeros): an unknown or revoked key is checked against
- * it, so that every refusal of a well-formed key costs the same scrypt run and takes the same time.
- */
-export const DUMMY_API_KEY_HASH = ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, Buffer.alloc(16, 7).toString('base64'), Buffer.alloc(32).toString('base64')].join('$');
-
-export async function verifyApiKeySecret(secret: string, stored: string): Promise<boolean> {
-  const [algorithm, n, r, p, salt, hash] = stored.split('$');
-  if (algorithm !== 'scrypt' || !salt || !hash) {
-    return false;
-  }
-  const expected = Buffer.from(hash, 'base64');
-  const derived = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  });
-  return timingSafeEqual(derived, expected);
-}
+/** API key secrets are hashed like passwords (secret-hash.ts): the names are kept for their callers. */
+export const hashApiKeySecret = hashSecret;
+export const verifyApiKeySecret = verifySecret;
+export const DUMMY_API_KEY_HASH = DUMMY_SECRET_HASH;
 
 /** Splits `mw_<prefix>_<secret>`; null when the text is not shaped like a Mailwarden key. */
 export function parseApiKey(plaintext: string): { prefix: string; secret: string } | null {
