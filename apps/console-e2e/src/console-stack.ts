@@ -24,7 +24,7 @@ export interface ConsoleStack {
 
 export async function startConsoleStack(): Promise<ConsoleStack> {
   const dns = new DnsTestServer({});
-  const sink = new SmtpSink({ noStartTls: true });
+  const sink = new SmtpSink();
   const [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start()]);
   const ports = { journalSmtp: await freePort(), journalHttp: await freePort(), gatewaySmtp: await freePort(), gatewayHttp: await freePort(), adminApi: await freePort() };
   const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 });

@@ -1,54 +1,36 @@
-import { ApiError, csrfHeader } from './client';
+import { ApiError, api, unwrap } from './client';
+import type { components } from './schema';
 
-// TEMPORARY until issue 18a's routes are in the OpenAPI document: plain fetch against its published contract.
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...(method === 'GET' ? {} : csrfHeader()) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const data = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  if (!response.ok) throw new ApiError({ status: response.status, code: String(data.code ?? `HTTP_${response.status}`), detail: data.detail as string | undefined });
-  return data;
-}
-
-/** The signed-in person (GET /v1/auth/me). */
-export interface Me {
-  id: string;
-  email: string;
-  displayName: string | null;
-  role: 'PARTNER_ADMIN' | 'TENANT_ADMIN' | 'READ_ONLY';
-  partnerId: string | null;
-  accountId: string | null;
-  locale: string | null;
-  totpEnabled: boolean;
-  csrfToken: string;
-}
+/** The signed-in person (GET /v1/auth/me): role, partner or account, locale and the session's CSRF token. */
+export type Me = components['schemas']['MeDto'];
 
 export async function fetchMe(): Promise<Me> {
-  return (await call('GET', '/v1/auth/me')) as Me;
+  return unwrap(await api.GET('/v1/auth/me'));
 }
 
 export async function signIn(body: { email: string; password: string; totpCode?: string }): Promise<string> {
-  const result = await call('POST', '/v1/auth/login', body);
-  return (result as { csrfToken: string }).csrfToken;
+  return unwrap(await api.POST('/v1/auth/login', { body })).csrfToken;
 }
 
 export async function signOut(everywhere = false): Promise<void> {
-  await call('POST', everywhere ? '/v1/auth/logout-everywhere' : '/v1/auth/logout');
+  unwrap(everywhere ? await api.POST('/v1/auth/logout-everywhere') : await api.POST('/v1/auth/logout'));
 }
 
-export async function oidcProviders(): Promise<{ id: string; name: string }[]> {
-  try {
-    const result = await call('GET', '/v1/auth/oidc/providers');
-    const list = Array.isArray(result) ? result : ((result as { items?: unknown[] }).items ?? []);
-    return list as { id: string; name: string }[];
-  } catch (error) {
-    if (error instanceof ApiError && error.problem.status === 404) return [];
-    throw error;
-  }
+export interface OidcProvider {
+  id: string;
+  name: string;
+}
+
+/**
+ * The OpenID Connect providers offered on the sign-in page. Until the admin API has the OIDC routes (issue 18a's
+ * second part) there are none: a 404 means "no providers".
+ */
+export async function oidcProviders(): Promise<OidcProvider[]> {
+  const response = await fetch('/v1/auth/oidc/providers', { credentials: 'same-origin' });
+  if (response.status === 404) return [];
+  if (!response.ok) throw new ApiError({ status: response.status, code: `HTTP_${response.status}` });
+  const body = (await response.json()) as OidcProvider[] | { items?: OidcProvider[] };
+  return Array.isArray(body) ? body : (body.items ?? []);
 }
 
 /** The browser navigates there (302 to the identity provider): a plain link, never fetch. */
