@@ -35,14 +35,16 @@ function MigrationView({ migration, accountId }: { migration: Migration; account
   const { canChange } = useSession();
   const queryClient = useQueryClient();
   const [acknowledgeRisk, setAcknowledgeRisk] = useState(false);
+  const [acknowledgeUnverifiable, setAcknowledgeUnverifiable] = useState(false);
   const done = migration.steps.filter((step) => step.status === 'DONE' || step.status === 'SKIPPED').length;
   const next = migration.steps.find((step) => step.status !== 'DONE' && step.status !== 'SKIPPED');
   const path = { accountId, migrationId: migration.id };
   const refresh = () => Promise.all([queryClient.invalidateQueries({ queryKey: ['migrations', accountId] }), queryClient.invalidateQueries({ queryKey: ['account', accountId] })]);
   const advance = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', { params: { path }, body: acknowledgeRisk ? { acknowledgeRisk: true } : {} })),
+    mutationFn: async () => unwrap(await api.POST('/v1/accounts/{accountId}/mode-migrations/{migrationId}/advance', { params: { path }, body: { ...(acknowledgeRisk ? { acknowledgeRisk: true } : {}), ...(acknowledgeUnverifiable ? { acknowledgeUnverifiable: true } : {}) } })),
     onSettled: () => {
       setAcknowledgeRisk(false);
+      setAcknowledgeUnverifiable(false);
       return refresh();
     },
   });
@@ -55,6 +57,8 @@ function MigrationView({ migration, accountId }: { migration: Migration; account
     onSettled: refresh,
   });
   const active = ACTIVE.has(migration.status);
+  // A manual step whose check Mailwarden cannot run (result.available false): the admin may confirm it by hand.
+  const unverifiable = next?.kind === 'MANUAL' && (next.result as { available?: boolean } | null)?.available === false;
   return (
     <article className="card" data-testid="migration">
       <h2>{label('migrationKind', migration.kind)}</h2>
@@ -96,7 +100,13 @@ function MigrationView({ migration, accountId }: { migration: Migration; account
               {t('mode.nextStopsMail', { step: t(`mode.step.${next.key}`, { defaultValue: next.key }) })}
             </p>
           )}
-          {next?.kind === 'MANUAL' && (
+          {unverifiable && (
+            <label className="check">
+              <input type="checkbox" checked={acknowledgeUnverifiable} onChange={(event) => setAcknowledgeUnverifiable(event.target.checked)} />
+              {t('mode.acknowledgeUnverifiable')}
+            </label>
+          )}
+          {next?.kind === 'MANUAL' && !unverifiable && (
             <label className="check">
               <input type="checkbox" checked={acknowledgeRisk} onChange={(event) => setAcknowledgeRisk(event.target.checked)} />
               {t('mode.acknowledgeRisk')}
