@@ -14,6 +14,8 @@ export interface AdminApiOverrides {
   quickTestTimeoutMs?: number;
   /** Mimecast base URLs over http (local fake servers in tests). */
   allowHttpMimecastBaseUrl?: boolean;
+  /** The OpenID Connect issuer over plain http (the local fake identity platform in tests). */
+  allowHttpOidcIssuer?: boolean;
   /** Microsoft 365 timings that are not environment settings: Graph retries, consent token retries, remediation lease (tests shorten them). */
   microsoft365?: Pick<Microsoft365ModuleOptions, 'graph' | 'consentTokenRetries' | 'remediationLeaseMs'>;
 }

@@ -52,6 +52,10 @@ import { EmergencyInboxController } from './emergency-inbox/emergency-inbox.cont
 import { EmergencyInboxService } from './emergency-inbox/emergency-inbox.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
+import { UsersController } from './auth/users.controller';
+import { UsersService } from './auth/users.service';
+import { OidcController } from './auth/oidc.controller';
+import { OIDC_OPTIONS, OidcService } from './auth/oidc.service';
 import { SessionService } from './auth/session.service';
 import { AuthFailureThrottle } from './common/auth-failure-throttle';
 
@@ -135,6 +139,8 @@ export class AppModule {
         PartnerExportDestinationsController,
         // Sign-in for people (issue 18).
         AuthController,
+        UsersController,
+        OidcController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -159,6 +165,9 @@ export class AppModule {
         AuthFailureThrottle,
         SessionService,
         AuthService,
+        UsersService,
+        OidcService,
+        { provide: OIDC_OPTIONS, useValue: { allowHttpIssuer: overrides.allowHttpOidcIssuer === true } },
       ],
     };
   }

@@ -30,19 +30,24 @@ export function tokensEqual(given: string | undefined | null, expected: string):
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The session token of a Cookie header, or null; a malformed or oversized value counts as none. */
-export function sessionTokenFromCookieHeader(header: string | undefined): string | null {
-  if (!header || header.length > 8192) {
+/** The value of one cookie of a Cookie header (the first of that name), or null; an oversized header counts as none. */
+export function cookieValue(header: string | string[] | undefined, name: string): string | null {
+  if (typeof header !== 'string' || header.length > 8192) {
     return null;
   }
   for (const part of header.split(';')) {
     const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === SESSION_COOKIE) {
-      const value = part.slice(index + 1).trim();
-      return /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
+    if (index > 0 && part.slice(0, index).trim() === name) {
+      return part.slice(index + 1).trim();
     }
   }
   return null;
+}
+
+/** The session token of a Cookie header, or null; a malformed value counts as none. */
+export function sessionTokenFromCookieHeader(header: string | string[] | undefined): string | null {
+  const value = cookieValue(header, SESSION_COOKIE);
+  return value !== null && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
 }
 
 export interface CookieOptions {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypt
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
+import { FakeMicrosoftIdentity } from './fake-microsoft-identity';
 
 /**
  * A faithful local stand-in for Microsoft 365 (login + Graph v1.0) for tests, on 127.0.0.1. It speaks the documented
@@ -124,6 +125,8 @@ export class FakeMicrosoft365 {
   private certificatePublicKey: string | null = null;
   private server?: Server;
   baseUrl = '';
+  /** OpenID Connect sign-in of people (authorize, token with PKCE, discovery, JWKS): fake-microsoft-identity.ts. */
+  readonly identity = new FakeMicrosoftIdentity(() => this.baseUrl);
 
   /** Accepts client assertions signed for this certificate (PEM). */
   registerCertificate(certificatePem: string): void {
@@ -304,6 +307,10 @@ export class FakeMicrosoft365 {
       return finish({ ...reply, headers: fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {} });
     }
 
+    const signIn = this.identity.handle(method, url, record.body as Record<string, string> | null, headers);
+    if (signIn) {
+      return finish(signIn);
+    }
     const login = /^\/([^/]+)\/(oauth2\/v2\.0\/token|adminconsent)$/.exec(url.pathname);
     if (login) {
       record.tenant = login[1]!;

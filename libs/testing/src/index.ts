@@ -12,6 +12,7 @@ export * from './own-redis';
 export * from './raw-smtp';
 export * from './fault-helpers';
 export * from './fake-microsoft365.server';
+export * from './fake-microsoft-identity';
 export * from './test-certificate';
 export * from './dns-wire';
 export * from './dns-test-server';

@@ -54,8 +54,7 @@ export class ApiKeyGuard implements CanActivate {
   private async check(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const header = request.headers.authorization;
-    const cookie = request.headers.cookie;
-    const sessionToken = header === undefined ? sessionTokenFromCookieHeader(typeof cookie === 'string' ? cookie : undefined) : null;
+    const sessionToken = header === undefined ? sessionTokenFromCookieHeader(request.headers.cookie) : null;
     const principal = sessionToken !== null ? await this.sessionPrincipal(request, sessionToken) : await this.apiKeyPrincipal(request, header);
     request.principal = principal;
 

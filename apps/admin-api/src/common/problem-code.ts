@@ -46,6 +46,8 @@ export enum ProblemCode {
   UserSessionRequired = 'USER_SESSION_REQUIRED',
   OidcNotConfigured = 'OIDC_NOT_CONFIGURED',
   OidcSignInFailed = 'OIDC_SIGN_IN_FAILED',
+  /** The provider signed the person in, but no enabled Mailwarden user matches (no self-provisioning). */
+  OidcUserUnknown = 'OIDC_USER_UNKNOWN',
   InvalidReturnTo = 'INVALID_RETURN_TO',
 }
 
