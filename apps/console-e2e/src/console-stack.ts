@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Account, Domain } from '@mailwarden/db';
 // The console's browser tests are test code: this file is only imported by *.int-spec.ts files next to it.
 // eslint-disable-next-line no-restricted-imports
-import { createTestDatabase, createTestRedis, DnsTestServer, faultAppEnv, freePort, SmtpSink, startAppProcess, startFaultApps, TestFactories, type AppProcess, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, DnsTestServer, FakeMicrosoft365, faultAppEnv, freePort, SmtpSink, startAppProcess, TestFactories, type AppProcess, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 
 export const JOURNAL_DOMAIN = 'journal.console.test';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -14,6 +14,8 @@ export interface ConsoleStack {
   redis: TestRedis;
   dns: DnsTestServer;
   sink: SmtpSink;
+  /** The fake Microsoft identity platform the admin API's OpenID Connect sign-in talks to (`identity.signInAs`). */
+  microsoft: FakeMicrosoft365;
   factories: TestFactories;
   baseUrl: string;
   ports: { journalSmtp: number; journalHttp: number; gatewaySmtp: number; gatewayHttp: number; adminApi: number };
@@ -22,32 +24,62 @@ export interface ConsoleStack {
   stop(): Promise<void>;
 }
 
+/** How long one app may take to start: eight test runs can share the two cores, so well over the usual 30 s. */
+const START_TIMEOUT_MS = 120_000;
+
 export async function startConsoleStack(): Promise<ConsoleStack> {
   const dns = new DnsTestServer({});
   const sink = new SmtpSink();
-  const [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start()]);
+  const microsoft = new FakeMicrosoft365();
+  const [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start(), microsoft.start()]);
   const ports = { journalSmtp: await freePort(), journalHttp: await freePort(), gatewaySmtp: await freePort(), gatewayHttp: await freePort(), adminApi: await freePort() };
+  const baseUrl = `http://127.0.0.1:${ports.adminApi}`;
   const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 });
-  const [ingest, scanner] = await startFaultApps(env, ports);
-  const adminApi = await startAppProcess('admin-api', { ...env, ADMIN_API_PORT: String(ports.adminApi), SCANNER_SMTP_HOST: '127.0.0.1', SCANNER_SMTP_PORT: String(ports.gatewaySmtp) }, /app\.listening/);
-  const apps = [ingest, scanner, adminApi];
-  return {
-    db,
-    redis,
-    dns,
-    sink,
-    factories: new TestFactories(db.prisma),
-    baseUrl: `http://127.0.0.1:${ports.adminApi}`,
-    ports,
-    apps,
-    env,
-    async stop() {
-      await Promise.all(apps.map((app) => app.stop()));
-      await Promise.all([dns.stop(), sink.stop()]);
-      await redis.cleanup();
-      await db.drop();
-    },
+  const identity = microsoft.identity;
+  identity.redirectUris.add(`${baseUrl}/v1/auth/oidc/microsoft/callback`);
+  const apps: AppProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await Promise.all([dns.stop(), sink.stop(), microsoft.stop()]);
+    await redis.cleanup();
+    await db.drop();
   };
+  try {
+    // One after the other: starting three Nest apps at once on a busy machine is what makes starts time out.
+    apps.push(await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/, START_TIMEOUT_MS));
+    apps.push(
+      await startAppProcess(
+        'scanner',
+        { ...env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gatewaySmtp), SCANNER_HTTP_PORT: String(ports.gatewayHttp), JOURNAL_HTTP_PORT: String(await freePort()) },
+        /app\.listening/,
+        START_TIMEOUT_MS,
+      ),
+    );
+    apps.push(
+      await startAppProcess(
+        'admin-api',
+        {
+          ...env,
+          ADMIN_API_PORT: String(ports.adminApi),
+          SCANNER_SMTP_HOST: '127.0.0.1',
+          SCANNER_SMTP_PORT: String(ports.gatewaySmtp),
+          PUBLIC_BASE_URL: baseUrl,
+          OIDC_PROVIDER: 'microsoft',
+          OIDC_DISPLAY_NAME: 'Microsoft',
+          OIDC_ISSUER: identity.issuer,
+          OIDC_CLIENT_ID: identity.clientId,
+          OIDC_CLIENT_SECRET: identity.clientSecret,
+          OIDC_MATCH_PREFERRED_USERNAME: 'true',
+        },
+        /app\.listening/,
+        START_TIMEOUT_MS,
+      ),
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { db, redis, dns, sink, microsoft, factories: new TestFactories(db.prisma), baseUrl, ports, apps, env, stop: stopAll };
 }
 
 /** A person who signs in to the console, created by the operator CLI as an operator would (`npm run mw -- user create`). */

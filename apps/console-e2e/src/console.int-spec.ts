@@ -134,7 +134,7 @@ describe('web console in Chromium', () => {
     await context.close();
   });
 
-  it('journey 1: signs in with a password, refuses a wrong one, and signs out', async () => {
+  it('journey 1: signs in with a password (a wrong one refused), signs out, then signs in through OpenID Connect', async () => {
     const { context, page, problems } = await newConsoleContext(browser, stack.baseUrl);
     await page.goto('/console/sign-in');
     await page.getByLabel('Email').fill(users.adminA!.email);
@@ -144,14 +144,38 @@ describe('web console in Chromium', () => {
     await signIn(page, users.adminA!);
     await page.waitForURL(new RegExp(`/console/t/${tenantA.id}/dashboard$`));
     await page.getByTestId('current-tenant').getByText('Alpha Trading').waitFor();
-    const cookies = await context.cookies();
-    const session = cookies.find((cookie) => cookie.name === 'mw_session');
-    expect(session).toMatchObject({ httpOnly: true });
+    const session = (await context.cookies()).find((cookie) => cookie.name === 'mw_session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(/\/sign-in$/);
     // The old session no longer opens anything.
     await page.goto(`/console/t/${tenantA.id}/dashboard`);
     await page.waitForURL(/\/sign-in$/);
+
+    // OpenID Connect against the fake Microsoft identity platform: the same person, known by their username.
+    stack.microsoft.identity.signInAs = stack.microsoft.identity.newUser(users.adminA!.email);
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+    await page.waitForURL(new RegExp(`/console/t/${tenantA.id}/dashboard$`));
+    await page.getByTestId('current-tenant').getByText('Alpha Trading').waitFor();
+    const authorize = stack.microsoft.identity.authorizeRequests.at(-1)!;
+    expect(authorize.get('code_challenge_method')).toBe('S256');
+    // Signed in by OIDC, the console can change things: the CSRF token came from /v1/auth/me.
+    const changed = await page.evaluate(async (accountId) => {
+      const me = (await (await fetch('/v1/auth/me')).json()) as { csrfToken: string; email: string };
+      const response = await fetch(`/v1/accounts/${accountId}/domains`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrfToken },
+        body: JSON.stringify({ name: 'oidc-added.example' }),
+      });
+      return { email: me.email, status: response.status };
+    }, tenantA.id);
+    expect(changed).toEqual({ email: users.adminA!.email, status: 201 });
+    // A person the identity platform knows but no admin created is refused.
+    stack.microsoft.identity.signInAs = stack.microsoft.identity.newUser('stranger@alpha.example');
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(/\/sign-in$/);
+    const refused = await page.request.get(`/v1/auth/oidc/microsoft/start?returnTo=${encodeURIComponent('/console/')}`);
+    expect(refused.status()).toBe(403);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -65,8 +65,8 @@ export default function SignIn() {
         <div className="oidc">
           <p>{t('signIn.or')}</p>
           {providers.data.map((provider) => (
-            <a key={provider.id} className="button secondary" href={oidcStartUrl(provider.id, '/console/')}>
-              {t('signIn.withProvider', { name: provider.name })}
+            <a key={provider.id} className="button secondary" href={oidcStartUrl(provider, '/console/')}>
+              {t('signIn.withProvider', { name: provider.displayName })}
             </a>
           ))}
         </div>
