@@ -1,4 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Account, Domain } from '@mailwarden/db';
 // The console's browser tests are test code: this file is only imported by *.int-spec.ts files next to it.
@@ -24,6 +29,42 @@ export interface ConsoleStack {
   stop(): Promise<void>;
 }
 
+/**
+ * The fake Microsoft identity platform over HTTPS, as the real one is (the admin API's OpenID Connect client refuses
+ * plain http): a TLS front on 127.0.0.1 with a throw-away self-signed certificate for that address, passing every
+ * request to the fake. The admin API trusts the certificate through NODE_EXTRA_CA_CERTS; the browser context ignores
+ * certificate errors (the only https host in these tests).
+ */
+async function httpsFront(microsoft: FakeMicrosoft365): Promise<{ server: Server; certificateFile: string; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mw-console-tls-'));
+  const certificateFile = path.join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', path.join(dir, 'key.pem'), '-out', certificateFile],
+    { stdio: 'ignore' },
+  );
+  const upstream = new URL(microsoft.baseUrl);
+  const server = createHttpsServer({ cert: readFileSync(certificateFile), key: readFileSync(path.join(dir, 'key.pem')) }, (request, response) => {
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    forward.on('error', () => response.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  microsoft.baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    certificateFile,
+    async cleanup() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** How long one app may take to start: eight test runs can share the two cores, so well over the usual 30 s. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -35,12 +76,14 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
   const ports = { journalSmtp: await freePort(), journalHttp: await freePort(), gatewaySmtp: await freePort(), gatewayHttp: await freePort(), adminApi: await freePort() };
   const baseUrl = `http://127.0.0.1:${ports.adminApi}`;
   const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 });
+  const tls = await httpsFront(microsoft);
   const identity = microsoft.identity;
   identity.redirectUris.add(`${baseUrl}/v1/auth/oidc/microsoft/callback`);
   const apps: AppProcess[] = [];
   const stopAll = async () => {
     await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([dns.stop(), sink.stop(), microsoft.stop()]);
+    await Promise.all([dns.stop(), sink.stop(), tls.cleanup()]);
+    await microsoft.stop();
     await redis.cleanup();
     await db.drop();
   };
@@ -70,6 +113,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
           OIDC_CLIENT_ID: identity.clientId,
           OIDC_CLIENT_SECRET: identity.clientSecret,
           OIDC_MATCH_PREFERRED_USERNAME: 'true',
+          NODE_EXTRA_CA_CERTS: tls.certificateFile,
         },
         /app\.listening/,
         START_TIMEOUT_MS,

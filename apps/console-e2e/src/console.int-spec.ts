@@ -155,7 +155,9 @@ describe('web console in Chromium', () => {
     // OpenID Connect against the fake Microsoft identity platform: the same person, known by their username.
     stack.microsoft.identity.signInAs = stack.microsoft.identity.newUser(users.adminA!.email);
     await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-    await page.waitForURL(new RegExp(`/console/t/${tenantA.id}/dashboard$`));
+    await page.waitForURL(new RegExp(`/console/t/${tenantA.id}/dashboard$`)).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nat ${page.url()}: ${(await page.content()).slice(0, 2000)}\nrefusals: ${JSON.stringify(stack.microsoft.identity.refusals)}`);
+    });
     await page.getByTestId('current-tenant').getByText('Alpha Trading').waitFor();
     const authorize = stack.microsoft.identity.authorizeRequests.at(-1)!;
     expect(authorize.get('code_challenge_method')).toBe('S256');
