@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createColumnHelper, flexRender, getCoreRowModel, type RowSelectionState, useReactTable } from '@tanstack/react-table';
+import { createColumnHelper, getCoreRowModel, type RowSelectionState, useReactTable } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
 import type { components } from '../api/schema';
 import { DateTime, ErrorMessage, Page, useAccountId, useEnumLabel } from '../components/common';
+import { DataTable, Pager } from '../components/DataTable';
 import { useAccount } from '../components/Layout';
 import { useSession } from '../session';
 
@@ -148,38 +149,9 @@ export default function Quarantine() {
         </p>
       )}
       <ErrorMessage error={page.error ?? act.error ?? bulk.error} />
-      <table className="grid" data-testid="quarantine-table">
-        <caption className="visually-hidden">{t('quarantine.title')}</caption>
-        <thead>
-          {table.getHeaderGroups().map((group) => (
-            <tr key={group.id}>
-              {group.headers.map((header) => (
-                <th key={header.id} scope="col">
-                  {flexRender(header.column.columnDef.header, header.getContext())}
-                </th>
-              ))}
-            </tr>
-          ))}
-        </thead>
-        <tbody>
-          {table.getRowModel().rows.map((row) => (
-            <tr key={row.id}>
-              {row.getVisibleCells().map((cell) => (
-                <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable table={table} caption={t('quarantine.title')} testId="quarantine-table" />
       {page.data && page.data.items.length === 0 && <p className="muted">{t('quarantine.empty')}</p>}
-      <div className="pager">
-        <button type="button" className="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          {t('common.previous')}
-        </button>
-        <button type="button" className="secondary" disabled={!page.data?.nextCursor} onClick={() => setCursors([...cursors, page.data!.nextCursor!])}>
-          {t('common.next')}
-        </button>
-      </div>
+      <Pager cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} />
     </Page>
   );
 }
