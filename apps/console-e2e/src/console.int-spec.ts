@@ -104,16 +104,21 @@ describe('web console in Chromium', () => {
     expect(csp).not.toContain('upgrade-insecure-requests');
     const html = await index.text();
     const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)![1]!;
-    const script = await fetch(`${stack.baseUrl}${asset}`);
+    const script = await fetch(`${stack.baseUrl}${asset}`, { headers: { 'Accept-Encoding': 'gzip' } });
     expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(script.headers.get('content-encoding')).toBe('gzip');
     // A deep link is the page; a missing hashed asset is not.
     expect((await fetch(`${stack.baseUrl}/console/t/x/messages`)).status).toBe(200);
     expect((await fetch(`${stack.baseUrl}/console/assets/missing-0000.js`)).status).toBe(404);
 
     const { context, page, problems } = await newConsoleContext(browser, stack.baseUrl);
     const scripts: Promise<Buffer>[] = [];
+    const encodings: (string | undefined)[] = [];
     page.on('response', (response) => {
-      if (/\/console\/assets\/.+\.js$/.test(response.url())) scripts.push(response.body());
+      if (/\/console\/assets\/.+\.js$/.test(response.url())) {
+        scripts.push(response.body());
+        encodings.push(response.headers()['content-encoding']);
+      }
     });
     await page.goto('/console/');
     await page.waitForURL(/\/console\/sign-in$/);
@@ -123,6 +128,7 @@ describe('web console in Chromium', () => {
     const gzipped = bodies.reduce((total, body) => total + gzipSync(body, { level: 9 }).length, 0);
     console.log(`console first load: ${bodies.length} scripts, ${bodies.reduce((total, body) => total + body.length, 0)} bytes, ${gzipped} bytes gzipped`);
     expect(gzipped).toBeLessThan(500 * 1024);
+    expect(encodings.every((encoding) => encoding === 'gzip')).toBe(true);
     expect(await seriousAxeViolations(page)).toEqual([]);
     screenshots.push(await saveScreenshot(page, 'en', 'sign-in'));
     await page.evaluate(() => localStorage.setItem('mw.language', 'ja'));

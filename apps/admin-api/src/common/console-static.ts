@@ -1,8 +1,13 @@
 import { existsSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
+
+// compression ships no types, and @types/compression would bring @types/express into the build, which changes the
+// typings NestJS's express platform gives the rest of the app: the one call used is typed here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const compression = require('compression') as () => (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
 
 /** Where the web console is served (issue 18): `http://<host>:<ADMIN_API_PORT>/console/`. */
 export const CONSOLE_PATH = '/console';
@@ -46,11 +51,13 @@ const consoleHelmet = helmet({
  * Serves the single-page console from `directory` under /console: hashed assets (`/console/assets/*`) cached for a
  * year as immutable, `index.html` revalidated on every load (`no-cache`) so a new build is picked up at once, and
  * every other /console path answered with index.html (client-side routes, deep links). Without a build, /console
- * answers 404 naming the command that builds it.
+ * answers 404 naming the command that builds it. Answers are gzip-compressed when the browser accepts it (the
+ * `compression` middleware, only under /console: API answers are left as they were).
  */
 export function serveConsole(app: NestExpressApplication, directory = consoleBuildDirectory()): void {
   const indexFile = path.join(directory, 'index.html');
   app.use(CONSOLE_PATH, consoleHelmet);
+  app.use(CONSOLE_PATH, compression());
   app.use(CONSOLE_PATH, (request: { method: string; originalUrl: string; path: string }, response: ServerResponse & { redirect(status: number, url: string): void }, next: () => void) => {
     if (request.originalUrl === CONSOLE_PATH) {
       response.redirect(301, `${CONSOLE_PATH}/`);
