@@ -51,7 +51,7 @@ const consoleHelmet = helmet({
  * Serves the single-page console from `directory` under /console: hashed assets (`/console/assets/*`) cached for a
  * year as immutable, `index.html` revalidated on every load (`no-cache`) so a new build is picked up at once, and
  * every other /console path answered with index.html (client-side routes, deep links). Without a build, /console
- * answers 404 naming the command that builds it. Answers are gzip-compressed when the browser accepts it (the
+ * answers 404 naming the command that builds it. Answers are compressed (brotli or gzip, as the browser accepts) (the
  * `compression` middleware, only under /console: API answers are left as they were).
  */
 export function serveConsole(app: NestExpressApplication, directory = consoleBuildDirectory()): void {
