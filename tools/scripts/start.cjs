@@ -23,6 +23,7 @@ function run(args, label) {
 
 run([path.join(root, 'tools', 'db', 'generate.cjs')], 'generating the Prisma client');
 run([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'the build');
+run([path.join(root, 'tools', 'scripts', 'build-console.cjs')], 'the console build');
 run(['-r', './tools/runtime/paths.cjs', 'dist/tools/db/setup.js'], 'database setup');
 
 const env = process.env;
@@ -33,7 +34,11 @@ const apps = [
   { name: 'scanner', urls: [`health http://${shown}:${env.SCANNER_HTTP_PORT || 9102}/health`] },
   {
     name: 'admin-api',
-    urls: [`API http://${shown}:${env.ADMIN_API_PORT || 3000}`, `docs http://${shown}:${env.ADMIN_API_PORT || 3000}/docs`],
+    urls: [
+      `API http://${shown}:${env.ADMIN_API_PORT || 3000}`,
+      `docs http://${shown}:${env.ADMIN_API_PORT || 3000}/docs`,
+      `console http://${shown}:${env.ADMIN_API_PORT || 3000}/console/`,
+    ],
   },
 ];
 

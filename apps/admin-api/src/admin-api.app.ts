@@ -7,6 +7,7 @@ import type { AdminApiConfig } from '@mailwarden/config';
 import { httpMetricsMiddleware, METRICS_REGISTRY } from '@mailwarden/observability';
 import type { AdminApiOverrides } from './admin-api.options';
 import { AppModule } from './app.module';
+import { serveConsole } from './common/console-static';
 import { cursorSigningKeyOf, setCursorSigningKey } from './common/cursor';
 import { bodyParserErrors, refuseDeepJson } from './common/json-body';
 import { NoNulCharactersPipe } from './common/no-nul-characters.pipe';
@@ -29,6 +30,8 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
     next();
   });
   app.use(opsEndpointsGuard(app, config.ADMIN_API_OPS_ACCESS as OpsAccess));
+  // The web console (apps/console, issue 18): static files with their own CSP and cache rules.
+  serveConsole(app);
   // JSON only (as before: body-parser's defaults, 100 kB), refusing deep nesting before it is parsed; the parser's
   // refusals answer problem+json.
   app.useBodyParser('json', { verify: refuseDeepJson });
@@ -53,7 +56,14 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
     }),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
+  const document = createOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI document of `app` (served at /docs-json; written to a file by openapi-export for the console's types). */
+export function createOpenApiDocument(app: INestApplication) {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Mailwarden admin API')
@@ -63,6 +73,4 @@ export async function createAdminApi(config: AdminApiConfig, logger: LoggerServi
       .addCookieAuth('mw_session', { type: 'apiKey', in: 'cookie', description: 'A person\'s session (POST /v1/auth/login); unsafe methods also need X-CSRF-Token' }, 'session')
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }

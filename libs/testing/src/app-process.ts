@@ -32,7 +32,7 @@ export interface AppProcess {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { appNodeArgs } = require(path.join(ROOT, 'tools', 'runtime', 'app-command.cjs')) as { appNodeArgs: (app: string) => string[] };
 
-export async function startAppProcess(app: 'journal-ingest' | 'scanner' | 'admin-api', env: Record<string, string>, readyPattern: RegExp): Promise<AppProcess> {
+export async function startAppProcess(app: 'journal-ingest' | 'scanner' | 'admin-api', env: Record<string, string>, readyPattern: RegExp, timeoutMs = 30_000): Promise<AppProcess> {
   const main = path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
   if (!existsSync(main)) {
     throw new Error(`${main} is missing: run \`npm run build\` first (npm test does)`);
@@ -45,7 +45,11 @@ export async function startAppProcess(app: 'journal-ingest' | 'scanner' | 'admin
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${app} did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not ready in time: the process must not outlive the failed start (it would hold ports and the test database).
+      child.kill('SIGKILL');
+      reject(new Error(`${app} did not start within ${timeoutMs / 1000} s:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (readyPattern.test(output)) {

@@ -21,3 +21,4 @@ export * from './smtp-sink';
 export * from './own-redis-cluster';
 export * from './metrics-scrape';
 export * from './fake-exchange-online-smtp';
+export * from './console-browser';
