@@ -31,6 +31,8 @@ const HOST = 'mx.mailwarden.test';
 const DOMAIN = 'contoso.example';
 /** Exchange Online's outbound address towards Mailwarden (the connector Mailwarden recognises). */
 const EXCHANGE_OUT = '127.0.0.5';
+/** The internet (and the quick test's sender): any address but the scanner's egress 127.0.0.1 (MAILFLOW_SCANNER_IP_RANGES). */
+const INTERNET = '127.0.0.2';
 
 jest.setTimeout(120_000);
 
@@ -133,7 +135,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       secretsKey: '',
       queue: { connection, prefix: redis.prefix },
       graph: { sleep: async () => undefined },
-      mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200 },
+      mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200, localAddress: INTERNET },
     });
     context = await NestFactory.createApplicationContext(
       {
@@ -187,7 +189,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   }
 
   async function sendFromInternet(messageId: string, to: string, extraHeaders: string[] = []): Promise<void> {
-    const transport = createTransport({ host: '127.0.0.1', port: exchange.inboundPort, secure: false, ignoreTLS: true, name: 'mail.sender.example' });
+    const transport = createTransport({ host: '127.0.0.1', port: exchange.inboundPort, secure: false, ignoreTLS: true, name: 'mail.sender.example', localAddress: INTERNET });
     const raw = [...extraHeaders, 'From: <someone@sender.example>', `To: <${to}>`, 'Subject: hello', `Message-ID: ${messageId}`, `Date: ${new Date().toUTCString()}`, '', 'Hello.', ''].join('\r\n');
     try {
       await transport.sendMail({ envelope: { from: 'someone@sender.example', to: [to] }, raw });
@@ -281,6 +283,29 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       await sleep(500);
       expect(exchange.traceOf(messageId)).toHaveLength(trace.length); // nothing more moves
     }
+  });
+
+  it('should route internet mail that forges X-Mailwarden-Processed with the scanner host through Mailwarden all the same', async () => {
+    await restoreObjects();
+    const messageId = FakeExchangeOnlineSmtp.messageId();
+    // What an attacker copies from any message Mailwarden delivered: the mark with the scanner's host name.
+    await sendFromInternet(messageId, `bob@${DOMAIN}`, [`X-Mailwarden-Processed: ${HOST}; 3f0c3d4e-1111-4222-8333-944445555666`]);
+    const until = Date.now() + 30_000;
+    while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
+      await sleep(100);
+    }
+    // Exchange routed it to the scanner (the rule matched on the internet hop), took it back from the scanner's address.
+    expect(exchange.traceOf(messageId).map((entry) => entry.event)).toEqual(['accepted', 'rule-matched', 'routed', 'accepted', 'rule-excepted', 'delivered']);
+    expect(exchange.traceOf(messageId)[0]!.detail).toBe(`inbound from ${INTERNET}`);
+    // Scanned (not waved through as already processed) before it reached the mailbox.
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId }, include: { verdicts: true } });
+    expect(rows.map((row) => [row.source, row.scanStatus])).toEqual([['MAILFLOW', expect.not.stringMatching(/SKIPPED/)]]);
+    expect(rows[0]!.verdicts.map((verdict) => verdict.recipient)).toEqual([`bob@${DOMAIN}`]);
+    const [bob] = m365.locateUser(tenantId, `bob@${DOMAIN}`);
+    const delivered = m365.messagesOf(tenantId, bob!.id).filter((message) => message.internetMessageId === messageId);
+    expect(delivered).toHaveLength(1);
+    // The mailbox copy carries Mailwarden's own mark on top of the forged one.
+    expect(readProcessedMarks(delivered[0]!.raw!).length).toBe(2);
   });
 
   it('should detect a disabled connector and a changed rule priority in the scheduled check, alert once, change nothing, and clear when it matches again', async () => {
