@@ -123,7 +123,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     scanner = await createScanner(config, false, {
       dnsLookup,
       delivery: { initialRetryDelayMs: 200, maxRetryDelayMs: 1_000, timeoutMs: 5_000 },
-      mailflow: { quickTestTimeoutMs: 15_000, quickTestPollMs: 200 },
+      mailflow: { quickTestTimeoutMs: 15_000, quickTestPollMs: 200, quickTestLocalAddress: INTERNET },
     });
     await scanner.init();
 
@@ -147,7 +147,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
             {
               journalDomain: 'journal.mailwarden.test',
               resolveDns: async () => [{ exchange: 'contoso-example.mail.protection.outlook.com', priority: 10 }],
-              mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null, processedHeaderHost: HOST },
+              mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null },
               queue: { connection, prefix: redis.prefix, stalledIntervalMs: 1000, lockDurationMs: 2000 },
               runWorker: true,
               tamperReconcileMs: 500,
@@ -262,8 +262,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
 
   it('should stop a loop when the rule has no working exception: three passes at most, one scan, then 5.4.6', async () => {
     const misconfigurations = [
-      () => Object.assign(rule(), { ExceptIfHeaderContainsMessageHeader: null, ExceptIfHeaderContainsWords: [] }),
-      () => m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfHeaderContainsWords: ['not-our-host.example'] }),
+      () => Object.assign(rule(), { ExceptIfSenderIpRanges: [] }),
+      () => m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfSenderIpRanges: ['192.0.2.0/24'] }),
     ];
     for (const misconfigure of misconfigurations) {
       await restoreObjects();
@@ -304,8 +304,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     const [bob] = m365.locateUser(tenantId, `bob@${DOMAIN}`);
     const delivered = m365.messagesOf(tenantId, bob!.id).filter((message) => message.internetMessageId === messageId);
     expect(delivered).toHaveLength(1);
-    // The mailbox copy carries Mailwarden's own mark on top of the forged one.
-    expect(readProcessedMarks(delivered[0]!.raw!).length).toBe(2);
+    // The scanner dropped the forged mark (it names no message of this account) and wrote its own.
+    expect(readProcessedMarks(delivered[0]!.raw!).map((mark) => mark.messageId)).toEqual([expect.not.stringMatching(/^3f0c3d4e-/)]);
   });
 
   it('should detect a disabled connector and a changed rule priority in the scheduled check, alert once, change nothing, and clear when it matches again', async () => {
@@ -367,7 +367,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   it('should report a deleted rule and a weakened loop exception, and treat another tenant’s objects as none of its business', async () => {
     await restoreObjects();
     await tamper.check(account.id);
-    m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfHeaderContainsWords: ['attacker.example'] });
+    // Widened to everyone: every internet sender would skip Mailwarden.
+    m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfSenderIpRanges: ['0.0.0.0/0'] });
     m365.exchange.run(tenantId, 'Remove-InboundConnector', { Identity: names.inbound });
     // A second tenant with same-named objects changes nothing for this account.
     const other = m365.addTenant(undefined, true);
@@ -375,7 +376,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     const outcome = await tamper.check(account.id);
     expect(outcome.differences.map((difference) => [difference.kind, difference.problem, difference.property])).toEqual([
       ['INBOUND_CONNECTOR', 'missing', null],
-      ['TRANSPORT_RULE', 'changed', 'ExceptIfHeaderContainsWords'],
+      ['TRANSPORT_RULE', 'changed', 'ExceptIfSenderIpRanges'],
     ]);
     expect(outcome.alert).toMatchObject({ kind: 'TAMPER_DETECTED' });
   });

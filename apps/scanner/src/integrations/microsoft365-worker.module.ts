@@ -39,7 +39,7 @@ export class Microsoft365WorkerModule {
   static forRoot(
     config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string },
     queue: Microsoft365QueueOptions,
-    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
+    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number; quickTestLocalAddress?: string } = {},
   ): DynamicModule {
     return {
       module: Microsoft365WorkerModule,
@@ -50,7 +50,7 @@ export class Microsoft365WorkerModule {
           secretsKey: '',
           queue,
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
-          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs },
+          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs, localAddress: mailflow.quickTestLocalAddress },
         }),
       ],
       providers: [

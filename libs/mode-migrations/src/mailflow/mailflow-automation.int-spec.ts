@@ -15,7 +15,6 @@ const settings: MailflowAutomationSettings = {
   certificateName: 'relay.mailwarden.test',
   ipRanges: ['203.0.113.0/24'],
   arcSealDomain: 'arc.mailwarden.test',
-  processedHeaderHost: 'mx.mailwarden.test',
 };
 
 describe('mailflow plans with Exchange Online automated (queued steps against the fake Exchange Online)', () => {
@@ -139,8 +138,10 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
         State: 'Enabled',
         RecipientDomainIs: ['acme.example'],
         RouteMessageOutboundConnector: names.outbound,
-        ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed',
-        ExceptIfHeaderContainsWords: ['mx.mailwarden.test'],
+        // Loop exception by the scanner's egress addresses only: no header exception anyone could forge.
+        ExceptIfSenderIpRanges: ['203.0.113.0/24'],
+        ExceptIfHeaderContainsMessageHeader: null,
+        ExceptIfHeaderContainsWords: [],
       }),
     ]);
     expect(fake.exchange.arcConfig(tenantId).ArcTrustedSealers).toEqual(['partner-sealer.example', 'arc.mailwarden.test']);
