@@ -26,7 +26,7 @@ export interface ScannerOverrides {
   /** SIEM export run timings (tests shorten back-off and leases) and how often each destination runs. */
   export?: Partial<ExportRunOptions> & { everyMs?: number; pruneEveryMs?: number };
   /** Microsoft 365 mailflow quick test timings (tests shorten them). */
-  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number; quickTestLocalAddress?: string };
+  mailflow?: { quickTestTimeoutMs?: number; quickTestPollMs?: number };
 }
 
 @Module({})

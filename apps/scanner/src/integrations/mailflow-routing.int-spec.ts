@@ -118,12 +118,13 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       SCANNER_SMTP_PORT: String(scannerPort),
       SCANNER_HTTP_PORT: String(await freePort()),
       JOURNAL_HTTP_PORT: String(await freePort()),
+      MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: INTERNET,
       ...m365Env,
     });
     scanner = await createScanner(config, false, {
       dnsLookup,
       delivery: { initialRetryDelayMs: 200, maxRetryDelayMs: 1_000, timeoutMs: 5_000 },
-      mailflow: { quickTestTimeoutMs: 15_000, quickTestPollMs: 200, quickTestLocalAddress: INTERNET },
+      mailflow: { quickTestTimeoutMs: 15_000, quickTestPollMs: 200 },
     });
     await scanner.init();
 

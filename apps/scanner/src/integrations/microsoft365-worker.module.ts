@@ -37,9 +37,9 @@ class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicati
 @Module({})
 export class Microsoft365WorkerModule {
   static forRoot(
-    config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string },
+    config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string; MAILFLOW_QUICK_TEST_SOURCE_ADDRESS?: string },
     queue: Microsoft365QueueOptions,
-    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number; quickTestLocalAddress?: string } = {},
+    mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
   ): DynamicModule {
     return {
       module: Microsoft365WorkerModule,
@@ -50,7 +50,7 @@ export class Microsoft365WorkerModule {
           secretsKey: '',
           queue,
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
-          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs, localAddress: mailflow.quickTestLocalAddress },
+          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs, localAddress: config.MAILFLOW_QUICK_TEST_SOURCE_ADDRESS || undefined },
         }),
       ],
       providers: [
