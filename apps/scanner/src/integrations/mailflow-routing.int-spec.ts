@@ -309,6 +309,20 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     expect(readProcessedMarks(delivered[0]!.raw!).map((mark) => mark.messageId)).toEqual([expect.not.stringMatching(/^3f0c3d4e-/)]);
   });
 
+  it('should scan internet mail that replays the X-Mailwarden-Processed mark of a real message of the tenant (a copied mark is no proof)', async () => {
+    await restoreObjects();
+    const [alice] = m365.locateUser(tenantId, `alice@${DOMAIN}`);
+    const copied = readProcessedMarks(m365.messagesOf(tenantId, alice!.id).find((message) => message.raw)!.raw!)[0]!;
+    const messageId = FakeExchangeOnlineSmtp.messageId();
+    await sendFromInternet(messageId, `bob@${DOMAIN}`, [`X-Mailwarden-Processed: ${copied.host}; ${copied.messageId}`]);
+    const until = Date.now() + 30_000;
+    while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
+      await sleep(100);
+    }
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId } });
+    expect(rows.map((row) => [row.source, row.scanStatus])).toEqual([['MAILFLOW', expect.not.stringMatching(/SKIPPED/)]]);
+  });
+
   it('should detect a disabled connector and a changed rule priority in the scheduled check, alert once, change nothing, and clear when it matches again', async () => {
     await restoreObjects();
     const queue = new Queue(QueueName.MailflowTamperCheck, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
