@@ -311,16 +311,27 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
 
   it('should scan internet mail that replays the X-Mailwarden-Processed mark of a real message of the tenant (a copied mark is no proof)', async () => {
     await restoreObjects();
+    const delivered = async (messageId: string) => {
+      const until = Date.now() + 30_000;
+      while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
+        await sleep(100);
+      }
+    };
+    // A real message of the tenant, delivered with its mark: what any recipient of the tenant's mail gets to see.
+    const realId = FakeExchangeOnlineSmtp.messageId();
+    await sendFromInternet(realId, `alice@${DOMAIN}`);
+    await delivered(realId);
     const [alice] = m365.locateUser(tenantId, `alice@${DOMAIN}`);
-    const copied = readProcessedMarks(m365.messagesOf(tenantId, alice!.id).find((message) => message.raw)!.raw!)[0]!;
+    const copied = readProcessedMarks(m365.messagesOf(tenantId, alice!.id).find((message) => message.internetMessageId === realId)!.raw!)[0]!;
+    expect(await db.prisma.message.findUnique({ where: { id: copied.messageId }, select: { accountId: true } })).toEqual({ accountId: account.id });
+
+    // The attacker's own message with that mark: Exchange routes it to the scanner, which must scan it.
     const messageId = FakeExchangeOnlineSmtp.messageId();
     await sendFromInternet(messageId, `bob@${DOMAIN}`, [`X-Mailwarden-Processed: ${copied.host}; ${copied.messageId}`]);
-    const until = Date.now() + 30_000;
-    while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
-      await sleep(100);
-    }
-    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId } });
+    await delivered(messageId);
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId }, include: { verdicts: true } });
     expect(rows.map((row) => [row.source, row.scanStatus])).toEqual([['MAILFLOW', expect.not.stringMatching(/SKIPPED/)]]);
+    expect(rows[0]!.verdicts.map((verdict) => verdict.skippedReason)).toEqual([null]);
   });
 
   it('should detect a disabled connector and a changed rule priority in the scheduled check, alert once, change nothing, and clear when it matches again', async () => {
