@@ -118,7 +118,6 @@ export class AppModule {
             certificateName: config.MAILFLOW_SCANNER_CERT_NAME || config.MAILFLOW_SCANNER_HOST,
             ipRanges: config.MAILFLOW_SCANNER_IP_RANGES ? config.MAILFLOW_SCANNER_IP_RANGES.split(',') : [],
             arcSealDomain: config.ARC_SEAL_DOMAIN || null,
-            processedHeaderHost: config.SMTP_HOSTNAME,
           },
           queue: bullQueueSettings(queueOptionsFromConfig(config)),
           runWorker: true,

@@ -127,6 +127,8 @@ describe('mailflow settings (admin API)', () => {
   it('should refuse a bad range or host, and a certificate name or range without a host, naming the variable', () => {
     expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx.example', MAILFLOW_SCANNER_IP_RANGES: '203.0.113.0/33' })).toThrow(/MAILFLOW_SCANNER_IP_RANGES .*'203\.0\.113\.0\/33'/);
     expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx.example', MAILFLOW_SCANNER_IP_RANGES: 'mx.example' })).toThrow(/MAILFLOW_SCANNER_IP_RANGES/);
+    expect(loadConfig('scanner', { MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: '198.51.100.9' }).MAILFLOW_QUICK_TEST_SOURCE_ADDRESS).toBe('198.51.100.9');
+    expect(() => loadConfig('scanner', { MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: '198.51.100.0/24' })).toThrow(/MAILFLOW_QUICK_TEST_SOURCE_ADDRESS/);
     expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_HOST: 'mx example' })).toThrow(/MAILFLOW_SCANNER_HOST .*DNS name/);
     expect(() => loadConfig('admin-api', { MAILFLOW_SCANNER_CERT_NAME: 'mx.example' })).toThrow(/MAILFLOW_SCANNER_HOST is required/);
   });

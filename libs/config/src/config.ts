@@ -98,6 +98,14 @@ const ipRangeList = makeValidator<string>((value) => {
   return items.join(',').toLowerCase();
 });
 
+/** One IPv4 or IPv6 address; '' for none. */
+const ipAddress = makeValidator<string>((value) => {
+  if (value !== '' && isIP(value) === 0) {
+    throw new Error(`'${value}' is not an IP address`);
+  }
+  return value;
+});
+
 const commonSpec = {
   DATABASE_URL: postgresUrl({ default: 'postgresql://postgres@127.0.0.1:5432/mailwarden', desc: 'PostgreSQL connection URL' }),
   DATABASE_POOL_SIZE: num({ default: 10, desc: 'PostgreSQL connections per process' }),
@@ -144,6 +152,7 @@ const microsoft365Spec = {
   M365_GRAPH_BASE_URL: url({ default: 'https://graph.microsoft.com', desc: 'Microsoft Graph (sovereign clouds: their own host)' }),
   M365_DIRECTORY_SYNC_MINUTES: num({ default: 360, desc: 'Minutes between scheduled directory syncs of each connected account' }),
   M365_EXCHANGE_BASE_URL: url({ default: 'https://outlook.office365.com', desc: 'Exchange Online REST (InvokeCommand; token scope <this>/.default; sovereign clouds: their own host)' }),
+  MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: ipAddress({ default: '', desc: "Local address the mailflow quick test sends from; must egress outside MAILFLOW_SCANNER_IP_RANGES (the transport rule lets mail from those through unrouted); empty: the system's choice" }),
 };
 
 /**
@@ -154,7 +163,7 @@ const microsoft365Spec = {
 const mailflowSpec = {
   MAILFLOW_SCANNER_HOST: dnsLabels({ default: '', desc: "Public host name of the scanner's SMTP front (the outbound connector's SmartHosts and TlsDomain); empty: Exchange setup stays manual" }),
   MAILFLOW_SCANNER_CERT_NAME: dnsLabels({ default: '', desc: 'Name in the TLS certificate the scanner presents when relaying to Exchange Online (inbound connector TlsSenderCertificateName); default: MAILFLOW_SCANNER_HOST' }),
-  MAILFLOW_SCANNER_IP_RANGES: ipRangeList({ default: '', desc: 'Comma-separated addresses / CIDR ranges the scanner relays from (inbound connector SenderIPAddresses, as an alternative to the certificate)' }),
+  MAILFLOW_SCANNER_IP_RANGES: ipRangeList({ default: '', desc: "Comma-separated addresses / CIDR ranges the scanner relays from (its egress IPs): the inbound connector's SenderIPAddresses and the transport rule's loop exception (ExceptIfSenderIpRanges); required for the automated mailflow rule (without it that step fails and says to set it)" }),
 };
 
 /** `host`, `host:port`, `[IPv6]` or `[IPv6]:port` (port 25 when absent); '' for none. */

@@ -32,6 +32,11 @@ export interface MailflowQuickTestOptions {
   /** How long the test waits for the last hop (default 120 s: Exchange Online can take a minute or two). */
   timeoutMs?: number;
   pollMs?: number;
+  /**
+   * Local address the test message leaves from. It must be outside MAILFLOW_SCANNER_IP_RANGES: Mailwarden's transport
+   * rule lets mail from those addresses through unrouted (the loop exception), so a test sent from them proves nothing.
+   */
+  localAddress?: string;
 }
 
 /** The real Exchange Online endpoint of a domain: `contoso.com` → `contoso-com.mail.protection.outlook.com`. */
@@ -123,7 +128,7 @@ export class MailflowQuickTestService {
 
     const [host, port] = [test.exchangeSmtp.slice(0, test.exchangeSmtp.lastIndexOf(':')), Number(test.exchangeSmtp.slice(test.exchangeSmtp.lastIndexOf(':') + 1))];
     const sender = `quick-test@${this.settings.hostname}`;
-    const transport = nodemailer.createTransport({ host, port, secure: false, name: this.settings.hostname, tls: { rejectUnauthorized: false }, connectionTimeout: 15_000 });
+    const transport = nodemailer.createTransport({ host, port, secure: false, name: this.settings.hostname, tls: { rejectUnauthorized: false }, connectionTimeout: 15_000, ...(this.settings.localAddress ? { localAddress: this.settings.localAddress } : {}) });
     try {
       const raw = [
         `From: Mailwarden quick test <${sender}>`,

@@ -146,23 +146,50 @@ describe(ScanMessageService.name, () => {
     const name = `m${Date.now()}.example`;
     await factories.newDomain(account, { name, mode: 'GATEWAY' });
     await db.prisma.domain.updateMany({ where: { name }, data: { transitionMode: 'JOURNAL' } });
-    const gatewayCopy = await factories.newMessage(account, { source: 'GATEWAY', envelopeTo: [`bob@${name}`] });
-    const other = await factories.newMessage(await factories.newAccount({ monitorOnly: false }), { source: 'GATEWAY' });
-    const journalCopy = (markOf: string, messageId: string) =>
+    const original = { from: 'alice@partner.example', to: [`bob@${name}`], subject: 'relayed', messageId: '<relayed@partner.example>' };
+    const gatewayCopy = await factories.newMessage(account, { source: 'GATEWAY', envelopeTo: [`bob@${name}`], messageIdHeader: original.messageId, raw: buildOriginal(original) });
+    const other = await factories.newMessage(await factories.newAccount({ monitorOnly: false }), { source: 'GATEWAY', messageIdHeader: original.messageId, raw: buildOriginal(original) });
+    const journalCopy = (markOf: string, overrides: { messageId?: string; body?: string; subject?: string } = {}) =>
       factories.newMessage(account, {
         source: 'JOURNAL',
         envelopeFrom: 'alice@partner.example',
         envelopeTo: [`bob@${name}`],
-        messageIdHeader: messageId,
-        raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${name}`], subject: 'relayed', messageId, extraHeaders: [`X-Mailwarden-Processed: mx.mailwarden.test; ${markOf}`] }),
+        messageIdHeader: overrides.messageId ?? original.messageId,
+        // What the gateway relayed (trace fields and mark on top, maybe a tagged Subject), as Exchange journals it.
+        raw: buildOriginal({ ...original, ...overrides, received: [`from mail.partner.example by mx.mailwarden.test`], extraHeaders: [`X-Mailwarden-Processed: mx.mailwarden.test; ${markOf}`] }),
       });
 
-    const marked = await journalCopy(gatewayCopy.id, '<relayed@partner.example>');
+    const marked = await journalCopy(gatewayCopy.id, { subject: '[SUSPICIOUS] relayed' });
     expect((await service.scan(marked.id)).outcome).toBe(ScanOutcome.Skipped);
     expect(await db.prisma.verdict.findFirstOrThrow({ where: { messageId: marked.id } })).toMatchObject({ skippedReason: 'already-processed', appliedAction: null });
     // A mark naming another tenant's message (or none at all) is no proof: the copy is scanned.
-    const forged = await journalCopy(other.id, '<forged@partner.example>');
+    const forged = await journalCopy(other.id);
     expect((await service.scan(forged.id)).outcome).toBe(ScanOutcome.Scanned);
+  });
+
+  it('should scan a journal copy that replays the mark of a real message of the account with another body or Message-ID', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const name = `r${Date.now()}.example`;
+    await factories.newDomain(account, { name, mode: 'GATEWAY' });
+    await db.prisma.domain.updateMany({ where: { name }, data: { transitionMode: 'JOURNAL' } });
+    const original = { from: 'alice@partner.example', to: [`bob@${name}`], subject: 'invoice', messageId: '<invoice@partner.example>' };
+    const gatewayCopy = await factories.newMessage(account, { source: 'GATEWAY', envelopeTo: [`bob@${name}`], messageIdHeader: original.messageId, raw: buildOriginal(original) });
+    // Anyone who received a copy of the gateway's message knows its mark and Message-ID: an attacker's body with both.
+    const replays = [
+      { ...original, body: 'Please pay to IBAN XX00 0000 0000.' },
+      { ...original, messageId: '<other@partner.example>' },
+    ];
+    for (const replay of replays) {
+      const copy = await factories.newMessage(account, {
+        source: 'JOURNAL',
+        envelopeFrom: 'alice@partner.example',
+        envelopeTo: [`bob@${name}`],
+        messageIdHeader: replay.messageId,
+        raw: buildOriginal({ ...replay, extraHeaders: [`X-Mailwarden-Processed: mx.mailwarden.test; ${gatewayCopy.id}`] }),
+      });
+      expect((await service.scan(copy.id)).outcome).toBe(ScanOutcome.Scanned);
+      expect((await db.prisma.verdict.findFirstOrThrow({ where: { messageId: copy.id } })).skippedReason).toBeNull();
+    }
   });
 
   it('should record journal copies of a domain disconnected from journaling as not scanned on this path', async () => {

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { MessageRepository, type Account, type Domain, type Message } from '@mailwarden/db';
 import { pathDecision } from '@mailwarden/accounts';
-import { MAX_PROCESSED_MARKS, readProcessedMarks } from '@mailwarden/delivery';
+import { MAX_PROCESSED_MARKS, processedOriginalOf, readProcessedMarks } from '@mailwarden/delivery';
 import { SenderChecksService } from '@mailwarden/sender-checks';
 import { evaluateMessage, type MessageEvaluation } from './evaluate-message';
 import { ScanContextCache } from './scan-context.cache';
@@ -140,24 +140,26 @@ export class ScanMessageService {
     return { outcome: evaluation.status === 'SKIPPED' ? ScanOutcome.Skipped : ScanOutcome.Scanned, evaluation };
   }
 
-  /** Whether the message carries a processed mark naming a message of this account (a forged mark names none). */
-  private async processedByThisAccount(raw: Buffer, accountId: string): Promise<boolean> {
-    for (const mark of readProcessedMarks(raw).slice(0, MAX_PROCESSED_MARKS)) {
-      const owner = await this.messages.findOwner(mark.messageId).catch(() => null);
-      if (owner?.accountId === accountId) {
-        return true;
-      }
+  /**
+   * Whether the message is a copy of one this account already processed: a mark counts only when the copy IS the
+   * message it names (same account, Message-ID and body; libs/delivery `processedOriginalOf`). A replayed or forged
+   * mark is logged and ignored.
+   */
+  private async processedByThisAccount(message: Pick<Message, 'id'>, raw: Buffer, accountId: string): Promise<boolean> {
+    const check = await processedOriginalOf(raw, readProcessedMarks(raw).slice(0, MAX_PROCESSED_MARKS), accountId, (id) => this.messages.findMarkedOriginal(id));
+    for (const mismatch of check.mismatches) {
+      this.logger.warn({ event: 'scan.processed_mark_mismatch', messageId: message.id, accountId, markedMessageId: mismatch.messageId, reason: mismatch.reason });
     }
-    return false;
+    return check.originalId !== null;
   }
 
   private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
     const journal = message.source === 'JOURNAL';
-    if (journal && (await this.processedByThisAccount(raw, account.id))) {
-      // The copy of a message the gateway or mailflow path already scanned (its mark names a message of this
-      // account): while a domain moves between modes both paths see it, and it is scanned once (DESIGN.md §2).
+    if (journal && (await this.processedByThisAccount(message, raw, account.id))) {
+      // The copy of a message the gateway or mailflow path already scanned (it is the message its mark names):
+      // while a domain moves between modes both paths see it, and it is scanned once (DESIGN.md §2).
       const enforced = false;
       const verdicts = [...new Set(recipients.map((recipient) => recipient.toLowerCase()))].map((recipient) => ({
         recipient,

@@ -99,6 +99,28 @@ describe(FakeExchangeOnlineSmtp.name, () => {
     expect(message.internetMessageHeaders!.find((header) => header.name === 'Received')!.value).toMatch(/by fake\.mail\.protection\.outlook\.com/);
   });
 
+  it('should except a rule by the connecting client IP (ExceptIfSenderIpRanges), never by what the message says', async () => {
+    const other = m365.addTenant(undefined, true);
+    m365.exchange.addAcceptedDomain(other, 'northwind.example');
+    m365.addUser(other, { userPrincipalName: 'ann@northwind.example' });
+    m365.exchange.run(other, 'New-OutboundConnector', { Name: 'Filter', SmartHosts: ['filter.example'], IsTransportRuleScoped: true });
+    expect(() => m365.exchange.run(other, 'New-TransportRule', { Name: 'Bad', RecipientDomainIs: ['northwind.example'], ExceptIfSenderIpRanges: ['127.0.0.3/33'] })).toThrow(/not a valid IP address or range/);
+    m365.exchange.run(other, 'New-TransportRule', { Name: 'Route', RecipientDomainIs: ['northwind.example'], RouteMessageOutboundConnector: 'Filter', ExceptIfSenderIpRanges: ['127.0.0.3/32'] });
+    const before = smartHost.received.length;
+
+    await send(exchange.inboundPort, 'ann@northwind.example', '<ip1@sender.example>', { localAddress: '127.0.0.3' });
+    await send(exchange.inboundPort, 'ann@northwind.example', '<ip2@sender.example>', { localAddress: '127.0.0.4' });
+    await exchange.settle();
+
+    expect(exchange.traceOf('<ip1@sender.example>').map((entry) => [entry.event, entry.detail])).toEqual([
+      ['accepted', 'inbound from 127.0.0.3'],
+      ['rule-excepted', 'Route'],
+      ['delivered', expect.stringContaining('straight from the internet')],
+    ]);
+    expect(exchange.traceOf('<ip2@sender.example>').map((entry) => entry.event)).toEqual(['accepted', 'rule-matched', 'routed']);
+    expect(smartHost.received.slice(before).map((message) => message.to)).toEqual([['ann@northwind.example']]);
+  });
+
   it('should refuse a domain no tenant accepts and a mailbox that does not exist, as Exchange does', async () => {
     await expect(send(exchange.inboundPort, 'x@nowhere.example', '<n1@sender.example>')).rejects.toMatchObject({ responseCode: 550, response: expect.stringMatching(/5\.7\.64/) });
     await expect(send(exchange.inboundPort, 'ghost@fabrikam.example', '<n2@sender.example>')).rejects.toMatchObject({ responseCode: 550, response: expect.stringMatching(/5\.1\.10/) });

@@ -15,8 +15,9 @@ import type { FakeMicrosoft365 } from './fake-microsoft365.server';
  *   inbound connector by the client's IP (`SenderIPAddresses`) or its TLS certificate name
  *   (`TlsSenderCertificateName`); anything else is refused with `550 5.7.51 TenantInboundAttribution`. Accepted mail
  *   goes through the transport rules again (that is how a real loop forms) and then into the mailboxes.
- * - **Transport rules** (conditions `SentToScope`, `RecipientDomainIs`, `SentTo`, `SentToMemberOf`; exception
- *   `ExceptIfHeaderContainsMessageHeader` + `ExceptIfHeaderContainsWords`; actions `RouteMessageOutboundConnector`,
+ * - **Transport rules** (conditions `SentToScope`, `RecipientDomainIs`, `SentTo`, `SentToMemberOf`; exceptions
+ *   `ExceptIfHeaderContainsMessageHeader` + `ExceptIfHeaderContainsWords`, `ExceptIfSenderIpRanges` (the IP of the
+ *   client that connected to this listener), `ExceptIfSentTo`, `ExceptIfRecipientDomainIs`; actions `RouteMessageOutboundConnector`,
  *   `RedirectMessageTo`, `DeleteMessage`, `StopRuleProcessing`), evaluated per recipient (Exchange bifurcates).
  * - **Outbound connectors** (`SmartHosts`, `Enabled`): routed mail is relayed over SMTP to the first smart host; a
  *   4xx or a refused connection is retried (Exchange queues), a 5xx is a non-delivery (recorded, no NDR sent).
@@ -43,6 +44,8 @@ export interface RoutingTransportRule {
   ExceptIfHeaderContainsWords?: string[] | null;
   ExceptIfSentTo?: string[] | null;
   ExceptIfRecipientDomainIs?: string[] | null;
+  /** Addresses / CIDR ranges of the connecting client (IPv4 here); Exchange matches the IP that connected to it. */
+  ExceptIfSenderIpRanges?: string[] | null;
   RouteMessageOutboundConnector?: string | null;
   RejectMessageReasonText?: string | null;
   RedirectMessageTo?: string[] | null;
@@ -341,7 +344,7 @@ export class FakeExchangeOnlineSmtp {
     // Per recipient: the outcome of the rules (Exchange bifurcates a message whose recipients match differently).
     const outcomes = new Map<string, { connector: string | null; deleted: boolean; rejected: string | null; recipients: string[] }>();
     for (const recipient of envelope.to) {
-      const outcome = this.applyRules(tenantId, recipient, fields, internetMessageId);
+      const outcome = this.applyRules(tenantId, recipient, fields, envelope.clientIp, internetMessageId);
       for (const target of outcome.recipients) {
         const key = `${outcome.connector ?? ''}|${outcome.deleted}|${outcome.rejected ?? ''}`;
         const group = outcomes.get(key) ?? { connector: outcome.connector, deleted: outcome.deleted, rejected: outcome.rejected, recipients: [] };
@@ -364,7 +367,7 @@ export class FakeExchangeOnlineSmtp {
   }
 
   /** The transport rules for one recipient, in priority order (lowest number first; disabled rules skipped). */
-  private applyRules(tenantId: string, recipient: string, fields: Array<{ name: string; value: string }>, internetMessageId: string) {
+  private applyRules(tenantId: string, recipient: string, fields: Array<{ name: string; value: string }>, clientIp: string, internetMessageId: string) {
     const rules = this.objects
       .transportRules(tenantId)
       .filter((rule) => rule.State === 'Enabled' && (rule.Mode ?? 'Enforce') === 'Enforce')
@@ -376,7 +379,7 @@ export class FakeExchangeOnlineSmtp {
       if (!this.ruleMatches(tenantId, rule, recipient)) {
         continue;
       }
-      if (this.ruleExcepted(rule, fields, recipient)) {
+      if (this.ruleExcepted(rule, fields, recipient, clientIp)) {
         this.record('rule-excepted', internetMessageId, tenantId, [recipient], rule.Name);
         continue;
       }
@@ -428,8 +431,13 @@ export class FakeExchangeOnlineSmtp {
   /**
    * `ExceptIfHeaderContainsMessageHeader` + `ExceptIfHeaderContainsWords`: the header is present and one of the words
    * occurs in its value (case-insensitive). Exchange requires the words; the fake treats an empty list as "present".
+   * `ExceptIfSenderIpRanges`: the client that connected to Exchange for this message (the SMTP session's peer, not
+   * anything in the message) is in one of the ranges. Exceptions are ORed, as in Exchange.
    */
-  private ruleExcepted(rule: RoutingTransportRule, fields: Array<{ name: string; value: string }>, recipient: string): boolean {
+  private ruleExcepted(rule: RoutingTransportRule, fields: Array<{ name: string; value: string }>, recipient: string, clientIp: string): boolean {
+    if (rule.ExceptIfSenderIpRanges?.some((range) => ipv4InRange(clientIp, range))) {
+      return true;
+    }
     if (rule.ExceptIfSentTo?.some((address) => address.toLowerCase() === recipient)) {
       return true;
     }

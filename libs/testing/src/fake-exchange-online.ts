@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, isIPv4, type AddressInfo, type Socket } from 'node:net';
 
 /**
  * A small, stateful Exchange Online for tests: the `InvokeCommand` REST endpoint the Exchange Online V3 module uses
@@ -38,7 +38,7 @@ import type { AddressInfo, Socket } from 'node:net';
  *                          conditions: SentTo[], SentToMemberOf[], RecipientDomainIs[], SentToScope|null, FromScope|null,
  *                                      From[], SenderDomainIs[],
  *                          exceptions: ExceptIfHeaderContainsMessageHeader|null, ExceptIfHeaderContainsWords[],
- *                                      ExceptIfSentTo[], ExceptIfRecipientDomainIs[],
+ *                                      ExceptIfSentTo[], ExceptIfRecipientDomainIs[], ExceptIfSenderIpRanges[],
  *                          actions:    RouteMessageOutboundConnector|null (connector name), RedirectMessageTo[],
  *                                      DeleteMessage, Quarantine, RejectMessageReasonText|null, BlindCopyTo[],
  *                                      ModerateMessageByUser[], SetHeaderName|null, SetHeaderValue|null,
@@ -116,6 +116,8 @@ export interface ExoTransportRule {
   ExceptIfHeaderContainsWords: string[];
   ExceptIfSentTo: string[];
   ExceptIfRecipientDomainIs: string[];
+  /** IPv4/IPv6 addresses or CIDR ranges of the client that connected to Exchange Online (not forgeable by content). */
+  ExceptIfSenderIpRanges: string[];
   RouteMessageOutboundConnector: string | null;
   RedirectMessageTo: string[];
   DeleteMessage: boolean;
@@ -205,6 +207,20 @@ const notFound = (kind: string, identity: string) =>
   new ExoCmdletFault(404, NOT_FOUND, 'Ex6F9304', `The operation couldn't be performed because object '${identity}' couldn't be found on '${kind}'.`);
 const invalid = (message: string) => new ExoCmdletFault(400, INVALID, 'ExB10C4F', message);
 
+/** An address, `address/bits` or `first-last` (the forms Exchange takes in SenderIPAddresses / SenderIpRanges). */
+function validIpRange(value: string): boolean {
+  const span = value.split('-');
+  if (span.length === 2) {
+    return isIPv4(span[0]!) && isIPv4(span[1]!);
+  }
+  const [address, bits, ...rest] = value.split('/');
+  const version = isIP(address ?? '');
+  if (rest.length > 0 || version === 0) {
+    return false;
+  }
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
 type Kind = 'InboundConnector' | 'OutboundConnector' | 'TransportRule';
 type ParameterType = 'string' | 'string?' | 'bool' | 'strings' | 'int' | 'enum';
 type Schema = Record<string, ParameterType | readonly string[]>;
@@ -254,6 +270,7 @@ const RULE_SCHEMA: Schema = {
   ExceptIfHeaderContainsWords: 'strings',
   ExceptIfSentTo: 'strings',
   ExceptIfRecipientDomainIs: 'strings',
+  ExceptIfSenderIpRanges: 'strings',
   RouteMessageOutboundConnector: 'string?',
   RedirectMessageTo: 'strings',
   DeleteMessage: 'bool',
@@ -670,6 +687,7 @@ export class FakeExchangeOnline {
         ExceptIfHeaderContainsWords: [],
         ExceptIfSentTo: [],
         ExceptIfRecipientDomainIs: [],
+        ExceptIfSenderIpRanges: [],
         RouteMessageOutboundConnector: null,
         RedirectMessageTo: [],
         DeleteMessage: false,
@@ -750,7 +768,7 @@ export class FakeExchangeOnline {
       throw invalid('An OnPremises inbound connector needs TlsSenderCertificateName or SenderIPAddresses.');
     }
     for (const ip of [...connector.SenderIPAddresses, ...connector.EFSkipIPs]) {
-      if (!/^[0-9a-f:.]+(\/\d{1,3})?$|^[0-9.]+-[0-9.]+$/i.test(ip)) {
+      if (!validIpRange(ip)) {
         throw invalid(`'${ip}' is not a valid IP address or range.`);
       }
     }
@@ -780,6 +798,11 @@ export class FakeExchangeOnline {
     }
     if (rule.ExceptIfHeaderContainsWords.length > 0 && !rule.ExceptIfHeaderContainsMessageHeader) {
       throw invalid('ExceptIfHeaderContainsWords requires ExceptIfHeaderContainsMessageHeader.');
+    }
+    for (const range of rule.ExceptIfSenderIpRanges) {
+      if (!validIpRange(range)) {
+        throw invalid(`'${range}' is not a valid IP address or range (ExceptIfSenderIpRanges).`);
+      }
     }
     if (rule.SetHeaderName && rule.SetHeaderValue === null) {
       throw invalid('SetHeaderName requires SetHeaderValue.');

@@ -31,6 +31,8 @@ const HOST = 'mx.mailwarden.test';
 const DOMAIN = 'contoso.example';
 /** Exchange Online's outbound address towards Mailwarden (the connector Mailwarden recognises). */
 const EXCHANGE_OUT = '127.0.0.5';
+/** The internet (and the quick test's sender): any address but the scanner's egress 127.0.0.1 (MAILFLOW_SCANNER_IP_RANGES). */
+const INTERNET = '127.0.0.2';
 
 jest.setTimeout(120_000);
 
@@ -116,6 +118,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       SCANNER_SMTP_PORT: String(scannerPort),
       SCANNER_HTTP_PORT: String(await freePort()),
       JOURNAL_HTTP_PORT: String(await freePort()),
+      MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: INTERNET,
       ...m365Env,
     });
     scanner = await createScanner(config, false, {
@@ -133,7 +136,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       secretsKey: '',
       queue: { connection, prefix: redis.prefix },
       graph: { sleep: async () => undefined },
-      mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200 },
+      mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200, localAddress: INTERNET },
     });
     context = await NestFactory.createApplicationContext(
       {
@@ -145,7 +148,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
             {
               journalDomain: 'journal.mailwarden.test',
               resolveDns: async () => [{ exchange: 'contoso-example.mail.protection.outlook.com', priority: 10 }],
-              mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null, processedHeaderHost: HOST },
+              mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null },
               queue: { connection, prefix: redis.prefix, stalledIntervalMs: 1000, lockDurationMs: 2000 },
               runWorker: true,
               tamperReconcileMs: 500,
@@ -187,7 +190,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   }
 
   async function sendFromInternet(messageId: string, to: string, extraHeaders: string[] = []): Promise<void> {
-    const transport = createTransport({ host: '127.0.0.1', port: exchange.inboundPort, secure: false, ignoreTLS: true, name: 'mail.sender.example' });
+    const transport = createTransport({ host: '127.0.0.1', port: exchange.inboundPort, secure: false, ignoreTLS: true, name: 'mail.sender.example', localAddress: INTERNET });
     const raw = [...extraHeaders, 'From: <someone@sender.example>', `To: <${to}>`, 'Subject: hello', `Message-ID: ${messageId}`, `Date: ${new Date().toUTCString()}`, '', 'Hello.', ''].join('\r\n');
     try {
       await transport.sendMail({ envelope: { from: 'someone@sender.example', to: [to] }, raw });
@@ -260,8 +263,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
 
   it('should stop a loop when the rule has no working exception: three passes at most, one scan, then 5.4.6', async () => {
     const misconfigurations = [
-      () => Object.assign(rule(), { ExceptIfHeaderContainsMessageHeader: null, ExceptIfHeaderContainsWords: [] }),
-      () => m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfHeaderContainsWords: ['not-our-host.example'] }),
+      () => Object.assign(rule(), { ExceptIfSenderIpRanges: [] }),
+      () => m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfSenderIpRanges: ['192.0.2.0/24'] }),
     ];
     for (const misconfigure of misconfigurations) {
       await restoreObjects();
@@ -281,6 +284,54 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
       await sleep(500);
       expect(exchange.traceOf(messageId)).toHaveLength(trace.length); // nothing more moves
     }
+  });
+
+  it('should route internet mail that forges X-Mailwarden-Processed with the scanner host through Mailwarden all the same', async () => {
+    await restoreObjects();
+    const messageId = FakeExchangeOnlineSmtp.messageId();
+    // What an attacker copies from any message Mailwarden delivered: the mark with the scanner's host name.
+    await sendFromInternet(messageId, `bob@${DOMAIN}`, [`X-Mailwarden-Processed: ${HOST}; 3f0c3d4e-1111-4222-8333-944445555666`]);
+    const until = Date.now() + 30_000;
+    while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
+      await sleep(100);
+    }
+    // Exchange routed it to the scanner (the rule matched on the internet hop), took it back from the scanner's address.
+    expect(exchange.traceOf(messageId).map((entry) => entry.event)).toEqual(['accepted', 'rule-matched', 'routed', 'accepted', 'rule-excepted', 'delivered']);
+    expect(exchange.traceOf(messageId)[0]!.detail).toBe(`inbound from ${INTERNET}`);
+    // Scanned (not waved through as already processed) before it reached the mailbox.
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId }, include: { verdicts: true } });
+    expect(rows.map((row) => [row.source, row.scanStatus])).toEqual([['MAILFLOW', expect.not.stringMatching(/SKIPPED/)]]);
+    expect(rows[0]!.verdicts.map((verdict) => verdict.recipient)).toEqual([`bob@${DOMAIN}`]);
+    const [bob] = m365.locateUser(tenantId, `bob@${DOMAIN}`);
+    const delivered = m365.messagesOf(tenantId, bob!.id).filter((message) => message.internetMessageId === messageId);
+    expect(delivered).toHaveLength(1);
+    // The scanner dropped the forged mark (it names no message of this account) and wrote its own.
+    expect(readProcessedMarks(delivered[0]!.raw!).map((mark) => mark.messageId)).toEqual([expect.not.stringMatching(/^3f0c3d4e-/)]);
+  });
+
+  it('should scan internet mail that replays the X-Mailwarden-Processed mark of a real message of the tenant (a copied mark is no proof)', async () => {
+    await restoreObjects();
+    const delivered = async (messageId: string) => {
+      const until = Date.now() + 30_000;
+      while (!exchange.traceOf(messageId).some((entry) => ['delivered', 'route-failed'].includes(entry.event)) && Date.now() < until) {
+        await sleep(100);
+      }
+    };
+    // A real message of the tenant, delivered with its mark: what any recipient of the tenant's mail gets to see.
+    const realId = FakeExchangeOnlineSmtp.messageId();
+    await sendFromInternet(realId, `alice@${DOMAIN}`);
+    await delivered(realId);
+    const [alice] = m365.locateUser(tenantId, `alice@${DOMAIN}`);
+    const copied = readProcessedMarks(m365.messagesOf(tenantId, alice!.id).find((message) => message.internetMessageId === realId)!.raw!)[0]!;
+    expect(await db.prisma.message.findUnique({ where: { id: copied.messageId }, select: { accountId: true } })).toEqual({ accountId: account.id });
+
+    // The attacker's own message with that mark: Exchange routes it to the scanner, which must scan it.
+    const messageId = FakeExchangeOnlineSmtp.messageId();
+    await sendFromInternet(messageId, `bob@${DOMAIN}`, [`X-Mailwarden-Processed: ${copied.host}; ${copied.messageId}`]);
+    await delivered(messageId);
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id, messageIdHeader: messageId }, include: { verdicts: true } });
+    expect(rows.map((row) => [row.source, row.scanStatus])).toEqual([['MAILFLOW', expect.not.stringMatching(/SKIPPED/)]]);
+    expect(rows[0]!.verdicts.map((verdict) => verdict.skippedReason)).toEqual([null]);
   });
 
   it('should detect a disabled connector and a changed rule priority in the scheduled check, alert once, change nothing, and clear when it matches again', async () => {
@@ -342,7 +393,8 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
   it('should report a deleted rule and a weakened loop exception, and treat another tenant’s objects as none of its business', async () => {
     await restoreObjects();
     await tamper.check(account.id);
-    m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfHeaderContainsWords: ['attacker.example'] });
+    // Widened to everyone: every internet sender would skip Mailwarden.
+    m365.exchange.run(tenantId, 'Set-TransportRule', { Identity: names.rule, ExceptIfSenderIpRanges: ['0.0.0.0/0'] });
     m365.exchange.run(tenantId, 'Remove-InboundConnector', { Identity: names.inbound });
     // A second tenant with same-named objects changes nothing for this account.
     const other = m365.addTenant(undefined, true);
@@ -350,7 +402,7 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     const outcome = await tamper.check(account.id);
     expect(outcome.differences.map((difference) => [difference.kind, difference.problem, difference.property])).toEqual([
       ['INBOUND_CONNECTOR', 'missing', null],
-      ['TRANSPORT_RULE', 'changed', 'ExceptIfHeaderContainsWords'],
+      ['TRANSPORT_RULE', 'changed', 'ExceptIfSenderIpRanges'],
     ]);
     expect(outcome.alert).toMatchObject({ kind: 'TAMPER_DETECTED' });
   });

@@ -37,7 +37,7 @@ class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicati
 @Module({})
 export class Microsoft365WorkerModule {
   static forRoot(
-    config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string },
+    config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string; MAILFLOW_QUICK_TEST_SOURCE_ADDRESS?: string },
     queue: Microsoft365QueueOptions,
     mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
   ): DynamicModule {
@@ -50,7 +50,7 @@ export class Microsoft365WorkerModule {
           secretsKey: '',
           queue,
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
-          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs },
+          mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs, localAddress: config.MAILFLOW_QUICK_TEST_SOURCE_ADDRESS || undefined },
         }),
       ],
       providers: [

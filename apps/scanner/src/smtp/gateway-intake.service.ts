@@ -15,7 +15,7 @@ import {
   type MessageSource,
   type PolicyAction,
 } from '@mailwarden/db';
-import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, readProcessedMarks } from '@mailwarden/delivery';
+import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, processedOriginalOf, readProcessedMarks } from '@mailwarden/delivery';
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
@@ -167,11 +167,15 @@ export class GatewayIntakeService {
       return { reply: { code: 554, enhanced: '5.4.6', text: `Routing loop detected: processed ${ours.length} times by ${this.config.SMTP_HOSTNAME}` } };
     }
     // A message already processed is relayed without a second scan only when it comes back from the tenant's own
-    // connector and the mark names a message of this tenant; a mark from anywhere else is removed and ignored.
+    // connector and IS the message its mark names (same account, Message-ID and body: anyone who received a copy can
+    // replay its mark); any other mark is removed and ignored, and the message scanned.
     let processedOf: string | null = null;
     if (transaction.fromConnector && ours.length > 0) {
-      const original = await this.messages.findOwner(ours[0]!.messageId).catch(() => null);
-      processedOf = original && original.accountId === account.id ? original.id : null;
+      const check = await processedOriginalOf(raw, ours.slice(0, 1), account.id, (id) => this.messages.findMarkedOriginal(id));
+      processedOf = check.originalId;
+      for (const mismatch of check.mismatches) {
+        this.logger.warn({ event: 'gateway.processed_mark_mismatch', accountId: account.id, markedMessageId: mismatch.messageId, reason: mismatch.reason, clientIp: transaction.clientIp });
+      }
     }
 
     // Mailflow traffic reaches us from Microsoft 365, not from the sender: SPF is evaluated against the hop where

@@ -73,9 +73,23 @@ export class MessageRepository {
     }
   }
 
-  /** Which account a message belongs to (the gateway checks a processed mark against it); null when unknown. */
-  findOwner(id: string): Promise<Pick<Message, 'id' | 'accountId'> | null> {
-    return this.prisma.message.findUnique({ where: { id }, select: { id: true, accountId: true } });
+  /**
+   * The message a processed mark names, with what proves an arriving copy is that message (libs/delivery
+   * `processedOriginalOf`): its account, its Message-ID and its raw bytes. Read only for marked mail (rare), within
+   * the partitions of the id's time. Null when unknown.
+   */
+  async findMarkedOriginal(id: string): Promise<{ id: string; accountId: string; messageIdHeader: string | null; raw: Buffer | null } | null> {
+    const [row] = await sqlQuery<{ id: string; accountId: string; messageIdHeader: string | null; rawContent: Uint8Array | null }>(
+      this.prisma,
+      Prisma.sql`SELECT m."id", m."account_id" AS "accountId", m."message_id_header" AS "messageIdHeader", r."content" AS "rawContent"
+        FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id"${receivedAround(id, Prisma.sql`r."created_at"`)}
+        WHERE m."id" = ${id}::uuid${around(id, 'm.')}`,
+    );
+    if (!row) {
+      return null;
+    }
+    const { rawContent, ...original } = row;
+    return { ...original, raw: rawContent ? Buffer.from(rawContent) : null };
   }
 
   /**

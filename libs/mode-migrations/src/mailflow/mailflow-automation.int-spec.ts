@@ -7,7 +7,7 @@ import { MODE_MIGRATION_STEP_JOB, modeMigrationStepJobId, QueueName, redisOption
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { ModeMigrationRunner } from '../migration-runner';
 import { ModeMigrationsModule } from '../mode-migrations.module';
-import { mailflowObjectNames, type MailflowAutomationSettings } from './mailflow-objects';
+import { mailflowObjectNames, ownershipMark, type MailflowAutomationSettings } from './mailflow-objects';
 
 const actor = { actor: 'api-key:test', actorKeyId: null };
 const settings: MailflowAutomationSettings = {
@@ -15,7 +15,6 @@ const settings: MailflowAutomationSettings = {
   certificateName: 'relay.mailwarden.test',
   ipRanges: ['203.0.113.0/24'],
   arcSealDomain: 'arc.mailwarden.test',
-  processedHeaderHost: 'mx.mailwarden.test',
 };
 
 describe('mailflow plans with Exchange Online automated (queued steps against the fake Exchange Online)', () => {
@@ -139,8 +138,10 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
         State: 'Enabled',
         RecipientDomainIs: ['acme.example'],
         RouteMessageOutboundConnector: names.outbound,
-        ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed',
-        ExceptIfHeaderContainsWords: ['mx.mailwarden.test'],
+        // Loop exception by the scanner's egress addresses only: no header exception anyone could forge.
+        ExceptIfSenderIpRanges: ['203.0.113.0/24'],
+        ExceptIfHeaderContainsMessageHeader: null,
+        ExceptIfHeaderContainsWords: [],
       }),
     ]);
     expect(fake.exchange.arcConfig(tenantId).ArcTrustedSealers).toEqual(['partner-sealer.example', 'arc.mailwarden.test']);
@@ -248,6 +249,38 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     expect(fake.exchange.invocationsOf('New-InboundConnector').filter((call) => call.tenant === tenantId)).toHaveLength(1);
     const row = await db.prisma.mailflowObject.findFirstOrThrow({ where: { accountId: account.id, kind: 'OUTBOUND_CONNECTOR' } });
     expect(row.exchangeGuid).toBe(fake.exchange.outboundConnectors(tenantId)[0]!.Guid);
+  });
+
+  it('should refuse to create the rule without the scanner ranges (readable), and strip the forgeable header exception of a rule an earlier version created', async () => {
+    const { tenantId, account, names } = await connectedAccount('ranges.example');
+    const ranges = settings.ipRanges;
+    settings.ipRanges = []; // MAILFLOW_SCANNER_IP_RANGES not set (the module reads these settings per step)
+    let failed: ModeMigrationWithSteps;
+    try {
+      failed = await gatewayToMailflow(account);
+    } finally {
+      settings.ipRanges = ranges;
+    }
+    expect(step(failed, 'create-mailflow-rule')).toMatchObject({ status: 'FAILED', lastError: expect.stringContaining('MAILFLOW_SCANNER_IP_RANGES is not set') });
+    expect(fake.exchange.rules(tenantId)).toEqual([]);
+
+    // The rule as issue 16's first version created it: excepted by a header any internet sender can write.
+    fake.exchange.run(tenantId, 'New-TransportRule', {
+      Name: names.rule,
+      Priority: 0,
+      FromScope: 'NotInOrganization',
+      RecipientDomainIs: ['ranges.example'],
+      RouteMessageOutboundConnector: names.outbound,
+      ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed',
+      ExceptIfHeaderContainsWords: ['mx.mailwarden.test'],
+      Comments: ownershipMark(account.id),
+    });
+    await runner.retry(account.id, failed.id, actor);
+    const resumed = await settled(account.id, failed.id);
+    expect(step(resumed, 'create-mailflow-rule')).toMatchObject({ status: 'DONE', result: { rule: { action: 'corrected', corrected: expect.arrayContaining(['ExceptIfSenderIpRanges', 'ExceptIfHeaderContainsMessageHeader', 'ExceptIfHeaderContainsWords']) } } });
+    expect(fake.exchange.rules(tenantId)).toEqual([
+      expect.objectContaining({ Name: names.rule, ExceptIfSenderIpRanges: ['203.0.113.0/24'], ExceptIfHeaderContainsMessageHeader: null, ExceptIfHeaderContainsWords: [] }),
+    ]);
   });
 
   it("should leave Mailflow for monitor-only removing exactly Mailwarden's objects: the tenant's own rule, connectors and ARC sealers stay", async () => {

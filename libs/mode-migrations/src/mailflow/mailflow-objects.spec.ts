@@ -1,4 +1,4 @@
-import { differingParameters, findMailflowConflicts, mailflowObjectNames, transportRuleParameters } from './mailflow-objects';
+import { differingParameters, findMailflowConflicts, mailflowObjectNames, MISSING_SCANNER_RANGES, transportRuleParameters } from './mailflow-objects';
 
 const names = mailflowObjectNames('7f3c9a12-0000-4000-8000-000000000001');
 const conflicts = (rules: Array<Record<string, unknown>>, inboundConnectors: Array<Record<string, unknown>> = [], outboundConnectors: Array<Record<string, unknown>> = []) =>
@@ -80,7 +80,7 @@ describe('findMailflowConflicts', () => {
 describe('differingParameters', () => {
   it("should compare Exchange's spellings (smtp: prefixes, case, list order) and name what differs", () => {
     const desired = transportRuleParameters(
-      { scannerHost: 'mx', certificateName: 'mx', ipRanges: [], arcSealDomain: null, processedHeaderHost: 'mx.mailwarden.test' },
+      { scannerHost: 'mx', certificateName: 'mx', ipRanges: ['203.0.113.0/24'], arcSealDomain: null },
       names,
       ['b.example', 'a.example'],
       'acc',
@@ -89,5 +89,23 @@ describe('differingParameters', () => {
     expect(differingParameters(actual, desired)).toEqual([]);
     expect(differingParameters({ ...actual, Priority: 2, RouteMessageOutboundConnector: null }, desired)).toEqual(['Priority', 'RouteMessageOutboundConnector']);
     expect(differingParameters({ SenderDomains: ['smtp:*;1'] }, { SenderDomains: ['*'] })).toEqual([]);
+    // The loop exception is compared: widened, removed, or a (forgeable) header exception added back.
+    expect(differingParameters({ ...actual, ExceptIfSenderIpRanges: ['0.0.0.0/0'] }, desired)).toEqual(['ExceptIfSenderIpRanges']);
+    expect(differingParameters({ ...actual, ExceptIfSenderIpRanges: null }, desired)).toEqual(['ExceptIfSenderIpRanges']);
+    expect(differingParameters({ ...actual, ExceptIfHeaderContainsMessageHeader: 'X-Mailwarden-Processed', ExceptIfHeaderContainsWords: ['mx'] }, desired)).toEqual([
+      'ExceptIfHeaderContainsMessageHeader',
+      'ExceptIfHeaderContainsWords',
+    ]);
+    // Exchange answers an unset list as [] or null: the same.
+    expect(differingParameters({ ...actual, ExceptIfHeaderContainsWords: [] }, desired)).toEqual([]);
+  });
+});
+
+describe('transportRuleParameters', () => {
+  it("should except only the scanner's egress ranges (no header exception) and refuse to build a rule without them", () => {
+    const rule = transportRuleParameters({ scannerHost: 'mx', certificateName: 'mx', ipRanges: ['203.0.113.0/24', '2001:db8::/48'], arcSealDomain: null }, names, ['a.example'], 'acc');
+    expect(rule).toMatchObject({ ExceptIfSenderIpRanges: ['203.0.113.0/24', '2001:db8::/48'], ExceptIfHeaderContainsMessageHeader: null, ExceptIfHeaderContainsWords: null });
+    expect(Object.keys(rule).filter((key) => key.startsWith('ExceptIf') && rule[key] !== null)).toEqual(['ExceptIfSenderIpRanges']);
+    expect(() => transportRuleParameters({ scannerHost: 'mx', certificateName: 'mx', ipRanges: [], arcSealDomain: null }, names, ['a.example'], 'acc')).toThrow(MISSING_SCANNER_RANGES);
   });
 });

@@ -1,4 +1,3 @@
-import { PROCESSED_HEADER } from '@mailwarden/delivery';
 import type { CmdletParameters } from '@mailwarden/microsoft365';
 
 /** Where Exchange Online sends mail to the scanner and how it recognises the scanner relaying it back (libs/config). */
@@ -7,12 +6,13 @@ export interface MailflowAutomationSettings {
   scannerHost: string;
   /** Name in the certificate the scanner presents when relaying to Exchange (inbound TlsSenderCertificateName). */
   certificateName: string;
-  /** Addresses / CIDR ranges the scanner relays from (inbound SenderIPAddresses, EFSkipIPs). */
+  /**
+   * Addresses / CIDR ranges the scanner relays from (MAILFLOW_SCANNER_IP_RANGES): inbound SenderIPAddresses, EFSkipIPs,
+   * and the transport rule's loop exception (ExceptIfSenderIpRanges). Required for the rule.
+   */
   ipRanges: string[];
   /** The deployment's ARC sealing domain (added to ArcTrustedSealers); null: no ARC step. */
   arcSealDomain: string | null;
-  /** The host the scanner writes into X-Mailwarden-Processed (SMTP_HOSTNAME): the rule's exception word. */
-  processedHeaderHost: string;
 }
 
 /** Names of the objects Mailwarden creates for an account: predictable, prefixed, unique per account. */
@@ -59,8 +59,21 @@ export function outboundConnectorParameters(settings: MailflowAutomationSettings
   };
 }
 
-/** Priority 0: Mailwarden's rule is evaluated first; mail already processed by Mailwarden is let through (no loop). */
+/** Why the rule cannot be created without the scanner's egress ranges (the step's readable error). */
+export const MISSING_SCANNER_RANGES =
+  "MAILFLOW_SCANNER_IP_RANGES is not set: Mailwarden's transport rule lets through only mail that Exchange Online receives from the scanner's own addresses (its loop exception), so set MAILFLOW_SCANNER_IP_RANGES on the admin API to the addresses / CIDR ranges the scanner relays from (its egress IPs), restart it and retry the step.";
+
+/**
+ * Priority 0: Mailwarden's rule is evaluated first. Loop exception: mail Exchange Online received from the scanner's
+ * egress addresses (`ExceptIfSenderIpRanges`: the IP that connected to Exchange, which no message content can change).
+ * No header exception: a header like X-Mailwarden-Processed is written by anyone on the internet, and exceptions are
+ * ORed, so any header exception would let forged mail skip Mailwarden; the header exceptions are set empty so that a
+ * rule created by an earlier version loses its forgeable one when the step corrects it.
+ */
 export function transportRuleParameters(settings: MailflowAutomationSettings, names: MailflowObjectNames, domains: string[], accountId: string, groupGraphId?: string): CmdletParameters {
+  if (settings.ipRanges.length === 0) {
+    throw new Error(MISSING_SCANNER_RANGES);
+  }
   return {
     Name: names.rule,
     Priority: 0,
@@ -70,8 +83,9 @@ export function transportRuleParameters(settings: MailflowAutomationSettings, na
     // object id (Exchange Online's ExternalDirectoryObjectId; assumed accepted as the group's identity).
     ...(groupGraphId ? { SentToMemberOf: [groupGraphId] } : {}),
     RouteMessageOutboundConnector: names.outbound,
-    ExceptIfHeaderContainsMessageHeader: PROCESSED_HEADER,
-    ExceptIfHeaderContainsWords: [settings.processedHeaderHost],
+    ExceptIfSenderIpRanges: [...settings.ipRanges],
+    ExceptIfHeaderContainsMessageHeader: null,
+    ExceptIfHeaderContainsWords: null,
     Mode: 'Enforce',
     Comments: ownershipMark(accountId),
   };
@@ -81,7 +95,7 @@ export function transportRuleParameters(settings: MailflowAutomationSettings, na
 function normalize(value: unknown): unknown {
   const one = (item: unknown) => (typeof item === 'string' ? item.replace(/^smtp:/i, '').replace(/;\d+$/, '').trim().toLowerCase() : item);
   if (Array.isArray(value)) {
-    return value.map(one).sort();
+    return value.length === 0 ? null : value.map(one).sort(); // Exchange answers an unset list as null or []
   }
   return value === '' ? null : one(value);
 }

@@ -27,7 +27,7 @@ export const GATEWAY_TO_MAILFLOW_PLAN: MigrationPlanDefinition = {
       instruction: (params) =>
         [
           'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name).',
-          `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages carrying X-Mailwarden-Processed (loop prevention).`,
+          `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, whose only exception is "sender IP address is in" Mailwarden's scanner egress ranges (MAILFLOW_SCANNER_IP_RANGES; loop prevention). Never except by a header such as X-Mailwarden-Processed: any internet sender can add it and skip Mailwarden.`,
           `In the Microsoft Defender portal (Email authentication settings → ARC), add Mailwarden's ARC sealing domain (ARC_SEAL_DOMAIN, README "ARC sealing") as a trusted ARC sealer, so mail whose Subject Mailwarden tagged keeps passing DMARC.`,
         ].join('\n'),
       risk: 'Without a registered connector Mailwarden cannot tell the connector from any other client: after the switch the connector path refuses these domains (4xx during the overlap window).',

@@ -42,7 +42,7 @@ export const completeMailflowSetup: StepDefinition = {
     [
       'Register the Microsoft 365 connector with Mailwarden (PUT /v1/accounts/{accountId}/mailflow-connector: its source IP ranges and/or TLS certificate name).',
       `Set each domain's downstream route: the Microsoft 365 inbound connector host Mailwarden relays to.`,
-      `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, with an exception for messages carrying X-Mailwarden-Processed (loop prevention).`,
+      `In the Exchange admin center, create the Mailwarden inbound and outbound connectors and a transport rule routing mail of ${names(params).join(', ')} through Mailwarden, whose only exception is "sender IP address is in" Mailwarden's scanner egress ranges (MAILFLOW_SCANNER_IP_RANGES; loop prevention). Never except by a header such as X-Mailwarden-Processed: any internet sender can add it and skip Mailwarden.`,
       'Then send a test message to a mailbox of these domains (the quick test): the step completes when it comes through the connector.',
     ].join('\n'),
   risk: 'Switching before mail comes through the connector means the new mode scans nothing until the transport rule routes mail to Mailwarden.',
