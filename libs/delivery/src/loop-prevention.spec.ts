@@ -25,6 +25,13 @@ describe('processed mark check', () => {
     expect(await reasons(ORIGINAL, 'acc', ['0190a000-0000-7000-8000-000000000002'])).toEqual(['unknown-message']);
     expect(await reasons(Buffer.from(ORIGINAL.toString('latin1').replace('<one@', '<two@')))).toEqual(['message-id-differs']);
     expect(await reasons(Buffer.from(ORIGINAL.toString('latin1').replace('the body.', 'pay me.')))).toEqual(['body-differs']);
+    // An exact resend of the tenant's own message (same body and Message-ID) under another sender is no copy either.
+    expect(await reasons(Buffer.from(ORIGINAL.toString('latin1').replace('From: a@partner.example', 'From: ceo@acme.example')))).toEqual(['headers-differ']);
+    expect(await reasons(Buffer.from(ORIGINAL.toString('latin1').replace('Subject: hi', 'Reply-To: thief@evil.example\r\nSubject: hi')))).toEqual(['headers-differ']);
+    expect(await reasons(Buffer.from(ORIGINAL.toString('latin1').replace('To: b@acme.example', 'To: b@acme.example, c@acme.example')))).toEqual(['headers-differ']);
+    // Folding and the relay's own fields (trace, mark, tagged Subject) do not count.
+    const relayed = prepareCopy(Buffer.from(ORIGINAL.toString('latin1').replace('To: b@acme.example', 'To:\r\n b@acme.example')), { host: 'mx.mailwarden.test', messageId: ID, received: { helo: 'x', clientIp: '192.0.2.1', tls: true, date: new Date() }, checks: [], subjectTag: '[SPAM]', markProcessed: true });
+    expect(await reasons(relayed)).toEqual([]);
     // A lookup that fails (a mark that is no UUID) is no proof either.
     expect((await processedOriginalOf(ORIGINAL, marks, 'acc', () => Promise.reject(new Error('bad uuid')))).originalId).toBeNull();
   });

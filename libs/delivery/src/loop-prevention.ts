@@ -36,7 +36,19 @@ export interface MarkedOriginal {
   raw: Buffer | null;
 }
 
-export type MarkMismatchReason = 'unknown-message' | 'other-account' | 'message-id-differs' | 'body-differs';
+export type MarkMismatchReason = 'unknown-message' | 'other-account' | 'message-id-differs' | 'body-differs' | 'headers-differ';
+
+/**
+ * The header fields that say who a message is from and to. Relaying never changes them (prepareCopy adds trace
+ * fields and the mark, and may tag the Subject), so a copy carries the original's; a resend of the tenant's own
+ * message under another sender or reply address does not.
+ */
+const IDENTITY_FIELDS = ['from', 'sender', 'reply-to', 'to', 'cc'] as const;
+
+/** The identity fields' values, unfolded and with runs of white space made one space. */
+function identityOf(raw: Buffer): string {
+  return JSON.stringify(IDENTITY_FIELDS.map((name) => headerValues(raw, name).map((value) => value.replace(/\s+/g, ' ').trim())));
+}
 
 export interface ProcessedMarkCheck {
   /** The stored message this one is a relayed copy of; null: not proven, scan it. */
@@ -67,7 +79,8 @@ export function bodyDigest(raw: Buffer): string {
  * Whether a marked message is a copy Mailwarden already processed, for the account it arrived for (the one check of
  * the connector/mailflow path and the journal path; DESIGN.md §2: nothing scanned twice). Every relayed copy, outbound
  * mail included, carries its mark, so anyone who received one can copy the mark onto mail of their own: a mark counts
- * only when the message IS the one it names: same account, same Message-ID, same body (SHA-256). The first mark that
+ * only when the message IS the one it names: same account, same Message-ID, same body (SHA-256), same From, Sender,
+ * Reply-To, To and Cc (an exact resend of the tenant's own message under another sender is no copy). The first mark that
  * passes wins; the others are reported as mismatches.
  */
 export async function processedOriginalOf(
@@ -89,6 +102,8 @@ export async function processedOriginalOf(
       reason = 'message-id-differs';
     } else if (!original.raw || bodyDigest(original.raw) !== (digest ??= bodyDigest(raw))) {
       reason = 'body-differs';
+    } else if (identityOf(original.raw) !== identityOf(raw)) {
+      reason = 'headers-differ';
     }
     if (!reason) {
       return { originalId: original!.id, mismatches };
