@@ -15,7 +15,7 @@ const RSPAMD = '/usr/bin/rspamd';
 const POLICY_RC = '/usr/sbin/policy-rc.d';
 
 /**
- * Installs Debian's `postfix` and `rspamd` when one is missing and we are root (as tools/scripts/ensure-rsyslog.cjs
+ * Installs Debian's `postfix` and `rspamd` when one is missing and we are root (as tools/scripts/ensure-test-programs.cjs
  * does for rsyslog). The packages' own services must not start: when the machine has no policy-rc.d, one that denies
  * every start is in place for the duration of the install only. Returns what is missing afterwards (empty: both there).
  */

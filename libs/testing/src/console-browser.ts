@@ -2,7 +2,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-/** Debian's Chromium (installed by tools/scripts/ensure-chromium.cjs and .ci/run): playwright-core downloads none. */
+/** Debian's Chromium (installed by tools/scripts/ensure-test-programs.cjs and .ci/run): playwright-core downloads none. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
