@@ -333,8 +333,9 @@ describe('outside probe (journal ingest and scanner as processes)', () => {
     summary.push(`150 MB DATA over a 2 MB limit: ${tally([reply])}, ingest peak RSS grew ${growth.toFixed(0)} MB`);
     expect(reply).toMatch(/^552 5\.3\.4 /);
     // Kept in memory it would take 150 MB at least (twice that once joined); discarded, the peak grows only by the
-    // garbage of the chunks in flight before a collection.
-    expect(growth).toBeLessThan(100);
+    // garbage of the chunks in flight before a collection (107 MB in one CI run at 6657521, with the
+    // SMTP metrics and more code loaded), so the bound sits below the 150 MB a buffering front must reach.
+    expect(growth).toBeLessThan(140);
   }, 120_000);
 
   describe('limits trusted MTAs have (bug 6)', () => {
