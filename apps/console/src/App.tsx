@@ -15,6 +15,9 @@ const Policies = lazy(() => import('./pages/Policies'));
 const Domains = lazy(() => import('./pages/Domains'));
 const Mode = lazy(() => import('./pages/Mode'));
 const Journal = lazy(() => import('./pages/Journal'));
+const Microsoft365 = lazy(() => import('./pages/integrations/Microsoft365'));
+const ExportDestinations = lazy(() => import('./pages/integrations/Export'));
+const Mimecast = lazy(() => import('./pages/integrations/Mimecast'));
 
 function Loading() {
   const { t } = useTranslation();
@@ -63,6 +66,9 @@ export function App() {
           <Route path="/t/:accountId/domains" element={<Domains />} />
           <Route path="/t/:accountId/mode" element={<Mode />} />
           <Route path="/t/:accountId/journal" element={<Journal />} />
+          <Route path="/t/:accountId/integrations/microsoft365" element={<Microsoft365 />} />
+          <Route path="/t/:accountId/integrations/export" element={<ExportDestinations />} />
+          <Route path="/t/:accountId/integrations/mimecast" element={<Mimecast />} />
           <Route path="*" element={<Home />} />
         </Route>
       </Routes>

@@ -8,6 +8,8 @@ import { LANGUAGES } from '../i18n';
 import { useSession } from '../session';
 
 const TENANT_PAGES = ['dashboard', 'messages', 'quarantine', 'policies', 'domains', 'mode', 'journal'] as const;
+/** Integrations → Microsoft 365, export (SIEM) destinations, Mimecast: under /t/:accountId/integrations/. */
+const INTEGRATION_PAGES = ['microsoft365', 'export', 'mimecast'] as const;
 
 /** The account a page shows: its id from the URL, its name and mode from the API. */
 export function useAccount(accountId: string | undefined) {
@@ -80,6 +82,16 @@ export function Layout() {
               {TENANT_PAGES.map((page) => (
                 <li key={page}>
                   <NavLink to={`/t/${accountId}/${page}`}>{t(`nav.${page}`)}</NavLink>
+                </li>
+              ))}
+            </ul>
+            <p className="nav-group" id="nav-integrations">
+              {t('integrations.nav.title')}
+            </p>
+            <ul aria-labelledby="nav-integrations">
+              {INTEGRATION_PAGES.map((page) => (
+                <li key={page}>
+                  <NavLink to={`/t/${accountId}/integrations/${page}`}>{t(`integrations.nav.${page}`)}</NavLink>
                 </li>
               ))}
             </ul>
