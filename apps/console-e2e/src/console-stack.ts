@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
@@ -8,9 +9,10 @@ import path from 'node:path';
 import type { Account, Domain } from '@mailwarden/db';
 // The console's browser tests are test code: this file is only imported by *.int-spec.ts files next to it.
 // eslint-disable-next-line no-restricted-imports
-import { createTestDatabase, createTestRedis, DnsTestServer, FakeMicrosoft365, faultAppEnv, freePort, SmtpSink, startAppProcess, TestFactories, type AppProcess, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { createTestDatabase, createTestRedis, DnsTestServer, FakeMicrosoft365, FakeMimecastServer, faultAppEnv, freePort, SmtpSink, startAppProcess, TestFactories, type AppProcess, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 
 export const JOURNAL_DOMAIN = 'journal.console.test';
+export const MIMECAST_CREDENTIALS = { clientId: 'console-mimecast-client', clientSecret: 'console-mimecast-secret' };
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** Everything the console's journeys run against: PostgreSQL, Redis, the three apps as processes, DNS, a downstream sink. */
@@ -21,6 +23,9 @@ export interface ConsoleStack {
   sink: SmtpSink;
   /** The fake Microsoft identity platform the admin API's OpenID Connect sign-in talks to (`identity.signInAs`). */
   microsoft: FakeMicrosoft365;
+  /** The fake Mimecast API 2.0 (client credentials `MIMECAST_CREDENTIALS`), reached by the apps at `mimecastUrl` (https). */
+  mimecast: FakeMimecastServer;
+  mimecastUrl: string;
   factories: TestFactories;
   baseUrl: string;
   ports: { journalSmtp: number; journalHttp: number; gatewaySmtp: number; gatewayHttp: number; adminApi: number };
@@ -30,21 +35,30 @@ export interface ConsoleStack {
 }
 
 /**
- * The fake Microsoft identity platform over HTTPS, as the real one is (the admin API's OpenID Connect client refuses
- * plain http): a TLS front on 127.0.0.1 with a throw-away self-signed certificate for that address, passing every
- * request to the fake. The admin API trusts the certificate through NODE_EXTRA_CA_CERTS; the browser context ignores
- * certificate errors (the only https host in these tests).
+ * A fake over HTTPS, as the real service is (the admin API's OpenID Connect client refuses plain http, and Mimecast
+ * base URLs must be https): a TLS front on 127.0.0.1 passing every request to the fake's plain-http `upstream`. All
+ * fronts of a stack share one throw-away self-signed certificate for that address, which the apps trust through
+ * NODE_EXTRA_CA_CERTS; the browser context ignores certificate errors (the only https hosts in these tests).
  */
-async function httpsFront(microsoft: FakeMicrosoft365): Promise<{ server: Server; certificateFile: string; cleanup(): Promise<void> }> {
+interface TestCertificate {
+  dir: string;
+  certificateFile: string;
+  keyFile: string;
+}
+
+function testCertificate(): TestCertificate {
   const dir = mkdtempSync(path.join(tmpdir(), 'mw-console-tls-'));
   const certificateFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', path.join(dir, 'key.pem'), '-out', certificateFile],
-    { stdio: 'ignore' },
-  );
-  const upstream = new URL(microsoft.baseUrl);
-  const server = createHttpsServer({ cert: readFileSync(certificateFile), key: readFileSync(path.join(dir, 'key.pem')) }, (request, response) => {
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2', '-keyout', keyFile, '-out', certificateFile], {
+    stdio: 'ignore',
+  });
+  return { dir, certificateFile, keyFile };
+}
+
+async function httpsFront(certificate: TestCertificate, upstreamBaseUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(upstreamBaseUrl);
+  const server: Server = createHttpsServer({ cert: readFileSync(certificate.certificateFile), key: readFileSync(certificate.keyFile) }, (request, response) => {
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers }, (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);
@@ -53,14 +67,11 @@ async function httpsFront(microsoft: FakeMicrosoft365): Promise<{ server: Server
     request.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  microsoft.baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    server,
-    certificateFile,
-    async cleanup() {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -68,28 +79,45 @@ async function httpsFront(microsoft: FakeMicrosoft365): Promise<{ server: Server
 /** How long one app may take to start: eight test runs can share the two cores, so well over the usual 30 s. */
 const START_TIMEOUT_MS = 120_000;
 
-export async function startConsoleStack(): Promise<ConsoleStack> {
+/** `journalIngest: false` leaves the journal ingest out (a suite that sends no journal report starts faster). */
+export async function startConsoleStack(options: { journalIngest?: boolean } = {}): Promise<ConsoleStack> {
   const dns = new DnsTestServer({});
   const sink = new SmtpSink();
   const microsoft = new FakeMicrosoft365();
-  const [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start(), microsoft.start()]);
+  const mimecast = new FakeMimecastServer({ v2: MIMECAST_CREDENTIALS });
+  const [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start(), sink.start(), microsoft.start(), mimecast.start()]);
   const ports = { journalSmtp: await freePort(), journalHttp: await freePort(), gatewaySmtp: await freePort(), gatewayHttp: await freePort(), adminApi: await freePort() };
   const baseUrl = `http://127.0.0.1:${ports.adminApi}`;
-  const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 });
-  const tls = await httpsFront(microsoft);
+  const certificate = testCertificate();
+  const [microsoftFront, mimecastFront] = await Promise.all([httpsFront(certificate, microsoft.baseUrl), httpsFront(certificate, mimecast.baseUrl)]);
+  microsoft.baseUrl = microsoftFront.url;
+  const env = {
+    ...faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 }),
+    NODE_EXTRA_CA_CERTS: certificate.certificateFile,
+    // Integrations (Microsoft 365 through the fake, Mimecast, SIEM export): the same key in the admin API and the scanner.
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    M365_CLIENT_ID: microsoft.clientId,
+    M365_CLIENT_SECRET: microsoft.clientSecret,
+    M365_LOGIN_BASE_URL: microsoft.baseUrl,
+    M365_GRAPH_BASE_URL: microsoft.baseUrl,
+    EXPORT_FILE_DIR: path.join(certificate.dir, 'export'),
+  };
   const identity = microsoft.identity;
   identity.redirectUris.add(`${baseUrl}/v1/auth/oidc/microsoft/callback`);
   const apps: AppProcess[] = [];
   const stopAll = async () => {
     await Promise.all(apps.map((app) => app.stop()));
-    await Promise.all([dns.stop(), sink.stop(), tls.cleanup()]);
-    await microsoft.stop();
+    await Promise.all([dns.stop(), sink.stop(), microsoftFront.close(), mimecastFront.close()]);
+    await Promise.all([microsoft.stop(), mimecast.stop()]);
+    rmSync(certificate.dir, { recursive: true, force: true });
     await redis.cleanup();
     await db.drop();
   };
   try {
     // One after the other: starting three Nest apps at once on a busy machine is what makes starts time out.
-    apps.push(await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/, START_TIMEOUT_MS));
+    if (options.journalIngest !== false) {
+      apps.push(await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/, START_TIMEOUT_MS));
+    }
     apps.push(
       await startAppProcess(
         'scanner',
@@ -113,7 +141,6 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
           OIDC_CLIENT_ID: identity.clientId,
           OIDC_CLIENT_SECRET: identity.clientSecret,
           OIDC_MATCH_PREFERRED_USERNAME: 'true',
-          NODE_EXTRA_CA_CERTS: tls.certificateFile,
         },
         /app\.listening/,
         START_TIMEOUT_MS,
@@ -123,7 +150,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
     await stopAll();
     throw error;
   }
-  return { db, redis, dns, sink, microsoft, factories: new TestFactories(db.prisma), baseUrl, ports, apps, env, stop: stopAll };
+  return { db, redis, dns, sink, microsoft, mimecast, mimecastUrl: mimecastFront.url, factories: new TestFactories(db.prisma), baseUrl, ports, apps, env, stop: stopAll };
 }
 
 /** A person who signs in to the console, created by the operator CLI as an operator would (`npm run mw -- user create`). */

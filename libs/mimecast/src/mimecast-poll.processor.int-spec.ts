@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ThirdPartyAlertRepository, type PrismaService } from '@mailwarden/db';
-import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { FakeMimecastServer } from '../test/fake-mimecast.server';
+import { createTestDatabase, FakeMimecastServer, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';
 import { mimecastPollSchedulerId } from './mimecast-poll.job';
 import { createMimecastPollWorker, MimecastPollScheduler } from './mimecast-poll.processor';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { THIRD_PARTY_ALERT_TOPIC, ThirdPartyAlertRepository, type PrismaService, type ThirdPartyAlert } from '@mailwarden/db';
-import { createTestDatabase, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import { FakeMimecastServer } from '../test/fake-mimecast.server';
+import { createTestDatabase, FakeMimecastServer, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';
 import { MimecastPollerService, MimecastPollStatus } from './mimecast-poller.service';
 import { MimecastService } from './mimecast.service';

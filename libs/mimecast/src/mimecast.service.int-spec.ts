@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ThirdPartyAlertRepository, type PrismaService } from '@mailwarden/db';
-import { createTestDatabase, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import { FakeMimecastServer } from '../test/fake-mimecast.server';
+import { createTestDatabase, FakeMimecastServer, freePort, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';
 import { MimecastErrorCode } from './mimecast.errors';
 import { MimecastPollerService } from './mimecast-poller.service';

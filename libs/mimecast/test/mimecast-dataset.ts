@@ -1,5 +1,7 @@
 import { readSampleJson, readSampleNdjson } from './samples';
-import type { FakeMimecastServer } from './fake-mimecast.server';
+// Test code: this file is only imported by the int-specs of libs/mimecast.
+// eslint-disable-next-line no-restricted-imports
+import type { FakeMimecastServer } from '@mailwarden/testing';
 
 const logsOf = (file: string, field: string) =>
   readSampleJson<{ data: Array<Record<string, Array<Record<string, unknown>>>> }>(file).data[0]![field]!;

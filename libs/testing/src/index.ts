@@ -22,3 +22,4 @@ export * from './own-redis-cluster';
 export * from './metrics-scrape';
 export * from './fake-exchange-online-smtp';
 export * from './console-browser';
+export * from './fake-mimecast.server';

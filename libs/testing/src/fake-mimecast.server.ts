@@ -34,7 +34,7 @@ export type FakeFault =
   | { status: 500 | 502 | 503 | 400 }
   | { fail: Array<{ code: string; message: string; retryable: boolean }> };
 
-export interface RecordedRequest {
+export interface FakeMimecastRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
@@ -50,7 +50,7 @@ function parseDate(value: unknown): number {
 }
 
 export class FakeMimecastServer {
-  readonly requests: RecordedRequest[] = [];
+  readonly requests: FakeMimecastRequest[] = [];
   private server?: Server;
   private readonly tokens = new Set<string>();
   private readonly faults = new Map<string, FakeFault[]>();
