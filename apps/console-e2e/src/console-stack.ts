@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
@@ -68,7 +69,17 @@ async function httpsFront(microsoft: FakeMicrosoft365): Promise<{ server: Server
 /** How long one app may take to start: eight test runs can share the two cores, so well over the usual 30 s. */
 const START_TIMEOUT_MS = 120_000;
 
-export async function startConsoleStack(): Promise<ConsoleStack> {
+/**
+ * What a suite needs beyond the admin API and the scanner: the journal ingest (default on), and Microsoft 365 (the
+ * fake's Graph and login behind the TLS front, for the admin API's consent and clawback routes and the scanner's
+ * remediation workers).
+ */
+export interface ConsoleStackOptions {
+  journal?: boolean;
+  microsoft365?: boolean;
+}
+
+export async function startConsoleStack(options: ConsoleStackOptions = {}): Promise<ConsoleStack> {
   const dns = new DnsTestServer({});
   const sink = new SmtpSink();
   const microsoft = new FakeMicrosoft365();
@@ -78,6 +89,16 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
   const env = faultAppEnv({ databaseUrl: db.url, redisUrl: redis.url, redisPrefix: redis.prefix, dnsServer: dns.server, journalDomain: JOURNAL_DOMAIN, maxMessageSize: 10 * 1024 * 1024 });
   const tls = await httpsFront(microsoft);
   const identity = microsoft.identity;
+  const microsoft365Env: Record<string, string> = options.microsoft365
+    ? {
+        SECRETS_KEY: randomBytes(32).toString('base64'),
+        M365_CLIENT_ID: microsoft.clientId,
+        M365_CLIENT_SECRET: microsoft.clientSecret,
+        M365_LOGIN_BASE_URL: microsoft.baseUrl,
+        M365_GRAPH_BASE_URL: microsoft.baseUrl,
+        NODE_EXTRA_CA_CERTS: tls.certificateFile,
+      }
+    : {};
   identity.redirectUris.add(`${baseUrl}/v1/auth/oidc/microsoft/callback`);
   const apps: AppProcess[] = [];
   const stopAll = async () => {
@@ -89,11 +110,13 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
   };
   try {
     // One after the other: starting three Nest apps at once on a busy machine is what makes starts time out.
-    apps.push(await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/, START_TIMEOUT_MS));
+    if (options.journal !== false) {
+      apps.push(await startAppProcess('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journalSmtp), JOURNAL_HTTP_PORT: String(ports.journalHttp) }, /app\.listening/, START_TIMEOUT_MS));
+    }
     apps.push(
       await startAppProcess(
         'scanner',
-        { ...env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gatewaySmtp), SCANNER_HTTP_PORT: String(ports.gatewayHttp), JOURNAL_HTTP_PORT: String(await freePort()) },
+        { ...env, ...microsoft365Env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gatewaySmtp), SCANNER_HTTP_PORT: String(ports.gatewayHttp), JOURNAL_HTTP_PORT: String(await freePort()) },
         /app\.listening/,
         START_TIMEOUT_MS,
       ),
@@ -103,6 +126,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
         'admin-api',
         {
           ...env,
+          ...microsoft365Env,
           ADMIN_API_PORT: String(ports.adminApi),
           SCANNER_SMTP_HOST: '127.0.0.1',
           SCANNER_SMTP_PORT: String(ports.gatewaySmtp),

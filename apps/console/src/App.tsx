@@ -15,6 +15,10 @@ const Policies = lazy(() => import('./pages/Policies'));
 const Domains = lazy(() => import('./pages/Domains'));
 const Mode = lazy(() => import('./pages/Mode'));
 const Journal = lazy(() => import('./pages/Journal'));
+const ApiKeys = lazy(() => import('./pages/admin/ApiKeys'));
+const Audit = lazy(() => import('./pages/admin/Audit'));
+const Users = lazy(() => import('./pages/admin/Users'));
+const MyAccount = lazy(() => import('./pages/admin/MyAccount'));
 
 function Loading() {
   const { t } = useTranslation();
@@ -63,6 +67,10 @@ export function App() {
           <Route path="/t/:accountId/domains" element={<Domains />} />
           <Route path="/t/:accountId/mode" element={<Mode />} />
           <Route path="/t/:accountId/journal" element={<Journal />} />
+          <Route path="/t/:accountId/api-keys" element={<ApiKeys />} />
+          <Route path="/t/:accountId/audit" element={<Audit />} />
+          <Route path="/t/:accountId/users" element={<Users />} />
+          <Route path="/account" element={<MyAccount />} />
           <Route path="*" element={<Home />} />
         </Route>
       </Routes>

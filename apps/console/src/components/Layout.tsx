@@ -8,6 +8,12 @@ import { LANGUAGES } from '../i18n';
 import { useSession } from '../session';
 
 const TENANT_PAGES = ['dashboard', 'messages', 'quarantine', 'policies', 'domains', 'mode', 'journal'] as const;
+/** The tenant's administration pages (pages/admin): path and catalogue key under admin.nav. */
+const ADMIN_PAGES = [
+  ['users', 'users'],
+  ['api-keys', 'apiKeys'],
+  ['audit', 'audit'],
+] as const;
 
 /** The account a page shows: its id from the URL, its name and mode from the API. */
 export function useAccount(accountId: string | undefined) {
@@ -65,6 +71,9 @@ export function Layout() {
           </select>
         </label>
         <span className="who">{me?.displayName || me?.email}</span>
+        <NavLink to="/account">
+          {t('admin.nav.myAccount')}
+        </NavLink>
         <span className="role">{me ? t(`roles.${me.role}`) : ''}</span>
         <button type="button" className="link" onClick={() => void leave(false)}>
           {t('layout.signOut')}
@@ -80,6 +89,11 @@ export function Layout() {
               {TENANT_PAGES.map((page) => (
                 <li key={page}>
                   <NavLink to={`/t/${accountId}/${page}`}>{t(`nav.${page}`)}</NavLink>
+                </li>
+              ))}
+              {ADMIN_PAGES.map(([path, key]) => (
+                <li key={path}>
+                  <NavLink to={`/t/${accountId}/${path}`}>{t(`admin.nav.${key}`)}</NavLink>
                 </li>
               ))}
             </ul>
