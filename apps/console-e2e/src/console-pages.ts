@@ -24,11 +24,11 @@ export async function signIn(page: Page, user: ConsoleUser, totpCode?: () => Pro
  */
 /** The text of the page's main region, less what is marked as written in a language of its own (`lang`, e.g. language names). */
 const mainText = (page: Page): Promise<string> =>
-  page.locator('main').evaluate((main) => {
-    const copy = main.cloneNode(true) as HTMLElement;
+  page.evaluate(`(() => {
+    const copy = document.querySelector('main').cloneNode(true);
     copy.querySelectorAll('[lang]').forEach((element) => element.remove());
-    return copy.textContent ?? '';
-  });
+    return copy.textContent || '';
+  })()`) as Promise<string>;
 
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 

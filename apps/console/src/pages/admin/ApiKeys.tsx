@@ -9,6 +9,7 @@ import { DateTime, ErrorMessage, Page, useAccountId } from '../../components/com
 import { DataTable, Pager } from '../../components/DataTable';
 import { useSession } from '../../session';
 import { CopyButton } from './CopyButton';
+import { RoleOptions } from './RoleOptions';
 
 type ApiKey = components['schemas']['ApiKeyDto'];
 type Created = components['schemas']['CreatedApiKeyDto'];
@@ -106,11 +107,7 @@ export default function ApiKeys() {
           <label>
             {t('admin.apiKeys.role')}
             <select {...register('role')}>
-              {roles.map((role) => (
-                <option key={role} value={role}>
-                  {t(`roles.${role}`)}
-                </option>
-              ))}
+              <RoleOptions roles={roles} />
             </select>
           </label>
           <button type="submit" disabled={create.isPending}>

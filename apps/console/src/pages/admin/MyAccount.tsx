@@ -65,7 +65,7 @@ function Totp() {
   const { t } = useTranslation();
   const { me, refresh } = useSession();
   const [setup, setSetup] = useState<TotpSetup | null>(null);
-  const [done, setDone] = useState<string | null>(null);
+  const [done, setDone] = useState<'totpOn' | 'totpOff' | null>(null);
   const { register, handleSubmit, reset } = useForm({ defaultValues: { code: '' } });
   const start = useMutation({
     mutationFn: async () => unwrap(await api.POST('/v1/auth/totp/setup')),
@@ -79,7 +79,7 @@ function Totp() {
     onSuccess: async (result) => {
       setSetup(null);
       reset();
-      setDone(result.totpEnabled ? t('admin.account.totpOn') : t('admin.account.totpOff'));
+      setDone(result.totpEnabled ? 'totpOn' : 'totpOff');
       await refresh();
     },
   });
@@ -103,7 +103,7 @@ function Totp() {
       </p>
       {done && (
         <p className="success" role="status">
-          {done}
+          {t(`admin.account.${done}`)}
         </p>
       )}
       {me?.totpEnabled ? (

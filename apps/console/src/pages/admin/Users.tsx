@@ -8,11 +8,17 @@ import { DateTime, ErrorMessage, Page, useAccountId } from '../../components/com
 import { Pager } from '../../components/DataTable';
 import { LANGUAGES } from '../../i18n';
 import { useSession } from '../../session';
+import { RoleOptions } from './RoleOptions';
 
 type User = components['schemas']['UserDto'];
 type AccountRole = 'TENANT_ADMIN' | 'READ_ONLY';
 type Change = components['schemas']['UpdateUserDto'];
 const ACCOUNT_ROLES: AccountRole[] = ['TENANT_ADMIN', 'READ_ONLY'];
+/** What was just done, said in the language chosen now (the catalogue key under admin.users, and whom). */
+interface Outcome {
+  key: 'createdDone' | 'roleChanged' | 'disabledDone' | 'enabledDone' | 'passwordReset' | 'deleted';
+  email: string;
+}
 
 interface NewUser {
   email: string;
@@ -48,11 +54,7 @@ function CreateUserForm({ accountId, onCreated }: { accountId: string; onCreated
         <label>
           {t('admin.users.role')}
           <select {...register('role')}>
-            {ACCOUNT_ROLES.map((role) => (
-              <option key={role} value={role}>
-                {t(`roles.${role}`)}
-              </option>
-            ))}
+            <RoleOptions roles={ACCOUNT_ROLES} />
           </select>
         </label>
         <label>
@@ -82,7 +84,7 @@ function CreateUserForm({ accountId, onCreated }: { accountId: string; onCreated
 }
 
 /** One person: role, disable or enable, a new password (ends their sessions), delete (after a confirmation). */
-function UserCard({ user, canChange, self, onChanged }: { user: User; canChange: boolean; self: boolean; onChanged: (message: string) => void }) {
+function UserCard({ user, canChange, self, onChanged }: { user: User; canChange: boolean; self: boolean; onChanged: (outcome: Outcome) => void }) {
   const { t } = useTranslation();
   const [resetting, setResetting] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -92,18 +94,13 @@ function UserCard({ user, canChange, self, onChanged }: { user: User; canChange:
     onSuccess: (_user, change) => {
       setResetting(false);
       reset();
-      onChanged(
-        change.password
-          ? t('admin.users.passwordReset', { email: user.email })
-          : change.disabled !== undefined
-            ? t(change.disabled ? 'admin.users.disabledDone' : 'admin.users.enabledDone', { email: user.email })
-            : t('admin.users.roleChanged', { email: user.email }),
-      );
+      const key = change.password ? 'passwordReset' : change.disabled !== undefined ? (change.disabled ? 'disabledDone' : 'enabledDone') : 'roleChanged';
+      onChanged({ key, email: user.email });
     },
   });
   const remove = useMutation({
     mutationFn: async () => unwrap(await api.DELETE('/v1/users/{userId}', { params: { path: { userId: user.id } } })),
-    onSuccess: () => onChanged(t('admin.users.deleted', { email: user.email })),
+    onSuccess: () => onChanged({ key: 'deleted', email: user.email }),
   });
   const manageable = canChange && !self && user.role !== 'PARTNER_ADMIN';
   return (
@@ -128,14 +125,10 @@ function UserCard({ user, canChange, self, onChanged }: { user: User; canChange:
       </dl>
       {manageable && (
         <div className="form-actions">
-          <label className="inline">
+          <label>
             {t('admin.users.changeRoleOf', { email: user.email })}
             <select value={user.role} onChange={(event) => update.mutate({ role: event.target.value as AccountRole })}>
-              {ACCOUNT_ROLES.map((role) => (
-                <option key={role} value={role}>
-                  {t(`roles.${role}`)}
-                </option>
-              ))}
+              <RoleOptions roles={ACCOUNT_ROLES} />
             </select>
           </label>
           <button type="button" className="secondary" onClick={() => update.mutate({ disabled: !user.disabled })}>
@@ -182,22 +175,22 @@ export default function Users() {
   const { me, canChange } = useSession();
   const queryClient = useQueryClient();
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [outcome, setOutcome] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const cursor = cursors[cursors.length - 1];
   const users = useQuery({
     queryKey: ['users', accountId, cursor],
     queryFn: async () => unwrap(await api.GET('/v1/users', { params: { query: { accountId, limit: 25, ...(cursor ? { cursor } : {}) } } })),
   });
-  const changed = (message: string) => {
-    setOutcome(message);
+  const changed = (next: Outcome) => {
+    setOutcome(next);
     void queryClient.invalidateQueries({ queryKey: ['users', accountId] });
   };
   return (
     <Page title={t('admin.users.title')}>
-      {canChange && <CreateUserForm accountId={accountId} onCreated={(user) => changed(t('admin.users.createdDone', { email: user.email }))} />}
+      {canChange && <CreateUserForm accountId={accountId} onCreated={(user) => changed({ key: 'createdDone', email: user.email })} />}
       {outcome && (
         <p className="success" role="status">
-          {outcome}
+          {t(`admin.users.${outcome.key}`, { email: outcome.email })}
         </p>
       )}
       <ErrorMessage error={users.error} />
