@@ -1030,6 +1030,12 @@ describe('admin API (real app over HTTP)', () => {
     const filtered = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?objectType=domain&objectId=${ids.domain}`);
     expect((filtered.body.items as Json[]).every((event) => event.objectId === ids.domain)).toBe(true);
     expect((filtered.body.items as Json[]).map((event) => event.action)).toContain('domain.added');
+    // The actor filter: text the actor contains, any case (the key's name here).
+    const byActor = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, '?actor=CONTOSO%20ADMIN&action=quarantine.released');
+    expect((byActor.body.items as Json[]).length).toBeGreaterThan(0);
+    expect((byActor.body.items as Json[]).every((event) => /\(Contoso admin\)$/.test(String(event.actor)) && event.action === 'quarantine.released')).toBe(true);
+    const noActor = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, '?actor=nobody-acted-as-this');
+    expect(noActor.body.items).toEqual([]);
     const partnerEvents = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?action=policy.updated');
     expect((partnerEvents.body.items as Json[]).map((event) => [event.action, (event.after as Json).scope])).toEqual([['policy.updated', 'PARTNER']]);
     const partnerPage = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?limit=2');

@@ -46,7 +46,7 @@ describe('console integrations in Chromium', () => {
   const checkPage = pageChecker(screenshots);
 
   beforeAll(async () => {
-    [stack, browser, receiver] = await Promise.all([startConsoleStack({ journalIngest: false }), launchChromium(), webhookReceiver()]);
+    [stack, browser, receiver] = await Promise.all([startConsoleStack({ journal: false }), launchChromium(), webhookReceiver()]);
     // Enforcing, with a gateway domain delivering to the SMTP sink and a mailflow domain (so the Microsoft 365 page
     // shows its mailflow health part).
     account = await stack.factories.newAccount({ name: 'Delta Freight', monitorOnly: false });

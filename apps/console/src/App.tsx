@@ -18,6 +18,10 @@ const Journal = lazy(() => import('./pages/Journal'));
 const Microsoft365 = lazy(() => import('./pages/integrations/Microsoft365'));
 const ExportDestinations = lazy(() => import('./pages/integrations/Export'));
 const Mimecast = lazy(() => import('./pages/integrations/Mimecast'));
+const ApiKeys = lazy(() => import('./pages/admin/ApiKeys'));
+const Audit = lazy(() => import('./pages/admin/Audit'));
+const Users = lazy(() => import('./pages/admin/Users'));
+const MyAccount = lazy(() => import('./pages/admin/MyAccount'));
 
 function Loading() {
   const { t } = useTranslation();
@@ -69,6 +73,10 @@ export function App() {
           <Route path="/t/:accountId/integrations/microsoft365" element={<Microsoft365 />} />
           <Route path="/t/:accountId/integrations/export" element={<ExportDestinations />} />
           <Route path="/t/:accountId/integrations/mimecast" element={<Mimecast />} />
+          <Route path="/t/:accountId/api-keys" element={<ApiKeys />} />
+          <Route path="/t/:accountId/audit" element={<Audit />} />
+          <Route path="/t/:accountId/users" element={<Users />} />
+          <Route path="/account" element={<MyAccount />} />
           <Route path="*" element={<Home />} />
         </Route>
       </Routes>

@@ -71,6 +71,7 @@ export class AuditController {
         objectType: query.objectType,
         objectId: query.objectId,
         actorKeyId: query.actorKeyId,
+        actor: query.actor,
       },
       { afterSeq: cursor ? BigInt(cursor.seq) : undefined, limit: limit + 1 },
     );

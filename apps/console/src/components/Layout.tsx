@@ -10,6 +10,12 @@ import { useSession } from '../session';
 const TENANT_PAGES = ['dashboard', 'messages', 'quarantine', 'policies', 'domains', 'mode', 'journal'] as const;
 /** Integrations → Microsoft 365, export (SIEM) destinations, Mimecast: under /t/:accountId/integrations/. */
 const INTEGRATION_PAGES = ['microsoft365', 'export', 'mimecast'] as const;
+/** The tenant's administration pages (pages/admin): path and catalogue key under admin.nav. */
+const ADMIN_PAGES = [
+  ['users', 'users'],
+  ['api-keys', 'apiKeys'],
+  ['audit', 'audit'],
+] as const;
 
 /** The account a page shows: its id from the URL, its name and mode from the API. */
 export function useAccount(accountId: string | undefined) {
@@ -67,6 +73,9 @@ export function Layout() {
           </select>
         </label>
         <span className="who">{me?.displayName || me?.email}</span>
+        <NavLink to="/account">
+          {t('admin.nav.myAccount')}
+        </NavLink>
         <span className="role">{me ? t(`roles.${me.role}`) : ''}</span>
         <button type="button" className="link" onClick={() => void leave(false)}>
           {t('layout.signOut')}
@@ -82,6 +91,11 @@ export function Layout() {
               {TENANT_PAGES.map((page) => (
                 <li key={page}>
                   <NavLink to={`/t/${accountId}/${page}`}>{t(`nav.${page}`)}</NavLink>
+                </li>
+              ))}
+              {ADMIN_PAGES.map(([path, key]) => (
+                <li key={path}>
+                  <NavLink to={`/t/${accountId}/${path}`}>{t(`admin.nav.${key}`)}</NavLink>
                 </li>
               ))}
             </ul>

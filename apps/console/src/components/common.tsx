@@ -17,7 +17,7 @@ export function ErrorMessage({ error }: { error: unknown }) {
   const detail = error instanceof ApiError ? error.problem.detail : String(error);
   return (
     <div className="error" role="alert">
-      <strong>{t([`errors.${code}`, 'errors.generic'])}</strong> {detail && <span className="detail">{detail}</span>}
+      <strong>{t([`errors.${code}`, `admin.errors.${code}`, 'errors.generic'])}</strong> {detail && <span className="detail">{detail}</span>}
     </div>
   );
 }

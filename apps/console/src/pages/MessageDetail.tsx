@@ -6,6 +6,7 @@ import { api, unwrap } from '../api/client';
 import { DateTime, ErrorMessage, Page, useAccountId, useEnumLabel } from '../components/common';
 import { describeCheck } from '../components/evidence';
 import { useAccount } from '../components/Layout';
+import { Clawback } from './admin/Clawback';
 
 const TABS = ['details', 'evidence', 'recipients', 'headers'] as const;
 
@@ -149,6 +150,7 @@ export default function MessageDetail() {
               )}
             </div>
           )}
+          <Clawback accountId={accountId} messageId={messageId!} deliveryState={data.deliveryState} />
         </>
       )}
     </Page>

@@ -9,6 +9,8 @@ export interface AuditLogFilters {
   objectType?: string;
   objectId?: string;
   actorKeyId?: string;
+  /** Text the actor contains, any case (a person's email, a key's prefix or name). */
+  actor?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export class AuditLogRepository {
       objectType: filters.objectType,
       objectId: filters.objectId,
       actorKeyId: filters.actorKeyId,
+      actor: filters.actor ? { contains: filters.actor, mode: 'insensitive' } : undefined,
     };
     return this.prisma.auditEvent.findMany({ where, orderBy, take: limit });
   }

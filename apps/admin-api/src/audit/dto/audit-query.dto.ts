@@ -35,4 +35,10 @@ export class AuditQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
   actorKeyId?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com', description: 'Only events whose actor contains this text, any case: a person (`user:<email>`), a key (`api-key:<prefix> (<name>)`)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  actor?: string;
 }
