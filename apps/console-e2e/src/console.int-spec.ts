@@ -243,6 +243,14 @@ describe('web console in Chromium', () => {
     await page.getByRole('status').getByText('Released', { exact: false }).waitFor();
     const delivered = await waitFor(async () => stack.sink.to('bob@gamma.example')[0], 'delivery to the sink');
     expect(delivered.raw.toString()).toContain('Subject: Held offer');
+
+    // The domain's quick test: a test message through the scanner's SMTP front to the downstream, followed to the end.
+    await page.goto(`/console/t/${gateway.id}/domains`);
+    await page.getByRole('button', { name: 'Send a test message to gamma.example', exact: true }).click();
+    await page.getByTestId('quick-test-gamma.example').getByText('The test message reached postmaster@gamma.example.').waitFor({ timeout: 60_000 });
+    await page.getByTestId('quick-test-gamma.example').getByText('Reached: Delivered', { exact: false }).waitFor();
+    expect(stack.sink.to('postmaster@gamma.example')).toHaveLength(1);
+    await checkPage(page, 'domains-quick-test');
     expect(problems).toEqual([]);
     await context.close();
   });

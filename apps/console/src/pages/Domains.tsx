@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../api/client';
 import type { components } from '../api/schema';
 import { DateTime, ErrorMessage, Page, useAccountId, useEnumLabel } from '../components/common';
+import { QuickTest } from '../components/QuickTest';
 import { useSession } from '../session';
 
 type Domain = components['schemas']['DomainDto'];
@@ -122,6 +123,12 @@ export default function Domains() {
                   {t('domains.verify')}
                 </button>
                 <DownstreamForm domain={domain} accountId={accountId} />
+                {/* A journal domain's mail never passes through Mailwarden: there is no path to test. */}
+                {domain.mode !== 'JOURNAL' && (
+                  <section aria-label={t('quickTest.column')}>
+                    <QuickTest accountId={accountId} domain={domain} />
+                  </section>
+                )}
               </>
             )}
           </article>

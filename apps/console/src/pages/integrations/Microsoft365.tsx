@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
+import { QuickTest } from '../../components/QuickTest';
 import type { components } from '../../api/schema';
 import { DateTime, ErrorMessage, Num, Page, useAccountId } from '../../components/common';
 import { useSession } from '../../session';
@@ -12,7 +13,6 @@ type ConsentUrl = components['schemas']['ConsentUrlDto'];
 type ConnectionCheck = components['schemas']['ConnectionCheckDto'];
 type Domain = components['schemas']['DomainDto'];
 type Difference = components['schemas']['MailflowDifferenceDto'];
-type QuickTestResult = components['schemas']['QuickTestResultDto'];
 
 /** The connection: consent link, Microsoft tenant id, check. */
 function Connection({ accountId }: { accountId: string }) {
@@ -206,40 +206,6 @@ function Differences({ differences }: { differences: Difference[] }) {
         </li>
       ))}
     </ul>
-  );
-}
-
-function QuickTest({ accountId, domain }: { accountId: string; domain: Domain }) {
-  const { t } = useTranslation();
-  const [result, setResult] = useState<QuickTestResult | null>(null);
-  const run = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/v1/accounts/{accountId}/domains/{domainId}/quick-test', { params: { path: { accountId, domainId: domain.id } }, body: {} })),
-    onSuccess: setResult,
-  });
-  return (
-    <div>
-      <button type="button" className="secondary" onClick={() => run.mutate()} disabled={run.isPending}>
-        {t('integrations.mailflow.quickTest', { domain: domain.name })}
-      </button>
-      {run.isPending && <p role="status">{t('integrations.mailflow.quickTestRunning')}</p>}
-      <ErrorMessage error={run.error} />
-      {result && (
-        <div className={result.arrived ? 'success' : 'error'} role="status" data-testid={`quick-test-${domain.name}`}>
-          <p>{result.arrived ? t('integrations.mailflow.quickTestArrived', { recipient: result.recipient }) : t('integrations.mailflow.quickTestNotArrived', { recipient: result.recipient })}</p>
-          {result.error && <p className="detail">{result.error}</p>}
-          {result.hops && (
-            <ol className="steps">
-              {result.hops.map((hop) => (
-                <li key={hop.hop}>
-                  <span className={`pill ${hop.status === 'passed' ? 'done' : hop.status === 'failed' ? 'failed' : 'pending'}`}>{t(`integrations.mailflow.hopStatus.${hop.status}`)}</span> {t(`integrations.mailflow.hops.${hop.hop}`)}
-                  {hop.detail && <span className="detail"> {hop.detail}</span>}
-                </li>
-              ))}
-            </ol>
-          )}
-        </div>
-      )}
-    </div>
   );
 }
 
