@@ -15,8 +15,8 @@ import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaReadService, PrismaService } from '../prisma.service';
 import { escapeLikePattern } from '../sql';
 import type { RawMessageStore } from '../raw-message-store';
-import { AuditRepository } from './audit.repository';
-import type { AuditActor } from './admin-audit';
+import { AuditRepository } from './audit/audit.repository';
+import type { AuditActor } from './audit/audit.types';
 
 export interface MessageSearchFilters {
   from?: Date;

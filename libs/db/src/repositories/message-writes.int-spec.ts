@@ -3,7 +3,8 @@ import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarde
 import type { PrismaService } from '../prisma.service';
 import { PostgresRawMessageStore } from '../raw-message-store';
 import { DeliveryRepository } from './delivery.repository';
-import { MessageRepository, type IncomingMessage, type VerdictInput } from './message.repository';
+import type { IncomingMessage, VerdictInput } from '../types/message.types';
+import { MessageRepository } from './message.repository';
 import { StatisticsRepository } from './statistics.repository';
 import { VERDICT_TOPIC } from './message-writes.sql';
 

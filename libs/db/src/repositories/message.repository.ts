@@ -1,42 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type Message, type MessageDirection, type MessageSource, type PolicyAction } from '../generated/prisma/client';
+import { Prisma, type Message } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
 import type { RawMessageStore } from '../raw-message-store';
 import { sqlQuery } from '../sql';
+import type { IncomingMessage, VerdictInput } from '../types/message.types';
 import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
-
-export interface IncomingMessage {
-  accountId: string;
-  source: MessageSource;
-  direction: MessageDirection;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  headerFrom?: string | null;
-  subject?: string | null;
-  messageIdHeader?: string | null;
-  clientIp?: string | null;
-  helo?: string | null;
-  dedupKey?: string | null;
-  metadata?: Prisma.InputJsonValue;
-  raw: Buffer;
-}
-
-export interface VerdictInput {
-  recipient: string;
-  checks: Prisma.InputJsonValue;
-  failedCheck?: string | null;
-  decidedAction: PolicyAction;
-  appliedAction?: PolicyAction | null;
-  enforced: boolean;
-  reasons: Prisma.InputJsonValue;
-  skippedReason?: string | null;
-  /** Why the message is quarantined (shown in the quarantine list); defaults to the failed check. */
-  quarantineReason?: string | null;
-}
 
 @Injectable()
 export class MessageRepository {

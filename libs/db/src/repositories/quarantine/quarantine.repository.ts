@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { Message, Prisma, QuarantineItem, QuarantineStatus, Verdict } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { AuditRepository } from './audit.repository';
-import { auditSnapshot, type AuditActor } from './admin-audit';
-import type { CreatedAtKey } from './tenant.repository';
+import type { Message, Prisma, QuarantineItem, QuarantineStatus, Verdict } from '../../generated/prisma/client';
+import { newestFirstAfter } from '../../pagination';
+import { PrismaService } from '../../prisma.service';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
+import type { CreatedAtKey } from '../../types/page.types';
 
 export interface QuarantineFilters {
   status?: QuarantineStatus;
@@ -46,9 +47,7 @@ export class QuarantineRepository {
       status: filters.status,
       enforced: filters.enforced,
       recipient: filters.recipient?.trim().toLowerCase(),
-      ...(page.after
-        ? { OR: [{ createdAt: { lt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { lt: page.after.id } }] }
-        : {}),
+      ...newestFirstAfter(page.after),
     };
     return this.prisma.quarantineItem.findMany({
       where,

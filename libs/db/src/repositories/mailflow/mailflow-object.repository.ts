@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { MailflowObject, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import type { MailflowObject, Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
 
 type Db = PrismaService | Prisma.TransactionClient;
 

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { DkimKey, DkimKeyAlgorithm, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { AuditRepository } from './audit.repository';
-import { auditSnapshot, type AuditActor } from './admin-audit';
+import type { DkimKey, DkimKeyAlgorithm, Prisma } from '../../generated/prisma/client';
+import { newestFirstAfter } from '../../pagination';
+import { PrismaService } from '../../prisma.service';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
 
 /** A DKIM key as it may be shown or audited: everything but the (encrypted) private key. */
 export type DkimKeyPublic = Omit<DkimKey, 'encryptedPrivateKey'>;
@@ -57,7 +58,7 @@ export class DkimKeyRepository {
       where: {
         accountId,
         domainId,
-        ...(after ? { OR: [{ createdAt: { lt: new Date(after.createdAt) } }, { createdAt: new Date(after.createdAt), id: { lt: after.id } }] } : {}),
+        ...newestFirstAfter(after ? { createdAt: new Date(after.createdAt), id: after.id } : undefined),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,

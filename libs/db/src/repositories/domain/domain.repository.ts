@@ -1,25 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Domain, DomainMode, MailflowConnector, Prisma, VerificationStatus } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { AuditRepository } from './audit.repository';
-import { auditSnapshot, type AuditActor } from './admin-audit';
+import type { Domain, DomainMode, MailflowConnector, Prisma, VerificationStatus } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import { isUuid } from '../../uuid';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
+import type { DomainNameKey, DownstreamRoute } from './domain.types';
 
-/** Keyset position of the domain list (ordered by name, which is unique). */
-export interface DomainNameKey {
-  name: string;
-}
-
-export interface DownstreamRoute {
-  host: string;
-  port: number;
-  requireTls: boolean;
-  verifyCert: boolean;
-}
-
-/** Domains as the admin API changes them; every write commits together with its audit entry. */
+/**
+ * An account's domains and its Microsoft 365 connector: the admin API's changes (each write commits with its audit
+ * entry) and the mode changes of libs/accounts (inside the account row lock, `AccountRepository.withAccountLock`).
+ * The gateway's lookup of a recipient's domain is the message path's (`DeliveryRepository.findRecipientDomain`).
+ */
 @Injectable()
-export class DomainAdminRepository {
+export class DomainRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditRepository,
@@ -37,8 +31,33 @@ export class DomainAdminRepository {
     return this.prisma.domain.findFirst({ where: { id: domainId, accountId } });
   }
 
-  listByIds(accountId: string, ids: readonly string[]): Promise<Domain[]> {
-    return this.prisma.domain.findMany({ where: { accountId, id: { in: [...ids] } }, orderBy: { name: 'asc' } });
+  /** A domain of any account by id (mode changes look up the account from it). */
+  findById(domainId: string): Promise<Domain | null> {
+    return isUuid(domainId) ? this.prisma.domain.findUnique({ where: { id: domainId } }) : Promise.resolve(null);
+  }
+
+  /** The account's own row of that name (other accounts may have added it too, unverified). */
+  findByName(tx: Prisma.TransactionClient, accountId: string, name: string): Promise<Domain | null> {
+    return tx.domain.findUnique({ where: { accountId_name: { accountId, name } } });
+  }
+
+  /** Every domain of the account, by name, read in the caller's transaction (the mode rules look at all of them). */
+  listAll(tx: Prisma.TransactionClient, accountId: string): Promise<Domain[]> {
+    return tx.domain.findMany({ where: { accountId }, orderBy: { name: 'asc' } });
+  }
+
+  listVerifiedNames(accountId: string): Promise<string[]> {
+    if (!isUuid(accountId)) {
+      return Promise.resolve([]);
+    }
+    return this.prisma.domain
+      .findMany({ where: { accountId, verificationStatus: 'VERIFIED' }, select: { name: true }, orderBy: { name: 'asc' } })
+      .then((rows) => rows.map((row) => row.name));
+  }
+
+  /** The one write of a domain's mode (and of the other mode it also accepts mail on during a migration). */
+  updateMode(tx: Prisma.TransactionClient, domainId: string, change: { mode?: DomainMode; transitionMode?: DomainMode | null }): Promise<Domain> {
+    return tx.domain.update({ where: { id: domainId }, data: change });
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Group, Prisma, User } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { AuditRepository } from './audit.repository';
-import { auditSnapshot, type AuditActor } from './admin-audit';
+import type { Group, Prisma, User } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
 
 export type GroupWithMembers = Group & { members: Array<{ user: User }> };
 

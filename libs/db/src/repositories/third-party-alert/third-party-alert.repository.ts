@@ -10,8 +10,8 @@ import type {
   Prisma,
   ThirdPartyAlert,
   ThirdPartySource,
-} from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+} from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
 
 export interface MimecastConnectionInput {
   accountId: string;

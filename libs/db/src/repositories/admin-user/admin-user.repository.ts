@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { AdminSession, AdminUser, ApiKeyRole, OidcLoginState, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { auditSnapshot, type AuditActor } from './admin-audit';
-import { AuditRepository } from './audit.repository';
+import type { AdminSession, AdminUser, ApiKeyRole, OidcLoginState, Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import { isUuid } from '../../uuid';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
 
 /** A user as admins and the user may see it: no password hash, no TOTP secret. */
 export type AdminUserView = Omit<AdminUser, 'passwordHash' | 'totpSecret' | 'totpLastStep'> & { hasPassword: boolean };
@@ -39,8 +40,6 @@ export interface NewSession {
   clientAddress: string | null;
   userAgent: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Emails are stored trimmed and lower-cased, so equality is exact and the lower(email) unique index holds. */
 export function normalizeEmail(email: string): string {
@@ -110,7 +109,7 @@ export class AdminUserRepository {
   }
 
   findById(id: string): Promise<AdminUser | null> {
-    return UUID.test(id) ? this.prisma.adminUser.findUnique({ where: { id } }) : Promise.resolve(null);
+    return isUuid(id) ? this.prisma.adminUser.findUnique({ where: { id } }) : Promise.resolve(null);
   }
 
   findByOidcSubject(issuer: string, subject: string): Promise<AdminUser | null> {
@@ -118,7 +117,7 @@ export class AdminUserRepository {
   }
 
   async findInScope(scope: AdminUserScope, id: string): Promise<AdminUserView | null> {
-    const user = UUID.test(id) ? await this.prisma.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
+    const user = isUuid(id) ? await this.prisma.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
     return user ? adminUserView(user) : null;
   }
 
@@ -137,7 +136,7 @@ export class AdminUserRepository {
    */
   update(scope: AdminUserScope, id: string, change: AdminUserChange, actor: AuditActor): Promise<AdminUserView | null> {
     return this.prisma.$transaction(async (tx) => {
-      const before = UUID.test(id) ? await tx.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
+      const before = isUuid(id) ? await tx.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
       if (!before) {
         return null;
       }
@@ -174,7 +173,7 @@ export class AdminUserRepository {
   /** Deletes a user of the scope (its sessions go with it), audited; null when not found. */
   delete(scope: AdminUserScope, id: string, actor: AuditActor): Promise<AdminUserView | null> {
     return this.prisma.$transaction(async (tx) => {
-      const before = UUID.test(id) ? await tx.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
+      const before = isUuid(id) ? await tx.adminUser.findFirst({ where: { AND: [{ id }, scopeWhere(scope)] } }) : null;
       if (!before) {
         return null;
       }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { DomainMailflowStatus, M365MailflowSettings, MailflowAlert, MailflowQuickTest, MessageSource, DeliveryState, ScanStatus, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import type { AuditActor } from './admin-audit';
-import { AuditRepository } from './audit.repository';
+import type { DomainMailflowStatus, M365MailflowSettings, MailflowAlert, MailflowQuickTest, MessageSource, DeliveryState, ScanStatus, Prisma } from '../../generated/prisma/client';
+import { newestFirstAfter } from '../../pagination';
+import { PrismaService } from '../../prisma.service';
+import type { AuditActor } from '../audit/audit.types';
+import { AuditRepository } from '../audit/audit.repository';
 
 type Db = PrismaService | Prisma.TransactionClient;
 
@@ -110,9 +111,8 @@ export class MailflowHealthRepository {
 
   /** Newest first, keyset-paged on (createdAt, id). */
   listAlerts(accountId: string, page: { before?: { createdAt: Date; id: string }; limit: number }): Promise<MailflowAlert[]> {
-    const before = page.before;
     return this.prisma.mailflowAlert.findMany({
-      where: { accountId, ...(before ? { OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] } : {}) },
+      where: { accountId, ...newestFirstAfter(page.before) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
     });

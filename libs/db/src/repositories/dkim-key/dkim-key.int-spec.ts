@@ -1,6 +1,6 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../prisma.service';
-import { AuditRepository } from './audit.repository';
+import type { PrismaService } from '../../prisma.service';
+import { AuditRepository } from '../audit/audit.repository';
 import { DkimKeyRepository } from './dkim-key.repository';
 
 const actor = { actor: 'test', actorKeyId: null };

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type ExportDestination, type ExportDestinationKind, type Message, type ThirdPartyAlert, type Verdict } from '../generated/prisma/client';
-import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaService } from '../prisma.service';
-import type { RawMessageStore } from '../raw-message-store';
-import { sqlQuery } from '../sql';
-import { VERDICT_TOPIC } from './message-writes.sql';
-import { REMEDIATION_FINISHED_TOPIC, type RemediationWithItems } from './microsoft365.repository';
-import { THIRD_PARTY_ALERT_TOPIC } from './third-party-alert.repository';
-import { MAILFLOW_ALERT_TOPIC } from './mailflow-health.repository';
+import { Prisma, type ExportDestination, type ExportDestinationKind, type Message, type ThirdPartyAlert, type Verdict } from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaService } from '../../prisma.service';
+import type { RawMessageStore } from '../../raw-message-store';
+import { sqlQuery } from '../../sql';
+import { VERDICT_TOPIC } from '../message-writes.sql';
+import { REMEDIATION_FINISHED_TOPIC, type RemediationWithItems } from '../microsoft365/microsoft365.repository';
+import { THIRD_PARTY_ALERT_TOPIC } from '../third-party-alert/third-party-alert.repository';
+import { MAILFLOW_ALERT_TOPIC } from '../mailflow/mailflow-health.repository';
 
 export { VERDICT_TOPIC };
 
@@ -113,10 +113,6 @@ export class ExportRepository {
       where: owner.accountId ? { accountId: owner.accountId } : { partnerId: owner.partnerId! },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
-  }
-
-  listEnabledDestinations(): Promise<ExportDestination[]> {
-    return this.prisma.exportDestination.findMany({ where: { enabled: true }, orderBy: { createdAt: 'asc' } });
   }
 
   listAllDestinations(): Promise<ExportDestination[]> {

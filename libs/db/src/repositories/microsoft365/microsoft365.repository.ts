@@ -9,11 +9,12 @@ import type {
   M365SyncRun,
   M365SyncTrigger,
   Prisma,
-} from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { auditSnapshot, type AuditActor } from './admin-audit';
-import { AuditRepository } from './audit.repository';
-import { DirectoryRepository, type DirectoryChangeCounts, type DirectoryChangeSet } from './directory.repository';
+} from '../../generated/prisma/client';
+import { newestFirstAfter } from '../../pagination';
+import { PrismaService } from '../../prisma.service';
+import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
+import { DirectoryRepository, type DirectoryChangeCounts, type DirectoryChangeSet } from '../directory/directory.repository';
 
 export type RemediationWithItems = M365Remediation & { items: M365RemediationItem[] };
 
@@ -37,10 +38,6 @@ export class Microsoft365Repository {
 
   findConnection(accountId: string): Promise<M365Connection | null> {
     return this.prisma.m365Connection.findUnique({ where: { accountId } });
-  }
-
-  findConnectionByTenant(tenantId: string): Promise<M365Connection | null> {
-    return this.prisma.m365Connection.findUnique({ where: { tenantId } });
   }
 
   listConnections(): Promise<M365Connection[]> {
@@ -132,7 +129,7 @@ export class Microsoft365Repository {
     return this.prisma.m365SyncRun.findMany({
       where: {
         accountId,
-        ...(page.before ? { OR: [{ createdAt: { lt: page.before.createdAt } }, { createdAt: page.before.createdAt, id: { lt: page.before.id } }] } : {}),
+        ...newestFirstAfter(page.before),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
@@ -224,7 +221,7 @@ export class Microsoft365Repository {
     return this.prisma.m365Remediation.findMany({
       where: {
         accountId,
-        ...(page.before ? { OR: [{ createdAt: { lt: page.before.createdAt } }, { createdAt: page.before.createdAt, id: { lt: page.before.id } }] } : {}),
+        ...newestFirstAfter(page.before),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,

@@ -9,11 +9,13 @@ import type {
   ModeMigration,
   ModeMigrationStep,
   Prisma,
-} from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import type { Db } from '../raw-message-store';
-import { AuditRepository, type AuditEntry } from './audit.repository';
-import type { CreatedAtKey } from './tenant.repository';
+} from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import type { Db } from '../../raw-message-store';
+import { newestFirstAfter } from '../../pagination';
+import { AuditRepository } from '../audit/audit.repository';
+import type { AuditEntry } from '../audit/audit.types';
+import type { CreatedAtKey } from '../../types/page.types';
 
 export type ModeMigrationWithSteps = ModeMigration & { steps: ModeMigrationStep[] };
 
@@ -83,12 +85,7 @@ export class ModeMigrationRepository {
 
   list(accountId: string, page: { after?: CreatedAtKey; limit: number }): Promise<ModeMigrationWithSteps[]> {
     return this.prisma.modeMigration.findMany({
-      where: {
-        accountId,
-        ...(page.after
-          ? { OR: [{ createdAt: { lt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { lt: page.after.id } }] }
-          : {}),
-      },
+      where: { accountId, ...newestFirstAfter(page.after) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
       include: WITH_STEPS,
