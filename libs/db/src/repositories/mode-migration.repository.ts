@@ -11,7 +11,7 @@ import type {
   Prisma,
 } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-import type { Db } from '../raw-message-store';
+import type { Db } from './message/raw-message-store';
 import { AuditRepository, type AuditEntry } from './audit.repository';
 import type { CreatedAtKey } from './tenant.repository';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Prisma, type DeliveryState, type ScanStatus } from '../generated/prisma/client';
-import type { RecipientDeliveryInput } from './delivery.repository';
+import { Prisma, type DeliveryState, type ScanStatus } from '../../generated/prisma/client';
+import type { RecipientDeliveryInput } from '../delivery.repository';
 import type { IncomingMessage, VerdictInput } from './message.repository';
 
 /**

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type Message, type MessageDirection, type MessageSource, type PolicyAction } from '../generated/prisma/client';
-import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaService } from '../prisma.service';
-import type { RawMessageStore } from '../raw-message-store';
-import { sqlQuery } from '../sql';
+import { Prisma, type Message, type MessageDirection, type MessageSource, type PolicyAction } from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaService } from '../../prisma.service';
+import type { RawMessageStore } from './raw-message-store';
+import { sqlQuery } from '../../sql';
 import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */

@@ -1,6 +1,6 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../prisma.service';
-import { PostgresRawMessageStore } from '../raw-message-store';
+import type { PrismaService } from '../../prisma.service';
+import { PostgresRawMessageStore } from './raw-message-store';
 import { MessageRepository, type IncomingMessage } from './message.repository';
 
 /**
