@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEvent, Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma.service';
-import type { Db } from '../../raw-message-store';
+import type { Db } from '../message/raw-message-store';
 import type { AuditEntry, AuditLogFilters } from './audit.types';
 
 /** A JSON snapshot of a row for the audit log (dates as ISO strings, no secrets). */

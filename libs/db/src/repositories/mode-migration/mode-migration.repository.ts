@@ -11,7 +11,7 @@ import type {
   Prisma,
 } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma.service';
-import type { Db } from '../../raw-message-store';
+import type { Db } from '../message/raw-message-store';
 import { newestFirstAfter } from '../../pagination';
 import { AuditRepository } from '../audit/audit.repository';
 import type { AuditEntry } from '../audit/audit.types';

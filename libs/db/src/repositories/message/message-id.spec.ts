@@ -1,4 +1,4 @@
-import { Prisma } from '../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import { newMessageId, receivedAround } from './message-writes.sql';
 
 describe('time-ordered message ids', () => {

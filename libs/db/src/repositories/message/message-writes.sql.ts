@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Prisma, type DeliveryState, type ScanStatus } from '../generated/prisma/client';
-import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../types/message.types';
+import { Prisma, type DeliveryState, type ScanStatus } from '../../generated/prisma/client';
+import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
 
 /**
  * The hot-path writes (a received message, its verdicts, its copies) as single SQL statements built from

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Prisma, type PrismaClient } from './generated/prisma/client';
-import { newMessageId, receivedAround } from './repositories/message-writes.sql';
-import { sqlQuery } from './sql';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client';
+import { newMessageId, receivedAround } from './message-writes.sql';
+import { sqlQuery } from '../../sql';
 
 /** A transaction client or the client itself: stores can join the caller's transaction. */
 export type Db = PrismaClient | Prisma.TransactionClient;

@@ -1,7 +1,7 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../prisma.service';
-import { PostgresRawMessageStore } from '../raw-message-store';
-import type { IncomingMessage } from '../types/message.types';
+import type { PrismaService } from '../../prisma.service';
+import { PostgresRawMessageStore } from './raw-message-store';
+import type { IncomingMessage } from '../../types/message.types';
 import { MessageRepository } from './message.repository';
 
 /**

@@ -10,13 +10,13 @@ import type {
   RecipientDelivery,
   RecipientEvent,
   Verdict,
-} from '../generated/prisma/client';
-import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaReadService, PrismaService } from '../prisma.service';
-import { escapeLikePattern } from '../sql';
-import type { RawMessageStore } from '../raw-message-store';
-import { AuditRepository } from './audit/audit.repository';
-import type { AuditActor } from './audit/audit.types';
+} from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaReadService, PrismaService } from '../../prisma.service';
+import { escapeLikePattern } from '../../sql';
+import type { RawMessageStore } from './raw-message-store';
+import { AuditRepository } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
 
 export interface MessageSearchFilters {
   from?: Date;

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type Message } from '../generated/prisma/client';
-import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaService } from '../prisma.service';
-import type { RawMessageStore } from '../raw-message-store';
-import { sqlQuery } from '../sql';
-import type { IncomingMessage, VerdictInput } from '../types/message.types';
+import { Prisma, type Message } from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaService } from '../../prisma.service';
+import type { RawMessageStore } from './raw-message-store';
+import { sqlQuery } from '../../sql';
+import type { IncomingMessage, VerdictInput } from '../../types/message.types';
 import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
