@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-const PATHS_PRELOAD = path.join(REPO_ROOT, 'tools', 'runtime', 'paths.cjs');
 
 /** Every child still running, so an error, Ctrl-C or exit of the bench never leaves one behind. */
 const running = new Set<ChildProcess>();
@@ -67,13 +66,13 @@ export function readCpuMs(pid: number): number | null {
 /** USER_HZ: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** Starts `node -r tools/runtime/paths.cjs dist/<script>` with its own environment and waits until it is ready. */
+/** Starts `node dist/<script>` with its own environment and waits until it is ready. */
 export async function startChild(options: StartOptions): Promise<BenchChild> {
   const script = path.join(REPO_ROOT, options.script);
   if (!existsSync(script)) {
     throw new Error(`${script} is missing: run \`npm run build\` first (npm run bench does)`);
   }
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', PATHS_PRELOAD, script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...options.env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

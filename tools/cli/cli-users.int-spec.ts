@@ -76,7 +76,7 @@ describe('operator CLI: user create', () => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['-r', path.join(ROOT, 'tools', 'runtime', 'paths.cjs'), COMPILED, 'user', 'create', '--email', 'piped@tenant.example', '--account', accountId, '--password-stdin'],
+        [COMPILED, 'user', 'create', '--email', 'piped@tenant.example', '--account', accountId, '--password-stdin'],
         { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: db.url } },
       );
       let output = '';

@@ -144,7 +144,7 @@ describe('operator CLI (npm run mw) against PostgreSQL', () => {
       throw new Error(`${COMPILED} is missing: run \`npm run build\` first (npm test does)`);
     }
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'runtime', 'paths.cjs'), COMPILED, 'partner', 'create', '--name', 'Spawned MSP'], {
+      const child = spawn(process.execPath, [COMPILED, 'partner', 'create', '--name', 'Spawned MSP'], {
         cwd: ROOT,
         env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: db.url },
       });

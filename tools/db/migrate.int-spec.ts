@@ -11,7 +11,7 @@ const CLI = path.join(ROOT, 'dist', 'tools', 'db', 'migrate.js');
 /** `npm run db:migrate` as a separate process (the compiled tool; `npm test` builds it first). */
 function runMigrateCli(databaseUrl: string, migrationsEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'runtime', 'paths.cjs'), CLI], {
+    const child = spawn(process.execPath, [CLI], {
       cwd: ROOT,
       env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, ...migrationsEnv },
     });

@@ -1,6 +1,7 @@
 'use strict';
 // The one way an app process is started (npm start, the crash tests, the benchmark; Docker and `nx serve` spell the
-// same arguments out): node with the app's V8 flags, the @mailwarden/* path mapping, and the compiled main.
+// same arguments out): node with the app's V8 flags and the compiled main. `@mailwarden/*` resolves through the npm
+// workspace packages (node_modules/@mailwarden/<lib> → libs/<lib>, whose package.json exports its dist/).
 const path = require('node:path');
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -14,7 +15,7 @@ const APP_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /** Arguments for `node` that run `app` from dist/ (absolute paths, so any working directory will do). */
 function appNodeArgs(app) {
-  return [...APP_NODE_FLAGS, '-r', path.join(repoRoot, 'tools', 'runtime', 'paths.cjs'), path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')];
+  return [...APP_NODE_FLAGS, path.join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')];
 }
 
 module.exports = { APP_NODE_FLAGS, appNodeArgs };

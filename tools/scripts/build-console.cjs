@@ -21,7 +21,7 @@ function step(label, command, args) {
   }
 }
 
-step('OpenAPI export', process.execPath, ['-r', './tools/runtime/paths.cjs', 'dist/apps/admin-api/src/openapi-export.js', documentFile]);
+step('OpenAPI export', process.execPath, ['dist/apps/admin-api/src/openapi-export.js', documentFile]);
 step('openapi-typescript', process.execPath, [bin('openapi-typescript'), documentFile, '--output', schemaFile, '--default-non-nullable', 'false']);
 step('type check', process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'apps/console/tsconfig.json']);
 step('vite build', process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/console/vite.config.mjs', '--logLevel', 'warn']);

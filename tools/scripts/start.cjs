@@ -21,10 +21,8 @@ function run(args, label) {
   }
 }
 
-run([path.join(root, 'tools', 'db', 'generate.cjs')], 'generating the Prisma client');
-run([path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], 'the build');
-run([path.join(root, 'tools', 'scripts', 'build-console.cjs')], 'the console build');
-run(['-r', './tools/runtime/paths.cjs', 'dist/tools/db/setup.js'], 'database setup');
+run([path.join(root, 'tools', 'scripts', 'build.cjs')], 'the build');
+run(['dist/tools/db/setup.js'], 'database setup');
 
 const env = process.env;
 const host = env.HOST || '0.0.0.0';

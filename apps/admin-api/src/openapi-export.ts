@@ -6,7 +6,7 @@ import { createAdminApi, createOpenApiDocument } from './admin-api.app';
 
 /**
  * Writes the admin API's OpenAPI document to a file without listening (the console's build types its API client
- * from it: `node -r ./tools/runtime/paths.cjs dist/apps/admin-api/src/openapi-export.js <file>`). Routes that exist
+ * from it: `node dist/apps/admin-api/src/openapi-export.js <file>`). Routes that exist
  * only with `SECRETS_KEY` set (Mimecast, export destinations) are included: a throwaway key is used when none is set.
  */
 async function main(): Promise<void> {

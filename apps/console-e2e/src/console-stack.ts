@@ -169,7 +169,7 @@ export interface ConsoleUser {
 
 export function createUser(stack: ConsoleStack, owner: { partnerId: string } | { accountId: string; role: 'TENANT_ADMIN' | 'READ_ONLY' }, email: string): ConsoleUser {
   const password = `pw-${Math.random().toString(36).slice(2)}-Console!9`;
-  const args = ['-r', './tools/runtime/paths.cjs', 'dist/tools/cli/mailwarden.js', 'user', 'create', '--email', email, '--password-stdin'];
+  const args = ['dist/tools/cli/mailwarden.js', 'user', 'create', '--email', email, '--password-stdin'];
   if ('partnerId' in owner) args.push('--partner', owner.partnerId);
   else args.push('--account', owner.accountId, '--role', owner.role);
   const result = spawnSync(process.execPath, args, { cwd: ROOT, input: `${password}\n`, env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: stack.db.url }, encoding: 'utf8' });

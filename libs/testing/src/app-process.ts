@@ -28,7 +28,7 @@ export interface AppProcess {
  * Runs a compiled app (dist/, built by `npm run build`, which `npm test` runs first) as its own process, so a
  * test can kill it with SIGKILL mid-work, as a crash would.
  */
-// The launcher shared with npm start and the benchmark (a runtime file, not a project: loaded by path like paths.cjs).
+// The launcher shared with npm start and the benchmark (a runtime file, not a project: loaded by path).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { appNodeArgs } = require(path.join(ROOT, 'tools', 'runtime', 'app-command.cjs')) as { appNodeArgs: (app: string) => string[] };
 
