@@ -12,7 +12,7 @@
 --    index on "scan_status".
 -- 2. The verdict statement still sets "scan_status" / "scanned_at" on "message" (what history, export and the
 --    admin API read, and the claim that makes exactly one verdict write win), but no index names those columns any
---    more and the partitions leave 20 % of each page free: the update is HOT (no index entry is written).
+--    more and the partitions leave 40 % of each page free: the update is HOT (no index entry is written).
 -- 3. raw_message.content: STORAGE EXTERNAL (out of line, not compressed). pglz over 20 KB of mostly incompressible
 --    MIME (base64 parts) cost CPU in the ingest's backend for little space.
 
@@ -48,7 +48,7 @@ DO $$
 DECLARE "r" RECORD;
 BEGIN
     FOR "r" IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '"message"'::regclass LOOP
-        EXECUTE format('ALTER TABLE %I SET (fillfactor = 80)', "r".relname);
+        EXECUTE format('ALTER TABLE %I SET (fillfactor = 60)', "r".relname);
     END LOOP;
 END;
 $$;
