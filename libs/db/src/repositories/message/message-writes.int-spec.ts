@@ -143,6 +143,19 @@ describe('message writes', () => {
     ]);
   });
 
+  it('should let exactly one of concurrent verdict writes of a message win, with one outbox event', async () => {
+    const account = await factories.newAccount();
+    const { message } = await messages.storeIncoming(incoming(account.id));
+    await Promise.all(Array.from({ length: 4 }, () => messages.startScan(message.id)));
+    const verdicts = [verdict('bob@customer.example', 'DELIVER', { failedCheck: null }), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+    const results = await Promise.all(Array.from({ length: 6 }, () => messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts)));
+    expect(results.filter((result) => !result.alreadyScanned)).toHaveLength(1);
+    expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(2);
+    expect(await db.prisma.outboxEvent.count({ where: { aggregateId: message.id } })).toBe(1);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'SCANNED', scanAttempts: 4 });
+    expect(await db.prisma.messageScan.count({ where: { messageId: message.id } })).toBe(0);
+  });
+
   it('should store a gateway message with its verdicts and copies in one statement, or nothing', async () => {
     const account = await factories.newAccount({ monitorOnly: false });
     const input = incoming(account.id, { source: 'GATEWAY' });
