@@ -39,7 +39,23 @@ export function createPrismaClient(options: DbOptions): PrismaClient {
 }
 
 const poolOf = (db: PrismaClient): Pool | undefined => (db as unknown as { [PG_POOL]?: Pool })[PG_POOL];
-const runOn = (client: Pool | PoolClient): SqlRunner => async <T>(query: Prisma.Sql) => (await client.query(query.text, query.values)).rows as T[];
+let statementObserver: ((text: string) => void) | null = null;
+
+/**
+ * Hands the text (placeholders, never values) of every statement run through {@link sqlQuery}, {@link sqlTransaction}
+ * and {@link sqlSession} to `observer`, or stops with `null`. The record of the hot path's SQL
+ * (repositories/message/hot-path.queries.sql) is made with it.
+ */
+export function observeStatements(observer: ((text: string) => void) | null): void {
+  statementObserver = observer;
+}
+
+const runOn =
+  (client: Pool | PoolClient): SqlRunner =>
+  async <T>(query: Prisma.Sql) => {
+    statementObserver?.(query.text);
+    return (await client.query(query.text, query.values)).rows as T[];
+  };
 
 /**
  * Runs a statement straight on node-postgres: a Buffer goes to bytea as it is and rows come back as pg gives them,

@@ -102,26 +102,6 @@ export class DeliveryRepository {
     return this.prisma.mailflowConnector.upsert({ where: { accountId }, create: { accountId, ...data }, update: data });
   }
 
-  /**
-   * Records each recipient's copy (action and initial state) and the message's summed-up deliveryState in one
-   * transaction. Idempotent: a copy already recorded is kept as it is.
-   */
-  async recordDeliveries(messageId: string, entries: readonly RecipientDeliveryInput[]): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.recipientDelivery.createMany({
-        data: entries.map((entry) => ({
-          messageId,
-          recipient: entry.recipient.toLowerCase(),
-          action: entry.action,
-          state: entry.state,
-          subjectTag: entry.subjectTag ?? null,
-        })),
-        skipDuplicates: true,
-      });
-      await this.refreshMessageState(tx, messageId);
-    });
-  }
-
   findForDelivery(messageId: string): Promise<MessageForDelivery | null> {
     return this.prisma.message.findUnique({ where: { id: messageId }, include: { account: { include: { domains: true } }, verdicts: true } }).then(async (message) => {
       if (!message) {
