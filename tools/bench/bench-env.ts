@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@mailwarden/config';
-import { AccountRepository, createPrismaClient, ensureDatabase, migrate, quoteIdentifier, splitDatabaseUrl, type PrismaClient, type PrismaService } from '@mailwarden/db';
+import { AccountRepository, AuditRepository, createPrismaClient, ensureDatabase, migrate, quoteIdentifier, splitDatabaseUrl, type PrismaClient, type PrismaService } from '@mailwarden/db';
 import { redisOptionsFromUrl } from '@mailwarden/queue';
 import { DEMO_DOMAIN, seedDemo } from '../db/seed';
 
@@ -55,7 +55,8 @@ export class BenchEnvironment {
    */
   async seed(sinkPort: number): Promise<BenchTenant> {
     const demo = await seedDemo(this.prisma, JOURNAL_DOMAIN);
-    const gateway = await new AccountRepository(this.prisma as PrismaService).create({ name: 'Bench gateway tenant', monitorOnly: false });
+    const prisma = this.prisma as PrismaService;
+    const gateway = await new AccountRepository(prisma, new AuditRepository(prisma)).create({ name: 'Bench gateway tenant', monitorOnly: false }, { actor: 'system:bench', actorKeyId: null });
     await this.prisma.domain.create({
       data: {
         accountId: gateway.id,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ApiKeyRepository, verifyApiKeySecret, type PrismaService } from '@mailwarden/db';
-import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '@mailwarden/testing';
+import { verifyApiKeySecret } from '@mailwarden/db';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase, TestFactories } from '@mailwarden/testing';
 import { runCli } from './cli';
 
 jest.setTimeout(120_000);
@@ -98,10 +98,10 @@ describe('operator CLI (npm run mw) against PostgreSQL', () => {
   it('should revoke a key by id, prefix or the key itself, audited, and refuse what is not a key', async () => {
     const partner = await db.prisma.partner.create({ data: { name: 'Revoke MSP' } });
     const account = await db.prisma.account.create({ data: { name: 'Revoke tenant', partnerId: partner.id, journalToken: 'j-cli-revoke' } });
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    const byId = await keys.create({ name: 'by id', role: 'READ_ONLY', accountId: account.id });
-    const byPrefix = await keys.create({ name: 'by prefix', role: 'PARTNER_ADMIN', partnerId: partner.id });
-    const byKey = await keys.create({ name: 'by key', role: 'TENANT_ADMIN', accountId: account.id });
+    const keys = new TestFactories(db.prisma);
+    const byId = await keys.newApiKey({ name: 'by id', role: 'READ_ONLY', accountId: account.id });
+    const byPrefix = await keys.newApiKey({ name: 'by prefix', role: 'PARTNER_ADMIN', partnerId: partner.id });
+    const byKey = await keys.newApiKey({ name: 'by key', role: 'TENANT_ADMIN', accountId: account.id });
     for (const given of [byId.key.id, byPrefix.key.prefix, byKey.plaintext]) {
       const revoked = await mw(db.url, 'key', 'revoke', given);
       expect(revoked.code).toBe(0);

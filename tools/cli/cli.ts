@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { AccountRuleException, JournalSettingsService } from '@mailwarden/accounts';
 import { loadConfig } from '@mailwarden/config';
 import { passwordProblem } from '@mailwarden/auth';
-import { AdminUserRepository, AuditRepository, hashSecret, MigrationError, parseApiKey, PrismaService, TenantRepository, type AuditActor } from '@mailwarden/db';
+import { AccountRepository, AdminUserRepository, ApiKeyRepository, AuditRepository, hashSecret, isUuid, MigrationError, parseApiKey, PrismaService, type AuditActor } from '@mailwarden/db';
 import { migrateDatabase } from '../db/migrate-database';
 
 export const USAGE = `Usage: npm run mw -- <command> [options]
@@ -39,7 +39,6 @@ export interface CliIo {
 /** A refusal of the operator's input: printed as one line, exit code 1. */
 class CliError extends Error {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function required(values: Record<string, unknown>, name: string): string {
   const value = values[name];
@@ -51,7 +50,7 @@ function required(values: Record<string, unknown>, name: string): string {
 
 function uuid(values: Record<string, unknown>, name: string): string {
   const value = required(values, name);
-  if (!UUID.test(value)) {
+  if (!isUuid(value)) {
     throw new CliError(`--${name} must be an id (uuid), got "${value}"`);
   }
   return value;
@@ -69,7 +68,8 @@ function flag(value: unknown, name: string): boolean | undefined {
 
 /** The operator's commands: a thin shell over the same libs (and audit entries) as the admin API. */
 class Commands {
-  private readonly tenants: TenantRepository;
+  private readonly accounts: AccountRepository;
+  private readonly apiKeys: ApiKeyRepository;
   private readonly journal: JournalSettingsService;
   private readonly users: AdminUserRepository;
 
@@ -78,9 +78,11 @@ class Commands {
     private readonly io: CliIo,
     private readonly actor: AuditActor,
   ) {
-    this.tenants = new TenantRepository(prisma, new AuditRepository(prisma));
-    this.journal = new JournalSettingsService(this.tenants);
-    this.users = new AdminUserRepository(prisma, new AuditRepository(prisma));
+    const audit = new AuditRepository(prisma);
+    this.accounts = new AccountRepository(prisma, audit);
+    this.apiKeys = new ApiKeyRepository(prisma, audit);
+    this.journal = new JournalSettingsService(this.accounts);
+    this.users = new AdminUserRepository(prisma, audit);
   }
 
   async userCreate(values: Record<string, unknown>): Promise<void> {
@@ -94,13 +96,13 @@ class Commands {
         throw new CliError('--partner makes a partner admin: no --account, no other --role');
       }
       const partnerId = uuid(values, 'partner');
-      if (!(await this.tenants.findPartner(partnerId))) {
+      if (!(await this.accounts.findPartner(partnerId))) {
         throw new CliError(`partner ${partnerId} not found`);
       }
       owner = { role: 'PARTNER_ADMIN', partnerId, accountId: null };
     } else {
       const accountId = uuid(values, 'account');
-      if (!(await this.tenants.findAccount(accountId))) {
+      if (!(await this.accounts.find(accountId))) {
         throw new CliError(`account ${accountId} not found`);
       }
       const role = (values['role'] as string | undefined) ?? 'TENANT_ADMIN';
@@ -141,24 +143,24 @@ class Commands {
 
   async partnerCreate(values: Record<string, unknown>): Promise<void> {
     const name = required(values, 'name');
-    const partner = await this.tenants.createPartner(name, this.actor);
+    const partner = await this.accounts.createPartner(name, this.actor);
     this.io.out(`partner ${partner.id} (${partner.name})`);
     await this.createKey({ accountId: null, partnerId: partner.id, role: 'PARTNER_ADMIN', name: (values['key-name'] as string | undefined) ?? `${name} admin` });
   }
 
   async tenantCreate(values: Record<string, unknown>): Promise<void> {
     const partnerId = uuid(values, 'partner');
-    if (!(await this.tenants.findPartner(partnerId))) {
+    if (!(await this.accounts.findPartner(partnerId))) {
       throw new CliError(`partner ${partnerId} not found`);
     }
-    const account = await this.tenants.createAccount({ name: required(values, 'name'), partnerId, monitorOnly: values['advanced'] !== true }, this.actor);
+    const account = await this.accounts.create({ name: required(values, 'name'), partnerId, monitorOnly: values['advanced'] !== true }, this.actor);
     this.io.out(`account ${account.id} (${account.name}) under partner ${partnerId}, ${account.monitorOnly ? 'monitor-only' : 'advanced'}`);
     this.io.out(`journal token ${account.journalToken}`);
   }
 
   async accountsList(values: Record<string, unknown>): Promise<void> {
     const visibility = values['partner'] === undefined ? ({ all: true } as const) : { partnerId: uuid(values, 'partner') };
-    const accounts = await this.tenants.listAccounts(visibility, { limit: 10_000 });
+    const accounts = await this.accounts.list(visibility, { limit: 10_000 });
     for (const account of accounts) {
       this.io.out([account.id, account.partnerId ?? '-', account.monitorOnly ? 'monitor-only' : 'advanced', account.name].join('\t'));
     }
@@ -168,14 +170,14 @@ class Commands {
   async keyCreate(values: Record<string, unknown>): Promise<void> {
     if (values['partner'] !== undefined) {
       const partnerId = uuid(values, 'partner');
-      if (!(await this.tenants.findPartner(partnerId))) {
+      if (!(await this.accounts.findPartner(partnerId))) {
         throw new CliError(`partner ${partnerId} not found`);
       }
       await this.createKey({ accountId: null, partnerId, role: 'PARTNER_ADMIN', name: (values['name'] as string | undefined) ?? 'partner admin' });
       return;
     }
     const accountId = uuid(values, 'account');
-    const account = await this.tenants.findAccount(accountId);
+    const account = await this.accounts.find(accountId);
     if (!account) {
       throw new CliError(`account ${accountId} not found`);
     }
@@ -192,8 +194,8 @@ class Commands {
       throw new CliError('key revoke needs a key id, prefix or key');
     }
     const prefix = parseApiKey(given)?.prefix ?? (/^[a-z0-9]{12}$/.test(given) ? given : null);
-    const id = UUID.test(given) ? given : prefix ? (await this.tenants.findApiKeyForAuth(prefix))?.id : undefined;
-    const revoked = id ? await this.tenants.revokeApiKey({ any: true }, id, this.actor) : null;
+    const id = isUuid(given) ? given : prefix ? (await this.apiKeys.findForAuth(prefix))?.id : undefined;
+    const revoked = id ? await this.apiKeys.revoke({ any: true }, id, this.actor) : null;
     if (!revoked) {
       throw new CliError(`no key ${given}`);
     }
@@ -220,7 +222,7 @@ class Commands {
   }
 
   private async createKey(input: { accountId: string | null; partnerId: string | null; role: 'PARTNER_ADMIN' | 'TENANT_ADMIN' | 'READ_ONLY'; name: string }): Promise<void> {
-    const { key, plaintext } = await this.tenants.createApiKey(input, this.actor);
+    const { key, plaintext } = await this.apiKeys.create(input, this.actor);
     this.io.out(`key ${key.id} (${key.role}, ${key.name})`);
     this.io.out(`api key (shown once, store it now): ${plaintext}`);
   }

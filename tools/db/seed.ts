@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashApiKeySecret, type PrismaClient } from '@mailwarden/db';
+import { hashApiKeySecret, newApiKey, newJournalToken, type PrismaClient } from '@mailwarden/db';
 
 export const DEMO_ACCOUNT_NAME = 'Demo tenant';
 export const DEMO_DOMAIN = 'demo.mailwarden.test';
@@ -21,11 +21,10 @@ export async function seedDemo(prisma: PrismaClient, journalDomain: string): Pro
   if (existing) {
     return { created: false, accountId: existing.id, journalAddress: `${existing.journalToken}@${journalDomain}`, apiKey: null };
   }
-  const prefix = randomBytes(9).toString('hex').slice(0, 12);
-  const secret = randomBytes(24).toString('base64url');
+  const { prefix, secret, plaintext } = newApiKey();
   const account = await prisma.$transaction(async (tx) => {
     const created = await tx.account.create({
-      data: { name: DEMO_ACCOUNT_NAME, monitorOnly: true, journalToken: `j-${randomBytes(12).toString('hex')}` },
+      data: { name: DEMO_ACCOUNT_NAME, monitorOnly: true, journalToken: newJournalToken() },
     });
     await tx.domain.create({
       data: {
@@ -49,6 +48,6 @@ export async function seedDemo(prisma: PrismaClient, journalDomain: string): Pro
     created: true,
     accountId: account.id,
     journalAddress: `${account.journalToken}@${journalDomain}`,
-    apiKey: `mw_${prefix}_${secret}`,
+    apiKey: plaintext,
   };
 }

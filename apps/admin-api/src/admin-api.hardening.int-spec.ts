@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 import { listenOpsEndpoints } from './common/ops-endpoints';
@@ -48,9 +47,9 @@ describe('admin API hardening (real app over HTTP)', () => {
     partnerId = partner.id;
     const account = await factories.newAccount({ partnerId: partner.id });
     accountId = account.id;
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    partnerKey = (await keys.create({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
-    tenantKey = (await keys.create({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    partnerKey = (await keys.newApiKey({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
+    tenantKey = (await keys.newApiKey({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
     for (const subject of ['Quarterly report', 'Invoice 100% paid', 'snake_case release', 'Lunch on Friday']) {
       await factories.newMessage(account, { subject });
     }
@@ -176,8 +175,8 @@ describe('admin API hardening (real app over HTTP)', () => {
 
   it('should let another tenant add a domain unverified without blocking or learning anything, the first to verify holding it', async () => {
     const owner = await db.prisma.account.create({ data: { name: 'Owner', partnerId, journalToken: 'j-owner-hardening', monitorOnly: true } });
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    const ownerKey = (await keys.create({ name: 'owner', role: 'TENANT_ADMIN', accountId: owner.id })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    const ownerKey = (await keys.newApiKey({ name: 'owner', role: 'TENANT_ADMIN', accountId: owner.id })).plaintext;
     const add = async (key: string, id: string) => {
       const response = await call('POST', `/v1/accounts/${id}/domains`, { key, body: JSON.stringify({ name: 'Owned.Example' }) });
       return { status: response.status, body: (await response.json()) as { id: string; verificationRecord: { value: string } } };
@@ -234,10 +233,10 @@ describe('admin API hardening (real app over HTTP)', () => {
   });
 
   it('should let a partner admin rotate its own key (new key shown once, old one revoked at once) and no other partner\'s', async () => {
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const keys = new TestFactories(db.prisma);
     const other = await db.prisma.partner.create({ data: { name: 'Other partner' } });
-    const otherKey = (await keys.create({ name: 'other', role: 'PARTNER_ADMIN', partnerId: other.id })).plaintext;
-    const old = await keys.create({ name: 'to rotate', role: 'PARTNER_ADMIN', partnerId });
+    const otherKey = (await keys.newApiKey({ name: 'other', role: 'PARTNER_ADMIN', partnerId: other.id })).plaintext;
+    const old = await keys.newApiKey({ name: 'to rotate', role: 'PARTNER_ADMIN', partnerId });
     const rotate = (key: string, id: string, body: unknown) => call('POST', `/v1/partners/${id}/api-keys`, { key, body: JSON.stringify(body) });
     expect((await rotate(otherKey, partnerId, { name: 'hijack' })).status).toBe(404);
     expect((await rotate(tenantKey, partnerId, { name: 'tenant' })).status).toBe(403);

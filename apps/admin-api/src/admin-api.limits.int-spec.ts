@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, DUMMY_API_KEY_HASH, type PrismaService } from '@mailwarden/db';
+import { DUMMY_API_KEY_HASH } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TcpProxy, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 import { ApiKeyAuthenticator } from './common/api-key-authenticator';
@@ -30,9 +30,9 @@ describe('admin API rate limit and unconfigured secrets', () => {
     }
     const account = await new TestFactories(db.prisma).newAccount();
     accountId = account.id;
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    first = (await keys.create({ name: 'first', role: 'TENANT_ADMIN', accountId })).plaintext;
-    second = (await keys.create({ name: 'second', role: 'READ_ONLY', accountId })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    first = (await keys.newApiKey({ name: 'first', role: 'TENANT_ADMIN', accountId })).plaintext;
+    second = (await keys.newApiKey({ name: 'second', role: 'READ_ONLY', accountId })).plaintext;
   });
 
   afterAll(async () => {
@@ -81,8 +81,9 @@ describe('admin API rate limit and unconfigured secrets', () => {
   };
 
   it('should throttle wrong secrets per client address and prefix, never lock the right secret out, and keep a revoked key out', async () => {
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    const { key, plaintext } = await keys.create({ name: 'target', role: 'READ_ONLY', accountId });
+    const keys = new TestFactories(db.prisma);
+    const { key, plaintext } = await keys.newApiKey({ name: 'target', role: 'READ_ONLY', accountId });
+    const { hash } = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } });
     const prefix = plaintext.split('_')[1]!;
     const wrong = `mw_${prefix}_${'A'.repeat(32)}`;
     await inOneWindow();
@@ -101,19 +102,20 @@ describe('admin API rate limit and unconfigured secrets', () => {
     const verify = jest.spyOn(authenticator, 'verifySecret');
     try {
       expect((await from(urls[1]!, '203.0.113.9', plaintext)).status).toBe(200);
-      expect(verify).toHaveBeenCalledWith(expect.any(String), key.hash);
+      expect(verify).toHaveBeenCalledWith(expect.any(String), hash);
     } finally {
       verify.mockRestore();
     }
-    await keys.revoke(key.id);
+    await keys.revokeApiKey(key.id);
     expect((await from(urls[0]!, '198.51.100.7', plaintext)).status).toBe(401);
   });
 
   it('should refuse an unknown prefix, a revoked key and a wrong secret through the same scrypt check and the same answer', async () => {
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    const { key, plaintext } = await keys.create({ name: 'timing', role: 'READ_ONLY', accountId });
-    const revoked = await keys.create({ name: 'revoked', role: 'READ_ONLY', accountId });
-    await keys.revoke(revoked.key.id);
+    const keys = new TestFactories(db.prisma);
+    const { key, plaintext } = await keys.newApiKey({ name: 'timing', role: 'READ_ONLY', accountId });
+    const { hash } = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: key.id } });
+    const revoked = await keys.newApiKey({ name: 'revoked', role: 'READ_ONLY', accountId });
+    await keys.revokeApiKey(revoked.key.id);
     const authenticator = apps[0]!.get(ApiKeyAuthenticator);
     const verify = jest.spyOn(authenticator, 'verifySecret');
     try {
@@ -121,7 +123,7 @@ describe('admin API rate limit and unconfigured secrets', () => {
       const probes: Array<[string, string]> = [
         [`mw_zzzzzzzzzzzz_${'B'.repeat(32)}`, DUMMY_API_KEY_HASH],
         [revoked.plaintext, DUMMY_API_KEY_HASH],
-        [`mw_${plaintext.split('_')[1]!}_${'B'.repeat(32)}`, key.hash],
+        [`mw_${plaintext.split('_')[1]!}_${'B'.repeat(32)}`, hash],
       ];
       for (const [probe, hash] of probes) {
         verify.mockClear();
@@ -149,7 +151,7 @@ describe('admin API rate limit and unconfigured secrets', () => {
     expect(limited.status).toBe(429);
     expect(await limited.json()).toMatchObject({ code: 'RATE_LIMITED' });
     expect((await from(urls[0]!, '192.0.2.51', null)).status).toBe(401);
-    const { plaintext } = await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'same-address', role: 'READ_ONLY', accountId });
+    const { plaintext } = await new TestFactories(db.prisma).newApiKey({ name: 'same-address', role: 'READ_ONLY', accountId });
     expect((await from(urls[1]!, '192.0.2.50', plaintext)).status).toBe(200);
   });
 
@@ -163,7 +165,7 @@ describe('admin API rate limit and unconfigured secrets', () => {
     const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: proxied.toString(), REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '100' });
     const app = await createAdminApi(config, false);
     const url = await listenOnFreePort(app);
-    const { plaintext } = await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'outage', role: 'READ_ONLY', accountId });
+    const { plaintext } = await new TestFactories(db.prisma).newApiKey({ name: 'outage', role: 'READ_ONLY', accountId });
     let isCut = false;
     try {
       expect((await get(url, plaintext)).status).toBe(200);

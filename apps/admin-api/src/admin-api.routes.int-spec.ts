@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
+import { MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { exportSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
@@ -120,10 +120,10 @@ describe('admin API (real app over HTTP)', () => {
     await new Promise<void>((resolve) => fakeMimecast.listen(0, '127.0.0.1', resolve));
     fakeMimecastUrl = `http://127.0.0.1:${(fakeMimecast.address() as AddressInfo).port}`;
 
-    const apiKeys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const apiKeys = new TestFactories(db.prisma);
     for (const [name, target] of [['Partner A', 'a'], ['Partner B', 'b']] as const) {
       const partner = await db.prisma.partner.create({ data: { name } });
-      const key = (await apiKeys.create({ name: `${name} admin`, role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
+      const key = (await apiKeys.newApiKey({ name: `${name} admin`, role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
       if (target === 'a') {
         partnerA = { id: partner.id, key };
       } else {

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, createPrismaClient, type Account, type PrismaClient, type PrismaService } from '@mailwarden/db';
+import { createPrismaClient, type Account, type PrismaClient } from '@mailwarden/db';
 import { createTestRedis, listenOnFreePort, OwnPostgres, TestFactories, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 
@@ -58,7 +58,7 @@ describe('admin API reads from DATABASE_READ_URL (streaming replica)', () => {
     await standby.connect();
     factories = new TestFactories(prisma);
     account = await factories.newAccount({ monitorOnly: true });
-    key = (await new ApiKeyRepository(prisma as unknown as PrismaService).create({ name: 'replica', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    key = (await new TestFactories(prisma).newApiKey({ name: 'replica', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
     const config = loadConfig('admin-api', { DATABASE_URL: primaryUrl, DATABASE_READ_URL: replica.url('mailwarden'), REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, LOG_LEVEL: 'fatal' });
     app = await createAdminApi(config, false);
     baseUrl = await listenOnFreePort(app);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type Account, type PrismaService } from '@mailwarden/db';
+import type { Account } from '@mailwarden/db';
 import { MimecastPollerService } from '@mailwarden/mimecast';
 import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { DnsError, ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
@@ -293,7 +293,7 @@ describe('metrics (SMTP and HTTP traffic, /metrics over HTTP)', () => {
   });
 
   it('should count admin API requests by route template and status, with their latency', async () => {
-    const { plaintext: key } = await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'metrics', role: 'TENANT_ADMIN', accountId: watched.id });
+    const { plaintext: key } = await new TestFactories(db.prisma).newApiKey({ name: 'metrics', role: 'TENANT_ADMIN', accountId: watched.id });
     const auth = { authorization: `Bearer ${key}` };
     const before = await scrape(urls.admin);
     for (let index = 0; index < 2; index++) {

@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client, type DatabaseError } from 'pg';
-import { DbModule, PrismaService } from '@mailwarden/db';
+import { AccountRepository, AuditRepository, DbModule, DomainRepository, PrismaService } from '@mailwarden/db';
 // The last no-restricted-imports block of eslint.config.mjs does not exempt test files the way the earlier one does,
 // although STYLE.md §2 allows @mailwarden/testing in *.int-spec.ts; see the issue note.
 import { TestFactories, createTestDatabase, type TestDatabase } from '@mailwarden/testing';
-import { AccountModeRepository } from './account-mode.repository';
 import { AccountModeService } from './account-mode.service';
 import { AccountRuleCode, AccountRuleException, accountRuleCodeOfDatabaseError } from './account-rules.errors';
 import { AccountsModule } from './accounts.module';
@@ -150,7 +149,8 @@ describe(AccountModeService.name, () => {
   let db: TestDatabase;
   let factories: TestFactories;
   let prisma: PrismaService;
-  let repository: AccountModeRepository;
+  let accounts: AccountRepository;
+  let domains: DomainRepository;
   let service: AccountModeService;
 
   beforeAll(async () => {
@@ -159,8 +159,10 @@ describe(AccountModeService.name, () => {
     factories = new TestFactories(db.prisma);
     prisma = new PrismaService({ databaseUrl: db.url, poolSize: 4 });
     await prisma.onModuleInit();
-    repository = new AccountModeRepository(prisma);
-    service = new AccountModeService(repository);
+    const audit = new AuditRepository(prisma);
+    accounts = new AccountRepository(prisma, audit);
+    domains = new DomainRepository(prisma, audit);
+    service = new AccountModeService(accounts, domains);
   });
 
   afterAll(async () => {
@@ -200,8 +202,8 @@ describe(AccountModeService.name, () => {
   it('should turn a database trigger refusal into the same typed exception when code is bypassed', async () => {
     const account = await factories.newAccount({ monitorOnly: true });
     const domain = await factories.newDomain(account, { name: 'bypass.example' });
-    const raw = await repository
-      .withAccountLock(account.id, (tx) => repository.updateDomainMode(tx, domain.id, { mode: 'GATEWAY' }))
+    const raw = await accounts
+      .withAccountLock(account.id, (tx) => domains.updateMode(tx, domain.id, { mode: 'GATEWAY' }))
       .catch((error: unknown) => error);
     expect(accountRuleCodeOfDatabaseError(raw)).toBe(AccountRuleCode.MonitorOnlyAllowsJournalOnly);
   });

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Account, Domain, DomainMode } from '@mailwarden/db';
-import { AccountModeRepository, type AccountTx } from './account-mode.repository';
+import { AccountRepository, DomainRepository, isUuid, type Account, type AccountTx, type Domain, type DomainMode } from '@mailwarden/db';
 import { AccountRuleCode, AccountRuleException, accountRuleCodeOfDatabaseError } from './account-rules.errors';
 import { canSetDomainMode, canSetMonitorOnly, normalizeDomainName, type RuleCheck } from './domain-mode';
 import { decideDirection, type ArrivalEvidence, type DirectionDecision } from './message-direction';
@@ -21,11 +20,14 @@ function assertAllowed(check: RuleCheck): void {
 export class AccountModeService {
   private readonly logger = new Logger(AccountModeService.name);
 
-  constructor(private readonly repository: AccountModeRepository) {}
+  constructor(
+    private readonly accounts: AccountRepository,
+    private readonly domains: DomainRepository,
+  ) {}
 
   /** Whether actions are applied for the account (`!monitorOnly`). */
   async isEnforced(accountId: string): Promise<boolean> {
-    const account = await this.repository.findAccount(accountId);
+    const account = await this.accounts.find(accountId);
     if (!account) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
     }
@@ -34,9 +36,9 @@ export class AccountModeService {
 
   /** Read-only check before connecting `name` to the account in `mode` (the admin API's "add domain"). */
   async checkNewDomain(accountId: string, name: string, mode: DomainMode): Promise<RuleCheck> {
-    const result = await this.repository.withAccountLock(accountId, async (tx, account) => {
+    const result = await this.accounts.withAccountLock(accountId, async (tx, account) => {
       const normalized = normalizeDomainName(name);
-      const existing = normalized === '' ? null : await this.repository.findDomainByName(tx, accountId, normalized);
+      const existing = normalized === '' ? null : await this.domains.findByName(tx, accountId, normalized);
       return canSetDomainMode(account, { name: normalized, accountId }, mode, existing ? new Map([[normalized, existing]]) : undefined);
     });
     if (result === null) {
@@ -47,11 +49,11 @@ export class AccountModeService {
 
   /** Moves an existing domain to `mode`; refused with AccountRuleException when DESIGN.md §2 forbids it. */
   async setDomainMode(domainId: string, mode: DomainMode): Promise<Domain> {
-    const domain = await this.repository.findDomain(domainId);
+    const domain = await this.domains.findById(domainId);
     if (!domain) {
       throw new AccountRuleException(AccountRuleCode.DomainNotFound, `domain ${domainId} not found`);
     }
-    const changed = await this.repository.withAccountLock(domain.accountId, (tx) => this.changeDomainInTx(tx, domain.accountId, domainId, { mode }));
+    const changed = await this.accounts.withAccountLock(domain.accountId, (tx) => this.changeDomainInTx(tx, domain.accountId, domainId, { mode }));
     if (!changed) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${domain.accountId} not found`);
     }
@@ -60,7 +62,7 @@ export class AccountModeService {
 
   /** Turns monitor-only on or off; turning it on is refused while any domain is in GATEWAY or MAILFLOW mode. */
   async setMonitorOnly(accountId: string, monitorOnly: boolean): Promise<Account> {
-    const updated = await this.repository.withAccountLock(accountId, (tx) => this.changeMonitorOnlyInTx(tx, accountId, monitorOnly));
+    const updated = await this.accounts.withAccountLock(accountId, (tx) => this.changeMonitorOnlyInTx(tx, accountId, monitorOnly));
     if (!updated) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
     }
@@ -82,7 +84,7 @@ export class AccountModeService {
       }
       const mode = change.mode ?? current.mode;
       assertAllowed(canSetDomainMode(account, current, mode, new Map(domains.map((candidate) => [candidate.name, candidate]))));
-      const updated = await this.repository.updateDomainMode(tx, current.id, change);
+      const updated = await this.domains.updateMode(tx, current.id, change);
       if (mode !== current.mode) {
         this.logger.log({ event: 'account.domain_mode_changed', accountId, domainId, from: current.mode, to: mode });
       }
@@ -97,18 +99,18 @@ export class AccountModeService {
   async changeMonitorOnlyInTx(tx: AccountTx, accountId: string, monitorOnly: boolean): Promise<Account> {
     return this.inAccountTx(tx, accountId, async (account, domains) => {
       assertAllowed(canSetMonitorOnly(account, domains, monitorOnly));
-      const updated = await this.repository.updateMonitorOnly(tx, accountId, monitorOnly);
+      const updated = await this.accounts.updateMonitorOnly(tx, accountId, monitorOnly);
       this.logger.log({ event: 'account.monitor_only_changed', accountId, monitorOnly });
       return updated;
     });
   }
 
   private async inAccountTx<T>(tx: AccountTx, accountId: string, change: (account: Account, domains: Domain[]) => Promise<T>): Promise<T> {
-    const account = AccountModeRepository.isUuid(accountId) ? await this.repository.lockAccountRow(tx, accountId) : null;
+    const account = isUuid(accountId) ? await this.accounts.lockAccountRow(tx, accountId) : null;
     if (!account) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
     }
-    return this.translateDatabaseRefusal(() => this.repository.inSavepoint(tx, async () => change(account, await this.repository.listDomains(tx, accountId))));
+    return this.translateDatabaseRefusal(() => this.accounts.inSavepoint(tx, async () => change(account, await this.domains.listAll(tx, accountId))));
   }
 
   /**
@@ -116,7 +118,7 @@ export class AccountModeService {
    * counting only the account's verified domains as its own.
    */
   async decideDirection(accountId: string, envelopeSender: string | null, recipients: readonly string[], arrival: ArrivalEvidence): Promise<DirectionDecision> {
-    return decideDirection(await this.repository.listVerifiedDomainNames(accountId), envelopeSender, recipients, arrival);
+    return decideDirection(await this.domains.listVerifiedNames(accountId), envelopeSender, recipients, arrival);
   }
 
   private async translateDatabaseRefusal<T>(run: () => Promise<T>): Promise<T> {

@@ -2,7 +2,6 @@ export * from './account-rules.errors';
 export * from './domain-mode';
 export * from './monitor-only';
 export * from './message-direction';
-export * from './account-mode.repository';
 export * from './account-mode.service';
 export * from './accounts.module';
 export * from './journal-settings';

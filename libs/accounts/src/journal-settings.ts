@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { TenantRepository, type Account, type AuditActor } from '@mailwarden/db';
+import { AccountRepository, type Account, type AuditActor } from '@mailwarden/db';
 import { AccountRuleCode, AccountRuleException } from './account-rules.errors';
 
 /** More ranges than any provider publishes for its journaling (Microsoft 365's list is about 20). */
@@ -38,7 +38,7 @@ export function checkSourceRanges(values: readonly string[]): SourceRangesCheck 
  */
 @Injectable()
 export class JournalSettingsService {
-  constructor(private readonly tenants: TenantRepository) {}
+  constructor(private readonly accounts: AccountRepository) {}
 
   async set(accountId: string, change: { sourceIps?: readonly string[]; requireTls?: boolean }, actor: AuditActor): Promise<Account> {
     let sourceIps: string[] | undefined;
@@ -49,7 +49,7 @@ export class JournalSettingsService {
       }
       sourceIps = check.ranges;
     }
-    const updated = await this.tenants.setJournalSettings(accountId, { sourceIps, requireTls: change.requireTls }, actor);
+    const updated = await this.accounts.setJournalSettings(accountId, { sourceIps, requireTls: change.requireTls }, actor);
     if (!updated) {
       throw new AccountRuleException(AccountRuleCode.AccountNotFound, `account ${accountId} not found`);
     }

@@ -2,35 +2,32 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DB_OPTIONS, RAW_MESSAGE_STORE } from './db.constants';
 import { PostgresHealthIndicator } from './postgres.health';
 import { hasReadReplica, PrismaReadService, PrismaService, type DbOptions } from './prisma.service';
-import { PostgresRawMessageStore } from './raw-message-store';
-import { AccountRepository } from './repositories/account.repository';
-import { ApiKeyRepository } from './repositories/api-key.repository';
-import { AuditRepository } from './repositories/audit.repository';
-import { DirectoryRepository } from './repositories/directory.repository';
-import { DomainRepository } from './repositories/domain.repository';
+import { PostgresRawMessageStore } from './repositories/message/raw-message-store';
+import { AccountRepository } from './repositories/account/account.repository';
+import { ApiKeyRepository } from './repositories/api-key/api-key.repository';
+import { AuditRepository } from './repositories/audit/audit.repository';
+import { DirectoryRepository } from './repositories/directory/directory.repository';
+import { DomainRepository } from './repositories/domain/domain.repository';
 import { DeliveryRepository } from './repositories/delivery.repository';
-import { MessageRepository } from './repositories/message.repository';
+import { MessageRepository } from './repositories/message/message.repository';
 import { ScanContextRepository } from './repositories/scan-context.repository';
-import { ThirdPartyAlertRepository } from './repositories/third-party-alert.repository';
-import { AuditLogRepository } from './repositories/audit-log.repository';
-import { DomainAdminRepository } from './repositories/domain-admin.repository';
-import { MessageHistoryRepository } from './repositories/message-history.repository';
+import { ThirdPartyAlertRepository } from './repositories/third-party-alert/third-party-alert.repository';
+import { MessageHistoryRepository } from './repositories/message/message-history.repository';
 import { StatisticsRepository } from './repositories/statistics.repository';
-import { ModeMigrationRepository } from './repositories/mode-migration.repository';
-import { PolicyRepository } from './repositories/policy.repository';
-import { QuarantineRepository } from './repositories/quarantine.repository';
-import { TenantRepository } from './repositories/tenant.repository';
-import { Microsoft365Repository } from './repositories/microsoft365.repository';
-import { ExportRepository } from './repositories/export.repository';
-import { MailflowHealthRepository } from './repositories/mailflow-health.repository';
-import { MailflowObjectRepository } from './repositories/mailflow-object.repository';
+import { ModeMigrationRepository } from './repositories/mode-migration/mode-migration.repository';
+import { PolicyRepository } from './repositories/policy/policy.repository';
+import { QuarantineRepository } from './repositories/quarantine/quarantine.repository';
+import { Microsoft365Repository } from './repositories/microsoft365/microsoft365.repository';
+import { ExportRepository } from './repositories/export/export.repository';
+import { MailflowHealthRepository } from './repositories/mailflow/mailflow-health.repository';
+import { MailflowObjectRepository } from './repositories/mailflow/mailflow-object.repository';
 import { RetentionRepository } from './repositories/retention.repository';
-import { DkimKeyRepository } from './repositories/dkim-key.repository';
-import { AdminUserRepository } from './repositories/admin-user.repository';
+import { DkimKeyRepository } from './repositories/dkim-key/dkim-key.repository';
+import { AdminUserRepository } from './repositories/admin-user/admin-user.repository';
 
 const REPOSITORIES = [AccountRepository, DomainRepository, MessageRepository, ScanContextRepository, ApiKeyRepository, AuditRepository, ThirdPartyAlertRepository, DeliveryRepository, ExportRepository, MailflowObjectRepository];
-// Admin API repositories (issue 6).
-const ADMIN_REPOSITORIES = [TenantRepository, DirectoryRepository, DomainAdminRepository, AuditLogRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
+// Admin API repositories (issue 6). One repository per aggregate: libs/db/README.md says what each owns.
+const ADMIN_REPOSITORIES = [DirectoryRepository, PolicyRepository, MessageHistoryRepository, QuarantineRepository, ModeMigrationRepository, StatisticsRepository];
 // Microsoft 365 connection, directory sync and clawback (issue 15).
 const MICROSOFT365_REPOSITORIES = [Microsoft365Repository];
 // Retention purge (issue 20).

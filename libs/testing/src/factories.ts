@@ -1,5 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Account, Domain, DomainMode, Message, MessageDirection, MessageSource, PrismaClient } from '@mailwarden/db';
+import {
+  ApiKeyRepository,
+  AuditRepository,
+  type Account,
+  type ApiKeyRole,
+  type CreatedApiKey,
+  type Domain,
+  type DomainMode,
+  type Message,
+  type MessageDirection,
+  type MessageSource,
+  type PrismaClient,
+  type PrismaService,
+} from '@mailwarden/db';
+
+/** The audit actor of keys made by tests. */
+const TEST_ACTOR = { actor: 'system:test', actorKeyId: null };
 
 let sequence = 0;
 const next = () => `${Date.now().toString(36)}${(sequence++).toString(36)}${randomBytes(2).toString('hex')}`;
@@ -123,5 +139,23 @@ export class TestFactories {
         receivedAt: overrides.receivedAt ?? new Date(),
       },
     });
+  }
+
+  /**
+   * An API key made the way production makes them (`ApiKeyRepository.create`, audited): a TENANT_ADMIN or
+   * READ_ONLY key of `accountId`, or a PARTNER_ADMIN key of `partnerId`. The plaintext is in the result.
+   */
+  newApiKey(input: { name: string; role: ApiKeyRole; accountId?: string; partnerId?: string }): Promise<CreatedApiKey> {
+    return this.apiKeys().create({ accountId: input.accountId ?? null, partnerId: input.partnerId ?? null, name: input.name, role: input.role }, TEST_ACTOR);
+  }
+
+  /** Revokes a key the way the operator's CLI does (any owner, audited). */
+  async revokeApiKey(id: string): Promise<void> {
+    await this.apiKeys().revoke({ any: true }, id, TEST_ACTOR);
+  }
+
+  private apiKeys(): ApiKeyRepository {
+    const prisma = this.prisma as unknown as PrismaService;
+    return new ApiKeyRepository(prisma, new AuditRepository(prisma));
   }
 }

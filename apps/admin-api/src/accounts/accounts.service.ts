@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
-import { TenantRepository, type Account, type ApiKeyView } from '@mailwarden/db';
+import { AccountRepository, ApiKeyRepository, type Account, type ApiKeyView } from '@mailwarden/db';
 import { journalAddress } from '@mailwarden/mode-migrations';
 import { decodeCursor, decodeDate, decodeUuid, pageLimit, toPage, type Page } from '../common/cursor';
 import type { PageQueryDto } from '../common/dto/page-query.dto';
@@ -37,7 +37,8 @@ function createdAtAfter(cursor: string | undefined) {
 @Injectable()
 export class AccountsService {
   constructor(
-    private readonly tenants: TenantRepository,
+    private readonly accounts: AccountRepository,
+    private readonly apiKeys: ApiKeyRepository,
     private readonly access: TenantAccess,
     @Inject(APP_CONFIG) private readonly config: AdminApiConfig,
   ) {}
@@ -55,14 +56,14 @@ export class AccountsService {
   }
 
   async create(principal: Principal, dto: CreateAccountDto): Promise<AccountDto> {
-    const account = await this.tenants.createAccount({ name: dto.name.trim(), partnerId: principal.partnerId, monitorOnly: dto.monitorOnly ?? true }, actorOf(principal));
+    const account = await this.accounts.create({ name: dto.name.trim(), partnerId: principal.partnerId, monitorOnly: dto.monitorOnly ?? true }, actorOf(principal));
     return this.toDto(account);
   }
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<AccountDto>> {
     const limit = pageLimit(query.limit);
     const visibility = principal.role === 'PARTNER_ADMIN' ? { partnerId: principal.partnerId ?? '00000000-0000-0000-0000-000000000000' } : { accountId: principal.accountId! };
-    const rows = await this.tenants.listAccounts(visibility, { after: createdAtAfter(query.cursor), limit: limit + 1 });
+    const rows = await this.accounts.list(visibility, { after: createdAtAfter(query.cursor), limit: limit + 1 });
     return toPage(rows, limit, createdAtCursor, (row) => this.toDto(row));
   }
 
@@ -72,14 +73,14 @@ export class AccountsService {
 
   async createApiKey(principal: Principal, accountId: string, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     const account = await this.access.account(principal, accountId);
-    const { key, plaintext } = await this.tenants.createApiKey({ accountId, partnerId: account.partnerId, name: dto.name.trim(), role: dto.role }, actorOf(principal));
+    const { key, plaintext } = await this.apiKeys.create({ accountId, partnerId: account.partnerId, name: dto.name.trim(), role: dto.role }, actorOf(principal));
     return { ...toApiKeyDto(key), key: plaintext };
   }
 
   async listApiKeys(principal: Principal, accountId: string, query: PageQueryDto): Promise<Page<ApiKeyDto>> {
     await this.access.account(principal, accountId);
     const limit = pageLimit(query.limit);
-    const rows = await this.tenants.listApiKeys(accountId, { after: createdAtAfter(query.cursor), limit: limit + 1 });
+    const rows = await this.apiKeys.list(accountId, { after: createdAtAfter(query.cursor), limit: limit + 1 });
     return toPage(rows, limit, createdAtCursor, toApiKeyDto);
   }
 
@@ -88,10 +89,10 @@ export class AccountsService {
     if (principal.partnerId !== partnerId) {
       throw ApiProblem.notFound('partner', partnerId);
     }
-    if (dto.revokes && !(await this.tenants.findPartnerApiKey(partnerId, dto.revokes))) {
+    if (dto.revokes && !(await this.apiKeys.findPartnerKey(partnerId, dto.revokes))) {
       throw ApiProblem.notFound('api key', dto.revokes);
     }
-    const { key, plaintext } = await this.tenants.createApiKey(
+    const { key, plaintext } = await this.apiKeys.create(
       { accountId: null, partnerId, name: dto.name.trim(), role: 'PARTNER_ADMIN', revokes: dto.revokes },
       actorOf(principal),
     );
@@ -100,7 +101,7 @@ export class AccountsService {
 
   async revokeApiKey(principal: Principal, accountId: string, keyId: string): Promise<ApiKeyDto> {
     await this.access.account(principal, accountId);
-    const key = await this.tenants.revokeApiKey({ accountId }, keyId, actorOf(principal));
+    const key = await this.apiKeys.revoke({ accountId }, keyId, actorOf(principal));
     if (!key) {
       throw ApiProblem.notFound('API key', keyId);
     }

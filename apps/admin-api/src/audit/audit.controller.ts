@@ -1,6 +1,6 @@
 import { Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { AuditLogRepository, type AuditEvent, type AuditLogFilters } from '@mailwarden/db';
+import { AuditRepository, type AuditEvent, type AuditLogFilters } from '@mailwarden/db';
 import { AdminController } from '../common/admin-controller.decorator';
 import { PartnerOnly } from '../common/api-key.guard';
 import { decodeCursor, pageLimit, toPage } from '../common/cursor';
@@ -33,7 +33,7 @@ function toAuditEventDto(event: AuditEvent, sequence: Sequence): AuditEventDto {
 @AdminController('audit', 'v1')
 export class AuditController {
   constructor(
-    private readonly auditLog: AuditLogRepository,
+    private readonly auditLog: AuditRepository,
     private readonly access: TenantAccess,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { AdminUserRepository, ApiKeyRepository, AuditRepository, DUMMY_SECRET_HASH, hashSecret, type AdminUserView, type PrismaService } from '@mailwarden/db';
+import { AdminUserRepository, AuditRepository, DUMMY_SECRET_HASH, hashSecret, type AdminUserView, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 import { AuthService } from './auth.service';
@@ -55,7 +55,7 @@ describe('admin API sign-in for people (sessions, CSRF, roles)', () => {
     otherAccountId = (await factories.newAccount({ partnerId, name: 'Second tenant' })).id;
     const foreignPartner = await db.prisma.partner.create({ data: { name: 'Foreign partner' } });
     foreignAccountId = (await factories.newAccount({ partnerId: foreignPartner.id, name: 'Foreign tenant' })).id;
-    tenantKey = (await new ApiKeyRepository(prisma).create({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
+    tenantKey = (await new TestFactories(prisma).newApiKey({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
     await newUser('Tenant.Admin@First.example', 'TENANT_ADMIN', { accountId });
     await newUser('reader@first.example', 'READ_ONLY', { accountId });
     await newUser('partner@msp.example', 'PARTNER_ADMIN', { partnerId });

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { totpCode } from '@mailwarden/auth';
 import { loadConfig } from '@mailwarden/config';
-import { AdminUserRepository, ApiKeyRepository, AuditRepository, hashSecret, type PrismaService } from '@mailwarden/db';
+import { AdminUserRepository, AuditRepository, hashSecret, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -48,7 +48,7 @@ describe('admin API users and TOTP', () => {
     otherAccountId = (await factories.newAccount({ partnerId })).id;
     const foreign = await db.prisma.partner.create({ data: { name: 'Foreign' } });
     foreignAccountId = (await factories.newAccount({ partnerId: foreign.id })).id;
-    partnerKey = (await new ApiKeyRepository(prisma).create({ name: 'partner', role: 'PARTNER_ADMIN', partnerId })).plaintext;
+    partnerKey = (await new TestFactories(prisma).newApiKey({ name: 'partner', role: 'PARTNER_ADMIN', partnerId })).plaintext;
     const passwordHash = await hashSecret(PASSWORD);
     const operator = { actor: 'test', actorKeyId: null };
     await users.create({ email: 'tenant@one.example', displayName: 'Tenant', passwordHash, role: 'TENANT_ADMIN', partnerId: null, accountId }, operator);

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DUMMY_API_KEY_HASH, parseApiKey, TenantRepository, verifyApiKeySecret, type ApiKey } from '@mailwarden/db';
+import { ApiKeyRepository, DUMMY_API_KEY_HASH, parseApiKey, verifyApiKeySecret, type ApiKey } from '@mailwarden/db';
 import { AuthFailureThrottle, type Throttle } from './auth-failure-throttle';
 
 export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'wrong-secret' | 'too-many-failures';
@@ -40,7 +40,7 @@ export class ApiKeyAuthenticator {
   private readonly verified = new Map<string, VerifiedSecret>();
 
   constructor(
-    private readonly tenants: TenantRepository,
+    private readonly apiKeys: ApiKeyRepository,
     private readonly failures: AuthFailureThrottle,
   ) {}
 
@@ -55,12 +55,12 @@ export class ApiKeyAuthenticator {
     if (!parsed) {
       return this.refuse(clientAddress, null, plaintext === null ? 'missing' : 'malformed', now);
     }
-    const key = await this.tenants.findApiKeyForAuth(parsed.prefix);
+    const key = await this.apiKeys.findForAuth(parsed.prefix);
     const usable = key !== null && key.revokedAt === null;
     const digest = createHash('sha256').update(parsed.secret).digest();
     const cached = usable ? this.verified.get(key.id) : undefined;
     if (usable && cached && cached.expiresAt > now && cached.storedHash === key.hash && timingSafeEqual(cached.digest, digest)) {
-      await this.tenants.recordApiKeyUse(key.id, new Date(now));
+      await this.apiKeys.recordUse(key.id, new Date(now));
       return { ok: true, key };
     }
     if (key && !usable) {
@@ -79,7 +79,7 @@ export class ApiKeyAuthenticator {
         this.verified.delete(this.verified.keys().next().value!);
       }
       this.verified.set(key.id, { storedHash: key.hash, digest, expiresAt: now + CACHE_TTL_MS });
-      await this.tenants.recordApiKeyUse(key.id, new Date(now));
+      await this.apiKeys.recordUse(key.id, new Date(now));
       return { ok: true, key };
     }
     await this.failures.countPairFailure(pairBucket, now);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TenantRepository, type Account } from '@mailwarden/db';
+import { AccountRepository, type Account } from '@mailwarden/db';
 import { ApiProblem } from './problem-code';
 import type { Principal } from './principal';
 
@@ -17,10 +17,10 @@ export function canSeeAccount(principal: Principal, account: Pick<Account, 'id' 
  */
 @Injectable()
 export class TenantAccess {
-  constructor(private readonly tenants: TenantRepository) {}
+  constructor(private readonly accounts: AccountRepository) {}
 
   async account(principal: Principal, accountId: string): Promise<Account> {
-    const account = await this.tenants.findAccount(accountId);
+    const account = await this.accounts.find(accountId);
     if (!account || !canSeeAccount(principal, account)) {
       throw ApiProblem.notFound('account', accountId);
     }

@@ -1,7 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { dkimDnsRecord, dkimKeyCipherContext, generateDkimKey } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
 import { createTestDatabase, createTestRedis, DnsTestServer, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
@@ -73,7 +72,7 @@ describe('DKIM keys (admin API)', () => {
     app = await createAdminApi(config, logger);
     baseUrl = await listenOnFreePort(app);
     const factories = new TestFactories(db.prisma);
-    const apiKeys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
+    const apiKeys = new TestFactories(db.prisma);
     const account = await factories.newAccount({ monitorOnly: false });
     accountId = account.id;
     domainId = (await factories.newDomain(account, { name: 'contoso.example', mode: 'GATEWAY' })).id;
@@ -81,9 +80,9 @@ describe('DKIM keys (admin API)', () => {
     const other = await factories.newAccount({ monitorOnly: false });
     otherAccountId = other.id;
     otherDomainId = (await factories.newDomain(other, { name: 'fabrikam.example', mode: 'GATEWAY' })).id;
-    keys.tenant = (await apiKeys.create({ name: 'admin', role: 'TENANT_ADMIN', accountId })).plaintext;
-    keys.readOnly = (await apiKeys.create({ name: 'reader', role: 'READ_ONLY', accountId })).plaintext;
-    keys.other = (await apiKeys.create({ name: 'other admin', role: 'TENANT_ADMIN', accountId: otherAccountId })).plaintext;
+    keys.tenant = (await apiKeys.newApiKey({ name: 'admin', role: 'TENANT_ADMIN', accountId })).plaintext;
+    keys.readOnly = (await apiKeys.newApiKey({ name: 'reader', role: 'READ_ONLY', accountId })).plaintext;
+    keys.other = (await apiKeys.newApiKey({ name: 'other admin', role: 'TENANT_ADMIN', accountId: otherAccountId })).plaintext;
   });
 
   afterAll(async () => {

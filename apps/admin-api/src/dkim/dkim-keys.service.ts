@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AdminApiConfig } from '@mailwarden/config';
-import { DkimKeyRepository, DomainAdminRepository, type DkimKeyAlgorithm, type DkimKeyPublic, type Domain } from '@mailwarden/db';
+import { DkimKeyRepository, DomainRepository, type DkimKeyAlgorithm, type DkimKeyPublic, type Domain } from '@mailwarden/db';
 import { dkimKeyCipherContext, dkimRecordName, dkimRecordPublishes, dkimSelectorProblem, generateDkimKey, type DkimAlgorithm } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
 import { CachingDnsResolver } from '@mailwarden/sender-checks';
@@ -53,7 +53,7 @@ export class DkimKeysService {
 
   constructor(
     private readonly keys: DkimKeyRepository,
-    private readonly domains: DomainAdminRepository,
+    private readonly domains: DomainRepository,
     private readonly access: TenantAccess,
     private readonly dns: CachingDnsResolver,
     @Inject(APP_CONFIG) config: AdminApiConfig,

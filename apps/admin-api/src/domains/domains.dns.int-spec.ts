@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, DnsTestServer, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -30,7 +29,7 @@ describe('domain verification through DNS_SERVERS', () => {
     accountId = account.id;
     domainId = domain.id;
     token = domain.verificationToken;
-    key = (await new ApiKeyRepository(db.prisma as unknown as PrismaService).create({ name: 'admin', role: 'TENANT_ADMIN', accountId })).plaintext;
+    key = (await new TestFactories(db.prisma).newApiKey({ name: 'admin', role: 'TENANT_ADMIN', accountId })).plaintext;
   });
 
   afterAll(async () => {

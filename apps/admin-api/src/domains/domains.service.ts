@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { AccountModeService, AccountRuleCode, AccountRuleException, normalizeDomainName } from '@mailwarden/accounts';
-import { AuditRepository, DomainAdminRepository, MailflowHealthRepository, PrismaService, type Domain, type DomainMailflowStatus, type Prisma } from '@mailwarden/db';
+import { AuditRepository, DomainRepository, MailflowHealthRepository, PrismaService, type Domain, type DomainMailflowStatus, type Prisma } from '@mailwarden/db';
 import { QuickTestService } from '@mailwarden/delivery';
 import { MailflowQuickTestService, Microsoft365Service, type QuickTestHop } from '@mailwarden/microsoft365';
 import { toDomainMailflowHealthDto } from '../mailflow/mailflow-health-api.service';
@@ -43,7 +43,7 @@ export function toDomainDto(domain: Domain, mailflowHealth: DomainMailflowStatus
 @Injectable()
 export class DomainsService {
   constructor(
-    private readonly domains: DomainAdminRepository,
+    private readonly domains: DomainRepository,
     private readonly accountMode: AccountModeService,
     private readonly access: TenantAccess,
     private readonly dns: CachingDnsResolver,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainAdminRepository, type MailflowConnector } from '@mailwarden/db';
+import { DomainRepository, type MailflowConnector } from '@mailwarden/db';
 import { actorOf, type Principal } from '../common/principal';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
 import { TenantAccess } from '../common/tenant-access.service';
@@ -20,7 +20,7 @@ function toDto(connector: MailflowConnector): MailflowConnectorDto {
 @Injectable()
 export class MailflowConnectorService {
   constructor(
-    private readonly domains: DomainAdminRepository,
+    private readonly domains: DomainRepository,
     private readonly access: TenantAccess,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, MailflowHealthRepository, type Account, type Domain, type PrismaService } from '@mailwarden/db';
+import { MailflowHealthRepository, type Account, type Domain } from '@mailwarden/db';
 import { MailflowQuickTestService } from '@mailwarden/microsoft365';
 import { createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
@@ -69,10 +69,10 @@ describe('mailflow health routes (admin API)', () => {
     // The operator points the quick test at the local fake (the API itself only takes Exchange MX hosts).
     await db.prisma.m365MailflowSettings.create({ data: { accountId: account.id, exchangeSmtpHost: '127.0.0.1', exchangeSmtpPort: exchange.inboundPort } });
     const other = await factories.newAccount({ name: 'Northwind' });
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    tenantKey = (await keys.create({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
-    readOnlyKey = (await keys.create({ name: 'SIEM', role: 'READ_ONLY', accountId: account.id })).plaintext;
-    otherKey = (await keys.create({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: other.id })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    tenantKey = (await keys.newApiKey({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    readOnlyKey = (await keys.newApiKey({ name: 'SIEM', role: 'READ_ONLY', accountId: account.id })).plaintext;
+    otherKey = (await keys.newApiKey({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: other.id })).plaintext;
   });
 
   afterAll(async () => {

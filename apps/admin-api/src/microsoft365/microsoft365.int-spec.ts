@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, ExportRepository, Microsoft365Repository, PostgresRawMessageStore, REMEDIATION_FINISHED_TOPIC, type Account, type PrismaService } from '@mailwarden/db';
+import { ExportRepository, Microsoft365Repository, PostgresRawMessageStore, REMEDIATION_FINISHED_TOPIC, type Account, type PrismaService } from '@mailwarden/db';
 import { EventRenderer, ExportRunner, ExportSinkFactory, OcsfSchema, type OcsfEvent } from '@mailwarden/export';
 import { DirectorySyncService, Microsoft365Queues, Microsoft365Service, Microsoft365Workers, RemediationService } from '@mailwarden/microsoft365';
 import { m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
@@ -117,10 +117,10 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     account = await factories.newAccount({ partnerId: partner.id, name: 'Contoso' });
     await factories.newDomain(account, { name: 'contoso.example' });
     otherAccount = await factories.newAccount({ name: 'Northwind' });
-    const apiKeys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    tenantKey = (await apiKeys.create({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
-    readOnlyKey = (await apiKeys.create({ name: 'SIEM', role: 'READ_ONLY', accountId: account.id })).plaintext;
-    otherKey = (await apiKeys.create({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: otherAccount.id })).plaintext;
+    const apiKeys = new TestFactories(db.prisma);
+    tenantKey = (await apiKeys.newApiKey({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    readOnlyKey = (await apiKeys.newApiKey({ name: 'SIEM', role: 'READ_ONLY', accountId: account.id })).plaintext;
+    otherKey = (await apiKeys.newApiKey({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: otherAccount.id })).plaintext;
     tenantId = fake.addTenant();
   });
 

@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -77,9 +76,9 @@ describe('mode migrations with Exchange Online automated (admin API, fake Micros
     await factories.newDomain(account, { name: 'contoso.example', mode: 'GATEWAY' });
     await db.prisma.m365Connection.create({ data: { accountId: account.id, tenantId, consentedAt: new Date(), consentedBy: 'test' } });
     const other = await factories.newAccount({ monitorOnly: false, name: 'Northwind' });
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    const key = (await keys.create({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
-    const otherKey = (await keys.create({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: other.id })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    const key = (await keys.newApiKey({ name: 'Contoso admin', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    const otherKey = (await keys.newApiKey({ name: 'Northwind admin', role: 'TENANT_ADMIN', accountId: other.id })).plaintext;
 
     const planned = await call('POST', `/v1/accounts/${account.id}/mode-migrations`, key, { kind: 'GATEWAY_TO_MAILFLOW', gatewayMxHost: 'mx.mailwarden.test', quietPeriodSeconds: 0 });
     expect(planned.status).toBe(201);

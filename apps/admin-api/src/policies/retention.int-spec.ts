@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { ApiKeyRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -29,10 +28,10 @@ describe('retention settings (admin API over HTTP)', () => {
     const otherPartner = await db.prisma.partner.create({ data: { name: 'Other partner' } });
     accountId = (await factories.newAccount({ partnerId: partner.id })).id;
     otherAccountId = (await factories.newAccount({ partnerId: otherPartner.id })).id;
-    const keys = new ApiKeyRepository(db.prisma as unknown as PrismaService);
-    partnerKey = (await keys.create({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
-    otherPartnerKey = (await keys.create({ name: 'other partner', role: 'PARTNER_ADMIN', partnerId: otherPartner.id })).plaintext;
-    tenantKey = (await keys.create({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
+    const keys = new TestFactories(db.prisma);
+    partnerKey = (await keys.newApiKey({ name: 'partner', role: 'PARTNER_ADMIN', partnerId: partner.id })).plaintext;
+    otherPartnerKey = (await keys.newApiKey({ name: 'other partner', role: 'PARTNER_ADMIN', partnerId: otherPartner.id })).plaintext;
+    tenantKey = (await keys.newApiKey({ name: 'tenant', role: 'TENANT_ADMIN', accountId })).plaintext;
   });
 
   afterAll(async () => {

@@ -6,25 +6,17 @@ import {
   type Domain,
   type MailflowConnector,
   type Message,
-  type PolicyAction,
   type RecipientDelivery,
   type Verdict,
 } from '../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../db.constants';
 import { PrismaService } from '../prisma.service';
-import type { RawMessageStore } from '../raw-message-store';
-import type { IncomingMessage, VerdictInput } from './message.repository';
+import type { RawMessageStore } from './message/raw-message-store';
+import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../types/message.types';
 import { sqlQuery, sqlTransaction } from '../sql';
-import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from './message-writes.sql';
+import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from './message/message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
-
-export interface RecipientDeliveryInput {
-  recipient: string;
-  action: PolicyAction;
-  state: DeliveryState;
-  subjectTag?: string | null;
-}
 
 export interface RecipientDeliveryUpdate {
   state: DeliveryState;

@@ -1,0 +1,171 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type {
+  Message,
+  PrismaClient,
+  MessageDirection,
+  MessageSource,
+  PolicyAction,
+  Prisma,
+  QuarantineItem,
+  RecipientDelivery,
+  RecipientEvent,
+  Verdict,
+} from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaReadService, PrismaService } from '../../prisma.service';
+import { escapeLikePattern } from '../../sql';
+import type { RawMessageStore } from './raw-message-store';
+import { AuditRepository } from '../audit/audit.repository';
+import type { AuditActor } from '../audit/audit.types';
+
+export interface MessageSearchFilters {
+  from?: Date;
+  to?: Date;
+  /** Envelope sender or header From (exact, case-insensitive). */
+  sender?: string;
+  /** One of the envelope recipients (exact, case-insensitive). */
+  recipient?: string;
+  /** Substring of the subject, case-insensitive. */
+  subject?: string;
+  messageId?: string;
+  direction?: MessageDirection;
+  source?: MessageSource;
+  /** A verdict whose first failing check is this one (e.g. `dmarc`). */
+  failedCheck?: string;
+  /** A verdict whose decided action is this one. */
+  action?: PolicyAction;
+  /** Domain of the envelope sender or of the header From (exact, case-insensitive; not its subdomains). */
+  senderDomain?: string;
+  /** A verdict for which this data-control rule (its id) matched. */
+  dataControlRule?: string;
+}
+
+/** Keyset position on (receivedAt desc, id desc), the order of the message_account_id_received_at_id_idx index. */
+export interface ReceivedAtKey {
+  receivedAt: Date;
+  id: string;
+}
+
+export type MessageSummary = Message & { verdicts: Verdict[] };
+export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[] };
+
+/** A message with what happened to each recipient: verdicts, copies (delivery state) and the event history. */
+export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelopeTo' | 'receivedAt' | 'deliveryState'> & {
+  verdicts: Array<Pick<Verdict, 'recipient' | 'decidedAction' | 'appliedAction' | 'enforced'>>;
+  deliveries: RecipientDelivery[];
+  events: RecipientEvent[];
+};
+
+/**
+ * Message history for the admin API: search, detail, raw download (audited). Search reads from the read replica
+ * (DATABASE_READ_URL, when set): a message committed a moment ago may appear there a moment later. Detail and raw
+ * download read the primary (the raw download writes its audit entry in the same transaction).
+ */
+@Injectable()
+export class MessageHistoryRepository {
+  private readonly reader: PrismaClient;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditRepository,
+    @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
+    @Optional() read?: PrismaReadService,
+  ) {
+    this.reader = read ?? prisma;
+  }
+
+  search(accountId: string, filters: MessageSearchFilters, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
+    const and: Prisma.MessageWhereInput[] = [{ accountId }];
+    if (filters.from || filters.to) {
+      and.push({ receivedAt: { gte: filters.from, lt: filters.to } });
+    }
+    if (filters.sender) {
+      const sender = filters.sender.trim().toLowerCase();
+      and.push({ OR: [{ envelopeFrom: sender }, { headerFrom: sender }] });
+    }
+    if (filters.recipient) {
+      and.push({ envelopeTo: { has: filters.recipient.trim().toLowerCase() } });
+    }
+    if (filters.subject) {
+      and.push({ subject: { contains: escapeLikePattern(filters.subject), mode: 'insensitive' } });
+    }
+    if (filters.messageId) {
+      and.push({ messageIdHeader: filters.messageId.trim() });
+    }
+    if (filters.direction) {
+      and.push({ direction: filters.direction });
+    }
+    if (filters.source) {
+      and.push({ source: filters.source });
+    }
+    if (filters.failedCheck || filters.action) {
+      and.push({ verdicts: { some: { failedCheck: filters.failedCheck, decidedAction: filters.action } } });
+    }
+    // Issue 13: sender domain and data-control rule (indexes: migration 20261205120000).
+    if (filters.senderDomain) {
+      const domain = filters.senderDomain.trim().toLowerCase().replace(/\.$/, '');
+      and.push({ OR: [{ envelopeFromDomain: domain }, { headerFromDomain: domain }] });
+    }
+    if (filters.dataControlRule) {
+      // The first condition is the partial index's predicate, repeated so that the planner may use the index.
+      const dataControl = [{ array_contains: [{ kind: 'data-control' }] }, { array_contains: [{ kind: 'data-control', source: filters.dataControlRule }] }];
+      and.push({ verdicts: { some: { AND: dataControl.map((reasons) => ({ reasons })) } } });
+    }
+    if (page.after) {
+      and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
+    }
+    return this.reader.message.findMany({
+      where: { AND: and },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      take: page.limit,
+      include: { verdicts: { orderBy: { recipient: 'asc' } } },
+    });
+  }
+
+  findDetail(accountId: string, messageId: string): Promise<MessageDetail | null> {
+    return this.prisma.message.findFirst({
+      where: { id: messageId, accountId },
+      include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: { orderBy: { createdAt: 'asc' } } },
+    });
+  }
+
+  /** One message of the account with each recipient's verdict, copy and event history (oldest event first). */
+  async findRecipientsHistory(accountId: string, messageId: string): Promise<MessageRecipientsHistory | null> {
+    const message = await this.prisma.message.findFirst({
+      where: { id: messageId, accountId },
+      select: {
+        id: true,
+        source: true,
+        envelopeTo: true,
+        receivedAt: true,
+        deliveryState: true,
+        verdicts: { select: { recipient: true, decidedAction: true, appliedAction: true, enforced: true } },
+        events: { orderBy: { id: 'asc' } },
+      },
+    });
+    if (!message) {
+      return null;
+    }
+    const deliveries = await this.prisma.recipientDelivery.findMany({ where: { messageId }, orderBy: { recipient: 'asc' } });
+    return { ...message, deliveries };
+  }
+
+  /** The raw bytes of one message of the account; the download is written to the audit log first. */
+  async downloadRaw(accountId: string, messageId: string, actor: AuditActor, action = 'message.raw_downloaded'): Promise<{ message: Message; raw: Buffer } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const message = await tx.message.findFirst({ where: { id: messageId, accountId } });
+      if (!message) {
+        return null;
+      }
+      const raw = await this.rawStore.get(tx, message.rawMessageId);
+      if (!raw) {
+        return null;
+      }
+      await this.audit.append(
+        { ...actor, accountId, action, objectType: 'message', objectId: messageId, after: { size: raw.byteLength } },
+        tx,
+      );
+      return { message, raw };
+    });
+  }
+}

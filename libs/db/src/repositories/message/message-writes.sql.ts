@@ -1,0 +1,234 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Prisma, type DeliveryState, type ScanStatus } from '../../generated/prisma/client';
+import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+
+/**
+ * The hot-path writes (a received message, its verdicts, its copies) as single SQL statements built from
+ * data-modifying CTEs: one round trip, atomic like a transaction, and without the ORM's per-query cost, which was
+ * most of the CPU a message took (tools/bench/README.md). Each builder returns CTEs for `WITH … SELECT`.
+ */
+
+/** A JSON array expanded to rows inside the statement: one parameter whatever the number of recipients. */
+function jsonRows(rows: readonly object[]): Prisma.Sql {
+  return Prisma.sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)`;
+}
+
+/**
+ * What the unique (account, dedup key) index holds for a dedup key: its SHA-256 in hex. A key joins a Message-ID and
+ * recipients of any length; a btree entry may not exceed ~2.7 KB, the digest always fits.
+ */
+export function dedupDigest(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * A message id that carries the time it was made (UUID version 7, RFC 9562 §5.7: 48 bits of Unix milliseconds, then
+ * random bits). "message" and "raw_message" are partitioned by day (migration 20261206160000): a lookup by id alone
+ * probes, and plans, every partition, while {@link receivedAround} turns the id's time into bounds that let
+ * PostgreSQL prune to the one or two days it can be in. Eight lines, so no dependency for it.
+ */
+export function newMessageId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** How far a message's stored time may be from its id's time (clock difference between the app and PostgreSQL). */
+const ID_TIME_SLACK_MS = 86_400_000;
+
+/**
+ * `AND <column> >= … AND <column> < …` around the time in a version-7 message id (its day, give or take the slack),
+ * so the statement touches the partitions of that time only; nothing for any other id (rows stored before the
+ * migration, or written by Prisma with a random id): every partition is searched, as before.
+ */
+export function receivedAround(id: string, column: Prisma.Sql): Prisma.Sql {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) {
+    return Prisma.empty;
+  }
+  const at = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Prisma.sql` AND ${column} >= ${new Date(at - ID_TIME_SLACK_MS)}::timestamptz AND ${column} < ${new Date(at + ID_TIME_SLACK_MS)}::timestamptz`;
+}
+
+/** The state a message row is written with besides what was received (the gateway writes it already scanned). */
+export interface MessageRowState {
+  scanStatus: ScanStatus;
+  deliveryState: DeliveryState;
+}
+
+/**
+ * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row, addresses lower-cased, RETURNING "id") and
+ * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
+ * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
+ * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
+ * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
+ */
+export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
+  const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
+  return Prisma.sql`"raw" AS (${rawInsert}),
+  "msg" AS (
+    INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+    SELECT ${newMessageId()}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
+      ${input.envelopeFrom.toLowerCase()}, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
+      ${input.headerFrom?.toLowerCase() ?? null}, ${input.subject ?? null}, ${input.messageIdHeader ?? null}, ${input.raw.byteLength}::int,
+      ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
+      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
+    FROM "raw"
+    RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
+  "msg_dedup" AS (
+    INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
+    SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL)`;
+}
+
+/**
+ * CTEs writing one verdict per recipient for the message that the CTE `messageCte` returns (no row: nothing is
+ * written), a quarantine item for each QUARANTINE decision (enforced=false for "would have been quarantined"), and
+ * the message's outbox event for the SIEM export, in the same statement and so the same transaction.
+ */
+export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: string, verdicts: readonly VerdictInput[], quarantineExpiresAt: Date | null): Prisma.Sql {
+  const rows = verdicts.map((verdict) => ({
+    recipient: verdict.recipient.toLowerCase(),
+    checks: verdict.checks,
+    failed_check: verdict.failedCheck ?? null,
+    decided_action: verdict.decidedAction,
+    applied_action: verdict.appliedAction ?? null,
+    enforced: verdict.enforced,
+    reasons: verdict.reasons,
+    skipped_reason: verdict.skippedReason ?? null,
+    quarantine_reason: verdict.quarantineReason ?? null,
+  }));
+  const source = Prisma.raw(`"${messageCte}"`);
+  return Prisma.sql`"verdict_input" AS (
+    SELECT * FROM ${jsonRows(rows)} AS v("recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
+      "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text)),
+  "new_verdict" AS (
+    INSERT INTO "verdict" ("message_id", "recipient", "checks", "failed_check", "decided_action", "applied_action", "enforced", "reasons", "skipped_reason")
+    SELECT m."id", v."recipient", v."checks", v."failed_check", v."decided_action", v."applied_action", v."enforced", v."reasons", v."skipped_reason"
+    FROM ${source} m CROSS JOIN "verdict_input" v
+    RETURNING "id", "message_id", "recipient", "decided_action", "failed_check", "enforced"),
+  "new_quarantine" AS (
+    INSERT INTO "quarantine_item" ("account_id", "message_id", "verdict_id", "recipient", "reason", "enforced", "expires_at")
+    SELECT ${accountId}::uuid, nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
+      ${quarantineExpiresAt}::timestamptz
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+    WHERE nv."decided_action" = 'QUARANTINE'),
+  ${verdictEventCte()},
+  ${statsRollupCtes(messageCte, accountId)},
+  "new_outbox" AS (
+    INSERT INTO "outbox_event" ("topic", "aggregate_id", "account_id", "payload")
+    SELECT ${VERDICT_TOPIC}, m."id"::text, ${accountId}::uuid, jsonb_build_object('messageId', m."id")
+    FROM ${source} m)`;
+}
+
+/** Concurrent verdict writes of one tenant spread their rollup upserts over this many rows per key. */
+export const STATS_SHARDS = 8;
+
+/**
+ * CTEs `stats_rows`, `new_stats` and `new_top_stats` (issue 13 §4): the new verdicts added to the tenant's hourly
+ * aggregates (stats_hourly; stats_top_hourly for senders and recipients of mail not simply delivered, and matched
+ * data-control rules). Upserts in key order on one shard chosen per statement: concurrent writers rarely share a
+ * row, and never lock two rows in opposite orders. `messageCte` must return "id", "direction", "envelope_from".
+ */
+function statsRollupCtes(messageCte: 'msg' | 'claimed', accountId: string): Prisma.Sql {
+  const source = Prisma.raw(`"${messageCte}"`);
+  const shard = Math.floor(Math.random() * STATS_SHARDS);
+  const hour = Prisma.sql`date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+  return Prisma.sql`"stats_rows" AS (
+    SELECT nv."message_id", nv."recipient", nv."decided_action", COALESCE(v."applied_action"::text, 'NONE') AS "applied_action",
+      COALESCE(nv."failed_check", '') AS "failed_check", v."reasons", m."direction", m."envelope_from",
+      (nv."decided_action" <> 'DELIVER' OR nv."failed_check" IS NOT NULL) AS "threat"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"),
+  "new_stats" AS (
+    INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
+    SELECT ${accountId}::uuid, ${hour}, s."direction", s."decided_action", s."applied_action", s."failed_check", ${shard}::smallint, count(*)
+    FROM "stats_rows" s
+    GROUP BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ORDER BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
+    DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
+  "new_top_stats" AS (
+    INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
+    SELECT ${accountId}::uuid, t."dimension", ${hour}, t."value", ${shard}::smallint, count(*)
+    FROM (
+      SELECT DISTINCT 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT 'recipient', s."recipient", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      UNION ALL
+      SELECT DISTINCT 'rule', r->>'source', s."message_id"
+      FROM "stats_rows" s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s."reasons") = 'array' THEN s."reasons" ELSE '[]'::jsonb END) r
+      WHERE r->>'kind' = 'data-control' AND r->>'source' IS NOT NULL) t
+    GROUP BY t."dimension", t."value"
+    ORDER BY t."dimension", t."value"
+    ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
+    DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")`;
+}
+
+/**
+ * CTE `new_verdict_event` (issue 13 §4): each new verdict's entry in the recipient's event history, SCANNED with the
+ * decided action, and QUARANTINED for a quarantine decision (enforced false: "would have been quarantined"). Part of
+ * the verdict write's statement, so the history has an entry exactly when the verdict exists.
+ */
+function verdictEventCte(): Prisma.Sql {
+  return Prisma.sql`"new_verdict_event" AS (
+    INSERT INTO "recipient_event" ("message_id", "recipient", "type", "action", "detail")
+    SELECT nv."message_id", nv."recipient", e."type", nv."decided_action",
+      jsonb_strip_nulls(jsonb_build_object('appliedAction', v."applied_action", 'enforced', nv."enforced", 'failedCheck', nv."failed_check", 'skippedReason', v."skipped_reason"))
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+      CROSS JOIN (VALUES ('SCANNED'::"RecipientEventType"), ('QUARANTINED'::"RecipientEventType")) AS e("type")
+    WHERE e."type" = 'SCANNED' OR nv."decided_action" = 'QUARANTINE')`;
+}
+
+/**
+ * Outbox topic of a message's verdicts (one row per message, written by the verdict statement itself): the SIEM
+ * export (libs/export) turns it into an OCSF Email Activity event.
+ */
+export const VERDICT_TOPIC = 'verdict';
+
+/** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
+export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): Prisma.Sql {
+  const rows = copies.map((copy) => ({ recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null }));
+  return Prisma.sql`"new_delivery" AS (
+    INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
+    SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
+    FROM "msg" m CROSS JOIN ${jsonRows(rows)} AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))`;
+}
+
+/** A unique-constraint violation, as node-postgres (SQLSTATE 23505) and Prisma (P2002, or 23505 in meta) report it. */
+export function isUniqueViolation(error: unknown): boolean {
+  const { code, meta, message } = error as { code?: string; meta?: { code?: string; driverAdapterError?: { cause?: { kind?: string } } }; message?: string };
+  return code === 'P2002' || code === '23505' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation' || /\b23505\b|unique constraint/i.test(message ?? '');
+}
+
+/** Every column of "message" under its Prisma field name, so a row read with node-postgres is a `Message`. */
+export const MESSAGE_COLUMNS = Prisma.raw(
+  [
+    ['id', 'id'],
+    ['account_id', 'accountId'],
+    ['source', 'source'],
+    ['direction', 'direction'],
+    ['envelope_from', 'envelopeFrom'],
+    ['envelope_to', 'envelopeTo'],
+    ['header_from', 'headerFrom'],
+    ['subject', 'subject'],
+    ['message_id_header', 'messageIdHeader'],
+    ['size', 'size'],
+    ['client_ip', 'clientIp'],
+    ['helo', 'helo'],
+    ['received_at', 'receivedAt'],
+    ['raw_message_id', 'rawMessageId'],
+    ['dedup_key', 'dedupKey'],
+    ['scan_status', 'scanStatus'],
+    ['scanned_at', 'scannedAt'],
+    ['scan_attempts', 'scanAttempts'],
+    ['scan_error', 'scanError'],
+    ['delivery_state', 'deliveryState'],
+    ['metadata', 'metadata'],
+    ['envelope_from_domain', 'envelopeFromDomain'],
+    ['header_from_domain', 'headerFromDomain'],
+  ]
+    .map(([column, field]) => `m."${column}" AS "${field}"`)
+    .join(', '),
+);

@@ -1,0 +1,42 @@
+import type { DeliveryState, MessageDirection, MessageSource, PolicyAction, Prisma } from '../generated/prisma/client';
+
+/**
+ * The inputs of the message path's writes, shared by the message and delivery repositories and the SQL that
+ * builds their statements (`message-writes.sql.ts`); kept here so none of those files imports another for a type.
+ */
+
+export interface IncomingMessage {
+  accountId: string;
+  source: MessageSource;
+  direction: MessageDirection;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  headerFrom?: string | null;
+  subject?: string | null;
+  messageIdHeader?: string | null;
+  clientIp?: string | null;
+  helo?: string | null;
+  dedupKey?: string | null;
+  metadata?: Prisma.InputJsonValue;
+  raw: Buffer;
+}
+
+export interface VerdictInput {
+  recipient: string;
+  checks: Prisma.InputJsonValue;
+  failedCheck?: string | null;
+  decidedAction: PolicyAction;
+  appliedAction?: PolicyAction | null;
+  enforced: boolean;
+  reasons: Prisma.InputJsonValue;
+  skippedReason?: string | null;
+  /** Why the message is quarantined (shown in the quarantine list); defaults to the failed check. */
+  quarantineReason?: string | null;
+}
+
+export interface RecipientDeliveryInput {
+  recipient: string;
+  action: PolicyAction;
+  state: DeliveryState;
+  subjectTag?: string | null;
+}
