@@ -397,11 +397,11 @@ export class Scenarios {
     return rows.map((row) => row.at.getTime() - acceptedAt.get(row.message_id)!);
   }
 
-  /** Polls every 50 ms until no stored message waits for its scan; false on timeout. */
+  /** Polls every 50 ms until no stored message waits for its scan ("message_scan" is empty); false on timeout. */
   private async waitForScans(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const { rows } = await this.env.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM message WHERE scan_status = 'PENDING'");
+      const { rows } = await this.env.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM message_scan");
       if (rows[0]!.n === 0) {
         return true;
       }
@@ -436,6 +436,9 @@ export class Scenarios {
    */
   private async discardPendingScans(): Promise<void> {
     await this.env.clearRedis();
-    await this.env.pg.query("UPDATE message SET scan_status = 'SKIPPED', scanned_at = now() WHERE scan_status = 'PENDING'");
+    await this.env.pg.query(
+      `WITH s AS (DELETE FROM message_scan RETURNING message_id, received_at)
+       UPDATE message m SET scan_status = 'SKIPPED', scanned_at = now() FROM s WHERE m.id = s.message_id AND m.received_at = s.received_at AND m.scan_status = 'PENDING'`,
+    );
   }
 }

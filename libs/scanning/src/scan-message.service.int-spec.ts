@@ -118,12 +118,16 @@ describe(ScanMessageService.name, () => {
       for (let attempt = 1; attempt < MAX_SCAN_ATTEMPTS; attempt++) {
         await expect(failing.scan(message.id)).rejects.toThrow('Invalid string length');
       }
-      expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'PENDING', scanAttempts: MAX_SCAN_ATTEMPTS - 1, scanError: 'Invalid string length' });
+      expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'PENDING' });
+      // While PENDING, the attempts and the last error live in "message_scan" (the message row is not updated).
+      expect(await db.prisma.messageScan.findUniqueOrThrow({ where: { messageId: message.id } })).toMatchObject({ attempts: MAX_SCAN_ATTEMPTS - 1, lastError: 'Invalid string length' });
       expect((await failing.scan(message.id)).outcome).toBe(ScanOutcome.Failed);
       expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({
         scanStatus: 'FAILED',
         scanError: `scan failed ${MAX_SCAN_ATTEMPTS} times: Invalid string length`,
+        scanAttempts: MAX_SCAN_ATTEMPTS,
       });
+      expect(await db.prisma.messageScan.count({ where: { messageId: message.id } })).toBe(0);
       expect((await service.scan(message.id)).outcome).toBe(ScanOutcome.AlreadyScanned);
       expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(0);
       const repository = new MessageRepository(prisma, new PostgresRawMessageStore());
@@ -133,7 +137,7 @@ describe(ScanMessageService.name, () => {
     it('should make a message FAILED when the workers died during its scan MAX_SCAN_ATTEMPTS times (out of memory, kill -9)', async () => {
       const message = await pendingMessage('<crashes@partner.example>');
       // Each attempt is counted before its scan runs; a worker that died left only that count behind.
-      await db.prisma.message.update({ where: { id: message.id }, data: { scanAttempts: MAX_SCAN_ATTEMPTS } });
+      await db.prisma.messageScan.update({ where: { messageId: message.id }, data: { attempts: MAX_SCAN_ATTEMPTS } });
       expect((await service.scan(message.id)).outcome).toBe(ScanOutcome.Failed);
       const failed = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
       expect(failed).toMatchObject({ scanStatus: 'FAILED', scanAttempts: MAX_SCAN_ATTEMPTS + 1 });

@@ -54,17 +54,16 @@ export class ScanMessageService {
    * reason and a `scan.failed` log event, so one message can never keep the workers busy for ever.
    */
   async scan(messageId: string, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
-    const loaded = await this.messages.loadForScan(messageId);
+    const loaded = await this.messages.startScan(messageId);
     if (!loaded) {
       throw new MessageNotFoundError(messageId);
     }
-    const { message, raw } = loaded;
-    if (message.scanStatus !== 'PENDING') {
-      this.metrics.scanEnded(message.source, 'already-scanned');
-      return { outcome: ScanOutcome.AlreadyScanned };
-    }
-    const attempt = await this.messages.startScanAttempt(message.id);
-    if (!attempt) {
+    const { message, raw, attempt } = loaded;
+    if (message.scanStatus !== 'PENDING' || !attempt) {
+      if (message.scanStatus !== 'PENDING' && attempt) {
+        // Scan state left by a writer that ended the scan without it: not the sweeper's to queue again.
+        await this.messages.forgetScanState(message.id);
+      }
       this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }

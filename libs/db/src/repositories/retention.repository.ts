@@ -163,7 +163,7 @@ export class RetentionRepository {
 
   /**
    * One batch of a tenant's messages past its raw-bytes window (at most `limit`, oldest first), removed in one
-   * statement with their raw bytes, dedup keys, verdicts, events, deliveries and quarantine items.
+   * statement with their raw bytes, dedup keys, scan state, verdicts, events, deliveries and quarantine items.
    */
   async purgeTenantMessages(run: SqlRunner, cutoffs: TenantCutoffs, limit: number): Promise<TenantPurgeCounts> {
     const [row] = await run<TenantPurgeCounts>(Prisma.sql`
@@ -176,6 +176,7 @@ export class RetentionRepository {
       "del_delivery" AS (DELETE FROM "recipient_delivery" WHERE "message_id" IN (SELECT "id" FROM "victim")),
       "del_quarantine" AS (DELETE FROM "quarantine_item" WHERE "account_id" = ${cutoffs.accountId}::uuid AND "message_id" IN (SELECT "id" FROM "victim")),
       "del_dedup" AS (DELETE FROM "message_dedup" WHERE "account_id" = ${cutoffs.accountId}::uuid AND ("dedup_key", "message_id") IN (SELECT "dedup_key", "id" FROM "victim" WHERE "dedup_key" IS NOT NULL)),
+      "del_scan" AS (DELETE FROM "message_scan" WHERE "message_id" IN (SELECT "id" FROM "victim")),
       "del_raw" AS (DELETE FROM "raw_message" WHERE "id" IN (SELECT "raw_message_id" FROM "victim") RETURNING 1),
       "del_message" AS (DELETE FROM "message" WHERE ("id", "received_at") IN (SELECT "id", "received_at" FROM "victim") RETURNING 1)
       SELECT (SELECT count(*)::int FROM "victim") AS "batch", (SELECT count(*)::int FROM "del_message") AS "messages", (SELECT count(*)::int FROM "del_raw") AS "rawMessages",
@@ -250,13 +251,16 @@ export class RetentionRepository {
 
   /**
    * Rows of the plain (not partitioned) tables left by dropped partitions, one batch each: dedup keys of messages
-   * past every raw window, deliveries last changed before every history window, quarantine items of dropped days.
+   * past every raw window, scan state of PENDING messages as old, deliveries last changed before every history window, quarantine items of dropped days.
    */
   async purgeOrphans(run: SqlRunner, raw: Date, history: Date, limit: number): Promise<number> {
     const [row] = await run<{ removed: number }>(Prisma.sql`
       WITH "del_dedup" AS (
         DELETE FROM "message_dedup" WHERE ("account_id", "dedup_key") IN (
           SELECT "account_id", "dedup_key" FROM "message_dedup" WHERE "received_at" < ${raw} LIMIT ${limit}::int) RETURNING 1),
+      "del_scan" AS (
+        DELETE FROM "message_scan" WHERE "message_id" IN (
+          SELECT "message_id" FROM "message_scan" WHERE "received_at" < ${raw} LIMIT ${limit}::int) RETURNING 1),
       "del_delivery" AS (
         DELETE FROM "recipient_delivery" WHERE ("message_id", "recipient") IN (
           SELECT "message_id", "recipient" FROM "recipient_delivery"
@@ -264,7 +268,7 @@ export class RetentionRepository {
       "del_quarantine" AS (
         DELETE FROM "quarantine_item" WHERE "id" IN (
           SELECT "id" FROM "quarantine_item" WHERE "status" <> 'HELD' AND "created_at" < ${raw} LIMIT ${limit}::int) RETURNING 1)
-      SELECT (SELECT count(*) FROM "del_dedup")::int + (SELECT count(*) FROM "del_delivery")::int + (SELECT count(*) FROM "del_quarantine")::int AS "removed"`);
+      SELECT (SELECT count(*) FROM "del_dedup")::int + (SELECT count(*) FROM "del_scan")::int + (SELECT count(*) FROM "del_delivery")::int + (SELECT count(*) FROM "del_quarantine")::int AS "removed"`);
     return row!.removed;
   }
 }

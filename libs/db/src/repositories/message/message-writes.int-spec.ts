@@ -89,6 +89,19 @@ describe('message writes', () => {
     expect(loaded?.message).toEqual(asPrismaReadsIt);
     expect(loaded?.raw?.equals(raw)).toBe(true);
     expect(await messages.loadForScan('00000000-0000-4000-8000-000000000000')).toBeNull();
+
+    // A PENDING message has a scan state row (migration 20261207120000); each scan's read counts its attempt there,
+    // in the same statement, and the message row is not updated.
+    expect(await db.prisma.messageScan.findUnique({ where: { messageId: message.id } })).toEqual({ messageId: message.id, accountId: account.id, receivedAt: row.receivedAt, attempts: 0, lastError: null });
+    const started = await messages.startScan(message.id);
+    expect(started?.message).toEqual(asPrismaReadsIt);
+    expect(started?.raw?.equals(raw)).toBe(true);
+    expect(started?.attempt).toEqual({ attempts: 1, lastError: null });
+    await messages.recordScanError(message.id, 'boom');
+    expect((await messages.startScan(message.id))?.attempt).toEqual({ attempts: 2, lastError: 'boom' });
+    expect(await messages.findPendingScan(new Date(Date.now() + 60_000), 100_000)).toContainEqual({ id: message.id, accountId: account.id });
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanAttempts: 0, scanError: null });
+    expect(await messages.startScan('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 
   it('should store a copy once when the same dedup key arrives concurrently, leaving no orphan bytes', async () => {
@@ -106,6 +119,7 @@ describe('message writes', () => {
     const { message } = await messages.storeIncoming(incoming(account.id));
     const expiresAt = new Date('2026-12-25T00:00:00.000Z');
     const verdicts = [verdict('Bob@Customer.example', 'QUARANTINE', { quarantineReason: 'DMARC failed' }), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+    expect((await messages.startScan(message.id))?.attempt).toEqual({ attempts: 1, lastError: null });
 
     expect(await messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts, 'SCANNED', { quarantineExpiresAt: expiresAt })).toEqual({ alreadyScanned: false });
     expect(await messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts, 'SCANNED', { quarantineExpiresAt: expiresAt })).toEqual({ alreadyScanned: true });
@@ -113,6 +127,10 @@ describe('message writes', () => {
     const row = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id }, include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: true } });
     expect(row.scanStatus).toBe('SCANNED');
     expect(row.scannedAt).toBeInstanceOf(Date);
+    // The scan state row is gone with the claim, its attempts kept on the message; a later read counts nothing.
+    expect(row.scanAttempts).toBe(1);
+    expect(await db.prisma.messageScan.count({ where: { messageId: message.id } })).toBe(0);
+    expect((await messages.startScan(message.id))?.attempt).toBeNull();
     expect(row.verdicts).toEqual([
       expect.objectContaining({ recipient: 'bob@customer.example', decidedAction: 'QUARANTINE', appliedAction: null, enforced: false, failedCheck: 'dmarc', checks: verdicts[0]!.checks, reasons: verdicts[0]!.reasons }),
       expect.objectContaining({ recipient: 'carol@customer.example', decidedAction: 'DELIVER', failedCheck: null, skippedReason: null }),
@@ -124,6 +142,19 @@ describe('message writes', () => {
     expect(await db.prisma.outboxEvent.findMany({ where: { aggregateId: message.id } })).toEqual([
       expect.objectContaining({ topic: VERDICT_TOPIC, accountId: account.id, payload: { messageId: message.id }, txId: expect.any(BigInt) }),
     ]);
+  });
+
+  it('should let exactly one of concurrent verdict writes of a message win, with one outbox event', async () => {
+    const account = await factories.newAccount();
+    const { message } = await messages.storeIncoming(incoming(account.id));
+    await Promise.all(Array.from({ length: 4 }, () => messages.startScan(message.id)));
+    const verdicts = [verdict('bob@customer.example', 'DELIVER', { failedCheck: null }), verdict('carol@customer.example', 'DELIVER', { failedCheck: null })];
+    const results = await Promise.all(Array.from({ length: 6 }, () => messages.saveVerdicts({ id: message.id, accountId: account.id }, verdicts)));
+    expect(results.filter((result) => !result.alreadyScanned)).toHaveLength(1);
+    expect(await db.prisma.verdict.count({ where: { messageId: message.id } })).toBe(2);
+    expect(await db.prisma.outboxEvent.count({ where: { aggregateId: message.id } })).toBe(1);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'SCANNED', scanAttempts: 4 });
+    expect(await db.prisma.messageScan.count({ where: { messageId: message.id } })).toBe(0);
   });
 
   it('should store a gateway message with its verdicts and copies in one statement, or nothing', async () => {
@@ -138,6 +169,7 @@ describe('message writes', () => {
 
     const row = await db.prisma.message.findUniqueOrThrow({ where: { id: message.id }, include: { verdicts: true, quarantine: true } });
     expect(row).toMatchObject({ source: 'GATEWAY', scanStatus: 'SCANNED', deliveryState: 'QUEUED' });
+    expect(await db.prisma.messageScan.count({ where: { messageId: message.id } })).toBe(0);
     expect(row.verdicts).toHaveLength(2);
     expect(row.quarantine).toEqual([expect.objectContaining({ recipient: 'bob@customer.example', reason: 'dmarc', enforced: true, expiresAt: null })]);
     const stored = await db.prisma.recipientDelivery.findMany({ where: { messageId: message.id }, orderBy: { recipient: 'asc' } });

@@ -59,7 +59,8 @@ export interface MessageRowState {
 }
 
 /**
- * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row, addresses lower-cased, RETURNING "id") and
+ * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row; a PENDING one gets its "message_scan" row from
+ * the table's trigger, addresses lower-cased, RETURNING "id") and
  * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
  * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
  * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
@@ -81,6 +82,15 @@ export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage,
   "msg_dedup" AS (
     INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
     SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL)`;
+}
+
+/**
+ * CTE `scan_ended`: deletes the message's row of "message_scan" (the state of a PENDING message: attempts, last
+ * error; migration 20261207120000) and returns its "attempts", for the statement that ends the scan (verdicts, or
+ * the FAILED mark) to keep on the message.
+ */
+export function endScanCte(id: string): Prisma.Sql {
+  return Prisma.sql`"scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ${id}::uuid RETURNING "attempts")`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from './raw-message-store';
 import { sqlQuery } from '../../sql';
 import type { IncomingMessage, VerdictInput } from '../../types/message.types';
-import { dedupDigest, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
@@ -65,68 +65,89 @@ export class MessageRepository {
   }
 
   /**
-   * A message and its raw bytes in one query (the scan worker's read; the account comes from a cache). Null when the
-   * message does not exist; `raw` null when its bytes are missing.
+   * A message and its raw bytes in one query (the account comes from a cache). Null when the message does not
+   * exist; `raw` null when its bytes are missing.
    */
   async loadForScan(id: string): Promise<{ message: Message; raw: Buffer | null } | null> {
-    const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null }>(
+    const loaded = await this.loadWith(id, Prisma.empty, Prisma.empty);
+    return loaded && { message: loaded.message, raw: loaded.raw };
+  }
+
+  /**
+   * The scan worker's read: the message, its raw bytes, and one more scan attempt counted in "message_scan" (before
+   * the scan runs, so a worker that dies during the scan has counted it), in one statement. `attempt` is the
+   * attempts so far and the last recorded error; null when the message is no longer PENDING (its "message_scan" row
+   * is gone: a verdict or a FAILED mark ended it). Null when the message does not exist.
+   */
+  async startScan(id: string): Promise<{ message: Message; raw: Buffer | null; attempt: { attempts: number; lastError: string | null } | null } | null> {
+    return this.loadWith(
+      id,
+      Prisma.sql`WITH "attempt" AS (UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "message_id" = ${id}::uuid RETURNING "attempts", "last_error") `,
+      Prisma.sql`, EXISTS (SELECT 1 FROM "attempt") AS "counted", (SELECT "attempts" FROM "attempt") AS "attempts", (SELECT "last_error" FROM "attempt") AS "lastError"`,
+    );
+  }
+
+  private async loadWith(id: string, prefix: Prisma.Sql, extra: Prisma.Sql) {
+    const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null; counted?: boolean; attempts?: number; lastError?: string | null }>(
       this.prisma,
-      Prisma.sql`SELECT ${MESSAGE_COLUMNS}, r."content" AS "rawContent"
+      Prisma.sql`${prefix}SELECT ${MESSAGE_COLUMNS}, r."content" AS "rawContent"${extra}
         FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id"${receivedAround(id, Prisma.sql`r."created_at"`)}
         WHERE m."id" = ${id}::uuid${around(id, 'm.')}`,
     );
     if (!row) {
       return null;
     }
-    const { rawContent, ...message } = row;
-    return { message, raw: rawContent ? Buffer.from(rawContent) : null };
+    const { rawContent, counted, attempts, lastError, ...message } = row;
+    return { message, raw: rawContent ? Buffer.from(rawContent) : null, attempt: counted ? { attempts: attempts!, lastError: lastError ?? null } : null };
   }
 
   readRaw(message: Pick<Message, 'rawMessageId'>): Promise<Buffer | null> {
     return this.rawStore.get(this.prisma, message.rawMessageId);
   }
 
-  /** Messages stored before `olderThan` that still wait for a scan (the sweeper's outbox read). */
+  /** Messages stored before `olderThan` that still wait for a scan (the sweeper's outbox read): "message_scan" holds exactly those. */
   findPendingScan(olderThan: Date, limit = 500): Promise<Array<Pick<Message, 'id' | 'accountId'>>> {
-    return this.prisma.message.findMany({
-      where: { scanStatus: 'PENDING', receivedAt: { lt: olderThan } },
-      select: { id: true, accountId: true },
-      orderBy: { receivedAt: 'asc' },
-      take: limit,
-    });
-  }
-
-  /**
-   * Counts one more scan attempt of a PENDING message, before the scan runs (so a worker that dies during the scan
-   * has counted it). Returns the attempts so far and the last recorded error; null when the message is no longer
-   * PENDING.
-   */
-  async startScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
-    const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
+    return sqlQuery<Pick<Message, 'id' | 'accountId'>>(
       this.prisma,
-      Prisma.sql`UPDATE "message" SET "scan_attempts" = "scan_attempts" + 1 WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING'
-        RETURNING "scan_attempts" AS "attempts", "scan_error" AS "lastError"`,
+      Prisma.sql`SELECT "message_id" AS "id", "account_id" AS "accountId" FROM "message_scan" WHERE "received_at" < ${olderThan}::timestamptz ORDER BY "received_at" LIMIT ${limit}::int`,
     );
-    return row ?? null;
   }
 
   /** Keeps the error of a failed scan attempt (the message stays PENDING and is retried). */
   async recordScanError(id: string, error: string): Promise<void> {
-    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message" SET "scan_error" = ${error.slice(0, 1000)} WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`);
+    await sqlQuery(this.prisma, Prisma.sql`UPDATE "message_scan" SET "last_error" = ${error.slice(0, 1000)} WHERE "message_id" = ${id}::uuid RETURNING "message_id"`);
   }
 
-  /** Ends the scans of a PENDING message: FAILED with the reason (shown in message history). False when it was not PENDING. */
+  /**
+   * Forgets the scan state of a message that is no longer PENDING (a "message_scan" row left by a writer that
+   * changed the status itself, e.g. through Prisma), so the sweeper does not queue it again.
+   */
+  async forgetScanState(id: string): Promise<void> {
+    await sqlQuery(
+      this.prisma,
+      Prisma.sql`DELETE FROM "message_scan" s WHERE s."message_id" = ${id}::uuid
+        AND NOT EXISTS (SELECT 1 FROM "message" m WHERE m."id" = ${id}::uuid${around(id, 'm.')} AND m."scan_status" = 'PENDING') RETURNING s."message_id"`,
+    );
+  }
+
+  /**
+   * Ends the scans of a PENDING message: FAILED with the reason and the attempts counted (shown in message history).
+   * False when it was not PENDING.
+   */
   async markScanFailed(id: string, reason: string): Promise<boolean> {
     const rows = await sqlQuery(
       this.prisma,
-      Prisma.sql`UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)}
+      Prisma.sql`WITH ${endScanCte(id)}
+        UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)},
+          "scan_attempts" = COALESCE((SELECT "attempts" FROM "scan_ended"), "scan_attempts")
         WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`,
     );
     return rows.length > 0;
   }
 
   /**
-   * Records the per-recipient verdicts and marks the message scanned, in one statement; a QUARANTINE decision
+   * Records the per-recipient verdicts and marks the message scanned, in one statement (an update of columns no
+   * index names: HOT, no index entry written; and the message's "message_scan" row deleted); a QUARANTINE decision
    * also lists the message in the quarantine (enforced=false: "would have been quarantined", nothing held).
    * Idempotent: only a PENDING message is claimed, so a redelivered scan job that finds it scanned writes nothing.
    */
@@ -137,8 +158,10 @@ export class MessageRepository {
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<{ alreadyScanned: boolean }> {
     const [row] = await sqlQuery<{ claimed: number }>(this.prisma, Prisma.sql`
-      WITH "claimed" AS (
-        UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now()
+      WITH ${endScanCte(message.id)},
+      "claimed" AS (
+        UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now(),
+          "scan_attempts" = COALESCE((SELECT "attempts" FROM "scan_ended"), "scan_attempts")
         WHERE "id" = ${message.id}::uuid${around(message.id)} AND "scan_status" = 'PENDING'
         RETURNING "id", "direction", "envelope_from"),
       ${verdictInsertCtes('claimed', message.accountId, verdicts, options.quarantineExpiresAt ?? null)}
