@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { createTransport, type Transporter } from 'nodemailer';
 import { createPrismaClient, MessageRepository, PostgresRawMessageStore, type Account, type PrismaClient, type PrismaService } from '@mailwarden/db';
-import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import { bullQueueSettings, JobQueues, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import {
   buildGoogleJournalCopy,
   buildOriginal,
@@ -315,7 +315,9 @@ describe('journal path across restarts of its stores (fault tests)', () => {
     const pendingAfterWindow = await pendingCount(db.prisma, account);
     const queue = new Queue(QueueName.Scan, { connection: redisOptionsFromUrl(redis.url) as never, prefix });
     cleanups.push(() => queue.close());
-    const sweeper = new ScanSweeperService(new MessageRepository(db.prisma as PrismaService, new PostgresRawMessageStore()), queue);
+    const jobs = new JobQueues(bullQueueSettings({ redisUrl: redis.url, prefix }));
+    cleanups.push(() => jobs.close());
+    const sweeper = new ScanSweeperService(new MessageRepository(db.prisma as PrismaService, new PostgresRawMessageStore()), jobs);
     const swept = await sweeper.sweep(0);
     const lastVerdictAt = await waitForScans(db.prisma, account, 80_000, queue);
     const outcome = await collectOutcome(db.prisma, account, load);

@@ -6,9 +6,8 @@ import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
-import { mimecastPollSchedulerId } from '@mailwarden/mimecast';
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
-import { exportSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
+import { exportSchedulerId, mimecastPollSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from './admin-api.app';
 

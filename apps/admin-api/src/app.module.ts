@@ -1,4 +1,3 @@
-import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '@mailwarden/accounts';
@@ -13,7 +12,7 @@ import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { MailflowHealthController } from './mailflow/mailflow-health.controller';
 import { MailflowHealthApiService } from './mailflow/mailflow-health-api.service';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { bullQueueSettings, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
+import { bullQueueSettings, jobConsumersCheck, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -129,7 +128,6 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, readDatabaseUrl: config.DATABASE_READ_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
-        BullModule.registerQueue({ name: QueueName.Delivery }),
         ObservabilityModule.forRoot({
           registry,
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
@@ -171,6 +169,8 @@ export class AppModule {
         OidcController,
       ],
       providers: [
+        // With mailflow automation the admin API runs the mode-migration and tamper-check workers: startup fails without them.
+        ...jobConsumersCheck('admin-api', 'runWorker' in mailflowAutomation ? [QueueName.ModeMigration, QueueName.MailflowTamperCheck] : []),
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: CachingDnsResolver, useValue: dns },
         RateLimiter,

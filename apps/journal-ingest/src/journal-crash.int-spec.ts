@@ -1,9 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { createTransport } from 'nodemailer';
 import { loadConfig } from '@mailwarden/config';
 import type { Account } from '@mailwarden/db';
-import { bullQueueSettings, QueueName, SCAN_MESSAGE_JOB, scanJobOptions } from '@mailwarden/queue';
+import { bullQueueSettings, JobQueue, QueueName, ScanMessageJob } from '@mailwarden/queue';
 import {
   buildGoogleJournalCopy,
   buildOriginal,
@@ -161,9 +160,9 @@ describe.each(backends)('journal path after crashes, queues on %s', (_backendNam
       const message = await factories.newMessage(account, { direction: 'OUTBOUND', envelopeFrom: 'bob@customer.example', envelopeTo: [`x${index}@partner.example`], messageIdHeader: `<crash-worker-${index}@customer.example>` });
       ids.push(message.id);
     }
-    const queue = new Queue(QueueName.Scan, redis.queue);
+    const queue = new JobQueue(QueueName.Scan, redis.queue);
     try {
-      await queue.addBulk(ids.map((messageId) => ({ name: SCAN_MESSAGE_JOB, data: { messageId, accountId: account.id }, opts: { ...scanJobOptions(messageId), attempts: 8 } })));
+      await queue.addBulk(ScanMessageJob, ids.map((messageId) => ({ messageId, accountId: account.id })));
       const worker = await startAppProcess('scanner', { ...env, SCANNER_ROLE: 'worker', SCAN_CONCURRENCY: '8', SCANNER_HTTP_PORT: String(await freePort()), JOURNAL_HTTP_PORT: String(await freePort()) }, /app\.listening/);
       await waitUntil(async () => (await db.prisma.message.count({ where: { id: { in: ids }, scanStatus: { not: 'PENDING' } } })) >= 20, 30_000, 'the first scans');
       await worker.kill9();

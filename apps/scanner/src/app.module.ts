@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { bullQueueSettings, QueueMetrics, QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
+import { bullQueueSettings, jobConsumersCheck, QueueMetrics, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
@@ -13,6 +13,15 @@ import type { DeliveryTuning } from './delivery/delivery.options';
 import { ScanWorkerModule } from './scan/scan-worker.module';
 import { GatewaySmtpModule } from './smtp/gateway-smtp.module';
 import type { GatewaySmtpTuning } from './smtp/gateway-smtp.options';
+
+/** The queues a scanner of this role runs the jobs of (its startup fails if one has no worker). */
+export function scannerConsumedQueues(config: Pick<ScannerConfig, 'SCANNER_ROLE' | 'SECRETS_KEY'>): QueueName[] {
+  if (config.SCANNER_ROLE === 'smtp') {
+    return [];
+  }
+  const queues = [QueueName.Scan, QueueName.Delivery, QueueName.M365DirectorySync, QueueName.M365Remediation, QueueName.M365Mailflow];
+  return config.SECRETS_KEY ? [...queues, QueueName.MimecastPoll, QueueName.Export] : queues;
+}
 
 export interface ScannerOverrides {
   /** Upstream DNS for the sender checks (tests answer from a zone); defaults to the system resolver. */
@@ -74,7 +83,7 @@ export class AppModule {
         ...roles,
       ],
       // Queue depth and waiting age on /metrics, read from Redis at scrape time (every scanner role reports them).
-      providers: [QueueMetrics],
+      providers: [QueueMetrics, ...jobConsumersCheck(`SCANNER_ROLE=${config.SCANNER_ROLE}`, scannerConsumedQueues(config))],
     };
   }
 }

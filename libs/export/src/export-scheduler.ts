@@ -1,8 +1,8 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { ExportDestination } from '@mailwarden/db';
-import { EXPORT_DESTINATION_JOB, exportSchedulerId, QueueName, type ExportDestinationJobData } from '@mailwarden/queue';
-import type { ExportRunner, ExportRunResult } from './export-runner';
+import { ExportDestinationJob, exportSchedulerId, handle, JobQueue, QueueName, type JobHandler } from '@mailwarden/queue';
+import type { ExportRunner } from './export-runner';
 
 export interface ExportQueueOptions {
   connection: ConnectionOptions;
@@ -18,10 +18,14 @@ export interface ExportQueueOptions {
  * which the next sync re-creates).
  */
 export class ExportScheduler implements OnModuleDestroy {
-  readonly queue: Queue<ExportDestinationJobData>;
+  readonly jobs: JobQueue;
 
   constructor(private readonly options: ExportQueueOptions) {
-    this.queue = new Queue<ExportDestinationJobData>(QueueName.Export, { connection: options.connection, prefix: options.prefix });
+    this.jobs = new JobQueue(QueueName.Export, options);
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   async schedule(destination: Pick<ExportDestination, 'id' | 'enabled'>): Promise<void> {
@@ -29,28 +33,19 @@ export class ExportScheduler implements OnModuleDestroy {
       await this.unschedule(destination.id);
       return;
     }
-    await this.queue.upsertJobScheduler(
-      exportSchedulerId(destination.id),
-      { every: this.options.everyMs ?? 1000 },
-      {
-        name: EXPORT_DESTINATION_JOB,
-        data: { destinationId: destination.id },
-        // A failed run is not retried in place: the destination's back-off and the next scheduled run take over.
-        opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 50 } },
-      },
-    );
+    await this.jobs.schedule(ExportDestinationJob, exportSchedulerId(destination.id), this.options.everyMs ?? 1000, { destinationId: destination.id });
   }
 
   async unschedule(destinationId: string): Promise<void> {
-    await this.queue.removeJobScheduler(exportSchedulerId(destinationId));
+    await this.jobs.unschedule(exportSchedulerId(destinationId));
   }
 
   /** Makes the schedulers match the destinations: one per enabled destination, none for others. */
   async sync(destinations: ReadonlyArray<Pick<ExportDestination, 'id' | 'enabled'>>): Promise<number> {
     const wanted = new Set(destinations.filter((destination) => destination.enabled).map((destination) => exportSchedulerId(destination.id)));
-    for (const scheduler of await this.queue.getJobSchedulers()) {
-      if (!wanted.has(scheduler.key)) {
-        await this.queue.removeJobScheduler(scheduler.key);
+    for (const schedulerId of await this.jobs.schedulerIds()) {
+      if (!wanted.has(schedulerId)) {
+        await this.jobs.unschedule(schedulerId);
       }
     }
     for (const destination of destinations) {
@@ -60,7 +55,7 @@ export class ExportScheduler implements OnModuleDestroy {
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return this.jobs.close();
   }
 
   /** The app's shutdown closes the queue's Redis connection. */
@@ -69,11 +64,7 @@ export class ExportScheduler implements OnModuleDestroy {
   }
 }
 
-/** The worker of QueueName.Export: one run of the job's destination. Runs of one destination never overlap (lease). */
-export function createExportWorker(runner: Pick<ExportRunner, 'run'>, options: ExportQueueOptions & { concurrency?: number }): Worker<ExportDestinationJobData, ExportRunResult> {
-  return new Worker<ExportDestinationJobData, ExportRunResult>(QueueName.Export, (job) => runner.run(job.data.destinationId), {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 4,
-  });
+/** The handlers of QueueName.Export (JobWorkers.start): one run of the job's destination. Runs of one destination never overlap (lease). */
+export function exportHandlers(runner: Pick<ExportRunner, 'run'>): JobHandler[] {
+  return [handle(ExportDestinationJob, (job) => runner.run(job.data.destinationId))];
 }

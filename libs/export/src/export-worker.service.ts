@@ -1,10 +1,10 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Worker } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import type { ExportRepository } from '@mailwarden/db';
 import { collectOnScrape } from '@mailwarden/observability';
+import { JobWorkers, QueueName } from '@mailwarden/queue';
 import type { ExportRunner } from './export-runner';
-import { createExportWorker, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
+import { exportHandlers, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
 
 /**
  * Per-destination figures on /metrics, read from PostgreSQL at scrape time, so every worker process reports the same
@@ -48,19 +48,21 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
  */
 export class ExportWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExportWorkerService.name);
-  private worker?: Worker;
+  private readonly workers: JobWorkers;
   private pruneTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly runner: ExportRunner,
     private readonly scheduler: ExportScheduler,
     private readonly repository: ExportRepository,
-    private readonly queue: ExportQueueOptions & { concurrency?: number; pruneEveryMs?: number },
-  ) {}
+    private readonly queue: ExportQueueOptions & { concurrency?: number; pruneEveryMs?: number; workers?: JobWorkers },
+  ) {
+    // The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own.
+    this.workers = queue.workers ?? new JobWorkers(queue);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker = createExportWorker(this.runner, this.queue);
-    this.worker.on('error', (error) => this.logger.warn({ event: 'export.worker_error', error: error.message }));
+    this.workers.start(QueueName.Export, exportHandlers(this.runner), { concurrency: this.queue.concurrency ?? 4, forceClose: true });
     const scheduled = await this.scheduler.sync(await this.repository.listAllDestinations());
     // Schedules live in Redis: a Redis that restarted empty loses them, so they are re-asserted with each pruning.
     this.pruneTimer = setInterval(() => void this.maintain(), this.queue.pruneEveryMs ?? 30_000);
@@ -97,6 +99,6 @@ export class ExportWorkerService implements OnApplicationBootstrap, OnApplicatio
    */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.pruneTimer);
-    await this.worker?.close(true);
+    await this.workers.stop(QueueName.Export);
   }
 }

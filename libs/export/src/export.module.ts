@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { ExportRepository } from '@mailwarden/db';
+import { JobWorkers } from '@mailwarden/queue';
 import { ExportDestinationsService } from './export-destinations.service';
 import { DEFAULT_EXPORT_RUN_OPTIONS, ExportRunner, type ExportRunOptions } from './export-runner';
 import { ExportScheduler, type ExportQueueOptions } from './export-scheduler';
@@ -33,13 +34,13 @@ export class ExportModule {
           },
           {
             provide: ExportWorkerService,
-            useFactory: (runner: ExportRunner, scheduler: ExportScheduler, repository: ExportRepository) => {
+            useFactory: (runner: ExportRunner, scheduler: ExportScheduler, repository: ExportRepository, workers?: JobWorkers) => {
               if (options.worker?.metrics) {
                 registerExportMetrics(options.worker.metrics, repository);
               }
-              return new ExportWorkerService(runner, scheduler, repository, { ...options.queue, concurrency: options.worker?.concurrency, pruneEveryMs: options.worker?.pruneEveryMs });
+              return new ExportWorkerService(runner, scheduler, repository, { ...options.queue, concurrency: options.worker?.concurrency, pruneEveryMs: options.worker?.pruneEveryMs, workers });
             },
-            inject: [ExportRunner, ExportScheduler, ExportRepository],
+            inject: [ExportRunner, ExportScheduler, ExportRepository, { token: JobWorkers, optional: true }],
           },
         ]
       : [];

@@ -1,47 +1,33 @@
 import { type OnModuleDestroy } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import {
-  M365_DIRECTORY_SYNC_JOB,
-  M365_REMEDIATION_JOB,
-  m365DirectorySyncSchedulerId,
-  QueueName,
-  type M365DirectorySyncJobData,
-  type M365RemediationJobData,
-} from '@mailwarden/queue';
+import { JobQueue, M365DirectorySyncJob, m365DirectorySyncSchedulerId, M365RemediationJob, QueueName } from '@mailwarden/queue';
 import type { Microsoft365QueueOptions } from './microsoft365.options';
-
-const JOB_OPTIONS = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } };
 
 /** Producer side of the Microsoft 365 queues: on-demand and scheduled syncs, remediations. */
 export class Microsoft365Queues implements OnModuleDestroy {
-  readonly sync: Queue<M365DirectorySyncJobData>;
-  readonly remediation: Queue<M365RemediationJobData>;
+  readonly sync: JobQueue;
+  readonly remediation: JobQueue;
 
   constructor(options: Microsoft365QueueOptions) {
-    this.sync = new Queue<M365DirectorySyncJobData>(QueueName.M365DirectorySync, { connection: options.connection, prefix: options.prefix });
-    this.remediation = new Queue<M365RemediationJobData>(QueueName.M365Remediation, { connection: options.connection, prefix: options.prefix });
+    this.sync = new JobQueue(QueueName.M365DirectorySync, options);
+    this.remediation = new JobQueue(QueueName.M365Remediation, options);
   }
 
   async enqueueSync(accountId: string, runId: string): Promise<void> {
     // A failed sync is not retried in place: it changed nothing, and the next run asks the same question.
-    await this.sync.add(M365_DIRECTORY_SYNC_JOB, { accountId, runId }, { ...JOB_OPTIONS, jobId: runId, attempts: 1 });
+    await this.sync.add(M365DirectorySyncJob, { accountId, runId });
   }
 
   async scheduleSync(accountId: string, everyMinutes: number): Promise<void> {
-    await this.sync.upsertJobScheduler(
-      m365DirectorySyncSchedulerId(accountId),
-      { every: everyMinutes * 60_000 },
-      { name: M365_DIRECTORY_SYNC_JOB, data: { accountId }, opts: { ...JOB_OPTIONS, attempts: 1 } },
-    );
+    await this.sync.schedule(M365DirectorySyncJob, m365DirectorySyncSchedulerId(accountId), everyMinutes * 60_000, { accountId });
   }
 
   async unscheduleSync(accountId: string): Promise<void> {
-    await this.sync.removeJobScheduler(m365DirectorySyncSchedulerId(accountId));
+    await this.sync.unschedule(m365DirectorySyncSchedulerId(accountId));
   }
 
   async enqueueRemediation(accountId: string, remediationId: string): Promise<void> {
     // Retried with back-off when Graph or the database fails as a whole; finished mailboxes are never redone.
-    await this.remediation.add(M365_REMEDIATION_JOB, { accountId, remediationId }, { ...JOB_OPTIONS, jobId: remediationId, attempts: 5, backoff: { type: 'exponential', delay: 30_000 } });
+    await this.remediation.add(M365RemediationJob, { accountId, remediationId });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { Microsoft365Repository } from '@mailwarden/db';
-import { QueueName, type M365DirectorySyncJobData, type M365RemediationJobData } from '@mailwarden/queue';
+import { handle, JobWorkers, M365DirectorySyncJob, M365RemediationJob, QueueName, type M365RemediationJobData } from '@mailwarden/queue';
 import { DirectorySyncService } from './directory-sync.service';
 import type { Microsoft365QueueOptions } from './microsoft365.options';
 import { Microsoft365Queues } from './microsoft365-queues';
@@ -15,6 +15,8 @@ export interface Microsoft365WorkerOptions extends Microsoft365QueueOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   directorySyncMinutes?: number;
+  /** The app's JobWorkers (QueueModule); without it (tests) the workers run on their own. */
+  workers?: JobWorkers;
 }
 
 /**
@@ -26,8 +28,7 @@ export interface Microsoft365WorkerOptions extends Microsoft365QueueOptions {
 export class Microsoft365Workers {
   private readonly logger = new Logger(Microsoft365Workers.name);
   private readonly abort = new AbortController();
-  private sync?: Worker<M365DirectorySyncJobData>;
-  private remediation?: Worker<M365RemediationJobData>;
+  private readonly workers: JobWorkers;
 
   constructor(
     private readonly directorySync: DirectorySyncService,
@@ -36,28 +37,25 @@ export class Microsoft365Workers {
     private readonly queues: Microsoft365Queues,
     private readonly microsoft365: Microsoft365Service,
     private readonly options: Microsoft365WorkerOptions,
-  ) {}
+  ) {
+    this.workers = options.workers ?? new JobWorkers(options);
+  }
 
   async start(): Promise<void> {
     const common = {
-      connection: this.options.connection,
-      prefix: this.options.prefix,
+      forceClose: true,
       // Given only when set: an undefined value would replace BullMQ's default and be refused.
       ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
       ...(this.options.stalledIntervalMs !== undefined ? { stalledInterval: this.options.stalledIntervalMs } : {}),
     };
-    this.sync = new Worker<M365DirectorySyncJobData>(
-      QueueName.M365DirectorySync,
-      async (job: Job<M365DirectorySyncJobData>) => (await this.directorySync.run(job.data.accountId, job.data.runId)).status,
-      { ...common, concurrency: 1 },
-    );
-    this.remediation = new Worker<M365RemediationJobData>(QueueName.M365Remediation, (job: Job<M365RemediationJobData>) => this.processRemediation(job), {
+    this.workers.start(QueueName.M365DirectorySync, [handle(M365DirectorySyncJob, async (job) => (await this.directorySync.run(job.data.accountId, job.data.runId)).status)], {
+      ...common,
+      concurrency: 1,
+    });
+    this.workers.start(QueueName.M365Remediation, [handle(M365RemediationJob, (job) => this.processRemediation(job))], {
       ...common,
       concurrency: this.options.remediationConcurrency ?? 2,
     });
-    for (const worker of [this.sync, this.remediation] as Worker[]) {
-      worker.on('error', (error) => this.logger.warn({ event: 'microsoft365.worker_error', error: error.message }));
-    }
     const unfinished = await this.repository.unfinishedRemediationIds();
     for (const { id, accountId } of unfinished) {
       await this.queues.enqueueRemediation(accountId, id); // same job id: ignored while the job still exists
@@ -86,6 +84,6 @@ export class Microsoft365Workers {
   /** Stops at once, leaving jobs in flight to be taken over (as a crash would). */
   async stop(): Promise<void> {
     this.abort.abort(new Error('worker stopped'));
-    await Promise.all([this.sync?.close(true), this.remediation?.close(true)]);
+    await Promise.all([this.workers.stop(QueueName.M365DirectorySync), this.workers.stop(QueueName.M365Remediation)]);
   }
 }

@@ -7,7 +7,6 @@ export * from './mimecast.service';
 export * from './mimecast.types';
 export * from './mimecast-alert.normalizer';
 export * from './mimecast-log.validator';
-export * from './mimecast-poll.job';
 export * from './mimecast-poll.processor';
 export * from './mimecast-poller.service';
 export * from './mimecast-signature';

@@ -4,8 +4,8 @@ import { ThirdPartyAlertRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { FakeMimecastServer } from '../test/fake-mimecast.server';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';
-import { mimecastPollSchedulerId } from './mimecast-poll.job';
-import { createMimecastPollWorker, MimecastPollScheduler } from './mimecast-poll.processor';
+import { JobWorkers, mimecastPollSchedulerId, QueueName } from '@mailwarden/queue';
+import { mimecastPollHandlers, MimecastPollScheduler } from './mimecast-poll.processor';
 import { MimecastPollerService } from './mimecast-poller.service';
 import { MimecastService } from './mimecast.service';
 import type { MimecastModuleOptions } from './mimecast.options';
@@ -73,7 +73,8 @@ describe(MimecastPollScheduler.name, () => {
     const schedulers = await scheduler.queue.getJobSchedulers();
     expect(schedulers.map((entry) => [entry.key, entry.every])).toEqual([[mimecastPollSchedulerId(account.id), 1_800_000]]);
 
-    const worker = createMimecastPollWorker(poller, { connection, prefix: redis.prefix, concurrency: 2 });
+    const workers = new JobWorkers({ connection, prefix: redis.prefix });
+    workers.start(QueueName.MimecastPoll, mimecastPollHandlers(poller), { concurrency: 2 });
     try {
       const runs = await waitFor(
         () => service.listPollRuns(account.id),
@@ -83,7 +84,7 @@ describe(MimecastPollScheduler.name, () => {
       expect((await service.listAlerts(account.id, {}, { limit: 200 })).items).toHaveLength(DATASET_TOTALS.stored);
       expect(view.accountId).toBe(account.id);
     } finally {
-      await worker.close();
+      await workers.close();
     }
   });
 

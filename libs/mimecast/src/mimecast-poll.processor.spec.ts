@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { createMimecastPollProcessor } from './mimecast-poll.processor';
-import type { MimecastPollJobData } from './mimecast-poll.job';
+import type { MimecastPollJobData } from '@mailwarden/queue';
 import { MimecastPollStatus, type MimecastPollResult } from './mimecast-poller.service';
 
 const counts = { pages: 1, received: 0, stored: 0, duplicates: 0, malformed: 0, clean: 0, unmapped: 0 };

@@ -1,8 +1,7 @@
 import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { QueueName } from '@mailwarden/queue';
+import type { ConnectionOptions, Job } from 'bullmq';
+import { handle, JobQueue, MimecastPollJob, mimecastPollSchedulerId, QueueName, type JobHandler, type MimecastPollJobData } from '@mailwarden/queue';
 import type { MimecastConnection } from '@mailwarden/db';
-import { MIMECAST_POLL_JOB, mimecastPollSchedulerId, type MimecastPollJobData } from './mimecast-poll.job';
 import { MimecastPollStatus, type MimecastPollerService, type MimecastPollResult } from './mimecast-poller.service';
 
 export interface MimecastQueueOptions {
@@ -16,10 +15,18 @@ export interface MimecastQueueOptions {
  * so re-configuring an account replaces its schedule instead of adding a second one.
  */
 export class MimecastPollScheduler implements OnModuleDestroy {
-  readonly queue: Queue<MimecastPollJobData>;
+  readonly jobs: JobQueue;
+  /** Built here from settings (closed here), rather than the app's shared queue (closed by QueueModule). */
+  private readonly owned: boolean;
 
-  constructor(options: MimecastQueueOptions) {
-    this.queue = new Queue<MimecastPollJobData>(QueueName.MimecastPoll, { connection: options.connection, prefix: options.prefix });
+  /** `queue`: the app's JobQueues.get(QueueName.MimecastPoll) (shared connection), or connection settings (tests). */
+  constructor(queue: JobQueue | MimecastQueueOptions) {
+    this.owned = !(queue instanceof JobQueue);
+    this.jobs = queue instanceof JobQueue ? queue : new JobQueue(QueueName.MimecastPoll, queue);
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   async schedule(connection: Pick<MimecastConnection, 'id' | 'accountId' | 'enabled' | 'pollIntervalSeconds'>): Promise<void> {
@@ -27,29 +34,22 @@ export class MimecastPollScheduler implements OnModuleDestroy {
       await this.unschedule(connection.accountId);
       return;
     }
-    await this.queue.upsertJobScheduler(
-      mimecastPollSchedulerId(connection.accountId),
-      { every: connection.pollIntervalSeconds * 1000 },
-      {
-        name: MIMECAST_POLL_JOB,
-        data: { accountId: connection.accountId, connectionId: connection.id },
-        // A failed poll is not retried in place: the next scheduled poll resumes from the persisted cursor.
-        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-      },
-    );
+    await this.jobs.schedule(MimecastPollJob, mimecastPollSchedulerId(connection.accountId), connection.pollIntervalSeconds * 1000, { accountId: connection.accountId, connectionId: connection.id });
   }
 
   async unschedule(accountId: string): Promise<void> {
-    await this.queue.removeJobScheduler(mimecastPollSchedulerId(accountId));
+    await this.jobs.unschedule(mimecastPollSchedulerId(accountId));
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return this.jobs.close();
   }
 
-  /** Provided through MimecastModule.forRoot({ queue }), the app's shutdown closes the queue's connection. */
-  onModuleDestroy(): Promise<void> {
-    return this.close();
+  /** Provided through MimecastModule.forRoot({ queue }) without QueueModule, the app's shutdown closes the queue's connection. */
+  async onModuleDestroy(): Promise<void> {
+    if (this.owned) {
+      await this.close();
+    }
   }
 }
 
@@ -66,14 +66,7 @@ export function createMimecastPollProcessor(poller: Pick<MimecastPollerService, 
   };
 }
 
-/** A worker for QueueName.MimecastPoll. Polls of one account never overlap: the poller holds a lease per connection. */
-export function createMimecastPollWorker(
-  poller: Pick<MimecastPollerService, 'poll'>,
-  options: MimecastQueueOptions & { concurrency?: number },
-): Worker<MimecastPollJobData, MimecastPollResult> {
-  return new Worker<MimecastPollJobData, MimecastPollResult>(QueueName.MimecastPoll, createMimecastPollProcessor(poller), {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 4,
-  });
+/** The handlers of QueueName.MimecastPoll (JobWorkers.start). Polls of one account never overlap: the poller holds a lease per connection. */
+export function mimecastPollHandlers(poller: Pick<MimecastPollerService, 'poll'>): JobHandler[] {
+  return [handle(MimecastPollJob, createMimecastPollProcessor(poller))];
 }

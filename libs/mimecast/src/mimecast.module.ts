@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { JobQueues, QueueName } from '@mailwarden/queue';
 import { MimecastPollScheduler, type MimecastQueueOptions } from './mimecast-poll.processor';
 import { MimecastPollerService } from './mimecast-poller.service';
 import { MimecastService } from './mimecast.service';
@@ -11,14 +12,21 @@ export interface MimecastModuleRootOptions extends MimecastModuleOptions {
 
 /**
  * Mimecast services for an app that already imports DbModule. With `queue`, configuring a connection schedules
- * its polls; the app that runs the polls also starts createMimecastPollWorker.
+ * its polls; the app that runs the polls also starts the worker (JobWorkers.start with mimecastPollHandlers).
  */
 @Module({})
 export class MimecastModule {
   static forRoot(options: MimecastModuleRootOptions): DynamicModule {
     const { queue, ...serviceOptions } = options;
     const scheduler: Provider[] = queue
-      ? [{ provide: MimecastPollScheduler, useFactory: () => new MimecastPollScheduler(queue) }]
+      ? [
+          {
+            provide: MimecastPollScheduler,
+            // The app's shared queue (QueueModule) when there is one: its connection and job defaults.
+            useFactory: (queues?: JobQueues) => new MimecastPollScheduler(queues ? queues.get(QueueName.MimecastPoll) : queue),
+            inject: [{ token: JobQueues, optional: true }],
+          },
+        ]
       : [];
     return {
       module: MimecastModule,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { MODE_MIGRATION_STEP_JOB, modeMigrationStepJobId, QueueName, type ModeMigrationStepJobData } from '@mailwarden/queue';
+import type { ConnectionOptions } from 'bullmq';
+import { handle, JobQueue, JobWorkers, ModeMigrationStepJob, QueueName, type ModeMigrationStepJobData } from '@mailwarden/queue';
 
 export interface ModeMigrationQueueOptions {
   connection: ConnectionOptions;
@@ -10,14 +10,18 @@ export interface ModeMigrationQueueOptions {
 
 /** Producer side of QueueName.ModeMigration: one job per attempt of a step that calls Exchange Online. */
 export class ModeMigrationQueue {
-  readonly queue: Queue<ModeMigrationStepJobData>;
+  readonly jobs: JobQueue;
 
   constructor(options: ModeMigrationQueueOptions) {
-    this.queue = new Queue<ModeMigrationStepJobData>(QueueName.ModeMigration, { connection: options.connection, prefix: options.prefix });
+    this.jobs = new JobQueue(QueueName.ModeMigration, options);
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   async enqueue(data: ModeMigrationStepJobData, attempts: number): Promise<void> {
-    const jobId = modeMigrationStepJobId(data.stepId, attempts);
+    const jobId = ModeMigrationStepJob.jobId!(data, attempts);
     // The step is still RUNNING, so a finished job of this attempt did not record it (the worker lost its database
     // mid-way): run it again. A waiting or active job is left as it is (same id: BullMQ adds nothing).
     const existing = await this.queue.getJob(jobId);
@@ -28,13 +32,11 @@ export class ModeMigrationQueue {
     if (existing && (await existing.isCompleted())) {
       await existing.remove();
     }
-    // One BullMQ attempt: the step itself records a failure (FAILED, lastError) for the admin to retry; a crash
-    // (stalled job) is handed to the next worker by BullMQ, and the step is idempotent.
-    await this.queue.add(MODE_MIGRATION_STEP_JOB, data, { jobId, attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } });
+    await this.jobs.add(ModeMigrationStepJob, data, attempts);
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return this.jobs.close();
   }
 }
 
@@ -43,34 +45,36 @@ export interface ModeMigrationWorkerOptions extends ModeMigrationQueueOptions {
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own. */
+  workers?: JobWorkers;
 }
 
 /** Consumer side: runs queued steps through `run` (ModeMigrationRunner.runQueuedStep); re-queues lost ones at start. */
 export class ModeMigrationWorker {
   private readonly logger = new Logger(ModeMigrationWorker.name);
-  private worker?: Worker<ModeMigrationStepJobData>;
+  private readonly workers: JobWorkers;
 
   constructor(
     private readonly run: (data: ModeMigrationStepJobData) => Promise<string>,
     private readonly requeue: () => Promise<number>,
     private readonly options: ModeMigrationWorkerOptions,
-  ) {}
+  ) {
+    this.workers = options.workers ?? new JobWorkers(options);
+  }
 
   async start(): Promise<void> {
-    this.worker = new Worker<ModeMigrationStepJobData>(QueueName.ModeMigration, (job: Job<ModeMigrationStepJobData>) => this.run(job.data), {
-      connection: this.options.connection,
-      prefix: this.options.prefix,
+    this.workers.start(QueueName.ModeMigration, [handle(ModeMigrationStepJob, (job) => this.run(job.data))], {
       concurrency: this.options.concurrency ?? 2,
+      forceClose: true,
       ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
       ...(this.options.stalledIntervalMs !== undefined ? { stalledInterval: this.options.stalledIntervalMs } : {}),
     });
-    this.worker.on('error', (error) => this.logger.warn({ event: 'mode_migration.worker_error', error: error.message }));
     const requeued = await this.requeue();
     this.logger.log({ event: 'mode_migration.worker_started', requeuedSteps: requeued });
   }
 
   /** Stops at once; a step in flight is taken over by the next worker (as after a crash). */
   async stop(): Promise<void> {
-    await this.worker?.close(true);
+    await this.workers.stop(QueueName.ModeMigration);
   }
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { AccountsModule } from '@mailwarden/accounts';
+import { JobWorkers } from '@mailwarden/queue';
 import { MailflowTamperQueue, MailflowTamperWorker } from './mailflow/mailflow-tamper.queue';
 import { MailflowTamperService } from './mailflow/mailflow-tamper.service';
 import { ModeMigrationRunner } from './migration-runner';
@@ -17,14 +18,15 @@ class ModeMigrationLifecycle implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly tamper: MailflowTamperService,
     @Optional() private readonly queue?: ModeMigrationQueue,
     @Optional() private readonly tamperQueue?: MailflowTamperQueue,
+    @Optional() private readonly workers?: JobWorkers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.runWorker && this.options.queue) {
-      this.worker = new ModeMigrationWorker((data) => this.runner.runQueuedStep(data), () => this.runner.requeueRunningSteps(), this.options.queue);
+      this.worker = new ModeMigrationWorker((data) => this.runner.runQueuedStep(data), () => this.runner.requeueRunningSteps(), { ...this.options.queue, workers: this.workers });
       await this.worker.start();
       // Issue 16: the tamper checks of what the mailflow steps created run beside them.
-      this.tamperWorker = new MailflowTamperWorker(this.tamper, this.tamperQueue!, { ...this.options.queue, everyMinutes: this.options.tamperCheckMinutes, reconcileEveryMs: this.options.tamperReconcileMs });
+      this.tamperWorker = new MailflowTamperWorker(this.tamper, this.tamperQueue!, { ...this.options.queue, everyMinutes: this.options.tamperCheckMinutes, reconcileEveryMs: this.options.tamperReconcileMs, workers: this.workers });
       await this.tamperWorker.start();
     }
   }

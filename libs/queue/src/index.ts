@@ -10,3 +10,7 @@ export * from './jobs/export-destination.job';
 export * from './jobs/mailflow-health.job';
 export * from './jobs/mode-migration.job';
 export * from './queue-metrics';
+export * from './job-definition';
+export * from './job-queue';
+export * from './job-workers';
+export * from './jobs/mimecast-poll.job';

@@ -39,6 +39,10 @@ export class QueueMetrics implements OnModuleDestroy {
     this.redis = createRedisClient(options, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2000 });
     this.redis.on('error', () => undefined);
     this.queues = Object.values(QueueName).map((name) => new Queue(name, { connection: this.redis, prefix: queuePrefix(options) }));
+    // Its client's errors are ignored above; the queues re-emit them, and an 'error' without a listener is printed.
+    for (const queue of this.queues) {
+      queue.on('error', () => undefined);
+    }
     const { jobs, waitingAge } = queueGauges(registry);
     collectOnScrape([jobs, waitingAge], async () => {
       const now = Date.now();

@@ -6,3 +6,4 @@ export * from './scan-message.service';
 export * from './scan.errors';
 export * from './quarantine-retention';
 export * from './scan-metrics';
+export * from './scan-context.module';

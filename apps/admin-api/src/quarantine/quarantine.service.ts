@@ -1,8 +1,6 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { QuarantineRepository, type QuarantineItem, type QuarantineItemWithMessage } from '@mailwarden/db';
-import { DELIVERY_JOB, QueueName, releaseDeliveryJobId, type DeliveryJobData } from '@mailwarden/queue';
+import { DeliveryJob, JobQueues } from '@mailwarden/queue';
 import { createdAtAfter, createdAtCursor } from '../accounts/accounts.service';
 import { pageLimit, toPage, type Page } from '../common/cursor';
 import { ApiProblem, ProblemCode } from '../common/problem-code';
@@ -80,11 +78,8 @@ export class QuarantineService {
     private readonly quarantine: QuarantineRepository,
     private readonly access: TenantAccess,
     private readonly policies: PoliciesService,
-    @InjectQueue(QueueName.Delivery) private readonly deliveryQueue: Queue<DeliveryJobData>,
-  ) {
-    // Without a listener BullMQ prints every Redis connection error to the console.
-    this.deliveryQueue.on('error', (error: Error) => this.logger.warn({ event: 'admin_api.delivery_queue_error', error: error.message }));
-  }
+    private readonly queues: JobQueues,
+  ) {}
 
   async list(principal: Principal, accountId: string, query: QuarantineQueryDto): Promise<Page<QuarantineItemDto>> {
     await this.access.account(principal, accountId);
@@ -183,11 +178,7 @@ export class QuarantineService {
       return { outcome: raced.outcome, problem: raced.problem };
     }
     if (action === 'release') {
-      await this.deliveryQueue.add(
-        DELIVERY_JOB,
-        { messageId: existing.messageId, recipients: [existing.recipient], quarantineItemId: existing.id },
-        { jobId: releaseDeliveryJobId(existing.id) },
-      );
+      await this.queues.add(DeliveryJob, { messageId: existing.messageId, recipients: [existing.recipient], quarantineItemId: existing.id });
       this.logger.log({ event: 'quarantine.released', accountId, itemId, messageId: existing.messageId });
     }
     const item = (await this.quarantine.find(accountId, itemId))!;

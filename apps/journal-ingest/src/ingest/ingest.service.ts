@@ -1,12 +1,10 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
 import { MessageMetrics, MessageRepository, type Account, type Domain } from '@mailwarden/db';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
-import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
+import { JobQueues, ScanMessageJob, type ScanMessageJobData } from '@mailwarden/queue';
 import { smtpError } from '@mailwarden/smtp';
 
 export type JournalAccount = Account & { domains: Domain[] };
@@ -45,7 +43,7 @@ export class IngestService {
 
   constructor(
     private readonly messages: MessageRepository,
-    @InjectQueue(QueueName.Scan) private readonly scanQueue: Queue<ScanMessageJobData>,
+    private readonly queues: JobQueues,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.metrics = new MessageMetrics(registry);
@@ -120,8 +118,8 @@ export class IngestService {
    */
   enqueueScans(stored: ScanMessageJobData[]): void {
     for (const job of stored) {
-      this.scanQueue
-        .add(SCAN_MESSAGE_JOB, job, scanJobOptions(job.messageId))
+      this.queues
+        .add(ScanMessageJob, job)
         .catch((error: Error) => this.logger.warn({ event: 'journal.enqueue_failed', messageId: job.messageId, error: error.message }));
     }
   }

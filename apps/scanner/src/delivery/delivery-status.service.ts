@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { DeliveryRepository, MessageRepository } from '@mailwarden/db';
 import { buildDsn, type DownstreamRoute } from '@mailwarden/delivery';
-import type { DeliveryStatusJobData } from './delivery-status.job';
+import type { DeliveryStatusJobData } from '@mailwarden/queue';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryInputError } from './delivery.service';
 import { mailExchangers, relayMessage } from './smtp-relay';

@@ -1,8 +1,6 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { DeliveryRepository } from '@mailwarden/db';
-import { DELIVERY_JOB, deliveryJobOptions, QueueName, releaseDeliveryJobId, type DeliveryJobData } from '@mailwarden/queue';
+import { DeliveryJob, JobQueues, QueueName, releaseDeliveryJobId, type JobQueue } from '@mailwarden/queue';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 
 /**
@@ -14,12 +12,15 @@ import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 export class DeliverySweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliverySweeperService.name);
   private timer?: NodeJS.Timeout;
+  private readonly queue: JobQueue;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
-    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
+    queues: JobQueues,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
-  ) {}
+  ) {
+    this.queue = queues.get(QueueName.Delivery);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'delivery.sweep_failed', error: error.message })), this.tuning.sweepEveryMs);
@@ -37,7 +38,7 @@ export class DeliverySweeperService implements OnApplicationBootstrap, OnApplica
       const jobIds = [messageId, ...(await this.deliveries.findQuarantineItemIds(messageId)).map(releaseDeliveryJobId)];
       let waiting = false;
       for (const jobId of jobIds) {
-        const job = await this.queue.getJob(jobId);
+        const job = await this.queue.queue.getJob(jobId);
         if (!job) {
           continue;
         }
@@ -58,7 +59,7 @@ export class DeliverySweeperService implements OnApplicationBootstrap, OnApplica
       if (recipients.length === 0) {
         continue;
       }
-      await this.queue.add(DELIVERY_JOB, { messageId, recipients }, deliveryJobOptions(messageId));
+      await this.queue.add(DeliveryJob, { messageId, recipients });
       enqueued++;
     }
     if (enqueued > 0) {

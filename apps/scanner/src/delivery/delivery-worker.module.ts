@@ -1,6 +1,4 @@
-import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QueueName } from '@mailwarden/queue';
 import { DELIVERY_TUNING, DEFAULT_DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliveryStatusService } from './delivery-status.service';
@@ -13,7 +11,6 @@ export class DeliveryWorkerModule {
   static forRoot(tuning: Partial<DeliveryTuning> = {}): DynamicModule {
     return {
       module: DeliveryWorkerModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Delivery })],
       providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService],
       exports: [DeliveryService, DeliverySweeperService],
     };

@@ -1,8 +1,6 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
-import { DELIVERY_STATUS_JOB, type DeliveryStatusJobData } from './delivery-status.job';
+import { DeliveryJob, DeliveryStatusJob, handle, JobWorkers, QueueName, type DeliveryJobData } from '@mailwarden/queue';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryInputError, DeliveryService, type DeliveryRun } from './delivery.service';
 import { DeliveryStatusService } from './delivery-status.service';
@@ -13,34 +11,39 @@ import { DeliveryStatusService } from './delivery-status.service';
  * back-off until the retry window ends (the copy is DEFERRED meanwhile). Attempts are for the job's own
  * failures (database or Redis down).
  */
-@Processor(QueueName.Delivery)
-export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+@Injectable()
+export class DeliveryProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
   constructor(
     private readonly delivery: DeliveryService,
     private readonly status: DeliveryStatusService,
+    private readonly workers: JobWorkers,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
-  ) {
-    super();
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.tuning.concurrency;
+    this.workers.start(
+      QueueName.Delivery,
+      [handle(DeliveryJob, (job, token) => this.guard(job, () => this.deliver(job, token))), handle(DeliveryStatusJob, (job) => this.guard(job, () => this.status.send(job.data)))],
+      { concurrency: this.tuning.concurrency },
+    );
   }
 
-  async process(job: Job<DeliveryJobData | DeliveryStatusJobData>, token?: string): Promise<DeliveryRun | string> {
+  private async deliver(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryRun> {
+    const run = await this.delivery.deliver(job.data);
+    if (run.deferred.length > 0) {
+      this.logger.log({ event: 'delivery.deferred', messageId: job.data.messageId, recipients: run.deferred, retryInMs: run.retryInMs });
+      await job.moveToDelayed(Date.now() + run.retryInMs, token);
+      throw new DelayedError();
+    }
+    return run;
+  }
+
+  /** A bad job fails for good; the job's own errors (database or Redis down) use up its attempts. */
+  private async guard<R>(job: Job, run: () => Promise<R>): Promise<R> {
     try {
-      if (job.name === DELIVERY_STATUS_JOB) {
-        return await this.status.send(job.data as DeliveryStatusJobData);
-      }
-      const run = await this.delivery.deliver(job.data as DeliveryJobData);
-      if (run.deferred.length > 0) {
-        this.logger.log({ event: 'delivery.deferred', messageId: job.data.messageId, recipients: run.deferred, retryInMs: run.retryInMs });
-        await job.moveToDelayed(Date.now() + run.retryInMs, token);
-        throw new DelayedError();
-      }
-      return run;
+      return await run();
     } catch (error) {
       if (error instanceof DelayedError) {
         throw error;

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { ScannerConfig } from '@mailwarden/config';
 import type { DeliveryRepository, DkimKeyRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
 import { dkimDnsRecord, headerValues, sealCopy } from '@mailwarden/delivery';
@@ -11,6 +10,7 @@ import { DnsError, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
 import { DeliveryService } from './delivery.service';
 import { relayMessage } from './smtp-relay';
+import { DeliveryStatusJob, type JobQueues } from '@mailwarden/queue';
 
 jest.mock('./smtp-relay', () => ({ ...jest.requireActual('./smtp-relay'), relayMessage: jest.fn() }));
 const relay = relayMessage as jest.MockedFunction<typeof relayMessage>;
@@ -59,7 +59,7 @@ function setup(
   const service = new DeliveryService(
     repository as unknown as DeliveryRepository,
     messages as unknown as MessageRepository,
-    queue as unknown as Queue,
+    queue as unknown as JobQueues,
     { SMTP_HOSTNAME: 'mx.mailwarden.test', OUTBOUND_SMART_HOST: '', ...arc?.config } as ScannerConfig,
     { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
     arc?.resolver ?? (async () => []),
@@ -97,7 +97,7 @@ describe(DeliveryService.name, () => {
     expect(relay).not.toHaveBeenCalled();
     expect(run.failed).toEqual(['bob@acme.example']);
     expect(repository.updateDeliveries).toHaveBeenCalledWith('m1', ['bob@acme.example'], { state: 'FAILED', lastError: 'delivery time expired; last error: 451 4.3.0 busy' });
-    expect(queue.add).toHaveBeenCalledWith('delivery-status-notification', { messageId: 'm1', recipients: ['bob@acme.example'] }, { jobId: expect.stringMatching(/^dsn-m1-[0-9a-f]{16}$/) });
+    expect(queue.add).toHaveBeenCalledWith(DeliveryStatusJob, { messageId: 'm1', recipients: ['bob@acme.example'] });
   });
 
   it('should skip a release job whose quarantine item is no longer released', async () => {
@@ -199,7 +199,7 @@ describe(DeliveryService.name, () => {
       expect(relay.mock.calls.map(([route]) => route.host)).toEqual(['implicit.example']);
       expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['a@nomail.example'], expect.objectContaining({ state: 'FAILED', lastError: expect.stringMatching(/^550 5\.1\.10 nomail\.example accepts no mail/) }));
       expect(context.repository.updateDeliveries).toHaveBeenCalledWith('m1', ['c@slow.example'], expect.objectContaining({ state: 'DEFERRED', lastError: expect.stringMatching(/^451 4\.4\.3 .*ETIMEOUT/) }));
-      expect(context.queue.add).toHaveBeenCalledWith('delivery-status-notification', expect.objectContaining({ recipients: expect.arrayContaining(['a@nomail.example', 'b@gone.example']) }), expect.anything());
+      expect(context.queue.add).toHaveBeenCalledWith(DeliveryStatusJob, expect.objectContaining({ recipients: expect.arrayContaining(['a@nomail.example', 'b@gone.example']) }));
     });
 
     it('should not route an outside recipient of a message that was not relayed outbound (it waits for a downstream)', async () => {

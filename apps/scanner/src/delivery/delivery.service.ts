@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { DeliveryRepository, DkimKeyRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
@@ -27,9 +24,8 @@ import {
 import { CredentialsCipher } from '@mailwarden/mimecast';
 import { domainOfAddress } from '@mailwarden/policy';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
-import { QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { DeliveryStatusJob, JobQueues, type DeliveryJobData } from '@mailwarden/queue';
 import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
-import { DELIVERY_STATUS_JOB, deliveryStatusJobId, type DeliveryStatusJobData } from './delivery-status.job';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DownstreamConnections, relayMessage } from './smtp-relay';
 
@@ -70,7 +66,7 @@ export class DeliveryService implements OnModuleDestroy {
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly messages: MessageRepository,
-    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData | DeliveryStatusJobData>,
+    private readonly queues: JobQueues,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
     @Inject(SENDER_CHECKS_DNS_RESOLVER) private readonly resolver: DnsResolveFunction,
@@ -301,7 +297,6 @@ export class DeliveryService implements OnModuleDestroy {
       this.logger.log({ event: 'delivery.dsn_suppressed', messageId: message.id, reason: 'null sender' });
       return;
     }
-    const key = createHash('sha256').update([...recipients].sort().join(',')).digest('hex').slice(0, 16);
-    await this.queue.add(DELIVERY_STATUS_JOB, { messageId: message.id, recipients }, { jobId: deliveryStatusJobId(message.id, key) });
+    await this.queues.add(DeliveryStatusJob, { messageId: message.id, recipients });
   }
 }

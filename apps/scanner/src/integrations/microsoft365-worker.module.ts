@@ -14,6 +14,7 @@ import {
   type Microsoft365ConfigValues,
   type Microsoft365QueueOptions,
 } from '@mailwarden/microsoft365';
+import { JobWorkers } from '@mailwarden/queue';
 
 /** Starts and stops the Microsoft 365 workers with the scanner (worker role). */
 class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,14 +57,14 @@ export class Microsoft365WorkerModule {
       providers: [
         {
           provide: Microsoft365Workers,
-          useFactory: (sync: DirectorySyncService, remediations: RemediationService, repository: Microsoft365Repository, queues: Microsoft365Queues, microsoft365: Microsoft365Service) =>
-            new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, { ...queue, directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES }),
-          inject: [DirectorySyncService, RemediationService, Microsoft365Repository, Microsoft365Queues, Microsoft365Service],
+          useFactory: (sync: DirectorySyncService, remediations: RemediationService, repository: Microsoft365Repository, queues: Microsoft365Queues, microsoft365: Microsoft365Service, workers: JobWorkers) =>
+            new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, { ...queue, directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES, workers }),
+          inject: [DirectorySyncService, RemediationService, Microsoft365Repository, Microsoft365Queues, Microsoft365Service, JobWorkers],
         },
         {
           provide: MailflowHealthWorkers,
-          useFactory: (quickTests: MailflowQuickTestService) => new MailflowHealthWorkers(quickTests, queue),
-          inject: [MailflowQuickTestService],
+          useFactory: (quickTests: MailflowQuickTestService, workers: JobWorkers) => new MailflowHealthWorkers(quickTests, { ...queue, workers }),
+          inject: [MailflowQuickTestService, JobWorkers],
         },
         {
           provide: Microsoft365WorkerLifecycle,

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
-import { MimecastService, mimecastPollSchedulerId } from '@mailwarden/mimecast';
-import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import { MimecastService } from '@mailwarden/mimecast';
+import { mimecastPollSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { appTestEnv, createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 

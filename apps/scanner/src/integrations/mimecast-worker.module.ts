@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MimecastModule, MimecastPollerService, MimecastService, type MimecastModuleOptions, type MimecastQueueOptions } from '@mailwarden/mimecast';
+import { JobWorkers } from '@mailwarden/queue';
 import { MimecastWorkerService } from './mimecast-worker.service';
 
 /** Mimecast polling for the scanner's worker role; only loaded when SECRETS_KEY is set. */
@@ -12,8 +13,8 @@ export class MimecastWorkerModule {
       providers: [
         {
           provide: MimecastWorkerService,
-          useFactory: (poller: MimecastPollerService, mimecast: MimecastService) => new MimecastWorkerService(poller, mimecast, queue),
-          inject: [MimecastPollerService, MimecastService],
+          useFactory: (poller: MimecastPollerService, mimecast: MimecastService, workers: JobWorkers) => new MimecastWorkerService(poller, mimecast, workers),
+          inject: [MimecastPollerService, MimecastService, JobWorkers],
         },
       ],
     };

@@ -1,8 +1,7 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { QueueName, type ScanMessageJobData } from '@mailwarden/queue';
+import { handle, JobWorkers, QueueName, ScanMessageJob, type ScanMessageJobData } from '@mailwarden/queue';
 import { MessageNotFoundError, ScanMessageService, ScanOutcome } from '@mailwarden/scanning';
 
 /**
@@ -13,20 +12,23 @@ import { MessageNotFoundError, ScanMessageService, ScanOutcome } from '@mailward
 const SCAN_JOB_LOCK_MS = 15_000;
 
 /** Runs the scan of one stored message (journal copies, and gateway messages stored for the scan). */
-@Processor(QueueName.Scan, { lockDuration: SCAN_JOB_LOCK_MS, stalledInterval: SCAN_JOB_LOCK_MS })
-export class ScanMessageProcessor extends WorkerHost implements OnApplicationBootstrap {
+@Injectable()
+export class ScanMessageProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(ScanMessageProcessor.name);
 
   constructor(
     private readonly scans: ScanMessageService,
+    private readonly workers: JobWorkers,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
-  ) {
-    super();
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
-    // Concurrency comes from the environment, not from the decorator (STYLE.md §5).
-    this.worker.concurrency = this.config.SCAN_CONCURRENCY;
+    // Concurrency comes from the environment (STYLE.md §5).
+    this.workers.start(QueueName.Scan, [handle(ScanMessageJob, (job) => this.process(job))], {
+      concurrency: this.config.SCAN_CONCURRENCY,
+      lockDuration: SCAN_JOB_LOCK_MS,
+      stalledInterval: SCAN_JOB_LOCK_MS,
+    });
   }
 
   async process(job: Job<ScanMessageJobData>): Promise<ScanOutcome> {

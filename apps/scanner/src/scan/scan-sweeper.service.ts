@@ -1,8 +1,6 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { MessageRepository } from '@mailwarden/db';
-import { QueueName, SCAN_MESSAGE_JOB, scanJobOptions, type ScanMessageJobData } from '@mailwarden/queue';
+import { JobQueues, QueueName, ScanMessageJob, type JobQueue } from '@mailwarden/queue';
 
 /** How long a stored message may wait for its scan job before the sweeper enqueues it (again). */
 export const SWEEP_GRACE_MS = 30_000;
@@ -17,11 +15,14 @@ const SWEEP_EVERY_MS = 15_000;
 export class ScanSweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ScanSweeperService.name);
   private timer?: NodeJS.Timeout;
+  private readonly queue: JobQueue;
 
   constructor(
     private readonly messages: MessageRepository,
-    @InjectQueue(QueueName.Scan) private readonly queue: Queue<ScanMessageJobData>,
-  ) {}
+    queues: JobQueues,
+  ) {
+    this.queue = queues.get(QueueName.Scan);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'scan.sweep_failed', error: error.message })), SWEEP_EVERY_MS);
@@ -37,14 +38,14 @@ export class ScanSweeperService implements OnApplicationBootstrap, OnApplication
     const pending = await this.messages.findPendingScan(new Date(Date.now() - graceMs));
     let enqueued = 0;
     for (const message of pending) {
-      const existing = await this.queue.getJob(message.id);
+      const existing = await this.queue.queue.getJob(message.id);
       // A failed job keeps its id: remove it so the message gets a fresh one (its attempts were used up on errors).
       if (existing && (await existing.isFailed())) {
         await existing.remove();
       } else if (existing) {
         continue;
       }
-      await this.queue.add(SCAN_MESSAGE_JOB, { messageId: message.id, accountId: message.accountId }, scanJobOptions(message.id));
+      await this.queue.add(ScanMessageJob, { messageId: message.id, accountId: message.accountId });
       enqueued++;
     }
     if (enqueued > 0) {

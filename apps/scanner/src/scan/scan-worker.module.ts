@@ -1,7 +1,5 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { QueueName } from '@mailwarden/queue';
-import { ScanContextCache, ScanMessageService } from '@mailwarden/scanning';
+import { ScanContextModule, ScanMessageService } from '@mailwarden/scanning';
 import { ScanMessageProcessor } from './scan-message.processor';
 import { ScanSweeperService } from './scan-sweeper.service';
 import { StatsCompactorService } from './stats-compactor.service';
@@ -9,8 +7,8 @@ import { RetentionService } from '../retention/retention.service';
 
 /** The scan workers (SCANNER_ROLE worker or all). Needs DbModule, QueueModule and SenderChecksModule. */
 @Module({
-  imports: [BullModule.registerQueue({ name: QueueName.Scan })],
-  providers: [ScanContextCache, ScanMessageService, ScanMessageProcessor, ScanSweeperService, StatsCompactorService, RetentionService],
+  imports: [ScanContextModule],
+  providers: [ScanMessageService, ScanMessageProcessor, ScanSweeperService, StatsCompactorService, RetentionService],
   exports: [ScanSweeperService],
 })
 export class ScanWorkerModule {}

@@ -1,6 +1,4 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { acceptedPaths, decideDirection, isInScope, pathDecision } from '@mailwarden/accounts';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
@@ -18,7 +16,7 @@ import {
 import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, processedOriginalOf, readProcessedMarks } from '@mailwarden/delivery';
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
-import { DELIVERY_JOB, deliveryJobOptions, QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { DeliveryJob, JobQueues } from '@mailwarden/queue';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, ScanMetrics, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
@@ -80,7 +78,7 @@ export class GatewayIntakeService {
     private readonly messages: MessageRepository,
     private readonly context: ScanContextCache,
     private readonly senderChecks: SenderChecksService,
-    @InjectQueue(QueueName.Delivery) private readonly queue: Queue<DeliveryJobData>,
+    private readonly queues: JobQueues,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     private readonly microsoft365: Microsoft365Repository,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
@@ -295,8 +293,8 @@ export class GatewayIntakeService {
     const queued = verdicts.filter((verdict) => DELIVERY_STATE_FOR[actionOf(verdict)] === 'QUEUED').map((verdict) => verdict.recipient);
     if (queued.length > 0) {
       // After the commit: a lost enqueue (Redis down) is caught up by the delivery sweeper (transactional outbox).
-      await this.queue
-        .add(DELIVERY_JOB, { messageId, recipients: queued }, deliveryJobOptions(messageId))
+      await this.queues
+        .add(DeliveryJob, { messageId, recipients: queued })
         .catch((error: Error) => this.logger.warn({ event: 'gateway.enqueue_failed', messageId, error: error.message }));
     }
     this.logger.log({ event: 'gateway.accepted', messageId, source, direction, actions, alreadyProcessed: !!processedOf, bareLineEnds, outboundRelay: !!transaction.outbound });

@@ -1,7 +1,5 @@
-import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QueueName } from '@mailwarden/queue';
-import { ScanContextCache } from '@mailwarden/scanning';
+import { ScanContextModule } from '@mailwarden/scanning';
 import { GatewayIntakeService } from './gateway-intake.service';
 import { DEFAULT_GATEWAY_SMTP_TUNING, GATEWAY_SMTP_TUNING, type GatewaySmtpTuning } from './gateway-smtp.options';
 import { GatewaySmtpServer } from './gateway-smtp.server';
@@ -12,8 +10,8 @@ export class GatewaySmtpModule {
   static forRoot(tuning: Partial<GatewaySmtpTuning> = {}): DynamicModule {
     return {
       module: GatewaySmtpModule,
-      imports: [BullModule.registerQueue({ name: QueueName.Delivery })],
-      providers: [{ provide: GATEWAY_SMTP_TUNING, useValue: { ...DEFAULT_GATEWAY_SMTP_TUNING, ...tuning } }, ScanContextCache, GatewayIntakeService, GatewaySmtpServer],
+      imports: [ScanContextModule],
+      providers: [{ provide: GATEWAY_SMTP_TUNING, useValue: { ...DEFAULT_GATEWAY_SMTP_TUNING, ...tuning } }, GatewayIntakeService, GatewaySmtpServer],
       exports: [GatewaySmtpServer],
     };
   }

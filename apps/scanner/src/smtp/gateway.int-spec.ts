@@ -12,7 +12,7 @@ import { DeliveryRepository, type Account, type Domain } from '@mailwarden/db';
 import { QuickTestService } from '@mailwarden/delivery';
 import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
 import { readProcessedMarks } from '@mailwarden/delivery';
-import { DELIVERY_JOB, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
+import { DeliveryJob, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { appTestEnv, createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, SmtpSink, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DeliverySweeperService } from '../delivery/delivery-sweeper.service';
@@ -286,11 +286,11 @@ describe(GatewaySmtpServer.name, () => {
     await db.prisma.quarantineItem.update({ where: { id: item.id }, data: { status: 'RELEASED', releasedAt: new Date() } });
     const queue = new Queue(QueueName.Delivery, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) }, prefix: redis.prefix });
     try {
-      await queue.add(DELIVERY_JOB, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: releaseDeliveryJobId(item.id) });
+      await queue.add(DeliveryJob.name, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: releaseDeliveryJobId(item.id) });
       const [released] = await waitFor(async () => sink.to('vip@acme.example'));
       expect(summarizeMessageHeaders(released!.raw).subject).toBe('Quarterly report');
       // A second job for the same release (at-least-once) delivers nothing more.
-      await queue.add(DELIVERY_JOB, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: `${releaseDeliveryJobId(item.id)}-again` });
+      await queue.add(DeliveryJob.name, { messageId: stored.id, recipients: ['vip@acme.example'], quarantineItemId: item.id }, { jobId: `${releaseDeliveryJobId(item.id)}-again` });
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(sink.to('vip@acme.example')).toHaveLength(1);
     } finally {

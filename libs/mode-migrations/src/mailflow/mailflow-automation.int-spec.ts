@@ -2,8 +2,7 @@ import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DbModule, type ModeMigrationWithSteps } from '@mailwarden/db';
 import { Microsoft365Module } from '@mailwarden/microsoft365';
-import { Queue } from 'bullmq';
-import { MODE_MIGRATION_STEP_JOB, modeMigrationStepJobId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import { JobQueue, ModeMigrationStepJob, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { ModeMigrationRunner } from '../migration-runner';
 import { ModeMigrationsModule } from '../mode-migrations.module';
@@ -430,8 +429,8 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     await db.prisma.modeMigrationStep.update({ where: { id: step(planned, 'accept-mail-on-both-paths').id }, data: { status: 'SKIPPED' } });
     const stepId = step(planned, 'copy-microsoft-365-domains').id;
     // A job of this attempt that already finished without recording the step (its worker lost the database).
-    const queue = new Queue(QueueName.ModeMigration, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
-    const stale = await queue.add(MODE_MIGRATION_STEP_JOB, { accountId: account.id, migrationId: planned.id, stepId, actor: 'x', actorKeyId: null }, { jobId: modeMigrationStepJobId(stepId, 0) });
+    const queue = new JobQueue(QueueName.ModeMigration, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
+    const stale = await queue.add(ModeMigrationStepJob, { accountId: account.id, migrationId: planned.id, stepId, actor: 'x', actorKeyId: null }, 0);
     for (let wait = 0; !(await stale.isCompleted()) && wait < 200; wait++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

@@ -1,46 +1,53 @@
 import { Logger } from '@nestjs/common';
-import { Queue, Worker, type Job } from 'bullmq';
-import { MAILFLOW_TAMPER_CHECK_JOB, mailflowTamperCheckSchedulerId, QueueName, type MailflowTamperCheckJobData } from '@mailwarden/queue';
+import {
+  handle,
+  JobQueue,
+  JobWorkers,
+  MAILFLOW_TAMPER_RECONCILE_SCHEDULER,
+  MailflowTamperCheckJob,
+  mailflowTamperCheckSchedulerId,
+  MailflowTamperReconcileJob,
+  QueueName,
+} from '@mailwarden/queue';
 import type { ModeMigrationQueueOptions } from '../mode-migration.queue';
 import type { MailflowTamperService } from './mailflow-tamper.service';
 
-const JOB_OPTIONS = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 }, attempts: 1 };
-/** The one scheduler that keeps every watched account's own scheduler in place (accounts gain and lose objects). */
-const RECONCILE_SCHEDULER = 'mailflow-tamper-check:reconcile';
-const RECONCILE_JOB = 'mailflow-tamper-reconcile';
 
 /** Producer side of QueueName.MailflowTamperCheck: a check now, and each watched account's repeatable check. */
 export class MailflowTamperQueue {
-  readonly queue: Queue<MailflowTamperCheckJobData | Record<string, never>>;
+  readonly jobs: JobQueue;
 
   constructor(options: ModeMigrationQueueOptions) {
-    this.queue = new Queue(QueueName.MailflowTamperCheck, { connection: options.connection, prefix: options.prefix });
+    this.jobs = new JobQueue(QueueName.MailflowTamperCheck, options);
+  }
+
+  get queue() {
+    return this.jobs.queue;
   }
 
   async checkNow(accountId: string): Promise<void> {
-    await this.queue.add(MAILFLOW_TAMPER_CHECK_JOB, { accountId }, JOB_OPTIONS);
+    await this.jobs.add(MailflowTamperCheckJob, { accountId });
   }
 
   async schedule(accountId: string, everyMinutes: number): Promise<void> {
-    await this.queue.upsertJobScheduler(mailflowTamperCheckSchedulerId(accountId), { every: everyMinutes * 60_000 }, { name: MAILFLOW_TAMPER_CHECK_JOB, data: { accountId }, opts: JOB_OPTIONS });
+    await this.jobs.schedule(MailflowTamperCheckJob, mailflowTamperCheckSchedulerId(accountId), everyMinutes * 60_000, { accountId });
   }
 
   async unschedule(accountId: string): Promise<void> {
-    await this.queue.removeJobScheduler(mailflowTamperCheckSchedulerId(accountId));
+    await this.jobs.unschedule(mailflowTamperCheckSchedulerId(accountId));
   }
 
   /** Account ids that have a repeatable check. */
   async scheduledAccounts(): Promise<string[]> {
-    const schedulers = await this.queue.getJobSchedulers();
-    return schedulers.map((scheduler) => scheduler.key).filter((key) => key !== RECONCILE_SCHEDULER).map((key) => key.slice(key.indexOf(':') + 1));
+    return (await this.jobs.schedulerIds()).filter((key) => key !== MAILFLOW_TAMPER_RECONCILE_SCHEDULER).map((key) => key.slice(key.indexOf(':') + 1));
   }
 
   async scheduleReconcile(everyMs: number): Promise<void> {
-    await this.queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMs }, { name: RECONCILE_JOB, data: {}, opts: JOB_OPTIONS });
+    await this.jobs.schedule(MailflowTamperReconcileJob, MAILFLOW_TAMPER_RECONCILE_SCHEDULER, everyMs, {});
   }
 
   close(): Promise<void> {
-    return this.queue.close();
+    return this.jobs.close();
   }
 }
 
@@ -49,6 +56,8 @@ export interface MailflowTamperWorkerOptions extends ModeMigrationQueueOptions {
   everyMinutes?: number;
   /** How often accounts that gained or lost Exchange objects get their check scheduled or dropped (default 60 s). */
   reconcileEveryMs?: number;
+  /** The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own. */
+  workers?: JobWorkers;
 }
 
 /**
@@ -57,27 +66,25 @@ export interface MailflowTamperWorkerOptions extends ModeMigrationQueueOptions {
  */
 export class MailflowTamperWorker {
   private readonly logger = new Logger(MailflowTamperWorker.name);
-  private worker?: Worker;
+  private readonly workers: JobWorkers;
 
   constructor(
     private readonly tamper: MailflowTamperService,
     private readonly queue: MailflowTamperQueue,
     private readonly options: MailflowTamperWorkerOptions,
-  ) {}
+  ) {
+    this.workers = options.workers ?? new JobWorkers(options);
+  }
 
   async start(): Promise<void> {
-    this.worker = new Worker(QueueName.MailflowTamperCheck, (job: Job) => this.process(job), { connection: this.options.connection, prefix: this.options.prefix, concurrency: 2 });
-    this.worker.on('error', (error) => this.logger.warn({ event: 'mode_migration.tamper_worker_error', error: error.message }));
+    this.workers.start(
+      QueueName.MailflowTamperCheck,
+      [handle(MailflowTamperReconcileJob, async () => `watching ${await this.reconcile()}`), handle(MailflowTamperCheckJob, async (job) => (await this.tamper.check(job.data.accountId)).status)],
+      { concurrency: 2, forceClose: true },
+    );
     const watched = await this.reconcile();
     await this.queue.scheduleReconcile(this.options.reconcileEveryMs ?? 60_000);
     this.logger.log({ event: 'mode_migration.tamper_worker_started', watchedAccounts: watched });
-  }
-
-  private async process(job: Job): Promise<string> {
-    if (job.name === RECONCILE_JOB) {
-      return `watching ${await this.reconcile()}`;
-    }
-    return (await this.tamper.check((job.data as MailflowTamperCheckJobData).accountId)).status;
   }
 
   private async reconcile(): Promise<number> {
@@ -94,6 +101,6 @@ export class MailflowTamperWorker {
   }
 
   async stop(): Promise<void> {
-    await this.worker?.close(true);
+    await this.workers.stop(QueueName.MailflowTamperCheck);
   }
 }

@@ -1,8 +1,7 @@
-/**
- * One queued step of an account mode migration (a step that calls Exchange Online). Job id = `<step id>-<attempts>`:
- * queued once per attempt, so a second `advance` while the job waits adds nothing, and a retry gets a new job.
- */
-export const MODE_MIGRATION_STEP_JOB = 'mode-migration-step';
+import { defineJob } from '../job-definition';
+import { QueueName } from '../queue-name';
+
+/** Payload of one queued step of an account mode migration (a step that calls Exchange Online). */
 export interface ModeMigrationStepJobData {
   accountId: string;
   migrationId: string;
@@ -12,4 +11,14 @@ export interface ModeMigrationStepJobData {
   actorKeyId: string | null;
 }
 
-export const modeMigrationStepJobId = (stepId: string, attempts: number): string => `${stepId}-${attempts}`;
+/**
+ * One step attempt. Job id = `<step id>-<attempts>`: queued once per attempt, so a second `advance` while the job
+ * waits adds nothing, and a retry gets a new job. One BullMQ attempt: the step records its own failure for the
+ * admin to retry; a crash (stalled job) is handed to the next worker, and the step is idempotent.
+ */
+export const ModeMigrationStepJob = defineJob<ModeMigrationStepJobData, [attempts: number]>({
+  queue: QueueName.ModeMigration,
+  name: 'mode-migration-step',
+  jobId: (data, attempts) => `${data.stepId}-${attempts}`,
+  options: { attempts: 1, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+});

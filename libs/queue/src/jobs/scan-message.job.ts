@@ -1,12 +1,11 @@
-/** Payload of a QueueName.Scan job. Enqueue with `jobId: messageId` so a message has one scan job at a time. */
+import { defineJob } from '../job-definition';
+import { QueueName } from '../queue-name';
+
+/** Payload of a QueueName.Scan job. */
 export interface ScanMessageJobData {
   messageId: string;
   accountId: string;
 }
 
-export const SCAN_MESSAGE_JOB = 'scan-message';
-
-/** BullMQ job options for a scan: the id makes enqueueing idempotent (the ingest and the sweeper may both try). */
-export function scanJobOptions(messageId: string): { jobId: string } {
-  return { jobId: messageId };
-}
+/** Scan one stored message. Job id = message id: a message has one scan job at a time (the ingest and the sweeper may both add it). */
+export const ScanMessageJob = defineJob<ScanMessageJobData>({ queue: QueueName.Scan, name: 'scan-message', jobId: (data) => data.messageId });
