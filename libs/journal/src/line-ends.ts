@@ -5,8 +5,7 @@
  * bytes through (DESIGN.md 10), so anything Mailwarden relays must be checked or normalised first.
  */
 
-const CR = 0x0d;
-const LF = 0x0a;
+import { CR, LF } from './mime/bytes';
 
 export interface BareLineEnd {
   /** Byte offset of the lone CR or LF. */

@@ -1,4 +1,4 @@
-import { buildMicrosoftJournalReport } from '../test/journal-report.builder';
+import { buildMicrosoftJournalReport } from '@mailwarden/testing';
 import { loadFixture } from '../test/load-fixture';
 import { JournalParseError, JournalParseReason } from './journal-parse-error';
 import { parseJournalReportText, parseMicrosoftJournalReport } from './microsoft-journal-report.parser';

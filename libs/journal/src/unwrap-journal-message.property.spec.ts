@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import {
-  buildGoogleCopy,
+  buildGoogleJournalCopy,
   buildMicrosoftJournalReport,
   encodeQuotedPrintable,
   type BuiltRecipient,
   type MicrosoftReportSpec,
-} from '../test/journal-report.builder';
+} from '@mailwarden/testing';
 import { loadFixture } from '../test/load-fixture';
 import { JournalParseError } from './journal-parse-error';
 import { findBareLineEnds, hasBareCrOrLf, normalizeLineEnds } from './line-ends';
@@ -41,13 +41,14 @@ const original = fc
   .map(([subjectText, body]) => Buffer.concat([Buffer.from(`Subject: ${subjectText.replace(/[\r\n]/g, '')}\r\n\r\n`), Buffer.from(body)]))
   .filter((bytes) => !bytes.includes(`--${BOUNDARY}`));
 
-const reportSpec: fc.Arbitrary<MicrosoftReportSpec> = fc.record({
+const reportSpec: fc.Arbitrary<MicrosoftReportSpec & { recipients: BuiltRecipient[] }> = fc.record({
   sender: fc.oneof(address, fc.constant('<>')),
   subject,
   messageId: address.map((id) => `<${id}>`),
   onBehalfOf: fc.option(address, { nil: undefined }),
   recipients: fc.array(recipient, { minLength: 1, maxLength: 25 }),
   original,
+  boundary: fc.constant(BOUNDARY),
   reportEncoding: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
   originalEncoding: fc.constantFrom('7bit', 'base64', 'quoted-printable'),
   fieldCase: fc.constantFrom('canonical', 'upper', 'lower'),
@@ -84,7 +85,7 @@ describe(`${unwrapJournalMessage.name} (properties)`, () => {
           throw new Error(`not unwrapped: ${JSON.stringify(result)}`);
         }
         // The part's content starts after its header section and ends before the CRLF of the close delimiter.
-        const partHead = Buffer.from('Content-Type: message/rfc822\r\n\r\n');
+        const partHead = Buffer.from('Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n');
         const start = raw.indexOf(partHead) + partHead.length;
         expect(result.original.buffer).toBe(raw.buffer);
         expect(result.original.byteOffset - raw.byteOffset).toBe(start);
@@ -99,7 +100,7 @@ describe(`${unwrapJournalMessage.name} (properties)`, () => {
     fc.assert(
       fc.property(fc.array(address, { minLength: 1, maxLength: 10 }), address, (recipients, id) => {
         const message = Buffer.from(`Message-ID: <${id}>\r\nFrom: a@x.com\r\nSubject: s\r\n\r\nbody\r\n`);
-        const result = unwrapJournalMessage(buildGoogleCopy(recipients.join(', '), message));
+        const result = unwrapJournalMessage(buildGoogleJournalCopy(recipients.join(', '), message));
         if (result.kind !== 'google') {
           throw new Error(`not unwrapped: ${JSON.stringify(result)}`);
         }

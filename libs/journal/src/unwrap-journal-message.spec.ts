@@ -1,4 +1,4 @@
-import { buildMicrosoftJournalReport } from '../test/journal-report.builder';
+import { buildMicrosoftJournalReport } from '@mailwarden/testing';
 import { loadFixture } from '../test/load-fixture';
 import { JOURNAL_PARSE_REASONS, JOURNAL_PARSE_REASON_TEXT, JournalParseReason } from './journal-parse-error';
 import { unwrapJournalMessage } from './unwrap-journal-message';

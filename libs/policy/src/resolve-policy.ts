@@ -53,15 +53,31 @@ function orderLayers<T>(layers: PolicyLayers<T>): OrderedLayer[] {
 
 const isLocked = (layer: OrderedLayer, path: string): boolean => layer.locks.some((lock) => lockCovers(lock, path));
 
+/** Once a higher layer has locked the option, a lower layer's own value is not applied, only recorded; true: skip the layer. */
+function skippedByLock(resolution: OptionResolution, layer: OrderedLayer, hasOwn: boolean): boolean {
+  if (!resolution.locked) {
+    return false;
+  }
+  if (hasOwn) {
+    (resolution.overriddenByLock ??= []).push(layer.source);
+  }
+  return true;
+}
+
+/** A layer that locks `path` freezes the resolution at what it stands at after that layer. */
+function applyLock(resolution: OptionResolution, layer: OrderedLayer, path: string): void {
+  if (isLocked(layer, path)) {
+    resolution.locked = true;
+    resolution.lockedBy = layer.source;
+  }
+}
+
 function resolveValue(option: PolicyOptionSpec, defaults: unknown, layers: OrderedLayer[]): { value: unknown; resolution: OptionResolution } {
   let value = getPath(defaults, option.path);
   const resolution: OptionResolution = { source: DEFAULT_SOURCE, locked: false };
   for (const layer of layers) {
     const own = getPath(layer.settings, option.path);
-    if (resolution.locked) {
-      if (own !== undefined) {
-        (resolution.overriddenByLock ??= []).push(layer.source);
-      }
+    if (skippedByLock(resolution, layer, own !== undefined)) {
       continue;
     }
     if (own !== undefined) {
@@ -69,10 +85,7 @@ function resolveValue(option: PolicyOptionSpec, defaults: unknown, layers: Order
       resolution.source = layer.source;
     }
     // The locking level's own value was applied just above, so it is the one that stays.
-    if (isLocked(layer, option.path)) {
-      resolution.locked = true;
-      resolution.lockedBy = layer.source;
-    }
+    applyLock(resolution, layer, option.path);
   }
   return { value, resolution };
 }
@@ -83,10 +96,7 @@ function resolveSet(option: PolicyOptionSpec, defaults: unknown, layers: Ordered
   const resolution: OptionResolution = { source: DEFAULT_SOURCE, contributors: [], locked: false };
   for (const layer of layers) {
     const own = (getPath(layer.settings, option.path) as string[] | undefined) ?? [];
-    if (resolution.locked) {
-      if (own.length > 0) {
-        (resolution.overriddenByLock ??= []).push(layer.source);
-      }
+    if (skippedByLock(resolution, layer, own.length > 0)) {
       continue;
     }
     if (own.length > 0) {
@@ -94,10 +104,7 @@ function resolveSet(option: PolicyOptionSpec, defaults: unknown, layers: Ordered
       resolution.contributors!.push(layer.source);
       resolution.source = layer.source;
     }
-    if (isLocked(layer, option.path)) {
-      resolution.locked = true;
-      resolution.lockedBy = layer.source;
-    }
+    applyLock(resolution, layer, option.path);
   }
   return { value: [...entries], resolution };
 }
@@ -116,10 +123,7 @@ function resolveKeyed(
   const list: OptionResolution = { source: DEFAULT_SOURCE, contributors: [], locked: false };
   for (const layer of layers) {
     const own = (getPath(layer.settings, option.path) as ContentRule[] | undefined) ?? [];
-    if (list.locked) {
-      if (own.length > 0) {
-        (list.overriddenByLock ??= []).push(layer.source);
-      }
+    if (skippedByLock(list, layer, own.length > 0)) {
       continue;
     }
     for (const rule of own) {
@@ -150,10 +154,7 @@ function resolveKeyed(
         lockedIds.set(lock.slice(option.path.length + 1), layer.source);
       }
     }
-    if (isLocked(layer, option.path)) {
-      list.locked = true;
-      list.lockedBy = layer.source;
-    }
+    applyLock(list, layer, option.path);
   }
   options[option.path] = list;
   for (const [id, item] of items) {

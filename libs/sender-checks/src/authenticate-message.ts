@@ -1,12 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ARCResult, DKIMResult, DKIMVerifyResult, DMARCResult, DNSResolver } from 'mailauth';
-import { arc } from 'mailauth/lib/arc';
-import { dkimVerify } from 'mailauth/lib/dkim/verify';
-import { evaluateDmarc } from 'mailauth/lib/dmarc';
-import { spf, SPFResult } from 'mailauth/lib/spf';
-import { getPublicKey, KEY_ERROR_COMMENTS } from 'mailauth/lib/tools';
 import { DnsResolveFunction } from './dns-resolver';
+import { arc, dkimVerify, evaluateDmarc, getPublicKey, KEY_ERROR_COMMENTS, spf, type SPFResult } from './mailauth.adapter';
 
 /** RFC 8301 section 3.2: RSA keys shorter than this must not be considered valid. */
 export const MIN_RSA_KEY_BITS = 1024;
@@ -63,14 +59,7 @@ export async function authenticateMessage(input: AuthenticateMessageInput, optio
   const spfResult = await verifySpf(input, { resolver, authservId: options.authservId });
   const arcResult = await verifyArc(dkim, { resolver, clientIp: input.clientIp });
 
-  const { dmarc, skipReason: dmarcSkipReason } = await verifyDmarc({
-    headerFrom: dkim.headerFrom ?? [],
-    fromFields: dkim.fromFields,
-    // RFC 9989 4.4: only a passing SPF result and passing DKIM signatures can align
-    spfDomains: spfResult.status.result === 'pass' && spfResult.domain ? [spfResult.domain] : [],
-    dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass' && r.signingDomain).map((r) => r.signingDomain!),
-    resolver,
-  });
+  const { dmarc, skipReason: dmarcSkipReason } = await verifyDmarc(alignableIdentifiers(dkim, spfResult, resolver));
 
   return { dkim, spf: spfResult, arc: arcResult, dmarc, dmarcSkipReason, headerFrom: dkim.headerFrom ?? [] };
 }
@@ -179,6 +168,17 @@ export interface DmarcEvaluationInput {
   /** d= of DKIM signatures that passed. */
   dkimDomains: string[];
   resolver: DnsResolveFunction;
+}
+
+/** The DMARC input of a message's DKIM and SPF results. RFC 9989 4.4: only a passing SPF result and passing DKIM signatures can align. */
+export function alignableIdentifiers(dkim: DKIMVerifyResult, spfResult: SPFResult, resolver: DnsResolveFunction): DmarcEvaluationInput {
+  return {
+    headerFrom: dkim.headerFrom ?? [],
+    fromFields: dkim.fromFields,
+    spfDomains: spfResult.status.result === 'pass' && spfResult.domain ? [spfResult.domain] : [],
+    dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass' && r.signingDomain).map((r) => r.signingDomain!),
+    resolver,
+  };
 }
 
 /**

@@ -161,18 +161,17 @@ describe(checkSender.name, () => {
     let forwarded: Buffer;
     let zone: DnsZone;
 
+    // a mailing list at forwarder.example verified the original, then changed the subject (which
+    // breaks alice's DKIM signature) and sealed what it saw, recording `authResults`
+    const sealedByForwarder = (authResults: string) =>
+      arcSeal(alter(signed, 'Subject: Quarterly report', 'Subject: [team] Quarterly report'), { domain: 'forwarder.example', selector: 'arc', key: arcKey, authResults });
+
     beforeAll(async () => {
       arcKey = rsaKey();
       zone = withRecords(baseZone, { 'arc._domainkey.forwarder.example': { TXT: [keyRecord(arcKey)] } });
-      // a mailing list at forwarder.example verified the original, then changed the subject (which
-      // breaks alice's DKIM signature) and sealed what it saw
-      const modified = alter(signed, 'Subject: Quarterly report', 'Subject: [team] Quarterly report');
-      forwarded = await arcSeal(modified, {
-        domain: 'forwarder.example',
-        selector: 'arc',
-        key: arcKey,
-        authResults: 'mx.forwarder.example; spf=pass smtp.mailfrom=alice@sender.example; dkim=pass header.d=sender.example header.s=s1; dmarc=pass header.from=sender.example',
-      });
+      forwarded = await sealedByForwarder(
+        'mx.forwarder.example; spf=pass smtp.mailfrom=alice@sender.example; dkim=pass header.d=sender.example header.s=s1; dmarc=pass header.from=sender.example',
+      );
     });
 
     const forwardedInput = (trustedArcSealers: string[], message = forwarded) =>
@@ -214,23 +213,13 @@ describe(checkSender.name, () => {
     });
 
     it('should not override when the trusted sealer recorded a failure', async () => {
-      const failing = await arcSeal(alter(signed, 'Subject: Quarterly report', 'Subject: [team] Quarterly report'), {
-        domain: 'forwarder.example',
-        selector: 'arc',
-        key: arcKey,
-        authResults: 'mx.forwarder.example; spf=fail smtp.mailfrom=alice@sender.example; dkim=fail header.d=sender.example; dmarc=fail header.from=sender.example',
-      });
+      const failing = await sealedByForwarder('mx.forwarder.example; spf=fail smtp.mailfrom=alice@sender.example; dkim=fail header.d=sender.example; dmarc=fail header.from=sender.example');
       const { report } = await run(zone, forwardedInput(['forwarder.example'], failing));
       expect(dmarcOf(report)).toMatchObject({ status: 'fail', evidence: { arc: { trustedSealer: true, recorded: { dmarc: 'fail' }, overridesDmarcFailure: false } } });
     });
 
     it('should override on an aligned DKIM pass recorded by the trusted sealer', async () => {
-      const dkimOnly = await arcSeal(alter(signed, 'Subject: Quarterly report', 'Subject: [team] Quarterly report'), {
-        domain: 'forwarder.example',
-        selector: 'arc',
-        key: arcKey,
-        authResults: 'mx.forwarder.example; spf=softfail smtp.mailfrom=alice@sender.example; dkim=pass header.d=sender.example header.s=s1',
-      });
+      const dkimOnly = await sealedByForwarder('mx.forwarder.example; spf=softfail smtp.mailfrom=alice@sender.example; dkim=pass header.d=sender.example header.s=s1');
       const { report } = await run(zone, forwardedInput(['forwarder.example'], dkimOnly));
       expect(dmarcOf(report)).toMatchObject({ status: 'pass', evidence: { arc: { overridesDmarcFailure: true, overrideReason: 'sealer forwarder.example recorded dkim=pass for aligned sender.example' } } });
     });

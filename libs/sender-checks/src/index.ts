@@ -8,3 +8,5 @@ export * from './sender-checks.service';
 export * from './sender-checks.types';
 export * from './zone-resolver';
 export * from './dns-metrics';
+export * from './allow-list';
+export * from './sender-check-report';

@@ -1,10 +1,9 @@
 import { createHash, createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { dkimSign } from 'mailauth/lib/dkim/sign';
-import { sealMessage } from 'mailauth/lib/arc';
 import { DEFAULT_EMAIL_SECURITY_SETTINGS, type SenderCheckSettings } from '@mailwarden/policy';
 import type { DnsZone, SenderCheckInput, SenderCheckPolicySettings } from '../src';
+import { dkimSign, sealMessage } from '../src/mailauth.adapter';
 
 /**
  * Test fixtures for the sender checks: `.eml` messages and `*.dns.json` zones in ./fixtures, plus

@@ -1,3 +1,5 @@
+import { freePort } from './free-port';
+
 /**
  * Where the test suites find PostgreSQL and Redis: the services already running on the machine
  * (CI starts them in .ci/run). Override with TEST_DATABASE_URL / TEST_REDIS_URL.
@@ -16,4 +18,21 @@ export function databaseUrl(database: string): string {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * The environment an app started in-process by a test begins from: the test's own database and Redis prefix, loopback,
+ * free HTTP ports for both apps, quiet logs. `env` adds to it or overrides it (ports of the SMTP fronts, roles, keys).
+ */
+export async function appTestEnv(db: { url: string }, redis: { url: string; prefix: string }, env: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'fatal',
+    SCANNER_HTTP_PORT: String(await freePort()),
+    JOURNAL_HTTP_PORT: String(await freePort()),
+    ...env,
+  };
 }

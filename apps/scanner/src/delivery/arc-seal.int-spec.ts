@@ -10,7 +10,7 @@ import { loadConfig } from '@mailwarden/config';
 import { dkimDnsRecord, dkimRecordName, headerValues, sealCopy, type ArcSealingKey } from '@mailwarden/delivery';
 import { summarizeMessageHeaders } from '@mailwarden/journal';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import { createTestDatabase, createTestRedis, freePort, SmtpSink, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, freePort, SmtpSink, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 import { DeliveryService } from './delivery.service';
 
@@ -86,20 +86,13 @@ describe(`${DeliveryService.name} ARC sealing (RFC 8617)`, () => {
 
     const keyFile = path.join(dir, 'arc.pem');
     writeFileSync(keyFile, mailwarden.privateKey);
-    const config = loadConfig('scanner', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'fatal',
+    const config = loadConfig('scanner', await appTestEnv(db, redis, {
       SMTP_HOSTNAME: HOST,
       SCANNER_SMTP_PORT: String(smtpPort),
-      SCANNER_HTTP_PORT: String(await freePort()),
-      JOURNAL_HTTP_PORT: String(await freePort()),
       ARC_SEAL_DOMAIN: mailwarden.domain,
       ARC_SEAL_SELECTOR: mailwarden.selector,
       ARC_SEAL_KEY_FILE: keyFile,
-    });
+    }));
     scanner = await createScanner(config, false, { dnsLookup, delivery: { initialRetryDelayMs: 300, maxRetryDelayMs: 1_000, timeoutMs: 5_000 } });
     await scanner.init();
   });

@@ -7,7 +7,7 @@ import { loadConfig } from '@mailwarden/config';
 import type { Account, Domain } from '@mailwarden/db';
 import { dkimKeyCipherContext, dkimRecordName, generateDkimKey, headerValues, type DkimAlgorithm } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
-import { createTestDatabase, createTestRedis, DnsTestServer, freePort, SmtpSink, TestFactories, waitFor, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, DnsTestServer, freePort, SmtpSink, TestFactories, waitFor, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 import { DeliveryService } from './delivery.service';
 
@@ -131,22 +131,16 @@ describe(`${DeliveryService.name} outbound DKIM signing (RFC 6376)`, () => {
     await factories.newDomain(outsider, { name: 'outsider.example', mode: 'GATEWAY' });
     await db.prisma.mailflowConnector.create({ data: { accountId: outsider.id, sourceIps: ['192.0.2.0/24'] } });
 
-    const config = loadConfig('scanner', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      HOST: '127.0.0.1',
+    const config = loadConfig('scanner', await appTestEnv(db, redis, {
       LOG_LEVEL: 'verbose',
       SMTP_HOSTNAME: HOST,
       SCANNER_SMTP_PORT: String(smtpPort),
-      SCANNER_HTTP_PORT: String(await freePort()),
-      JOURNAL_HTTP_PORT: String(await freePort()),
       DNS_SERVERS: dns.server,
       DNS_TIMEOUT_MS: '2000',
       SECRETS_KEY,
       OUTBOUND_SMART_HOST: `127.0.0.1:${sinkPort}`,
       OUTBOUND_SMART_HOST_VERIFY_CERT: 'false',
-    });
+    }));
     scanner = await createScanner(config, logger, { delivery: { initialRetryDelayMs: 300, maxRetryDelayMs: 1_000, timeoutMs: 5_000 } });
     await scanner.init();
   });

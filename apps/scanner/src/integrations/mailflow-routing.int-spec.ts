@@ -9,16 +9,7 @@ import { MailflowTamperQueue, MailflowTamperService, mailflowObjectNames, ModeMi
 import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { Queue } from 'bullmq';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import {
-  createTestDatabase,
-  createTestRedis,
-  FakeExchangeOnlineSmtp,
-  FakeMicrosoft365,
-  freePort,
-  TestFactories,
-  type TestDatabase,
-  type TestRedis,
-} from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 
 /**
@@ -108,19 +99,12 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
     await db.prisma.m365MailflowSettings.create({ data: { accountId: account.id, exchangeSmtpHost: '127.0.0.1', exchangeSmtpPort: exchange.inboundPort } });
 
     const m365Env = { M365_CLIENT_ID: m365.clientId, M365_CLIENT_SECRET: m365.clientSecret, M365_LOGIN_BASE_URL: m365.baseUrl, M365_GRAPH_BASE_URL: m365.baseUrl, M365_EXCHANGE_BASE_URL: m365.exchange.baseUrl };
-    const config = loadConfig('scanner', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'fatal',
+    const config = loadConfig('scanner', await appTestEnv(db, redis, {
       SMTP_HOSTNAME: HOST,
       SCANNER_SMTP_PORT: String(scannerPort),
-      SCANNER_HTTP_PORT: String(await freePort()),
-      JOURNAL_HTTP_PORT: String(await freePort()),
       MAILFLOW_QUICK_TEST_SOURCE_ADDRESS: INTERNET,
       ...m365Env,
-    });
+    }));
     scanner = await createScanner(config, false, {
       dnsLookup,
       delivery: { initialRetryDelayMs: 200, maxRetryDelayMs: 1_000, timeoutMs: 5_000 },

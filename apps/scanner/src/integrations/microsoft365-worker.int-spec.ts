@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, FakeMicrosoft365, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 
 describe('scanner worker role: Microsoft 365 remediations and directory sync', () => {
@@ -46,20 +46,13 @@ describe('scanner worker role: Microsoft 365 remediations and directory sync', (
     });
 
     app = await createScanner(
-      loadConfig('scanner', {
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        HOST: '127.0.0.1',
+      loadConfig('scanner', await appTestEnv(db, redis, {
         SCANNER_ROLE: 'worker',
-        SCANNER_HTTP_PORT: String(await freePort()),
-        JOURNAL_HTTP_PORT: String(await freePort()),
-        LOG_LEVEL: 'fatal',
         M365_CLIENT_ID: fake.clientId,
         M365_CLIENT_SECRET: fake.clientSecret,
         M365_LOGIN_BASE_URL: fake.baseUrl,
         M365_GRAPH_BASE_URL: fake.baseUrl,
-      }),
+      })),
       false,
     );
     await app.init();

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '@mailwarden/config';
 import { MimecastService } from '@mailwarden/mimecast';
 import { mimecastPollSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
 
 describe('scanner worker role: Mimecast polls', () => {
@@ -16,17 +16,10 @@ describe('scanner worker role: Mimecast polls', () => {
   const start = async (secretsKey: string) => {
     // A poll against the closed port below fails at once instead of backing off for a minute.
     const app = await createScanner(
-      loadConfig('scanner', {
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        HOST: '127.0.0.1',
+      loadConfig('scanner', await appTestEnv(db, redis, {
         SCANNER_ROLE: 'worker',
         SECRETS_KEY: secretsKey,
-        SCANNER_HTTP_PORT: String(await freePort()),
-        JOURNAL_HTTP_PORT: String(await freePort()),
-        LOG_LEVEL: 'fatal',
-      }),
+      })),
       false,
       { mimecastClient: { maxRetries: 0 } },
     );

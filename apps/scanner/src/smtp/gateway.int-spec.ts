@@ -14,7 +14,7 @@ import { hasBareCrOrLf, summarizeMessageHeaders } from '@mailwarden/journal';
 import { readProcessedMarks } from '@mailwarden/delivery';
 import { DeliveryJob, QueueName, releaseDeliveryJobId } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
-import { createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, SmtpSink, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { appTestEnv, createTestDatabase, createTestRedis, freePort, proxiedDatabaseUrl, RawSmtp, SmtpSink, TestFactories, type TcpProxy, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DeliverySweeperService } from '../delivery/delivery-sweeper.service';
 import { createScanner } from '../scanner.app';
 import { GatewaySmtpServer } from './gateway-smtp.server';
@@ -170,18 +170,11 @@ describe(GatewaySmtpServer.name, () => {
     await factories.newDomain(watched, { name: 'watched.example', mode: 'JOURNAL' });
     await factories.newDomain(account, { name: 'pending.example', mode: 'GATEWAY', verified: false, downstreamHost: '127.0.0.1', downstreamPort: sink.port });
 
-    const config = loadConfig('scanner', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'fatal',
+    const config = loadConfig('scanner', await appTestEnv(db, redis, {
       SMTP_HOSTNAME: HOST,
       SMTP_MAX_MESSAGE_SIZE: '64kb',
       SCANNER_SMTP_PORT: String(smtpPort),
-      SCANNER_HTTP_PORT: String(await freePort()),
-      JOURNAL_HTTP_PORT: String(await freePort()),
-    });
+    }));
     scanner = await createScanner(config, false, {
       dnsLookup,
       smtp: { drainTimeoutMs: 5_000, tlsClientCa: certificates.ca },

@@ -4,10 +4,7 @@
  * Lines end in CRLF or, tolerated, a bare LF. Every loop advances by indexOf, so cost is linear in the input.
  */
 
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const HT = 0x09;
+import { CR, HT, LF, SP } from './bytes';
 
 export interface HeaderField {
   /** Field name as written (trailing WSP of the obsolete syntax removed). */

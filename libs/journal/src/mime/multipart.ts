@@ -4,12 +4,7 @@
  */
 
 import { parseHeaderBlock, type HeaderBlock } from './header-block';
-
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const HT = 0x09;
-const DASH = 0x2d;
+import { CR, DASH, HT, LF, SP } from './bytes';
 
 export interface BodyPart {
   /** First byte of the part (its header section), just after the delimiter line. */

@@ -1,10 +1,8 @@
 /** RFC 2045 6 Content-Transfer-Encoding decoders and charset decoding. Lenient: bad input never throws. */
 
+import { CR, HT, LF, SP } from './bytes';
+
 const EQUALS = 0x3d;
-const CR = 0x0d;
-const LF = 0x0a;
-const SP = 0x20;
-const HT = 0x09;
 
 function hexValue(byte: number): number {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
