@@ -8,12 +8,12 @@ import { ApiKeyRepository } from './repositories/api-key/api-key.repository';
 import { AuditRepository } from './repositories/audit/audit.repository';
 import { DirectoryRepository } from './repositories/directory/directory.repository';
 import { DomainRepository } from './repositories/domain/domain.repository';
-import { DeliveryRepository } from './repositories/delivery.repository';
+import { DeliveryRepository } from './repositories/delivery/delivery.repository';
 import { MessageRepository } from './repositories/message/message.repository';
-import { ScanContextRepository } from './repositories/scan-context.repository';
+import { ScanContextRepository } from './repositories/scan-context/scan-context.repository';
 import { ThirdPartyAlertRepository } from './repositories/third-party-alert/third-party-alert.repository';
 import { MessageHistoryRepository } from './repositories/message/message-history.repository';
-import { StatisticsRepository } from './repositories/statistics.repository';
+import { StatisticsRepository } from './repositories/statistics/statistics.repository';
 import { ModeMigrationRepository } from './repositories/mode-migration/mode-migration.repository';
 import { PolicyRepository } from './repositories/policy/policy.repository';
 import { QuarantineRepository } from './repositories/quarantine/quarantine.repository';
@@ -21,7 +21,7 @@ import { Microsoft365Repository } from './repositories/microsoft365/microsoft365
 import { ExportRepository } from './repositories/export/export.repository';
 import { MailflowHealthRepository } from './repositories/mailflow/mailflow-health.repository';
 import { MailflowObjectRepository } from './repositories/mailflow/mailflow-object.repository';
-import { RetentionRepository } from './repositories/retention.repository';
+import { RetentionRepository } from './repositories/retention/retention.repository';
 import { DkimKeyRepository } from './repositories/dkim-key/dkim-key.repository';
 import { AdminUserRepository } from './repositories/admin-user/admin-user.repository';
 

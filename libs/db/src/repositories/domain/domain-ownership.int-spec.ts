@@ -1,7 +1,7 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import type { PrismaService } from '../../prisma.service';
 import { PostgresRawMessageStore } from '../message/raw-message-store';
-import { DeliveryRepository } from '../delivery.repository';
+import { DeliveryRepository } from '../delivery/delivery.repository';
 
 /** Issue 14, domain squatting: only verification claims a name; lookups by name see only the verified owner. */
 describe('domain ownership by verification', () => {

@@ -4,7 +4,7 @@ import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarde
 import type { PrismaService } from '../../prisma.service';
 import { observeStatements } from '../../sql';
 import type { IncomingMessage, VerdictInput } from '../../types/message.types';
-import { DeliveryRepository } from '../delivery.repository';
+import { DeliveryRepository } from '../delivery/delivery.repository';
 import { MessageRepository } from './message.repository';
 import { PostgresRawMessageStore } from './raw-message-store';
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import type { PrismaService } from '../../prisma.service';
 import { PostgresRawMessageStore } from './raw-message-store';
-import { DeliveryRepository } from '../delivery.repository';
+import { DeliveryRepository } from '../delivery/delivery.repository';
 import type { IncomingMessage, VerdictInput } from '../../types/message.types';
 import { MessageRepository } from './message.repository';
-import { StatisticsRepository } from '../statistics.repository';
+import { StatisticsRepository } from '../statistics/statistics.repository';
 import { VERDICT_TOPIC } from './message-writes.sql';
 
 /** The single-statement writers (message-writes.sql.ts) against the migrated schema: every column, atomicity, idempotence. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
-import { sqlSession, type SqlRunner } from '../sql';
+import { Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import { sqlSession, type SqlRunner } from '../../sql';
 
 /**
  * The tables partitioned by day (migration 20261206160000) and which window decides when a day is dropped: the

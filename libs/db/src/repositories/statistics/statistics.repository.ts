@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { PrismaReadService, PrismaService } from '../prisma.service';
-import { sqlQuery } from '../sql';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client';
+import { PrismaReadService, PrismaService } from '../../prisma.service';
+import { sqlQuery } from '../../sql';
 
 export interface StatisticsCount {
   key: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Account, Domain, Policy } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import type { Account, Domain, Policy } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
 
 /** A mailbox of the account and the groups it belongs to: the user and group levels of policy resolution. */
 export interface MailboxTarget {

@@ -8,13 +8,13 @@ import {
   type Message,
   type RecipientDelivery,
   type Verdict,
-} from '../generated/prisma/client';
-import { RAW_MESSAGE_STORE } from '../db.constants';
-import { PrismaService } from '../prisma.service';
-import type { RawMessageStore } from './message/raw-message-store';
-import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../types/message.types';
-import { sqlQuery, sqlTransaction } from '../sql';
-import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from './message/message-writes.sql';
+} from '../../generated/prisma/client';
+import { RAW_MESSAGE_STORE } from '../../db.constants';
+import { PrismaService } from '../../prisma.service';
+import type { RawMessageStore } from '../message/raw-message-store';
+import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import { sqlQuery, sqlTransaction } from '../../sql';
+import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from '../message/message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
