@@ -227,11 +227,20 @@ function cutAt(report: Buffer, marker: string): Buffer {
   return report.subarray(0, at);
 }
 
+/** `report` with `pattern` replaced; a damage that finds nothing to damage fails loudly instead of sending a good report. */
+function replaceIn(report: Buffer, pattern: RegExp, replacement: string): Buffer {
+  const text = report.toString('latin1');
+  if (!pattern.test(text)) {
+    throw new Error(`wrapper damage: ${pattern} not found in the report`);
+  }
+  return Buffer.from(text.replace(pattern, replacement), 'latin1');
+}
+
 export const DAMAGED_WRAPPERS: readonly WrapperCase[] = [
   {
     name: 'wrapper-boundary-mismatch',
     fault: 'the report declares one boundary and delimits its parts with another',
-    damage: (report) => Buffer.from(report.toString('latin1').replace(/boundary="([^"]+)"/, 'boundary="not-$1"'), 'latin1'),
+    damage: (report) => replaceIn(report, /boundary="([^"]+)"/, 'boundary="not-$1"'),
     journal: 'not-journal',
   },
   {
@@ -243,7 +252,8 @@ export const DAMAGED_WRAPPERS: readonly WrapperCase[] = [
   {
     name: 'wrapper-not-multipart',
     fault: 'the report with Content-Type text/plain instead of multipart/mixed',
-    damage: (report) => Buffer.from(report.toString('latin1').replace(/Content-Type: multipart\/mixed; boundary="[^"]+"/, 'Content-Type: text/plain'), 'latin1'),
+    // The header may be folded before its boundary parameter (the journal builder folds it, as Exchange does).
+    damage: (report) => replaceIn(report, /Content-Type: multipart\/mixed;\s*boundary="[^"]+"/, 'Content-Type: text/plain'),
     journal: 'not-journal',
   },
   { name: 'wrapper-empty', fault: 'a 0-byte DATA', damage: () => Buffer.alloc(0), journal: 'not-journal' },
