@@ -118,9 +118,10 @@ describe('the Nx project graph', () => {
     expect(mismatches).toEqual([]);
   });
 
-  it('should have `nx affected` pick exactly the projects that depend on a changed leaf lib', () => {
-    // A leaf lib (no workspace dependency of its own), changed in a scratch worktree of HEAD.
-    expect(deps.get('journal')).toEqual([]);
+  it('should have `nx affected` pick exactly the projects that depend on a changed domain lib', () => {
+    // A domain lib, changed in a scratch worktree of HEAD: affected = it and everything that depends on it, however
+    // indirectly. (Its own dependencies, such as libs/testing for its specs' journal builder, are not affected.)
+    expect(deps.get('journal')?.filter((dep) => dep !== 'testing')).toEqual([]);
     const dependents = new Set(['journal']);
     for (let grew = true; grew; ) {
       grew = false;
