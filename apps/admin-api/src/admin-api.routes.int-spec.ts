@@ -1035,6 +1035,11 @@ describe('admin API (real app over HTTP)', () => {
     expect((byActor.body.items as Json[]).every((event) => /\(Contoso admin\)$/.test(String(event.actor)) && event.action === 'quarantine.released')).toBe(true);
     const noActor = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, '?actor=nobody-acted-as-this');
     expect(noActor.body.items).toEqual([]);
+    // LIKE wildcards in the filter are literal text: `%` and `_` match no actor here, not every one.
+    for (const wildcard of ['%25', '_', '%25%25']) {
+      const literal = await call('GET', '/v1/accounts/{accountId}/audit-events', A(), keys.readOnly, undefined, `?actor=${wildcard}`);
+      expect({ wildcard, items: literal.body.items }).toEqual({ wildcard, items: [] });
+    }
     const partnerEvents = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?action=policy.updated');
     expect((partnerEvents.body.items as Json[]).map((event) => [event.action, (event.after as Json).scope])).toEqual([['policy.updated', 'PARTNER']]);
     const partnerPage = await call('GET', '/v1/partner/audit-events', {}, partnerA.key, undefined, '?limit=2');

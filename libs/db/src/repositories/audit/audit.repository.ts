@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEvent, Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma.service';
+import { escapeLikePattern } from '../../sql';
 import type { Db } from '../message/raw-message-store';
 import type { AuditEntry, AuditLogFilters } from './audit.types';
 
@@ -55,7 +56,7 @@ export class AuditRepository {
       objectType: filters.objectType,
       objectId: filters.objectId,
       actorKeyId: filters.actorKeyId,
-      actor: filters.actor ? { contains: filters.actor, mode: 'insensitive' } : undefined,
+      actor: filters.actor ? { contains: escapeLikePattern(filters.actor), mode: 'insensitive' } : undefined,
     };
     return this.prisma.auditEvent.findMany({ where, orderBy, take: limit });
   }
