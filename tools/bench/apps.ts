@@ -68,10 +68,12 @@ export class AppLauncher {
     return { child, port: listen };
   }
 
-  async journalIngest(): Promise<StartedApp> {
+  /** The journal ingest; `inlineScan`: it scans the copies it stored (the bench's DNS, as the scanner's), else queues them. */
+  async journalIngest(inlineScan: boolean): Promise<StartedApp> {
     const smtpPort = await freePort();
     const httpPort = await freePort();
-    const child = await this.app('journal-ingest', { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort) }, `http://127.0.0.1:${httpPort}/health`);
+    const env = { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort), DNS_SERVERS: this.dnsServer, INGEST_INLINE_SCAN: inlineScan ? 'on' : 'off' };
+    const child = await this.app('journal-ingest', env, `http://127.0.0.1:${httpPort}/health`);
     return { child, port: smtpPort };
   }
 

@@ -185,7 +185,7 @@ export class Scenarios {
 
   /** Journal ingest alone: how fast copies get a durable 250 (stored, scan job enqueued). */
   async ingest(round: number): Promise<RunRecord> {
-    const ingest = await this.launcher.journalIngest();
+    const ingest = await this.launcher.journalIngest(this.options.inlineScan);
     try {
       const before = await this.cpuBefore([ingest.child]);
       const load = await this.load(ingest.port, this.journalPhase('ingest').jobs);
@@ -203,7 +203,7 @@ export class Scenarios {
   async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number, duringLoad?: () => Promise<Record<string, unknown>>): Promise<RunRecord> {
     const children: BenchChild[] = [];
     try {
-      const ingest = await this.launcher.journalIngest();
+      const ingest = await this.launcher.journalIngest(this.options.inlineScan);
       children.push(ingest.child);
       for (let index = 0; index < workers; index++) {
         children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
@@ -250,7 +250,7 @@ export class Scenarios {
       const { rows: [live] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-live', JSON.stringify({ folder: 'live' }), null]);
       const { rows: [drain] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-drain', JSON.stringify({ folder: 'drain' }), new Date(Date.now() + 86_400_000)]);
       const env = { SECRETS_KEY: randomBytes(32).toString('base64'), EXPORT_FILE_DIR: exportRoot };
-      const ingest = await this.launcher.journalIngest();
+      const ingest = await this.launcher.journalIngest(this.options.inlineScan);
       children.push(ingest.child);
       children.push((await this.launcher.scanner('worker', 'scanner-worker', env)).child);
       const { jobs, recipient } = this.journalPhase(`export-${round}`);
