@@ -26,6 +26,8 @@ export interface StartedApp {
   child: BenchChild;
   /** SMTP port (journal ingest, gateway front) or HTTP port (admin API). */
   port: number;
+  /** Its /metrics (journal ingest: where its copies' scans ran). */
+  metricsUrl?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export class AppLauncher {
     const httpPort = await freePort();
     const env = { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort), DNS_SERVERS: this.dnsServer, INGEST_INLINE_SCAN: inlineScan ? 'on' : 'off' };
     const child = await this.app('journal-ingest', env, `http://127.0.0.1:${httpPort}/health`);
-    return { child, port: smtpPort };
+    return { child, port: smtpPort, metricsUrl: `http://127.0.0.1:${httpPort}/metrics` };
   }
 
   async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker', extraEnv: Record<string, string> = {}): Promise<StartedApp> {

@@ -64,6 +64,29 @@ interface TableCounts {
   deleted: number;
 }
 
+/**
+ * Where the ingest's copies were scanned (issue 20, INGEST_INLINE_SCAN), read from its /metrics: its own scan
+ * attempts, and the copies it handed to the scan queue by reason. Null when /metrics cannot be read.
+ */
+async function ingestScanPlacement(metricsUrl: string | undefined): Promise<Record<string, number> | null> {
+  if (!metricsUrl) {
+    return null;
+  }
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const placement: Record<string, number> = { inline: 0 };
+    for (const line of text.split('\n')) {
+      const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
+      const handoff = /^mailwarden_inline_scan_handoffs_total\{[^}]*reason="([a-z-]+)"[^}]*\} (\d+)/.exec(line);
+      if (attempt) placement.inline! += Number(attempt[1]);
+      if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
+    }
+    return placement;
+  } catch {
+    return null;
+  }
+}
+
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
   return {
     scenario,
@@ -217,6 +240,7 @@ export class Scenarios {
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const toVerdict = await this.acceptedToVerdictMs(load);
+      const scanPlacement = await ingestScanPlacement(ingest.metricsUrl);
       const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
         workers,
@@ -225,6 +249,7 @@ export class Scenarios {
         complete: done,
         e2eSeconds,
         acceptedToVerdictMs: summarize(toVerdict),
+        scanPlacement,
         ...alongside,
       });
       result.msgsPerSec = rows[0]!.n / e2eSeconds;
