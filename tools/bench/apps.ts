@@ -26,6 +26,8 @@ export interface StartedApp {
   child: BenchChild;
   /** SMTP port (journal ingest, gateway front) or HTTP port (admin API). */
   port: number;
+  /** Its /metrics (journal ingest: where its copies' scans ran). */
+  metricsUrl?: string;
 }
 
 /**
@@ -68,11 +70,13 @@ export class AppLauncher {
     return { child, port: listen };
   }
 
-  async journalIngest(): Promise<StartedApp> {
+  /** The journal ingest; `inlineScan`: it scans the copies it stored (the bench's DNS, as the scanner's), else queues them. */
+  async journalIngest(inlineScan: boolean): Promise<StartedApp> {
     const smtpPort = await freePort();
     const httpPort = await freePort();
-    const child = await this.app('journal-ingest', { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort) }, `http://127.0.0.1:${httpPort}/health`);
-    return { child, port: smtpPort };
+    const env = { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort), DNS_SERVERS: this.dnsServer, INGEST_INLINE_SCAN: inlineScan ? 'on' : 'off' };
+    const child = await this.app('journal-ingest', env, `http://127.0.0.1:${httpPort}/health`);
+    return { child, port: smtpPort, metricsUrl: `http://127.0.0.1:${httpPort}/metrics` };
   }
 
   async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker', extraEnv: Record<string, string> = {}): Promise<StartedApp> {

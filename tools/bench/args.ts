@@ -25,6 +25,8 @@ export interface BenchOptions {
   statsRequests: number;
   /** Pass --cpu-prof to the app processes and summarise the profiles at the end. */
   cpuProf: boolean;
+  /** INGEST_INLINE_SCAN of the journal ingest: it scans its own copies after the commit (on), or queues them all (off). */
+  inlineScan: boolean;
   quick: boolean;
 }
 
@@ -42,6 +44,8 @@ export const USAGE = `npm run bench -- [options]
   --stats-per-day N   stats: verdicts a day of the tenant whose 30 days of aggregates are seeded (default 200k)
   --stats-requests N  stats: dashboard requests over those 30 days (default 100)
   --cpu-prof          profile the app processes (node --cpu-prof) and print their top functions
+  --inline-scan | --no-inline-scan  the journal ingest scans the copies it stored itself (default, as the app's
+                      INGEST_INLINE_SCAN default) or queues every scan for the scanner workers
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
 const DEFAULTS: Omit<BenchOptions, 'quick'> = {
@@ -57,6 +61,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   statsPerDay: 200_000,
   statsRequests: 100,
   cpuProf: false,
+  inlineScan: true,
 };
 
 const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
@@ -115,6 +120,8 @@ const SWITCHES: Record<string, Partial<BenchOptions>> = {
   '--reuse': { reuse: true },
   '--no-reuse': { reuse: false },
   '--cpu-prof': { cpuProf: true },
+  '--inline-scan': { inlineScan: true },
+  '--no-inline-scan': { inlineScan: false },
   '--quick': { quick: true },
 };
 

@@ -177,6 +177,13 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${run.scenario} | ${run.round} | ${tables.join('; ')} |`);
     }
   }
+  const placed = runs.filter((run) => run.extra?.scanPlacement);
+  if (placed.length > 0) {
+    lines.push('', "## Where the journal copies were scanned (the ingest's /metrics)", '', '| scenario | round | in the ingest (inline) / handed to the scan queue, by reason |', '|---|---|---|');
+    for (const run of placed) {
+      lines.push(`| ${run.scenario} | ${run.round} | ${Object.entries(run.extra!.scanPlacement as Record<string, number>).map(([where, n]) => `${where} ${n}`).join(', ')} |`);
+    }
+  }
   for (const [app, top] of Object.entries(profiles)) {
     lines.push('', `## CPU profile: ${app} (top self time)`, '', '| ms | % of busy | function |', '|---|---|---|', ...top.map((entry) => `| ${entry.ms} | ${entry.percent} | \`${entry.fn}\` |`));
   }

@@ -64,6 +64,29 @@ interface TableCounts {
   deleted: number;
 }
 
+/**
+ * Where the ingest's copies were scanned (issue 20, INGEST_INLINE_SCAN), read from its /metrics: its own scan
+ * attempts, and the copies it handed to the scan queue by reason. Null when /metrics cannot be read.
+ */
+async function ingestScanPlacement(metricsUrl: string | undefined): Promise<Record<string, number> | null> {
+  if (!metricsUrl) {
+    return null;
+  }
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const placement: Record<string, number> = { inline: 0 };
+    for (const line of text.split('\n')) {
+      const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
+      const handoff = /^mailwarden_inline_scan_handoffs_total\{[^}]*reason="([a-z-]+)"[^}]*\} (\d+)/.exec(line);
+      if (attempt) placement.inline! += Number(attempt[1]);
+      if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
+    }
+    return placement;
+  } catch {
+    return null;
+  }
+}
+
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
   return {
     scenario,
@@ -185,7 +208,7 @@ export class Scenarios {
 
   /** Journal ingest alone: how fast copies get a durable 250 (stored, scan job enqueued). */
   async ingest(round: number): Promise<RunRecord> {
-    const ingest = await this.launcher.journalIngest();
+    const ingest = await this.launcher.journalIngest(this.options.inlineScan);
     try {
       const before = await this.cpuBefore([ingest.child]);
       const load = await this.load(ingest.port, this.journalPhase('ingest').jobs);
@@ -203,7 +226,7 @@ export class Scenarios {
   async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number, duringLoad?: () => Promise<Record<string, unknown>>): Promise<RunRecord> {
     const children: BenchChild[] = [];
     try {
-      const ingest = await this.launcher.journalIngest();
+      const ingest = await this.launcher.journalIngest(this.options.inlineScan);
       children.push(ingest.child);
       for (let index = 0; index < workers; index++) {
         children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
@@ -217,6 +240,7 @@ export class Scenarios {
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const toVerdict = await this.acceptedToVerdictMs(load);
+      const scanPlacement = await ingestScanPlacement(ingest.metricsUrl);
       const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
         workers,
@@ -225,6 +249,7 @@ export class Scenarios {
         complete: done,
         e2eSeconds,
         acceptedToVerdictMs: summarize(toVerdict),
+        scanPlacement,
         ...alongside,
       });
       result.msgsPerSec = rows[0]!.n / e2eSeconds;
@@ -250,7 +275,7 @@ export class Scenarios {
       const { rows: [live] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-live', JSON.stringify({ folder: 'live' }), null]);
       const { rows: [drain] } = await this.env.pg.query<{ id: string }>(insert, [this.tenant.journalAccountId, 'bench-drain', JSON.stringify({ folder: 'drain' }), new Date(Date.now() + 86_400_000)]);
       const env = { SECRETS_KEY: randomBytes(32).toString('base64'), EXPORT_FILE_DIR: exportRoot };
-      const ingest = await this.launcher.journalIngest();
+      const ingest = await this.launcher.journalIngest(this.options.inlineScan);
       children.push(ingest.child);
       children.push((await this.launcher.scanner('worker', 'scanner-worker', env)).child);
       const { jobs, recipient } = this.journalPhase(`export-${round}`);

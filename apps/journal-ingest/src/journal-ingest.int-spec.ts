@@ -84,7 +84,8 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
 
     smtpPort = await freePort();
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'warn', SMTP_MAX_MESSAGE_SIZE: '256kb' };
-    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false);
+    // The ingest scans what it stores (INGEST_INLINE_SCAN, on by default) with the same zone as the worker.
+    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false, { dnsLookup });
     await ingest.init();
     scanner = await createScanner(
       loadConfig('scanner', { ...env, SCANNER_ROLE: 'worker', SCANNER_HTTP_PORT: String(await freePort()), JOURNAL_HTTP_PORT: String(await freePort()) }),

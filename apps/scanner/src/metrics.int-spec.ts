@@ -103,7 +103,8 @@ describe('metrics (SMTP and HTTP traffic, /metrics over HTTP)', () => {
     ports.journal = await freePort();
     ports.gateway = await freePort();
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, LOG_LEVEL: 'fatal', SMTP_HOSTNAME: 'mx.metrics.test' };
-    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(ports.journal) }), false);
+    // The scanner's scan figures are under test: the ingest queues every copy for it (its own scans: journal-inline-scan.int-spec.ts).
+    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, INGEST_INLINE_SCAN: 'off', JOURNAL_SMTP_PORT: String(ports.journal) }), false);
     urls.ingest = await listenOnFreePort(ingest);
     scanner = await createScanner(
       loadConfig('scanner', { ...env, SCANNER_ROLE: 'all', SCANNER_SMTP_PORT: String(ports.gateway), SECRETS_KEY: randomBytes(32).toString('base64') }),
@@ -172,6 +173,11 @@ describe('metrics (SMTP and HTTP traffic, /metrics over HTTP)', () => {
     const scannerAfter = await scrape(urls.scanner);
     expect(scannerAfter.delta(scannerBefore, 'mailwarden_scans_total', { source: 'JOURNAL', outcome: 'scanned' })).toBe(3);
     expect(scannerAfter.delta(scannerBefore, 'mailwarden_scans_total')).toBe(3);
+    // Where the scans ran: from the queue, each copy handed over by the ingest because its inline scanning is off.
+    expect(scannerAfter.delta(scannerBefore, 'mailwarden_scan_attempts_total', { source: 'JOURNAL', where: 'queue' })).toBe(3);
+    expect(scannerAfter.delta(scannerBefore, 'mailwarden_scan_attempts_total')).toBe(3);
+    expect(ingestAfter.delta(ingestBefore, 'mailwarden_inline_scan_handoffs_total', { reason: 'off' })).toBe(3);
+    expect(ingestAfter.delta(ingestBefore, 'mailwarden_scan_attempts_total')).toBe(0);
     expect(scannerAfter.delta(scannerBefore, 'mailwarden_scan_duration_seconds_count', { source: 'JOURNAL' })).toBe(3);
     // The verdicts counted are the verdicts committed: the same split as in the database.
     const verdicts = await db.prisma.verdict.findMany({ where: { message: { accountId: watched.id } } });

@@ -237,7 +237,7 @@ describe('mode migrations under continuous mail (six plans)', () => {
       { dnsLookup, delivery: { initialRetryDelayMs: 200, maxRetryDelayMs: 1_000, timeoutMs: 5_000 } },
     );
     await scanner.init();
-    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(journalPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false);
+    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(journalPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false, { dnsLookup });
     await ingest.init();
     runnerContext = await NestFactory.createApplicationContext(
       {

@@ -140,6 +140,15 @@ const journalIngestSpec = {
   SMTP_SOCKET_TIMEOUT_MS: num({ default: 60000, desc: 'Idle SMTP connections are closed after this long (slow clients)' }),
   SMTP_TLS_KEY_FILE: str({ default: '', desc: 'PEM key for STARTTLS; empty: a self-signed one is generated' }),
   SMTP_TLS_CERT_FILE: str({ default: '', desc: 'PEM certificate for STARTTLS' }),
+  // Issue 20: the ingest scans the copies it stored itself, after the 250; the scan queue is the fallback.
+  INGEST_INLINE_SCAN: bool({
+    default: true,
+    desc: 'Scan each stored journal copy in this process right after its commit and 250 (on), or leave every scan to the scanner workers through the scan queue (off)',
+  }),
+  INGEST_INLINE_SCAN_CONCURRENCY: num({ default: 4, desc: 'In-process scans run at once (INGEST_INLINE_SCAN on)' }),
+  INGEST_INLINE_SCAN_BACKLOG: num({ default: 256, desc: 'Stored copies waiting in memory for an in-process scan; past it (or past INGEST_INLINE_SCAN_BACKLOG_BYTES) a copy goes to the scan queue' }),
+  INGEST_INLINE_SCAN_BACKLOG_BYTES: byteSize({ default: 33554432, desc: 'Raw bytes held by waiting and running in-process scans (`32mb`); a copy that would pass it goes to the scan queue' }),
+  ...dnsSpec,
 };
 
 /** Mailwarden's own multi-tenant Microsoft app registration (clawback, directory sync); empty client id: off. */
@@ -325,6 +334,9 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
     if (missing.length > 0 && missing.length < ARC_SEAL_SETTINGS.length) {
       throw new ConfigError(Object.fromEntries(missing.map((name) => [name, `must be set too: ARC sealing needs ${ARC_SEAL_SETTINGS.join(', ')}`])));
     }
+  }
+  if (app === 'journal-ingest' && picked.INGEST_INLINE_SCAN && !((picked.INGEST_INLINE_SCAN_CONCURRENCY as number) >= 1)) {
+    throw new ConfigError({ INGEST_INLINE_SCAN_CONCURRENCY: 'must be 1 or more when INGEST_INLINE_SCAN is on (off: INGEST_INLINE_SCAN=off)' });
   }
   if (app === 'admin-api' && !picked.MAILFLOW_SCANNER_HOST && (picked.MAILFLOW_SCANNER_CERT_NAME || picked.MAILFLOW_SCANNER_IP_RANGES)) {
     throw new ConfigError({ MAILFLOW_SCANNER_HOST: 'is required when MAILFLOW_SCANNER_CERT_NAME or MAILFLOW_SCANNER_IP_RANGES is set (the mailflow connectors need all of them)' });

@@ -7,3 +7,4 @@ export * from './scan.errors';
 export * from './quarantine-retention';
 export * from './scan-metrics';
 export * from './scan-context.module';
+export * from './inline-scans';

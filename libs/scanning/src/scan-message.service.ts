@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
-import { MessageRepository, type Account, type Domain, type Message } from '@mailwarden/db';
+import { MessageRepository, type Account, type Domain, type Message, type ScanTarget } from '@mailwarden/db';
 import { pathDecision } from '@mailwarden/accounts';
 import { MAX_PROCESSED_MARKS, processedOriginalOf, readProcessedMarks } from '@mailwarden/delivery';
 import { SenderChecksService } from '@mailwarden/sender-checks';
@@ -67,6 +67,34 @@ export class ScanMessageService {
       this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };
     }
+    this.metrics.scanStarted(message.source, 'queue');
+    return this.runAttempt(message, raw, attempt, options);
+  }
+
+  /**
+   * {@link scan} of a message the caller has just stored and still holds (the journal ingest, right after its commit):
+   * the same attempt counting, evaluation and verdict statement, without reading the row and its raw bytes back from
+   * PostgreSQL. `message` must be the stored row's columns (libs/db `storedScanTarget`) and `raw` its stored bytes.
+   * Throws as {@link scan} does when the attempt fails and may be retried (the caller queues the scan job then).
+   */
+  async scanStored(message: ScanTarget, raw: Buffer, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
+    const attempt = await this.messages.countScanAttempt(message.id);
+    if (!attempt) {
+      // No scan state row: the message is not PENDING (another scan ended it) or does not exist.
+      this.metrics.scanEnded(message.source, 'already-scanned');
+      return { outcome: ScanOutcome.AlreadyScanned };
+    }
+    this.metrics.scanStarted(message.source, 'inline');
+    return this.runAttempt(message, raw, attempt, options);
+  }
+
+  /** One counted attempt of a PENDING message: FAILED past the limit, else evaluated and its verdicts written. */
+  private async runAttempt(
+    message: ScanTarget,
+    raw: Buffer | null,
+    attempt: { attempts: number; lastError: string | null },
+    options: { finalAttempt?: boolean },
+  ): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
     if (attempt.attempts > MAX_SCAN_ATTEMPTS) {
       const reason = `scan did not complete in ${MAX_SCAN_ATTEMPTS} attempts: ${attempt.lastError ?? 'the worker stopped during the scan (crash or out of memory)'}`;
       return this.fail(message, reason, attempt.attempts);
@@ -98,7 +126,7 @@ export class ScanMessageService {
     return { outcome: ScanOutcome.Failed };
   }
 
-  private async scanLoaded(message: Message, raw: Buffer | null, finalAttempt: boolean): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
+  private async scanLoaded(message: ScanTarget, raw: Buffer | null, finalAttempt: boolean): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
     if (!raw) {
       throw new MessageNotFoundError(message.id, 'its raw content is missing');
     }
@@ -152,7 +180,7 @@ export class ScanMessageService {
     return check.originalId !== null;
   }
 
-  private async evaluate(message: Message, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
+  private async evaluate(message: ScanTarget, account: Account & { domains: Domain[] }, raw: Buffer): Promise<MessageEvaluation> {
     const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED');
     const recipients = message.envelopeTo;
     const journal = message.source === 'JOURNAL';

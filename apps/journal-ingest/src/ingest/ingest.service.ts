@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
-import { MessageMetrics, MessageRepository, type Account, type Domain } from '@mailwarden/db';
+import { MessageMetrics, MessageRepository, storedScanTarget, type Account, type Domain, type IncomingMessage } from '@mailwarden/db';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
-import { JobQueues, ScanMessageJob, type ScanMessageJobData } from '@mailwarden/queue';
+import type { ScanMessageJobData } from '@mailwarden/queue';
+import type { StoredCopy } from '@mailwarden/scanning';
 import { smtpError } from '@mailwarden/smtp';
+import { PostCommitScans } from './post-commit-scans.service';
 
 export type JournalAccount = Account & { domains: Domain[] };
 
@@ -26,7 +28,8 @@ export interface JournalDelivery {
 }
 
 export interface IngestResult {
-  stored: ScanMessageJobData[];
+  /** The message of each account; `copy` (its scan target and stored bytes) when this delivery stored it, not a duplicate. */
+  stored: Array<ScanMessageJobData & { copy?: StoredCopy }>;
   duplicates: number;
 }
 
@@ -34,7 +37,8 @@ export interface IngestResult {
  * Turns one journal delivery into stored messages (one per account the journal address named): unwraps the
  * report, takes the report's recipients (Bcc included) as the envelope, classifies the direction against the
  * account's verified domains, and commits the original unaltered. Resolves only after the commit, so the SMTP
- * layer answers 250 after it; the scan jobs are enqueued afterwards (the sweeper covers a crash in between).
+ * layer answers 250 after it; the scans run afterwards, in this process or from the scan queue (PostCommitScans; the
+ * sweeper covers a crash in between).
  */
 @Injectable()
 export class IngestService {
@@ -43,7 +47,7 @@ export class IngestService {
 
   constructor(
     private readonly messages: MessageRepository,
-    private readonly queues: JobQueues,
+    private readonly scans: PostCommitScans,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.metrics = new MessageMetrics(registry);
@@ -75,7 +79,7 @@ export class IngestService {
         origin ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received } : { enteredFromOutside: false, basis: 'no-provider-edge-hop' },
       );
       const direction = decision.direction;
-      const { message, duplicate } = await this.messages.storeIncoming({
+      const incoming: IncomingMessage = {
         accountId: account.id,
         source: 'JOURNAL',
         direction,
@@ -101,26 +105,35 @@ export class IngestService {
           },
         },
         raw: Buffer.from(original),
-      });
+      };
+      const { message, duplicate } = await this.messages.storeIncoming(incoming);
       this.metrics.committed('JOURNAL', duplicate);
       if (duplicate) {
         result.duplicates++;
       }
-      result.stored.push({ messageId: message.id, accountId: account.id });
+      result.stored.push({ messageId: message.id, accountId: account.id, copy: duplicate ? undefined : { target: storedScanTarget(message.id, incoming), raw: incoming.raw } });
       this.logger.log({ event: 'journal.stored', messageId: message.id, accountId: account.id, format: unwrapped.kind, direction, duplicate });
     }
     return result;
   }
 
   /**
-   * Enqueues the scans of committed messages. Never awaited by the SMTP reply: while Redis is down this waits,
-   * and the sweeper enqueues whatever this does not (jobId = message id, so nothing is scanned twice at once).
+   * After the commit (the SMTP reply does not wait for this): each copy stored now is scanned in this process when
+   * INGEST_INLINE_SCAN allows, else queued; a duplicate's job is queued again as before (jobId = message id, so
+   * nothing is scanned twice at once). The sweeper covers a crash before any of it ends (DESIGN.md §3).
    */
-  enqueueScans(stored: ScanMessageJobData[]): void {
-    for (const job of stored) {
-      this.queues
-        .add(ScanMessageJob, job)
-        .catch((error: Error) => this.logger.warn({ event: 'journal.enqueue_failed', messageId: job.messageId, error: error.message }));
+  enqueueScans(stored: IngestResult['stored']): void {
+    for (const { copy, ...job } of stored) {
+      if (copy) {
+        this.scans.scan(copy);
+      } else {
+        void this.scans.enqueue(job);
+      }
     }
+  }
+
+  /** Graceful shutdown, after the SMTP front drained: the in-process scans end or are left to the queue. */
+  drainScans(): Promise<void> {
+    return this.scans.drain();
   }
 }

@@ -34,6 +34,15 @@ export class JournalSmtpServer extends SmtpFrontService<JournalTransaction> {
     });
   }
 
+  /**
+   * Graceful shutdown: the SMTP front drains first (no copy arrives after it), then the scans of the copies it stored
+   * end or go to the queue, all before Nest destroys the global DbModule and QueueModule.
+   */
+  override async onModuleDestroy(): Promise<void> {
+    await super.onModuleDestroy();
+    await this.ingest.drainScans();
+  }
+
   newTransaction(): JournalTransaction {
     return new Map();
   }
@@ -82,6 +91,7 @@ export class JournalSmtpServer extends SmtpFrontService<JournalTransaction> {
       this.logger.error({ event: 'journal.store_failed', error: (error as Error).message });
       return { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' };
     }
+    // Starts no scan before this reply is written (PostCommitScans): the 250 never waits for a scan.
     this.ingest.enqueueScans(stored.stored);
     return { code: 250, enhanced: '2.0.0', text: `Stored as ${stored.stored.map((entry) => entry.messageId).join(', ')}` };
   }

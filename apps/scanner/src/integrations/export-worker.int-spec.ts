@@ -143,7 +143,7 @@ describe('SIEM export (journal ingest → scan → export → HEC, rsyslog, NDJS
       EXPORT_BATCH_SIZE: '250',
       SCAN_CONCURRENCY: '16',
     };
-    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false);
+    ingest = await createJournalIngest(loadConfig('journal-ingest', { ...env, JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(await freePort()) }), false, { dnsLookup });
     await ingest.init();
     scanner = await startScannerInProcess();
     const service = scanner.get(ExportDestinationsService, { strict: false });

@@ -1,9 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { MessageRepository } from '@mailwarden/db';
 import { JobQueues, QueueName, ScanMessageJob, type JobQueue } from '@mailwarden/queue';
+import { SCAN_SWEEP_GRACE_MS } from '@mailwarden/scanning';
 
-/** How long a stored message may wait for its scan job before the sweeper enqueues it (again). */
-export const SWEEP_GRACE_MS = 30_000;
+/**
+ * How long a stored message may wait for its scan job before the sweeper enqueues it (again). Above the time bound of
+ * the journal ingest's own scan after the commit (libs/scanning `InlineScans`), so a live in-process scan is not
+ * normally scanned a second time from the queue.
+ */
+export const SWEEP_GRACE_MS = SCAN_SWEEP_GRACE_MS;
 const SWEEP_EVERY_MS = 15_000;
 
 /**

@@ -90,6 +90,7 @@ describe('hot-path SQL (hot-path.queries.sql)', () => {
       stored = (await messages.storeIncoming(incoming('JOURNAL', 'journal-1'))).message;
     });
     await step('scan worker: MessageRepository.startScan', () => messages.startScan(stored!.id));
+    await step('journal ingest, its own scan after the commit: MessageRepository.countScanAttempt', () => messages.countScanAttempt(stored!.id));
     await step('scan worker: MessageRepository.recordScanError (a scan attempt failed)', () => messages.recordScanError(stored!.id, 'dns timeout'));
     await step('scan worker: MessageRepository.saveVerdicts', () => messages.saveVerdicts({ id: stored!.id, accountId: account.id }, verdicts));
     await step('scan sweeper: MessageRepository.findPendingScan', () => messages.findPendingScan(new Date()));

@@ -25,6 +25,9 @@ WITH "attempt" AS (UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "
         FROM "message" m LEFT JOIN "raw_message" r ON r."id" = m."raw_message_id" AND r."created_at" >= $2::timestamptz AND r."created_at" < $3::timestamptz
         WHERE m."id" = $4::uuid AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz;
 
+-- journal ingest, its own scan after the commit: MessageRepository.countScanAttempt: 1 statement
+UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "message_id" = $1::uuid RETURNING "attempts", "last_error" AS "lastError";
+
 -- scan worker: MessageRepository.recordScanError (a scan attempt failed): 1 statement
 UPDATE "message_scan" SET "last_error" = $1 WHERE "message_id" = $2::uuid RETURNING "message_id";
 

@@ -5,6 +5,7 @@ import { PostgresRawMessageStore } from './raw-message-store';
 import { DeliveryRepository } from '../delivery/delivery.repository';
 import type { IncomingMessage, VerdictInput } from '../../types/message.types';
 import { MessageRepository } from './message.repository';
+import { storedScanTarget } from './scan-target';
 import { StatisticsRepository } from '../statistics/statistics.repository';
 import { VERDICT_TOPIC } from './message-writes.sql';
 
@@ -102,6 +103,33 @@ describe('message writes', () => {
     expect(await messages.findPendingScan(new Date(Date.now() + 60_000), 100_000)).toContainEqual({ id: message.id, accountId: account.id });
     expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanAttempts: 0, scanError: null });
     expect(await messages.startScan('00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+
+  it('should let the storing process scan a copy without reading it back: its scan target is the row, its attempt counted alone', async () => {
+    const account = await factories.newAccount();
+    const input = incoming(account.id, { headerFrom: 'Alice@Partner.example', clientIp: null });
+    const { message } = await messages.storeIncoming(input);
+    const loaded = await messages.loadForScan(message.id);
+    const target = storedScanTarget(message.id, input);
+    expect(target).toEqual({
+      id: loaded!.message.id,
+      accountId: loaded!.message.accountId,
+      source: loaded!.message.source,
+      direction: loaded!.message.direction,
+      envelopeFrom: loaded!.message.envelopeFrom,
+      envelopeTo: loaded!.message.envelopeTo,
+      headerFrom: loaded!.message.headerFrom,
+      clientIp: loaded!.message.clientIp,
+      helo: loaded!.message.helo,
+    });
+    expect(await messages.countScanAttempt(message.id)).toEqual({ attempts: 1, lastError: null });
+    await messages.recordScanError(message.id, 'dns timeout');
+    expect(await messages.countScanAttempt(message.id)).toEqual({ attempts: 2, lastError: 'dns timeout' });
+    // Once the verdict ends the scan, a late attempt finds nothing to count: the message is not PENDING any more.
+    expect(await messages.saveVerdicts(target, [verdict('bob@customer.example', 'DELIVER', { failedCheck: null })])).toEqual({ alreadyScanned: false });
+    expect(await messages.countScanAttempt(message.id)).toBeNull();
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ scanStatus: 'SCANNED', scanAttempts: 2 });
+    expect(await messages.countScanAttempt('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 
   it('should store a copy once when the same dedup key arrives concurrently, leaving no orphan bytes', async () => {

@@ -87,6 +87,19 @@ export class MessageRepository {
     );
   }
 
+  /**
+   * {@link startScan} without the read, for a scan that already holds the message (the journal ingest scans the copy
+   * it has just stored, libs/scanning `ScanMessageService.scanStored`): one more attempt counted in "message_scan",
+   * one short statement on its narrow row. Null when the message is no longer PENDING (or does not exist).
+   */
+  async countScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
+    const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
+      this.prisma,
+      Prisma.sql`UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "message_id" = ${id}::uuid RETURNING "attempts", "last_error" AS "lastError"`,
+    );
+    return row ? { attempts: row.attempts, lastError: row.lastError ?? null } : null;
+  }
+
   private async loadWith(id: string, prefix: Prisma.Sql, extra: Prisma.Sql) {
     const [row] = await sqlQuery<Message & { rawContent: Uint8Array | null; counted?: boolean; attempts?: number; lastError?: string | null }>(
       this.prisma,
