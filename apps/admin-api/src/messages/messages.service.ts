@@ -32,6 +32,9 @@ function toVerdictDto(verdict: Verdict): VerdictDto {
   };
 }
 
+/** The message_scan row of a message still PENDING (a row left beside an ended scan is not its state). */
+const pendingScan = (message: MessageSummary) => (message.scanStatus === 'PENDING' ? message.scan : null);
+
 /** The fields a history entry shows in the list and in the detail alike. */
 function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdicts'> {
   return {
@@ -47,8 +50,8 @@ function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdic
     receivedAt: message.receivedAt.toISOString(),
     scanStatus: message.scanStatus,
     // While PENDING, the attempts and the last error are in message_scan; the scan's end copies them to the row.
-    scanAttempts: message.scan?.attempts ?? message.scanAttempts,
-    scanError: message.scan ? message.scan.lastError : message.scanError,
+    scanAttempts: pendingScan(message)?.attempts ?? message.scanAttempts,
+    scanError: pendingScan(message)?.lastError ?? message.scanError,
     deliveryState: message.deliveryState,
   };
 }
