@@ -49,17 +49,7 @@ describe('admin API read replica lag: gauge and fallback to the primary', () => 
     }
     return gauges;
   };
-  const caughtUp = async () => {
-    const [current] = await prisma.$queryRawUnsafe<Array<{ lsn: string }>>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const replayed = await standby.query<{ done: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [current!.lsn]);
-      if (replayed.rows[0]!.done) {
-        return;
-      }
-      await pause(50);
-    }
-    throw new Error('the standby did not catch up');
-  };
+  const caughtUp = () => primary.waitForReplay(replica, 'mailwarden');
 
   beforeAll(async () => {
     primary = await OwnPostgres.start();
