@@ -8,9 +8,11 @@ const DAY_MS = 86_400_000;
 
 /**
  * Issue 20 over HTTP: the history routes follow the tenant's retention (`historyDays` of its RETENTION policy) before
- * the purge has run, and a PENDING message shows the scan attempts and the last error its worker recorded.
+ * the purge has run, a PENDING message shows the scan attempts and the last error its worker recorded, and a
+ * quarantine item's `expiresAt` is when the retention expires it: its stored expiry, or the tenant's `quarantineDays`
+ * after it was made if sooner (the scanner stores a fixed 30-day expiry, so a shorter window was not shown).
  */
-describe('admin API message history: retention window and PENDING scan state', () => {
+describe('admin API retention windows: message history, PENDING scan state, quarantine expiry', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let app: INestApplication;
@@ -23,13 +25,26 @@ describe('admin API message history: retention window and PENDING scan state', (
     return { status: response.status, text, body: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
   const listed = async (key: string, account: Account) => ((await get(key, `/v1/accounts/${account.id}/messages`)).body.items as Array<{ id: string }>).map((item) => item.id);
-  const tenant = async (historyDays?: number) => {
+  /** A tenant with a TENANT_ADMIN key and, when given, its RETENTION policy's settings. */
+  const tenant = async (retention?: { historyDays?: number; quarantineDays?: number }) => {
     const account = await factories.newAccount({ monitorOnly: true });
-    if (historyDays !== undefined) {
-      await db.prisma.policy.create({ data: { kind: 'RETENTION', scope: 'ACCOUNT', accountId: account.id, scopeId: account.id, settings: { historyDays } } });
+    if (retention) {
+      await db.prisma.policy.create({ data: { kind: 'RETENTION', scope: 'ACCOUNT', accountId: account.id, scopeId: account.id, settings: retention } });
     }
-    const key = (await factories.newApiKey({ name: 'history', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
+    const key = (await factories.newApiKey({ name: 'retention', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
     return { account, key };
+  };
+  const held = async (account: Account, expiresAt: Date | null) => {
+    const message = await factories.newMessage(account);
+    const verdict = await db.prisma.verdict.create({
+      data: { messageId: message.id, recipient: message.envelopeTo[0]!, checks: [], failedCheck: 'dmarc', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, reasons: [] },
+    });
+    return db.prisma.quarantineItem.create({ data: { accountId: account.id, messageId: message.id, verdictId: verdict.id, recipient: verdict.recipient, reason: 'dmarc', enforced: true, expiresAt } });
+  };
+  const quarantined = async (key: string, account: Account) => {
+    const reply = await get(key, `/v1/accounts/${account.id}/quarantine`);
+    expect(reply.status).toBe(200);
+    return reply.body.items as Array<{ id: string; expiresAt: string }>;
   };
 
   beforeAll(async () => {
@@ -48,7 +63,7 @@ describe('admin API message history: retention window and PENDING scan state', (
   });
 
   it("should not list, show or hand out a message older than the tenant's historyDays before the purge has run", async () => {
-    const { account, key } = await tenant(7);
+    const { account, key } = await tenant({ historyDays: 7 });
     const old = await factories.newMessage(account, { receivedAt: new Date(Date.now() - 8 * DAY_MS) });
     const recent = await factories.newMessage(account, { receivedAt: new Date(Date.now() - 6 * DAY_MS) });
     // Not purged: the row and its bytes are still there.
@@ -96,5 +111,20 @@ describe('admin API message history: retention window and PENDING scan state', (
       scanAttempts: 4,
       scanError: 'scan failed 4 times: Invalid string length',
     });
+  });
+
+  it("should answer the tenant's quarantineDays after creation when that comes before the stored expiry", async () => {
+    const { account, key } = await tenant({ quarantineDays: 7 });
+    const item = await held(account, new Date(Date.now() + 30 * DAY_MS));
+    expect(await quarantined(key, account)).toEqual([expect.objectContaining({ id: item.id, expiresAt: new Date(item.createdAt.getTime() + 7 * DAY_MS).toISOString() })]);
+  });
+
+  it('should answer the stored expiry when it comes first, and the window when none is stored', async () => {
+    const { account, key } = await tenant();
+    const soon = await held(account, new Date(Date.now() + 2 * DAY_MS));
+    const unset = await held(account, null);
+    const items = await quarantined(key, account);
+    expect(items.find((entry) => entry.id === soon.id)?.expiresAt).toBe(soon.expiresAt!.toISOString());
+    expect(items.find((entry) => entry.id === unset.id)?.expiresAt).toBe(new Date(unset.createdAt.getTime() + 30 * DAY_MS).toISOString());
   });
 });
