@@ -3,7 +3,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { Registry } from 'prom-client';
 import { describeConfig } from '@mailwarden/config';
-import { MessageMetrics } from '@mailwarden/db';
+import { MessageMetrics, replicaLagGauges } from '@mailwarden/db';
 import { DeliveryMetrics } from '@mailwarden/delivery';
 import { registerExportMetrics } from '@mailwarden/export';
 import { MimecastMetrics } from '@mailwarden/mimecast';
@@ -24,6 +24,7 @@ function exportedMetrics(): Map<string, Set<string>> {
   const registry: Registry = createMetricsRegistry('drift-test');
   new SmtpMetrics(registry, 'journal');
   new MessageMetrics(registry);
+  replicaLagGauges(registry);
   new ScanMetrics(registry);
   new DeliveryMetrics(registry);
   new DnsMetrics(registry);
@@ -121,6 +122,7 @@ describe('docker/ monitoring files', () => {
     expect(uses('mailwarden_http_requests_total{status=~"4.."}')).toContain('MailwardenApi4xxRising');
     expect(uses('mailwarden_scans_total')).toContain('MailwardenScanFailures');
     expect(uses('mailwarden_export_lag_seconds')).toContain('MailwardenExportDestinationLagging');
+    expect(uses('mailwarden_db_replica_fallback')).toContain('MailwardenReadReplicaLagging');
     for (const rule of rules) {
       expect({ alert: rule.alert, severity: rule.labels?.severity, summary: typeof rule.annotations?.summary }).toEqual({
         alert: rule.alert,

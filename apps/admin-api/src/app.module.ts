@@ -126,7 +126,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, readDatabaseUrl: config.DATABASE_READ_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DbModule.forRoot({
+          databaseUrl: config.DATABASE_URL,
+          readDatabaseUrl: config.DATABASE_READ_URL,
+          readMaxLagSeconds: config.DATABASE_READ_MAX_LAG_SECONDS,
+          poolSize: config.DATABASE_POOL_SIZE,
+        }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
         ObservabilityModule.forRoot({
           registry,

@@ -221,6 +221,10 @@ const readReplicaSpec = {
     default: '',
     desc: 'PostgreSQL read replica for history search and statistics (they may lag behind by the replication delay); empty: DATABASE_URL',
   }),
+  DATABASE_READ_MAX_LAG_SECONDS: num({
+    default: 30,
+    desc: "A read replica further behind the primary than this (or not answering) is not read: history search and statistics read the primary until it catches up",
+  }),
 };
 
 /** Sign-in for people (issue 18): session cookies and OpenID Connect. */

@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DB_OPTIONS, RAW_MESSAGE_STORE } from './db.constants';
 import { PostgresHealthIndicator } from './postgres.health';
 import { hasReadReplica, PrismaReadService, PrismaService, type DbOptions } from './prisma.service';
+import { ReadReplicaRouter } from './read-replica';
 import { PostgresRawMessageStore } from './repositories/message/raw-message-store';
 import { AccountRepository } from './repositories/account/account.repository';
 import { ApiKeyRepository } from './repositories/api-key/api-key.repository';
@@ -51,6 +52,8 @@ export class DbModule {
         PrismaService,
         // History search and statistics read from DATABASE_READ_URL when it names another database.
         hasReadReplica(options) ? PrismaReadService : { provide: PrismaReadService, useExisting: PrismaService },
+        // …while the replica lags at most readMaxLagSeconds; the primary otherwise.
+        ReadReplicaRouter,
         PostgresHealthIndicator,
         ...REPOSITORIES,
         ...ADMIN_REPOSITORIES,
@@ -60,7 +63,7 @@ export class DbModule {
         ...MAILFLOW_HEALTH_REPOSITORIES,
         ...AUTH_REPOSITORIES,
       ],
-      exports: [PrismaService, PrismaReadService, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES, ...AUTH_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, ReadReplicaRouter, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES, ...AUTH_REPOSITORIES],
     };
   }
 }

@@ -3,6 +3,7 @@ export * from './db.constants';
 export * from './db.module';
 export * from './postgres.health';
 export * from './prisma.service';
+export * from './read-replica';
 export * from './repositories/message/raw-message-store';
 export { escapeLikePattern, sqlQuery, sqlSession, sqlTransaction, type SqlRunner } from './sql';
 export * from './migrations/database-admin';

@@ -10,6 +10,11 @@ export interface DbOptions {
    * (`PrismaReadService`). Unset or equal to `databaseUrl`: those reads go to the primary too.
    */
   readDatabaseUrl?: string;
+  /**
+   * A read replica further behind than this (seconds) is not read: those reads go to the primary until it catches up
+   * (`ReadReplicaRouter`; DATABASE_READ_MAX_LAG_SECONDS, default 30).
+   */
+  readMaxLagSeconds?: number;
 }
 
 const PG_POOL = Symbol('mailwarden.pgPool');

@@ -4,6 +4,7 @@ import { decodeCursor, decodeDate, decodeUuid, pageLimit, toPage, type Page } fr
 import { ApiProblem } from '../common/problem-code';
 import { actorOf, type Principal } from '../common/principal';
 import { TenantAccess } from '../common/tenant-access.service';
+import { PoliciesService } from '../policies/policies.service';
 import { toRemediationDto } from '../microsoft365/microsoft365-api.service';
 import type { MessageDetailDto } from './dto/message-detail.dto';
 import type { MessageRecipientsDto } from './dto/message-recipients.dto';
@@ -31,6 +32,9 @@ function toVerdictDto(verdict: Verdict): VerdictDto {
   };
 }
 
+/** The message_scan row of a message still PENDING (a row left beside an ended scan is not its state). */
+const pendingScan = (message: MessageSummary) => (message.scanStatus === 'PENDING' ? message.scan : null);
+
 /** The fields a history entry shows in the list and in the detail alike. */
 function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdicts'> {
   return {
@@ -45,7 +49,9 @@ function messageFields(message: MessageSummary): Omit<MessageSummaryDto, 'verdic
     size: message.size,
     receivedAt: message.receivedAt.toISOString(),
     scanStatus: message.scanStatus,
-    scanError: message.scanError,
+    // While PENDING, the attempts and the last error are in message_scan; the scan's end copies them to the row.
+    scanAttempts: pendingScan(message)?.attempts ?? message.scanAttempts,
+    scanError: pendingScan(message)?.lastError ?? message.scanError,
     deliveryState: message.deliveryState,
   };
 }
@@ -97,16 +103,29 @@ function toRecipients(message: MessageRecipientsHistory): MessageRecipientsDto {
   };
 }
 
+const DAY_MS = 86_400_000;
+
 @Injectable()
 export class MessagesService {
   constructor(
     private readonly history: MessageHistoryRepository,
     private readonly access: TenantAccess,
     private readonly microsoft365: Microsoft365Repository,
+    private readonly policies: PoliciesService,
   ) {}
 
+  /**
+   * The account (visible to the principal) and the start of its history window: a message received before it is
+   * past the account's retention (`historyDays`), shown nowhere in history even before the purge removes it.
+   */
+  private async withinHistory(principal: Principal, accountId: string): Promise<{ historyStart: Date }> {
+    const account = await this.access.account(principal, accountId);
+    const { historyDays } = await this.policies.retentionOf(account);
+    return { historyStart: new Date(Date.now() - historyDays * DAY_MS) };
+  }
+
   async search(principal: Principal, accountId: string, query: MessageSearchQueryDto): Promise<Page<MessageSummaryDto>> {
-    await this.access.account(principal, accountId);
+    const window = await this.withinHistory(principal, accountId);
     const limit = pageLimit(query.limit);
     const cursor = decodeCursor(query.cursor, ['receivedAt', 'id'] as const);
     const rows = await this.history.search(
@@ -124,6 +143,7 @@ export class MessagesService {
         action: query.action,
         senderDomain: query.senderDomain,
         dataControlRule: query.dataControlRule,
+        ...window,
       },
       { after: cursor ? { receivedAt: decodeDate(cursor.receivedAt), id: decodeUuid(cursor.id) } : undefined, limit: limit + 1 },
     );
@@ -131,8 +151,8 @@ export class MessagesService {
   }
 
   async get(principal: Principal, accountId: string, messageId: string): Promise<MessageDetailDto> {
-    await this.access.account(principal, accountId);
-    const message = await this.history.findDetail(accountId, messageId);
+    const window = await this.withinHistory(principal, accountId);
+    const message = await this.history.findDetail(accountId, messageId, window);
     if (!message) {
       throw ApiProblem.notFound('message', messageId);
     }
@@ -141,8 +161,8 @@ export class MessagesService {
 
   /** Per-recipient delivery state and event history. */
   async recipients(principal: Principal, accountId: string, messageId: string): Promise<MessageRecipientsDto> {
-    await this.access.account(principal, accountId);
-    const message = await this.history.findRecipientsHistory(accountId, messageId);
+    const window = await this.withinHistory(principal, accountId);
+    const message = await this.history.findRecipientsHistory(accountId, messageId, window);
     if (!message) {
       throw ApiProblem.notFound('message', messageId);
     }
@@ -151,8 +171,8 @@ export class MessagesService {
 
   /** The stored bytes, exactly as received; the download is audited. */
   async raw(principal: Principal, accountId: string, messageId: string): Promise<Buffer> {
-    await this.access.account(principal, accountId);
-    const found = await this.history.downloadRaw(accountId, messageId, actorOf(principal));
+    const window = await this.withinHistory(principal, accountId);
+    const found = await this.history.downloadRaw(accountId, messageId, actorOf(principal), undefined, window);
     if (!found) {
       throw ApiProblem.notFound('message', messageId);
     }

@@ -14,6 +14,7 @@ import {
   retentionCeiling,
   validateRetentionLocks,
   validateRetentionSettings,
+  type EffectiveRetention,
   type RetentionSettingsPatch,
   validateDataControlLocks,
   validateDataControlSettings,
@@ -156,12 +157,13 @@ export class PoliciesService {
   /** The retention windows the purge applies to the account: its settings over the defaults, under the ceiling. */
   async effectiveRetention(principal: Principal, accountId: string): Promise<EffectiveRetentionDto> {
     const account = await this.access.account(principal, accountId);
-    const [own, partner] = await Promise.all([
-      this.policies.find({ kind: 'RETENTION', scope: 'ACCOUNT', scopeId: accountId }),
-      account.partnerId ? this.policies.find({ kind: 'RETENTION', scope: 'PARTNER', scopeId: account.partnerId }) : null,
-    ]);
-    const settings = (own?.accountId === accountId ? own.settings : null) as RetentionSettingsPatch | null;
-    return { ...resolveRetention(settings, partner?.settings as RetentionSettingsPatch | null, this.config.EMERGENCY_INBOX_DAYS), emergencyInboxDays: this.config.EMERGENCY_INBOX_DAYS };
+    return { ...(await this.retentionOf(account)), emergencyInboxDays: this.config.EMERGENCY_INBOX_DAYS };
+  }
+
+  /** The account's retention windows as the purge applies them (libs/policy resolveRetention), in one query. */
+  async retentionOf(account: { id: string; partnerId: string | null }): Promise<EffectiveRetention> {
+    const stored = await this.policies.retentionSettings(account);
+    return resolveRetention(stored.account as RetentionSettingsPatch | null, stored.partner as RetentionSettingsPatch | null, this.config.EMERGENCY_INBOX_DAYS);
   }
 
   /** Retention is set per account, and no window may exceed the partner's ceiling (whoever sets it). */

@@ -20,7 +20,18 @@ const LABELS: Record<QuarantineItemStatus, string> = {
   WOULD_HAVE_BEEN_QUARANTINED: 'would have been quarantined',
 };
 
-function toItemDto(item: QuarantineItemWithMessage): QuarantineItemDto {
+const DAY_MS = 86_400_000;
+
+/**
+ * When the retention run expires the item (README "Retention"): its own expiry, or `quarantineDays` after it was made
+ * (the tenant's retention policy) if sooner.
+ */
+function effectiveExpiry(item: QuarantineItem, quarantineDays: number): Date {
+  const byWindow = item.createdAt.getTime() + quarantineDays * DAY_MS;
+  return new Date(item.expiresAt ? Math.min(item.expiresAt.getTime(), byWindow) : byWindow);
+}
+
+function toItemDto(item: QuarantineItemWithMessage, quarantineDays: number): QuarantineItemDto {
   // A monitor-only item was never held (DESIGN.md §2): its row says HELD only because nothing ever changed it.
   const status: QuarantineItemStatus = item.enforced ? item.status : 'WOULD_HAVE_BEEN_QUARANTINED';
   const reasons = Array.isArray(item.verdict.reasons) ? (item.verdict.reasons as unknown as QuarantineReasonDto[]) : [];
@@ -35,7 +46,7 @@ function toItemDto(item: QuarantineItemWithMessage): QuarantineItemDto {
     enforced: item.enforced,
     createdAt: item.createdAt.toISOString(),
     releasedAt: item.releasedAt?.toISOString() ?? null,
-    expiresAt: item.expiresAt?.toISOString() ?? null,
+    expiresAt: effectiveExpiry(item, quarantineDays).toISOString(),
     message: {
       id: item.message.id,
       envelopeFrom: item.message.envelopeFrom,
@@ -81,8 +92,14 @@ export class QuarantineService {
     private readonly queues: JobQueues,
   ) {}
 
+  /** The account (visible to the principal) and its retention's quarantineDays. */
+  private async quarantineDays(principal: Principal, accountId: string): Promise<number> {
+    const account = await this.access.account(principal, accountId);
+    return (await this.policies.retentionOf(account)).quarantineDays;
+  }
+
   async list(principal: Principal, accountId: string, query: QuarantineQueryDto): Promise<Page<QuarantineItemDto>> {
-    await this.access.account(principal, accountId);
+    const quarantineDays = await this.quarantineDays(principal, accountId);
     const limit = pageLimit(query.limit);
     // HELD means held by Mailwarden: monitor-only items are asked for as WOULD_HAVE_BEEN_QUARANTINED.
     const monitorOnly = query.status === 'WOULD_HAVE_BEEN_QUARANTINED';
@@ -93,25 +110,25 @@ export class QuarantineService {
       { status: query.status === 'WOULD_HAVE_BEEN_QUARANTINED' ? undefined : query.status, enforced: impossible ? undefined : enforced, recipient: query.recipient, none: impossible },
       { after: createdAtAfter(query.cursor), limit: limit + 1 },
     );
-    return toPage(rows, limit, createdAtCursor, toItemDto);
+    return toPage(rows, limit, createdAtCursor, (row) => toItemDto(row, quarantineDays));
   }
 
   async release(principal: Principal, accountId: string, itemId: string): Promise<QuarantineItemDto> {
-    await this.access.account(principal, accountId);
+    const quarantineDays = await this.quarantineDays(principal, accountId);
     const outcome = await this.apply(principal, accountId, itemId, 'release');
     if (outcome.problem) {
       throw outcome.problem;
     }
-    return toItemDto(outcome.item!);
+    return toItemDto(outcome.item!, quarantineDays);
   }
 
   async remove(principal: Principal, accountId: string, itemId: string): Promise<QuarantineItemDto> {
-    await this.access.account(principal, accountId);
+    const quarantineDays = await this.quarantineDays(principal, accountId);
     const outcome = await this.apply(principal, accountId, itemId, 'delete');
     if (outcome.problem) {
       throw outcome.problem;
     }
-    return toItemDto(outcome.item!);
+    return toItemDto(outcome.item!, quarantineDays);
   }
 
   /**
@@ -120,7 +137,7 @@ export class QuarantineService {
    * then the item is released / deleted. Refused before anything changes when the item cannot take the action.
    */
   async actAndListSender(principal: Principal, accountId: string, itemId: string, action: Action): Promise<QuarantineListedSenderDto> {
-    await this.access.account(principal, accountId);
+    const quarantineDays = await this.quarantineDays(principal, accountId);
     const existing = await this.quarantine.find(accountId, itemId);
     if (!existing) {
       throw ApiProblem.notFound('quarantine item', itemId);
@@ -139,7 +156,7 @@ export class QuarantineService {
     if (outcome.problem) {
       throw outcome.problem;
     }
-    return { item: toItemDto(outcome.item!), sender, list, policy };
+    return { item: toItemDto(outcome.item!, quarantineDays), sender, list, policy };
   }
 
   async bulk(principal: Principal, accountId: string, ids: string[], action: Action): Promise<BulkQuarantineOutcomeDto[]> {

@@ -35,6 +35,9 @@ export class MessageSummaryDto {
   @ApiProperty({ enum: ['PENDING', 'SCANNED', 'SKIPPED', 'UNPARSEABLE', 'FAILED'] })
   scanStatus!: string;
 
+  @ApiProperty({ description: 'Scan attempts started (while PENDING: so far, a retried scan counting each)' })
+  scanAttempts!: number;
+
   @ApiProperty({ type: String, nullable: true, description: 'Why the scan FAILED (or the last error of a scan still being retried)' })
   scanError!: string | null;
 

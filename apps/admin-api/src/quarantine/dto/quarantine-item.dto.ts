@@ -37,8 +37,12 @@ export class QuarantineItemDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   releasedAt!: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  expiresAt!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: "When the retention run expires a HELD item (DELETED, audited as quarantine.expired): its own expiry, or the tenant's retention quarantineDays after createdAt if sooner",
+  })
+  expiresAt!: string;
 
   @ApiProperty({ type: QuarantineMessageDto })
   message!: QuarantineMessageDto;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type {
   Message,
+  MessageScan,
   PrismaClient,
   MessageDirection,
   MessageSource,
@@ -12,7 +13,8 @@ import type {
   Verdict,
 } from '../../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../../db.constants';
-import { PrismaReadService, PrismaService } from '../../prisma.service';
+import { PrismaService } from '../../prisma.service';
+import { ReadReplicaRouter } from '../../read-replica';
 import { escapeLikePattern } from '../../sql';
 import type { RawMessageStore } from './raw-message-store';
 import { AuditRepository } from '../audit/audit.repository';
@@ -46,8 +48,24 @@ export interface ReceivedAtKey {
   id: string;
 }
 
-export type MessageSummary = Message & { verdicts: Verdict[] };
-export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[] };
+/** While the message is PENDING: the scan attempts started so far and the last error (message_scan); null once it ended. */
+export type PendingScanState = Pick<MessageScan, 'attempts' | 'lastError'> | null;
+
+export type MessageSummary = Message & { verdicts: Verdict[]; scan: PendingScanState };
+export type MessageDetail = Message & { verdicts: Verdict[]; quarantine: QuarantineItem[]; scan: PendingScanState };
+
+/**
+ * The start of the tenant's history window (now minus its retention `historyDays`, issue 20): a message received
+ * before it is past its history, purged or not yet, and is not shown (not listed, 404). Unset: no window applied.
+ */
+export interface HistoryWindow {
+  historyStart?: Date;
+}
+
+/** The scan state joined in the message's own query (relationJoins: one statement, no query per message). */
+const SCAN_STATE = { select: { attempts: true, lastError: true } } as const;
+
+const withinHistory = (window: HistoryWindow): Prisma.MessageWhereInput => (window.historyStart ? { receivedAt: { gte: window.historyStart } } : {});
 
 /** A message with what happened to each recipient: verdicts, copies (delivery state) and the event history. */
 export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelopeTo' | 'receivedAt' | 'deliveryState'> & {
@@ -63,19 +81,16 @@ export type MessageRecipientsHistory = Pick<Message, 'id' | 'source' | 'envelope
  */
 @Injectable()
 export class MessageHistoryRepository {
-  private readonly reader: PrismaClient;
-
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditRepository,
     @Inject(RAW_MESSAGE_STORE) private readonly rawStore: RawMessageStore,
-    @Optional() read?: PrismaReadService,
-  ) {
-    this.reader = read ?? prisma;
-  }
+    /** Search reads the replica (DATABASE_READ_URL) while it lags little, the primary otherwise. */
+    @Optional() private readonly reads?: ReadReplicaRouter,
+  ) {}
 
-  search(accountId: string, filters: MessageSearchFilters, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
-    const and: Prisma.MessageWhereInput[] = [{ accountId }];
+  async search(accountId: string, filters: MessageSearchFilters & HistoryWindow, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
+    const and: Prisma.MessageWhereInput[] = [{ accountId }, withinHistory(filters)];
     if (filters.from || filters.to) {
       and.push({ receivedAt: { gte: filters.from, lt: filters.to } });
     }
@@ -114,25 +129,26 @@ export class MessageHistoryRepository {
     if (page.after) {
       and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
     }
-    return this.reader.message.findMany({
+    const reader: PrismaClient = (await this.reads?.reader()) ?? this.prisma;
+    return reader.message.findMany({
       where: { AND: and },
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
       take: page.limit,
-      include: { verdicts: { orderBy: { recipient: 'asc' } } },
+      include: { verdicts: { orderBy: { recipient: 'asc' } }, scan: SCAN_STATE },
     });
   }
 
-  findDetail(accountId: string, messageId: string): Promise<MessageDetail | null> {
+  findDetail(accountId: string, messageId: string, window: HistoryWindow = {}): Promise<MessageDetail | null> {
     return this.prisma.message.findFirst({
-      where: { id: messageId, accountId },
-      include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: { orderBy: { createdAt: 'asc' } } },
+      where: { id: messageId, accountId, ...withinHistory(window) },
+      include: { verdicts: { orderBy: { recipient: 'asc' } }, quarantine: { orderBy: { createdAt: 'asc' } }, scan: SCAN_STATE },
     });
   }
 
   /** One message of the account with each recipient's verdict, copy and event history (oldest event first). */
-  async findRecipientsHistory(accountId: string, messageId: string): Promise<MessageRecipientsHistory | null> {
+  async findRecipientsHistory(accountId: string, messageId: string, window: HistoryWindow = {}): Promise<MessageRecipientsHistory | null> {
     const message = await this.prisma.message.findFirst({
-      where: { id: messageId, accountId },
+      where: { id: messageId, accountId, ...withinHistory(window) },
       select: {
         id: true,
         source: true,
@@ -150,10 +166,19 @@ export class MessageHistoryRepository {
     return { ...message, deliveries };
   }
 
-  /** The raw bytes of one message of the account; the download is written to the audit log first. */
-  async downloadRaw(accountId: string, messageId: string, actor: AuditActor, action = 'message.raw_downloaded'): Promise<{ message: Message; raw: Buffer } | null> {
+  /**
+   * The raw bytes of one message of the account; the download is written to the audit log first. With a history
+   * window, a message past it is not found (its bytes may be kept longer, for the emergency inbox and quarantine).
+   */
+  async downloadRaw(
+    accountId: string,
+    messageId: string,
+    actor: AuditActor,
+    action = 'message.raw_downloaded',
+    window: HistoryWindow = {},
+  ): Promise<{ message: Message; raw: Buffer } | null> {
     return this.prisma.$transaction(async (tx) => {
-      const message = await tx.message.findFirst({ where: { id: messageId, accountId } });
+      const message = await tx.message.findFirst({ where: { id: messageId, accountId, ...withinHistory(window) } });
       if (!message) {
         return null;
       }

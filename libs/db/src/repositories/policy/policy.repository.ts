@@ -37,6 +37,18 @@ export class PolicyRepository {
     return this.prisma.policy.findUnique({ where: { kind_scope_scopeId: key } });
   }
 
+  /** The account's RETENTION settings and its partner's ceiling (null where none is stored), in one query. */
+  async retentionSettings(account: { id: string; partnerId: string | null }): Promise<{ account: unknown; partner: unknown }> {
+    const rows = await this.prisma.policy.findMany({
+      where: {
+        kind: 'RETENTION',
+        OR: [{ scope: 'ACCOUNT', scopeId: account.id, accountId: account.id }, ...(account.partnerId ? [{ scope: 'PARTNER' as const, scopeId: account.partnerId }] : [])],
+      },
+      select: { scope: true, settings: true },
+    });
+    return { account: rows.find((row) => row.scope === 'ACCOUNT')?.settings ?? null, partner: rows.find((row) => row.scope === 'PARTNER')?.settings ?? null };
+  }
+
   /** Replaces the settings and locks at one scope (creating the row if needed). */
   put(write: PolicyWrite, actor: AuditActor): Promise<Policy> {
     return this.prisma.$transaction(async (tx) => {

@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client';
-import { PrismaReadService, PrismaService } from '../../prisma.service';
+import { Prisma } from '../../generated/prisma/client';
+import { PrismaService } from '../../prisma.service';
+import { ReadReplicaRouter } from '../../read-replica';
 import { sqlQuery } from '../../sql';
 
 export interface StatisticsCount {
@@ -40,14 +41,14 @@ export const TOP_VALUES_KEPT_PER_DAY = 200;
  */
 @Injectable()
 export class StatisticsRepository {
-  /** The dashboard reads from the read replica (DATABASE_READ_URL) when set; compaction writes to the primary. */
-  private readonly reader: PrismaClient;
-
   constructor(
     private readonly prisma: PrismaService,
-    @Optional() read?: PrismaReadService,
-  ) {
-    this.reader = read ?? prisma;
+    /** The dashboard reads from the read replica (DATABASE_READ_URL) while it lags little; compaction writes to the primary. */
+    @Optional() private readonly reads?: ReadReplicaRouter,
+  ) {}
+
+  private reader() {
+    return this.reads?.reader() ?? Promise.resolve(this.prisma);
   }
 
   /**
@@ -121,9 +122,10 @@ export class StatisticsRepository {
   }
 
   async forAccount(accountId: string, from: Date, to: Date, top: number): Promise<AccountStatistics> {
+    const reader = await this.reader();
     const [groups, tops] = await Promise.all([
       sqlQuery<{ direction: string | null; decided: string | null; applied: string | null; failed: string | null; grouping: number; count: string }>(
-        this.reader,
+        reader,
         Prisma.sql`
           SELECT "direction"::text AS "direction", "decided_action"::text AS "decided", "applied_action" AS "applied", "failed_check" AS "failed",
             GROUPING("direction", "decided_action", "applied_action", "failed_check")::int AS "grouping", sum("count")::text AS "count"
@@ -132,7 +134,7 @@ export class StatisticsRepository {
           GROUP BY GROUPING SETS (("direction"), ("decided_action"), ("applied_action"), ("failed_check"), ())`,
       ),
       sqlQuery<{ dimension: (typeof TOP_DIMENSIONS)[number]; value: string; count: string }>(
-        this.reader,
+        reader,
         Prisma.sql`
           SELECT "dimension", "value", "count" FROM (
             SELECT "dimension", "value", sum("count")::text AS "count",
