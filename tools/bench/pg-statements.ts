@@ -1,9 +1,7 @@
 import type { Client } from 'pg';
 
-/** One statement's cost per message of a run (pg_stat_statements, differences over the run). */
-export interface StatementCost {
-  /** Whitespace-collapsed start of the statement and the tables it writes. */
-  statement: string;
+/** pg_stat_statements' counters the bench reads: over the whole run, or per message of it. */
+interface StatementFigures {
   calls: number;
   execMs: number;
   rows: number;
@@ -15,16 +13,14 @@ export interface StatementCost {
   walBytes: number;
 }
 
-interface Counters {
+/** One statement's cost per message of a run (pg_stat_statements, differences over the run). */
+export interface StatementCost extends StatementFigures {
+  /** Whitespace-collapsed start of the statement and the tables it writes. */
+  statement: string;
+}
+
+interface Counters extends StatementFigures {
   query: string;
-  calls: number;
-  execMs: number;
-  rows: number;
-  blocks: number;
-  dirtied: number;
-  walRecords: number;
-  walFpi: number;
-  walBytes: number;
 }
 
 export type StatementSnapshot = Map<string, Counters>;
@@ -88,7 +84,7 @@ export function statementCosts(before: StatementSnapshot, after: StatementSnapsh
     if (calls <= 0 || BENCH_OWN.test(now.query)) {
       continue;
     }
-    const per = (field: keyof Omit<Counters, 'query'>) => (now[field] - (then?.[field] ?? 0)) / messages;
+    const per = (field: keyof StatementFigures) => (now[field] - (then?.[field] ?? 0)) / messages;
     costs.push({
       statement: describeStatement(now.query),
       calls: calls / messages,
