@@ -5,6 +5,7 @@ import { loadConfig } from '@mailwarden/config';
 import { AccountRepository, AuditRepository, createPrismaClient, ensureDatabase, migrate, quoteIdentifier, splitDatabaseUrl, type PrismaClient, type PrismaService } from '@mailwarden/db';
 import { redisOptionsFromUrl } from '@mailwarden/queue';
 import { DEMO_DOMAIN, seedDemo } from '../db/seed';
+import { enableStatementStatistics } from './pg-statements';
 
 export const JOURNAL_DOMAIN = 'journal.bench.test';
 export const GATEWAY_DOMAIN = 'gateway.bench.test';
@@ -29,6 +30,8 @@ export class BenchEnvironment {
     readonly redisPrefix: string,
     readonly prisma: PrismaClient,
     readonly pg: Client,
+    /** pg_stat_statements is available in the bench database (the server preloads it): per-statement figures. */
+    readonly statementStatistics: boolean,
   ) {}
 
   static async create(): Promise<BenchEnvironment> {
@@ -42,7 +45,7 @@ export class BenchEnvironment {
     const pg = new Client({ connectionString: databaseUrl });
     await pg.connect();
     const prisma = createPrismaClient({ databaseUrl, poolSize: 2 });
-    return new BenchEnvironment(databaseUrl, config.REDIS_URL, `mw-bench-${randomBytes(4).toString('hex')}`, prisma, pg);
+    return new BenchEnvironment(databaseUrl, config.REDIS_URL, `mw-bench-${randomBytes(4).toString('hex')}`, prisma, pg, await enableStatementStatistics(pg));
   }
 
   get databaseName(): string {

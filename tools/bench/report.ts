@@ -184,6 +184,18 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${run.scenario} | ${run.round} | ${Object.entries(run.extra!.scanPlacement as Record<string, number>).map(([where, n]) => `${where} ${n}`).join(', ')} |`);
     }
   }
+  const profiled = runs.filter((run) => run.system === 'mailwarden' && run.postgresStatements && run.postgresStatements.length > 0);
+  if (profiled.length > 0) {
+    lines.push('', '## PostgreSQL per statement (pg_stat_statements, per message)', '');
+    for (const run of profiled) {
+      const wal = run.postgresWalBytesPerMessage === undefined ? '' : `, server WAL ${Math.round(run.postgresWalBytesPerMessage).toLocaleString('en')} B/msg`;
+      lines.push(`### ${run.scenario}, round ${run.round}${wal}`, '', '| statement | calls | exec ms | rows | blocks hit+read | dirtied | WAL records | FPI | WAL bytes |', '|---|---|---|---|---|---|---|---|---|');
+      for (const s of run.postgresStatements!) {
+        lines.push(`| \`${s.statement.replace(/\|/g, '\\|').replace(/`/g, "'")}\` | ${cell(round(s.calls))} | ${cell(round(s.execMs))} | ${cell(round(s.rows))} | ${cell(round(s.blocks))} | ${cell(round(s.dirtied))} | ${cell(round(s.walRecords))} | ${cell(round(s.walFpi))} | ${Math.round(s.walBytes).toLocaleString('en')} |`);
+      }
+      lines.push('');
+    }
+  }
   for (const [app, top] of Object.entries(profiles)) {
     lines.push('', `## CPU profile: ${app} (top self time)`, '', '| ms | % of busy | function |', '|---|---|---|', ...top.map((entry) => `| ${entry.ms} | ${entry.percent} | \`${entry.fn}\` |`));
   }

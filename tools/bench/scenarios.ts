@@ -11,6 +11,7 @@ import { runLoad, type LoadResult } from './load';
 import { cpuPerMessage, cpuSnapshot, readCpuMs, stopAll, type BenchChild } from './processes';
 import type { SmtpJob } from './smtp-client';
 import { summarize, type LatencySummary } from './stats';
+import { statementCosts, statementSnapshot, type StatementCost, type StatementSnapshot } from './pg-statements';
 
 /** One measured run of one system in one scenario. */
 export interface RunRecord {
@@ -34,6 +35,10 @@ export interface RunRecord {
   postgresTransactionsPerMessage: number | null;
   /** Rows each table of the bench database got per message (inserted / updated, HOT share / deleted), from pg_stat_user_tables: where PostgreSQL's work goes. */
   postgresRowsPerMessage?: Record<string, { inserted: number; updated: number; hotUpdated: number; deleted: number }>;
+  /** The costliest statements of the run per message (pg_stat_statements), when the server preloads it. */
+  postgresStatements?: StatementCost[];
+  /** WAL the server wrote per message over the run (pg_stat_wal: the whole server, so only with pg_stat_statements, i.e. a private server). */
+  postgresWalBytesPerMessage?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -47,6 +52,8 @@ interface ProcessFigures {
   readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
   postgresRowsPerMessage?: RunRecord['postgresRowsPerMessage'];
+  postgresStatements?: StatementCost[];
+  postgresWalBytesPerMessage?: number;
 }
 
 /** CPU use of this run's processes and of the PostgreSQL backends serving the bench database, before a load. */
@@ -55,6 +62,8 @@ interface CpuBefore {
   postgres: Map<number, number>;
   transactions: number;
   tables: Map<string, TableCounts>;
+  statements?: StatementSnapshot;
+  walBytes?: number;
 }
 
 interface TableCounts {
@@ -358,7 +367,15 @@ export class Scenarios {
   }
 
   private async cpuBefore(children: readonly BenchChild[]): Promise<CpuBefore> {
-    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions(), tables: await this.tableCounts() };
+    const statements = this.env.statementStatistics ? await statementSnapshot(this.env.pg) : undefined;
+    const walBytes = this.env.statementStatistics ? await this.walBytes() : undefined;
+    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions(), tables: await this.tableCounts(), statements, walBytes };
+  }
+
+  /** WAL bytes the server has written (pg_stat_wal, server-wide). */
+  private async walBytes(): Promise<number> {
+    const { rows } = await this.env.pg.query<{ n: string }>('SELECT wal_bytes AS n FROM pg_stat_wal');
+    return Number(rows[0]!.n);
   }
 
   /** Rows written so far per table of the bench database (partitions counted under their own names). */
@@ -392,7 +409,9 @@ export class Scenarios {
         postgresRowsPerMessage[table] = { inserted: delta.inserted / messages, updated: delta.updated / messages, hotUpdated: delta.hotUpdated / messages, deleted: delta.deleted / messages };
       }
     }
-    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null, postgresRowsPerMessage };
+    const postgresStatements = before.statements && messages > 0 ? statementCosts(before.statements, await statementSnapshot(this.env.pg), messages) : undefined;
+    const postgresWalBytesPerMessage = before.walBytes !== undefined && messages > 0 ? ((await this.walBytes()) - before.walBytes) / messages : undefined;
+    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null, postgresRowsPerMessage, postgresStatements, postgresWalBytesPerMessage };
   }
 
   private report(result: RunRecord): RunRecord {

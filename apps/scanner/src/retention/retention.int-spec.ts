@@ -132,6 +132,16 @@ describe(RetentionService.name, () => {
       expect(names).toContain(`${table}_p${dayName(33)}`); // made ahead of the (simulated) day
       expect(report!.droppedPartitions).toContain(`${table}_p${dayName(2)}`);
     }
+    // A partition made after the legacy one was dropped keeps the storage parameters of the partitions before it
+    // (fillfactor for HOT verdict updates; the search GIN indexes' pending lists, migration 20261208100000).
+    const { rows: storage } = await pg.query<{ relname: string; reloptions: string[] | null }>(
+      `SELECT c.relname, c.reloptions FROM pg_class c WHERE c.relname = $1 OR c.relname IN (SELECT x.indexrelid::regclass::text FROM pg_index x WHERE x.indrelid = $1::regclass)`,
+      [`message_p${dayName(33)}`],
+    );
+    const options = new Map(storage.map((row) => [row.relname, row.reloptions]));
+    expect(options.get(`message_p${dayName(33)}`)).toEqual(['fillfactor=60']);
+    expect(options.get(`message_p${dayName(33)}_subject_idx`)).toEqual(['fastupdate=on', 'gin_pending_list_limit=1024']);
+    expect(options.get(`message_p${dayName(33)}_envelope_to_idx`)).toEqual(['fastupdate=on', 'gin_pending_list_limit=1024']);
     expect(await remains(oldShort)).toMatchObject({ message: 0, dedup: 0, verdicts: 0, events: 0, quarantine: 0 });
     expect(await remains(oldLong)).toMatchObject({ message: 0, dedup: 0, verdicts: 0, events: 0, quarantine: 0 });
     // The short tenant's 27-day-old messages are past its 14 days of bytes: purged whole.

@@ -14,7 +14,7 @@ import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from '../message/raw-message-store';
 import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
 import { sqlQuery, sqlTransaction } from '../../sql';
-import { deliveryInsertCtes, messageInsertCtes, verdictInsertCtes } from '../message/message-writes.sql';
+import { deliveryInsertCtes, messageInsertCtes, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -102,8 +102,15 @@ export class DeliveryRepository {
     return this.prisma.mailflowConnector.upsert({ where: { accountId }, create: { accountId, ...data }, update: data });
   }
 
+  /**
+   * The message with its account, domains, verdicts and copies. Bounded by the id's time (a version-7 id): the
+   * message's partitions of that day, and the verdicts' partitions from that day on (a verdict is never older than
+   * its message); otherwise every partition of both tables is probed, once per delivery.
+   */
   findForDelivery(messageId: string): Promise<MessageForDelivery | null> {
-    return this.prisma.message.findUnique({ where: { id: messageId }, include: { account: { include: { domains: true } }, verdicts: true } }).then(async (message) => {
+    const range = receivedRange(messageId);
+    const verdicts = range ? { where: { createdAt: { gte: range.gte } } } : true;
+    return this.prisma.message.findFirst({ where: { id: messageId, receivedAt: range }, include: { account: { include: { domains: true } }, verdicts } }).then(async (message) => {
       if (!message) {
         return null;
       }
@@ -120,7 +127,7 @@ export class DeliveryRepository {
   async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
     const setError = update.lastError !== undefined;
     const rows = await sqlTransaction(this.prisma, async (run) => {
-      await run(Prisma.sql`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid FOR UPDATE`);
+      await run(Prisma.sql`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`"received_at"`)} FOR UPDATE`);
       return run<{ state: DeliveryState }>(Prisma.sql`
         WITH "updated" AS (
           UPDATE "recipient_delivery" SET
@@ -140,7 +147,8 @@ export class DeliveryRepository {
         "summary" AS (
           SELECT COALESCE((SELECT p."state" FROM unnest(${STATE_PRECEDENCE}::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
             WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
-        UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary" WHERE "message"."id" = ${messageId}::uuid
+        UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary"
+        WHERE "message"."id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`"message"."received_at"`)}
         RETURNING "message"."delivery_state" AS "state"`);
     });
     return rows[0]?.state ?? 'NOT_APPLICABLE';

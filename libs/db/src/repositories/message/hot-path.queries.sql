@@ -193,7 +193,7 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = $1::uuid R
     SELECT "id" FROM "msg";
 
 -- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 2 statements
-SELECT "id" FROM "message" WHERE "id" = $1::uuid FOR UPDATE;
+SELECT "id" FROM "message" WHERE "id" = $1::uuid AND "received_at" >= $2::timestamptz AND "received_at" < $3::timestamptz FOR UPDATE;
 
   WITH "updated" AS (
     UPDATE "recipient_delivery" SET
@@ -217,5 +217,6 @@ FROM "updated" u),
   "summary" AS (
     SELECT COALESCE((SELECT p."state" FROM unnest($14::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
       WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
-  UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary" WHERE "message"."id" = $15::uuid
+  UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary"
+  WHERE "message"."id" = $15::uuid AND "message"."received_at" >= $16::timestamptz AND "message"."received_at" < $17::timestamptz
   RETURNING "message"."delivery_state" AS "state";

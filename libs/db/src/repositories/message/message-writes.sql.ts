@@ -45,11 +45,17 @@ const ID_TIME_SLACK_MS = 86_400_000;
  * migration, or written by Prisma with a random id): every partition is searched, as before.
  */
 export function receivedAround(id: string, column: Prisma.Sql): Prisma.Sql {
+  const range = receivedRange(id);
+  return range ? Prisma.sql` AND ${column} >= ${range.gte}::timestamptz AND ${column} < ${range.lt}::timestamptz` : Prisma.empty;
+}
+
+/** The same bounds as {@link receivedAround} for a Prisma filter (`receivedAt: receivedRange(id)`); undefined for any other id. */
+export function receivedRange(id: string): { gte: Date; lt: Date } | undefined {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) {
-    return Prisma.empty;
+    return undefined;
   }
   const at = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  return Prisma.sql` AND ${column} >= ${new Date(at - ID_TIME_SLACK_MS)}::timestamptz AND ${column} < ${new Date(at + ID_TIME_SLACK_MS)}::timestamptz`;
+  return { gte: new Date(at - ID_TIME_SLACK_MS), lt: new Date(at + ID_TIME_SLACK_MS) };
 }
 
 /** The state a message row is written with besides what was received (the gateway writes it already scanned). */

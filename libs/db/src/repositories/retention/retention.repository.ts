@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma.service';
-import { sqlSession, type SqlRunner } from '../../sql';
+import { sqlQuery, sqlSession, type SqlRunner } from '../../sql';
 
 /**
  * The tables partitioned by day (migration 20261206160000) and which window decides when a day is dropped: the
@@ -93,6 +93,16 @@ export class RetentionRepository {
         await run(Prisma.sql`SELECT pg_advisory_unlock(${RETENTION_LOCK_KEY}::bigint)`);
       }
     });
+  }
+
+  /**
+   * Flushes the pending lists of the search GIN indexes of "message" (subject trigrams, envelope recipients) into
+   * their trees (migration 20261208100000, `mw_flush_search_pending`), so that a store seldom finds a full list and
+   * flushes it itself. Returns the list pages flushed; -1 when another session was flushing.
+   */
+  async flushSearchPending(): Promise<number> {
+    const [row] = await sqlQuery<{ pages: string }>(this.prisma, Prisma.sql`SELECT "mw_flush_search_pending"() AS "pages"`);
+    return Number(row?.pages ?? 0);
   }
 
   /** The accounts with their partner, and every stored RETENTION policy. */
