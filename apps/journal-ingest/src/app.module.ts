@@ -12,7 +12,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, commitMaxBatch: config.INGEST_COMMIT_MAX_BATCH }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('journal-ingest'),

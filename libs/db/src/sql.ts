@@ -10,6 +10,8 @@ export interface DbOptions {
    * (`PrismaReadService`). Unset or equal to `databaseUrl`: those reads go to the primary too.
    */
   readDatabaseUrl?: string;
+  /** Received copies per transaction at most in the group commit (`IncomingCommitter`; the journal ingest's INGEST_COMMIT_MAX_BATCH). */
+  commitMaxBatch?: number;
 }
 
 const PG_POOL = Symbol('mailwarden.pgPool');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
-import { MessageMetrics, MessageRepository, type Account, type Domain } from '@mailwarden/db';
+import { IncomingCommitter, MessageMetrics, type Account, type Domain } from '@mailwarden/db';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
 import { JobQueues, ScanMessageJob, type ScanMessageJobData } from '@mailwarden/queue';
@@ -42,7 +42,7 @@ export class IngestService {
   private readonly metrics: MessageMetrics;
 
   constructor(
-    private readonly messages: MessageRepository,
+    private readonly committer: IncomingCommitter,
     private readonly queues: JobQueues,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
@@ -75,7 +75,8 @@ export class IngestService {
         origin ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received } : { enteredFromOutside: false, basis: 'no-provider-edge-hop' },
       );
       const direction = decision.direction;
-      const { message, duplicate } = await this.messages.storeIncoming({
+      // Group commit: this copy shares its transaction with those of concurrent sessions (IncomingCommitter).
+      const { message, duplicate } = await this.committer.store({
         accountId: account.id,
         source: 'JOURNAL',
         direction,
