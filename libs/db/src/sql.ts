@@ -12,6 +12,8 @@ export interface DbOptions {
   readDatabaseUrl?: string;
   /** Received copies per transaction at most in the group commit (`IncomingCommitter`; the journal ingest's INGEST_COMMIT_MAX_BATCH). */
   commitMaxBatch?: number;
+  /** Raw bytes per transaction at most in the group commit (default 16 MiB; a larger copy is committed alone). */
+  commitMaxBatchBytes?: number;
 }
 
 const PG_POOL = Symbol('mailwarden.pgPool');

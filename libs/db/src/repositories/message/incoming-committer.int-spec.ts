@@ -128,6 +128,26 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
     expect(metrics.value('mailwarden_message_commit_batch_size_sum', { source: 'JOURNAL' })).toBe(7);
   });
 
+  it('should keep a batch within its bytes bound, and commit a copy larger than the bound alone', async () => {
+    const account = await factories.newAccount();
+    const committer = new IncomingCommitter(messages, { commitMaxBatch: 64, commitMaxBatchBytes: 2_000 }, new Registry());
+    const sized = (subject: string, bytes: number) => copy(account.id, subject, { raw: Buffer.alloc(bytes, 'x') });
+
+    const release = await holdStores();
+    const first = committer.store(sized('first', 10));
+    await storeWaitsOnLock();
+    // 900 + 900 fit in 2,000 bytes, the next 900 does not; 5,000 exceeds the bound on its own; then 10 + 10.
+    const later = [sized('a', 900), sized('b', 900), sized('c', 900), sized('huge', 5_000), sized('d', 10), sized('e', 10)].map((input) => committer.store(input));
+    await release();
+    await Promise.all([first, ...later]);
+
+    const batches = new Map<string, string[]>();
+    for (const [subject, tx] of await transactions(account.id)) {
+      batches.set(tx.message, [...(batches.get(tx.message) ?? []), subject].sort());
+    }
+    expect([...batches.values()].map((subjects) => subjects.join('+')).sort()).toEqual(['a+b', 'c', 'd+e', 'first', 'huge']);
+  });
+
   it('should send a batch as one statement', async () => {
     const account = await factories.newAccount();
     const statements: string[] = [];

@@ -9,8 +9,8 @@ import { MessageRepository } from './message.repository';
 
 /** Copies per transaction when DbOptions.commitMaxBatch is not given (the journal ingest's INGEST_COMMIT_MAX_BATCH). */
 export const DEFAULT_COMMIT_MAX_BATCH = 64;
-/** Raw bytes per transaction at most: more copies wait for the next commit (a larger copy is committed alone). */
-export const COMMIT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+/** Raw bytes per transaction when DbOptions.commitMaxBatchBytes is not given: more copies wait for the next commit (a larger copy is committed alone). */
+export const DEFAULT_COMMIT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
 interface Waiting {
   input: IncomingMessage;
@@ -22,7 +22,7 @@ interface Waiting {
  * Group commit of received copies (issue 20): the copies that concurrent SMTP sessions store share one transaction,
  * so a durable 250 does not cost a commit (and its WAL flush) and a round trip each. No timer: a copy that arrives
  * while nothing is being committed is committed at once, alone; copies that arrive while a commit is in flight wait
- * for it and then go together in the next one (at most `commitMaxBatch` copies and {@link COMMIT_MAX_BATCH_BYTES}),
+ * for it and then go together in the next one (at most `commitMaxBatch` copies and `commitMaxBatchBytes` of raw bytes),
  * one commit in flight at a time. Each caller's promise settles only after the commit of its batch
  * (`MessageRepository.storeIncomingMany`: stored, a duplicate, or its own error; a batch that fails is retried copy
  * by copy there, so one bad copy fails only itself).
@@ -32,14 +32,16 @@ export class IncomingCommitter {
   private readonly waiting: Waiting[] = [];
   private committing = false;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly metrics: MessageMetrics;
 
   constructor(
     private readonly messages: MessageRepository,
-    @Inject(DB_OPTIONS) options: Pick<DbOptions, 'commitMaxBatch'>,
+    @Inject(DB_OPTIONS) options: Pick<DbOptions, 'commitMaxBatch' | 'commitMaxBatchBytes'>,
     @Optional() @Inject(METRICS_REGISTRY) registry: Registry = new Registry(),
   ) {
     this.maxBatch = Math.max(1, options.commitMaxBatch ?? DEFAULT_COMMIT_MAX_BATCH);
+    this.maxBatchBytes = options.commitMaxBatchBytes ?? DEFAULT_COMMIT_MAX_BATCH_BYTES;
     this.metrics = new MessageMetrics(registry);
   }
 
@@ -73,7 +75,7 @@ export class IncomingCommitter {
     let bytes = 0;
     while (count < this.waiting.length && count < this.maxBatch) {
       const size = this.waiting[count]!.input.raw.byteLength;
-      if (count > 0 && bytes + size > COMMIT_MAX_BATCH_BYTES) {
+      if (count > 0 && bytes + size > this.maxBatchBytes) {
         break;
       }
       bytes += size;
