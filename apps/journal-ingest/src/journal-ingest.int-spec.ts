@@ -372,22 +372,30 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       return row?.xmin;
     };
 
-    it('should commit the copies of sessions that arrive during a commit in one transaction, and answer each 250 after it', async () => {
-      const sessions = await Promise.all(['group-1', 'group-2', 'group-3'].map(() => openSession(journalAddress)));
-      const before = await batchSizes();
+    /**
+     * Sends the first copy while stores are held (its commit waits), then the others, which wait in the committer
+     * for that commit (none stored, none answered); releases the hold and returns every session's reply.
+     */
+    async function sendBehindAHeldCommit(sessions: RawSmtp[], tags: string[]): Promise<string[]> {
       const release = await holdStores();
       try {
-        finish(sessions[0]!, copyFor('group-1'));
+        finish(sessions[0]!, copyFor(tags[0]!));
         await storeWaitsOnLock();
-        finish(sessions[1]!, copyFor('group-2'));
-        finish(sessions[2]!, copyFor('group-3'));
-        await until(() => ingest.get(IncomingCommitter).waitingCopies === 2, 'the two later copies to wait for the commit in flight');
-        expect(await db.prisma.message.count({ where: { messageIdHeader: { startsWith: '<group-' } } })).toBe(0);
+        tags.slice(1).forEach((tag, index) => finish(sessions[index + 1]!, copyFor(tag)));
+        await until(() => ingest.get(IncomingCommitter).waitingCopies === tags.length - 1, 'the later copies to wait for the commit in flight');
+        expect(await db.prisma.message.count({ where: { messageIdHeader: { in: tags.map((tag) => `<${tag}@partner.example>`) } } })).toBe(0);
       } finally {
         await release();
       }
       const replies = await Promise.all(sessions.map((session) => session.reply()));
       sessions.forEach((session) => session.close());
+      return replies;
+    }
+
+    it('should commit the copies of sessions that arrive during a commit in one transaction, and answer each 250 after it', async () => {
+      const sessions = await Promise.all(['group-1', 'group-2', 'group-3'].map(() => openSession(journalAddress)));
+      const before = await batchSizes();
+      const replies = await sendBehindAHeldCommit(sessions, ['group-1', 'group-2', 'group-3']);
 
       expect(replies.every((reply) => reply.startsWith('250 '))).toBe(true);
       const [first, second, third] = await Promise.all(['group-1', 'group-2', 'group-3'].map(xminOf));
@@ -403,18 +411,7 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       const sessions = [await openSession(journalAddress), await openSession(journalAddress), await openSession(`${doomed.journalToken}@${JOURNAL_DOMAIN}`)];
       // The tenant is deleted after its session looked it up: its copy breaks the foreign key of "message".
       await db.prisma.account.delete({ where: { id: doomed.id } });
-      const release = await holdStores();
-      try {
-        finish(sessions[0]!, copyFor('mixed-1'));
-        await storeWaitsOnLock();
-        finish(sessions[1]!, copyFor('mixed-2'));
-        finish(sessions[2]!, copyFor('mixed-doomed'));
-        await until(() => ingest.get(IncomingCommitter).waitingCopies === 2, 'the two later copies to wait for the commit in flight');
-      } finally {
-        await release();
-      }
-      const replies = await Promise.all(sessions.map((session) => session.reply()));
-      sessions.forEach((session) => session.close());
+      const replies = await sendBehindAHeldCommit(sessions, ['mixed-1', 'mixed-2', 'mixed-doomed']);
 
       expect(replies[0]).toMatch(/^250 /);
       expect(replies[1]).toMatch(/^250 /);
