@@ -18,7 +18,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
+        DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, commitMaxBatch: config.INGEST_COMMIT_MAX_BATCH }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
         // The sender checks of the scans this process runs after its commits (INGEST_INLINE_SCAN), as the scanner's.
         SenderChecksModule.forRoot({

@@ -3,7 +3,9 @@ import type { INestApplication } from '@nestjs/common';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '@mailwarden/config';
-import type { Account, Message, Verdict } from '@mailwarden/db';
+import { IncomingCommitter, type Account, type Message, type Verdict } from '@mailwarden/db';
+import { METRICS_REGISTRY } from '@mailwarden/observability';
+import type { Registry } from 'prom-client';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import {
   buildGoogleJournalCopy,
@@ -12,7 +14,9 @@ import {
   createTestDatabase,
   createTestRedis,
   freePort,
+  MetricsSnapshot,
   proxiedDatabaseUrl,
+  RawSmtp,
   TestFactories,
   type TestDatabase,
   type TestRedis,
@@ -305,6 +309,118 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       await cutOff.close();
     }
     expect(await db.prisma.message.count({ where: { messageIdHeader: '<dbdown-1@partner.example>' } })).toBe(0);
+  });
+
+  describe('group commit of concurrent sessions (issue 20)', () => {
+    const copyFor = (tag: string): Buffer =>
+      buildGoogleJournalCopy(
+        'bob@customer.example',
+        buildOriginal({ from: 'alice@partner.example', to: ['bob@customer.example'], subject: tag, messageId: `<${tag}@partner.example>`, extraHeaders: ['Return-Path: <alice@partner.example>'] }),
+      );
+
+    /** A session up to DATA's 354, for `to`; the copy is sent later with {@link finish}. */
+    async function openSession(to: string): Promise<RawSmtp> {
+      const { client } = await RawSmtp.open(smtpPort);
+      expect(await client.command('EHLO group.test')).toMatch(/^250/);
+      expect(await client.command('MAIL FROM:<journal@customer.onmicrosoft.com>')).toMatch(/^250/);
+      expect(await client.command(`RCPT TO:<${to}>`)).toMatch(/^250/);
+      expect(await client.command('DATA')).toMatch(/^354/);
+      return client;
+    }
+    const finish = (client: RawSmtp, raw: Buffer): void => client.write(Buffer.concat([raw, Buffer.from(raw.subarray(-2).toString() === '\r\n' ? '.\r\n' : '\r\n.\r\n')]));
+
+    /** Holds every store at its start (it needs a row lock mode on "message_dedup") until the returned release. */
+    async function holdStores(): Promise<() => Promise<void>> {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const transaction = db.prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE "message_dedup" IN EXCLUSIVE MODE');
+          locked();
+          await released;
+        },
+        { timeout: 120_000, maxWait: 10_000 },
+      );
+      await isLocked;
+      return async () => {
+        release();
+        await transaction;
+      };
+    }
+
+    async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+      for (let attempt = 0; attempt < 400; attempt++) {
+        if (await check()) {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    const storeWaitsOnLock = () =>
+      until(async () => {
+        const [row] = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        return row!.n > 0;
+      }, 'the first commit to wait on the lock');
+    const batchSizes = async () => {
+      const metrics = MetricsSnapshot.parse(await ingest.get<Registry>(METRICS_REGISTRY).metrics());
+      return { commits: metrics.value('mailwarden_message_commit_batch_size_count'), copies: metrics.value('mailwarden_message_commit_batch_size_sum') };
+    };
+    const xminOf = async (tag: string) => {
+      const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(`SELECT xmin::text AS "xmin" FROM "message" WHERE "message_id_header" = $1`, `<${tag}@partner.example>`);
+      return row?.xmin;
+    };
+
+    /**
+     * Sends the first copy while stores are held (its commit waits), then the others, which wait in the committer
+     * for that commit (none stored, none answered); releases the hold and returns every session's reply.
+     */
+    async function sendBehindAHeldCommit(sessions: RawSmtp[], tags: string[]): Promise<string[]> {
+      const release = await holdStores();
+      try {
+        finish(sessions[0]!, copyFor(tags[0]!));
+        await storeWaitsOnLock();
+        tags.slice(1).forEach((tag, index) => finish(sessions[index + 1]!, copyFor(tag)));
+        await until(() => ingest.get(IncomingCommitter).waitingCopies === tags.length - 1, 'the later copies to wait for the commit in flight');
+        expect(await db.prisma.message.count({ where: { messageIdHeader: { in: tags.map((tag) => `<${tag}@partner.example>`) } } })).toBe(0);
+      } finally {
+        await release();
+      }
+      const replies = await Promise.all(sessions.map((session) => session.reply()));
+      sessions.forEach((session) => session.close());
+      return replies;
+    }
+
+    it('should commit the copies of sessions that arrive during a commit in one transaction, and answer each 250 after it', async () => {
+      const sessions = await Promise.all(['group-1', 'group-2', 'group-3'].map(() => openSession(journalAddress)));
+      const before = await batchSizes();
+      const replies = await sendBehindAHeldCommit(sessions, ['group-1', 'group-2', 'group-3']);
+
+      expect(replies.every((reply) => reply.startsWith('250 '))).toBe(true);
+      const [first, second, third] = await Promise.all(['group-1', 'group-2', 'group-3'].map(xminOf));
+      expect(first).toBeDefined();
+      expect(second).toBeDefined();
+      expect(second).toBe(third);
+      expect(first).not.toBe(second);
+      expect(await batchSizes()).toEqual({ commits: before.commits + 2, copies: before.copies + 3 });
+    });
+
+    it('should answer 451 4.3.0 to the one copy of a batch that cannot be stored, and 250 to the others', async () => {
+      const doomed = await new TestFactories(db.prisma).newAccount({ monitorOnly: true });
+      const sessions = [await openSession(journalAddress), await openSession(journalAddress), await openSession(`${doomed.journalToken}@${JOURNAL_DOMAIN}`)];
+      // The tenant is deleted after its session looked it up: its copy breaks the foreign key of "message".
+      await db.prisma.account.delete({ where: { id: doomed.id } });
+      const replies = await sendBehindAHeldCommit(sessions, ['mixed-1', 'mixed-2', 'mixed-doomed']);
+
+      expect(replies[0]).toMatch(/^250 /);
+      expect(replies[1]).toMatch(/^250 /);
+      expect(replies[2]).toMatch(/^451 4\.3\.0/);
+      expect(await xminOf('mixed-1')).toBeDefined();
+      expect(await xminOf('mixed-2')).toBeDefined();
+      expect(await xminOf('mixed-doomed')).toBeUndefined();
+    });
   });
 
   it('should scan a message stored without its job (ingest crashed after the commit) once the sweeper runs', async () => {

@@ -55,6 +55,13 @@ describe('loadConfig', () => {
     expect(loadConfig('journal-ingest', { SMTP_MAX_MESSAGE_SIZE: '10mb' }).SMTP_MAX_MESSAGE_SIZE).toBe(10 * 1024 * 1024);
   });
 
+  it('should bound the journal ingest group commit by INGEST_COMMIT_MAX_BATCH, a whole number of at least 1', () => {
+    expect(loadConfig('journal-ingest', {}).INGEST_COMMIT_MAX_BATCH).toBe(64);
+    expect(loadConfig('journal-ingest', { INGEST_COMMIT_MAX_BATCH: '1' }).INGEST_COMMIT_MAX_BATCH).toBe(1);
+    expect(() => loadConfig('journal-ingest', { INGEST_COMMIT_MAX_BATCH: '0' })).toThrow(/INGEST_COMMIT_MAX_BATCH/);
+    expect(() => loadConfig('journal-ingest', { INGEST_COMMIT_MAX_BATCH: '2.5' })).toThrow(/INGEST_COMMIT_MAX_BATCH/);
+  });
+
   it('should return a frozen object holding only its own settings', () => {
     const config = loadConfig('admin-api', { UNRELATED: 'x' });
     expect(Object.isFrozen(config)).toBe(true);

@@ -98,6 +98,15 @@ const ipRangeList = makeValidator<string>((value) => {
   return items.join(',').toLowerCase();
 });
 
+/** A whole number of at least 1 (a count that must allow something). */
+const positiveInt = makeValidator<number>((value) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new Error(`'${value}' is not a whole number of at least 1`);
+  }
+  return parsed;
+});
+
 /** One IPv4 or IPv6 address; '' for none. */
 const ipAddress = makeValidator<string>((value) => {
   if (value !== '' && isIP(value) === 0) {
@@ -131,6 +140,7 @@ const journalIngestSpec = {
   JOURNAL_SMTP_PORT: port({ default: 2525 }),
   JOURNAL_HTTP_PORT: port({ default: 9101, desc: '/health and /metrics of the journal ingest' }),
   JOURNAL_DOMAIN: str({ default: 'journal.mailwarden.local', desc: 'Host part of every account journal address' }),
+  INGEST_COMMIT_MAX_BATCH: positiveInt({ default: 64, desc: 'Journal copies committed in one PostgreSQL transaction at most (group commit of concurrent SMTP sessions)' }),
   SMTP_HOSTNAME: str({ default: 'mailwarden.local', desc: 'Name the SMTP servers announce' }),
   SMTP_MAX_MESSAGE_SIZE: byteSize({ default: 52428800, desc: 'Largest message accepted (SIZE)' }),
   SMTP_MAX_CONNECTIONS: num({ default: 200, desc: 'Concurrent SMTP connections per process' }),

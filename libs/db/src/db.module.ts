@@ -11,6 +11,7 @@ import { DirectoryRepository } from './repositories/directory/directory.reposito
 import { DomainRepository } from './repositories/domain/domain.repository';
 import { DeliveryRepository } from './repositories/delivery/delivery.repository';
 import { MessageRepository } from './repositories/message/message.repository';
+import { IncomingCommitter } from './repositories/message/incoming-committer';
 import { ScanContextRepository } from './repositories/scan-context/scan-context.repository';
 import { ThirdPartyAlertRepository } from './repositories/third-party-alert/third-party-alert.repository';
 import { MessageHistoryRepository } from './repositories/message/message-history.repository';
@@ -39,6 +40,8 @@ const DKIM_REPOSITORIES = [DkimKeyRepository];
 const MAILFLOW_HEALTH_REPOSITORIES = [MailflowHealthRepository];
 // People signing in: users, sessions, OpenID Connect sign-ins in flight (issue 18).
 const AUTH_REPOSITORIES = [AdminUserRepository];
+// The group commit of received copies (issue 20): the journal ingest stores through it.
+const COMMITTERS = [IncomingCommitter];
 
 @Global()
 @Module({})
@@ -62,8 +65,9 @@ export class DbModule {
         ...DKIM_REPOSITORIES,
         ...MAILFLOW_HEALTH_REPOSITORIES,
         ...AUTH_REPOSITORIES,
+        ...COMMITTERS,
       ],
-      exports: [PrismaService, PrismaReadService, ReadReplicaRouter, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES, ...AUTH_REPOSITORIES],
+      exports: [PrismaService, PrismaReadService, ReadReplicaRouter, PostgresHealthIndicator, RAW_MESSAGE_STORE, ...REPOSITORIES, ...ADMIN_REPOSITORIES, ...MICROSOFT365_REPOSITORIES, ...RETENTION_REPOSITORIES, ...DKIM_REPOSITORIES, ...MAILFLOW_HEALTH_REPOSITORIES, ...AUTH_REPOSITORIES, ...COMMITTERS],
     };
   }
 }

@@ -17,6 +17,7 @@ export * from './repositories/domain/domain.repository';
 export * from './repositories/delivery/delivery.repository';
 export * from './repositories/message/message.repository';
 export * from './repositories/message/scan-target';
+export * from './repositories/message/incoming-committer';
 export * from './repositories/scan-context/scan-context.repository';
 export * from './repositories/third-party-alert/third-party-alert.repository';
 export * from './repositories/export/export.repository';

@@ -15,6 +15,10 @@ export interface DbOptions {
    * (`ReadReplicaRouter`; DATABASE_READ_MAX_LAG_SECONDS, default 30).
    */
   readMaxLagSeconds?: number;
+  /** Received copies per transaction at most in the group commit (`IncomingCommitter`; the journal ingest's INGEST_COMMIT_MAX_BATCH). */
+  commitMaxBatch?: number;
+  /** Raw bytes per transaction at most in the group commit (default 16 MiB; a larger copy is committed alone). */
+  commitMaxBatchBytes?: number;
 }
 
 const PG_POOL = Symbol('mailwarden.pgPool');

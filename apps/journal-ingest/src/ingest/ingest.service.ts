@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
-import { MessageMetrics, MessageRepository, storedScanTarget, type Account, type Domain, type IncomingMessage } from '@mailwarden/db';
+import { IncomingCommitter, MessageMetrics, storedScanTarget, type Account, type Domain, type IncomingMessage } from '@mailwarden/db';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
 import type { ScanMessageJobData } from '@mailwarden/queue';
@@ -46,7 +46,7 @@ export class IngestService {
   private readonly metrics: MessageMetrics;
 
   constructor(
-    private readonly messages: MessageRepository,
+    private readonly committer: IncomingCommitter,
     private readonly scans: PostCommitScans,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
@@ -79,6 +79,7 @@ export class IngestService {
         origin ? { enteredFromOutside: true, basis: 'provider-edge-hop', detail: origin.received } : { enteredFromOutside: false, basis: 'no-provider-edge-hop' },
       );
       const direction = decision.direction;
+      // Group commit: this copy shares its transaction with those of concurrent sessions (IncomingCommitter).
       const incoming: IncomingMessage = {
         accountId: account.id,
         source: 'JOURNAL',
@@ -106,7 +107,7 @@ export class IngestService {
         },
         raw: Buffer.from(original),
       };
-      const { message, duplicate } = await this.messages.storeIncoming(incoming);
+      const { message, duplicate } = await this.committer.store(incoming);
       this.metrics.committed('JOURNAL', duplicate);
       if (duplicate) {
         result.duplicates++;

@@ -21,6 +21,12 @@ export interface IncomingMessage {
   raw: Buffer;
 }
 
+/** A received copy after its commit: its message (for a duplicate, the one stored before) and whether it was one. */
+export interface StoredIncoming {
+  message: { id: string };
+  duplicate: boolean;
+}
+
 export interface VerdictInput {
   recipient: string;
   checks: Prisma.InputJsonValue;
@@ -39,4 +45,13 @@ export interface RecipientDeliveryInput {
   action: PolicyAction;
   state: DeliveryState;
   subjectTag?: string | null;
+}
+
+/**
+ * A raw store's part of a writer's statement (`RawMessageStore.insertSql`): the statement storing the contents
+ * (yielding `"id"` per stored content) and the id of each content, in the order given.
+ */
+export interface RawInsert {
+  sql: Prisma.Sql;
+  ids: string[];
 }

@@ -74,7 +74,7 @@ export class DeliveryRepository {
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<Pick<Message, 'id'>> {
     const [message] = await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
-      WITH ${messageInsertCtes(this.rawStore.insertSql(input.raw), input, { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) })},
+      WITH ${messageInsertCtes(this.rawStore.insertSql([input.raw]), [input], { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) }).ctes},
       ${verdictInsertCtes('msg', input.accountId, verdicts, options.quarantineExpiresAt ?? null)},
       ${deliveryInsertCtes(copies)}
       SELECT "id" FROM "msg"`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Prisma, type DeliveryState, type ScanStatus } from '../../generated/prisma/client';
-import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import type { IncomingMessage, RawInsert, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
 
 /**
  * The hot-path writes (a received message, its verdicts, its copies) as single SQL statements built from
@@ -65,29 +65,39 @@ export interface MessageRowState {
 }
 
 /**
- * CTEs `raw` (the bytes, from the raw store), `msg` (the Message row; a PENDING one gets its "message_scan" row from
- * the table's trigger, addresses lower-cased, RETURNING "id") and
- * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
- * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
- * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
+ * CTEs `raw` (the bytes, from the raw store), `msg` (one Message row per input, in one multi-row INSERT; a PENDING
+ * one gets its "message_scan" row from the table's trigger, addresses lower-cased, RETURNING "id") and `msg_dedup`:
+ * each dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the whole
+ * statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only hold per
+ * day: the key lives in a plain table instead, kept as long as the message (RetentionRepository). `ids`: the id of
+ * each input's message, in order (made here, version 7: {@link newMessageId}). One builder for a single message (the
+ * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`).
  * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
  */
-export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
+export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState): { ctes: Prisma.Sql; ids: string[] } {
   const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
-  return Prisma.sql`"raw" AS (${rawInsert}),
+  const ids = inputs.map(() => newMessageId());
+  const rows = inputs.map(
+    (input, index) => Prisma.sql`(${ids[index]}::uuid, ${raw.ids[index]}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
+      ${input.envelopeFrom.toLowerCase()}::text, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
+      ${input.headerFrom?.toLowerCase() ?? null}::text, ${input.subject ?? null}::text, ${input.messageIdHeader ?? null}::text, ${input.raw.byteLength}::int,
+      ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb)`,
+  );
+  const ctes = Prisma.sql`"raw" AS (${raw.sql}),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
-    SELECT ${newMessageId()}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
-      ${input.envelopeFrom.toLowerCase()}, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
-      ${input.headerFrom?.toLowerCase() ?? null}, ${input.subject ?? null}, ${input.messageIdHeader ?? null}, ${input.raw.byteLength}::int,
-      ${input.clientIp ?? null}, ${input.helo ?? null}, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}, ${JSON.stringify(input.metadata ?? {})}::jsonb, "raw"."id",
+    SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
+      i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
       ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
-    FROM "raw"
+    FROM (VALUES ${Prisma.join(rows)}) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+    JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
     INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
     SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL)`;
+  return { ctes, ids };
 }
 
 /**

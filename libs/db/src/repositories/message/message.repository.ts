@@ -4,8 +4,14 @@ import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from './raw-message-store';
 import { sqlQuery } from '../../sql';
-import type { IncomingMessage, VerdictInput } from '../../types/message.types';
+import type { IncomingMessage, StoredIncoming, VerdictInput } from '../../types/message.types';
 import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
+
+const settle = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
@@ -18,31 +24,85 @@ export class MessageRepository {
   ) {}
 
   /**
-   * Stores the raw bytes and the message row in one statement (atomic). Resolves only after the commit, so a
-   * caller may acknowledge the message (SMTP 250) once this returns. A message whose dedupKey was already stored
-   * for the account is not stored again: the statement fails on the unique key of "message_dedup", nothing of it is kept, and the
-   * existing row is returned with `duplicate`.
+   * Stores the raw bytes and the message row in one statement (atomic): a group commit of one
+   * ({@link storeIncomingMany}). Resolves only after the commit, so a caller may acknowledge the message (SMTP 250)
+   * once this returns. A message whose dedupKey was already stored for the account is not stored again: the
+   * statement fails on the unique key of "message_dedup", nothing of it is kept, and the existing row is returned with
+   * `duplicate`.
    */
-  async storeIncoming(input: IncomingMessage): Promise<{ message: Pick<Message, 'id'>; duplicate: boolean }> {
+  async storeIncoming(input: IncomingMessage): Promise<StoredIncoming> {
+    const [outcome] = await this.storeIncomingMany([input]);
+    if (outcome!.status === 'rejected') {
+      throw outcome!.reason;
+    }
+    return outcome!.value;
+  }
+
+  /**
+   * Stores several received copies (the journal ingest's concurrent sessions, gathered by {@link IncomingCommitter})
+   * in ONE statement, so one transaction and one commit for all: the bytes and rows of every copy, or of none.
+   * Resolves after the commit with each input's outcome, in the order given, as {@link storeIncoming} would give it:
+   * - copies with the same account and dedup key in one call: the first is stored, the others are its duplicates
+   *   (same message id), as if they had come one after the other;
+   * - when the statement fails (a copy stored earlier under its dedup key, a constraint, a lost connection), nothing
+   *   of it is kept and each copy is stored again on its own, so one bad copy fails only itself, and a duplicate is
+   *   reported as such. Never rejects: a copy that cannot be stored has its error as a rejected outcome.
+   */
+  async storeIncomingMany(inputs: readonly IncomingMessage[]): Promise<Array<PromiseSettledResult<StoredIncoming>>> {
+    if (inputs.length === 0) {
+      return [];
+    }
+    const firstOfKey = new Map<string, number>();
+    const leaderOf = inputs.map((input, index) => {
+      if (!input.dedupKey) {
+        return index;
+      }
+      const key = `${input.accountId}\n${input.dedupKey}`;
+      const first = firstOfKey.get(key) ?? index;
+      firstOfKey.set(key, first);
+      return first;
+    });
+    // In (account, dedup key) order: two processes committing overlapping keys wait on each other in one order only.
+    const leaders = inputs
+      .flatMap((input, index) => (leaderOf[index] === index ? [{ index, key: `${input.accountId}\n${input.dedupKey ?? ''}` }] : []))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.index - b.index))
+      .map(({ index }) => index);
+    const outcomes = new Map<number, PromiseSettledResult<StoredIncoming>>();
     try {
-      const [message] = await sqlQuery<Pick<Message, 'id'>>(
-        this.prisma,
-        Prisma.sql`WITH ${messageInsertCtes(this.rawStore.insertSql(input.raw), input, { scanStatus: 'PENDING', deliveryState: 'NOT_APPLICABLE' })} SELECT "id" FROM "msg"`,
-      );
-      return { message: message!, duplicate: false };
+      const ids = await this.insertIncoming(leaders.map((index) => inputs[index]!));
+      leaders.forEach((index, position) => outcomes.set(index, { status: 'fulfilled', value: { message: { id: ids[position]! }, duplicate: false } }));
     } catch (error) {
-      if (input.dedupKey && isUniqueViolation(error)) {
-        const [existing] = await sqlQuery<Pick<Message, 'id'>>(
-          this.prisma,
-          Prisma.sql`SELECT "message_id" AS "id" FROM "message_dedup" WHERE "account_id" = ${input.accountId}::uuid AND "dedup_key" = ${dedupDigest(input.dedupKey)}`,
-        );
-        if (!existing) {
-          throw error;
-        }
+      const alone =
+        leaders.length === 1
+          ? [await settle(this.existingCopy(inputs[leaders[0]!]!, error))]
+          : await Promise.all(leaders.map((index) => settle(this.insertIncoming([inputs[index]!]).then(([id]) => ({ message: { id: id! }, duplicate: false }), (failure: unknown) => this.existingCopy(inputs[index]!, failure)))));
+      leaders.forEach((index, position) => outcomes.set(index, alone[position]!));
+    }
+    return inputs.map((_, index) => {
+      const outcome = outcomes.get(leaderOf[index]!)!;
+      return leaderOf[index] === index || outcome.status === 'rejected' ? outcome : { status: 'fulfilled', value: { message: outcome.value.message, duplicate: true } };
+    });
+  }
+
+  /** One statement storing every input's bytes and message row (a PENDING scan state each, by trigger); their ids. */
+  private async insertIncoming(inputs: readonly IncomingMessage[]): Promise<string[]> {
+    const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, { scanStatus: 'PENDING', deliveryState: 'NOT_APPLICABLE' });
+    await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`WITH ${ctes} SELECT "id" FROM "msg"`);
+    return ids;
+  }
+
+  /** After a failed store of `input` alone: the message stored earlier under its dedup key (a duplicate), else the error. */
+  private async existingCopy(input: IncomingMessage, error: unknown): Promise<StoredIncoming> {
+    if (input.dedupKey && isUniqueViolation(error)) {
+      const [existing] = await sqlQuery<Pick<Message, 'id'>>(
+        this.prisma,
+        Prisma.sql`SELECT "message_id" AS "id" FROM "message_dedup" WHERE "account_id" = ${input.accountId}::uuid AND "dedup_key" = ${dedupDigest(input.dedupKey)}`,
+      );
+      if (existing) {
         return { message: existing, duplicate: true };
       }
-      throw error;
     }
+    throw error;
   }
 
   /**
