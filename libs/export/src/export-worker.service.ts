@@ -4,7 +4,7 @@ import type { ExportRepository } from '@mailwarden/db';
 import { collectOnScrape } from '@mailwarden/observability';
 import { JobWorkers, QueueName } from '@mailwarden/queue';
 import type { ExportRunner } from './export-runner';
-import { exportHandlers, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
+import { exportHandlers, type ExportScheduler } from './export-scheduler';
 
 /**
  * Per-destination figures on /metrics, read from PostgreSQL at scrape time, so every worker process reports the same
@@ -48,18 +48,16 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
  */
 export class ExportWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExportWorkerService.name);
-  private readonly workers: JobWorkers;
   private pruneTimer?: NodeJS.Timeout;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly runner: ExportRunner,
     private readonly scheduler: ExportScheduler,
     private readonly repository: ExportRepository,
-    private readonly queue: ExportQueueOptions & { concurrency?: number; pruneEveryMs?: number; workers?: JobWorkers },
-  ) {
-    // The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own.
-    this.workers = queue.workers ?? new JobWorkers(queue);
-  }
+    private readonly workers: JobWorkers,
+    private readonly queue: { concurrency?: number; pruneEveryMs?: number } = {},
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.workers.start(QueueName.Export, exportHandlers(this.runner), { concurrency: this.queue.concurrency ?? 4, forceClose: true });

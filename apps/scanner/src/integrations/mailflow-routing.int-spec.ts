@@ -6,7 +6,7 @@ import { DbModule, type Account, type Domain, type ModeMigrationWithSteps } from
 import { readProcessedMarks } from '@mailwarden/delivery';
 import { MailflowQuickTestService, Microsoft365Module, QUICK_TEST_HOPS, type QuickTestHop } from '@mailwarden/microsoft365';
 import { MailflowTamperQueue, MailflowTamperService, mailflowObjectNames, ModeMigrationRunner, ModeMigrationsModule, type MailflowObjectNames } from '@mailwarden/mode-migrations';
-import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import { QueueModule, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { Queue } from 'bullmq';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { appTestEnv, createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
@@ -114,11 +114,9 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
 
     // The admin API's side: the runner with Exchange Online automated (16a's steps) and the Microsoft 365 module that
     // provides the quick test; its worker runs the queued Exchange steps and the tamper checks.
-    const connection = redisOptionsFromUrl(redis.url) as never;
     const microsoft365 = Microsoft365Module.forRoot({
       app: { clientId: m365.clientId, credential: { kind: 'secret', clientSecret: m365.clientSecret }, loginBaseUrl: m365.baseUrl, graphBaseUrl: m365.baseUrl, exchangeBaseUrl: m365.exchange.baseUrl },
       secretsKey: '',
-      queue: { connection, prefix: redis.prefix },
       graph: { sleep: async () => undefined },
       mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200, localAddress: INTERNET },
     });
@@ -127,13 +125,14 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
         module: class RunnerModule {},
         imports: [
           DbModule.forRoot({ databaseUrl: db.url, poolSize: 6 }),
+          QueueModule.forRoot({ redisUrl: redis.url, prefix: redis.prefix }),
           microsoft365,
           ModeMigrationsModule.forRoot(
             {
               journalDomain: 'journal.mailwarden.test',
               resolveDns: async () => [{ exchange: 'contoso-example.mail.protection.outlook.com', priority: 10 }],
               mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null },
-              queue: { connection, prefix: redis.prefix, stalledIntervalMs: 1000, lockDurationMs: 2000 },
+              queue: { stalledIntervalMs: 1000, lockDurationMs: 2000 },
               runWorker: true,
               tamperReconcileMs: 500,
             },
