@@ -1,12 +1,10 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DbModule, type ModeMigrationWithSteps } from '@mailwarden/db';
-import { Microsoft365Module } from '@mailwarden/microsoft365';
-import { DEFAULT_JOB_OPTIONS, JobQueue, JobQueues, JobWorkers, ModeMigrationStepJob, QueueModule, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import type { ModeMigrationWithSteps } from '@mailwarden/db';
+import { DEFAULT_JOB_OPTIONS, JobQueue, JobQueues, JobWorkers, ModeMigrationStepJob, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { ModeMigrationRunner } from '../migration-runner';
 import { ModeMigrationQueue } from '../mode-migration.queue';
-import { ModeMigrationsModule } from '../mode-migrations.module';
+import { startMailflowAutomation } from '../../test/mailflow-automation.context';
 import { MailflowTamperQueue } from './mailflow-tamper.queue';
 import { mailflowObjectNames, ownershipMark, type MailflowAutomationSettings } from './mailflow-objects';
 
@@ -33,34 +31,21 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     db = await createTestDatabase();
     redis = await createTestRedis();
     factories = new TestFactories(db.prisma);
-    const microsoft365 = Microsoft365Module.forRoot({
-      app: { clientId: fake.clientId, credential: { kind: 'secret', clientSecret: fake.clientSecret }, loginBaseUrl: fake.baseUrl, graphBaseUrl: fake.baseUrl, exchangeBaseUrl: fake.exchange.baseUrl },
-      secretsKey: Buffer.alloc(32, 7).toString('base64'),
-      graph: { sleep: async () => undefined },
-    });
-    context = await NestFactory.createApplicationContext(
-      {
-        module: class MailflowTestModule {},
-        imports: [
-          DbModule.forRoot({ databaseUrl: db.url, poolSize: 6 }),
-          QueueModule.forRoot({ redisUrl: redis.url, prefix: redis.prefix }),
-          microsoft365,
-          ModeMigrationsModule.forRoot(
-            {
-              journalDomain: 'journal.test',
-              journalQuietPeriodMs: 0,
-              resolveDns: async (name) => mx.get(name) ?? Promise.reject(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' })),
-              mailflow: settings,
-              queue: { stalledIntervalMs: 1000, lockDurationMs: 2000 },
-              runWorker: true,
-            },
-            [microsoft365],
-          ),
-        ],
+    context = await startMailflowAutomation({
+      databaseUrl: db.url,
+      redis,
+      microsoft365: {
+        app: { clientId: fake.clientId, credential: { kind: 'secret', clientSecret: fake.clientSecret }, loginBaseUrl: fake.baseUrl, graphBaseUrl: fake.baseUrl, exchangeBaseUrl: fake.exchange.baseUrl },
+        secretsKey: Buffer.alloc(32, 7).toString('base64'),
+        graph: { sleep: async () => undefined },
       },
-      { logger: false },
-    );
-    await context.init();
+      options: {
+        journalDomain: 'journal.test',
+        journalQuietPeriodMs: 0,
+        resolveDns: async (name) => mx.get(name) ?? Promise.reject(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' })),
+        mailflow: settings,
+      },
+    });
     runner = context.get(ModeMigrationRunner);
   });
 
