@@ -12,7 +12,7 @@ import { ModeMigrationsModule } from '@mailwarden/mode-migrations';
 import { MailflowHealthController } from './mailflow/mailflow-health.controller';
 import { MailflowHealthApiService } from './mailflow/mailflow-health-api.service';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { bullQueueSettings, jobConsumersCheck, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
+import { jobConsumersCheck, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { CachingDnsResolver, createSystemDnsLookup, parseDnsServers, type DnsResolveFunction } from '@mailwarden/sender-checks';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
@@ -87,13 +87,12 @@ export class AppModule {
             secretsKey: config.SECRETS_KEY,
             allowHttpBaseUrl: overrides.allowHttpMimecastBaseUrl === true,
             // Configuring a connection (re)schedules its polls, which the scanner's workers run.
-            queue: bullQueueSettings(queueOptionsFromConfig(config)),
+            schedulePolls: true,
           }),
           // Adding or changing a destination (re)schedules its export runs, which the scanner's workers run.
           ExportModule.forRoot({
             secretsKey: config.SECRETS_KEY,
             exportRoot: config.EXPORT_FILE_DIR,
-            queue: bullQueueSettings(queueOptionsFromConfig(config)),
           }),
         ]
       : [];
@@ -102,7 +101,6 @@ export class AppModule {
     const microsoft365 = Microsoft365Module.forRoot({
       app: microsoft365App,
       secretsKey: config.SECRETS_KEY,
-      queue: bullQueueSettings(queueOptionsFromConfig(config)),
       directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
       // The mailflow quick test through Exchange Online (issue 16): the route waits for it like the scanner path.
       mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: overrides.quickTestTimeoutMs ?? 120_000 },
@@ -118,7 +116,8 @@ export class AppModule {
             ipRanges: config.MAILFLOW_SCANNER_IP_RANGES ? config.MAILFLOW_SCANNER_IP_RANGES.split(',') : [],
             arcSealDomain: config.ARC_SEAL_DOMAIN || null,
           },
-          queue: bullQueueSettings(queueOptionsFromConfig(config)),
+          // Steps are queued on the app's JobQueues (QueueModule below); its worker runs here.
+          queue: {},
           runWorker: true,
         }
       : {};

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
-import { bullQueueSettings, jobConsumersCheck, QueueMetrics, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
+import { jobConsumersCheck, QueueMetrics, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
 import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
@@ -45,16 +45,16 @@ export class AppModule {
     const registry = createMetricsRegistry('scanner');
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
       roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
-      roles.push(Microsoft365WorkerModule.forRoot(config, bullQueueSettings(queueOptionsFromConfig(config)), overrides.mailflow));
+      roles.push(Microsoft365WorkerModule.forRoot(config, overrides.mailflow));
       // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
-        roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, bullQueueSettings(queueOptionsFromConfig(config)), overrides.mimecastClient));
+        roles.push(MimecastWorkerModule.forRoot(config.SECRETS_KEY, overrides.mimecastClient));
         const { everyMs, pruneEveryMs, ...run } = overrides.export ?? {};
         roles.push(
           ExportModule.forRoot({
             secretsKey: config.SECRETS_KEY,
             exportRoot: config.EXPORT_FILE_DIR,
-            queue: { ...bullQueueSettings(queueOptionsFromConfig(config)), everyMs },
+            everyMs,
             worker: { batchSize: config.EXPORT_BATCH_SIZE, leaseMs: config.EXPORT_LEASE_SECONDS * 1000, ...run, pruneEveryMs, metrics: registry },
           }),
         );

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { JobWorkers } from '@mailwarden/queue';
+import { ExportScheduler } from '@mailwarden/export';
+import { MailflowHealthQueues, Microsoft365Queues } from '@mailwarden/microsoft365';
+import { MimecastPollScheduler } from '@mailwarden/mimecast';
+import { DEFAULT_JOB_OPTIONS, JobQueues, JobWorkers, type JobQueue } from '@mailwarden/queue';
 import { ScanContextCache, ScanMessageService } from '@mailwarden/scanning';
 import { createTestDatabase, createTestRedis, freePort, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { scannerConsumedQueues } from './app.module';
@@ -45,5 +48,22 @@ describe('scanner jobs and shared caches (SCANNER_ROLE=all)', () => {
     expect(scanCache).toBe(caches[0]);
 
     expect(scanner.get(JobWorkers).consumed().sort()).toEqual(scannerConsumedQueues(config).sort());
+  });
+
+  it('should add every job of its producers through the app\'s one JobQueues (its connection, prefix and job defaults)', () => {
+    const queues = scanner!.get(JobQueues);
+    const microsoft365 = scanner!.get(Microsoft365Queues, { strict: false });
+    const producers: JobQueue[] = [
+      microsoft365.sync,
+      microsoft365.remediation,
+      scanner!.get(MailflowHealthQueues, { strict: false }).jobs,
+      scanner!.get(MimecastPollScheduler, { strict: false }).jobs,
+      scanner!.get(ExportScheduler, { strict: false }).jobs,
+    ];
+    for (const producer of producers) {
+      expect(producer).toBe(queues.get(producer.name));
+      expect(producer.queue.opts.prefix).toBe(redis.prefix);
+      expect(producer.queue.defaultJobOptions).toEqual(DEFAULT_JOB_OPTIONS);
+    }
   });
 });

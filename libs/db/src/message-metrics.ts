@@ -1,7 +1,13 @@
 import { Registry } from 'prom-client';
-import { boundedLabel, counterIn, histogramIn } from '@mailwarden/observability';
+import { boundedLabel, counter, histogram, metricsIn } from '@mailwarden/observability';
 
-const SOURCES: ReadonlySet<string> = new Set(['JOURNAL', 'GATEWAY', 'MAILFLOW']);
+/** The `source` label of the message path's metrics: a message's source, anything else `other`. */
+export const MESSAGE_SOURCE_LABELS: ReadonlySet<string> = new Set(['JOURNAL', 'GATEWAY', 'MAILFLOW']);
+
+const MESSAGE_METRICS = {
+  stored: counter('mailwarden_messages_stored_total', 'Messages committed to PostgreSQL (stored), or recognised as a copy already stored (duplicate)', ['source', 'outcome']),
+  batchSize: histogram('mailwarden_message_commit_batch_size', 'Received copies committed per transaction by the group commit', ['source'], [1, 2, 4, 8, 16, 32, 64, 128, 256]),
+};
 
 /**
  * `mailwarden_messages_stored_total{source, outcome}`: messages committed (outcome `stored`) or recognised as a copy
@@ -10,29 +16,18 @@ const SOURCES: ReadonlySet<string> = new Set(['JOURNAL', 'GATEWAY', 'MAILFLOW'])
  * its count is the number of commits, its sum the copies they carried.
  */
 export class MessageMetrics {
-  private readonly stored;
-  private readonly batchSize;
+  private readonly metrics;
 
   constructor(registry: Registry = new Registry()) {
-    this.stored = counterIn(registry, {
-      name: 'mailwarden_messages_stored_total',
-      help: 'Messages committed to PostgreSQL (stored), or recognised as a copy already stored (duplicate)',
-      labelNames: ['source', 'outcome'] as const,
-    });
-    this.batchSize = histogramIn(registry, {
-      name: 'mailwarden_message_commit_batch_size',
-      help: 'Received copies committed per transaction by the group commit',
-      labelNames: ['source'] as const,
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-    });
+    this.metrics = metricsIn(registry, MESSAGE_METRICS);
   }
 
   /** One group commit of `size` copies. */
   batchCommitted(source: string, size: number): void {
-    this.batchSize.observe({ source: boundedLabel(source, SOURCES) }, size);
+    this.metrics.batchSize.observe({ source: boundedLabel(source, MESSAGE_SOURCE_LABELS) }, size);
   }
 
   committed(source: string, duplicate = false): void {
-    this.stored.inc({ source: boundedLabel(source, SOURCES), outcome: duplicate ? 'duplicate' : 'stored' });
+    this.metrics.stored.inc({ source: boundedLabel(source, MESSAGE_SOURCE_LABELS), outcome: duplicate ? 'duplicate' : 'stored' });
   }
 }

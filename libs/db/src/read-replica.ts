@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { collectOnScrape, gaugeIn, METRICS_REGISTRY } from '@mailwarden/observability';
+import { collectOnScrape, gauge, metricsIn, METRICS_REGISTRY } from '@mailwarden/observability';
 import { Prisma, type PrismaClient } from './generated/prisma/client';
 import { DB_OPTIONS } from './db.constants';
 import { hasReadReplica, PrismaReadService, PrismaService } from './prisma.service';
@@ -26,19 +26,18 @@ export interface ReplicaLag {
   error: string | null;
 }
 
+const REPLICA_LAG_METRICS = {
+  lagSeconds: gauge('mailwarden_db_replica_lag_seconds', "Seconds the read replica (DATABASE_READ_URL) is behind the primary's flushed WAL (0: caught up; +Inf: behind, nothing replayed yet)"),
+  lagBytes: gauge('mailwarden_db_replica_lag_bytes', 'WAL bytes the read replica has not replayed yet'),
+  fallback: gauge(
+    'mailwarden_db_replica_fallback',
+    '1: history search and statistics read the primary, the replica lagging more than DATABASE_READ_MAX_LAG_SECONDS or not answering; 0: they read the replica',
+  ),
+};
+
 /** The replica gauges (definitions only; {@link ReadReplicaRouter} fills them at scrape time). */
 export function replicaLagGauges(registry: Registry) {
-  return {
-    lagSeconds: gaugeIn(registry, {
-      name: 'mailwarden_db_replica_lag_seconds',
-      help: "Seconds the read replica (DATABASE_READ_URL) is behind the primary's flushed WAL (0: caught up; +Inf: behind, nothing replayed yet)",
-    }),
-    lagBytes: gaugeIn(registry, { name: 'mailwarden_db_replica_lag_bytes', help: 'WAL bytes the read replica has not replayed yet' }),
-    fallback: gaugeIn(registry, {
-      name: 'mailwarden_db_replica_fallback',
-      help: '1: history search and statistics read the primary, the replica lagging more than DATABASE_READ_MAX_LAG_SECONDS or not answering; 0: they read the replica',
-    }),
-  };
+  return metricsIn(registry, REPLICA_LAG_METRICS);
 }
 
 /**

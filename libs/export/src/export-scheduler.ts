@@ -1,27 +1,21 @@
-import type { OnModuleDestroy } from '@nestjs/common';
-import type { ConnectionOptions } from 'bullmq';
 import type { ExportDestination } from '@mailwarden/db';
-import { ExportDestinationJob, exportSchedulerId, handle, JobQueue, QueueName, type JobHandler } from '@mailwarden/queue';
+import { ExportDestinationJob, exportSchedulerId, handle, JobQueue, JobQueues, QueueName, type JobHandler } from '@mailwarden/queue';
 import type { ExportRunner } from './export-runner';
 
-export interface ExportQueueOptions {
-  connection: ConnectionOptions;
-  /** BullMQ key prefix (tests give each file its own). */
-  prefix?: string;
-  /** How often each destination's run is scheduled (default 1000 ms). */
-  everyMs?: number;
-}
-
 /**
- * One BullMQ job scheduler per enabled destination on QueueName.Export. A disabled or removed destination has none;
- * its cursor stays in PostgreSQL, so nothing in Redis is needed to resume (a lost Redis only loses pending runs,
- * which the next sync re-creates).
+ * One BullMQ job scheduler per enabled destination on QueueName.Export (the app's JobQueues, QueueModule). A
+ * disabled or removed destination has none; its cursor stays in PostgreSQL, so nothing in Redis is needed to resume
+ * (a lost Redis only loses pending runs, which the next sync re-creates).
  */
-export class ExportScheduler implements OnModuleDestroy {
+export class ExportScheduler {
   readonly jobs: JobQueue;
 
-  constructor(private readonly options: ExportQueueOptions) {
-    this.jobs = new JobQueue(QueueName.Export, options);
+  /** `everyMs`: how often each destination's run is scheduled (default 1000 ms). */
+  constructor(
+    queues: JobQueues,
+    private readonly everyMs = 1000,
+  ) {
+    this.jobs = queues.get(QueueName.Export);
   }
 
   get queue() {
@@ -33,7 +27,7 @@ export class ExportScheduler implements OnModuleDestroy {
       await this.unschedule(destination.id);
       return;
     }
-    await this.jobs.schedule(ExportDestinationJob, exportSchedulerId(destination.id), this.options.everyMs ?? 1000, { destinationId: destination.id });
+    await this.jobs.schedule(ExportDestinationJob, exportSchedulerId(destination.id), this.everyMs, { destinationId: destination.id });
   }
 
   async unschedule(destinationId: string): Promise<void> {
@@ -52,15 +46,6 @@ export class ExportScheduler implements OnModuleDestroy {
       await this.schedule(destination);
     }
     return wanted.size;
-  }
-
-  close(): Promise<void> {
-    return this.jobs.close();
-  }
-
-  /** The app's shutdown closes the queue's Redis connection. */
-  onModuleDestroy(): Promise<void> {
-    return this.close();
   }
 }
 

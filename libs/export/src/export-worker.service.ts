@@ -1,33 +1,35 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ExportRepository } from '@mailwarden/db';
-import { collectOnScrape } from '@mailwarden/observability';
+import { collectOnScrape, gauge, metricsIn } from '@mailwarden/observability';
 import { JobWorkers, QueueName } from '@mailwarden/queue';
 import type { ExportRunner } from './export-runner';
-import { exportHandlers, type ExportQueueOptions, type ExportScheduler } from './export-scheduler';
+import { exportHandlers, type ExportScheduler } from './export-scheduler';
+
+const EXPORT_LABELS = ['destination', 'kind', 'name'] as const;
+const EXPORT_GAUGES = {
+  lag: gauge('mailwarden_export_lag_events', 'Outbox events not yet passed by the destination', EXPORT_LABELS),
+  lagSeconds: gauge('mailwarden_export_lag_seconds', 'Age of the oldest event the destination has not passed', EXPORT_LABELS),
+  sent: gauge('mailwarden_export_events_sent', 'Events the destination took (counter kept in PostgreSQL)', EXPORT_LABELS),
+  filtered: gauge('mailwarden_export_events_filtered', 'Events the destination filters left out', EXPORT_LABELS),
+  lastSuccess: gauge('mailwarden_export_last_success_timestamp_seconds', 'Time of the last batch the destination took', EXPORT_LABELS),
+  lastError: gauge('mailwarden_export_last_error_timestamp_seconds', 'Time of the last failed batch', EXPORT_LABELS),
+  failures: gauge('mailwarden_export_consecutive_failures', 'Failed batches since the last success', EXPORT_LABELS),
+};
 
 /**
  * Per-destination figures on /metrics, read from PostgreSQL at scrape time, so every worker process reports the same
  * numbers whichever of them sent the events.
  */
 export function registerExportMetrics(registry: Registry, repository: Pick<ExportRepository, 'listAllDestinations' | 'lag'>): void {
-  const labelNames = ['destination', 'kind', 'name'] as const;
-  const gauges = {
-    lag: new Gauge({ name: 'mailwarden_export_lag_events', help: 'Outbox events not yet passed by the destination', labelNames, registers: [registry] }),
-    lagSeconds: new Gauge({ name: 'mailwarden_export_lag_seconds', help: 'Age of the oldest event the destination has not passed', labelNames, registers: [registry] }),
-    sent: new Gauge({ name: 'mailwarden_export_events_sent', help: 'Events the destination took (counter kept in PostgreSQL)', labelNames, registers: [registry] }),
-    filtered: new Gauge({ name: 'mailwarden_export_events_filtered', help: 'Events the destination filters left out', labelNames, registers: [registry] }),
-    lastSuccess: new Gauge({ name: 'mailwarden_export_last_success_timestamp_seconds', help: 'Time of the last batch the destination took', labelNames, registers: [registry] }),
-    lastError: new Gauge({ name: 'mailwarden_export_last_error_timestamp_seconds', help: 'Time of the last failed batch', labelNames, registers: [registry] }),
-    failures: new Gauge({ name: 'mailwarden_export_consecutive_failures', help: 'Failed batches since the last success', labelNames, registers: [registry] }),
-  };
+  const gauges = metricsIn(registry, EXPORT_GAUGES);
   // A scrape reads every gauge at once: they share one read of the destinations per scrape; PostgreSQL down: the
   // gauges keep their last values rather than failing the whole scrape.
   collectOnScrape(Object.values(gauges), async () => {
     const now = Date.now();
     const rows = await Promise.all((await repository.listAllDestinations()).map(async (destination) => ({ destination, lag: await repository.lag(destination) })));
-    for (const gauge of Object.values(gauges)) {
-      gauge.reset();
+    for (const metric of Object.values(gauges)) {
+      metric.reset();
     }
     for (const { destination, lag } of rows) {
       const labels = { destination: destination.id, kind: destination.kind, name: destination.name };
@@ -48,18 +50,16 @@ export function registerExportMetrics(registry: Registry, repository: Pick<Expor
  */
 export class ExportWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExportWorkerService.name);
-  private readonly workers: JobWorkers;
   private pruneTimer?: NodeJS.Timeout;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly runner: ExportRunner,
     private readonly scheduler: ExportScheduler,
     private readonly repository: ExportRepository,
-    private readonly queue: ExportQueueOptions & { concurrency?: number; pruneEveryMs?: number; workers?: JobWorkers },
-  ) {
-    // The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own.
-    this.workers = queue.workers ?? new JobWorkers(queue);
-  }
+    private readonly workers: JobWorkers,
+    private readonly queue: { concurrency?: number; pruneEveryMs?: number } = {},
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.workers.start(QueueName.Export, exportHandlers(this.runner), { concurrency: this.queue.concurrency ?? 4, forceClose: true });

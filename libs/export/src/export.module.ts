@@ -1,10 +1,10 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { ExportRepository } from '@mailwarden/db';
-import { JobWorkers } from '@mailwarden/queue';
+import { JobQueues, JobWorkers } from '@mailwarden/queue';
 import { ExportDestinationsService } from './export-destinations.service';
 import { DEFAULT_EXPORT_RUN_OPTIONS, ExportRunner, type ExportRunOptions } from './export-runner';
-import { ExportScheduler, type ExportQueueOptions } from './export-scheduler';
+import { ExportScheduler } from './export-scheduler';
 import { ExportSinkFactory } from './export-sinks';
 import { ExportWorkerService, registerExportMetrics } from './export-worker.service';
 import { EventRenderer } from './event-renderer';
@@ -15,12 +15,16 @@ export interface ExportModuleOptions {
   secretsKey: string;
   /** EXPORT_FILE_DIR: NDJSON destinations write under it. */
   exportRoot: string;
-  queue: ExportQueueOptions;
+  /** How often each enabled destination's run is scheduled (default 1000 ms). */
+  everyMs?: number;
   /** Run the export worker here (the scanner's worker role), with these run options. */
   worker?: Partial<ExportRunOptions> & { concurrency?: number; pruneEveryMs?: number; metrics?: Registry };
 }
 
-/** The SIEM export for an app that already imports DbModule: destinations (admin API) and, with `worker`, the runs. */
+/**
+ * The SIEM export for an app that already imports DbModule and QueueModule (its JobQueues and JobWorkers):
+ * destinations (admin API) and, with `worker`, the runs.
+ */
 @Module({})
 export class ExportModule {
   static forRoot(options: ExportModuleOptions): DynamicModule {
@@ -34,13 +38,13 @@ export class ExportModule {
           },
           {
             provide: ExportWorkerService,
-            useFactory: (runner: ExportRunner, scheduler: ExportScheduler, repository: ExportRepository, workers?: JobWorkers) => {
+            useFactory: (runner: ExportRunner, scheduler: ExportScheduler, repository: ExportRepository, workers: JobWorkers) => {
               if (options.worker?.metrics) {
                 registerExportMetrics(options.worker.metrics, repository);
               }
-              return new ExportWorkerService(runner, scheduler, repository, { ...options.queue, concurrency: options.worker?.concurrency, pruneEveryMs: options.worker?.pruneEveryMs, workers });
+              return new ExportWorkerService(runner, scheduler, repository, workers, { concurrency: options.worker?.concurrency, pruneEveryMs: options.worker?.pruneEveryMs });
             },
-            inject: [ExportRunner, ExportScheduler, ExportRepository, { token: JobWorkers, optional: true }],
+            inject: [ExportRunner, ExportScheduler, ExportRepository, JobWorkers],
           },
         ]
       : [];
@@ -48,7 +52,7 @@ export class ExportModule {
       module: ExportModule,
       providers: [
         { provide: ExportSinkFactory, useFactory: () => new ExportSinkFactory(options.secretsKey, options.exportRoot) },
-        { provide: ExportScheduler, useFactory: () => new ExportScheduler(options.queue) },
+        { provide: ExportScheduler, useFactory: (queues: JobQueues) => new ExportScheduler(queues, options.everyMs), inject: [JobQueues] },
         {
           provide: ExportDestinationsService,
           useFactory: (repository: ExportRepository, sinks: ExportSinkFactory, scheduler: ExportScheduler) => new ExportDestinationsService(repository, sinks, options.exportRoot, scheduler, PRODUCT_VERSION),

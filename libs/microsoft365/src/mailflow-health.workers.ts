@@ -1,14 +1,13 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import { handle, JobQueue, JobWorkers, MailflowQuickTestJob, QueueName } from '@mailwarden/queue';
+import { Logger } from '@nestjs/common';
+import { handle, JobQueue, JobQueues, JobWorkers, MailflowQuickTestJob, QueueName } from '@mailwarden/queue';
 import type { MailflowQuickTestService } from './mailflow-quick-test.service';
-import type { Microsoft365QueueOptions } from './microsoft365.options';
 
-/** Producer side of `QueueName.M365Mailflow`: the mailflow quick tests. */
-export class MailflowHealthQueues implements OnModuleDestroy {
+/** Producer side of `QueueName.M365Mailflow`: the mailflow quick tests, on the app's JobQueues (QueueModule). */
+export class MailflowHealthQueues {
   readonly jobs: JobQueue;
 
-  constructor(options: Microsoft365QueueOptions) {
-    this.jobs = new JobQueue(QueueName.M365Mailflow, options);
+  constructor(queues: JobQueues) {
+    this.jobs = queues.get(QueueName.M365Mailflow);
   }
 
   get queue() {
@@ -22,30 +21,23 @@ export class MailflowHealthQueues implements OnModuleDestroy {
   async enqueueQuickTest(testId: string): Promise<void> {
     await this.jobs.add(MailflowQuickTestJob, { testId });
   }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.jobs.close();
-  }
 }
 
-export interface MailflowHealthWorkerOptions extends Microsoft365QueueOptions {
+export interface MailflowHealthWorkerOptions {
   concurrency?: number;
-  /** The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own. */
-  workers?: JobWorkers;
 }
 
 /** The scanner's worker for `QueueName.M365Mailflow`: sends and follows the recorded quick tests. */
 export class MailflowHealthWorkers {
   private readonly logger = new Logger(MailflowHealthWorkers.name);
   private readonly abort = new AbortController();
-  private readonly workers: JobWorkers;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly quickTests: MailflowQuickTestService,
-    private readonly options: MailflowHealthWorkerOptions,
-  ) {
-    this.workers = options.workers ?? new JobWorkers(options);
-  }
+    private readonly workers: JobWorkers,
+    private readonly options: MailflowHealthWorkerOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     this.workers.start(QueueName.M365Mailflow, [handle(MailflowQuickTestJob, async (job) => (await this.quickTests.run(job.data.testId, this.abort.signal)).status)], {

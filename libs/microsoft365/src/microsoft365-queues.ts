@@ -1,15 +1,16 @@
-import { type OnModuleDestroy } from '@nestjs/common';
-import { JobQueue, M365DirectorySyncJob, m365DirectorySyncSchedulerId, M365RemediationJob, QueueName } from '@mailwarden/queue';
-import type { Microsoft365QueueOptions } from './microsoft365.options';
+import { JobQueue, JobQueues, M365DirectorySyncJob, m365DirectorySyncSchedulerId, M365RemediationJob, QueueName } from '@mailwarden/queue';
 
-/** Producer side of the Microsoft 365 queues: on-demand and scheduled syncs, remediations. */
-export class Microsoft365Queues implements OnModuleDestroy {
+/**
+ * Producer side of the Microsoft 365 queues: on-demand and scheduled syncs, remediations. On the app's JobQueues
+ * (QueueModule): its connection, prefix and job defaults; QueueModule closes the queues.
+ */
+export class Microsoft365Queues {
   readonly sync: JobQueue;
   readonly remediation: JobQueue;
 
-  constructor(options: Microsoft365QueueOptions) {
-    this.sync = new JobQueue(QueueName.M365DirectorySync, options);
-    this.remediation = new JobQueue(QueueName.M365Remediation, options);
+  constructor(queues: JobQueues) {
+    this.sync = queues.get(QueueName.M365DirectorySync);
+    this.remediation = queues.get(QueueName.M365Remediation);
   }
 
   async enqueueSync(accountId: string, runId: string): Promise<void> {
@@ -28,9 +29,5 @@ export class Microsoft365Queues implements OnModuleDestroy {
   async enqueueRemediation(accountId: string, remediationId: string): Promise<void> {
     // Retried with back-off when Graph or the database fails as a whole; finished mailboxes are never redone.
     await this.remediation.add(M365RemediationJob, { accountId, remediationId });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.sync.close(), this.remediation.close()]);
   }
 }

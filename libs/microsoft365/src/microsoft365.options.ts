@@ -1,22 +1,14 @@
-import type { ConnectionOptions } from 'bullmq';
 import type { GraphClientOptions } from './graph.client';
 import type { MailflowQuickTestOptions } from './mailflow-quick-test.service';
 import type { Microsoft365AppSettings } from './microsoft365.settings';
 
 export const MICROSOFT365_OPTIONS = Symbol('MICROSOFT365_OPTIONS');
 
-export interface Microsoft365QueueOptions {
-  connection: ConnectionOptions;
-  /** BullMQ key prefix (tests give each file its own). */
-  prefix?: string;
-}
-
 export interface Microsoft365ModuleOptions {
   /** Mailwarden's app registration; null: no app configured (consent, check, sync and clawback answer "not configured"). */
   app: Microsoft365AppSettings | null;
   /** base64 32-byte SECRETS_KEY: signs the admin-consent state. */
   secretsKey: string;
-  queue: Microsoft365QueueOptions;
   /** Minutes between scheduled directory syncs of each connected account (default 360). */
   directorySyncMinutes?: number;
   /** How long a worker holds a remediation without renewing (renewed every third of it; default 60 s). */

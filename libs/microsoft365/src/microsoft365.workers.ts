@@ -3,20 +3,17 @@ import type { Job } from 'bullmq';
 import { Microsoft365Repository } from '@mailwarden/db';
 import { handle, JobWorkers, M365DirectorySyncJob, M365RemediationJob, QueueName, type M365RemediationJobData } from '@mailwarden/queue';
 import { DirectorySyncService } from './directory-sync.service';
-import type { Microsoft365QueueOptions } from './microsoft365.options';
 import { Microsoft365Queues } from './microsoft365-queues';
 import { Microsoft365Service } from './microsoft365.service';
 import { RemediationService } from './remediation.service';
 
-export interface Microsoft365WorkerOptions extends Microsoft365QueueOptions {
+export interface Microsoft365WorkerOptions {
   /** Remediations worked on at once by this process (default 2). */
   remediationConcurrency?: number;
   /** How long a job's lock lasts without renewal; a crashed worker's job is taken over after it (BullMQ default 30 s). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   directorySyncMinutes?: number;
-  /** The app's JobWorkers (QueueModule); without it (tests) the workers run on their own. */
-  workers?: JobWorkers;
 }
 
 /**
@@ -28,18 +25,17 @@ export interface Microsoft365WorkerOptions extends Microsoft365QueueOptions {
 export class Microsoft365Workers {
   private readonly logger = new Logger(Microsoft365Workers.name);
   private readonly abort = new AbortController();
-  private readonly workers: JobWorkers;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly directorySync: DirectorySyncService,
     private readonly remediations: RemediationService,
     private readonly repository: Microsoft365Repository,
     private readonly queues: Microsoft365Queues,
     private readonly microsoft365: Microsoft365Service,
-    private readonly options: Microsoft365WorkerOptions,
-  ) {
-    this.workers = options.workers ?? new JobWorkers(options);
-  }
+    private readonly workers: JobWorkers,
+    private readonly options: Microsoft365WorkerOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     const common = {

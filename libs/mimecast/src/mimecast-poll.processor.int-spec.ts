@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { ThirdPartyAlertRepository, type PrismaService } from '@mailwarden/db';
 import { createTestDatabase, FakeMimecastServer, createTestRedis, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { DATASET_TOTALS, loadDataset } from '../test/mimecast-dataset';
-import { JobWorkers, mimecastPollSchedulerId, QueueName } from '@mailwarden/queue';
+import { JobQueues, JobWorkers, mimecastPollSchedulerId, QueueName } from '@mailwarden/queue';
 import { mimecastPollHandlers, MimecastPollScheduler } from './mimecast-poll.processor';
 import { MimecastPollerService } from './mimecast-poller.service';
 import { MimecastService } from './mimecast.service';
@@ -27,6 +27,7 @@ describe(MimecastPollScheduler.name, () => {
   let redis: TestRedis;
   let connection: Redis;
   let server: FakeMimecastServer;
+  let queues: JobQueues;
   let scheduler: MimecastPollScheduler;
   let service: MimecastService;
   let poller: MimecastPollerService;
@@ -49,14 +50,15 @@ describe(MimecastPollScheduler.name, () => {
       now: () => new Date('2024-11-18T00:00:00Z'),
     };
     poller = new MimecastPollerService(repository, options);
-    scheduler = new MimecastPollScheduler({ connection, prefix: redis.prefix });
+    queues = new JobQueues({ connection, prefix: redis.prefix });
+    scheduler = new MimecastPollScheduler(queues);
     service = new MimecastService(repository, poller, options, scheduler);
     factories = new TestFactories(db.prisma);
   });
 
   afterAll(async () => {
     await scheduler.queue.obliterate({ force: true });
-    await scheduler.close();
+    await queues.close();
     connection.disconnect();
     await redis.cleanup();
     await server.stop();

@@ -1,28 +1,18 @@
-import { Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { ConnectionOptions, Job } from 'bullmq';
-import { handle, JobQueue, MimecastPollJob, mimecastPollSchedulerId, QueueName, type JobHandler, type MimecastPollJobData } from '@mailwarden/queue';
+import { Logger } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { handle, JobQueue, JobQueues, MimecastPollJob, mimecastPollSchedulerId, QueueName, type JobHandler, type MimecastPollJobData } from '@mailwarden/queue';
 import type { MimecastConnection } from '@mailwarden/db';
 import { MimecastPollStatus, type MimecastPollerService, type MimecastPollResult } from './mimecast-poller.service';
 
-export interface MimecastQueueOptions {
-  connection: ConnectionOptions;
-  /** BullMQ key prefix (tests give each file its own). */
-  prefix?: string;
-}
-
 /**
- * Keeps one BullMQ job scheduler per account on QueueName.MimecastPoll. The scheduler id is the account's,
- * so re-configuring an account replaces its schedule instead of adding a second one.
+ * Keeps one BullMQ job scheduler per account on QueueName.MimecastPoll (the app's JobQueues, QueueModule). The
+ * scheduler id is the account's, so re-configuring an account replaces its schedule instead of adding a second one.
  */
-export class MimecastPollScheduler implements OnModuleDestroy {
+export class MimecastPollScheduler {
   readonly jobs: JobQueue;
-  /** Built here from settings (closed here), rather than the app's shared queue (closed by QueueModule). */
-  private readonly owned: boolean;
 
-  /** `queue`: the app's JobQueues.get(QueueName.MimecastPoll) (shared connection), or connection settings (tests). */
-  constructor(queue: JobQueue | MimecastQueueOptions) {
-    this.owned = !(queue instanceof JobQueue);
-    this.jobs = queue instanceof JobQueue ? queue : new JobQueue(QueueName.MimecastPoll, queue);
+  constructor(queues: JobQueues) {
+    this.jobs = queues.get(QueueName.MimecastPoll);
   }
 
   get queue() {
@@ -39,17 +29,6 @@ export class MimecastPollScheduler implements OnModuleDestroy {
 
   async unschedule(accountId: string): Promise<void> {
     await this.jobs.unschedule(mimecastPollSchedulerId(accountId));
-  }
-
-  close(): Promise<void> {
-    return this.jobs.close();
-  }
-
-  /** Provided through MimecastModule.forRoot({ queue }) without QueueModule, the app's shutdown closes the queue's connection. */
-  async onModuleDestroy(): Promise<void> {
-    if (this.owned) {
-      await this.close();
-    }
   }
 }
 

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
+  AccountRepository,
+  AuditRepository,
+  DirectoryRepository,
+  DomainRepository,
   MailflowObjectRepository,
+  MessageHistoryRepository,
+  Microsoft365Repository,
   ModeMigrationRepository,
   type AuditActor,
   type CreatedAtKey,
@@ -58,6 +64,13 @@ export class ModeMigrationRunner {
     private readonly accountMode: AccountModeService,
     @Inject(MODE_MIGRATIONS_OPTIONS) private readonly options: ModeMigrationsOptions,
     private readonly mailflowObjects: MailflowObjectRepository,
+    // What a plan reads of other aggregates, each through its own repository (in the plan's transaction).
+    private readonly accounts: AccountRepository,
+    private readonly domains: DomainRepository,
+    private readonly messages: MessageHistoryRepository,
+    private readonly microsoft365Connections: Microsoft365Repository,
+    private readonly directory: DirectoryRepository,
+    private readonly auditLog: AuditRepository,
     @Optional() private readonly microsoft365?: Microsoft365Service,
     @Optional() private readonly queue?: ModeMigrationQueue,
     /** The Microsoft 365 quick test (Microsoft365Module imported through forRoot); without it the manual check stays. */
@@ -84,7 +97,7 @@ export class ModeMigrationRunner {
 
   async plan(accountId: string, input: PlanMigrationInput, actor: AuditActor): Promise<ModeMigrationWithSteps> {
     const migration = await this.repository.withAccountLock(accountId, async (tx) => {
-      const account = await this.repository.findAccount(tx, accountId);
+      const account = await this.accounts.findWithDomains(accountId, tx);
       if (!account) {
         throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
       }
@@ -95,10 +108,10 @@ export class ModeMigrationRunner {
           `migration ${active.id} (${active.kind}) is ${active.status}: complete or cancel it first`,
         );
       }
-      const tenantId = this.automatesMailflow ? await this.repository.findM365TenantId(tx, accountId) : null;
+      const tenantId = this.automatesMailflow ? await this.microsoft365Connections.findTenantId(accountId, tx) : null;
       let group: { id: string; graphId: string; name: string } | undefined;
       if (input.mailflowGroupId !== undefined && tenantId) {
-        const synced = await this.repository.findSyncedGroup(tx, accountId, input.mailflowGroupId);
+        const synced = await this.directory.findSyncedGroup(accountId, input.mailflowGroupId, tx);
         if (!synced) {
           throw new MigrationException(MigrationErrorCode.InvalidPlan, `group ${input.mailflowGroupId} is not a group of this account synced from Microsoft 365`);
         }
@@ -199,7 +212,7 @@ export class ModeMigrationRunner {
       }
       const params = migration.params as unknown as MigrationParams;
       const definition = stepsFor(migration.kind, params).find((candidate) => candidate.key === step.key);
-      const account = await this.repository.findAccount(tx, job.accountId);
+      const account = await this.accounts.findWithDomains(job.accountId, tx);
       if (!definition || !isRemote(definition) || !account || !params.mailflow) {
         return null;
       }
@@ -400,7 +413,7 @@ export class ModeMigrationRunner {
 
   private async context(tx: Prisma.TransactionClient, accountId: string, params: MigrationParams, startedAt: Date, now: Date): Promise<StepContext> {
     // Re-read before each step so every step sees what the previous ones changed.
-    const account = await this.repository.findAccount(tx, accountId);
+    const account = await this.accounts.findWithDomains(accountId, tx);
     if (!account) {
       throw new MigrationException(MigrationErrorCode.AccountNotFound, `account ${accountId} not found`);
     }
@@ -423,8 +436,8 @@ export class ModeMigrationRunner {
       journalAddress: journalAddress(account.journalToken, this.options.journalDomain),
       quietPeriodMs: params.quietPeriodMs ?? this.options.journalQuietPeriodMs ?? DEFAULT_QUIET_PERIOD_MS,
       firstMessageSince: (since, sources) =>
-        this.repository.firstMessageSince(tx, accountId, since, sources, params.domains.map((domain) => domain.name.toLowerCase())),
-      findConnector: () => this.repository.findConnector(tx, accountId),
+        this.messages.firstMessageSince(accountId, since, sources, params.domains.map((domain) => domain.name.toLowerCase()), tx),
+      findConnector: () => this.domains.findConnector(accountId, tx),
       // libs/accounts holds the one path for mode rules; the change commits with the step record.
       setDomain: (domainId, change) => this.accountMode.changeDomainInTx(tx, accountId, domainId, change),
       setMonitorOnly: (monitorOnly) => this.accountMode.changeMonitorOnlyInTx(tx, accountId, monitorOnly),
@@ -440,7 +453,7 @@ export class ModeMigrationRunner {
     before: Prisma.InputJsonValue | null,
     after: Prisma.InputJsonValue | null,
   ): Promise<void> {
-    await this.repository.appendAudit(tx, { ...actor, accountId: migration.accountId, action, objectType: 'mode_migration', objectId: migration.id, before, after });
+    await this.auditLog.append({ ...actor, accountId: migration.accountId, action, objectType: 'mode_migration', objectId: migration.id, before, after }, tx);
   }
 }
 

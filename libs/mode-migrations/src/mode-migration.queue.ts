@@ -1,19 +1,15 @@
 import { Logger } from '@nestjs/common';
-import type { ConnectionOptions } from 'bullmq';
-import { handle, JobQueue, JobWorkers, ModeMigrationStepJob, QueueName, type ModeMigrationStepJobData } from '@mailwarden/queue';
+import { handle, JobQueue, JobQueues, JobWorkers, ModeMigrationStepJob, QueueName, type ModeMigrationStepJobData } from '@mailwarden/queue';
 
-export interface ModeMigrationQueueOptions {
-  connection: ConnectionOptions;
-  /** BullMQ key prefix (tests give each file its own). */
-  prefix?: string;
-}
-
-/** Producer side of QueueName.ModeMigration: one job per attempt of a step that calls Exchange Online. */
+/**
+ * Producer side of QueueName.ModeMigration: one job per attempt of a step that calls Exchange Online. On the app's
+ * JobQueues (QueueModule: its connection, prefix and job defaults; it closes the queue).
+ */
 export class ModeMigrationQueue {
   readonly jobs: JobQueue;
 
-  constructor(options: ModeMigrationQueueOptions) {
-    this.jobs = new JobQueue(QueueName.ModeMigration, options);
+  constructor(queues: JobQueues) {
+    this.jobs = queues.get(QueueName.ModeMigration);
   }
 
   get queue() {
@@ -34,33 +30,26 @@ export class ModeMigrationQueue {
     }
     await this.jobs.add(ModeMigrationStepJob, data, attempts);
   }
-
-  close(): Promise<void> {
-    return this.jobs.close();
-  }
 }
 
-export interface ModeMigrationWorkerOptions extends ModeMigrationQueueOptions {
+export interface ModeMigrationWorkerOptions {
   /** Steps of different accounts run at once (one account's steps are serialized by its lock; default 2). */
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own. */
-  workers?: JobWorkers;
 }
 
 /** Consumer side: runs queued steps through `run` (ModeMigrationRunner.runQueuedStep); re-queues lost ones at start. */
 export class ModeMigrationWorker {
   private readonly logger = new Logger(ModeMigrationWorker.name);
-  private readonly workers: JobWorkers;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly run: (data: ModeMigrationStepJobData) => Promise<string>,
     private readonly requeue: () => Promise<number>,
-    private readonly options: ModeMigrationWorkerOptions,
-  ) {
-    this.workers = options.workers ?? new JobWorkers(options);
-  }
+    private readonly workers: JobWorkers,
+    private readonly options: ModeMigrationWorkerOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     this.workers.start(QueueName.ModeMigration, [handle(ModeMigrationStepJob, (job) => this.run(job.data))], {

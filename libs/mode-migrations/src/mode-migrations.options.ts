@@ -23,7 +23,10 @@ export interface ModeMigrationsOptions {
    * a Microsoft 365 connection create and remove the connectors and the transport rule themselves.
    */
   mailflow?: MailflowAutomationSettings;
-  /** QueueName.ModeMigration: where steps that call Exchange Online are queued. */
+  /**
+   * With it, steps that call Exchange Online are queued on QueueName.ModeMigration through the app's JobQueues
+   * (QueueModule: connection, prefix, job defaults); these are its worker's settings.
+   */
   queue?: ModeMigrationWorkerOptions;
   /** Run the worker of those steps in this process (the admin API does; default false). */
   runWorker?: boolean;

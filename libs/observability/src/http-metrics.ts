@@ -1,8 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { boundedLabel, counterIn, histogramIn } from './metrics';
+import { boundedLabel, counter, histogram, metricsIn } from './metrics';
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+const HTTP_METRICS = {
+  requests: counter('mailwarden_http_requests_total', 'HTTP requests by method, route template and status', ['method', 'route', 'status']),
+  duration: histogram('mailwarden_http_request_duration_seconds', 'HTTP request latency by method and route template, to the end of the response', ['method', 'route']),
+};
 
 type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
 
@@ -13,17 +18,7 @@ type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: s
  * first, so that what later middleware refuses is counted too.
  */
 export function httpMetricsMiddleware(registry: Registry) {
-  const requests = counterIn(registry, {
-    name: 'mailwarden_http_requests_total',
-    help: 'HTTP requests by method, route template and status',
-    labelNames: ['method', 'route', 'status'] as const,
-  });
-  const duration = histogramIn(registry, {
-    name: 'mailwarden_http_request_duration_seconds',
-    help: 'HTTP request latency by method and route template, to the end of the response',
-    labelNames: ['method', 'route'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
+  const { requests, duration } = metricsIn(registry, HTTP_METRICS);
   return (request: RoutedRequest, response: ServerResponse, next: () => void): void => {
     const started = performance.now();
     // 'close' comes for a finished response and for one the client abandoned alike.

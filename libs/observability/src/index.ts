@@ -5,3 +5,4 @@ export * from './metrics';
 export * from './observability.constants';
 export * from './observability.controller';
 export * from './observability.module';
+export * from './run-app';

@@ -29,6 +29,50 @@ export function histogramIn<L extends string>(registry: Registry, config: Config
   return (registry.getSingleMetric(config.name) as Histogram<L> | undefined) ?? new Histogram<L>({ ...config, registers: [registry] });
 }
 
+/** A metric declared with {@link counter}, {@link gauge} or {@link histogram}: its kind, name, help and label names. */
+export interface MetricDefinition<K extends 'counter' | 'gauge' | 'histogram', L extends string> {
+  readonly kind: K;
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly L[];
+  readonly buckets?: number[];
+}
+
+/** Latency buckets in seconds, 5 ms to 10 s (the scan, HTTP and every other `*_duration_seconds` histogram). */
+export const LATENCY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): MetricDefinition<'counter', L> {
+  return { kind: 'counter', name, help, labelNames };
+}
+
+export function gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): MetricDefinition<'gauge', L> {
+  return { kind: 'gauge', name, help, labelNames };
+}
+
+export function histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets = LATENCY_SECONDS_BUCKETS): MetricDefinition<'histogram', L> {
+  return { kind: 'histogram', name, help, labelNames, buckets };
+}
+
+type MetricOf<D> =
+  D extends MetricDefinition<'counter', infer L> ? Counter<L> : D extends MetricDefinition<'gauge', infer L> ? Gauge<L> : D extends MetricDefinition<'histogram', infer L> ? Histogram<L> : never;
+
+/** The metrics of a group of definitions, by the same keys. */
+export type MetricsOf<D> = { readonly [K in keyof D]: MetricOf<D[K]> };
+
+/**
+ * The one way a lib declares its metrics: a module-level table of definitions (`counter(name, help, labels)`, …),
+ * turned into the metrics of an app's registry here (get-or-create, as {@link counterIn}). Keeps every metric's name
+ * and help in one table per lib, and the classes around them to what they count.
+ */
+export function metricsIn<D extends Record<string, MetricDefinition<'counter' | 'gauge' | 'histogram', string>>>(registry: Registry, definitions: D): MetricsOf<D> {
+  const metrics: Record<string, unknown> = {};
+  for (const [key, { kind, name, help, labelNames, buckets }] of Object.entries(definitions)) {
+    const config = { name, help, labelNames: [...labelNames] };
+    metrics[key] = kind === 'counter' ? counterIn(registry, config) : kind === 'gauge' ? gaugeIn(registry, config) : histogramIn(registry, { ...config, buckets });
+  }
+  return metrics as MetricsOf<D>;
+}
+
 /**
  * Gauges read from a shared source (PostgreSQL, Redis) when Prometheus scrapes, not on the hot path: one refresh per
  * scrape serves every gauge of the group (and scrapes within `reuseMs` of it). A failing refresh leaves the last

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { collectOnScrape, gaugeIn, METRICS_REGISTRY } from '@mailwarden/observability';
+import { collectOnScrape, gauge, METRICS_REGISTRY, metricsIn } from '@mailwarden/observability';
 import { QueueName } from './queue-name';
 import { QUEUE_OPTIONS } from './queue.constants';
 import { createRedisClient, queuePrefix, type QueueOptions } from './redis-connection';
@@ -10,16 +10,14 @@ import { createRedisClient, queuePrefix, type QueueOptions } from './redis-conne
 /** The job states reported per queue (BullMQ's names; `failed` jobs are kept: DEFAULT_JOB_OPTIONS.removeOnFail). */
 export const QUEUE_METRIC_STATES = ['wait', 'prioritized', 'active', 'delayed', 'failed', 'waiting-children'] as const;
 
+const QUEUE_GAUGES = {
+  jobs: gauge('mailwarden_queue_jobs', 'Jobs per queue and state (failed: jobs that used up their attempts)', ['queue', 'state']),
+  waitingAge: gauge('mailwarden_queue_oldest_waiting_seconds', 'How long the oldest job ready to run has been waiting (0: none waiting)', ['queue']),
+};
+
 /** The queue gauges (definitions only; {@link QueueMetrics} fills them at scrape time). */
 export function queueGauges(registry: Registry) {
-  return {
-    jobs: gaugeIn(registry, { name: 'mailwarden_queue_jobs', help: 'Jobs per queue and state (failed: jobs that used up their attempts)', labelNames: ['queue', 'state'] as const }),
-    waitingAge: gaugeIn(registry, {
-      name: 'mailwarden_queue_oldest_waiting_seconds',
-      help: 'How long the oldest job ready to run has been waiting (0: none waiting)',
-      labelNames: ['queue'] as const,
-    }),
-  };
+  return metricsIn(registry, QUEUE_GAUGES);
 }
 
 /**

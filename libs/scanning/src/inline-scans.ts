@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import type { ScanTarget } from '@mailwarden/db';
-import { boundedLabel, counterIn, gaugeIn } from '@mailwarden/observability';
+import { boundedLabel, counter, gauge, metricsIn } from '@mailwarden/observability';
 import type { ScanMessageService } from './scan-message.service';
 
 /**
@@ -61,6 +61,12 @@ interface Waiting {
  * `handoff`, so the queue stays the crash-safe path: a copy whose process dies before its verdict is still PENDING
  * (its "message_scan" row), and the sweeper queues it. Never throws to the caller, never makes it wait.
  */
+const INLINE_SCAN_METRICS = {
+  handoffs: counter('mailwarden_inline_scan_handoffs_total', 'Stored copies sent to the scan queue instead of (or after) an in-process scan, by why', ['reason']),
+  backlog: gauge('mailwarden_inline_scan_backlog', 'Stored copies waiting for an in-process scan'),
+  running: gauge('mailwarden_inline_scans_running', 'In-process scans running'),
+};
+
 export class InlineScans {
   private readonly logger = new Logger(InlineScans.name);
   private readonly waiting: Waiting[] = [];
@@ -78,13 +84,8 @@ export class InlineScans {
     registry: Registry = new Registry(),
   ) {
     this.maxWaitMs = settings.maxWaitMs ?? INLINE_SCAN_MAX_WAIT_MS;
-    this.handoffs = counterIn(registry, {
-      name: 'mailwarden_inline_scan_handoffs_total',
-      help: 'Stored copies sent to the scan queue instead of (or after) an in-process scan, by why',
-      labelNames: ['reason'] as const,
-    });
-    const backlog = gaugeIn(registry, { name: 'mailwarden_inline_scan_backlog', help: 'Stored copies waiting for an in-process scan' });
-    const running = gaugeIn(registry, { name: 'mailwarden_inline_scans_running', help: 'In-process scans running' });
+    const { handoffs, backlog, running } = metricsIn(registry, INLINE_SCAN_METRICS);
+    this.handoffs = handoffs;
     // Read when Prometheus scrapes: nothing on the message path.
     (backlog as unknown as { collect: () => void }).collect = () => backlog.set(this.waiting.length);
     (running as unknown as { collect: () => void }).collect = () => running.set(this.running);

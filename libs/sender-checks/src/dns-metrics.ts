@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { boundedLabel, counterIn } from '@mailwarden/observability';
+import { boundedLabel, counter, metricsIn } from '@mailwarden/observability';
 
 const RRTYPES: ReadonlySet<string> = new Set(['A', 'AAAA', 'MX', 'TXT', 'PTR', 'CNAME', 'NS', 'SOA']);
 const RESULT_OF_CODE: Readonly<Record<string, string>> = {
@@ -11,6 +11,15 @@ const RESULT_OF_CODE: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'refused',
 };
 
+const DNS_METRICS = {
+  lookups: counter('mailwarden_dns_lookups_total', 'DNS lookups of the caching resolver, by record type and where the answer came from', ['type', 'source']),
+  upstream: counter(
+    'mailwarden_dns_upstream_queries_total',
+    'Queries the caching resolver sent upstream, by record type and result (timeout, servfail, refused, error: temporary errors)',
+    ['type', 'result'],
+  ),
+};
+
 /** Where an answer of the caching resolver came from. */
 export type DnsLookupSource = 'cache' | 'negative_cache' | 'coalesced' | 'upstream';
 
@@ -20,28 +29,18 @@ export type DnsLookupSource = 'cache' | 'negative_cache' | 'coalesced' | 'upstre
  * refused, error). Labels: the record type and a fixed set of results, never the name asked.
  */
 export class DnsMetrics {
-  private readonly lookups;
-  private readonly upstream;
+  private readonly metrics;
 
   constructor(registry: Registry = new Registry()) {
-    this.lookups = counterIn(registry, {
-      name: 'mailwarden_dns_lookups_total',
-      help: 'DNS lookups of the caching resolver, by record type and where the answer came from',
-      labelNames: ['type', 'source'] as const,
-    });
-    this.upstream = counterIn(registry, {
-      name: 'mailwarden_dns_upstream_queries_total',
-      help: 'Queries the caching resolver sent upstream, by record type and result (timeout, servfail, refused, error: temporary errors)',
-      labelNames: ['type', 'result'] as const,
-    });
+    this.metrics = metricsIn(registry, DNS_METRICS);
   }
 
   lookup(type: string, source: DnsLookupSource): void {
-    this.lookups.inc({ type: boundedLabel(type, RRTYPES), source });
+    this.metrics.lookups.inc({ type: boundedLabel(type, RRTYPES), source });
   }
 
   /** `code`: null for an answer, else the node:dns error code. */
   upstreamResult(type: string, code: string | null): void {
-    this.upstream.inc({ type: boundedLabel(type, RRTYPES), result: code === null ? 'answer' : (RESULT_OF_CODE[code] ?? 'error') });
+    this.metrics.upstream.inc({ type: boundedLabel(type, RRTYPES), result: code === null ? 'answer' : (RESULT_OF_CODE[code] ?? 'error') });
   }
 }

@@ -1,45 +1,43 @@
 import type { Registry } from 'prom-client';
 import type { SMTPServer } from 'smtp-server';
-import { counterIn, gaugeIn } from '@mailwarden/observability';
+import { counter, gauge, metricsIn } from '@mailwarden/observability';
 
 /** The commands a reply is labelled with; anything else a client sends is `OTHER` (labels stay a fixed set). */
 const COMMANDS: ReadonlySet<string> = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP', 'AUTH']);
 
+const SMTP_METRICS = {
+  sessions: counter('mailwarden_smtp_sessions_total', 'SMTP connections, by whether the front took them (accepted) or answered 421 at connect (refused)', ['front', 'outcome']),
+  active: gauge('mailwarden_smtp_sessions_active', 'SMTP connections open now', ['front']),
+  replies: counter(
+    'mailwarden_smtp_replies_total',
+    'SMTP replies sent, by the command they answer (CONNECT: the greeting or a refusal at connect) and reply code',
+    ['front', 'command', 'code'],
+  ),
+};
+
 /** The SMTP figures of one front (`front` = journal or gateway) on the app's /metrics. */
 export class SmtpMetrics {
-  private readonly sessions;
-  private readonly active;
-  private readonly replies;
+  private readonly metrics;
 
   constructor(
     registry: Registry,
     private readonly front: string,
   ) {
-    this.sessions = counterIn(registry, {
-      name: 'mailwarden_smtp_sessions_total',
-      help: 'SMTP connections, by whether the front took them (accepted) or answered 421 at connect (refused)',
-      labelNames: ['front', 'outcome'] as const,
-    });
-    this.active = gaugeIn(registry, { name: 'mailwarden_smtp_sessions_active', help: 'SMTP connections open now', labelNames: ['front'] as const });
-    this.replies = counterIn(registry, {
-      name: 'mailwarden_smtp_replies_total',
-      help: 'SMTP replies sent, by the command they answer (CONNECT: the greeting or a refusal at connect) and reply code',
-      labelNames: ['front', 'command', 'code'] as const,
-    });
+    this.metrics = metricsIn(registry, SMTP_METRICS);
   }
 
   sessionOpened(accepted: boolean): void {
-    this.sessions.inc({ front: this.front, outcome: accepted ? 'accepted' : 'refused' });
-    this.active.inc({ front: this.front });
+    this.metrics.sessions.inc({ front: this.front, outcome: accepted ? 'accepted' : 'refused' });
+    this.metrics.active.inc({ front: this.front });
   }
 
   sessionClosed(): void {
-    this.active.dec({ front: this.front });
+    this.metrics.active.dec({ front: this.front });
   }
 
   reply(command: string, code: number): void {
     const label = Number.isInteger(code) && code >= 200 && code < 600 ? String(code) : 'other';
-    this.replies.inc({ front: this.front, command, code: label });
+    this.metrics.replies.inc({ front: this.front, command, code: label });
   }
 
   /**

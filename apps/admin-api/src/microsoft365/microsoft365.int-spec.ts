@@ -7,7 +7,7 @@ import { loadConfig } from '@mailwarden/config';
 import { ExportRepository, Microsoft365Repository, PostgresRawMessageStore, REMEDIATION_FINISHED_TOPIC, type Account, type PrismaService } from '@mailwarden/db';
 import { EventRenderer, ExportRunner, ExportSinkFactory, OcsfSchema, type OcsfEvent } from '@mailwarden/export';
 import { DirectorySyncService, Microsoft365Queues, Microsoft365Service, Microsoft365Workers, RemediationService } from '@mailwarden/microsoft365';
-import { m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import { JobWorkers, m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type FakeUser, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createAdminApi } from '../admin-api.app';
 
@@ -74,7 +74,9 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
       app.get(Microsoft365Repository),
       app.get(Microsoft365Queues),
       app.get(Microsoft365Service),
-      { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix, lockDurationMs: 2000, stalledIntervalMs: 500 },
+      // The scanner's worker role, as a process of its own (the admin API runs no Microsoft 365 worker).
+      new JobWorkers({ connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix }),
+      { lockDurationMs: 2000, stalledIntervalMs: 500 },
     );
     await next.start();
     return next;

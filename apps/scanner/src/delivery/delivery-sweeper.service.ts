@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DeliveryRepository } from '@mailwarden/db';
 import { DeliveryJob, JobQueues, QueueName, releaseDeliveryJobId, type JobQueue } from '@mailwarden/queue';
+import { RepeatingService, type Repetition } from '../common/repeating.service';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 
 /**
@@ -9,9 +10,7 @@ import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
  * so this never delivers twice.
  */
 @Injectable()
-export class DeliverySweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(DeliverySweeperService.name);
-  private timer?: NodeJS.Timeout;
+export class DeliverySweeperService extends RepeatingService {
   private readonly queue: JobQueue;
 
   constructor(
@@ -19,16 +18,16 @@ export class DeliverySweeperService implements OnApplicationBootstrap, OnApplica
     queues: JobQueues,
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
   ) {
+    super();
     this.queue = queues.get(QueueName.Delivery);
   }
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'delivery.sweep_failed', error: error.message })), this.tuning.sweepEveryMs);
-    this.timer.unref();
+  protected repetition(): Repetition {
+    return { everyMs: this.tuning.sweepEveryMs, failedEvent: 'delivery.sweep_failed' };
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected repeat(): Promise<number> {
+    return this.sweep();
   }
 
   async sweep(graceMs = this.tuning.sweepGraceMs): Promise<number> {

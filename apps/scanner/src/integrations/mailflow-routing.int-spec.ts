@@ -1,15 +1,16 @@
 import { Logger, type INestApplication, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { createTransport } from 'nodemailer';
 import { loadConfig } from '@mailwarden/config';
-import { DbModule, type Account, type Domain, type ModeMigrationWithSteps } from '@mailwarden/db';
+import type { Account, Domain, ModeMigrationWithSteps } from '@mailwarden/db';
 import { readProcessedMarks } from '@mailwarden/delivery';
-import { MailflowQuickTestService, Microsoft365Module, QUICK_TEST_HOPS, type QuickTestHop } from '@mailwarden/microsoft365';
-import { MailflowTamperQueue, MailflowTamperService, mailflowObjectNames, ModeMigrationRunner, ModeMigrationsModule, type MailflowObjectNames } from '@mailwarden/mode-migrations';
+import { MailflowQuickTestService, QUICK_TEST_HOPS, type QuickTestHop } from '@mailwarden/microsoft365';
+import { MailflowTamperQueue, MailflowTamperService, mailflowObjectNames, ModeMigrationRunner, type MailflowObjectNames } from '@mailwarden/mode-migrations';
 import { QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { Queue } from 'bullmq';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { appTestEnv, createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the admin API's side of libs/mode-migrations' own tests
+import { startMailflowAutomation } from '../../../../libs/mode-migrations/test/mailflow-automation.context';
 import { createScanner } from '../scanner.app';
 
 /**
@@ -114,36 +115,22 @@ describe('Microsoft 365 mailflow through the fake Exchange Online and the real s
 
     // The admin API's side: the runner with Exchange Online automated (16a's steps) and the Microsoft 365 module that
     // provides the quick test; its worker runs the queued Exchange steps and the tamper checks.
-    const connection = redisOptionsFromUrl(redis.url) as never;
-    const microsoft365 = Microsoft365Module.forRoot({
-      app: { clientId: m365.clientId, credential: { kind: 'secret', clientSecret: m365.clientSecret }, loginBaseUrl: m365.baseUrl, graphBaseUrl: m365.baseUrl, exchangeBaseUrl: m365.exchange.baseUrl },
-      secretsKey: '',
-      queue: { connection, prefix: redis.prefix },
-      graph: { sleep: async () => undefined },
-      mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200, localAddress: INTERNET },
-    });
-    context = await NestFactory.createApplicationContext(
-      {
-        module: class RunnerModule {},
-        imports: [
-          DbModule.forRoot({ databaseUrl: db.url, poolSize: 6 }),
-          microsoft365,
-          ModeMigrationsModule.forRoot(
-            {
-              journalDomain: 'journal.mailwarden.test',
-              resolveDns: async () => [{ exchange: 'contoso-example.mail.protection.outlook.com', priority: 10 }],
-              mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null },
-              queue: { connection, prefix: redis.prefix, stalledIntervalMs: 1000, lockDurationMs: 2000 },
-              runWorker: true,
-              tamperReconcileMs: 500,
-            },
-            [microsoft365],
-          ),
-        ],
+    context = await startMailflowAutomation({
+      databaseUrl: db.url,
+      redis,
+      microsoft365: {
+        app: { clientId: m365.clientId, credential: { kind: 'secret', clientSecret: m365.clientSecret }, loginBaseUrl: m365.baseUrl, graphBaseUrl: m365.baseUrl, exchangeBaseUrl: m365.exchange.baseUrl },
+        secretsKey: '',
+        graph: { sleep: async () => undefined },
+        mailflowQuickTest: { hostname: HOST, timeoutMs: 15_000, pollMs: 200, localAddress: INTERNET },
       },
-      { logger: false },
-    );
-    await context.init();
+      options: {
+        journalDomain: 'journal.mailwarden.test',
+        resolveDns: async () => [{ exchange: 'contoso-example.mail.protection.outlook.com', priority: 10 }],
+        mailflow: { scannerHost: HOST, certificateName: HOST, ipRanges: ['127.0.0.1/32'], arcSealDomain: null },
+        tamperReconcileMs: 500,
+      },
+    });
     runner = context.get(ModeMigrationRunner);
     quickTests = context.get(MailflowQuickTestService);
     tamper = context.get(MailflowTamperService);

@@ -12,7 +12,6 @@ import {
   Microsoft365Workers,
   RemediationService,
   type Microsoft365ConfigValues,
-  type Microsoft365QueueOptions,
 } from '@mailwarden/microsoft365';
 import { JobWorkers } from '@mailwarden/queue';
 
@@ -39,7 +38,6 @@ class Microsoft365WorkerLifecycle implements OnApplicationBootstrap, OnApplicati
 export class Microsoft365WorkerModule {
   static forRoot(
     config: Microsoft365ConfigValues & { M365_DIRECTORY_SYNC_MINUTES: number; SMTP_HOSTNAME: string; MAILFLOW_QUICK_TEST_SOURCE_ADDRESS?: string },
-    queue: Microsoft365QueueOptions,
     mailflow: { quickTestTimeoutMs?: number; quickTestPollMs?: number } = {},
   ): DynamicModule {
     return {
@@ -49,7 +47,6 @@ export class Microsoft365WorkerModule {
           app: microsoft365SettingsFromConfig(config, (path) => readFileSync(path, 'utf8')),
           // The scanner never signs consent state.
           secretsKey: '',
-          queue,
           directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES,
           mailflowQuickTest: { hostname: config.SMTP_HOSTNAME, timeoutMs: mailflow.quickTestTimeoutMs, pollMs: mailflow.quickTestPollMs, localAddress: config.MAILFLOW_QUICK_TEST_SOURCE_ADDRESS || undefined },
         }),
@@ -58,12 +55,12 @@ export class Microsoft365WorkerModule {
         {
           provide: Microsoft365Workers,
           useFactory: (sync: DirectorySyncService, remediations: RemediationService, repository: Microsoft365Repository, queues: Microsoft365Queues, microsoft365: Microsoft365Service, workers: JobWorkers) =>
-            new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, { ...queue, directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES, workers }),
+            new Microsoft365Workers(sync, remediations, repository, queues, microsoft365, workers, { directorySyncMinutes: config.M365_DIRECTORY_SYNC_MINUTES }),
           inject: [DirectorySyncService, RemediationService, Microsoft365Repository, Microsoft365Queues, Microsoft365Service, JobWorkers],
         },
         {
           provide: MailflowHealthWorkers,
-          useFactory: (quickTests: MailflowQuickTestService, workers: JobWorkers) => new MailflowHealthWorkers(quickTests, { ...queue, workers }),
+          useFactory: (quickTests: MailflowQuickTestService, workers: JobWorkers) => new MailflowHealthWorkers(quickTests, workers),
           inject: [MailflowQuickTestService, JobWorkers],
         },
         {

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { paceRetention, PARTITIONED_TABLES, RetentionRepository, type PartitionedTable, type SqlRunner, type TenantCutoffs, type TenantPurgeCounts } from '@mailwarden/db';
 import { resolveRetention, retentionCeiling, type EffectiveRetention, type RetentionSettingsPatch } from '@mailwarden/policy';
+import { RepeatingService, type Repetition } from '../common/repeating.service';
 
 const DAY_MS = 86_400_000;
 const RUN_EVERY_MS = 10 * 60_000;
@@ -43,24 +44,20 @@ const DEFAULT_OPTIONS: RetentionRunOptions = { batchSize: 1000, maxBatches: 200,
  * every tenant's window has passed.
  */
 @Injectable()
-export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(RetentionService.name);
-  private timer?: NodeJS.Timeout;
-
+export class RetentionService extends RepeatingService {
   constructor(
     private readonly retention: RetentionRepository,
     @Inject(APP_CONFIG) private readonly config: Pick<ScannerConfig, 'EMERGENCY_INBOX_DAYS'>,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const tick = (): void => void this.run().catch((error: Error) => this.logger.warn({ event: 'retention.run_failed', error: error.message }));
-    this.timer = setInterval(tick, RUN_EVERY_MS);
-    this.timer.unref();
-    tick();
+  ) {
+    super();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected repetition(): Repetition {
+    return { everyMs: RUN_EVERY_MS, failedEvent: 'retention.run_failed', atStart: true };
+  }
+
+  protected repeat(): Promise<RetentionRunReport | null> {
+    return this.run();
   }
 
   /** Every account's effective windows (its RETENTION policy under its partner's ceiling), by account id. */

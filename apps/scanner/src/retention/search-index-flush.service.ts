@@ -1,5 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { RetentionRepository } from '@mailwarden/db';
+import { RepeatingService, type Repetition } from '../common/repeating.service';
 
 const FLUSH_EVERY_MS = 1_000;
 
@@ -11,21 +12,20 @@ const FLUSH_EVERY_MS = 1_000;
  * itself, so a deployment without scan workers stays correct, only slower. Several processes: one flushes at a time.
  */
 @Injectable()
-export class SearchIndexFlushService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(SearchIndexFlushService.name);
-  private timer?: NodeJS.Timeout;
+export class SearchIndexFlushService extends RepeatingService {
   private running = false;
   private failing = false;
 
-  constructor(private readonly retention: RetentionRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
-    this.timer.unref();
+  constructor(private readonly retention: RetentionRepository) {
+    super();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected repetition(): Repetition {
+    return { everyMs: FLUSH_EVERY_MS, failedEvent: 'search_index.flush_failed' };
+  }
+
+  protected repeat(): Promise<number | null> {
+    return this.flush();
   }
 
   /** One flush; the pages flushed, -1 when another session was flushing, null when a flush of this process is still running or it failed. */

@@ -1,7 +1,8 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { MessageRepository } from '@mailwarden/db';
 import { JobQueues, QueueName, ScanMessageJob, type JobQueue } from '@mailwarden/queue';
 import { SCAN_SWEEP_GRACE_MS } from '@mailwarden/scanning';
+import { RepeatingService, type Repetition } from '../common/repeating.service';
 
 /**
  * How long a stored message may wait for its scan job before the sweeper enqueues it (again). Above the time bound of
@@ -17,25 +18,23 @@ const SWEEP_EVERY_MS = 15_000;
  * enqueued twice; a crash between the ingest's commit and its enqueue loses nothing.
  */
 @Injectable()
-export class ScanSweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ScanSweeperService.name);
-  private timer?: NodeJS.Timeout;
+export class ScanSweeperService extends RepeatingService {
   private readonly queue: JobQueue;
 
   constructor(
     private readonly messages: MessageRepository,
     queues: JobQueues,
   ) {
+    super();
     this.queue = queues.get(QueueName.Scan);
   }
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn({ event: 'scan.sweep_failed', error: error.message })), SWEEP_EVERY_MS);
-    this.timer.unref();
+  protected repetition(): Repetition {
+    return { everyMs: SWEEP_EVERY_MS, failedEvent: 'scan.sweep_failed' };
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected repeat(): Promise<number> {
+    return this.sweep();
   }
 
   /** Enqueues every message pending for longer than `graceMs`; returns how many were (re-)enqueued. */

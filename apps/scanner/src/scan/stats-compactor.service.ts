@@ -1,5 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { StatisticsRepository } from '@mailwarden/db';
+import { RepeatingService, type Repetition } from '../common/repeating.service';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -12,19 +13,17 @@ const COMPACT_EVERY_MS = 10 * 60_000;
  * margin) its hours are folded into one row per key, top lists keeping their largest values.
  */
 @Injectable()
-export class StatsCompactorService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(StatsCompactorService.name);
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly statistics: StatisticsRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.compact().catch((error: Error) => this.logger.warn({ event: 'stats.compaction_failed', error: error.message })), COMPACT_EVERY_MS);
-    this.timer.unref();
+export class StatsCompactorService extends RepeatingService {
+  constructor(private readonly statistics: StatisticsRepository) {
+    super();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  protected repetition(): Repetition {
+    return { everyMs: COMPACT_EVERY_MS, failedEvent: 'stats.compaction_failed' };
+  }
+
+  protected repeat(): Promise<number> {
+    return this.compact();
   }
 
   /**

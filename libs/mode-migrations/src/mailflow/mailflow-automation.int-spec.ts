@@ -1,11 +1,11 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { DbModule, type ModeMigrationWithSteps } from '@mailwarden/db';
-import { Microsoft365Module } from '@mailwarden/microsoft365';
-import { JobQueue, ModeMigrationStepJob, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
+import type { ModeMigrationWithSteps } from '@mailwarden/db';
+import { DEFAULT_JOB_OPTIONS, JobQueue, JobQueues, JobWorkers, ModeMigrationStepJob, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
 import { createTestDatabase, createTestRedis, FakeMicrosoft365, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { ModeMigrationRunner } from '../migration-runner';
-import { ModeMigrationsModule } from '../mode-migrations.module';
+import { ModeMigrationQueue } from '../mode-migration.queue';
+import { startMailflowAutomation } from '../../test/mailflow-automation.context';
+import { MailflowTamperQueue } from './mailflow-tamper.queue';
 import { mailflowObjectNames, ownershipMark, type MailflowAutomationSettings } from './mailflow-objects';
 
 const actor = { actor: 'api-key:test', actorKeyId: null };
@@ -31,35 +31,21 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     db = await createTestDatabase();
     redis = await createTestRedis();
     factories = new TestFactories(db.prisma);
-    const connection = redisOptionsFromUrl(redis.url) as never;
-    const microsoft365 = Microsoft365Module.forRoot({
-      app: { clientId: fake.clientId, credential: { kind: 'secret', clientSecret: fake.clientSecret }, loginBaseUrl: fake.baseUrl, graphBaseUrl: fake.baseUrl, exchangeBaseUrl: fake.exchange.baseUrl },
-      secretsKey: Buffer.alloc(32, 7).toString('base64'),
-      queue: { connection, prefix: redis.prefix },
-      graph: { sleep: async () => undefined },
-    });
-    context = await NestFactory.createApplicationContext(
-      {
-        module: class MailflowTestModule {},
-        imports: [
-          DbModule.forRoot({ databaseUrl: db.url, poolSize: 6 }),
-          microsoft365,
-          ModeMigrationsModule.forRoot(
-            {
-              journalDomain: 'journal.test',
-              journalQuietPeriodMs: 0,
-              resolveDns: async (name) => mx.get(name) ?? Promise.reject(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' })),
-              mailflow: settings,
-              queue: { connection, prefix: redis.prefix, stalledIntervalMs: 1000, lockDurationMs: 2000 },
-              runWorker: true,
-            },
-            [microsoft365],
-          ),
-        ],
+    context = await startMailflowAutomation({
+      databaseUrl: db.url,
+      redis,
+      microsoft365: {
+        app: { clientId: fake.clientId, credential: { kind: 'secret', clientSecret: fake.clientSecret }, loginBaseUrl: fake.baseUrl, graphBaseUrl: fake.baseUrl, exchangeBaseUrl: fake.exchange.baseUrl },
+        secretsKey: Buffer.alloc(32, 7).toString('base64'),
+        graph: { sleep: async () => undefined },
       },
-      { logger: false },
-    );
-    await context.init();
+      options: {
+        journalDomain: 'journal.test',
+        journalQuietPeriodMs: 0,
+        resolveDns: async (name) => mx.get(name) ?? Promise.reject(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' })),
+        mailflow: settings,
+      },
+    });
     runner = context.get(ModeMigrationRunner);
   });
 
@@ -98,6 +84,16 @@ describe('mailflow plans with Exchange Online automated (queued steps against th
     await runner.advance(account.id, planned.id, actor);
     return settled(account.id, planned.id);
   }
+
+  it("should queue steps and tamper checks through the app's one JobQueues (its connection, prefix and job defaults)", () => {
+    const queues = context.get(JobQueues);
+    for (const producer of [context.get(ModeMigrationQueue, { strict: false }).jobs, context.get(MailflowTamperQueue, { strict: false }).jobs]) {
+      expect(producer).toBe(queues.get(producer.name));
+      expect(producer.queue.opts.prefix).toBe(redis.prefix);
+      expect(producer.queue.defaultJobOptions).toEqual(DEFAULT_JOB_OPTIONS);
+    }
+    expect(context.get(JobWorkers).consumed().sort()).toEqual([QueueName.MailflowTamperCheck, QueueName.ModeMigration].sort());
+  });
 
   it('should set up Gateway → Mailflow in Exchange Online itself: connectors, the rule at priority 0 with the loop exception, the ARC sealer', async () => {
     const { tenantId, account, names } = await connectedAccount('acme.example');

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import {
   handle,
   JobQueue,
+  JobQueues,
   JobWorkers,
   MAILFLOW_TAMPER_RECONCILE_SCHEDULER,
   MailflowTamperCheckJob,
@@ -9,16 +10,17 @@ import {
   MailflowTamperReconcileJob,
   QueueName,
 } from '@mailwarden/queue';
-import type { ModeMigrationQueueOptions } from '../mode-migration.queue';
 import type { MailflowTamperService } from './mailflow-tamper.service';
 
-
-/** Producer side of QueueName.MailflowTamperCheck: a check now, and each watched account's repeatable check. */
+/**
+ * Producer side of QueueName.MailflowTamperCheck: a check now, and each watched account's repeatable check. On the
+ * app's JobQueues (QueueModule).
+ */
 export class MailflowTamperQueue {
   readonly jobs: JobQueue;
 
-  constructor(options: ModeMigrationQueueOptions) {
-    this.jobs = new JobQueue(QueueName.MailflowTamperCheck, options);
+  constructor(queues: JobQueues) {
+    this.jobs = queues.get(QueueName.MailflowTamperCheck);
   }
 
   get queue() {
@@ -45,19 +47,13 @@ export class MailflowTamperQueue {
   async scheduleReconcile(everyMs: number): Promise<void> {
     await this.jobs.schedule(MailflowTamperReconcileJob, MAILFLOW_TAMPER_RECONCILE_SCHEDULER, everyMs, {});
   }
-
-  close(): Promise<void> {
-    return this.jobs.close();
-  }
 }
 
-export interface MailflowTamperWorkerOptions extends ModeMigrationQueueOptions {
+export interface MailflowTamperWorkerOptions {
   /** Minutes between an account's checks (default 15). */
   everyMinutes?: number;
   /** How often accounts that gained or lost Exchange objects get their check scheduled or dropped (default 60 s). */
   reconcileEveryMs?: number;
-  /** The app's JobWorkers (QueueModule); without it (tests) the worker runs on its own. */
-  workers?: JobWorkers;
 }
 
 /**
@@ -66,15 +62,14 @@ export interface MailflowTamperWorkerOptions extends ModeMigrationQueueOptions {
  */
 export class MailflowTamperWorker {
   private readonly logger = new Logger(MailflowTamperWorker.name);
-  private readonly workers: JobWorkers;
 
+  /** `workers`: the app's JobWorkers (QueueModule). */
   constructor(
     private readonly tamper: MailflowTamperService,
     private readonly queue: MailflowTamperQueue,
-    private readonly options: MailflowTamperWorkerOptions,
-  ) {
-    this.workers = options.workers ?? new JobWorkers(options);
-  }
+    private readonly workers: JobWorkers,
+    private readonly options: MailflowTamperWorkerOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     this.workers.start(

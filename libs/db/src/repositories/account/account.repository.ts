@@ -6,6 +6,7 @@ import { newestFirstAfter } from '../../pagination';
 import type { CreatedAtKey } from '../../types/page.types';
 import { isUuid } from '../../uuid';
 import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
+import type { Db } from '../message/raw-message-store';
 import type { AuditActor } from '../audit/audit.types';
 import type { AccountVisibility, CreateAccountInput, JournalSettingsChange } from './account.types';
 
@@ -47,6 +48,11 @@ export class AccountRepository {
   /** The journal ingest's lookup: the account whose journal address has this local part, with its domains. */
   findByJournalToken(token: string): Promise<(Account & { domains: Domain[] }) | null> {
     return this.prisma.account.findUnique({ where: { journalToken: token.toLowerCase() }, include: { domains: true } });
+  }
+
+  /** The account with its domains by name (the mode migrations read it inside their account lock: `db` = its transaction). */
+  findWithDomains(accountId: string, db: Db = this.prisma): Promise<(Account & { domains: Domain[] }) | null> {
+    return db.account.findUnique({ where: { id: accountId }, include: { domains: { orderBy: { name: 'asc' } } } });
   }
 
   /** Newest first (see `newestFirstAfter`). */

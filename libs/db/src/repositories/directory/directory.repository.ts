@@ -3,6 +3,7 @@ import type { Group, Prisma, User } from '../../generated/prisma/client';
 import { PrismaService } from '../../prisma.service';
 import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
 import type { AuditActor } from '../audit/audit.types';
+import type { Db } from '../message/raw-message-store';
 
 export type GroupWithMembers = Group & { members: Array<{ user: User }> };
 
@@ -50,6 +51,16 @@ export class DirectoryRepository {
 
   findMailboxesByEmail(accountId: string, emails: readonly string[]): Promise<User[]> {
     return this.prisma.user.findMany({ where: { accountId, email: { in: [...emails] } } });
+  }
+
+  /**
+   * A group of the account synced from Microsoft 365: its Graph id (Exchange matches members by it) and name
+   * (`db`: a caller's transaction, e.g. a mode migration's).
+   */
+  async findSyncedGroup(accountId: string, groupId: string, db: Db = this.prisma): Promise<{ graphId: string; name: string } | null> {
+    const mapped = await db.m365DirectoryObject.findUnique({ where: { accountId_kind_localId: { accountId, kind: 'GROUP', localId: groupId } } });
+    const group = mapped ? await db.group.findFirst({ where: { id: groupId, accountId } }) : null;
+    return mapped && group ? { graphId: mapped.graphId, name: group.name } : null;
   }
 
   /** Adds a mailbox; a second one with the same address fails with P2002. */

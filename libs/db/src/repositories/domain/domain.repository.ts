@@ -5,6 +5,7 @@ import { PrismaService } from '../../prisma.service';
 import { isUuid } from '../../uuid';
 import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
 import type { AuditActor } from '../audit/audit.types';
+import type { Db } from '../message/raw-message-store';
 import type { DomainNameKey, DownstreamRoute } from './domain.types';
 
 /**
@@ -114,8 +115,9 @@ export class DomainRepository {
     });
   }
 
-  findConnector(accountId: string): Promise<MailflowConnector | null> {
-    return this.prisma.mailflowConnector.findUnique({ where: { accountId } });
+  /** The account's Microsoft 365 connector (`db`: a caller's transaction, e.g. a mode migration's). */
+  findConnector(accountId: string, db: Db = this.prisma): Promise<MailflowConnector | null> {
+    return db.mailflowConnector.findUnique({ where: { accountId } });
   }
 
   /** Registers (or replaces) the account's Microsoft 365 connector, with its audit entry. */

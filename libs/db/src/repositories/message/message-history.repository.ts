@@ -16,7 +16,7 @@ import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import { ReadReplicaRouter } from '../../read-replica';
 import { escapeLikePattern } from '../../sql';
-import type { RawMessageStore } from './raw-message-store';
+import type { Db, RawMessageStore } from './raw-message-store';
 import { AuditRepository } from '../audit/audit.repository';
 import type { AuditActor } from '../audit/audit.types';
 
@@ -88,6 +88,30 @@ export class MessageHistoryRepository {
     /** Search reads the replica (DATABASE_READ_URL) while it lags little, the primary otherwise. */
     @Optional() private readonly reads?: ReadReplicaRouter,
   ) {}
+
+  /**
+   * The first message of the account received through one of `sources` at or after `since` whose envelope sender or
+   * some recipient is in one of `domains` (lower-case): a mode migration's checks look at the domains being moved only
+   * (`db`: its transaction; on the primary, as a check must see what was just stored).
+   */
+  async firstMessageSince(
+    accountId: string,
+    since: Date,
+    sources: readonly MessageSource[],
+    domains: readonly string[],
+    db: Db = this.prisma,
+  ): Promise<{ id: string; receivedAt: Date; source: MessageSource } | null> {
+    if (sources.length === 0 || domains.length === 0) {
+      return null;
+    }
+    const rows = await db.$queryRaw<Array<{ id: string; receivedAt: Date; source: MessageSource }>>`
+      SELECT "id", "received_at" AS "receivedAt", "source"::text AS "source" FROM "message"
+      WHERE "account_id" = ${accountId}::uuid AND "received_at" >= ${since} AND "source"::text = ANY(${[...sources]}::text[])
+        AND (lower(split_part("envelope_from", '@', 2)) = ANY(${[...domains]}::text[])
+          OR EXISTS (SELECT 1 FROM unnest("envelope_to") AS "rcpt" WHERE lower(split_part("rcpt", '@', 2)) = ANY(${[...domains]}::text[])))
+      ORDER BY "received_at" ASC LIMIT 1`;
+    return rows[0] ?? null;
+  }
 
   async search(accountId: string, filters: MessageSearchFilters & HistoryWindow, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
     const and: Prisma.MessageWhereInput[] = [{ accountId }, withinHistory(filters)];

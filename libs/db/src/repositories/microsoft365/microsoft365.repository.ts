@@ -15,6 +15,7 @@ import { PrismaService } from '../../prisma.service';
 import { AuditRepository, auditSnapshot } from '../audit/audit.repository';
 import type { AuditActor } from '../audit/audit.types';
 import { DirectoryRepository, type DirectoryChangeCounts, type DirectoryChangeSet } from '../directory/directory.repository';
+import type { Db } from '../message/raw-message-store';
 
 export type RemediationWithItems = M365Remediation & { items: M365RemediationItem[] };
 
@@ -38,6 +39,11 @@ export class Microsoft365Repository {
 
   findConnection(accountId: string): Promise<M365Connection | null> {
     return this.prisma.m365Connection.findUnique({ where: { accountId } });
+  }
+
+  /** The account's Microsoft 365 tenant, if connected (`db`: a caller's transaction, e.g. a mode migration's). */
+  async findTenantId(accountId: string, db: Db = this.prisma): Promise<string | null> {
+    return (await db.m365Connection.findUnique({ where: { accountId }, select: { tenantId: true } }))?.tenantId ?? null;
   }
 
   listConnections(): Promise<M365Connection[]> {
