@@ -54,6 +54,12 @@ interface Waiting {
   since: number;
 }
 
+const INLINE_SCAN_METRICS = {
+  handoffs: counter('mailwarden_inline_scan_handoffs_total', 'Stored copies sent to the scan queue instead of (or after) an in-process scan, by why', ['reason']),
+  backlog: gauge('mailwarden_inline_scan_backlog', 'Stored copies waiting for an in-process scan'),
+  running: gauge('mailwarden_inline_scans_running', 'In-process scans running'),
+};
+
 /**
  * The scan of a stored copy in the process that stored it, right after the commit (issue 20): the same
  * {@link ScanMessageService} as the scan workers (`scanStored`, the bytes in hand instead of read back), with a bounded
@@ -61,12 +67,6 @@ interface Waiting {
  * `handoff`, so the queue stays the crash-safe path: a copy whose process dies before its verdict is still PENDING
  * (its "message_scan" row), and the sweeper queues it. Never throws to the caller, never makes it wait.
  */
-const INLINE_SCAN_METRICS = {
-  handoffs: counter('mailwarden_inline_scan_handoffs_total', 'Stored copies sent to the scan queue instead of (or after) an in-process scan, by why', ['reason']),
-  backlog: gauge('mailwarden_inline_scan_backlog', 'Stored copies waiting for an in-process scan'),
-  running: gauge('mailwarden_inline_scans_running', 'In-process scans running'),
-};
-
 export class InlineScans {
   private readonly logger = new Logger(InlineScans.name);
   private readonly waiting: Waiting[] = [];
