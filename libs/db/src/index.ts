@@ -4,7 +4,7 @@ export * from './db.module';
 export * from './postgres.health';
 export * from './prisma.service';
 export * from './repositories/message/raw-message-store';
-export { escapeLikePattern, sqlQuery, sqlSession, sqlTransaction, type SqlRunner } from './sql';
+export { escapeLikePattern, observeStatements, sqlQuery, sqlSession, sqlTransaction, type SqlRunner } from './sql';
 export * from './migrations/database-admin';
 export * from './migrations/migration-files';
 export * from './migrations/migrator';

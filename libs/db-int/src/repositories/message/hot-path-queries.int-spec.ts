@@ -1,12 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { observeStatements } from '../../sql';
-import type { IncomingMessage, VerdictInput } from '../../types/message.types';
-import { DeliveryRepository } from '../delivery/delivery.repository';
-import { MessageRepository } from './message.repository';
-import { PostgresRawMessageStore } from './raw-message-store';
+import { DeliveryRepository, type IncomingMessage, MessageRepository, observeStatements, PostgresRawMessageStore, type PrismaService, type VerdictInput } from '@mailwarden/db';
 
 /**
  * The SQL of the message path, checked in for review (as immich checks in its generated queries): every statement a
