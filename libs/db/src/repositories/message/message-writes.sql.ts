@@ -64,7 +64,7 @@ export interface MessageRowState {
  * `msg_dedup`: the dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the
  * whole statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only
  * hold per day: the key lives in a plain table instead, kept as long as the message (RetentionRepository).
- * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
+ * Mirrors the columns of the Message model in schema.prisma; libs/db-int/src/schema.int-spec.ts reads rows written here.
  */
 export function messageInsertCtes(rawInsert: Prisma.Sql, input: IncomingMessage, state: MessageRowState): Prisma.Sql {
   const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
