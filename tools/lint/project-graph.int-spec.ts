@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -157,13 +157,29 @@ describe('the Nx project graph', () => {
     expect(mismatches).toEqual([]);
   });
 
+  /**
+   * The scratch worktree's node_modules: the packages of this checkout, but `@mailwarden/*` linked to the worktree's
+   * own projects, as `npm ci` links them there. (One link to this checkout's node_modules would resolve a test's
+   * `@mailwarden/testing` outside the worktree, and Nx would drop that edge from the worktree's graph.)
+   */
+  function linkNodeModules(worktree: string): void {
+    const modules = path.join(worktree, 'node_modules');
+    mkdirSync(path.join(modules, '@mailwarden'), { recursive: true });
+    for (const entry of readdirSync(path.join(ROOT, 'node_modules'))) {
+      if (entry !== '@mailwarden') symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(modules, entry));
+    }
+    for (const pkg of readdirSync(path.join(ROOT, 'node_modules', '@mailwarden'))) {
+      symlinkSync(readlinkSync(path.join(ROOT, 'node_modules', '@mailwarden', pkg)), path.join(modules, '@mailwarden', pkg));
+    }
+  }
+
   /** The projects `nx affected` picks (all of them, and those with a `test-int` target) after `change` in a scratch worktree of HEAD. */
   function affectedBy(changes: Record<string, string>): { projects: string[]; testInt: string[] } {
     const scratch = mkdtempSync(path.join(tmpdir(), 'mw-affected-'));
     const worktree = path.join(scratch, 'repo');
     try {
       execFileSync('git', ['worktree', 'add', '--detach', worktree, 'HEAD'], { cwd: ROOT, stdio: 'ignore' });
-      symlinkSync(path.join(ROOT, 'node_modules'), path.join(worktree, 'node_modules'));
+      linkNodeModules(worktree);
       for (const [file, text] of Object.entries(changes)) appendFileSync(path.join(worktree, file), text);
       const show = (...extra: string[]) => (JSON.parse(nx(worktree, ['show', 'projects', '--affected', '--base=HEAD', '--json', ...extra])) as string[]).sort();
       return { projects: show(), testInt: show('--withTarget=test-int') };
