@@ -7,15 +7,9 @@ import { MessageRepository, PostgresRawMessageStore, type PrismaService } from '
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { exportSchedulerId, mimecastPollSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { startTestAdminApi, type TestAdminApi } from '../test/admin-api.harness';
+import { startTestAdminApi, type Json, type JsonReply, type TestAdminApi } from '../test/admin-api.harness';
 
-type Json = Record<string, unknown>;
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
-}
+type Reply = JsonReply;
 interface OpenApiOperation {
   operationId?: string;
   security?: unknown[];
@@ -59,19 +53,7 @@ describe('admin API (real app over HTTP)', () => {
   const call = async (method: string, template: string, params: Record<string, string>, key: string | null, body?: unknown, query = ''): Promise<Reply> => {
     exercised.add(`${method} ${template}`);
     const path = template.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? `missing-${name}`));
-    const response = await fetch(`${baseUrl}${path}${query}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let parsed: Json = {};
-    try {
-      parsed = JSON.parse(text) as Json;
-    } catch {
-      parsed = {};
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
+    return api.call(method, `${path}${query}`, key, body);
   };
   const expectStatus = (reply: Reply, status: number) => {
     if (reply.status !== status) {

@@ -11,9 +11,10 @@ export const TEST_SECRETS_KEY = Buffer.alloc(32, 9).toString('base64');
 
 export type Json = Record<string, unknown>;
 
-/** A reply of {@link TestAdminApi.call}: its status and JSON body (`{}` when empty or not JSON), and the text as sent. */
+/** A reply of {@link TestAdminApi.call}: its status, headers and JSON body (`{}` when empty or not JSON), and the text as sent. */
 export interface JsonReply<T = Json> {
   status: number;
+  headers: Headers;
   body: T;
   text: string;
 }
@@ -79,7 +80,7 @@ export async function startTestAdminApi(options: TestAdminApiOptions = {}): Prom
         } catch {
           // Not JSON (an HTML page, a plain-text error): the caller reads `text`.
         }
-        return { status: response.status, body: parsed as T, text };
+        return { status: response.status, headers: response.headers, body: parsed as T, text };
       },
       async close() {
         await started.close();
