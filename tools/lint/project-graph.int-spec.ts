@@ -102,6 +102,23 @@ describe('the Nx project graph', () => {
     expect(negated).toEqual([]);
   });
 
+  it('should give every project with tests the target that runs them (`test`, and `test-int` or `e2e`)', () => {
+    // A suite outside its project's targets is never picked by `nx affected -t test test-int`.
+    const roots = Object.entries(graph.nodes).map(([name, node]) => ({ name, root: node.data.root })).sort((a, b) => b.root.length - a.root.length);
+    const targetsOf = (name: string) => Object.keys((graph.nodes[name].data as { targets?: Record<string, unknown> }).targets ?? {});
+    const missing = new Set<string>();
+    for (const file of execFileSync('git', ['ls-files', '*.spec.ts', '*.int-spec.ts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean)) {
+      const owner = roots.find(({ root }) => file.startsWith(`${root}/`));
+      if (!owner) {
+        missing.add(`${file}: in no project`);
+        continue;
+      }
+      const needed = file.endsWith('.int-spec.ts') ? ['test-int', 'e2e'] : ['test'];
+      if (!needed.some((target) => targetsOf(owner.name).includes(target))) missing.add(`${owner.name}: has ${file}, no ${needed.join(' or ')} target`);
+    }
+    expect([...missing]).toEqual([]);
+  });
+
   it('should have no cycle', () => {
     expect(findCycle(deps)).toBeNull();
     // The edges that used to close cycles are real and one-way now.
