@@ -267,7 +267,7 @@ function report(fault: string, load: LoadResult, outcome: Outcome, lastVerdictAt
 }
 
 /**
- * Issue 8's restart faults (the kill -9 faults are in apps/journal-ingest/src/journal-crash.int-spec.ts): the real
+ * Issue 8's restart faults (the kill -9 faults are in apps/platform-e2e/src/journal-crash.int-spec.ts): the real
  * journal-ingest and scan worker processes under a journal load while their PostgreSQL or their Redis restarts.
  * Both stores are the test's own (OwnPostgres, OwnRedis), never the machine's shared ones.
  */

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../test/admin-api.harness';
 import { createAdminApi } from './admin-api.app';
 import { listenOpsEndpoints } from './common/ops-endpoints';
 
@@ -12,9 +13,9 @@ interface OpenApiDocument {
 
 /** The probes of issue 14 against the real app: bad input answers 400 with the field, never 500. */
 describe('admin API hardening (real app over HTTP)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
   let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
   let accountId: string;
   let partnerKey: string;
@@ -23,25 +24,18 @@ describe('admin API hardening (real app over HTTP)', () => {
   const txt = new Map<string, string[][]>();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-    });
-    app = await createAdminApi(config, false, {
-      resolveDns: async (name, rrtype) => {
-        const answer = rrtype === 'TXT' ? txt.get(name) : undefined;
-        if (!answer) {
-          throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
-        }
-        return answer;
+    api = await startTestAdminApi({
+      overrides: {
+        resolveDns: async (name, rrtype) => {
+          const answer = rrtype === 'TXT' ? txt.get(name) : undefined;
+          if (!answer) {
+            throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+          }
+          return answer;
+        },
       },
     });
-    baseUrl = await listenOnFreePort(app);
+    ({ db, redis, baseUrl } = api);
     const partner = await db.prisma.partner.create({ data: { name: 'Hardening partner' } });
     const factories = new TestFactories(db.prisma);
     partnerId = partner.id;
@@ -56,9 +50,7 @@ describe('admin API hardening (real app over HTTP)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
   });
 
   const call = (method: string, path: string, init: { key?: string | null; body?: string; headers?: Record<string, string> } = {}) =>

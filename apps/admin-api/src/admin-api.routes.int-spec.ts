@@ -2,22 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { loadConfig } from '@mailwarden/config';
 import { MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { exportSchedulerId, mimecastPollSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, freePort, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from './admin-api.app';
+import { freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { startTestAdminApi, type Json, type JsonReply, type TestAdminApi } from '../test/admin-api.harness';
 
-type Json = Record<string, unknown>;
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
-}
+type Reply = JsonReply;
 interface OpenApiOperation {
   operationId?: string;
   security?: unknown[];
@@ -41,9 +33,9 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const exercised = new Set<string>();
 
 describe('admin API (real app over HTTP)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
   let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
   let factories: TestFactories;
   let deliveryQueue: Queue<DeliveryJobData>;
@@ -61,19 +53,7 @@ describe('admin API (real app over HTTP)', () => {
   const call = async (method: string, template: string, params: Record<string, string>, key: string | null, body?: unknown, query = ''): Promise<Reply> => {
     exercised.add(`${method} ${template}`);
     const path = template.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? `missing-${name}`));
-    const response = await fetch(`${baseUrl}${path}${query}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let parsed: Json = {};
-    try {
-      parsed = JSON.parse(text) as Json;
-    } catch {
-      parsed = {};
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
+    return api.call(method, `${path}${query}`, key, body);
   };
   const expectStatus = (reply: Reply, status: number) => {
     if (reply.status !== status) {
@@ -83,33 +63,28 @@ describe('admin API (real app over HTTP)', () => {
   const A = () => ({ accountId: ids.contoso! });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    factories = new TestFactories(db.prisma);
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
-      JOURNAL_DOMAIN: 'journal.mailwarden.test',
-      // Nothing listens there: the quick test reports the refused connection.
-      SCANNER_SMTP_PORT: String(await freePort()),
-      EXPORT_FILE_DIR: path.join(tmpdir(), `mw-admin-export-${process.pid}`),
-    });
     const coded = (code: string) => Object.assign(new Error(code), { code });
-    app = await createAdminApi(config, false, {
-      resolveDns: async (name, rrtype) => {
-        const answer = rrtype === 'TXT' ? txt.get(name) : rrtype === 'MX' ? mx.get(name) : undefined;
-        if (!answer) {
-          throw coded('ENOTFOUND');
-        }
-        return answer;
+    api = await startTestAdminApi({
+      env: {
+        JOURNAL_DOMAIN: 'journal.mailwarden.test',
+        // Nothing listens there: the quick test reports the refused connection.
+        SCANNER_SMTP_PORT: String(await freePort()),
+        EXPORT_FILE_DIR: path.join(tmpdir(), `mw-admin-export-${process.pid}`),
       },
-      journalQuietPeriodMs: 0,
-      allowHttpMimecastBaseUrl: true,
+      overrides: {
+        resolveDns: async (name, rrtype) => {
+          const answer = rrtype === 'TXT' ? txt.get(name) : rrtype === 'MX' ? mx.get(name) : undefined;
+          if (!answer) {
+            throw coded('ENOTFOUND');
+          }
+          return answer;
+        },
+        journalQuietPeriodMs: 0,
+        allowHttpMimecastBaseUrl: true,
+      },
     });
-    baseUrl = await listenOnFreePort(app);
+    ({ db, redis, baseUrl } = api);
+    factories = new TestFactories(db.prisma);
     deliveryQueue = new Queue<DeliveryJobData>(QueueName.Delivery, { connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix });
     // A Mimecast stand-in that refuses every credential, as Mimecast answers a wrong client secret.
     fakeMimecast = createServer((_request, response) => {
@@ -133,10 +108,8 @@ describe('admin API (real app over HTTP)', () => {
 
   afterAll(async () => {
     await deliveryQueue?.close();
-    await app?.close();
+    await api?.close();
     await new Promise((resolve) => fakeMimecast?.close(resolve));
-    await redis?.cleanup();
-    await db?.drop();
   });
 
   it('should answer 401 problem+json without a valid key, and for a revoked one', async () => {

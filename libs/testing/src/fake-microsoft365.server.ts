@@ -296,6 +296,20 @@ export class FakeMicrosoft365 {
     return this.requests.filter((request) => pattern.test(request.path) && (!method || request.method === method));
   }
 
+  /**
+   * The settings that point an app's Microsoft 365 client (the app registration, sign-in and Graph) at this fake, once
+   * started; with `exchange`, Exchange Online's admin API too (M365_EXCHANGE_BASE_URL).
+   */
+  appEnv(options: { exchange?: boolean } = {}): Record<string, string> {
+    return {
+      M365_CLIENT_ID: this.clientId,
+      M365_CLIENT_SECRET: this.clientSecret,
+      M365_LOGIN_BASE_URL: this.baseUrl,
+      M365_GRAPH_BASE_URL: this.baseUrl,
+      ...(options.exchange ? { M365_EXCHANGE_BASE_URL: this.exchange.baseUrl } : {}),
+    };
+  }
+
   async start(): Promise<string> {
     this.server = createServer((request, response) => void this.serve(request, response));
     this.server.on('connection', (socket) => {

@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
 import { AdminUserRepository, AuditRepository, DUMMY_SECRET_HASH, hashSecret, type AdminUserView, type PrismaService } from '@mailwarden/db';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../../test/admin-api.harness';
 import { AuthService } from './auth.service';
 
 jest.setTimeout(120_000);
@@ -18,8 +17,8 @@ interface Session {
 
 /** Sign-in for people against the real app over HTTP, PostgreSQL and Redis: sessions, CSRF, roles, lockout, audit. */
 describe('admin API sign-in for people (sessions, CSRF, roles)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
   let app: INestApplication;
   let baseUrl: string;
   let users: AdminUserRepository;
@@ -36,17 +35,8 @@ describe('admin API sign-in for people (sessions, CSRF, roles)', () => {
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-    });
-    app = await createAdminApi(config, false);
-    baseUrl = await listenOnFreePort(app);
+    api = await startTestAdminApi();
+    ({ db, app, baseUrl } = api);
     const prisma = db.prisma as unknown as PrismaService;
     users = new AdminUserRepository(prisma, new AuditRepository(prisma));
     const factories = new TestFactories(db.prisma);
@@ -62,9 +52,7 @@ describe('admin API sign-in for people (sessions, CSRF, roles)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
   });
 
   const call = (method: string, path: string, init: { session?: Session; csrf?: string | null; body?: unknown; headers?: Record<string, string>; ip?: string } = {}) =>
@@ -290,19 +278,13 @@ describe('admin API sign-in for people (sessions, CSRF, roles)', () => {
 
 /** The Secure flag can be turned off for a plain-http host name (SESSION_COOKIE_SECURE=false). */
 describe('admin API session cookie without Secure', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    app = await createAdminApi(
-      loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, SESSION_COOKIE_SECURE: 'false', SESSION_IDLE_MINUTES: '5' }),
-      false,
-    );
-    baseUrl = await listenOnFreePort(app);
+    api = await startTestAdminApi({ env: { SESSION_COOKIE_SECURE: 'false', SESSION_IDLE_MINUTES: '5' } });
+    ({ db, baseUrl } = api);
     const prisma = db.prisma as unknown as PrismaService;
     const account = await new TestFactories(db.prisma).newAccount();
     await new AdminUserRepository(prisma, new AuditRepository(prisma)).create(
@@ -312,9 +294,7 @@ describe('admin API session cookie without Secure', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
   });
 
   it('should set the cookie without Secure and keep HttpOnly and SameSite=Strict, with the configured idle expiry', async () => {

@@ -1,17 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
 import { AdminUserRepository, AuditRepository, type PrismaService } from '@mailwarden/db';
-import {
-  createTestDatabase,
-  createTestRedis,
-  FakeMicrosoft365,
-  freePort,
-  TestFactories,
-  type FakeIdentityUser,
-  type TestDatabase,
-  type TestRedis,
-} from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { FakeMicrosoft365, freePort, TestFactories, type FakeIdentityUser, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../../test/admin-api.harness';
 
 jest.setTimeout(120_000);
 
@@ -40,35 +29,31 @@ class Browser {
 
 /** OpenID Connect sign-in (code + PKCE, state, nonce) against the fake Microsoft identity platform, and the attacks on it. */
 describe('admin API OpenID Connect sign-in (fake Microsoft identity platform)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
   let fake: FakeMicrosoft365;
-  let app: INestApplication;
   let baseUrl: string;
   let accountId: string;
   let ada: FakeIdentityUser;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
     fake = new FakeMicrosoft365();
     await fake.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     fake.identity.redirectUris.add(`${baseUrl}/v1/auth/oidc/microsoft/callback`);
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      PUBLIC_BASE_URL: baseUrl,
-      OIDC_PROVIDER: 'microsoft',
-      OIDC_ISSUER: fake.identity.issuer,
-      OIDC_CLIENT_ID: fake.identity.clientId,
-      OIDC_CLIENT_SECRET: fake.identity.clientSecret,
-      OIDC_MATCH_PREFERRED_USERNAME: 'true',
+    api = await startTestAdminApi({
+      port,
+      env: {
+        PUBLIC_BASE_URL: baseUrl,
+        OIDC_PROVIDER: 'microsoft',
+        OIDC_ISSUER: fake.identity.issuer,
+        OIDC_CLIENT_ID: fake.identity.clientId,
+        OIDC_CLIENT_SECRET: fake.identity.clientSecret,
+        OIDC_MATCH_PREFERRED_USERNAME: 'true',
+      },
     });
-    app = await createAdminApi(config, false);
-    await app.listen(port, '127.0.0.1');
+    db = api.db;
     const prisma = db.prisma as unknown as PrismaService;
     accountId = (await new TestFactories(db.prisma).newAccount()).id;
     const users = new AdminUserRepository(prisma, new AuditRepository(prisma));
@@ -77,10 +62,8 @@ describe('admin API OpenID Connect sign-in (fake Microsoft identity platform)', 
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await fake?.stop();
-    await redis?.cleanup();
-    await db?.drop();
   });
 
   beforeEach(() => {

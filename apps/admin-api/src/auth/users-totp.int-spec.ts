@@ -1,9 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
 import { totpCode } from '@mailwarden/auth';
-import { loadConfig } from '@mailwarden/config';
 import { AdminUserRepository, AuditRepository, hashSecret, type PrismaService } from '@mailwarden/db';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../../test/admin-api.harness';
 
 jest.setTimeout(120_000);
 
@@ -16,9 +14,8 @@ interface Session {
 
 /** People management by admins (no role escalation, tenant isolation) and TOTP, against the real app. */
 describe('admin API users and TOTP', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
   let partnerId: string;
   let accountId: string;
@@ -27,19 +24,8 @@ describe('admin API users and TOTP', () => {
   let partnerKey: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    app = await createAdminApi(
-      loadConfig('admin-api', {
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        API_RATE_LIMIT_PER_MINUTE: '100000',
-        SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-      }),
-      false,
-    );
-    baseUrl = await listenOnFreePort(app);
+    api = await startTestAdminApi();
+    ({ db, baseUrl } = api);
     const prisma = db.prisma as unknown as PrismaService;
     const users = new AdminUserRepository(prisma, new AuditRepository(prisma));
     const factories = new TestFactories(db.prisma);
@@ -58,9 +44,7 @@ describe('admin API users and TOTP', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
   });
 
   const login = async (email: string, extra: Record<string, unknown> = {}): Promise<Session> => {

@@ -1,14 +1,14 @@
 import { createPublicKey } from 'node:crypto';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { loadConfig } from '@mailwarden/config';
 import { dkimDnsRecord, dkimKeyCipherContext, generateDkimKey } from '@mailwarden/delivery';
 import { CredentialsCipher } from '@mailwarden/mimecast';
-import { createTestDatabase, createTestRedis, DnsTestServer, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { DnsTestServer, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { startTestAdminApi, TEST_SECRETS_KEY, type TestAdminApi } from '../../test/admin-api.harness';
 import { createAdminApi } from '../admin-api.app';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const SECRETS_KEY = Buffer.alloc(32, 9).toString('base64');
 
 /** Every line the app logged, as JSON text. */
 class CapturingLogger implements LoggerService {
@@ -32,10 +32,9 @@ jest.setTimeout(60_000);
  * retired; isolated per tenant; the private key in no answer, audit entry or log line.
  */
 describe('DKIM keys (admin API)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
   let redis: TestRedis;
-  let app: INestApplication;
-  let baseUrl: string;
   const dns = new DnsTestServer({});
   const logger = new CapturingLogger();
   const responses: string[] = [];
@@ -46,31 +45,17 @@ describe('DKIM keys (admin API)', () => {
   let otherAccountId: string;
   let otherDomainId: string;
 
-  const call = async (method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    responses.push(text);
-    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
+  const call = async (method: string, path: string, key: string, body?: unknown) => {
+    const reply = await api.call<Json>(method, path, key, body);
+    responses.push(reply.text);
+    return reply;
   };
   const keysPath = (account = accountId, domain = domainId) => `/v1/accounts/${account}/domains/${domain}/dkim-keys`;
 
   beforeAll(async () => {
-    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start()]);
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      DNS_SERVERS: dns.server,
-      DNS_TIMEOUT_MS: '2000',
-      SECRETS_KEY,
-      LOG_LEVEL: 'verbose',
-    });
-    app = await createAdminApi(config, logger);
-    baseUrl = await listenOnFreePort(app);
+    await dns.start();
+    api = await startTestAdminApi({ env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: '2000', LOG_LEVEL: 'verbose' }, logger });
+    ({ db, redis } = api);
     const factories = new TestFactories(db.prisma);
     const apiKeys = new TestFactories(db.prisma);
     const account = await factories.newAccount({ monitorOnly: false });
@@ -86,10 +71,8 @@ describe('DKIM keys (admin API)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await dns.stop();
-    await redis?.cleanup();
-    await db?.drop();
   });
 
   it('should generate RSA-2048 and Ed25519 keys with the TXT record to publish, and refuse bad input with problem bodies', async () => {
@@ -224,7 +207,7 @@ describe('DKIM keys (admin API)', () => {
   it('should never show a private key in an answer, an audit entry or a log line', async () => {
     const rows = await db.prisma.dkimKey.findMany();
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    const cipher = new CredentialsCipher(SECRETS_KEY);
+    const cipher = new CredentialsCipher(TEST_SECRETS_KEY);
     const secrets = rows.flatMap((row) => {
       const { privateKey } = cipher.decrypt<{ privateKey: string }>(row.encryptedPrivateKey, dkimKeyCipherContext(row.id));
       expect(privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);

@@ -1,16 +1,13 @@
-import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
-import { createTestDatabase, createTestRedis, DnsTestServer, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { DnsTestServer, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../../test/admin-api.harness';
 
 /**
  * Issue 13 §3: domain verification asks the resolvers of DNS_SERVERS (here a UDP DNS server on 127.0.0.1), not the
  * API host's system resolver; the answer says when it came from the cache, and `?bypassCache=true` asks again.
  */
 describe('domain verification through DNS_SERVERS', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
   let key: string;
   let accountId: string;
@@ -19,10 +16,9 @@ describe('domain verification through DNS_SERVERS', () => {
   const dns = new DnsTestServer({});
 
   beforeAll(async () => {
-    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis(), dns.start()]);
-    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: '2000' });
-    app = await createAdminApi(config, false);
-    baseUrl = await listenOnFreePort(app);
+    await dns.start();
+    api = await startTestAdminApi({ env: { DNS_SERVERS: dns.server, DNS_TIMEOUT_MS: '2000' } });
+    ({ db, baseUrl } = api);
     const factories = new TestFactories(db.prisma);
     const account = await factories.newAccount();
     const domain = await factories.newDomain(account, { name: 'verify.example', verified: false });
@@ -33,10 +29,8 @@ describe('domain verification through DNS_SERVERS', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await dns.stop();
-    await redis?.cleanup();
-    await db?.drop();
   });
 
   const verify = async (query = '') => {

@@ -1,11 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
 import { MailflowHealthRepository, type Account, type Domain } from '@mailwarden/db';
 import { MailflowQuickTestService } from '@mailwarden/microsoft365';
-import { createTestDatabase, createTestRedis, FakeExchangeOnlineSmtp, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
-
-type Json = Record<string, unknown>;
+import { FakeExchangeOnlineSmtp, FakeMicrosoft365, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type Json, type TestAdminApi } from '../../test/admin-api.harness';
 
 jest.setTimeout(60_000);
 
@@ -18,45 +14,22 @@ jest.setTimeout(60_000);
 describe('mailflow health routes (admin API)', () => {
   const m365 = new FakeMicrosoft365();
   let exchange: FakeExchangeOnlineSmtp;
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
-  let baseUrl: string;
   let account: Account;
   let domain: Domain;
   let tenantKey: string;
   let readOnlyKey: string;
   let otherKey: string;
 
-  const call = async (method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
-  };
+  const call = (method: string, path: string, key: string, body?: unknown) => api.call(method, path, key, body);
   const A = () => `/v1/accounts/${account.id}`;
 
   beforeAll(async () => {
     await m365.start();
-    [db, redis] = await Promise.all([createTestDatabase(), createTestRedis()]);
+    api = await startTestAdminApi({ env: { ...m365.appEnv(), SMTP_HOSTNAME: 'mx.mailwarden.test' }, overrides: { quickTestTimeoutMs: 5_000 } });
+    db = api.db;
     const factories = new TestFactories(db.prisma);
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-      M365_CLIENT_ID: m365.clientId,
-      M365_CLIENT_SECRET: m365.clientSecret,
-      M365_LOGIN_BASE_URL: m365.baseUrl,
-      M365_GRAPH_BASE_URL: m365.baseUrl,
-      SMTP_HOSTNAME: 'mx.mailwarden.test',
-    });
-    app = await createAdminApi(config, false, { quickTestTimeoutMs: 5_000 });
-    baseUrl = await listenOnFreePort(app);
 
     const tenantId = m365.addTenant(undefined, true);
     m365.addUser(tenantId, { userPrincipalName: 'alice@contoso.example' });
@@ -76,16 +49,14 @@ describe('mailflow health routes (admin API)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await api?.close();
     await exchange?.stop();
     await m365.stop();
-    await redis?.cleanup();
-    await db?.drop();
   });
 
   it("should show a detected tampering in alerts, in the domain and in the health, to the account's keys only", async () => {
     const differences = [{ kind: 'TRANSPORT_RULE', name: 'Mailwarden - x - Route', problem: 'priority-changed', property: 'Priority', expected: 0, actual: 2, description: 'moved' }];
-    const health = app.get(MailflowHealthRepository);
+    const health = api.app.get(MailflowHealthRepository);
     const detected = await health.recordCheck(account.id, [{ id: domain.id, name: domain.name }], differences, new Date());
     expect(detected).toMatchObject({ kind: 'TAMPER_DETECTED' });
 
@@ -133,7 +104,7 @@ describe('mailflow health routes (admin API)', () => {
     expect(await db.prisma.auditEvent.count({ where: { accountId: account.id, action: 'domain.quick_test' } })).toBe(2);
 
     // A test whose connection went away meanwhile fails with the reason instead of staying RUNNING.
-    const quickTests = app.get(MailflowQuickTestService);
+    const quickTests = api.app.get(MailflowQuickTestService);
     const pending = await quickTests.create({ accountId: account.id, domainId: domain.id, domain: domain.name, requestedBy: 'test' });
     const connection = await db.prisma.m365Connection.delete({ where: { accountId: account.id } });
     try {

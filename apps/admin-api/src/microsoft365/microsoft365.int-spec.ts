@@ -1,22 +1,13 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { loadConfig } from '@mailwarden/config';
 import { ExportRepository, Microsoft365Repository, PostgresRawMessageStore, REMEDIATION_FINISHED_TOPIC, type Account, type PrismaService } from '@mailwarden/db';
 import { EventRenderer, ExportRunner, ExportSinkFactory, OcsfSchema, type OcsfEvent } from '@mailwarden/export';
 import { DirectorySyncService, Microsoft365Queues, Microsoft365Service, Microsoft365Workers, RemediationService } from '@mailwarden/microsoft365';
 import { JobWorkers, m365DirectorySyncSchedulerId, QueueName, redisOptionsFromUrl } from '@mailwarden/queue';
-import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type FakeUser, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
-
-type Json = Record<string, unknown>;
-interface Reply {
-  status: number;
-  text: string;
-  body: Json;
-}
+import { FakeMicrosoft365, TestFactories, type FakeUser, type TestDatabase, type TestRedis } from '@mailwarden/testing';
+import { startTestAdminApi, type Json, type JsonReply, type TestAdminApi } from '../../test/admin-api.harness';
 
 jest.setTimeout(120_000);
 
@@ -36,10 +27,9 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 
 describe('Microsoft 365 connection, directory sync and clawback (admin API, fake Microsoft 365)', () => {
   const fake = new FakeMicrosoft365();
+  let api: TestAdminApi;
   let db: TestDatabase;
   let redis: TestRedis;
-  let app: INestApplication;
-  let baseUrl: string;
   let factories: TestFactories;
   let workers: Microsoft365Workers;
   let account: Account;
@@ -50,30 +40,19 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
   let tenantId: string;
   const replies: string[] = [];
 
-  const call = async (method: string, path: string, key: string | null, body?: unknown): Promise<Reply> => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    replies.push(text);
-    let parsed: Json = {};
-    try {
-      parsed = JSON.parse(text) as Json;
-    } catch {
-      parsed = {};
-    }
-    return { status: response.status, text, body: parsed };
+  const call = async (method: string, path: string, key: string | null, body?: unknown): Promise<JsonReply> => {
+    const reply = await api.call(method, path, key, body);
+    replies.push(reply.text);
+    return reply;
   };
   const A = () => `/v1/accounts/${account.id}`;
   const startWorkers = async () => {
     const next = new Microsoft365Workers(
-      app.get(DirectorySyncService),
-      app.get(RemediationService),
-      app.get(Microsoft365Repository),
-      app.get(Microsoft365Queues),
-      app.get(Microsoft365Service),
+      api.app.get(DirectorySyncService),
+      api.app.get(RemediationService),
+      api.app.get(Microsoft365Repository),
+      api.app.get(Microsoft365Queues),
+      api.app.get(Microsoft365Service),
       // The scanner's worker role, as a process of its own (the admin API runs no Microsoft 365 worker).
       new JobWorkers({ connection: redisOptionsFromUrl(redis.url) as never, prefix: redis.prefix }),
       { lockDurationMs: 2000, stalledIntervalMs: 500 },
@@ -96,23 +75,12 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
 
   beforeAll(async () => {
     await fake.start();
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    factories = new TestFactories(db.prisma);
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-      M365_CLIENT_ID: fake.clientId,
-      M365_CLIENT_SECRET: fake.clientSecret,
-      M365_LOGIN_BASE_URL: fake.baseUrl,
-      M365_GRAPH_BASE_URL: fake.baseUrl,
-      PUBLIC_BASE_URL: 'https://mailwarden.example',
+    api = await startTestAdminApi({
+      env: { ...fake.appEnv(), PUBLIC_BASE_URL: 'https://mailwarden.example' },
+      overrides: { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 }, consentTokenRetries: 0, remediationLeaseMs: 1500 } },
     });
-    app = await createAdminApi(config, false, { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 }, consentTokenRetries: 0, remediationLeaseMs: 1500 } });
-    baseUrl = await listenOnFreePort(app);
+    ({ db, redis } = api);
+    factories = new TestFactories(db.prisma);
     workers = await startWorkers();
 
     const partner = await db.prisma.partner.create({ data: { name: 'Partner' } });
@@ -128,14 +96,12 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
 
   afterAll(async () => {
     await workers?.stop();
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
     await fake.stop();
   });
 
   /** Follows the consent link as the admin's browser would: Microsoft's page redirects back to our callback. */
-  const consentRoundTrip = async (url: string, tamper?: (state: string) => string): Promise<Reply> => {
+  const consentRoundTrip = async (url: string, tamper?: (state: string) => string): Promise<JsonReply> => {
     const atMicrosoft = await fetch(url, { redirect: 'manual' });
     expect(atMicrosoft.status).toBe(302);
     const back = new URL(atMicrosoft.headers.get('location')!);
@@ -430,7 +396,7 @@ describe('Microsoft 365 connection, directory sync and clawback (admin API, fake
     const before = fake.requests.length;
     try {
       const created = await call('POST', `${A()}/messages/${message.id}/remediations`, tenantKey, { action: 'MOVE_TO_JUNK' });
-      const service = app.get(RemediationService);
+      const service = api.app.get(RemediationService);
       const runs = await Promise.all([service.process(created.body.id as string), service.process(created.body.id as string)]);
       expect(runs.sort()).toEqual(['already-finished', 'finished']);
       const done = await call('GET', `${A()}/remediations/${created.body.id as string}`, tenantKey);

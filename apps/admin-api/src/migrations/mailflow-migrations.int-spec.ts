@@ -1,9 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
-import { createTestDatabase, createTestRedis, FakeMicrosoft365, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { FakeMicrosoft365, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type Json, type TestAdminApi } from '../../test/admin-api.harness';
 
-type Json = Record<string, unknown>;
 type Step = { key: string; status: string; result: Json | null; lastError: string | null };
 
 jest.setTimeout(60_000);
@@ -11,19 +8,10 @@ jest.setTimeout(60_000);
 /** Gateway → Mailflow through the admin API with the Exchange steps automated (its own QueueName.ModeMigration worker). */
 describe('mode migrations with Exchange Online automated (admin API, fake Microsoft 365)', () => {
   const fake = new FakeMicrosoft365();
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
-  let baseUrl: string;
 
-  const call = async (method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json().catch(() => ({}))) as Json };
-  };
+  const call = (method: string, path: string, key: string, body?: unknown) => api.call(method, path, key, body);
   const steps = (body: Json) => body.steps as Step[];
   const settled = async (path: string, key: string): Promise<Json> => {
     const until = Date.now() + 20_000;
@@ -38,32 +26,21 @@ describe('mode migrations with Exchange Online automated (admin API, fake Micros
 
   beforeAll(async () => {
     await fake.start();
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    const config = loadConfig('admin-api', {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-      M365_CLIENT_ID: fake.clientId,
-      M365_CLIENT_SECRET: fake.clientSecret,
-      M365_LOGIN_BASE_URL: fake.baseUrl,
-      M365_GRAPH_BASE_URL: fake.baseUrl,
-      M365_EXCHANGE_BASE_URL: fake.exchange.baseUrl,
-      MAILFLOW_SCANNER_HOST: 'mx-in.mailwarden.test',
-      MAILFLOW_SCANNER_IP_RANGES: '203.0.113.0/24',
-      ARC_SEAL_DOMAIN: 'arc.mailwarden.test',
-      SMTP_HOSTNAME: 'mx.mailwarden.test',
+    api = await startTestAdminApi({
+      env: {
+        ...fake.appEnv({ exchange: true }),
+        MAILFLOW_SCANNER_HOST: 'mx-in.mailwarden.test',
+        MAILFLOW_SCANNER_IP_RANGES: '203.0.113.0/24',
+        ARC_SEAL_DOMAIN: 'arc.mailwarden.test',
+        SMTP_HOSTNAME: 'mx.mailwarden.test',
+      },
+      overrides: { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 } } },
     });
-    app = await createAdminApi(config, false, { microsoft365: { graph: { maxRetries: 2, backoffBaseMs: 10 } } });
-    baseUrl = await listenOnFreePort(app);
+    db = api.db;
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
     await fake.stop();
   });
 

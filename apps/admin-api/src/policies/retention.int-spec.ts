@@ -1,15 +1,12 @@
-import type { INestApplication } from '@nestjs/common';
-import { loadConfig } from '@mailwarden/config';
-import { createTestDatabase, createTestRedis, listenOnFreePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
-import { createAdminApi } from '../admin-api.app';
+import { TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { startTestAdminApi, type TestAdminApi } from '../../test/admin-api.harness';
 
 jest.setTimeout(120_000);
 
 /** Retention settings through the policies routes (issue 20): validation, the partner ceiling, isolation, audit. */
 describe('retention settings (admin API over HTTP)', () => {
+  let api: TestAdminApi;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let app: INestApplication;
   let baseUrl: string;
   let accountId: string;
   let otherAccountId: string;
@@ -18,11 +15,8 @@ describe('retention settings (admin API over HTTP)', () => {
   let otherPartnerKey: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = await createTestRedis();
-    const config = loadConfig('admin-api', { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, API_RATE_LIMIT_PER_MINUTE: '100000', EMERGENCY_INBOX_DAYS: '14' });
-    app = await createAdminApi(config, false);
-    baseUrl = await listenOnFreePort(app);
+    api = await startTestAdminApi({ env: { EMERGENCY_INBOX_DAYS: '14' } });
+    ({ db, baseUrl } = api);
     const factories = new TestFactories(db.prisma);
     const partner = await db.prisma.partner.create({ data: { name: 'Retention partner' } });
     const otherPartner = await db.prisma.partner.create({ data: { name: 'Other partner' } });
@@ -35,9 +29,7 @@ describe('retention settings (admin API over HTTP)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await redis?.cleanup();
-    await db?.drop();
+    await api?.close();
   });
 
   const call = async (method: string, path: string, key: string, body?: object): Promise<{ status: number; body: Record<string, unknown> }> => {

@@ -72,7 +72,7 @@ export interface MessageRowState {
  * day: the key lives in a plain table instead, kept as long as the message (RetentionRepository). `ids`: the id of
  * each input's message, in order (made here, version 7: {@link newMessageId}). One builder for a single message (the
  * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`).
- * Mirrors the columns of the Message model in schema.prisma; libs/db/src/schema.int-spec.ts reads rows written here.
+ * Mirrors the columns of the Message model in schema.prisma; libs/db-int/src/schema.int-spec.ts reads rows written here.
  */
 export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState): { ctes: Prisma.Sql; ids: string[] } {
   const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();

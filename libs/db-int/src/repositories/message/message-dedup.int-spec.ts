@@ -1,8 +1,5 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { PostgresRawMessageStore } from './raw-message-store';
-import type { IncomingMessage } from '../../types/message.types';
-import { MessageRepository } from './message.repository';
+import { type IncomingMessage, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 
 /**
  * The dedup key on the partitioned "message" table (migration 20261206160000): a unique index there could only hold

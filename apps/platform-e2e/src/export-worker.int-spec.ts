@@ -12,17 +12,18 @@ import type { Registry } from 'prom-client';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { buildMicrosoftJournalReport, buildOriginal, createTestDatabase, createTestRedis, freePort, startAppProcess, TestFactories, type AppProcess, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the journal path starts at the real ingest
-import { createJournalIngest } from '../../../journal-ingest/src/journal-ingest.app';
+import { createJournalIngest } from '../../journal-ingest/src/journal-ingest.app';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the receivers of libs/export's own tests
-import { startHecReceiver, type HecReceiver } from '../../../../libs/export/test/hec-receiver';
+import { startHecReceiver, type HecReceiver } from '../../../libs/export/test/hec-receiver';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only, as above
-import { startRsyslog, type RsyslogReceiver } from '../../../../libs/export/test/rsyslog-receiver';
-import { createScanner } from '../scanner.app';
+import { startRsyslog, type RsyslogReceiver } from '../../../libs/export/test/rsyslog-receiver';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the scanner under test
+import { createScanner } from '../../scanner/src/scanner.app';
 
 const JOURNAL_DOMAIN = 'journal.mailwarden.test';
 const SECRETS_KEY = Buffer.alloc(32, 9).toString('base64');
 const EDGE = (ip: string, helo: string) => `from ${helo} (${ip}) by BN1NAM02FT012.mail.protection.outlook.com (10.13.2.140) with Microsoft SMTP Server; Sat, 5 Dec 2026 10:00:00 +0000`;
-const schema = OcsfSchema.load(OcsfSchema.defaultDir(path.resolve(__dirname, '../../../..')));
+const schema = OcsfSchema.load(OcsfSchema.defaultDir(path.resolve(__dirname, '../../..')));
 
 jest.setTimeout(600_000);
 

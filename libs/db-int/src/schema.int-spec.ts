@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@mailwarden/testing';
-import { Prisma } from './generated/prisma/client';
+import { Prisma } from '@mailwarden/db';
 
 /**
  * Proves the Prisma schema and the hand-written SQL migrations agree: every model is written with every

@@ -26,7 +26,8 @@ import {
 import { createScanner } from '../../scanner/src/scanner.app';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only, as above
 import { ScanSweeperService } from '../../scanner/src/scan/scan-sweeper.service';
-import { createJournalIngest } from './journal-ingest.app';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the ingest under test
+import { createJournalIngest } from '../../journal-ingest/src/journal-ingest.app';
 
 const JOURNAL_DOMAIN = 'journal.mailwarden.test';
 const EDGE = (ip: string, helo: string) =>

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createEmptyDatabase } from '@mailwarden/testing';
-import { MIGRATIONS_DIR, readMigrationFiles } from './migration-files';
-import { MigrationError, migrate } from './migrator';
+import { migrate, MigrationError, MIGRATIONS_DIR, readMigrationFiles } from '@mailwarden/db';
 
 async function migrationRows(url: string) {
   const client = new Client({ connectionString: url });

@@ -1,7 +1,5 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { AuditRepository } from '../audit/audit.repository';
-import { DkimKeyRepository } from './dkim-key.repository';
+import { AuditRepository, DkimKeyRepository, type PrismaService } from '@mailwarden/db';
 
 const actor = { actor: 'test', actorKeyId: null };
 

@@ -1,7 +1,5 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { PostgresRawMessageStore } from '../message/raw-message-store';
-import { DeliveryRepository } from '../delivery/delivery.repository';
+import { DeliveryRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 
 /** Issue 14, domain squatting: only verification claims a name; lookups by name see only the verified owner. */
 describe('domain ownership by verification', () => {

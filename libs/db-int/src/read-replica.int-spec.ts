@@ -1,9 +1,6 @@
 import { Registry } from 'prom-client';
 import { createTestDatabase, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaReadService, PrismaService } from './prisma.service';
-import { ReadReplicaRouter } from './read-replica';
-import { PrismaClient } from './generated/prisma/client';
-import { attachPgPool, createPgPool } from './sql';
+import { attachPgPool, createPgPool, PrismaClient, type PrismaReadService, type PrismaService, ReadReplicaRouter } from '@mailwarden/db';
 
 /**
  * ReadReplicaRouter against the real PostgreSQL, without a standby (read-replica-lag.int-spec.ts in apps/admin-api

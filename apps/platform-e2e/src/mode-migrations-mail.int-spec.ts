@@ -11,7 +11,8 @@ import { buildMicrosoftJournalReport, buildOriginal, createTestDatabase, createT
 // The journal path is only whole with the ingest running beside the scanner.
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: runs the real journal-ingest module beside the scanner
 import { createJournalIngest } from '../../journal-ingest/src/journal-ingest.app';
-import { createScanner } from './scanner.app';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the scanner under test
+import { createScanner } from '../../scanner/src/scanner.app';
 
 /**
  * Issue 13 §2: mail sent continuously through the journal ingest and the gateway while an account walks all six

@@ -1,12 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { Account } from '../../generated/prisma/client';
-import { PrismaClient } from '../../generated/prisma/client';
-import type { PrismaService } from '../../prisma.service';
-import { attachPgPool, createPgPool } from '../../sql';
-import { AuditRepository } from '../audit/audit.repository';
-import { MessageHistoryRepository } from './message-history.repository';
-import { PostgresRawMessageStore } from './raw-message-store';
+import { type Account, attachPgPool, AuditRepository, createPgPool, MessageHistoryRepository, PostgresRawMessageStore, PrismaClient, type PrismaService } from '@mailwarden/db';
 
 const DAY_MS = 86_400_000;
 const ACTOR = { actor: 'test', actorKeyId: null };

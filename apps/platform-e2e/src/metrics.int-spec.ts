@@ -26,7 +26,8 @@ import {
 import { createJournalIngest } from '../../journal-ingest/src/journal-ingest.app';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the admin API's request metrics, read over HTTP like the others
 import { createAdminApi } from '../../admin-api/src/admin-api.app';
-import { createScanner } from './scanner.app';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the scanner under test
+import { createScanner } from '../../scanner/src/scanner.app';
 
 const JOURNAL_DOMAIN = 'journal.metrics.test';
 const EDGE = (ip: string) => `from mail.partner.example (${ip}) by BN1NAM02FT012.mail.protection.outlook.com (10.13.2.140) with Microsoft SMTP Server; Wed, 25 Nov 2026 10:00:00 +0000`;

@@ -12,7 +12,8 @@ import { buildMicrosoftJournalReport, buildOriginal, createTestDatabase, createT
 import { createScanner } from '../../scanner/src/scanner.app';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only, as above
 import { ScanSweeperService } from '../../scanner/src/scan/scan-sweeper.service';
-import { createJournalIngest } from './journal-ingest.app';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only, as above
+import { createJournalIngest } from '../../journal-ingest/src/journal-ingest.app';
 
 const JOURNAL_DOMAIN = 'journal.mailwarden.test';
 const EDGE = 'from mail.partner.example (203.0.113.7) by BN1NAM02FT012.mail.protection.outlook.com (10.13.2.140) with Microsoft SMTP Server; Wed, 25 Nov 2026 10:00:00 +0000';

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { PostgresRawMessageStore } from './raw-message-store';
-import { DeliveryRepository } from '../delivery/delivery.repository';
-import type { IncomingMessage, VerdictInput } from '../../types/message.types';
-import { MessageRepository } from './message.repository';
-import { storedScanTarget } from './scan-target';
-import { StatisticsRepository } from '../statistics/statistics.repository';
-import { VERDICT_TOPIC } from './message-writes.sql';
+import { DeliveryRepository, type IncomingMessage, MessageRepository, PostgresRawMessageStore, type PrismaService, StatisticsRepository, storedScanTarget, VERDICT_TOPIC, type VerdictInput } from '@mailwarden/db';
 
 /** The single-statement writers (message-writes.sql.ts) against the migrated schema: every column, atomicity, idempotence. */
 describe('message writes', () => {

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { createTestDatabase, MetricsSnapshot, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import type { PrismaService } from '../../prisma.service';
-import { observeStatements } from '../../sql';
-import type { IncomingMessage, StoredIncoming } from '../../types/message.types';
-import { IncomingCommitter } from './incoming-committer';
-import { MessageRepository } from './message.repository';
-import { PostgresRawMessageStore } from './raw-message-store';
+import { IncomingCommitter, type IncomingMessage, MessageRepository, observeStatements, PostgresRawMessageStore, type PrismaService, type StoredIncoming } from '@mailwarden/db';
 
 /**
  * Group commit of received copies (issue 20): the copies of concurrent sessions share one transaction, and nothing
