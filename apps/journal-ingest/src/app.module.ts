@@ -3,7 +3,7 @@ import { ConfigModule, type JournalIngestConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { QueueModule, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
-import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
+import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { IngestModule } from './ingest/ingest.module';
 
 export interface JournalIngestOverrides {
@@ -21,13 +21,7 @@ export class AppModule {
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, commitMaxBatch: config.INGEST_COMMIT_MAX_BATCH }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
         // The sender checks of the scans this process runs after its commits (INGEST_INLINE_SCAN), as the scanner's.
-        SenderChecksModule.forRoot({
-          authservId: config.SMTP_HOSTNAME,
-          dns: {
-            timeoutMs: config.DNS_TIMEOUT_MS,
-            lookup: overrides.dnsLookup ?? createSystemDnsLookup({ timeoutMs: config.DNS_TIMEOUT_MS, servers: parseDnsServers(config.DNS_SERVERS) }),
-          },
-        }),
+        SenderChecksModule.forApp(config, overrides.dnsLookup),
         ObservabilityModule.forRoot({
           registry: createMetricsRegistry('journal-ingest'),
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],

@@ -3,7 +3,7 @@ import { ConfigModule, type ScannerConfig } from '@mailwarden/config';
 import { DbModule, PostgresHealthIndicator } from '@mailwarden/db';
 import { createMetricsRegistry, ObservabilityModule } from '@mailwarden/observability';
 import { jobConsumersCheck, QueueMetrics, QueueModule, QueueName, queueOptionsFromConfig, RedisHealthIndicator } from '@mailwarden/queue';
-import { createSystemDnsLookup, parseDnsServers, SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
+import { SenderChecksModule, type DnsLookup } from '@mailwarden/sender-checks';
 import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { ExportModule, type ExportRunOptions } from '@mailwarden/export';
 import type { MimecastModuleOptions } from '@mailwarden/mimecast';
@@ -69,13 +69,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE }),
         QueueModule.forRoot(queueOptionsFromConfig(config)),
-        SenderChecksModule.forRoot({
-          authservId: config.SMTP_HOSTNAME,
-          dns: {
-            timeoutMs: config.DNS_TIMEOUT_MS,
-            lookup: overrides.dnsLookup ?? createSystemDnsLookup({ timeoutMs: config.DNS_TIMEOUT_MS, servers: parseDnsServers(config.DNS_SERVERS) }),
-          },
-        }),
+        SenderChecksModule.forApp(config, overrides.dnsLookup),
         ObservabilityModule.forRoot({
           registry,
           indicators: [PostgresHealthIndicator, RedisHealthIndicator],
