@@ -17,6 +17,8 @@ export enum ProblemCode {
   QuarantineNotEnforced = 'QUARANTINE_NOT_ENFORCED',
   QuarantineItemDeleted = 'QUARANTINE_ITEM_DELETED',
   QuarantineItemReleased = 'QUARANTINE_ITEM_RELEASED',
+  /** The item is past the tenant's quarantine window (410): the retention expires it; it can be deleted, not released. */
+  QuarantineItemExpired = 'QUARANTINE_ITEM_EXPIRED',
   QuarantineNoSender = 'QUARANTINE_NO_SENDER',
   QuickTestNotApplicable = 'QUICK_TEST_NOT_APPLICABLE',
   SecretsKeyNotConfigured = 'SECRETS_KEY_NOT_CONFIGURED',

@@ -10,7 +10,8 @@ const DAY_MS = 86_400_000;
  * Issue 20 over HTTP: the history routes follow the tenant's retention (`historyDays` of its RETENTION policy) before
  * the purge has run, a PENDING message shows the scan attempts and the last error its worker recorded, and a
  * quarantine item's `expiresAt` is when the retention expires it: its stored expiry, or the tenant's `quarantineDays`
- * after it was made if sooner (the scanner stores a fixed 30-day expiry, so a shorter window was not shown).
+ * after it was made if sooner (the scanner stores the platform's ceiling, so the tenant's window decides); an item past
+ * that time is not released any more, even before the purge has deleted it.
  */
 describe('admin API retention windows: message history, PENDING scan state, quarantine expiry', () => {
   let db: TestDatabase;
@@ -34,12 +35,20 @@ describe('admin API retention windows: message history, PENDING scan state, quar
     const key = (await factories.newApiKey({ name: 'retention', role: 'TENANT_ADMIN', accountId: account.id })).plaintext;
     return { account, key };
   };
-  const held = async (account: Account, expiresAt: Date | null) => {
+  const held = async (account: Account, expiresAt: Date | null, createdAt?: Date) => {
     const message = await factories.newMessage(account);
     const verdict = await db.prisma.verdict.create({
       data: { messageId: message.id, recipient: message.envelopeTo[0]!, checks: [], failedCheck: 'dmarc', decidedAction: 'QUARANTINE', appliedAction: 'QUARANTINE', enforced: true, reasons: [] },
     });
-    return db.prisma.quarantineItem.create({ data: { accountId: account.id, messageId: message.id, verdictId: verdict.id, recipient: verdict.recipient, reason: 'dmarc', enforced: true, expiresAt } });
+    return db.prisma.quarantineItem.create({ data: { accountId: account.id, messageId: message.id, verdictId: verdict.id, recipient: verdict.recipient, reason: 'dmarc', enforced: true, expiresAt, ...(createdAt ? { createdAt } : {}) } });
+  };
+  const post = async (key: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const quarantined = async (key: string, account: Account) => {
     const reply = await get(key, `/v1/accounts/${account.id}/quarantine`);
@@ -126,5 +135,29 @@ describe('admin API retention windows: message history, PENDING scan state, quar
     const items = await quarantined(key, account);
     expect(items.find((entry) => entry.id === soon.id)?.expiresAt).toBe(soon.expiresAt!.toISOString());
     expect(items.find((entry) => entry.id === unset.id)?.expiresAt).toBe(new Date(unset.createdAt.getTime() + 30 * DAY_MS).toISOString());
+  });
+
+  it("should refuse to release an item past the tenant's quarantine window before the purge has run, and still delete it", async () => {
+    const { account, key } = await tenant({ quarantineDays: 7 });
+    const expired = await held(account, new Date(Date.now() + 300 * DAY_MS), new Date(Date.now() - 8 * DAY_MS));
+    const current = await held(account, new Date(Date.now() + 300 * DAY_MS), new Date(Date.now() - 6 * DAY_MS));
+
+    const refused = await post(key, `/v1/accounts/${account.id}/quarantine/${expired.id}/release`);
+    expect(refused).toMatchObject({ status: 410, body: { code: 'QUARANTINE_ITEM_EXPIRED' } });
+    expect(String(refused.body.detail)).toContain(new Date(expired.createdAt.getTime() + 7 * DAY_MS).toISOString());
+    const bulk = await post(key, `/v1/accounts/${account.id}/quarantine/release`, { ids: [expired.id, current.id] });
+    expect(bulk.status).toBe(200);
+    expect((bulk.body.results as Array<{ id: string; outcome: string }>).map(({ id, outcome }) => ({ id, outcome }))).toEqual([
+      { id: expired.id, outcome: 'EXPIRED' },
+      { id: current.id, outcome: 'RELEASED' },
+    ]);
+    expect((await db.prisma.quarantineItem.findUniqueOrThrow({ where: { id: expired.id } })).status).toBe('HELD');
+    // Nothing was queued for delivery and nothing audited as released for the expired item.
+    expect(await db.prisma.auditEvent.count({ where: { accountId: account.id, objectId: expired.id, action: 'quarantine.released' } })).toBe(0);
+
+    // Deleting it is still allowed (the purge would do the same).
+    const deleted = await fetch(`${baseUrl}/v1/accounts/${account.id}/quarantine/${expired.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+    expect(deleted.status).toBe(200);
+    expect((await db.prisma.quarantineItem.findUniqueOrThrow({ where: { id: expired.id } })).status).toBe('DELETED');
   });
 });

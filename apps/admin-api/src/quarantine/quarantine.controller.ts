@@ -1,6 +1,6 @@
 import { Body, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { AdminController, ApiConflict } from '../common/admin-controller.decorator';
+import { AdminController, ApiConflict, ApiProblemResponse } from '../common/admin-controller.decorator';
 import { CurrentPrincipal, type Principal } from '../common/principal';
 import { BulkQuarantineDto } from './dto/bulk-quarantine.dto';
 import { BulkQuarantineResultDto } from './dto/bulk-quarantine-result.dto';
@@ -50,6 +50,7 @@ export class QuarantineController {
   @ApiOperation({ operationId: 'releaseQuarantineItem', summary: 'Release: mark RELEASED and queue delivery to the recipient (idempotent)' })
   @ApiOkResponse({ type: QuarantineItemDto })
   @ApiConflict('QUARANTINE_NOT_ENFORCED (monitor-only: nothing held) or QUARANTINE_ITEM_DELETED')
+  @ApiProblemResponse(410, "QUARANTINE_ITEM_EXPIRED: past the tenant's quarantine window (it can be deleted, not released)")
   release(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', ParseUUIDPipe) accountId: string,
@@ -66,6 +67,7 @@ export class QuarantineController {
   })
   @ApiOkResponse({ type: QuarantineListedSenderDto })
   @ApiConflict('QUARANTINE_NOT_ENFORCED, QUARANTINE_ITEM_DELETED, QUARANTINE_NO_SENDER, or OPTION_LOCKED (the partner locked allowList)')
+  @ApiProblemResponse(410, "QUARANTINE_ITEM_EXPIRED: past the tenant's quarantine window (it can be deleted, not released)")
   releaseAndAllowSender(
     @CurrentPrincipal() principal: Principal,
     @Param('accountId', ParseUUIDPipe) accountId: string,

@@ -60,8 +60,12 @@ function toItemDto(item: QuarantineItemWithMessage, quarantineDays: number): Qua
 
 type Action = 'release' | 'delete';
 
-/** Why an item cannot take the action, or null when it can (or already did: both actions are idempotent). */
-function refusal(item: QuarantineItem, action: Action): { outcome: BulkQuarantineOutcomeDto['outcome']; problem: ApiProblem } | null {
+/**
+ * Why an item cannot take the action, or null when it can (or already did: both actions are idempotent). A HELD item
+ * past its effective expiry (`quarantineDays` of the tenant, as the purge applies it) is no longer released, even
+ * before the retention run has deleted it: what the console says has expired stays expired.
+ */
+function refusal(item: QuarantineItem, action: Action, quarantineDays: number, now = Date.now()): { outcome: BulkQuarantineOutcomeDto['outcome']; problem: ApiProblem } | null {
   if (!item.enforced) {
     return {
       outcome: 'NOT_ENFORCED',
@@ -74,6 +78,15 @@ function refusal(item: QuarantineItem, action: Action): { outcome: BulkQuarantin
   }
   if (action === 'release' && item.status === 'DELETED') {
     return { outcome: 'ALREADY_DELETED', problem: new ApiProblem(409, ProblemCode.QuarantineItemDeleted, `item ${item.id} was deleted and cannot be released`) };
+  }
+  if (action === 'release' && item.status === 'HELD') {
+    const expiry = effectiveExpiry(item, quarantineDays);
+    if (expiry.getTime() <= now) {
+      return {
+        outcome: 'EXPIRED',
+        problem: new ApiProblem(410, ProblemCode.QuarantineItemExpired, `item ${item.id} expired at ${expiry.toISOString()} (the tenant's quarantine window): it can be deleted, not released`),
+      };
+    }
   }
   if (action === 'delete' && item.status === 'RELEASED') {
     return { outcome: 'ALREADY_RELEASED', problem: new ApiProblem(409, ProblemCode.QuarantineItemReleased, `item ${item.id} was already released and delivered`) };
@@ -115,7 +128,7 @@ export class QuarantineService {
 
   async release(principal: Principal, accountId: string, itemId: string): Promise<QuarantineItemDto> {
     const quarantineDays = await this.quarantineDays(principal, accountId);
-    const outcome = await this.apply(principal, accountId, itemId, 'release');
+    const outcome = await this.apply(principal, accountId, itemId, 'release', quarantineDays);
     if (outcome.problem) {
       throw outcome.problem;
     }
@@ -124,7 +137,7 @@ export class QuarantineService {
 
   async remove(principal: Principal, accountId: string, itemId: string): Promise<QuarantineItemDto> {
     const quarantineDays = await this.quarantineDays(principal, accountId);
-    const outcome = await this.apply(principal, accountId, itemId, 'delete');
+    const outcome = await this.apply(principal, accountId, itemId, 'delete', quarantineDays);
     if (outcome.problem) {
       throw outcome.problem;
     }
@@ -142,7 +155,7 @@ export class QuarantineService {
     if (!existing) {
       throw ApiProblem.notFound('quarantine item', itemId);
     }
-    const refused = refusal(existing, action);
+    const refused = refusal(existing, action, quarantineDays);
     if (refused) {
       throw refused.problem;
     }
@@ -152,7 +165,7 @@ export class QuarantineService {
       throw new ApiProblem(409, ProblemCode.QuarantineNoSender, `item ${itemId}: the message has no sender address (null sender) to put on the ${list}`);
     }
     const policy = await this.policies.addSenderToAccountList(principal, accountId, list, sender);
-    const outcome = await this.apply(principal, accountId, itemId, action);
+    const outcome = await this.apply(principal, accountId, itemId, action, quarantineDays);
     if (outcome.problem) {
       throw outcome.problem;
     }
@@ -160,10 +173,10 @@ export class QuarantineService {
   }
 
   async bulk(principal: Principal, accountId: string, ids: string[], action: Action): Promise<BulkQuarantineOutcomeDto[]> {
-    await this.access.account(principal, accountId);
+    const quarantineDays = await this.quarantineDays(principal, accountId);
     const results: BulkQuarantineOutcomeDto[] = [];
     for (const id of [...new Set(ids)]) {
-      const outcome = await this.apply(principal, accountId, id, action);
+      const outcome = await this.apply(principal, accountId, id, action, quarantineDays);
       results.push({ id, outcome: outcome.outcome, detail: outcome.problem?.detail ?? `${action === 'release' ? 'released' : 'deleted'}` });
     }
     return results;
@@ -179,18 +192,19 @@ export class QuarantineService {
     accountId: string,
     itemId: string,
     action: Action,
+    quarantineDays: number,
   ): Promise<{ outcome: BulkQuarantineOutcomeDto['outcome']; item?: QuarantineItemWithMessage; problem?: ApiProblem }> {
     const existing = await this.quarantine.find(accountId, itemId);
     if (!existing) {
       return { outcome: 'NOT_FOUND', problem: ApiProblem.notFound('quarantine item', itemId) };
     }
-    const refused = refusal(existing, action);
+    const refused = refusal(existing, action, quarantineDays);
     if (refused) {
       return { outcome: refused.outcome, problem: refused.problem };
     }
     const transition = await this.quarantine.transition(accountId, itemId, action === 'release' ? 'RELEASED' : 'DELETED', actorOf(principal));
     const current = transition?.after ?? transition?.before ?? existing;
-    const raced = transition && !transition.after ? refusal(current, action) : null;
+    const raced = transition && !transition.after ? refusal(current, action, quarantineDays) : null;
     if (raced) {
       return { outcome: raced.outcome, problem: raced.problem };
     }

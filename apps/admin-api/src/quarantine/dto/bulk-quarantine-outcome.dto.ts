@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export const BULK_OUTCOMES = ['RELEASED', 'DELETED', 'NOT_FOUND', 'NOT_ENFORCED', 'ALREADY_RELEASED', 'ALREADY_DELETED'] as const;
+export const BULK_OUTCOMES = ['RELEASED', 'DELETED', 'NOT_FOUND', 'NOT_ENFORCED', 'ALREADY_RELEASED', 'ALREADY_DELETED', 'EXPIRED'] as const;
 
 export class BulkQuarantineOutcomeDto {
   @ApiProperty({ format: 'uuid' })
