@@ -270,7 +270,12 @@ describe(GatewaySmtpServer.name, () => {
     expect(response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9a-f-]{36}; 1 recipient\(s\) refused by policy$/);
     await waitFor(async () => sink.to('hank@acme.example'));
     const stored = (await storedMessage('Half rejected'))!;
-    expect((await copies(stored.id)).map((copy) => [copy.recipient, copy.action, copy.state])).toEqual([
+    // The sink has the copy a moment before the delivery worker records DELIVERED: wait for that update.
+    const settled = await waitFor(async () => {
+      const rows = await copies(stored.id);
+      return rows.some((copy) => copy.state === 'QUEUED') ? null : rows;
+    });
+    expect(settled.map((copy) => [copy.recipient, copy.action, copy.state])).toEqual([
       ['hank@acme.example', 'TAG_SUBJECT', 'DELIVERED'],
       ['strict@acme.example', 'REJECT', 'REJECTED'],
     ]);
