@@ -65,7 +65,16 @@ describe('peer ratios (issue 20)', () => {
   it('should leave the peer rows out when no peer ran, and not take PostgreSQL below zero', () => {
     const runs = [withCpu(run('ingest', 'mailwarden', 1, 600), { postgres: 2 }), withCpu(run('e2e', 'mailwarden', 1, 300), { 'scanner-worker-1': 1, postgres: 1 })];
     expect(summarizeRuns(runs, [], [1]).rows.some((row) => row.target.includes('peer'))).toBe(false);
-    expect(scanCpuPerMessage(runs)).toEqual({ total: 1, worker: 1, postgres: 0 });
+    expect(scanCpuPerMessage(runs)).toEqual({ total: 1, worker: 1, ingest: 0, postgres: 0 });
+  });
+
+  it("should count the journal ingest's own scans (INGEST_INLINE_SCAN): its CPU in e2e beyond its store-only ingest runs", () => {
+    const runs = [
+      withCpu(run('ingest', 'mailwarden', 1, 600), { 'journal-ingest': 1.5, postgres: 1 }),
+      withCpu(run('e2e', 'mailwarden', 1, 300), { 'journal-ingest': 4, 'scanner-worker-1': 1.25, postgres: 4.5 }),
+    ];
+    // worker 1.25 + ingest (4 - 1.5) + PostgreSQL (4.5 - 1) = 7.25
+    expect(scanCpuPerMessage(runs)).toEqual({ total: 7.25, worker: 1.25, ingest: 2.5, postgres: 3.5 });
   });
 });
 

@@ -26,18 +26,24 @@ export const PEER_TARGETS = {
 
 /**
  * Mailwarden's scanning CPU per message (checks, policy, verdict write, PostgreSQL included) from the runs: the
- * scanner worker's CPU in the end-to-end runs plus what PostgreSQL spent there beyond the ingest-only runs (the
- * copies' store). Without ingest runs, all of PostgreSQL's CPU of the end-to-end runs counts (an overestimate).
+ * scanner worker's CPU in the end-to-end runs, plus the journal ingest's CPU there beyond its ingest-only runs (its
+ * own scans, INGEST_INLINE_SCAN; the ingest-only runs store without scanning), plus what PostgreSQL spent there beyond
+ * the ingest-only runs (the copies' store). Without ingest runs, all of the ingest's and PostgreSQL's CPU of the
+ * end-to-end runs counts (an overestimate).
  */
-export function scanCpuPerMessage(runs: readonly RunRecord[]): { total: number; worker: number; postgres: number } | null {
+export function scanCpuPerMessage(runs: readonly RunRecord[]): { total: number; worker: number; ingest: number; postgres: number } | null {
   const worker = medianOf(runs, 'e2e', 'mailwarden', (run) => run.cpuMsPerMessage['scanner-worker-1'] ?? Number.NaN);
   const e2ePostgres = medianOf(runs, 'e2e', 'mailwarden', (run) => run.cpuMsPerMessage.postgres ?? Number.NaN);
   if (worker === null || e2ePostgres === null) {
     return null;
   }
-  const ingestPostgres = medianOf(runs, 'ingest', 'mailwarden', (run) => run.cpuMsPerMessage.postgres ?? Number.NaN) ?? 0;
-  const postgres = Math.max(0, e2ePostgres - ingestPostgres);
-  return { total: worker + postgres, worker, postgres };
+  const beyondIngest = (e2e: number | null, process: string) => {
+    const stored = medianOf(runs, 'ingest', 'mailwarden', (run) => run.cpuMsPerMessage[process] ?? Number.NaN) ?? 0;
+    return Math.max(0, (e2e ?? 0) - stored);
+  };
+  const ingest = beyondIngest(medianOf(runs, 'e2e', 'mailwarden', (run) => run.cpuMsPerMessage['journal-ingest'] ?? Number.NaN), 'journal-ingest');
+  const postgres = beyondIngest(e2ePostgres, 'postgres');
+  return { total: worker + ingest + postgres, worker, ingest, postgres };
 }
 
 /** The peers' process names: their RSS is reported per run, not held to the apps' target. */
@@ -111,7 +117,7 @@ export function summarizeRuns(runs: readonly RunRecord[], growth: readonly Growt
   peer('journal ingest SMTP 250s while scanning (msgs/s) vs Postfix accept rate (no target)', medianOf(runs, 'e2e', 'postfix'), medianOf(runs, 'e2e', 'mailwarden', (run) => run.smtpMsgsPerSec), null);
   peer('gateway inline, SMTP 250s (msgs/s) vs Postfix accept rate', medianOf(runs, 'gateway', 'postfix'), medianOf(runs, 'gateway', 'mailwarden'), PEER_TARGETS.gatewayVsPostfix);
   peer(
-    'scanning CPU ms/msg (scanner worker + PostgreSQL beyond ingest) vs rspamd CPU ms/msg (DKIM, SPF, DMARC, ARC)',
+    'scanning CPU ms/msg (scanner worker + journal ingest and PostgreSQL beyond a store-only ingest) vs rspamd CPU ms/msg (DKIM, SPF, DMARC, ARC)',
     medianOf(runs, 'scan', 'rspamd', (run) => run.cpuMsPerMessage.rspamd ?? Number.NaN),
     scanCpuPerMessage(runs)?.total ?? null,
     PEER_TARGETS.scanCpuVsRspamd,
