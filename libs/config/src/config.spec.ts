@@ -76,6 +76,17 @@ describe('loadConfig', () => {
     expect(loadConfig('journal-ingest', { INGEST_INLINE_SCAN: 'off', INGEST_INLINE_SCAN_CONCURRENCY: '0' }).INGEST_INLINE_SCAN_CONCURRENCY).toBe(0);
   });
 
+  it('should refuse a backlog or a replica lag bound that cannot mean anything (negative, fractional, not a number)', () => {
+    for (const value of ['-5', '0', '2.5', 'many']) {
+      expect(() => loadConfig('journal-ingest', { INGEST_INLINE_SCAN_BACKLOG: value })).toThrow(/INGEST_INLINE_SCAN_BACKLOG/);
+    }
+    for (const value of ['-1', 'soon']) {
+      expect(() => loadConfig('admin-api', { DATABASE_READ_MAX_LAG_SECONDS: value })).toThrow(/DATABASE_READ_MAX_LAG_SECONDS/);
+    }
+    expect(loadConfig('admin-api', { DATABASE_READ_MAX_LAG_SECONDS: '0.5' }).DATABASE_READ_MAX_LAG_SECONDS).toBe(0.5);
+    expect(loadConfig('admin-api', { DATABASE_READ_MAX_LAG_SECONDS: '0' }).DATABASE_READ_MAX_LAG_SECONDS).toBe(0);
+  });
+
   it('should describe every variable with its default', () => {
     const names = describeConfig('journal-ingest').map((entry) => entry.name);
     expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'JOURNAL_SMTP_PORT']));

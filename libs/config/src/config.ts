@@ -107,6 +107,15 @@ const positiveInt = makeValidator<number>((value) => {
   return parsed;
 });
 
+/** A number of at least 0, fractions allowed (a bound in seconds). */
+const nonNegativeNumber = makeValidator<number>((value) => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new Error(`'${value}' is not a number of at least 0`);
+  }
+  return parsed;
+});
+
 /** One IPv4 or IPv6 address; '' for none. */
 const ipAddress = makeValidator<string>((value) => {
   if (value !== '' && isIP(value) === 0) {
@@ -156,7 +165,7 @@ const journalIngestSpec = {
     desc: 'Scan each stored journal copy in this process right after its commit and 250 (on), or leave every scan to the scanner workers through the scan queue (off)',
   }),
   INGEST_INLINE_SCAN_CONCURRENCY: num({ default: 4, desc: 'In-process scans run at once (INGEST_INLINE_SCAN on)' }),
-  INGEST_INLINE_SCAN_BACKLOG: num({ default: 256, desc: 'Stored copies waiting in memory for an in-process scan; past it (or past INGEST_INLINE_SCAN_BACKLOG_BYTES) a copy goes to the scan queue' }),
+  INGEST_INLINE_SCAN_BACKLOG: positiveInt({ default: 256, desc: 'Stored copies waiting in memory for an in-process scan; past it (or past INGEST_INLINE_SCAN_BACKLOG_BYTES) a copy goes to the scan queue' }),
   INGEST_INLINE_SCAN_BACKLOG_BYTES: byteSize({ default: 33554432, desc: 'Raw bytes held by waiting and running in-process scans (`32mb`); a copy that would pass it goes to the scan queue' }),
   ...dnsSpec,
 };
@@ -231,7 +240,7 @@ const readReplicaSpec = {
     default: '',
     desc: 'PostgreSQL read replica for history search and statistics (they may lag behind by the replication delay); empty: DATABASE_URL',
   }),
-  DATABASE_READ_MAX_LAG_SECONDS: num({
+  DATABASE_READ_MAX_LAG_SECONDS: nonNegativeNumber({
     default: 30,
     desc: "A read replica further behind the primary than this (or not answering) is not read: history search and statistics read the primary until it catches up",
   }),

@@ -155,6 +155,11 @@ describe('admin API retention windows: message history, PENDING scan state, quar
     // Nothing was queued for delivery and nothing audited as released for the expired item.
     expect(await db.prisma.auditEvent.count({ where: { accountId: account.id, objectId: expired.id, action: 'quarantine.released' } })).toBe(0);
 
+    // "Release and allow sender" is refused before anything changes: no allow-list entry for the sender either.
+    const allowed = await post(key, `/v1/accounts/${account.id}/quarantine/${expired.id}/release-and-allow-sender`);
+    expect(allowed).toMatchObject({ status: 410, body: { code: 'QUARANTINE_ITEM_EXPIRED' } });
+    expect(await db.prisma.policy.count({ where: { accountId: account.id, kind: { not: 'RETENTION' } } })).toBe(0);
+
     // Deleting it is still allowed (the purge would do the same).
     const deleted = await fetch(`${baseUrl}/v1/accounts/${account.id}/quarantine/${expired.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
     expect(deleted.status).toBe(200);
