@@ -77,9 +77,11 @@ describe('loadConfig', () => {
   });
 
   it('should refuse a backlog or a replica lag bound that cannot mean anything (negative, fractional, not a number)', () => {
-    for (const value of ['-5', '0', '2.5', 'many']) {
+    for (const value of ['-5', '2.5', 'many']) {
       expect(() => loadConfig('journal-ingest', { INGEST_INLINE_SCAN_BACKLOG: value })).toThrow(/INGEST_INLINE_SCAN_BACKLOG/);
     }
+    // 0: no copy waits for a slot (only the running scans; the rest go to the queue).
+    expect(loadConfig('journal-ingest', { INGEST_INLINE_SCAN_BACKLOG: '0' }).INGEST_INLINE_SCAN_BACKLOG).toBe(0);
     for (const value of ['-1', 'soon']) {
       expect(() => loadConfig('admin-api', { DATABASE_READ_MAX_LAG_SECONDS: value })).toThrow(/DATABASE_READ_MAX_LAG_SECONDS/);
     }

@@ -107,6 +107,15 @@ const positiveInt = makeValidator<number>((value) => {
   return parsed;
 });
 
+/** A whole number of at least 0 (a bound where 0 means "none": e.g. no copy waits for an in-process scan). */
+const nonNegativeInt = makeValidator<number>((value) => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isInteger(parsed) || parsed < 0) {
+    throw new Error(`'${value}' is not a whole number of at least 0`);
+  }
+  return parsed;
+});
+
 /** A number of at least 0, fractions allowed (a bound in seconds). */
 const nonNegativeNumber = makeValidator<number>((value) => {
   const parsed = Number(value);
@@ -165,7 +174,7 @@ const journalIngestSpec = {
     desc: 'Scan each stored journal copy in this process right after its commit and 250 (on), or leave every scan to the scanner workers through the scan queue (off)',
   }),
   INGEST_INLINE_SCAN_CONCURRENCY: num({ default: 4, desc: 'In-process scans run at once (INGEST_INLINE_SCAN on)' }),
-  INGEST_INLINE_SCAN_BACKLOG: positiveInt({ default: 256, desc: 'Stored copies waiting in memory for an in-process scan; past it (or past INGEST_INLINE_SCAN_BACKLOG_BYTES) a copy goes to the scan queue' }),
+  INGEST_INLINE_SCAN_BACKLOG: nonNegativeInt({ default: 256, desc: 'Stored copies waiting in memory for an in-process scan; past it (or past INGEST_INLINE_SCAN_BACKLOG_BYTES) a copy goes to the scan queue' }),
   INGEST_INLINE_SCAN_BACKLOG_BYTES: byteSize({ default: 33554432, desc: 'Raw bytes held by waiting and running in-process scans (`32mb`); a copy that would pass it goes to the scan queue' }),
   ...dnsSpec,
 };
