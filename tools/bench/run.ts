@@ -139,7 +139,9 @@ async function retentionUnderLoad(options: BenchOptions, scenarios: Scenarios, r
     const quiet = runs.at(-2)!;
     const p99 = (run: RunRecord) => (run.extra?.acceptedToVerdictMs as { p99: number } | undefined)?.p99 ?? Number.NaN;
     log(
-      `  retention r${round}: purged ${String(purging.extra?.purgedMessages)} messages in ${Number(purging.extra?.purgeSeconds).toFixed(1)} s during the load; ` +
+      `  retention r${round}: purged ${String(purging.extra?.purgedMessages)} messages in ${Number(purging.extra?.purgeSeconds).toFixed(1)} s from the load's start ` +
+        `(${Number(purging.extra?.purgeMessagesPerSec).toFixed(0)}/s; batches of ${String(purging.extra?.purgeBatchSize)} at ${String(purging.extra?.purgeRowsPerSecond)} rows/s at most; ` +
+        `PostgreSQL ${Number(purging.extra?.purgeBackendCpuMsPerMessage).toFixed(3)} CPU ms per purged message); ` +
         `SMTP ${quiet.smtpMsgsPerSec.toFixed(1)} → ${purging.smtpMsgsPerSec.toFixed(1)} msgs/s (${((purging.smtpMsgsPerSec / quiet.smtpMsgsPerSec - 1) * 100).toFixed(1)} %), ` +
         `p99 250 → verdict ${p99(quiet).toFixed(0)} → ${p99(purging).toFixed(0)} ms (${((p99(purging) / p99(quiet) - 1) * 100).toFixed(1)} %)`,
     );
