@@ -202,7 +202,7 @@ async function tailExperiment(options: BenchOptions, scenarios: Scenarios, runs:
         (p99s[variant] ??= []).push(figures.p99);
         const shares = (entries: Record<string, number>) => Object.entries(entries).slice(0, 6).map(([name, share]) => `${name} ${(share * 100).toFixed(0)}%`).join(', ');
         log(
-          `  tail r${round} ${variant}: 250 → verdict p50 ${figures.p50.toFixed(0)} ms, p99 ${figures.p99.toFixed(0)} ms; slowest 1 % at ${figures.slowOffsetsSeconds.join(' ')} s into the run; ` +
+          `  tail r${round} ${variant}: 250 → verdict p50 ${figures.p50.toFixed(0)} ms, p99 ${figures.p99.toFixed(0)} ms; slowest 1 % at ${figures.slowOffsetsSeconds.join(' ')} s into the run; first 8 copies ${figures.firstCopiesMs.join(' ')} ms; ` +
             `store→250 / 250→verdict medians all ${figures.stages.all.storeTo250.toFixed(0)} / ${figures.stages.all.toVerdict.toFixed(0)} ms, slow ${figures.stages.slow.storeTo250.toFixed(0)} / ${figures.stages.slow.toVerdict.toFixed(0)} ms; ` +
             `overlapping a search-index flush: slow ${(figures.overlapsFlush.slow * 100).toFixed(0)} %, all ${(figures.overlapsFlush.all * 100).toFixed(0)} %; checkpoints ${String(run.extra.checkpointsDuringRun)}; ` +
             `ingest GC ≥10 ms / ≥100 ms: ${gc ? Object.entries(gc).map(([kind, counts]) => `${kind} ${counts.over10ms}/${counts.over100ms}`).join(', ') : '?'}`,

@@ -114,6 +114,8 @@ export interface TailFigures {
   p99: number;
   /** The slowest 1 %: their 250s as seconds after the first 250 of the run. */
   slowOffsetsSeconds: number[];
+  /** 250 → verdict of the run's first 8 copies (by their 250), ms: a cold start shows here. */
+  firstCopiesMs: number[];
   /** Medians, ms: store start → 250 (group commit and reply), 250 → verdict statement (in-process scan queue, checks, policy). */
   stages: { all: { storeTo250: number; toVerdict: number }; slow: { storeTo250: number; toVerdict: number } };
   /** Share of the activity samples with each label: during the slow copies' waits, and over the whole load. */
@@ -155,6 +157,7 @@ export function tailFigures(copies: readonly CopyTimeline[], samples: readonly A
     p50: percentile(values, 50),
     p99,
     slowOffsetsSeconds: slow.map((copy) => Math.round((copy.acceptedAt - first) / 100) / 10).sort((a, b) => a - b),
+    firstCopiesMs: [...copies].sort((a, b) => a.acceptedAt - b.acceptedAt).slice(0, 8).map((copy) => Math.round(latency(copy))),
     stages: { all: stages(copies), slow: stages(slow) },
     activity: { slow: shares(within(slow)), all: shares(during) },
     overlapsFlush: { slow: overlap(slow), all: overlap(copies) },
