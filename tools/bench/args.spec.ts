@@ -9,6 +9,8 @@ describe(parseArgs.name, () => {
       rounds: 3,
       reuse: true,
       scenarios: ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats', 'peers'],
+      rate: null,
+      tailVariants: ['base', 'no-flush'],
       growth: [10_000, 100_000, 1_000_000],
       workers: [1, 2, 4],
       searches: 200,
@@ -23,6 +25,17 @@ describe(parseArgs.name, () => {
   it('should read every option', () => {
     const options = parseArgs(['--messages', '1,000', '--size', '1mb', '--connections', '4', '--rounds', '5', '--no-reuse', '--scenarios', 'e2e,ingest', '--growth', '100k,10k', '--workers', '2', '--searches', '50', '--cpu-prof', '--stats-per-day', '1m', '--stats-requests', '20', '--no-inline-scan']);
     expect(options).toMatchObject({ inlineScan: false, messages: 1000, sizeBytes: 1024 ** 2, connections: 4, rounds: 5, reuse: false, scenarios: ['e2e', 'ingest'], growth: [10_000, 100_000], workers: [2], searches: 50, cpuProf: true, statsPerDay: 1_000_000, statsRequests: 20 });
+  });
+
+  it('should read the tail experiment: a fixed rate and the variants, refusing an unknown one (tail is not run by default)', () => {
+    expect(parseArgs(['--scenarios', 'tail', '--rate', '60', '--tail-variants', 'base,no-flush,checkpoint,no-autovacuum,warm'])).toMatchObject({
+      scenarios: ['tail'],
+      rate: 60,
+      tailVariants: ['base', 'no-flush', 'checkpoint', 'no-autovacuum', 'warm'],
+    });
+    expect(parseArgs([]).scenarios).not.toContain('tail');
+    expect(() => parseArgs(['--tail-variants', 'base,fast'])).toThrow(/--tail-variants: unknown variant "fast"/);
+    expect(() => parseArgs(['--rate', '0'])).toThrow(/--rate: not a positive count/);
   });
 
   it('should let explicit values win over --quick, before or after it', () => {

@@ -1,5 +1,14 @@
-export const SCENARIOS = ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats', 'peers'] as const;
+export const SCENARIOS = ['ingest', 'e2e', 'export', 'gateway', 'scale', 'growth', 'stats', 'peers', 'tail'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+/**
+ * What the `tail` scenario switches off or adds around a half-load run (p99 250 → verdict, issue 20): `base` as is;
+ * `no-flush` the scan workers' search-index flush (its advisory lock held by the bench, so stores flush a full list
+ * themselves); `checkpoint` a CHECKPOINT just before (none due during the run); `no-autovacuum` autovacuum off on
+ * every table of the bench database for the run; `warm` 200 copies through the same processes before the measured ones.
+ */
+export const TAIL_VARIANTS = ['base', 'no-flush', 'checkpoint', 'no-autovacuum', 'warm'] as const;
+export type TailVariant = (typeof TAIL_VARIANTS)[number];
 
 export interface BenchOptions {
   /** Messages per measured run. */
@@ -27,6 +36,10 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** INGEST_INLINE_SCAN of the journal ingest: it scans its own copies after the commit (on), or queues them all (off). */
   inlineScan: boolean;
+  /** Offered msgs/s of the tail scenario; null: half the e2e median of this run. */
+  rate: number | null;
+  /** Variants of the tail scenario, run alternately in each round. */
+  tailVariants: TailVariant[];
   quick: boolean;
 }
 
@@ -36,8 +49,8 @@ export const USAGE = `npm run bench -- [options]
   --connections C     concurrent SMTP connections (default 8)
   --rounds R          baseline/Mailwarden rounds, medians reported (default 3; --quick: 1)
   --reuse | --no-reuse  reuse connections (default) or one connection per message
-  --scenarios LIST    ingest,e2e,export,gateway,scale,growth,stats,peers (default all; peers: Postfix and rspamd
-                      beside e2e and gateway, installed from Debian when missing)
+  --scenarios LIST    ingest,e2e,export,gateway,scale,growth,stats,peers,tail (default all but tail; peers: Postfix and
+                      rspamd beside e2e and gateway, installed from Debian when missing; tail: see --tail-variants)
   --growth LIST       stored-history sizes: 10k,100k,1m (default; --quick: 10k)
   --workers LIST      scanner worker processes for the scale scenario (default 1,2,4)
   --searches N        history searches per growth size (default 200)
@@ -46,6 +59,9 @@ export const USAGE = `npm run bench -- [options]
   --cpu-prof          profile the app processes (node --cpu-prof) and print their top functions
   --inline-scan | --no-inline-scan  the journal ingest scans the copies it stored itself (default, as the app's
                       INGEST_INLINE_SCAN default) or queues every scan for the scanner workers
+  --rate N            tail: offered msgs/s (default: half the e2e median of the same run, so e2e must run too)
+  --tail-variants LIST  tail: base,no-flush,checkpoint,no-autovacuum,warm (default base,no-flush): half-load runs
+                      with one suspect of the p99 250 → verdict switched off each, alternately per round
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
 const DEFAULTS: Omit<BenchOptions, 'quick'> = {
@@ -54,7 +70,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   connections: 8,
   rounds: 3,
   reuse: true,
-  scenarios: [...SCENARIOS],
+  scenarios: SCENARIOS.filter((name) => name !== 'tail'),
   growth: [10_000, 100_000, 1_000_000],
   workers: [1, 2, 4],
   searches: 200,
@@ -62,6 +78,8 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   statsRequests: 100,
   cpuProf: false,
   inlineScan: true,
+  rate: null,
+  tailVariants: ['base', 'no-flush'],
 };
 
 const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
@@ -101,6 +119,13 @@ function parseScenario(name: string): Scenario {
   return name as Scenario;
 }
 
+function parseTailVariant(name: string): TailVariant {
+  if (!(TAIL_VARIANTS as readonly string[]).includes(name)) {
+    throw new Error(`unknown variant "${name}" (known: ${TAIL_VARIANTS.join(', ')})`);
+  }
+  return name as TailVariant;
+}
+
 /** Flags that take a value, and where the value goes. */
 const VALUE_FLAGS: Record<string, (value: string) => Partial<BenchOptions>> = {
   '--messages': (value) => ({ messages: parseCount(value) }),
@@ -112,6 +137,8 @@ const VALUE_FLAGS: Record<string, (value: string) => Partial<BenchOptions>> = {
   '--stats-requests': (value) => ({ statsRequests: parseCount(value) }),
   '--scenarios': (value) => ({ scenarios: [...new Set(parseList(value, parseScenario))] }),
   '--growth': (value) => ({ growth: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
+  '--rate': (value) => ({ rate: parseCount(value) }),
+  '--tail-variants': (value) => ({ tailVariants: [...new Set(parseList(value, parseTailVariant))] }),
   '--workers': (value) => ({ workers: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
 };
 

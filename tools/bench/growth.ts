@@ -1,8 +1,10 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'pg';
-import { paceRetention, RetentionRepository, type PrismaClient, type PrismaService } from '@mailwarden/db';
+import { loadConfig } from '@mailwarden/config';
+import { drainBatches, Prisma, RetentionRepository, type PrismaClient, type PrismaService } from '@mailwarden/db';
 import { JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
+import { readCpuMs } from './processes';
 import { summarize, type LatencySummary } from './stats';
 
 const SEED_BATCH = 50_000;
@@ -139,25 +141,34 @@ export async function seedExpiredTenant(pg: Client, accountId: string, count: nu
 
 /**
  * The retention purge of one tenant whose window is shorter than the others' (RetentionRepository's batched delete,
- * paced as the scan workers' retention run paces it), until none of its messages is older than `cutoff`.
+ * paced by `drainBatches` at the scanner's RETENTION_PURGE_BATCH / RETENTION_PURGE_RATE, read from this process's
+ * environment as the scanner reads them), until none of its messages is older than `cutoff`. Also the CPU its
+ * PostgreSQL backend spent per purged message (`/proc`, so only with PostgreSQL on this host).
  */
-export async function purgeTenant(prisma: PrismaClient, accountId: string, cutoff: Date, batchSize = 1000, dutyCycle = 0.5): Promise<Record<string, unknown>> {
+export async function purgeTenant(prisma: PrismaClient, accountId: string, cutoff: Date): Promise<Record<string, unknown>> {
+  const { RETENTION_PURGE_BATCH: batchSize, RETENTION_PURGE_RATE: rowsPerSecond } = loadConfig('scanner');
   const retention = new RetentionRepository(prisma as PrismaService);
   const started = performance.now();
   let purged = 0;
   let batches = 0;
+  let backendCpuMs: number | null = 0;
   for (;;) {
     const done = await retention.withLock(async (run) => {
-      for (;;) {
-        const batchStarted = performance.now();
-        const counts = await retention.purgeTenantMessages(run, { accountId, history: cutoff, raw: cutoff, quarantine: cutoff, auditLog: cutoff }, batchSize);
-        purged += counts.messages;
-        batches += 1;
-        if (counts.batch < batchSize) {
-          return true;
-        }
-        await paceRetention(performance.now() - batchStarted, dutyCycle);
-      }
+      const [backend] = await run<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS "pid"`);
+      const cpuBefore = readCpuMs(backend!.pid);
+      const drained = await drainBatches(
+        async () => {
+          const counts = await retention.purgeTenantMessages(run, { accountId, history: cutoff, raw: cutoff, quarantine: cutoff, auditLog: cutoff }, batchSize);
+          purged += counts.messages;
+          return counts.batch;
+        },
+        { batchSize, rowsPerSecond },
+        { maxBatches: Number.MAX_SAFE_INTEGER },
+      );
+      batches += drained.batches;
+      const cpuAfter = readCpuMs(backend!.pid);
+      backendCpuMs = backendCpuMs === null || cpuBefore === null || cpuAfter === null ? null : backendCpuMs + cpuAfter - cpuBefore;
+      return drained.complete;
     });
     if (done) {
       break;
@@ -165,5 +176,13 @@ export async function purgeTenant(prisma: PrismaClient, accountId: string, cutof
     await new Promise((resolve) => setTimeout(resolve, 200)); // a scanner's own retention run holds the lock
   }
   const purgeSeconds = (performance.now() - started) / 1000;
-  return { purgedMessages: purged, purgeBatches: batches, purgeSeconds, purgeMessagesPerSec: purged / purgeSeconds, purgeDutyCycle: dutyCycle };
+  return {
+    purgedMessages: purged,
+    purgeBatches: batches,
+    purgeSeconds,
+    purgeMessagesPerSec: purged / purgeSeconds,
+    purgeBatchSize: batchSize,
+    purgeRowsPerSecond: rowsPerSecond,
+    purgeBackendCpuMsPerMessage: backendCpuMs === null || purged === 0 ? null : backendCpuMs / purged,
+  };
 }

@@ -12,6 +12,17 @@ import { cpuPerMessage, cpuSnapshot, readCpuMs, stopAll, type BenchChild } from 
 import type { SmtpJob } from './smtp-client';
 import { summarize, type LatencySummary } from './stats';
 import { statementCosts, statementSnapshot, type StatementCost, type StatementSnapshot } from './pg-statements';
+import type { CopyTimeline } from './tail';
+
+/**
+ * Copies sent through the same processes before the measured ones (their cold start: JIT, caches, new PostgreSQL
+ * sessions; 250 → verdict of the warm-up is reported apart as `warmupToVerdictMs`), and each measured copy's
+ * timeline with the ingest's /metrics (the `tail` scenario).
+ */
+export interface EndToEndProbe {
+  warmupMessages?: number;
+  observe?: (copies: CopyTimeline[], ingestMetrics: string | null) => void;
+}
 
 /** One measured run of one system in one scenario. */
 export interface RunRecord {
@@ -236,7 +247,7 @@ export class Scenarios {
    * The journal pipeline: ingest plus `workers` scanner worker processes, from the first MAIL FROM until the last
    * verdict is committed. At a fixed rate it also gives each message's 250 → verdict latency.
    */
-  async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number, duringLoad?: () => Promise<Record<string, unknown>>): Promise<RunRecord> {
+  async endToEnd(scenario: string, round: number, workers: number, ratePerSecond?: number, duringLoad?: () => Promise<Record<string, unknown>>, probe: EndToEndProbe = {}): Promise<RunRecord> {
     const children: BenchChild[] = [];
     try {
       const ingest = await this.launcher.journalIngest(this.options.inlineScan);
@@ -245,6 +256,13 @@ export class Scenarios {
         children.push((await this.launcher.scanner('worker', `scanner-worker-${index + 1}`)).child);
       }
       const { jobs, recipient } = this.journalPhase(scenario);
+      let warmup: LatencySummary | null = null;
+      if (probe.warmupMessages) {
+        // Through the same processes, at the same rate, scanned before the measured copies start.
+        const warmupLoad = await this.load(ingest.port, this.journalPhase(`${scenario}-warmup`).jobs.slice(0, probe.warmupMessages), ratePerSecond);
+        await this.waitForScans(10 * 60_000);
+        warmup = summarize((await this.copyTimelines(warmupLoad)).map((copy) => copy.verdictAt - copy.acceptedAt));
+      }
       const before = await this.cpuBefore(children);
       // Work run alongside the load from its first message (the retention purge of the growth scenario).
       const [load, alongside] = await Promise.all([this.load(ingest.port, jobs, ratePerSecond), duringLoad?.()]);
@@ -252,8 +270,12 @@ export class Scenarios {
       const { rows } = await this.env.pg.query<{ n: number; last: Date | null }>('SELECT count(*)::int AS n, max(created_at) AS last FROM verdict WHERE recipient = $1', [recipient]);
       const lastVerdictAt = rows[0]!.last?.getTime() ?? Number.NaN;
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
-      const toVerdict = await this.acceptedToVerdictMs(load);
+      const copies = await this.copyTimelines(load);
+      const toVerdict = copies.map((copy) => copy.verdictAt - copy.acceptedAt);
       const scanPlacement = await ingestScanPlacement(ingest.metricsUrl);
+      if (probe.observe) {
+        probe.observe(copies, ingest.metricsUrl ? await fetch(ingest.metricsUrl).then((response) => response.text(), () => null) : null);
+      }
       const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
         workers,
@@ -262,6 +284,7 @@ export class Scenarios {
         complete: done,
         e2eSeconds,
         acceptedToVerdictMs: summarize(toVerdict),
+        ...(warmup ? { warmupMessages: probe.warmupMessages, warmupToVerdictMs: warmup } : {}),
         scanPlacement,
         ...alongside,
       });
@@ -429,8 +452,11 @@ export class Scenarios {
     return result;
   }
 
-  /** 250 → verdict per accepted message: the reply names the stored message; the verdict's created_at is on the same clock. */
-  private async acceptedToVerdictMs(load: LoadResult): Promise<number[]> {
+  /**
+   * Each accepted message's store, 250 and verdict: the reply names the stored message; its received_at (the store's
+   * transaction) and its verdict's created_at are on the same clock.
+   */
+  private async copyTimelines(load: LoadResult): Promise<CopyTimeline[]> {
     const acceptedAt = new Map<string, number>();
     for (const acceptance of load.acceptances) {
       const id = UUID.exec(acceptance.text)?.[0];
@@ -438,11 +464,12 @@ export class Scenarios {
         acceptedAt.set(id.toLowerCase(), acceptance.at);
       }
     }
-    const { rows } = await this.env.pg.query<{ message_id: string; at: Date }>(
-      'SELECT message_id::text, max(created_at) AS at FROM verdict WHERE message_id = ANY($1::uuid[]) GROUP BY message_id',
+    const { rows } = await this.env.pg.query<{ message_id: string; at: Date; stored: Date }>(
+      `SELECT v.message_id::text, max(v.created_at) AS at, min(m.received_at) AS stored
+         FROM verdict v JOIN message m ON m.id = v.message_id WHERE v.message_id = ANY($1::uuid[]) GROUP BY v.message_id`,
       [[...acceptedAt.keys()]],
     );
-    return rows.map((row) => row.at.getTime() - acceptedAt.get(row.message_id)!);
+    return rows.map((row) => ({ storedAt: row.stored.getTime(), acceptedAt: acceptedAt.get(row.message_id)!, verdictAt: row.at.getTime() }));
   }
 
   /** Polls every 50 ms until no stored message waits for its scan ("message_scan" is empty); false on timeout. */

@@ -89,6 +89,18 @@ describe('loadConfig', () => {
     expect(loadConfig('admin-api', { DATABASE_READ_MAX_LAG_SECONDS: '0' }).DATABASE_READ_MAX_LAG_SECONDS).toBe(0);
   });
 
+  it("should read the retention purge's pace (issue 20) and refuse one that would never delete or has no bound", () => {
+    expect(loadConfig('scanner', {})).toMatchObject({ RETENTION_PURGE_BATCH: 500, RETENTION_PURGE_RATE: 200 });
+    expect(loadConfig('scanner', { RETENTION_PURGE_BATCH: '1', RETENTION_PURGE_RATE: '0.5' })).toMatchObject({ RETENTION_PURGE_BATCH: 1, RETENTION_PURGE_RATE: 0.5 });
+    expect(loadConfig('scanner', { RETENTION_PURGE_BATCH: '10000', RETENTION_PURGE_RATE: '5000' })).toMatchObject({ RETENTION_PURGE_BATCH: 10_000, RETENTION_PURGE_RATE: 5000 });
+    for (const value of ['0', '-1', '2.5', 'many', '10001']) {
+      expect(() => loadConfig('scanner', { RETENTION_PURGE_BATCH: value })).toThrow(/RETENTION_PURGE_BATCH/);
+    }
+    for (const value of ['0', '-3', 'fast', 'Infinity', 'NaN']) {
+      expect(() => loadConfig('scanner', { RETENTION_PURGE_RATE: value })).toThrow(/RETENTION_PURGE_RATE/);
+    }
+  });
+
   it('should describe every variable with its default', () => {
     const names = describeConfig('journal-ingest').map((entry) => entry.name);
     expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'JOURNAL_SMTP_PORT']));

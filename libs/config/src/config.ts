@@ -116,6 +116,25 @@ const nonNegativeInt = makeValidator<number>((value) => {
   return parsed;
 });
 
+/** A whole number from 1 to `max` (a batch size: each batch is one statement, so it must stay bounded). */
+const batchSize = (max: number) =>
+  makeValidator<number>((value) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+      throw new Error(`'${value}' is not a whole number from 1 to ${max}`);
+    }
+    return parsed;
+  });
+
+/** A finite number above 0, fractions allowed (a rate per second). */
+const positiveNumber = makeValidator<number>((value) => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new Error(`'${value}' is not a number above 0`);
+  }
+  return parsed;
+});
+
 /** A number of at least 0, fractions allowed (a bound in seconds). */
 const nonNegativeNumber = makeValidator<number>((value) => {
   const parsed = Number(value);
@@ -224,6 +243,12 @@ const scannerSpec = {
   SCANNER_ROLE: str({ default: 'all', choices: ['all', 'smtp', 'worker'], desc: 'Run the SMTP front, the workers, or both' }),
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
   EMERGENCY_INBOX_DAYS: emergencyInboxDays,
+  // Issue 20: the purge of tenants with a shorter window than the day partitions, beside the message path.
+  RETENTION_PURGE_BATCH: batchSize(10_000)({ default: 500, desc: 'Messages (or audit events, quarantine items) the retention purge deletes per statement' }),
+  RETENTION_PURGE_RATE: positiveNumber({
+    default: 200,
+    desc: 'Rows the retention purge deletes per second at most (and it works at most half the time); must exceed what the shorter-window tenants receive a second on average',
+  }),
   DNS_TIMEOUT_MS: dnsSpec.DNS_TIMEOUT_MS,
   DNS_SERVERS: dnsSpec.DNS_SERVERS,
   SECRETS_KEY: str({ default: '', desc: 'base64 32-byte key decrypting stored integration credentials (same as the admin API); empty: integrations are not polled' }),

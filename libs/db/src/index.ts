@@ -28,6 +28,7 @@ export * from './repositories/mode-migration/mode-migration.repository';
 export * from './repositories/policy/policy.repository';
 export * from './repositories/quarantine/quarantine.repository';
 export * from './repositories/statistics/statistics.repository';
+export * from './repositories/retention/retention-pace';
 export * from './repositories/retention/retention.repository';
 export * from './message-metrics';
 export * from './repositories/dkim-key/dkim-key.repository';

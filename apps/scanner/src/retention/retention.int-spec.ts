@@ -26,7 +26,7 @@ describe(RetentionService.name, () => {
     factories = new TestFactories(db.prisma);
     const prisma = db.prisma as unknown as PrismaService;
     messages = new MessageRepository(prisma, new PostgresRawMessageStore());
-    service = new RetentionService(new RetentionRepository(prisma), { EMERGENCY_INBOX_DAYS: 14 });
+    service = new RetentionService(new RetentionRepository(prisma), { EMERGENCY_INBOX_DAYS: 14, RETENTION_PURGE_BATCH: 500, RETENTION_PURGE_RATE: 200 });
     pg = new Client({ connectionString: db.url });
     await pg.connect();
     // The days the tests place data on (the scheduled job would have made them as the days came).
@@ -221,6 +221,37 @@ describe(RetentionService.name, () => {
     for (const id of keptLong) {
       expect(await remains(id)).toMatchObject({ message: 1, raw: 1, verdicts: 1, quarantine: 1 });
     }
+  });
+
+  it("should purge at the configured pace (RETENTION_PURGE_BATCH, RETENTION_PURGE_RATE) and still delete everything due", async () => {
+    const short = await factories.newAccount();
+    await factories.newAccount(); // a tenant on the default 30 days: the short one is purged by batches
+    await db.prisma.policy.create({ data: { kind: 'RETENTION', scope: 'ACCOUNT', accountId: short.id, scopeId: short.id, settings: { historyDays: 3, quarantineDays: 3 } } });
+    const expiring = await Promise.all(Array.from({ length: 9 }, (_, n) => storeAt(short.id, day(5), `paced-${n}`)));
+    const kept = await storeAt(short.id, day(20), 'paced-kept');
+    const paced = new RetentionService(new RetentionRepository(db.prisma as unknown as PrismaService), { EMERGENCY_INBOX_DAYS: 14, RETENTION_PURGE_BATCH: 2, RETENTION_PURGE_RATE: 20 });
+    // After each batch: when it ended and how many of the short tenant's messages were left.
+    const batches: Array<{ at: number; left: number }> = [];
+    const report = await paced.run(day(5 + 20), {
+      daysAhead: 1,
+      afterBatch: async (run) => {
+        const [row] = await run<{ left: number }>(Prisma.sql`SELECT count(*)::int AS "left" FROM "message" WHERE "account_id" = ${short.id}::uuid`);
+        batches.push({ at: performance.now(), left: row!.left });
+      },
+    });
+    await restoreToday();
+
+    expect(report).toMatchObject({ complete: true, messages: 9, rawMessages: 9 });
+    for (const id of expiring) {
+      expect(await remains(id)).toEqual({ message: 0, raw: 0, dedup: 0, verdicts: 0, events: 0, quarantine: 0 });
+    }
+    expect(await remains(kept)).toMatchObject({ message: 1, raw: 1 });
+    // Batches of 2 messages at 20 rows a second: a full batch starts 100 ms after the one before at the earliest,
+    // so the four after the first end 400 ms later, less what the first took beyond the last (unpaced, the
+    // five take a few ms each).
+    const messageBatches = batches.filter((batch, index) => batch.left < (batches[index - 1]?.left ?? 10));
+    expect(messageBatches.map((batch) => batch.left)).toEqual([8, 6, 4, 2, 1]);
+    expect(messageBatches.at(-1)!.at - messageBatches[0]!.at).toBeGreaterThanOrEqual(350);
   });
 
   it('should not run twice at once: a second process waits for the next round', async () => {

@@ -1,21 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { paceRetention, PARTITIONED_TABLES, RetentionRepository, type PartitionedTable, type SqlRunner, type TenantCutoffs, type TenantPurgeCounts } from '@mailwarden/db';
+import { drainBatches, PARTITIONED_TABLES, RetentionRepository, type PartitionedTable, type RetentionPace, type SqlRunner, type TenantCutoffs, type TenantPurgeCounts } from '@mailwarden/db';
 import { resolveRetention, retentionCeiling, type EffectiveRetention, type RetentionSettingsPatch } from '@mailwarden/policy';
 import { RepeatingService, type Repetition } from '../common/repeating.service';
 
 const DAY_MS = 86_400_000;
 const RUN_EVERY_MS = 10 * 60_000;
 
-export interface RetentionRunOptions {
-  /** Rows per batch (one statement each). */
-  batchSize: number;
+export interface RetentionRunOptions extends RetentionPace {
   /** Batches per tenant and kind of data in one run; the rest waits for the next run. */
   maxBatches: number;
   /** Day partitions created ahead of today. */
   daysAhead: number;
-  /** Share of the time the purge works: after each batch it waits so long that batches take at most this share. */
-  dutyCycle: number;
   /** Called after each batch (tests stop a run there, as a crash would). */
   afterBatch?: (run: SqlRunner) => Promise<void>;
 }
@@ -35,7 +31,7 @@ export interface RetentionRunReport {
   complete: boolean;
 }
 
-const DEFAULT_OPTIONS: RetentionRunOptions = { batchSize: 1000, maxBatches: 200, daysAhead: 7, dutyCycle: 0.5 };
+const DEFAULT_OPTIONS = { maxBatches: 200, daysAhead: 7 };
 
 /**
  * Enforces every tenant's retention (issue 20) every ten minutes in the scan workers, one process at a time (an
@@ -47,7 +43,7 @@ const DEFAULT_OPTIONS: RetentionRunOptions = { batchSize: 1000, maxBatches: 200,
 export class RetentionService extends RepeatingService {
   constructor(
     private readonly retention: RetentionRepository,
-    @Inject(APP_CONFIG) private readonly config: Pick<ScannerConfig, 'EMERGENCY_INBOX_DAYS'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<ScannerConfig, 'EMERGENCY_INBOX_DAYS' | 'RETENTION_PURGE_BATCH' | 'RETENTION_PURGE_RATE'>,
   ) {
     super();
   }
@@ -73,7 +69,7 @@ export class RetentionService extends RepeatingService {
 
   /** One retention run; null when another process is running one. */
   async run(now = new Date(), options: Partial<RetentionRunOptions> = {}): Promise<RetentionRunReport | null> {
-    const settings = { ...DEFAULT_OPTIONS, ...options };
+    const settings = { ...DEFAULT_OPTIONS, batchSize: this.config.RETENTION_PURGE_BATCH, rowsPerSecond: this.config.RETENTION_PURGE_RATE, ...options };
     const windows = await this.windows();
     const report = await this.retention.withLock((run) => this.runLocked(run, now, windows, settings));
     if (report) {
@@ -97,18 +93,11 @@ export class RetentionService extends RepeatingService {
       complete: true,
     };
     const before = (days: number): Date => new Date(now.getTime() - days * DAY_MS);
-    // Until every loop below is done with a batch smaller than the limit, or hits the batch cap.
+    // Until every loop below is done with a batch smaller than the limit, or hits the batch cap; paced by the settings.
+    const afterBatch = options.afterBatch;
     const drain = async (batch: () => Promise<number>): Promise<void> => {
-      for (let count = 0; count < options.maxBatches; count += 1) {
-        const started = Date.now();
-        const removed = await batch();
-        await options.afterBatch?.(run);
-        if (removed < options.batchSize) {
-          return;
-        }
-        await paceRetention(Date.now() - started, options.dutyCycle);
-      }
-      report.complete = false;
+      const { complete } = await drainBatches(batch, options, { maxBatches: options.maxBatches, afterBatch: afterBatch && (() => afterBatch(run)) });
+      report.complete &&= complete;
     };
     const add = (counts: TenantPurgeCounts): number => {
       report.messages += counts.messages;

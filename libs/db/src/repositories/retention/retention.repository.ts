@@ -52,15 +52,6 @@ export interface RetentionPolicyRow {
   settings: unknown;
 }
 
-/**
- * Waits after a purge batch that took `batchMs` so that the purge works at most `dutyCycle` of the time (0.5: as long
- * as the batch took): the message path keeps the rest of the database's time. 1 never waits.
- */
-export function paceRetention(batchMs: number, dutyCycle: number): Promise<void> {
-  const waitMs = dutyCycle >= 1 ? 0 : batchMs * (1 / Math.max(dutyCycle, 0.01) - 1);
-  return waitMs > 0 ? new Promise((resolve) => setTimeout(resolve, waitMs)) : Promise.resolve();
-}
-
 /** Key of the session advisory lock that keeps retention runs of several scanner processes one at a time. */
 const RETENTION_LOCK_KEY = 0x6d77_7265; // "mwre"
 
