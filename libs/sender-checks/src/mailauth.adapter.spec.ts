@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
+import type { DNSResolver } from 'mailauth';
 import { arcSeal, keyRecord, loadMessage, rsaKey, signDkim } from '../test/sender-checks.fixtures';
 import {
   arc,
@@ -112,25 +113,27 @@ describe('dkimVerify with parsed keys remembered across messages', () => {
     }
   });
 
+  const strictWith = (zoneResolver: ZoneDnsResolver) => ({ resolver: zoneResolver.resolve as DNSResolver, strict: true });
+
   it('should ask the resolver for every message and parse a record once, and a changed record at once', async () => {
     const records = zone();
     const resolver = new ZoneDnsResolver(records);
     const signed = await signDkim(original, { domain: 'partner.example', selector: 's1', key });
     const before = parsedKeyMemoSize();
-    expect((await dkimVerify(signed, { resolver: resolver.resolve, strict: true })).results?.[0]?.status.result).toBe('pass');
-    expect((await dkimVerify(signed, { resolver: resolver.resolve, strict: true })).results?.[0]?.status.result).toBe('pass');
+    expect((await dkimVerify(signed, strictWith(resolver))).results?.[0]?.status.result).toBe('pass');
+    expect((await dkimVerify(signed, strictWith(resolver))).results?.[0]?.status.result).toBe('pass');
     expect(resolver.calls.filter((call) => call === 'TXT s1._domainkey.partner.example')).toHaveLength(2);
     expect(parsedKeyMemoSize()).toBe(Math.min(before + 1, PARSED_KEY_MEMO_ENTRIES));
     // the key is rotated in DNS: the next message sees the new record, not the remembered key
     const rotated = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: [keyRecord(rsaKey())] } });
-    expect((await dkimVerify(signed, { resolver: rotated.resolve, strict: true })).results?.[0]?.status.result).toBe('fail');
+    expect((await dkimVerify(signed, strictWith(rotated))).results?.[0]?.status.result).toBe('fail');
     // revoked (empty p=): a failed parse is never remembered, and a DNS failure is the resolver's own error
     const revoked = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: ['v=DKIM1; p='] } });
-    const result = await dkimVerify(signed, { resolver: revoked.resolve, strict: true });
-    expect(result.results?.[0]?.status).toEqual((await mailauthDkimVerify(signed, { resolver: revoked.resolve, strict: true })).results?.[0]?.status);
+    const result = await dkimVerify(signed, strictWith(revoked));
+    expect(result.results?.[0]?.status).toEqual((await mailauthDkimVerify(signed, strictWith(revoked))).results?.[0]?.status);
     const down = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: { error: 'ETIMEOUT' } } });
-    expect((await dkimVerify(signed, { resolver: down.resolve, strict: true })).results?.[0]?.status).toEqual(
-      (await mailauthDkimVerify(signed, { resolver: down.resolve, strict: true })).results?.[0]?.status,
+    expect((await dkimVerify(signed, strictWith(down))).results?.[0]?.status).toEqual(
+      (await mailauthDkimVerify(signed, strictWith(down))).results?.[0]?.status,
     );
   });
 });
