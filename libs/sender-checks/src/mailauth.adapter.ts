@@ -23,12 +23,12 @@ export interface MailauthTools {
   KEY_ERROR_COMMENTS: Map<string, string>;
   /** Relaxed (Organizational Domain by the Public Suffix List) or strict alignment of domainList with fromDomain. */
   getAlignment(fromDomain: string, domainList: string[], strict?: boolean): { domain: string } | false;
-  /** Fetches and parses a DKIM / ARC key record; throws with `code` (a KEY_ERROR_COMMENTS key, `ESHORTKEY`, or a DNS code). */
+  /** Fetches and parses a DKIM / ARC key record (with the system's DNS when `resolver` is undefined); throws with `code` (a KEY_ERROR_COMMENTS key, `ESHORTKEY`, or a DNS code). */
   getPublicKey(
     type: 'DKIM' | 'AS' | 'AMS',
     name: string,
     minBitLength: number,
-    resolver: (name: string, rrtype: string) => Promise<unknown>,
+    resolver: ((name: string, rrtype: string) => Promise<unknown>) | undefined,
     options?: { strict?: boolean; hashAlgo?: string },
   ): Promise<{ publicKey: unknown; rr: string; modulusLength?: number }>;
 }
@@ -90,7 +90,8 @@ export function createKeyMemoCache(resolver: KeyResolver): MailauthKeyCache {
       const question = [!!options.strict, minBitLength || '', options.hashAlgo || '', name].join(':');
       let lookup = perMessage.get(question);
       if (!lookup) {
-        lookup = rememberedKey(resolver, type, name, minBitLength, options, question);
+        // without a resolver getPublicKey asks the system's DNS itself: nothing to key a memo on
+        lookup = typeof resolver === 'function' ? rememberedKey(resolver, type, name, minBitLength, options, question) : getPublicKey(type, name, minBitLength, resolver, options);
         // as mailauth's: a prefetched lookup may fail before anything waits for it; every awaiting caller still gets the error
         lookup.catch(() => false);
         perMessage.set(question, lookup);
@@ -101,7 +102,7 @@ export function createKeyMemoCache(resolver: KeyResolver): MailauthKeyCache {
 }
 
 async function rememberedKey(
-  resolver: KeyResolver,
+  resolver: NonNullable<KeyResolver>,
   type: 'DKIM' | 'AS' | 'AMS',
   name: string,
   minBitLength: number,
