@@ -24,6 +24,7 @@ export {
   extractMessageId,
   extractSubject,
   normalizeMessageId,
+  summarizeHeaderBlock,
   summarizeMessageHeaders,
   type MessageHeaderSummary,
 } from './message-headers';

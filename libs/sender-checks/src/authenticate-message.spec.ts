@@ -1,7 +1,16 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { DKIMResult } from 'mailauth';
 import { alter, keyRecord, rsaKey, sealByHand, signByHand } from '../test/sender-checks.fixtures';
-import { authenticateMessage, convertPkcs1KeyRecord, enforceRfc8301, verifyArc, verifyDkim, withPkcs1KeySupport } from './authenticate-message';
+import {
+  authenticateMessage,
+  convertPkcs1KeyRecord,
+  enforceRfc8301,
+  PKCS1_MEMO_ENTRIES,
+  pkcs1MemoSize,
+  verifyArc,
+  verifyDkim,
+  withPkcs1KeySupport,
+} from './authenticate-message';
 import { ZoneDnsResolver } from './zone-resolver';
 
 describe(convertPkcs1KeyRecord.name, () => {
@@ -21,6 +30,29 @@ describe(convertPkcs1KeyRecord.name, () => {
     expect(convertPkcs1KeyRecord('v=DKIM1; p=')).toBeNull();
     expect(convertPkcs1KeyRecord('v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=')).toBeNull();
     expect(convertPkcs1KeyRecord('v=DKIM1; p=bm90IGEga2V5')).toBeNull();
+  });
+
+  it('should give the same answer from its memo for a record seen before, without parsing the key again', () => {
+    const record = `v=DKIM1; k=rsa; p=${pkcs1}; t=s`;
+    const first = convertPkcs1KeyRecord(record);
+    const parses = jest.spyOn(Buffer, 'from');
+    try {
+      expect(convertPkcs1KeyRecord(record)).toBe(first);
+      expect(convertPkcs1KeyRecord(`v=DKIM1; p=${spki}; t=s`)).toBeNull();
+      expect(convertPkcs1KeyRecord(`v=DKIM1; p=${spki}; t=s`)).toBeNull();
+      // the SPKI record above was new (one decode), its repeat and the PKCS#1 repeat came from the memo
+      expect(parses).toHaveBeenCalledTimes(1);
+    } finally {
+      parses.mockRestore();
+    }
+    expect(first).toBe(`v=DKIM1; k=rsa; p=${spki}; t=s`);
+  });
+
+  it('should keep its memo bounded whatever the number of distinct records', () => {
+    for (let i = 0; i < PKCS1_MEMO_ENTRIES + 50; i++) {
+      convertPkcs1KeyRecord(`v=DKIM1; n=${i}; p=${spki}`);
+    }
+    expect(pkcs1MemoSize()).toBeLessThanOrEqual(PKCS1_MEMO_ENTRIES);
   });
 
   it('should convert only DKIM key lookups when wrapping a resolver', async () => {

@@ -285,8 +285,32 @@ export function withPkcs1KeySupport(resolver: DnsResolveFunction): DnsResolveFun
 const WRAPPERS = new WeakMap<DnsResolveFunction, DnsResolveFunction>();
 const WRAPPED = new WeakSet<DnsResolveFunction>();
 
-/** Returns the key record with p= rewritten to SubjectPublicKeyInfo, or null when nothing needs converting. */
+/** Distinct key records whose conversion {@link convertPkcs1KeyRecord} remembers. */
+export const PKCS1_MEMO_ENTRIES = 1000;
+const pkcs1Memo = new Map<string, string | null>();
+
+/** Records in the conversion memo (tests). */
+export const pkcs1MemoSize = (): number => pkcs1Memo.size;
+
+/**
+ * Returns the key record with p= rewritten to SubjectPublicKeyInfo, or null when nothing needs converting.
+ * A pure function of the record's text, remembered per text (bounded, oldest first out): the DNS cache hands the same
+ * record to every message signed with that key, and parsing the key to tell its form cost 3 % of the journal ingest's
+ * CPU (issue 20, tools/bench/README.md "Node CPU of a scan").
+ */
 export function convertPkcs1KeyRecord(record: string): string | null {
+  let converted = pkcs1Memo.get(record);
+  if (converted === undefined) {
+    converted = convertPkcs1KeyRecordUncached(record);
+    if (pkcs1Memo.size >= PKCS1_MEMO_ENTRIES) {
+      pkcs1Memo.delete(pkcs1Memo.keys().next().value as string);
+    }
+    pkcs1Memo.set(record, converted);
+  }
+  return converted;
+}
+
+function convertPkcs1KeyRecordUncached(record: string): string | null {
   const match = /(^|;)(\s*p\s*=\s*)([A-Za-z0-9+/=\s]+?)(\s*)(?=;|$)/.exec(record);
   if (!match) {
     return null;

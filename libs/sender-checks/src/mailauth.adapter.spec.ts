@@ -1,7 +1,25 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { arc, dkimSign, dkimVerify, evaluateDmarc, getAlignment, getPublicKey, KEY_ERROR_COMMENTS, loadMailauthTools, MAILAUTH_TOOLS_MODULE, sealMessage, spf } from './mailauth.adapter';
+import type { DNSResolver } from 'mailauth';
+import { arcSeal, keyRecord, loadMessage, rsaKey, signDkim } from '../test/sender-checks.fixtures';
+import {
+  arc,
+  dkimSign,
+  dkimVerify,
+  evaluateDmarc,
+  getAlignment,
+  getPublicKey,
+  KEY_ERROR_COMMENTS,
+  loadMailauthTools,
+  MAILAUTH_TOOLS_MODULE,
+  mailauthDkimVerify,
+  PARSED_KEY_MEMO_ENTRIES,
+  parsedKeyMemoSize,
+  sealMessage,
+  spf,
+} from './mailauth.adapter';
+import { ZoneDnsResolver } from './zone-resolver';
 
 // If this suite fails after a mailauth upgrade, mailauth moved or changed an internal module the sender checks use:
 // fix libs/sender-checks/src/mailauth.adapter.ts (and only it) before anything else.
@@ -62,5 +80,60 @@ describe('mailauth adapter', () => {
       .filter((file) => /from\s+['"]mailauth\/lib\//.test(readFileSync(file, 'utf8')))
       .map((file) => path.relative(root, file));
     expect(importers).toEqual([path.join('src', 'mailauth.adapter.ts')]);
+  });
+});
+
+describe('dkimVerify with parsed keys remembered across messages', () => {
+  const key = rsaKey();
+  const sealKey = rsaKey();
+  const original = loadMessage('inbound.eml');
+  const zone = () => ({
+    's1._domainkey.partner.example': { TXT: [keyRecord(key)] },
+    'arc._domainkey.sealer.example': { TXT: [keyRecord(sealKey)] },
+  });
+  // Everything mailauth's own dkimVerify gives, hidden properties included.
+  const everything = (result: Awaited<ReturnType<typeof dkimVerify>>) => {
+    const hidden = result as unknown as { headers?: unknown; arc?: unknown; seal?: unknown };
+    return JSON.parse(JSON.stringify({ ...result, headers: hidden.headers, arc: hidden.arc, seal: hidden.seal }));
+  };
+
+  it('should give what mailauth dkimVerify gives: passing, failing and unsigned messages, ARC sets, strict and lenient', async () => {
+    const signed = await signDkim(original, { domain: 'partner.example', selector: 's1', key });
+    const sealed = await arcSeal(signed, { domain: 'sealer.example', selector: 'arc', key: sealKey, authResults: 'mx.sealer.example; dkim=pass header.d=partner.example' });
+    const broken = Buffer.from(signed.toString('latin1').replace('\r\n\r\n', '\r\n\r\nInserted line.\r\n'), 'latin1');
+    const resolver = new ZoneDnsResolver(zone()).resolve;
+    for (const message of [signed, sealed, broken, original]) {
+      for (const strict of [true, false]) {
+        const options = { resolver, strict, minBitLength: 1024, curTime: new Date('2026-12-01T00:00:00Z') } as Parameters<typeof dkimVerify>[1];
+        // twice: the second run takes the remembered keys
+        for (let run = 0; run < 2; run++) {
+          expect(everything(await dkimVerify(message, options))).toEqual(everything(await mailauthDkimVerify(message, options)));
+        }
+      }
+    }
+  });
+
+  const strictWith = (zoneResolver: ZoneDnsResolver) => ({ resolver: zoneResolver.resolve as DNSResolver, strict: true });
+
+  it('should ask the resolver for every message and parse a record once, and a changed record at once', async () => {
+    const records = zone();
+    const resolver = new ZoneDnsResolver(records);
+    const signed = await signDkim(original, { domain: 'partner.example', selector: 's1', key });
+    const before = parsedKeyMemoSize();
+    expect((await dkimVerify(signed, strictWith(resolver))).results?.[0]?.status.result).toBe('pass');
+    expect((await dkimVerify(signed, strictWith(resolver))).results?.[0]?.status.result).toBe('pass');
+    expect(resolver.calls.filter((call) => call === 'TXT s1._domainkey.partner.example')).toHaveLength(2);
+    expect(parsedKeyMemoSize()).toBe(Math.min(before + 1, PARSED_KEY_MEMO_ENTRIES));
+    // the key is rotated in DNS: the next message sees the new record, not the remembered key
+    const rotated = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: [keyRecord(rsaKey())] } });
+    expect((await dkimVerify(signed, strictWith(rotated))).results?.[0]?.status.result).toBe('fail');
+    // revoked (empty p=): a failed parse is never remembered, and a DNS failure is the resolver's own error
+    const revoked = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: ['v=DKIM1; p='] } });
+    const result = await dkimVerify(signed, strictWith(revoked));
+    expect(result.results?.[0]?.status).toEqual((await mailauthDkimVerify(signed, strictWith(revoked))).results?.[0]?.status);
+    const down = new ZoneDnsResolver({ ...records, 's1._domainkey.partner.example': { TXT: { error: 'ETIMEOUT' } } });
+    expect((await dkimVerify(signed, strictWith(down))).results?.[0]?.status).toEqual(
+      (await mailauthDkimVerify(signed, strictWith(down))).results?.[0]?.status,
+    );
   });
 });

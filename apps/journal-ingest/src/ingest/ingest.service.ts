@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { decideDirection } from '@mailwarden/accounts';
 import { IncomingCommitter, MessageMetrics, storedScanTarget, type Account, type Domain, type IncomingMessage } from '@mailwarden/db';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
-import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, summarizeMessageHeaders, unwrapJournalMessage } from '@mailwarden/journal';
+import { findOriginHop, hasBareCrOrLf, JOURNAL_PARSE_REASON_TEXT, parseHeaderBlock, summarizeHeaderBlock, unwrapJournalMessage } from '@mailwarden/journal';
 import type { ScanMessageJobData } from '@mailwarden/queue';
 import type { StoredCopy } from '@mailwarden/scanning';
 import { smtpError } from '@mailwarden/smtp';
@@ -66,8 +66,10 @@ export class IngestService {
       throw smtpError(554, '5.6.0', overlong > 0 ? 'The journal report names no recipient address of a valid length' : 'The journal report names no recipients');
     }
     const original = unwrapped.original;
-    const headers = summarizeMessageHeaders(original);
-    const origin = findOriginHop(original);
+    // One parse of the original's header section for its summary and its origin hop.
+    const originalHeaders = parseHeaderBlock(original);
+    const headers = summarizeHeaderBlock(originalHeaders);
+    const origin = findOriginHop(original, originalHeaders);
     const result: IngestResult = { stored: [], duplicates: 0 };
     for (const account of delivery.accounts) {
       const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED').map((domain) => domain.name);
