@@ -370,7 +370,12 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       return { commits: metrics.value('mailwarden_message_commit_batch_size_count'), copies: metrics.value('mailwarden_message_commit_batch_size_sum') };
     };
     const xminOf = async (tag: string) => {
-      const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(`SELECT xmin::text AS "xmin" FROM "message" WHERE "message_id_header" = $1`, `<${tag}@partner.example>`);
+      // The raw bytes' row: written in the store's transaction and never updated (the message row's xmin changes when
+      // the ingest's own scan writes its verdict, which can come before this read).
+      const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(
+        `SELECT r.xmin::text AS "xmin" FROM "message" m JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."message_id_header" = $1`,
+        `<${tag}@partner.example>`,
+      );
       return row?.xmin;
     };
 
