@@ -19,6 +19,12 @@ export interface DeliveryTuning {
   /** A copy QUEUED or DEFERRED without a job for this long is enqueued again by the sweeper. */
   sweepGraceMs: number;
   sweepEveryMs: number;
+  /**
+   * How long a delivery run holds the copies it claimed (DeliveryRepository.claimCopies) before another run may take
+   * them: longer than any run lasts (each downstream step is bounded by `timeoutMs`), since a run that outlives it
+   * could see its copies sent a second time; a run that dies leaves its copies to the sweeper once it has passed.
+   */
+  claimLeaseMs: number;
 }
 
 export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
@@ -32,6 +38,7 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   dsnRoute: null,
   sweepGraceMs: 120_000,
   sweepEveryMs: 30_000,
+  claimLeaseMs: 600_000,
 };
 
 export const DELIVERY_TUNING = Symbol('DELIVERY_TUNING');

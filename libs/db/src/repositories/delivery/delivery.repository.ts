@@ -34,6 +34,9 @@ const DELIVERY_EVENT_STATES: ReadonlySet<DeliveryState> = new Set(['DELIVERED', 
 
 export type MessageForDelivery = Message & { account: Account & { domains: Domain[] }; verdicts: Verdict[]; deliveries: RecipientDelivery[] };
 
+/** A copy a delivery run has claimed ({@link DeliveryRepository.claimCopies}): its row as the claim found it. */
+export type ClaimedCopy = Pick<RecipientDelivery, 'recipient' | 'action' | 'state' | 'subjectTag' | 'attempts' | 'lastError'>;
+
 export interface EmergencyInboxEntry {
   id: string;
   receivedAt: Date;
@@ -120,9 +123,38 @@ export class DeliveryRepository {
   }
 
   /**
-   * Sets the state of some recipients' copies and the message's summed-up deliveryState, in one transaction of two
-   * plain statements: the message row is locked first, so the summary reads every copy as committed by any other
-   * delivery or release of the same message (the statement after the lock gets a fresh snapshot).
+   * Claims the copies of `recipients` that are still QUEUED or DEFERRED and not claimed by a live run (their
+   * "claimed_until" null or past) for `leaseMs`, in one statement, and returns them with the message's receivedAt.
+   * Only a claimed copy may be relayed: two runs of one message at once (the gateway's in-process delivery and a
+   * queued job, a job BullMQ hands out again after a stall, the sweeper's) never both get a copy, because the second
+   * UPDATE waits for the first one's row lock and then re-checks the row (READ COMMITTED), finding it claimed or
+   * DELIVERED. {@link updateDeliveries} ends the claim; a run that dies leaves it to expire.
+   */
+  async claimCopies(messageId: string, recipients: readonly string[], leaseMs: number): Promise<{ receivedAt: Date; copies: ClaimedCopy[] }> {
+    const rows = await sqlQuery<ClaimedCopy & { receivedAt: Date | null }>(this.prisma, Prisma.sql`
+      WITH "claimed" AS (
+        UPDATE "recipient_delivery" SET "claimed_until" = now() + ${leaseMs}::int * interval '1 millisecond', "updated_at" = now()
+        WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
+          AND "state" IN ('QUEUED', 'DEFERRED') AND ("claimed_until" IS NULL OR "claimed_until" < now())
+        RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error")
+      SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", m."received_at" AS "receivedAt"
+      FROM "claimed" c LEFT JOIN "message" m ON m."id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`m."received_at"`)}
+      ORDER BY c."recipient"`);
+    return { receivedAt: rows[0]?.receivedAt ?? new Date(), copies: rows.map(({ receivedAt: _receivedAt, ...copy }) => copy) };
+  }
+
+  /** Ends a run's claim on copies it did not get to (its attempt failed before their state was recorded). */
+  async releaseClaims(messageId: string, recipients: readonly string[]): Promise<void> {
+    await sqlQuery(this.prisma, Prisma.sql`
+      UPDATE "recipient_delivery" SET "claimed_until" = NULL
+      WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[]) AND "claimed_until" IS NOT NULL`);
+  }
+
+  /**
+   * Sets the state of some recipients' copies (ending a delivery run's claim on them, {@link claimCopies}) and the
+   * message's summed-up deliveryState, in one transaction of two plain statements: the message row is locked first,
+   * so the summary reads every copy as committed by any other delivery or release of the same message (the statement
+   * after the lock gets a fresh snapshot).
    */
   async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
     const setError = update.lastError !== undefined;
@@ -136,6 +168,7 @@ export class DeliveryRepository {
             "attempts" = "attempts" + ${update.attempted ? 1 : 0}::int,
             "last_attempt_at" = CASE WHEN ${!!update.attempted} THEN now() ELSE "last_attempt_at" END,
             "delivered_at" = CASE WHEN ${update.state === 'DELIVERED'} THEN now() ELSE "delivered_at" END,
+            "claimed_until" = NULL,
             "updated_at" = now()
           WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
           RETURNING "recipient", "state", "attempts"),
@@ -191,10 +224,13 @@ export class DeliveryRepository {
     });
   }
 
-  /** Messages with a copy still QUEUED or DEFERRED and untouched since `olderThan` (the delivery sweeper's read). */
+  /**
+   * Messages with a copy still QUEUED or DEFERRED, untouched since `olderThan` and not claimed by a live delivery run
+   * (the delivery sweeper's read).
+   */
   async findStalled(olderThan: Date, limit = 500): Promise<string[]> {
     const rows = await this.prisma.recipientDelivery.findMany({
-      where: { state: { in: ['QUEUED', 'DEFERRED'] }, updatedAt: { lt: olderThan } },
+      where: { state: { in: ['QUEUED', 'DEFERRED'] }, updatedAt: { lt: olderThan }, OR: [{ claimedUntil: null }, { claimedUntil: { lt: new Date() } }] },
       select: { messageId: true },
       distinct: ['messageId'],
       take: limit,

@@ -223,6 +223,16 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = $1::uuid R
   FROM "msg" m CROSS JOIN jsonb_to_recordset($32::jsonb) AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))
     SELECT "id" FROM "msg";
 
+-- gateway (in-process delivery) or delivery worker: DeliveryRepository.claimCopies: 1 statement
+WITH "claimed" AS (
+  UPDATE "recipient_delivery" SET "claimed_until" = now() + $1::int * interval '1 millisecond', "updated_at" = now()
+  WHERE "message_id" = $2::uuid AND "recipient" = ANY($3::text[])
+    AND "state" IN ('QUEUED', 'DEFERRED') AND ("claimed_until" IS NULL OR "claimed_until" < now())
+  RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error")
+SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", m."received_at" AS "receivedAt"
+FROM "claimed" c LEFT JOIN "message" m ON m."id" = $4::uuid AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz
+ORDER BY c."recipient";
+
 -- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 2 statements
 SELECT "id" FROM "message" WHERE "id" = $1::uuid AND "received_at" >= $2::timestamptz AND "received_at" < $3::timestamptz FOR UPDATE;
 
@@ -233,6 +243,7 @@ SELECT "id" FROM "message" WHERE "id" = $1::uuid AND "received_at" >= $2::timest
       "attempts" = "attempts" + $4::int,
       "last_attempt_at" = CASE WHEN $5 THEN now() ELSE "last_attempt_at" END,
       "delivered_at" = CASE WHEN $6 THEN now() ELSE "delivered_at" END,
+      "claimed_until" = NULL,
       "updated_at" = now()
     WHERE "message_id" = $7::uuid AND "recipient" = ANY($8::text[])
     RETURNING "recipient", "state", "attempts"),
