@@ -27,6 +27,8 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** INGEST_INLINE_SCAN of the journal ingest: it scans its own copies after the commit (on), or queues them all (off). */
   inlineScan: boolean;
+  /** GATEWAY_INLINE_DELIVERY of the gateway scanner: it delivers what it stored itself (on), or queues every delivery (off). */
+  inlineDelivery: boolean;
   quick: boolean;
 }
 
@@ -46,6 +48,8 @@ export const USAGE = `npm run bench -- [options]
   --cpu-prof          profile the app processes (node --cpu-prof) and print their top functions
   --inline-scan | --no-inline-scan  the journal ingest scans the copies it stored itself (default, as the app's
                       INGEST_INLINE_SCAN default) or queues every scan for the scanner workers
+  --inline-delivery | --no-inline-delivery  the gateway delivers the messages it stored itself (default, as the
+                      app's GATEWAY_INLINE_DELIVERY default) or queues every delivery for the delivery worker
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
 const DEFAULTS: Omit<BenchOptions, 'quick'> = {
@@ -62,6 +66,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   statsRequests: 100,
   cpuProf: false,
   inlineScan: true,
+  inlineDelivery: true,
 };
 
 const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
@@ -122,6 +127,8 @@ const SWITCHES: Record<string, Partial<BenchOptions>> = {
   '--cpu-prof': { cpuProf: true },
   '--inline-scan': { inlineScan: true },
   '--no-inline-scan': { inlineScan: false },
+  '--inline-delivery': { inlineDelivery: true },
+  '--no-inline-delivery': { inlineDelivery: false },
   '--quick': { quick: true },
 };
 

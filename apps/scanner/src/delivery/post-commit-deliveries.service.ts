@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { DeliveryJob, InlineRuns, JobQueues, QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryService, type StoredDelivery } from './delivery.service';
 
 /**
@@ -24,6 +25,7 @@ export class PostCommitDeliveries {
     private readonly delivery: DeliveryService,
     private readonly queues: JobQueues,
     @Inject(APP_CONFIG) config: ScannerConfig,
+    @Inject(DELIVERY_TUNING) tuning: DeliveryTuning,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.inline = new InlineRuns<StoredDelivery>(
@@ -40,6 +42,7 @@ export class PostCommitDeliveries {
         concurrency: config.GATEWAY_INLINE_DELIVERY_CONCURRENCY,
         maxWaiting: config.GATEWAY_INLINE_DELIVERY_BACKLOG,
         maxBytes: config.GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES,
+        maxWaitMs: tuning.inlineMaxWaitMs,
       },
       registry,
     );
