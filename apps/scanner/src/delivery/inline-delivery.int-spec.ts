@@ -64,10 +64,10 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
   const zone = new ZoneDnsResolver({ 'sender.example': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] } });
   const dnsLookup: DnsLookup = async (name, rrtype) => ({ records: await zone.resolve(name, rrtype) });
 
-  async function send(subject: string, to: string[]): Promise<string> {
+  async function send(subject: string, to: string[], from = 'alice@sender.example'): Promise<string> {
     const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, name: 'client.sender.example' });
     try {
-      const info = await transport.sendMail({ envelope: { from: 'alice@sender.example', to }, raw: message(subject, to.join(', ')) });
+      const info = await transport.sendMail({ envelope: { from, to }, raw: message(subject, to.join(', ')) });
       return /queued as ([0-9a-f-]{36})/.exec(info.response)![1]!;
     } finally {
       transport.close();
@@ -122,6 +122,18 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
       ['carol@acme.example', 'DELIVERED', 1, null],
     ]);
     expect(await queue.getJob(id)).toBeUndefined();
+  });
+
+  it('should relay the same bytes in process as a job relays from the stored row', async () => {
+    const id = await send('same bytes', ['Jack@acme.example'], 'Alice@Sender.example');
+    await waitFor(async () => (await copiesOf(id))[0]?.state === 'DELIVERED');
+    const [inline] = received('same bytes');
+    // The same stored message once more through the job path (its copy set back to QUEUED, as a fresh delivery).
+    await db.prisma.recipientDelivery.updateMany({ where: { messageId: id }, data: { state: 'QUEUED' } });
+    expect((await scanner.get(DeliveryService).deliver({ messageId: id, recipients: ['jack@acme.example'] })).delivered).toEqual(['jack@acme.example']);
+    const [, queued] = received('same bytes');
+    expect({ from: queued!.from, to: queued!.to }).toEqual({ from: inline!.from, to: inline!.to });
+    expect(queued!.raw.toString('latin1')).toBe(inline!.raw.toString('latin1'));
   });
 
   it('should never send a copy twice when a queued job and the sweeper meet the in-process delivery in flight', async () => {

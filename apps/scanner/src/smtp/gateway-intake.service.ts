@@ -303,7 +303,8 @@ export class GatewayIntakeService {
           accountId: account.id,
           source,
           direction,
-          envelopeFrom,
+          // As stored (lower case): the same MAIL FROM as a job's delivery of the stored row.
+          envelopeFrom: envelopeFrom.toLowerCase(),
           headerFrom: summary.from?.toLowerCase() ?? null,
           helo: transaction.helo,
           clientIp: transaction.clientIp,
