@@ -71,6 +71,22 @@ describe('delivery claims', () => {
     expect((await deliveries.claimCopies(message.id, ['e@customer.example'], 60_000)).copies.map((copy) => copy.recipient)).toEqual(['e@customer.example']);
   });
 
+  it('should sum up the message state from every copy when its copies are recorded at once (one round trip each)', async () => {
+    const recipients = ['h@customer.example', 'i@customer.example', 'j@customer.example', 'k@customer.example'];
+    const messages = await Promise.all(Array.from({ length: 12 }, () => gatewayMessage(recipients)));
+    // Each copy recorded by its own call, all at once: whichever commits last must see the others (no lost summary).
+    await Promise.all(messages.flatMap((message) => recipients.map((recipient) => deliveries.updateDeliveries(message.id, [recipient], { state: 'DELIVERED', lastError: null, attempted: true, reply: '250 ok' }))));
+    const rows = await db.prisma.message.findMany({ where: { id: { in: messages.map((message) => message.id) } } });
+    expect(rows.map((row) => row.deliveryState)).toEqual(rows.map(() => 'DELIVERED'));
+    const events = await db.prisma.recipientEvent.findMany({ where: { messageId: { in: messages.map((message) => message.id) } } });
+    expect(events).toHaveLength(messages.length * recipients.length);
+    expect(events.every((event) => event.type === 'DELIVERED' && event.reply === '250 ok' && (event.detail as { attempt?: number }).attempt === 1)).toBe(true);
+    // A state that is no step in the history (QUEUED) records none; a message id without a time still finds its row.
+    await deliveries.updateDeliveries(messages[0]!.id, ['h@customer.example'], { state: 'QUEUED' });
+    expect(await db.prisma.recipientEvent.count({ where: { messageId: messages[0]!.id } })).toBe(recipients.length);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: messages[0]!.id } })).deliveryState).toBe('QUEUED');
+  });
+
   it('should claim nothing of another message, and nothing for a message that does not exist', async () => {
     const mine = await gatewayMessage(['g@customer.example']);
     const theirs = await gatewayMessage(['g@customer.example']);
