@@ -26,7 +26,7 @@ export interface StartedApp {
   child: BenchChild;
   /** SMTP port (journal ingest, gateway front) or HTTP port (admin API). */
   port: number;
-  /** Its /metrics (journal ingest: where its copies' scans ran). */
+  /** Its /metrics (journal ingest: where its copies' scans ran; gateway: which deliveries went to the queue). */
   metricsUrl?: string;
 }
 
@@ -84,7 +84,7 @@ export class AppLauncher {
     const httpPort = await freePort();
     const env = { SCANNER_ROLE: role, SCANNER_SMTP_PORT: String(smtpPort), SCANNER_HTTP_PORT: String(httpPort), JOURNAL_HTTP_PORT: String(await freePort()), DNS_SERVERS: this.dnsServer, ...extraEnv };
     const child = await this.app(name, env, `http://127.0.0.1:${httpPort}/health`, 'scanner');
-    return { child, port: smtpPort };
+    return { child, port: smtpPort, metricsUrl: `http://127.0.0.1:${httpPort}/metrics` };
   }
 
   async adminApi(): Promise<StartedApp> {

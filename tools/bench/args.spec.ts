@@ -18,13 +18,14 @@ describe(parseArgs.name, () => {
       statsRequests: 100,
       cpuProf: false,
       inlineScan: true,
+      inlineDelivery: true,
       quick: false,
     });
   });
 
   it('should read every option', () => {
-    const options = parseArgs(['--messages', '1,000', '--size', '1mb', '--connections', '4', '--rounds', '5', '--no-reuse', '--scenarios', 'e2e,ingest', '--growth', '100k,10k', '--workers', '2', '--searches', '50', '--cpu-prof', '--stats-per-day', '1m', '--stats-requests', '20', '--no-inline-scan']);
-    expect(options).toMatchObject({ inlineScan: false, messages: 1000, sizeBytes: 1024 ** 2, connections: 4, rounds: 5, reuse: false, scenarios: ['e2e', 'ingest'], growth: [10_000, 100_000], workers: [2], searches: 50, cpuProf: true, statsPerDay: 1_000_000, statsRequests: 20 });
+    const options = parseArgs(['--messages', '1,000', '--size', '1mb', '--connections', '4', '--rounds', '5', '--no-reuse', '--scenarios', 'e2e,ingest', '--growth', '100k,10k', '--workers', '2', '--searches', '50', '--cpu-prof', '--stats-per-day', '1m', '--stats-requests', '20', '--no-inline-scan', '--no-inline-delivery']);
+    expect(options).toMatchObject({ inlineScan: false, inlineDelivery: false, messages: 1000, sizeBytes: 1024 ** 2, connections: 4, rounds: 5, reuse: false, scenarios: ['e2e', 'ingest'], growth: [10_000, 100_000], workers: [2], searches: 50, cpuProf: true, statsPerDay: 1_000_000, statsRequests: 20 });
   });
 
   it('should read the tail experiment: a fixed rate and the variants, refusing an unknown one (tail is not run by default)', () => {

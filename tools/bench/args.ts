@@ -40,6 +40,8 @@ export interface BenchOptions {
   rate: number | null;
   /** Variants of the tail scenario, run alternately in each round. */
   tailVariants: TailVariant[];
+  /** GATEWAY_INLINE_DELIVERY of the gateway scanner: it delivers what it stored itself (on), or queues every delivery (off). */
+  inlineDelivery: boolean;
   quick: boolean;
 }
 
@@ -62,6 +64,8 @@ export const USAGE = `npm run bench -- [options]
   --rate N            tail: offered msgs/s (default: half the e2e median of the same run, so e2e must run too)
   --tail-variants LIST  tail: base,no-flush,checkpoint,no-autovacuum,warm (default base,no-flush): half-load runs
                       with one suspect of the p99 250 → verdict switched off each, alternately per round
+  --inline-delivery | --no-inline-delivery  the gateway delivers the messages it stored itself (default, as the
+                      app's GATEWAY_INLINE_DELIVERY default) or queues every delivery for the delivery worker
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
 const DEFAULTS: Omit<BenchOptions, 'quick'> = {
@@ -80,6 +84,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   inlineScan: true,
   rate: null,
   tailVariants: ['base', 'no-flush'],
+  inlineDelivery: true,
 };
 
 const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
@@ -149,6 +154,8 @@ const SWITCHES: Record<string, Partial<BenchOptions>> = {
   '--cpu-prof': { cpuProf: true },
   '--inline-scan': { inlineScan: true },
   '--no-inline-scan': { inlineScan: false },
+  '--inline-delivery': { inlineDelivery: true },
+  '--no-inline-delivery': { inlineDelivery: false },
   '--quick': { quick: true },
 };
 

@@ -82,6 +82,25 @@ export class BenchEnvironment {
     return { DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, REDIS_PREFIX: this.redisPrefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, ...extra };
   }
 
+  /**
+   * Commands the Redis server has run so far, by name (`INFO commandstats`; the whole server, so the figures mean
+   * something only on a Redis of the bench's own). This read's own INFO is left out.
+   */
+  async redisCommandCounts(): Promise<Map<string, number>> {
+    const redis = new Redis({ ...redisOptionsFromUrl(this.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    try {
+      const counts = new Map<string, number>();
+      for (const match of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+        counts.set(match[1]!, Number(match[2]));
+      }
+      counts.set('info', (counts.get('info') ?? 1) - 1);
+      return counts;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   /** Deletes every Redis key under this run's prefix (queues left from a phase), and only those. */
   async clearRedis(): Promise<number> {
     const redis = new Redis({ ...redisOptionsFromUrl(this.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1 });

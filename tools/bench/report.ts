@@ -195,6 +195,14 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${run.scenario} | ${run.round} | ${Object.entries(run.extra!.scanPlacement as Record<string, number>).map(([where, n]) => `${where} ${n}`).join(', ')} |`);
     }
   }
+  const redis = runs.filter((run) => run.system === 'mailwarden' && run.redisCommandsPerMessage && Object.keys(run.redisCommandsPerMessage).length > 0);
+  if (redis.length > 0) {
+    lines.push('', '## Redis commands per message (INFO commandstats, the whole server)', '', '| scenario | round | total | by command |', '|---|---|---|---|');
+    for (const run of redis) {
+      const counts = Object.entries(run.redisCommandsPerMessage!).sort(([, a], [, b]) => b - a);
+      lines.push(`| ${run.scenario} | ${run.round} | ${round(counts.reduce((sum, [, n]) => sum + n, 0))} | ${counts.map(([command, n]) => `${command} ${round(n)}`).join(', ')} |`);
+    }
+  }
   const profiled = runs.filter((run) => run.system === 'mailwarden' && run.postgresStatements && run.postgresStatements.length > 0);
   if (profiled.length > 0) {
     lines.push('', '## PostgreSQL per statement (pg_stat_statements, per message)', '');

@@ -50,6 +50,8 @@ export interface RunRecord {
   postgresStatements?: StatementCost[];
   /** WAL the server wrote per message over the run (pg_stat_wal: the whole server, so only with pg_stat_statements, i.e. a private server). */
   postgresWalBytesPerMessage?: number;
+  /** Redis commands per message over the run, by name (INFO commandstats: the whole server, so meaningful on a Redis of the bench's own). */
+  redisCommandsPerMessage?: Record<string, number>;
   extra?: Record<string, unknown>;
 }
 
@@ -65,6 +67,7 @@ interface ProcessFigures {
   postgresRowsPerMessage?: RunRecord['postgresRowsPerMessage'];
   postgresStatements?: StatementCost[];
   postgresWalBytesPerMessage?: number;
+  redisCommandsPerMessage?: Record<string, number>;
 }
 
 /** CPU use of this run's processes and of the PostgreSQL backends serving the bench database, before a load. */
@@ -75,6 +78,7 @@ interface CpuBefore {
   tables: Map<string, TableCounts>;
   statements?: StatementSnapshot;
   walBytes?: number;
+  redisCommands: Map<string, number>;
 }
 
 interface TableCounts {
@@ -85,10 +89,11 @@ interface TableCounts {
 }
 
 /**
- * Where the ingest's copies were scanned (issue 20, INGEST_INLINE_SCAN), read from its /metrics: its own scan
- * attempts, and the copies it handed to the scan queue by reason. Null when /metrics cannot be read.
+ * Where an app's in-process work ran (issue 20), read from its /metrics: the items it handed to the queue by reason
+ * (`handoffs`: mailwarden_inline_scan_handoffs_total of the journal ingest, mailwarden_inline_delivery_handoffs_total
+ * of the gateway) and, for the ingest, its own scan attempts. Null when /metrics cannot be read.
  */
-async function ingestScanPlacement(metricsUrl: string | undefined): Promise<Record<string, number> | null> {
+async function inlinePlacement(metricsUrl: string | undefined, handoffs: string): Promise<Record<string, number> | null> {
   if (!metricsUrl) {
     return null;
   }
@@ -97,7 +102,7 @@ async function ingestScanPlacement(metricsUrl: string | undefined): Promise<Reco
     const placement: Record<string, number> = { inline: 0 };
     for (const line of text.split('\n')) {
       const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
-      const handoff = /^mailwarden_inline_scan_handoffs_total\{[^}]*reason="([a-z-]+)"[^}]*\} (\d+)/.exec(line);
+      const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
       if (attempt) placement.inline! += Number(attempt[1]);
       if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
     }
@@ -272,7 +277,7 @@ export class Scenarios {
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const copies = await this.copyTimelines(load);
       const toVerdict = copies.map((copy) => copy.verdictAt - copy.acceptedAt);
-      const scanPlacement = await ingestScanPlacement(ingest.metricsUrl);
+      const scanPlacement = await inlinePlacement(ingest.metricsUrl, 'mailwarden_inline_scan_handoffs_total');
       if (probe.observe) {
         probe.observe(copies, ingest.metricsUrl ? await fetch(ingest.metricsUrl).then((response) => response.text(), () => null) : null);
       }
@@ -370,12 +375,15 @@ export class Scenarios {
 
   /** Gateway front (role all: SMTP front with inline checks, delivery worker) relaying to the local sink. */
   async gateway(round: number): Promise<RunRecord> {
-    const scanner = await this.launcher.scanner('all');
+    const scanner = await this.launcher.scanner('all', undefined, { GATEWAY_INLINE_DELIVERY: this.options.inlineDelivery ? 'on' : 'off' });
     try {
       const before = await this.cpuBefore([scanner.child]);
       const load = await this.load(scanner.port, this.gatewayJobs());
       const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
-      return this.report(record('gateway', 'mailwarden', round, load, await this.finish([scanner.child], before, load.accepted), delivery));
+      const placement = await inlinePlacement(scanner.metricsUrl, 'mailwarden_inline_delivery_handoffs_total');
+      const handedToQueue = placement && Object.fromEntries(Object.entries(placement).filter(([where]) => where !== 'inline'));
+      this.log(`  gateway deliveries handed to the delivery queue (GATEWAY_INLINE_DELIVERY), by reason: ${JSON.stringify(handedToQueue)}`);
+      return this.report(record('gateway', 'mailwarden', round, load, await this.finish([scanner.child], before, load.accepted), { ...delivery, deliveryHandoffs: handedToQueue }));
     } finally {
       await scanner.child.stop();
     }
@@ -396,7 +404,15 @@ export class Scenarios {
   private async cpuBefore(children: readonly BenchChild[]): Promise<CpuBefore> {
     const statements = this.env.statementStatistics ? await statementSnapshot(this.env.pg) : undefined;
     const walBytes = this.env.statementStatistics ? await this.walBytes() : undefined;
-    return { children: cpuSnapshot(children), postgres: await this.postgresCpu(), transactions: await this.postgresTransactions(), tables: await this.tableCounts(), statements, walBytes };
+    return {
+      children: cpuSnapshot(children),
+      postgres: await this.postgresCpu(),
+      transactions: await this.postgresTransactions(),
+      tables: await this.tableCounts(),
+      statements,
+      walBytes,
+      redisCommands: await this.env.redisCommandCounts(),
+    };
   }
 
   /** WAL bytes the server has written (pg_stat_wal, server-wide). */
@@ -438,7 +454,23 @@ export class Scenarios {
     }
     const postgresStatements = before.statements && messages > 0 ? statementCosts(before.statements, await statementSnapshot(this.env.pg), messages) : undefined;
     const postgresWalBytesPerMessage = before.walBytes !== undefined && messages > 0 ? ((await this.walBytes()) - before.walBytes) / messages : undefined;
-    return { rssMb: await stopAll(children), readyRssMb, cpuMsPerMessage, postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null, postgresRowsPerMessage, postgresStatements, postgresWalBytesPerMessage };
+    const redisCommandsPerMessage: Record<string, number> = {};
+    for (const [command, calls] of messages > 0 ? await this.env.redisCommandCounts() : new Map<string, number>()) {
+      const delta = calls - (before.redisCommands.get(command) ?? 0);
+      if (delta > 0) {
+        redisCommandsPerMessage[command] = delta / messages;
+      }
+    }
+    return {
+      rssMb: await stopAll(children),
+      readyRssMb,
+      cpuMsPerMessage,
+      postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null,
+      postgresRowsPerMessage,
+      postgresStatements,
+      postgresWalBytesPerMessage,
+      redisCommandsPerMessage,
+    };
   }
 
   private report(result: RunRecord): RunRecord {
@@ -447,7 +479,7 @@ export class Scenarios {
       .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB (${Math.round(result.readyRssMb[name] ?? Number.NaN)} at start), ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
       .join('; ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg, redis ${Object.values(result.redisCommandsPerMessage ?? {}).reduce((sum, n) => sum + n, 0).toFixed(1)} commands/msg`,
     );
     return result;
   }

@@ -43,8 +43,10 @@ export class AppModule {
   static forRoot(config: ScannerConfig, overrides: ScannerOverrides = {}): DynamicModule {
     const roles: Array<Type | DynamicModule> = [];
     const registry = createMetricsRegistry('scanner');
+    // One instance: with SCANNER_ROLE=all the SMTP front imports it too, for the in-process delivery.
+    const delivery = DeliveryWorkerModule.forRoot(overrides.delivery);
     if (config.SCANNER_ROLE === 'worker' || config.SCANNER_ROLE === 'all') {
-      roles.push(ScanWorkerModule, DeliveryWorkerModule.forRoot(overrides.delivery));
+      roles.push(ScanWorkerModule, delivery);
       roles.push(Microsoft365WorkerModule.forRoot(config, overrides.mailflow));
       // Third-party integrations and SIEM destinations need SECRETS_KEY to decrypt their stored credentials.
       if (config.SECRETS_KEY) {
@@ -61,7 +63,7 @@ export class AppModule {
       }
     }
     if (config.SCANNER_ROLE === 'smtp' || config.SCANNER_ROLE === 'all') {
-      roles.push(GatewaySmtpModule.forRoot(overrides.smtp));
+      roles.push(GatewaySmtpModule.forRoot(overrides.smtp, config.SCANNER_ROLE === 'all' ? delivery : undefined));
     }
     return {
       module: AppModule,

@@ -76,6 +76,23 @@ describe('loadConfig', () => {
     expect(loadConfig('journal-ingest', { INGEST_INLINE_SCAN: 'off', INGEST_INLINE_SCAN_CONCURRENCY: '0' }).INGEST_INLINE_SCAN_CONCURRENCY).toBe(0);
   });
 
+  it('should read the in-process delivery settings of the gateway (issue 20), on by default, and refuse nonsense by name', () => {
+    expect(loadConfig('scanner', {})).toMatchObject({ GATEWAY_INLINE_DELIVERY: true, GATEWAY_INLINE_DELIVERY_CONCURRENCY: 8, GATEWAY_INLINE_DELIVERY_BACKLOG: 256, GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: 32 * 1024 * 1024 });
+    expect(loadConfig('scanner', { GATEWAY_INLINE_DELIVERY: 'off', GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: '4mb', GATEWAY_INLINE_DELIVERY_BACKLOG: '0' })).toMatchObject({
+      GATEWAY_INLINE_DELIVERY: false,
+      GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: 4 * 1024 * 1024,
+      GATEWAY_INLINE_DELIVERY_BACKLOG: 0,
+    });
+    expect(() => loadConfig('scanner', { GATEWAY_INLINE_DELIVERY: 'sometimes' })).toThrow(/GATEWAY_INLINE_DELIVERY/);
+    expect(() => loadConfig('scanner', { GATEWAY_INLINE_DELIVERY_CONCURRENCY: '0' })).toThrow(/GATEWAY_INLINE_DELIVERY_CONCURRENCY must be 1 or more/);
+    for (const value of ['-1', '1.5', 'lots']) {
+      expect(() => loadConfig('scanner', { GATEWAY_INLINE_DELIVERY_BACKLOG: value })).toThrow(/GATEWAY_INLINE_DELIVERY_BACKLOG/);
+    }
+    // Only a process that runs both roles delivers in process: the others never read the concurrency.
+    expect(loadConfig('scanner', { SCANNER_ROLE: 'smtp', GATEWAY_INLINE_DELIVERY_CONCURRENCY: '0' }).GATEWAY_INLINE_DELIVERY_CONCURRENCY).toBe(0);
+    expect(loadConfig('scanner', { GATEWAY_INLINE_DELIVERY: 'off', GATEWAY_INLINE_DELIVERY_CONCURRENCY: '0' }).GATEWAY_INLINE_DELIVERY_CONCURRENCY).toBe(0);
+  });
+
   it('should refuse a backlog or a replica lag bound that cannot mean anything (negative, fractional, not a number)', () => {
     for (const value of ['-5', '2.5', 'many']) {
       expect(() => loadConfig('journal-ingest', { INGEST_INLINE_SCAN_BACKLOG: value })).toThrow(/INGEST_INLINE_SCAN_BACKLOG/);

@@ -242,6 +242,14 @@ const scannerSpec = {
   SCANNER_HTTP_PORT: port({ default: 9102, desc: '/health and /metrics of the scanner' }),
   SCANNER_ROLE: str({ default: 'all', choices: ['all', 'smtp', 'worker'], desc: 'Run the SMTP front, the workers, or both' }),
   SCAN_CONCURRENCY: num({ default: 8, desc: 'Scan jobs run at once per worker process' }),
+  // Issue 20: with SCANNER_ROLE=all the gateway delivers what it stored itself, after the 250; the delivery queue is the fallback.
+  GATEWAY_INLINE_DELIVERY: bool({
+    default: true,
+    desc: 'With SCANNER_ROLE=all: deliver each stored gateway message in this process right after its commit and 250 (on), or leave every delivery to the delivery queue (off)',
+  }),
+  GATEWAY_INLINE_DELIVERY_CONCURRENCY: num({ default: 8, desc: 'In-process deliveries run at once (GATEWAY_INLINE_DELIVERY on)' }),
+  GATEWAY_INLINE_DELIVERY_BACKLOG: nonNegativeInt({ default: 256, desc: 'Stored messages waiting in memory for an in-process delivery; past it (or past GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES) a message goes to the delivery queue' }),
+  GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: byteSize({ default: 33554432, desc: 'Raw bytes held by waiting and running in-process deliveries (`32mb`); a message that would pass it goes to the delivery queue' }),
   EMERGENCY_INBOX_DAYS: emergencyInboxDays,
   // Issue 20: the purge of tenants with a shorter window than the day partitions, beside the message path.
   RETENTION_PURGE_BATCH: batchSize(10_000)({ default: 500, desc: 'Messages (or audit events, quarantine items) the retention purge deletes per statement' }),
@@ -394,6 +402,9 @@ export function loadConfig<A extends AppName>(app: A, env: NodeJS.ProcessEnv = p
   }
   if (app === 'journal-ingest' && picked.INGEST_INLINE_SCAN && !((picked.INGEST_INLINE_SCAN_CONCURRENCY as number) >= 1)) {
     throw new ConfigError({ INGEST_INLINE_SCAN_CONCURRENCY: 'must be 1 or more when INGEST_INLINE_SCAN is on (off: INGEST_INLINE_SCAN=off)' });
+  }
+  if (app === 'scanner' && picked.SCANNER_ROLE === 'all' && picked.GATEWAY_INLINE_DELIVERY && !((picked.GATEWAY_INLINE_DELIVERY_CONCURRENCY as number) >= 1)) {
+    throw new ConfigError({ GATEWAY_INLINE_DELIVERY_CONCURRENCY: 'must be 1 or more when GATEWAY_INLINE_DELIVERY is on (off: GATEWAY_INLINE_DELIVERY=off)' });
   }
   if (app === 'admin-api' && !picked.MAILFLOW_SCANNER_HOST && (picked.MAILFLOW_SCANNER_CERT_NAME || picked.MAILFLOW_SCANNER_IP_RANGES)) {
     throw new ConfigError({ MAILFLOW_SCANNER_HOST: 'is required when MAILFLOW_SCANNER_CERT_NAME or MAILFLOW_SCANNER_IP_RANGES is set (the mailflow connectors need all of them)' });

@@ -14,3 +14,4 @@ export * from './job-definition';
 export * from './job-queue';
 export * from './job-workers';
 export * from './jobs/mimecast-poll.job';
+export * from './inline-runs';

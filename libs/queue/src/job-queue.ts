@@ -40,6 +40,11 @@ export class JobQueue {
     return this.queue.add(this.nameOf(job), data, this.optionsOf(job, data, args)) as Promise<Job<T>>;
   }
 
+  /** Adds one job that runs no sooner than `delayMs` from now (a retry with back-off); the job id rule as for {@link add}. */
+  addLater<T, A extends unknown[]>(job: JobDefinition<T, A>, data: T, delayMs: number, ...args: A): Promise<Job<T>> {
+    return this.queue.add(this.nameOf(job), data, { ...this.optionsOf(job, data, args), delay: Math.max(0, delayMs) }) as Promise<Job<T>>;
+  }
+
   /** Adds several jobs of one kind in one round trip. */
   addBulk<T>(job: JobDefinition<T>, items: readonly T[]): Promise<Array<Job<T>>> {
     return this.queue.addBulk(items.map((data) => ({ name: this.nameOf(job), data, opts: this.optionsOf(job, data, []) }))) as Promise<Array<Job<T>>>;

@@ -11,6 +11,10 @@ export class SmtpSink {
   readonly received: SinkMessage[] = [];
   readonly rejectRecipients = new Set<string>();
   port = 0;
+  /** While set, a received message's end of data is answered only once it settles (a delivery held in flight). */
+  hold: Promise<void> | null = null;
+  /** Messages whose data arrived and wait for {@link hold} (not in `received` yet). */
+  held = 0;
   private server?: SMTPServer;
 
   /** `maxSize`: the SIZE it announces and enforces (smtp-server's default: none). */
@@ -29,8 +33,18 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          this.received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks) });
-          callback();
+          const accept = () => {
+            this.received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks) });
+            callback();
+          };
+          if (!this.hold) {
+            return accept();
+          }
+          this.held++;
+          void this.hold.then(() => {
+            this.held--;
+            accept();
+          });
         });
       },
     });

@@ -4,15 +4,19 @@ import { DeliveryProcessor } from './delivery.processor';
 import { DeliveryStatusService } from './delivery-status.service';
 import { DeliverySweeperService } from './delivery-sweeper.service';
 import { DeliveryService } from './delivery.service';
+import { PostCommitDeliveries } from './post-commit-deliveries.service';
 
-/** The delivery workers (SCANNER_ROLE worker or all). Needs DbModule and QueueModule. */
+/**
+ * The delivery workers (SCANNER_ROLE worker or all), and the in-process delivery of what the SMTP front of the same
+ * process stored (SCANNER_ROLE=all: GatewaySmtpModule imports this module). Needs DbModule and QueueModule.
+ */
 @Module({})
 export class DeliveryWorkerModule {
   static forRoot(tuning: Partial<DeliveryTuning> = {}): DynamicModule {
     return {
       module: DeliveryWorkerModule,
-      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService],
-      exports: [DeliveryService, DeliverySweeperService],
+      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService, PostCommitDeliveries],
+      exports: [DeliveryService, DeliverySweeperService, PostCommitDeliveries],
     };
   }
 }

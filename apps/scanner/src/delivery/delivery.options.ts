@@ -19,6 +19,19 @@ export interface DeliveryTuning {
   /** A copy QUEUED or DEFERRED without a job for this long is enqueued again by the sweeper. */
   sweepGraceMs: number;
   sweepEveryMs: number;
+  /**
+   * How long a delivery run holds the copies it claimed (DeliveryRepository.claimCopies) before another run may take
+   * them: longer than any run lasts (each downstream step is bounded by `timeoutMs`), since a run that outlives it
+   * could see its copies sent a second time; a run that dies leaves its copies to the sweeper once it has passed.
+   */
+  claimLeaseMs: number;
+  /**
+   * A stored message waiting this long for an in-process delivery slot goes to the delivery queue instead. Below
+   * `sweepGraceMs`, so the sweeper does not queue what still waits in memory (if it did, the claim keeps the copy from
+   * being sent twice). Longer than a scan's bound (libs/scanning): in a SCANNER_ROLE=all process the queue's worker
+   * shares the in-process deliveries' connections, so handing a message over adds Redis and PostgreSQL work, not speed.
+   */
+  inlineMaxWaitMs: number;
 }
 
 export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
@@ -32,6 +45,8 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   dsnRoute: null,
   sweepGraceMs: 120_000,
   sweepEveryMs: 30_000,
+  claimLeaseMs: 600_000,
+  inlineMaxWaitMs: 30_000,
 };
 
 export const DELIVERY_TUNING = Symbol('DELIVERY_TUNING');

@@ -25,6 +25,7 @@ const copy = (recipient: string, overrides: Partial<RecipientDelivery> = {}): Re
   lastError: null,
   lastAttemptAt: null,
   deliveredAt: null,
+  claimedUntil: null,
   updatedAt: new Date(),
   ...overrides,
 });
@@ -51,6 +52,12 @@ function setup(
   const repository = {
     findForDelivery: jest.fn(async () => message),
     updateDeliveries: jest.fn(async () => 'QUEUED'),
+    // The claim as PostgreSQL makes it (DeliveryRepository.claimCopies, int-specs): the waiting copies asked for.
+    claimCopies: jest.fn(async (_id: string, recipients: readonly string[]) => ({
+      receivedAt,
+      copies: deliveries.filter((candidate) => recipients.includes(candidate.recipient) && (candidate.state === 'QUEUED' || candidate.state === 'DEFERRED')),
+    })),
+    releaseClaims: jest.fn(async () => undefined),
     queueRelease: jest.fn(),
     isReleased: jest.fn(async () => true),
   };

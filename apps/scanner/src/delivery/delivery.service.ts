@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
-import { DeliveryRepository, DkimKeyRepository, MessageRepository, type MessageForDelivery } from '@mailwarden/db';
+import { DeliveryRepository, DkimKeyRepository, MessageRepository, type ClaimedCopy, type MessageForDelivery, type RecipientDeliveryUpdate } from '@mailwarden/db';
 import {
   arcChainStatus,
   DeliveryMetrics,
@@ -46,13 +46,30 @@ export interface DeliveryRun {
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
+/** What a delivery run reads of a message besides its copies: the stored row's fields, its account's domains, its verdicts. */
+export type DeliveryMessage = Pick<MessageForDelivery, 'id' | 'accountId' | 'source' | 'direction' | 'envelopeFrom' | 'headerFrom' | 'helo' | 'clientIp' | 'metadata'> & {
+  account: Pick<MessageForDelivery['account'], 'domains'>;
+  verdicts: Array<Pick<MessageForDelivery['verdicts'][number], 'recipient' | 'checks'>>;
+};
+
+/**
+ * A gateway message this process has just stored and answered 250 for, with everything its delivery needs in hand
+ * (the SMTP front's `storeProcessed` input): delivered without reading the message, its verdicts or its bytes back.
+ */
+export interface StoredDelivery {
+  message: DeliveryMessage;
+  raw: Buffer;
+  /** The recipients whose copies were stored QUEUED. */
+  recipients: string[];
+}
+
 /**
  * Delivers a stored gateway / mailflow message to its recipients' downstreams (DESIGN.md §3): one SMTP transaction
  * per copy (recipients grouped by downstream and rendering), each recipient's state recorded. Idempotent per
  * recipient: a copy already DELIVERED is never sent again by a redelivered job.
  */
 @Injectable()
-export class DeliveryService implements OnModuleDestroy {
+export class DeliveryService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly connections: DownstreamConnections;
   /** The deployment's ARC sealing key (ARC_SEAL_*); null: copies are relayed unsealed. */
@@ -81,10 +98,12 @@ export class DeliveryService implements OnModuleDestroy {
     this.connections = new DownstreamConnections({ name: config.SMTP_HOSTNAME, timeoutMs: tuning.timeoutMs, connectionsPerRoute: tuning.connectionsPerRoute, idleMs: tuning.idleConnectionMs });
   }
 
-  onModuleDestroy(): void {
+  /** After every module's onModuleDestroy: the in-process deliveries the SMTP front drains still relay over these. */
+  onApplicationShutdown(): void {
     this.connections.close();
   }
 
+  /** A delivery job (queued by a front without the delivery role, a retry, the sweeper, a quarantine release). */
   async deliver(job: DeliveryJobData): Promise<DeliveryRun> {
     const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
     const wanted = new Set(job.recipients.map((recipient) => recipient.toLowerCase()));
@@ -111,16 +130,72 @@ export class DeliveryService implements OnModuleDestroy {
     if (pending.length === 0) {
       return run;
     }
-    const raw = await this.messages.readRaw(message);
-    if (!raw) {
-      throw new DeliveryInputError(`message ${job.messageId}: raw content missing`);
-    }
+    const stored = message;
+    return this.relayClaimed(
+      message,
+      pending.map((copy) => copy.recipient),
+      async () => {
+        const raw = await this.messages.readRaw(stored);
+        if (!raw) {
+          throw new DeliveryInputError(`message ${job.messageId}: raw content missing`);
+        }
+        return raw;
+      },
+      { release: !!job.quarantineItemId },
+    );
+  }
 
+  /**
+   * The delivery of a message this process has just stored (the gateway's in-process delivery, `PostCommitDeliveries`):
+   * the same run as a job's, with the message and its bytes in hand, so nothing is read back but the claim.
+   */
+  deliverStored(stored: StoredDelivery): Promise<DeliveryRun> {
+    return this.relayClaimed(stored.message, stored.recipients, async () => stored.raw, { release: false });
+  }
+
+  /**
+   * Claims the copies of `recipients` still waiting (DeliveryRepository.claimCopies: no other run relays them while
+   * this one does), relays the claimed ones and records each outcome, which ends its claim. A copy this run did not
+   * get to send (an error before its relay) is released for the next attempt; one sent but not recorded (PostgreSQL
+   * failed after the downstream's 250) keeps its claim until the lease ends, then is sent again: at least once.
+   */
+  private async relayClaimed(message: DeliveryMessage, recipients: readonly string[], readRaw: () => Promise<Buffer>, options: { release: boolean }): Promise<DeliveryRun> {
+    const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
+    const { receivedAt, copies: pending } = await this.deliveries.claimCopies(message.id, recipients, this.tuning.claimLeaseMs);
+    if (pending.length === 0) {
+      return run; // delivered meanwhile, or another run has them
+    }
+    const unsent = new Set(pending.map((copy) => copy.recipient));
+    const record = async (done: readonly string[], update: RecipientDeliveryUpdate): Promise<void> => {
+      await this.deliveries.updateDeliveries(message.id, done, update);
+      done.forEach((recipient) => unsent.delete(recipient));
+    };
+    try {
+      return await this.relayCopies(message, receivedAt, pending, await readRaw(), options, run, record, unsent);
+    } finally {
+      if (unsent.size > 0) {
+        await this.deliveries
+          .releaseClaims(message.id, [...unsent])
+          .catch((error: Error) => this.logger.warn({ event: 'delivery.claim_release_failed', messageId: message.id, error: error.message }));
+      }
+    }
+  }
+
+  private async relayCopies(
+    message: DeliveryMessage,
+    receivedAt: Date,
+    pending: readonly ClaimedCopy[],
+    raw: Buffer,
+    options: { release: boolean },
+    run: DeliveryRun,
+    record: (done: readonly string[], update: RecipientDeliveryUpdate) => Promise<void>,
+    unsent: Set<string>,
+  ): Promise<DeliveryRun> {
     // Past the retry window every copy still waiting has failed for good (RFC 5321 4.5.4.1: give up eventually).
     // A release is a fresh delivery: its window starts now.
-    if (!job.quarantineItemId && Date.now() - message.receivedAt.getTime() > this.tuning.retryWindowMs) {
+    if (!options.release && Date.now() - receivedAt.getTime() > this.tuning.retryWindowMs) {
       const expired = pending.map((copy) => copy.recipient);
-      await this.deliveries.updateDeliveries(message.id, expired, { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` });
+      await record(expired, { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` });
       run.failed.push(...expired);
       this.metrics.outcome('expired', expired.length);
       await this.notifySender(message, expired);
@@ -142,7 +217,7 @@ export class DeliveryService implements OnModuleDestroy {
         const route = await exchangers.get(recipientDomain)!;
         if (typeof route === 'string') {
           const permanent = route.startsWith('5');
-          await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: permanent ? 'FAILED' : 'DEFERRED', lastError: route, attempted: true });
+          await record([copy.recipient], { state: permanent ? 'FAILED' : 'DEFERRED', lastError: route, attempted: true });
           (permanent ? run.failed : run.deferred).push(copy.recipient);
           continue;
         }
@@ -151,7 +226,7 @@ export class DeliveryService implements OnModuleDestroy {
         continue;
       }
       if (!domain?.downstreamHost) {
-        await this.deliveries.updateDeliveries(message.id, [copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
+        await record([copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
         run.deferred.push(copy.recipient);
         this.metrics.outcome('no_route');
         continue;
@@ -176,7 +251,7 @@ export class DeliveryService implements OnModuleDestroy {
       let body = prepareCopy(raw, {
         host: this.config.SMTP_HOSTNAME,
         messageId: message.id,
-        received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: message.receivedAt },
+        received: { helo: message.helo, clientIp: message.clientIp, tls: !!metadata.gateway?.tls, recipient: copy.recipients.length === 1 ? copy.recipients[0] : undefined, date: receivedAt },
         checks,
         subjectTag: copy.subjectTag,
         // Every copy is marked. Back to Microsoft 365 the transport rule's exception keeps it from being routed to us
@@ -197,16 +272,17 @@ export class DeliveryService implements OnModuleDestroy {
         chain ??= arcChainStatus(raw, this.resolver).catch((): ArcChainStatus => 'temperror');
         body = await this.seal(message.id, body, checks, await chain);
       }
+      copy.recipients.forEach((recipient) => unsent.delete(recipient)); // from here on it may reach the downstream
       const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
       const downstream = `${copy.route.host}:${copy.route.port}`;
       this.metrics.attempt(result.accepted.length, result.failed.length);
       if (result.accepted.length > 0) {
-        await this.deliveries.updateDeliveries(message.id, result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream });
+        await record(result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream });
         run.delivered.push(...result.accepted);
         this.metrics.outcome('delivered', result.accepted.length);
       }
       for (const failure of result.failed) {
-        await this.deliveries.updateDeliveries(message.id, [failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream });
+        await record([failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream });
         (failure.permanent ? run.failed : run.deferred).push(failure.recipient);
         this.metrics.outcome(failure.permanent ? 'failed' : 'deferred');
       }
@@ -223,7 +299,7 @@ export class DeliveryService implements OnModuleDestroy {
       await this.notifySender(message, run.failed);
     }
     if (run.deferred.length > 0) {
-      const attempts = Math.max(1, ...message.deliveries.filter((copy) => run.deferred.includes(copy.recipient)).map((copy) => copy.attempts + 1));
+      const attempts = Math.max(1, ...pending.filter((copy) => run.deferred.includes(copy.recipient)).map((copy) => copy.attempts + 1));
       run.retryInMs = Math.min(this.tuning.initialRetryDelayMs * 2 ** (attempts - 1), this.tuning.maxRetryDelayMs);
     }
     return run;
@@ -272,7 +348,7 @@ export class DeliveryService implements OnModuleDestroy {
    * one of the account's verified domains. Null (and the copy goes unsigned) when there is none, when SECRETS_KEY is
    * not set, or when the stored private key does not decrypt (a ciphertext not made for this key row).
    */
-  private async signingKey(message: MessageForDelivery): Promise<DkimSigningKey | null> {
+  private async signingKey(message: DeliveryMessage): Promise<DkimSigningKey | null> {
     const fromDomain = domainOfAddress(message.headerFrom);
     const row = fromDomain ? await this.dkimKeys.findSigningKey(message.accountId, fromDomain) : null;
     if (!row) {
@@ -292,7 +368,7 @@ export class DeliveryService implements OnModuleDestroy {
   }
 
   /** Queues the DSN for copies that failed for good; the null sender (`<>`) never gets one (RFC 5321 6.1). */
-  private async notifySender(message: MessageForDelivery, recipients: string[]): Promise<void> {
+  private async notifySender(message: DeliveryMessage, recipients: string[]): Promise<void> {
     if (!message.envelopeFrom) {
       this.logger.log({ event: 'delivery.dsn_suppressed', messageId: message.id, reason: 'null sender' });
       return;

@@ -17,6 +17,7 @@ import { headerValues, MAX_PROCESSED_MARKS, matchesConnector, processedOriginalO
 import { LookupCache, rejectReply, temporaryAuthFailureReply, type SmtpReply } from '@mailwarden/smtp';
 import { findOriginHop, hasBareCrOrLf, normalizeLineEnds, summarizeMessageHeaders } from '@mailwarden/journal';
 import { DeliveryJob, JobQueues } from '@mailwarden/queue';
+import { PostCommitDeliveries } from '../delivery/post-commit-deliveries.service';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { effectivePoliciesFor, evaluateMessage, quarantineExpiry, ScanContextCache, ScanMetrics, type EvaluatedVerdict, type MessageEvaluation, type PolicyScopeContext } from '@mailwarden/scanning';
 import { SenderChecksService } from '@mailwarden/sender-checks';
@@ -82,6 +83,8 @@ export class GatewayIntakeService {
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     private readonly microsoft365: Microsoft365Repository,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+    /** Present when this process runs the delivery role too (SCANNER_ROLE=all): what is stored is delivered here. */
+    @Optional() private readonly postCommit?: PostCommitDeliveries,
   ) {
     this.scanMetrics = new ScanMetrics(registry);
     this.messageMetrics = new MessageMetrics(registry);
@@ -290,8 +293,29 @@ export class GatewayIntakeService {
       this.logger.log({ event: 'gateway.rejected', messageId, actions, failedCheck: rejected[0]!.failedCheck ?? null });
       return { reply: this.rejection(rejected[0]!), messageId };
     }
-    const queued = verdicts.filter((verdict) => DELIVERY_STATE_FOR[actionOf(verdict)] === 'QUEUED').map((verdict) => verdict.recipient);
-    if (queued.length > 0) {
+    const queued = verdicts.filter((verdict) => DELIVERY_STATE_FOR[actionOf(verdict)] === 'QUEUED').map((verdict) => verdict.recipient.toLowerCase());
+    if (queued.length > 0 && this.postCommit) {
+      // After the commit, never before the 250: delivered by this process with what it has in hand (or queued when
+      // it cannot); a crash before the delivery leaves the copies QUEUED for the delivery sweeper.
+      this.postCommit.deliver({
+        message: {
+          id: messageId,
+          accountId: account.id,
+          source,
+          direction,
+          // As stored (lower case): the same MAIL FROM as a job's delivery of the stored row.
+          envelopeFrom: envelopeFrom.toLowerCase(),
+          headerFrom: summary.from?.toLowerCase() ?? null,
+          helo: transaction.helo,
+          clientIp: transaction.clientIp,
+          metadata: { gateway: { tls: transaction.tls, processedOf, outbound: !!transaction.outbound } },
+          account,
+          verdicts: verdicts.map((verdict) => ({ recipient: verdict.recipient.toLowerCase(), checks: verdict.checks as never })),
+        },
+        raw,
+        recipients: queued,
+      });
+    } else if (queued.length > 0) {
       // After the commit: a lost enqueue (Redis down) is caught up by the delivery sweeper (transactional outbox).
       await this.queues
         .add(DeliveryJob, { messageId, recipients: queued })
@@ -360,6 +384,11 @@ export class GatewayIntakeService {
   private async loadRecipientDomain(name: string): Promise<{ domain: GatewayDomain | null; connector: MailflowConnector | null }> {
     const domain = await this.deliveries.findRecipientDomain(name);
     return { domain, connector: domain ? await this.deliveries.findConnector(domain.accountId) : null };
+  }
+
+  /** Graceful shutdown, after the SMTP front drained: the in-process deliveries end or are left to the queue. */
+  async drainDeliveries(): Promise<void> {
+    await this.postCommit?.drain();
   }
 
   private rejection(verdict: EvaluatedVerdict): SmtpReply {

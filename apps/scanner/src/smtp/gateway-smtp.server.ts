@@ -34,6 +34,15 @@ export class GatewaySmtpServer extends SmtpFrontService<GatewayTransaction> {
     );
   }
 
+  /**
+   * Graceful shutdown: the SMTP front drains first (no message arrives after it), then the in-process deliveries of
+   * the messages it stored end or go to the queue, before Nest destroys the global DbModule and QueueModule.
+   */
+  override async onModuleDestroy(): Promise<void> {
+    await super.onModuleDestroy();
+    await this.intake.drainDeliveries();
+  }
+
   /** At MAIL: the connection's facts as they stand now (after STARTTLS, its HELO), no recipient's tenant yet. */
   newTransaction(client: SmtpClient): GatewayTransaction {
     return { clientIp: client.clientIp, helo: client.helo, tls: client.secure, tlsCertNames: client.tlsCertNames };

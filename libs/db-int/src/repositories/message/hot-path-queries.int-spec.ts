@@ -106,6 +106,9 @@ describe('hot-path SQL (hot-path.queries.sql)', () => {
         { recipient: 'carol@customer.example', action: 'DELIVER', state: 'QUEUED' },
       ]);
     });
+    await step('gateway (in-process delivery) or delivery worker: DeliveryRepository.claimCopies', () =>
+      deliveries.claimCopies(processed!.id, ['bob@customer.example', 'carol@customer.example'], 600_000),
+    );
     await step('delivery worker: DeliveryRepository.updateDeliveries (DELIVERED)', () =>
       deliveries.updateDeliveries(processed!.id, ['bob@customer.example', 'carol@customer.example'], { state: 'DELIVERED', attempted: true, reply: '250 2.0.0 ok', downstream: '127.0.0.1:25' }),
     );

@@ -13,7 +13,7 @@ import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from '../message/raw-message-store';
 import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
-import { sqlQuery, sqlTransaction } from '../../sql';
+import { sqlQuery } from '../../sql';
 import { deliveryInsertCtes, messageInsertCtes, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
@@ -33,6 +33,9 @@ export interface RecipientDeliveryUpdate {
 const DELIVERY_EVENT_STATES: ReadonlySet<DeliveryState> = new Set(['DELIVERED', 'DEFERRED', 'FAILED']);
 
 export type MessageForDelivery = Message & { account: Account & { domains: Domain[] }; verdicts: Verdict[]; deliveries: RecipientDelivery[] };
+
+/** A copy a delivery run has claimed ({@link DeliveryRepository.claimCopies}): its row as the claim found it. */
+export type ClaimedCopy = Pick<RecipientDelivery, 'recipient' | 'action' | 'state' | 'subjectTag' | 'attempts' | 'lastError'>;
 
 export interface EmergencyInboxEntry {
   id: string;
@@ -120,55 +123,53 @@ export class DeliveryRepository {
   }
 
   /**
-   * Sets the state of some recipients' copies and the message's summed-up deliveryState, in one transaction of two
-   * plain statements: the message row is locked first, so the summary reads every copy as committed by any other
-   * delivery or release of the same message (the statement after the lock gets a fresh snapshot).
+   * Claims the copies of `recipients` that are still QUEUED or DEFERRED and not claimed by a live run (their
+   * "claimed_until" null or past) for `leaseMs`, in one statement, and returns them with the message's receivedAt.
+   * Only a claimed copy may be relayed: two runs of one message at once (the gateway's in-process delivery and a
+   * queued job, a job BullMQ hands out again after a stall, the sweeper's) never both get a copy, because the second
+   * UPDATE waits for the first one's row lock and then re-checks the row (READ COMMITTED), finding it claimed or
+   * DELIVERED. {@link updateDeliveries} ends the claim; a run that dies leaves it to expire.
    */
-  async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
-    const setError = update.lastError !== undefined;
-    const rows = await sqlTransaction(this.prisma, async (run) => {
-      await run(Prisma.sql`SELECT "id" FROM "message" WHERE "id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`"received_at"`)} FOR UPDATE`);
-      return run<{ state: DeliveryState }>(Prisma.sql`
-        WITH "updated" AS (
-          UPDATE "recipient_delivery" SET
-            "state" = ${update.state}::"DeliveryState",
-            "last_error" = CASE WHEN ${setError} THEN ${update.lastError ?? null} ELSE "last_error" END,
-            "attempts" = "attempts" + ${update.attempted ? 1 : 0}::int,
-            "last_attempt_at" = CASE WHEN ${!!update.attempted} THEN now() ELSE "last_attempt_at" END,
-            "delivered_at" = CASE WHEN ${update.state === 'DELIVERED'} THEN now() ELSE "delivered_at" END,
-            "updated_at" = now()
-          WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
-          RETURNING "recipient", "state", "attempts"),
-        ${this.deliveryEventCte(messageId, update)},
-        "copies" AS (
-          SELECT COALESCE(u."state", d."state") AS "state"
-          FROM "recipient_delivery" d LEFT JOIN "updated" u USING ("recipient")
-          WHERE d."message_id" = ${messageId}::uuid),
-        "summary" AS (
-          SELECT COALESCE((SELECT p."state" FROM unnest(${STATE_PRECEDENCE}::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
-            WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
-        UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary"
-        WHERE "message"."id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`"message"."received_at"`)}
-        RETURNING "message"."delivery_state" AS "state"`);
-    });
-    return rows[0]?.state ?? 'NOT_APPLICABLE';
+  async claimCopies(messageId: string, recipients: readonly string[], leaseMs: number): Promise<{ receivedAt: Date; copies: ClaimedCopy[] }> {
+    const rows = await sqlQuery<ClaimedCopy & { receivedAt: Date | null }>(this.prisma, Prisma.sql`
+      WITH "claimed" AS (
+        UPDATE "recipient_delivery" SET "claimed_until" = now() + ${leaseMs}::int * interval '1 millisecond', "updated_at" = now()
+        WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[])
+          AND "state" IN ('QUEUED', 'DEFERRED') AND ("claimed_until" IS NULL OR "claimed_until" < now())
+        RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error")
+      SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", m."received_at" AS "receivedAt"
+      FROM "claimed" c LEFT JOIN "message" m ON m."id" = ${messageId}::uuid${receivedAround(messageId, Prisma.sql`m."received_at"`)}
+      ORDER BY c."recipient"`);
+    return { receivedAt: rows[0]?.receivedAt ?? new Date(), copies: rows.map(({ receivedAt: _receivedAt, ...copy }) => copy) };
+  }
+
+  /** Ends a run's claim on copies it did not get to (its attempt failed before their state was recorded). */
+  async releaseClaims(messageId: string, recipients: readonly string[]): Promise<void> {
+    await sqlQuery(this.prisma, Prisma.sql`
+      UPDATE "recipient_delivery" SET "claimed_until" = NULL
+      WHERE "message_id" = ${messageId}::uuid AND "recipient" = ANY(${recipients.map((recipient) => recipient.toLowerCase())}::text[]) AND "claimed_until" IS NOT NULL`);
   }
 
   /**
-   * CTE `delivery_event` (issue 13 §4): the recipients' DELIVERED / DEFERRED / FAILED step in their event history, with
-   * the reply and attempt number, in the statement that records the state; nothing for other states.
+   * Sets the state of some recipients' copies (ending a delivery run's claim on them, {@link claimCopies}), their
+   * DELIVERED / DEFERRED / FAILED step in the recipient's event history (issue 13 §4, with the reply and attempt
+   * number), and the message's summed-up deliveryState: one call of `mw_update_deliveries` (migration
+   * 20261210111000), one round trip and one transaction. Inside it the message row is locked first, so the summary
+   * reads every copy as committed by any other delivery or release of the same message (the statement after the lock
+   * gets a fresh snapshot).
    */
-  private deliveryEventCte(messageId: string, update: RecipientDeliveryUpdate): Prisma.Sql {
-    if (!DELIVERY_EVENT_STATES.has(update.state)) {
-      return Prisma.sql`"delivery_event" AS (SELECT 1)`;
-    }
+  async updateDeliveries(messageId: string, recipients: readonly string[], update: RecipientDeliveryUpdate): Promise<DeliveryState> {
+    const range = receivedRange(messageId);
+    const event = DELIVERY_EVENT_STATES.has(update.state);
     const reply = update.state === 'DELIVERED' ? (update.reply ?? null) : (update.lastError ?? null);
     const detail = { attempted: !!update.attempted, ...(update.downstream ? { downstream: update.downstream } : {}) };
-    return Prisma.sql`"delivery_event" AS (
-      INSERT INTO "recipient_event" ("message_id", "recipient", "type", "reply", "detail")
-      SELECT ${messageId}::uuid, u."recipient", ${update.state}::"RecipientEventType", ${reply},
-        ${JSON.stringify(detail)}::jsonb || jsonb_build_object('attempt', u."attempts")
-      FROM "updated" u)`;
+    const [row] = await sqlQuery<{ state: DeliveryState }>(this.prisma, Prisma.sql`
+      SELECT "mw_update_deliveries"(${messageId}::uuid, ${range?.gte ?? '-infinity'}::timestamptz, ${range?.lt ?? 'infinity'}::timestamptz,
+        ${recipients.map((recipient) => recipient.toLowerCase())}::text[], ${update.state}::"DeliveryState",
+        ${update.lastError !== undefined}::boolean, ${update.lastError ?? null}::text, ${!!update.attempted}::boolean,
+        ${event ? update.state : null}::"RecipientEventType", ${event ? reply : null}::text, ${JSON.stringify(detail)}::jsonb,
+        ${STATE_PRECEDENCE}::"DeliveryState"[]) AS "state"`);
+    return row?.state ?? 'NOT_APPLICABLE';
   }
 
   /**
@@ -191,10 +192,13 @@ export class DeliveryRepository {
     });
   }
 
-  /** Messages with a copy still QUEUED or DEFERRED and untouched since `olderThan` (the delivery sweeper's read). */
+  /**
+   * Messages with a copy still QUEUED or DEFERRED, untouched since `olderThan` and not claimed by a live delivery run
+   * (the delivery sweeper's read).
+   */
   async findStalled(olderThan: Date, limit = 500): Promise<string[]> {
     const rows = await this.prisma.recipientDelivery.findMany({
-      where: { state: { in: ['QUEUED', 'DEFERRED'] }, updatedAt: { lt: olderThan } },
+      where: { state: { in: ['QUEUED', 'DEFERRED'] }, updatedAt: { lt: olderThan }, OR: [{ claimedUntil: null }, { claimedUntil: { lt: new Date() } }] },
       select: { messageId: true },
       distinct: ['messageId'],
       take: limit,

@@ -223,31 +223,19 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = $1::uuid R
   FROM "msg" m CROSS JOIN jsonb_to_recordset($32::jsonb) AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))
     SELECT "id" FROM "msg";
 
--- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 2 statements
-SELECT "id" FROM "message" WHERE "id" = $1::uuid AND "received_at" >= $2::timestamptz AND "received_at" < $3::timestamptz FOR UPDATE;
+-- gateway (in-process delivery) or delivery worker: DeliveryRepository.claimCopies: 1 statement
+WITH "claimed" AS (
+  UPDATE "recipient_delivery" SET "claimed_until" = now() + $1::int * interval '1 millisecond', "updated_at" = now()
+  WHERE "message_id" = $2::uuid AND "recipient" = ANY($3::text[])
+    AND "state" IN ('QUEUED', 'DEFERRED') AND ("claimed_until" IS NULL OR "claimed_until" < now())
+  RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error")
+SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", m."received_at" AS "receivedAt"
+FROM "claimed" c LEFT JOIN "message" m ON m."id" = $4::uuid AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz
+ORDER BY c."recipient";
 
-  WITH "updated" AS (
-    UPDATE "recipient_delivery" SET
-      "state" = $1::"DeliveryState",
-      "last_error" = CASE WHEN $2 THEN $3 ELSE "last_error" END,
-      "attempts" = "attempts" + $4::int,
-      "last_attempt_at" = CASE WHEN $5 THEN now() ELSE "last_attempt_at" END,
-      "delivered_at" = CASE WHEN $6 THEN now() ELSE "delivered_at" END,
-      "updated_at" = now()
-    WHERE "message_id" = $7::uuid AND "recipient" = ANY($8::text[])
-    RETURNING "recipient", "state", "attempts"),
-  "delivery_event" AS (
-INSERT INTO "recipient_event" ("message_id", "recipient", "type", "reply", "detail")
-SELECT $9::uuid, u."recipient", $10::"RecipientEventType", $11,
-  $12::jsonb || jsonb_build_object('attempt', u."attempts")
-FROM "updated" u),
-  "copies" AS (
-    SELECT COALESCE(u."state", d."state") AS "state"
-    FROM "recipient_delivery" d LEFT JOIN "updated" u USING ("recipient")
-    WHERE d."message_id" = $13::uuid),
-  "summary" AS (
-    SELECT COALESCE((SELECT p."state" FROM unnest($14::"DeliveryState"[]) WITH ORDINALITY AS p("state", "rank")
-      WHERE p."state" IN (SELECT "state" FROM "copies") ORDER BY p."rank" LIMIT 1), 'NOT_APPLICABLE') AS "state")
-  UPDATE "message" SET "delivery_state" = "summary"."state" FROM "summary"
-  WHERE "message"."id" = $15::uuid AND "message"."received_at" >= $16::timestamptz AND "message"."received_at" < $17::timestamptz
-  RETURNING "message"."delivery_state" AS "state";
+-- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 1 statement
+SELECT "mw_update_deliveries"($1::uuid, $2::timestamptz, $3::timestamptz,
+  $4::text[], $5::"DeliveryState",
+  $6::boolean, $7::text, $8::boolean,
+  $9::"RecipientEventType", $10::text, $11::jsonb,
+  $12::"DeliveryState"[]) AS "state";

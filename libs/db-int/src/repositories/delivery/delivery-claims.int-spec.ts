@@ -1,0 +1,97 @@
+import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { DeliveryRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
+
+/** DeliveryRepository.claimCopies against PostgreSQL: at most one live claim per copy, whatever runs at once (issue 20). */
+describe('delivery claims', () => {
+  let db: TestDatabase;
+  let factories: TestFactories;
+  let deliveries: DeliveryRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    factories = new TestFactories(db.prisma);
+    deliveries = new DeliveryRepository(db.prisma as unknown as PrismaService, new PostgresRawMessageStore());
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function gatewayMessage(recipients: string[]): Promise<{ id: string; receivedAt: Date }> {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const message = await factories.newMessage(account, { source: 'GATEWAY', envelopeTo: recipients });
+    await db.prisma.recipientDelivery.createMany({ data: recipients.map((recipient) => ({ messageId: message.id, recipient, action: 'DELIVER' as const, state: 'QUEUED' as const })) });
+    return message;
+  }
+
+  it('should give each waiting copy to exactly one of many concurrent claims, with the copy as it was and the message time', async () => {
+    const recipients = ['a@customer.example', 'b@customer.example', 'c@customer.example'];
+    const message = await gatewayMessage(recipients);
+    await db.prisma.recipientDelivery.update({ where: { messageId_recipient: { messageId: message.id, recipient: 'b@customer.example' } }, data: { state: 'DEFERRED', attempts: 2, lastError: '451 busy' } });
+    const claims = await Promise.all(Array.from({ length: 12 }, () => deliveries.claimCopies(message.id, recipients.map((recipient) => recipient.toUpperCase()), 60_000)));
+    const won = claims.flatMap((claim) => claim.copies.map((copy) => copy.recipient)).sort();
+    expect(won).toEqual(recipients);
+    const winner = claims.find((claim) => claim.copies.length > 0)!;
+    expect(winner.receivedAt.getTime()).toBe(message.receivedAt.getTime());
+    expect(claims.flatMap((claim) => claim.copies).find((copy) => copy.recipient === 'b@customer.example')).toEqual({
+      recipient: 'b@customer.example',
+      action: 'DELIVER',
+      state: 'DEFERRED',
+      subjectTag: null,
+      attempts: 2,
+      lastError: '451 busy',
+    });
+  });
+
+  it('should not claim a copy that is delivered, held or claimed, and claim it again once its claim has ended or expired', async () => {
+    const message = await gatewayMessage(['d@customer.example', 'e@customer.example', 'f@customer.example']);
+    await db.prisma.recipientDelivery.update({ where: { messageId_recipient: { messageId: message.id, recipient: 'f@customer.example' } }, data: { state: 'QUARANTINED' } });
+    expect((await deliveries.claimCopies(message.id, ['d@customer.example', 'e@customer.example', 'f@customer.example'], 60_000)).copies.map((copy) => copy.recipient)).toEqual([
+      'd@customer.example',
+      'e@customer.example',
+    ]);
+    expect((await deliveries.claimCopies(message.id, ['d@customer.example', 'e@customer.example'], 60_000)).copies).toEqual([]);
+
+    // d: recorded (DELIVERED ends the claim, and a delivered copy is never claimed again); e: released by its run.
+    await deliveries.updateDeliveries(message.id, ['d@customer.example'], { state: 'DELIVERED', lastError: null, attempted: true });
+    await deliveries.releaseClaims(message.id, ['e@customer.example']);
+    const rows = await db.prisma.recipientDelivery.findMany({ where: { messageId: message.id }, orderBy: { recipient: 'asc' } });
+    expect(rows.map((row) => [row.recipient, row.state, row.claimedUntil])).toEqual([
+      ['d@customer.example', 'DELIVERED', null],
+      ['e@customer.example', 'QUEUED', null],
+      ['f@customer.example', 'QUARANTINED', null],
+    ]);
+    expect((await deliveries.claimCopies(message.id, ['d@customer.example', 'e@customer.example'], 60_000)).copies.map((copy) => copy.recipient)).toEqual(['e@customer.example']);
+
+    // A claim whose run died: taken again once its lease has passed, not before; the sweeper skips it meanwhile.
+    await db.prisma.recipientDelivery.updateMany({ where: { messageId: message.id, recipient: 'e@customer.example' }, data: { updatedAt: new Date(Date.now() - 600_000) } });
+    expect(await deliveries.findStalled(new Date(Date.now() - 60_000))).not.toContain(message.id);
+    await db.prisma.recipientDelivery.updateMany({ where: { messageId: message.id, recipient: 'e@customer.example' }, data: { claimedUntil: new Date(Date.now() - 1), updatedAt: new Date(Date.now() - 600_000) } });
+    expect(await deliveries.findStalled(new Date(Date.now() - 60_000))).toContain(message.id);
+    expect((await deliveries.claimCopies(message.id, ['e@customer.example'], 60_000)).copies.map((copy) => copy.recipient)).toEqual(['e@customer.example']);
+  });
+
+  it('should sum up the message state from every copy when its copies are recorded at once (one round trip each)', async () => {
+    const recipients = ['h@customer.example', 'i@customer.example', 'j@customer.example', 'k@customer.example'];
+    const messages = await Promise.all(Array.from({ length: 12 }, () => gatewayMessage(recipients)));
+    // Each copy recorded by its own call, all at once: whichever commits last must see the others (no lost summary).
+    await Promise.all(messages.flatMap((message) => recipients.map((recipient) => deliveries.updateDeliveries(message.id, [recipient], { state: 'DELIVERED', lastError: null, attempted: true, reply: '250 ok' }))));
+    const rows = await db.prisma.message.findMany({ where: { id: { in: messages.map((message) => message.id) } } });
+    expect(rows.map((row) => row.deliveryState)).toEqual(rows.map(() => 'DELIVERED'));
+    const events = await db.prisma.recipientEvent.findMany({ where: { messageId: { in: messages.map((message) => message.id) } } });
+    expect(events).toHaveLength(messages.length * recipients.length);
+    expect(events.every((event) => event.type === 'DELIVERED' && event.reply === '250 ok' && (event.detail as { attempt?: number }).attempt === 1)).toBe(true);
+    // A state that is no step in the history (QUEUED) records none; a message id without a time still finds its row.
+    await deliveries.updateDeliveries(messages[0]!.id, ['h@customer.example'], { state: 'QUEUED' });
+    expect(await db.prisma.recipientEvent.count({ where: { messageId: messages[0]!.id } })).toBe(recipients.length);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id: messages[0]!.id } })).deliveryState).toBe('QUEUED');
+  });
+
+  it('should claim nothing of another message, and nothing for a message that does not exist', async () => {
+    const mine = await gatewayMessage(['g@customer.example']);
+    const theirs = await gatewayMessage(['g@customer.example']);
+    expect((await deliveries.claimCopies(mine.id, ['g@customer.example'], 60_000)).copies).toHaveLength(1);
+    expect((await deliveries.claimCopies(theirs.id, ['g@customer.example'], 60_000)).copies).toHaveLength(1);
+    expect((await deliveries.claimCopies('0190a0a0-0000-7000-8000-000000000000', ['g@customer.example'], 60_000)).copies).toEqual([]);
+  });
+});
