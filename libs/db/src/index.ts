@@ -18,6 +18,8 @@ export * from './repositories/delivery/delivery.repository';
 export * from './repositories/message/message.repository';
 export * from './repositories/message/scan-target';
 export * from './repositories/message/incoming-committer';
+export * from './repositories/message/verdict-committer';
+export * from './group-commit';
 export * from './repositories/scan-context/scan-context.repository';
 export * from './repositories/third-party-alert/third-party-alert.repository';
 export * from './repositories/export/export.repository';

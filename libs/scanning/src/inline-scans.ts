@@ -9,7 +9,7 @@ import type { ScanMessageService } from './scan-message.service';
  * scan starts within {@link INLINE_SCAN_MAX_WAIT_MS} of the commit or is handed to the queue, and its DNS lookups are
  * bounded by DNS_TIMEOUT_MS each, so a live in-process scan normally ends long before the sweeper sees its message;
  * if one ever runs past it, the worker's scan and it race, and the verdict statement lets exactly one of them write
- * (libs/db `saveVerdicts` claims only a PENDING message).
+ * (libs/db `saveVerdictsMany` claims only a PENDING message, one write per message in a batch too).
  */
 export const SCAN_SWEEP_GRACE_MS = 30_000;
 

@@ -40,6 +40,17 @@ export interface VerdictInput {
   quarantineReason?: string | null;
 }
 
+/**
+ * The verdicts of one scanned message, as the scan hands them to the verdict write (`MessageRepository.saveVerdicts`,
+ * `saveVerdictsMany`, `VerdictCommitter.save`).
+ */
+export interface VerdictWrite {
+  message: { id: string; accountId: string };
+  verdicts: readonly VerdictInput[];
+  status?: 'SCANNED' | 'SKIPPED';
+  quarantineExpiresAt?: Date | null;
+}
+
 export interface RecipientDeliveryInput {
   recipient: string;
   action: PolicyAction;

@@ -73,9 +73,10 @@ export class DeliveryRepository {
     copies: readonly RecipientDeliveryInput[],
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<Pick<Message, 'id'>> {
+    const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql([input.raw]), [input], { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) });
     const [message] = await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
-      WITH ${messageInsertCtes(this.rawStore.insertSql([input.raw]), [input], { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) }).ctes},
-      ${verdictInsertCtes('msg', input.accountId, verdicts, options.quarantineExpiresAt ?? null)},
+      WITH ${ctes},
+      ${verdictInsertCtes('msg', [{ message: { id: ids[0]! }, verdicts, quarantineExpiresAt: options.quarantineExpiresAt ?? null }])},
       ${deliveryInsertCtes(copies)}
       SELECT "id" FROM "msg"`);
     return message!;
