@@ -314,15 +314,16 @@ export class MessageRepository {
   /** One statement ending the scans of `writes` (distinct messages) that are still PENDING, with their verdicts; the ids it claimed. */
   private async claimAndWrite(writes: readonly VerdictWrite[]): Promise<Set<string>> {
     const ids = writes.map((write) => write.message.id);
-    const claims = writes.map((write) => ({ id: write.message.id, status: write.status ?? 'SCANNED' }));
+    // unnest of arrays, not JSON: PostgreSQL then knows how many rows it joins (a JSON function counts as 100), so it
+    // looks each message up by its key instead of reading the whole day's partition (seen in the bench: 3-10 x the blocks).
     const rows = await sqlQuery<{ id: string }>(this.prisma, Prisma.sql`
       WITH ${endScanCte(ids)},
       "claimed" AS (
         UPDATE "message" m SET "scan_status" = c."status", "scanned_at" = now(),
           "scan_attempts" = COALESCE(se."attempts", m."scan_attempts")
-        FROM jsonb_to_recordset(${JSON.stringify(claims)}::jsonb) AS c("id" uuid, "status" "ScanStatus")
+        FROM unnest(${ids}::uuid[], ${writes.map((write) => write.status ?? 'SCANNED')}::"ScanStatus"[]) AS c("id", "status")
           LEFT JOIN "scan_ended" se ON se."message_id" = c."id"
-        WHERE m."id" = c."id"${receivedAroundAll(ids, Prisma.sql`m."received_at"`)} AND m."scan_status" = 'PENDING'
+        WHERE m."id" = c."id" AND m."id" = ANY(${ids}::uuid[])${receivedAroundAll(ids, Prisma.sql`m."received_at"`)} AND m."scan_status" = 'PENDING'
         RETURNING m."id", m."account_id", m."direction", m."envelope_from"),
       ${verdictInsertCtes('claimed', writes)}
       SELECT "id"::text AS "id" FROM "claimed"`);
