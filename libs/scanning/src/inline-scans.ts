@@ -36,6 +36,11 @@ export interface InlineScanSettings {
 export interface StoredCopy {
   target: ScanTarget;
   raw: Buffer;
+  /**
+   * Stored with its first scan attempt counted (libs/db `IncomingMessage.scanAttemptCounted`): the in-process scan
+   * counts none, and a hand-off to the queue that no scan here used releases it (the worker counts its own).
+   */
+  attemptCounted?: boolean;
 }
 
 /**
@@ -78,7 +83,7 @@ export class InlineScans {
   private readonly handoffs;
 
   constructor(
-    private readonly scans: Pick<ScanMessageService, 'scanStored'>,
+    private readonly scans: Pick<ScanMessageService, 'scanStored' | 'releaseCountedAttempt'>,
     private readonly settings: InlineScanSettings,
     private readonly handoff: InlineScanHandoff,
     registry: Registry = new Registry(),
@@ -144,7 +149,7 @@ export class InlineScans {
   private start(copy: StoredCopy): void {
     this.running++;
     const work = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.scans.scanStored(copy.target, copy.raw))
+      .then(() => this.scans.scanStored(copy.target, copy.raw, { attemptCounted: copy.attemptCounted }))
       .then(
         () => undefined,
         (error: Error) => {
@@ -176,7 +181,14 @@ export class InlineScans {
 
   private handOff(copy: StoredCopy, reason: InlineScanHandoffReason): void {
     this.handoffs.inc({ reason: boundedLabel(reason, HANDOFF_REASONS) });
-    const work = this.handoff(copy, reason)
+    // An attempt counted with the store that no scan here used (after `retry` it was used): the worker counts its own.
+    // Should this fail or the process die first, the copy keeps one attempt too many (MAX_SCAN_ATTEMPTS - 1 left).
+    const released =
+      copy.attemptCounted && reason !== 'retry'
+        ? this.scans.releaseCountedAttempt(copy.target.id).catch((error: Error) => this.logger.warn({ event: 'scan.attempt_release_failed', messageId: copy.target.id, error: error.message }))
+        : Promise.resolve();
+    const work = Promise.all([released, this.handoff(copy, reason)])
+      .then(() => undefined)
       .catch((error: Error) => this.logger.warn({ event: 'scan.handoff_failed', messageId: copy.target.id, reason, error: error.message }))
       .finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);

@@ -19,6 +19,11 @@ export interface IncomingMessage {
   dedupKey?: string | null;
   metadata?: Prisma.InputJsonValue;
   raw: Buffer;
+  /**
+   * The storing process will scan this copy itself and counts that first attempt with the store (no statement of its
+   * own): written as "scan_attempts" 1, which the "message_scan" row starts from (migration 20261210100000).
+   */
+  scanAttemptCounted?: boolean;
 }
 
 /** A received copy after its commit: its message (for a duplicate, the one stored before) and whether it was one. */

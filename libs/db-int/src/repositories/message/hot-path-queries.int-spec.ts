@@ -91,7 +91,7 @@ describe('hot-path SQL (hot-path.queries.sql)', () => {
     });
     await step('scan worker: MessageRepository.startScan', () => messages.startScan(stored!.id));
     await step('journal ingest, its own scans after the commit: MessageRepository.countScanAttemptMany (VerdictCommitter: the attempts of two scans in one statement; countScanAttempt is one of one)', () =>
-      messages.countScanAttemptMany([stored!.id, ...batch.slice(0, 1)]),
+      messages.countScanAttemptMany([stored!.id, ...batch.slice(0, 1)].map((id) => ({ id }))),
     );
     await step('scan worker: MessageRepository.recordScanError (a scan attempt failed)', () => messages.recordScanError(stored!.id, 'dns timeout'));
     await step('journal ingest and scan worker: MessageRepository.saveVerdictsMany (VerdictCommitter: the verdicts of two scans in one commit; saveVerdicts is one of one)', () =>

@@ -195,7 +195,7 @@ describe('group commit of verdicts (VerdictCommitter, MessageRepository.saveVerd
 
     const statements: string[] = [];
     observeStatements((text) => statements.push(text));
-    const counted = await messages.countScanAttemptMany([a!.message.id, b!.message.id, done!.message.id, a!.message.id]).finally(() => observeStatements(null));
+    const counted = await messages.countScanAttemptMany([{ id: a!.message.id }, { id: b!.message.id }, { id: done!.message.id }, { id: a!.message.id }]).finally(() => observeStatements(null));
 
     expect(statements).toHaveLength(1);
     expect(counted).toEqual([
@@ -211,5 +211,29 @@ describe('group commit of verdicts (VerdictCommitter, MessageRepository.saveVerd
       { attempts: 4, lastError: null },
       { attempts: 2, lastError: 'resolver timeout' },
     ]);
+  });
+
+  it('should count the first attempt of a copy stored with scanAttemptCounted in its store, and release it when no scan used it', async () => {
+    const account = await factories.newAccount();
+    const [counted, plain] = await messages.storeIncomingMany([{ ...copy(account.id, 'counted'), scanAttemptCounted: true }, copy(account.id, 'plain')]);
+    const countedId = counted!.status === 'fulfilled' ? counted!.value.message.id : '';
+    const plainId = plain!.status === 'fulfilled' ? plain!.value.message.id : '';
+    // A crash right after the 250: the sweeper finds the copy with its attempt counted, as if the scan had started.
+    expect(await db.prisma.messageScan.findUniqueOrThrow({ where: { messageId: countedId } })).toMatchObject({ attempts: 1 });
+    expect(await db.prisma.messageScan.findUniqueOrThrow({ where: { messageId: plainId } })).toMatchObject({ attempts: 0 });
+
+    // Handed to the queue unscanned: released, with a worker's count in the same batch; never below 0.
+    const committer = new VerdictCommitter(messages, {}, new Registry());
+    await Promise.all([committer.releaseAttempt(countedId), committer.releaseAttempt(plainId)]);
+    expect(await db.prisma.messageScan.findUniqueOrThrow({ where: { messageId: countedId } })).toMatchObject({ attempts: 0 });
+    expect(await db.prisma.messageScan.findUniqueOrThrow({ where: { messageId: plainId } })).toMatchObject({ attempts: 0 });
+    expect(await messages.countScanAttemptMany([{ id: countedId }, { id: countedId, delta: -1 }, { id: countedId }])).toEqual([
+      { status: 'fulfilled', value: { attempts: 1, lastError: null } },
+      { status: 'fulfilled', value: { attempts: 0, lastError: null } },
+      { status: 'fulfilled', value: { attempts: 1, lastError: null } },
+    ]);
+    // The verdict keeps the count on the message, as for any scan.
+    expect(await messages.saveVerdicts({ id: countedId, accountId: account.id }, [verdict('bob@customer.example', 'DELIVER')])).toEqual({ alreadyScanned: false });
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id: countedId } })).toMatchObject({ scanStatus: 'SCANNED', scanAttempts: 1 });
   });
 });

@@ -8,15 +8,16 @@
 WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VALUES ($1::uuid, $2, $3, $4) RETURNING "id"),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState"
+      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
     FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
       $13::text, $14::text[],
       $15::text, $16::text, $17::text, $18::int,
-      $19::text, $20::text, $21::text, $22::jsonb)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+      $19::text, $20::text, $21::text, $22::jsonb,
+      $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -27,18 +28,20 @@ WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VAL
 WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VALUES ($1::uuid, $2, $3, $4),($5::uuid, $6, $7, $8) RETURNING "id"),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $9::"ScanStatus", $10::timestamptz, $11::"DeliveryState"
+      $9::"ScanStatus", $10::timestamptz, $11::"DeliveryState", i."scan_attempts"
     FROM (VALUES ($12::uuid, $13::uuid, $14::uuid, $15::"MessageSource", $16::"MessageDirection",
       $17::text, $18::text[],
       $19::text, $20::text, $21::text, $22::int,
-      $23::text, $24::text, $25::text, $26::jsonb),($27::uuid, $28::uuid, $29::uuid, $30::"MessageSource", $31::"MessageDirection",
-      $32::text, $33::text[],
-      $34::text, $35::text, $36::text, $37::int,
-      $38::text, $39::text, $40::text, $41::jsonb)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+      $23::text, $24::text, $25::text, $26::jsonb,
+      $27::int),($28::uuid, $29::uuid, $30::uuid, $31::"MessageSource", $32::"MessageDirection",
+      $33::text, $34::text[],
+      $35::text, $36::text, $37::text, $38::int,
+      $39::text, $40::text, $41::text, $42::jsonb,
+      $43::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -51,8 +54,8 @@ WITH "attempt" AS (UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "
         WHERE m."id" = $4::uuid AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz;
 
 -- journal ingest, its own scans after the commit: MessageRepository.countScanAttemptMany (VerdictCommitter: the attempts of two scans in one statement; countScanAttempt is one of one): 1 statement
-UPDATE "message_scan" s SET "attempts" = s."attempts" + c."times"
-          FROM unnest($1::uuid[], $2::int[]) AS c("id", "times")
+UPDATE "message_scan" s SET "attempts" = GREATEST(s."attempts" + c."delta", 0)
+          FROM unnest($1::uuid[], $2::int[]) AS c("id", "delta")
           WHERE s."message_id" = c."id" RETURNING s."message_id"::text AS "id", s."attempts", s."last_error" AS "lastError";
 
 -- scan worker: MessageRepository.recordScanError (a scan attempt failed): 1 statement
@@ -63,12 +66,12 @@ UPDATE "message_scan" SET "last_error" = $1 WHERE "message_id" = $2::uuid RETURN
     "claimed" AS (
       UPDATE "message" m SET "scan_status" = c."status", "scanned_at" = now(),
         "scan_attempts" = COALESCE(se."attempts", m."scan_attempts")
-      FROM jsonb_to_recordset($2::jsonb) AS c("id" uuid, "status" "ScanStatus")
+      FROM unnest($2::uuid[], $3::"ScanStatus"[]) AS c("id", "status")
         LEFT JOIN "scan_ended" se ON se."message_id" = c."id"
-      WHERE m."id" = c."id" AND m."received_at" >= $3::timestamptz AND m."received_at" < $4::timestamptz AND m."scan_status" = 'PENDING'
+      WHERE m."id" = c."id" AND m."id" = ANY($4::uuid[]) AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz AND m."scan_status" = 'PENDING'
       RETURNING m."id", m."account_id", m."direction", m."envelope_from"),
     "verdict_input" AS (
-  SELECT * FROM jsonb_to_recordset($5::jsonb) AS v("message_id" uuid, "recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
+  SELECT * FROM jsonb_to_recordset($7::jsonb) AS v("message_id" uuid, "recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
     "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text, "quarantine_expires_at" timestamptz)),
 "new_verdict" AS (
   INSERT INTO "verdict" ("message_id", "recipient", "checks", "failed_check", "decided_action", "applied_action", "enforced", "reasons", "skipped_reason")
@@ -95,7 +98,7 @@ UPDATE "message_scan" SET "last_error" = $1 WHERE "message_id" = $2::uuid RETURN
   FROM "new_verdict" nv JOIN "verdict_input" v ON v."message_id" = nv."message_id" AND v."recipient" = nv."recipient" JOIN "claimed" m ON m."id" = nv."message_id"),
 "new_stats" AS (
   INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
-  SELECT s."account_id", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', s."direction", s."decided_action", s."applied_action", s."failed_check", $6::smallint, count(*)
+  SELECT s."account_id", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', s."direction", s."decided_action", s."applied_action", s."failed_check", $8::smallint, count(*)
   FROM "stats_rows" s
   GROUP BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
   ORDER BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
@@ -103,7 +106,7 @@ UPDATE "message_scan" SET "last_error" = $1 WHERE "message_id" = $2::uuid RETURN
   DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
 "new_top_stats" AS (
   INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
-  SELECT t."account_id", t."dimension", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', t."value", $7::smallint, count(*)
+  SELECT t."account_id", t."dimension", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', t."value", $9::smallint, count(*)
   FROM (
     SELECT DISTINCT s."account_id", 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
     UNION ALL
@@ -118,7 +121,7 @@ UPDATE "message_scan" SET "last_error" = $1 WHERE "message_id" = $2::uuid RETURN
   DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count"),
 "new_outbox" AS (
   INSERT INTO "outbox_event" ("topic", "aggregate_id", "account_id", "payload")
-  SELECT $8, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
+  SELECT $10, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
   FROM "claimed" m)
     SELECT "id"::text AS "id" FROM "claimed";
 
@@ -129,15 +132,16 @@ SELECT "message_id" AS "id", "account_id" AS "accountId" FROM "message_scan" WHE
 WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VALUES ($1::uuid, $2, $3, $4) RETURNING "id"),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState"
+      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
     FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
       $13::text, $14::text[],
       $15::text, $16::text, $17::text, $18::int,
-      $19::text, $20::text, $21::text, $22::jsonb)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+      $19::text, $20::text, $21::text, $22::jsonb,
+      $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -154,22 +158,23 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
     WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VALUES ($1::uuid, $2, $3, $4) RETURNING "id"),
 "msg" AS (
   INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-    "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+    "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
   SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
     i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-    $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState"
+    $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
   FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
     $13::text, $14::text[],
     $15::text, $16::text, $17::text, $18::int,
-    $19::text, $20::text, $21::text, $22::jsonb)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-    "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+    $19::text, $20::text, $21::text, $22::jsonb,
+    $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+    "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
   JOIN "raw" ON "raw"."id" = i."raw_message_id"
   RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
 "msg_dedup" AS (
   INSERT INTO "message_dedup" ("account_id", "dedup_key", "message_id", "received_at")
   SELECT "account_id", "dedup_key", "id", "received_at" FROM "msg" WHERE "dedup_key" IS NOT NULL),
     "verdict_input" AS (
-  SELECT * FROM jsonb_to_recordset($23::jsonb) AS v("message_id" uuid, "recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
+  SELECT * FROM jsonb_to_recordset($24::jsonb) AS v("message_id" uuid, "recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
     "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text, "quarantine_expires_at" timestamptz)),
 "new_verdict" AS (
   INSERT INTO "verdict" ("message_id", "recipient", "checks", "failed_check", "decided_action", "applied_action", "enforced", "reasons", "skipped_reason")
@@ -196,7 +201,7 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
   FROM "new_verdict" nv JOIN "verdict_input" v ON v."message_id" = nv."message_id" AND v."recipient" = nv."recipient" JOIN "msg" m ON m."id" = nv."message_id"),
 "new_stats" AS (
   INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
-  SELECT s."account_id", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', s."direction", s."decided_action", s."applied_action", s."failed_check", $24::smallint, count(*)
+  SELECT s."account_id", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', s."direction", s."decided_action", s."applied_action", s."failed_check", $25::smallint, count(*)
   FROM "stats_rows" s
   GROUP BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
   ORDER BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
@@ -204,7 +209,7 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
   DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
 "new_top_stats" AS (
   INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
-  SELECT t."account_id", t."dimension", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', t."value", $25::smallint, count(*)
+  SELECT t."account_id", t."dimension", date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', t."value", $26::smallint, count(*)
   FROM (
     SELECT DISTINCT s."account_id", 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
     UNION ALL
@@ -219,12 +224,12 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
   DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count"),
 "new_outbox" AS (
   INSERT INTO "outbox_event" ("topic", "aggregate_id", "account_id", "payload")
-  SELECT $26, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
+  SELECT $27, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
   FROM "msg" m),
     "new_delivery" AS (
   INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
   SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-  FROM "msg" m CROSS JOIN jsonb_to_recordset($27::jsonb) AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))
+  FROM "msg" m CROSS JOIN jsonb_to_recordset($28::jsonb) AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))
     SELECT "id" FROM "msg";
 
 -- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 2 statements

@@ -66,7 +66,8 @@ export interface MessageRowState {
 
 /**
  * CTEs `raw` (the bytes, from the raw store), `msg` (one Message row per input, in one multi-row INSERT; a PENDING
- * one gets its "message_scan" row from the table's trigger, addresses lower-cased, RETURNING "id") and `msg_dedup`:
+ * one gets its "message_scan" row from the table's trigger, its attempts starting at 1 when `scanAttemptCounted`,
+ * addresses lower-cased, RETURNING "id") and `msg_dedup`:
  * each dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the whole
  * statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only hold per
  * day: the key lives in a plain table instead, kept as long as the message (RetentionRepository). `ids`: the id of
@@ -81,17 +82,18 @@ export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessa
     (input, index) => Prisma.sql`(${ids[index]}::uuid, ${raw.ids[index]}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
       ${input.envelopeFrom.toLowerCase()}::text, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
       ${input.headerFrom?.toLowerCase() ?? null}::text, ${input.subject ?? null}::text, ${input.messageIdHeader ?? null}::text, ${input.raw.byteLength}::int,
-      ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb)`,
+      ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb,
+      ${state.scanStatus === 'PENDING' && input.scanAttemptCounted ? 1 : 0}::int)`,
   );
   const ctes = Prisma.sql`"raw" AS (${raw.sql}),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
+      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState", i."scan_attempts"
     FROM (VALUES ${Prisma.join(rows)}) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (

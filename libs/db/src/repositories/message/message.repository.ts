@@ -148,7 +148,7 @@ export class MessageRepository {
    * one short statement on its narrow row. Null when the message is no longer PENDING (or does not exist).
    */
   async countScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
-    const [outcome] = await this.countScanAttemptMany([id]);
+    const [outcome] = await this.countScanAttemptMany([{ id }]);
     if (outcome!.status === 'rejected') {
       throw outcome!.reason;
     }
@@ -157,38 +157,37 @@ export class MessageRepository {
 
   /**
    * {@link countScanAttempt} of several messages in one statement (the scans that `VerdictCommitter` gathers): each
-   * id's outcome in the order given. An id given twice is counted twice (two scans started), as two calls would.
-   * Never rejects; a failed statement rejects every id's outcome (there is nothing one id could break alone).
+   * input's outcome in the order given. `delta` -1 releases an attempt counted in advance that no scan used (a copy
+   * stored with `scanAttemptCounted`, then handed to the scan queue unscanned); never below 0. An id given twice is
+   * counted twice, each input seeing the count after its own change, as calls one after the other would. Never
+   * rejects; a failed statement rejects every input's outcome (there is nothing one id could break alone).
    */
-  async countScanAttemptMany(ids: readonly string[]): Promise<Array<PromiseSettledResult<{ attempts: number; lastError: string | null } | null>>> {
-    if (ids.length === 0) {
+  async countScanAttemptMany(counts: ReadonlyArray<{ id: string; delta?: 1 | -1 }>): Promise<Array<PromiseSettledResult<{ attempts: number; lastError: string | null } | null>>> {
+    if (counts.length === 0) {
       return [];
     }
-    const keys = ids.map((id) => id.toLowerCase());
-    const times = new Map<string, number>();
-    keys.forEach((id) => times.set(id, (times.get(id) ?? 0) + 1));
-    const distinct = [...times.keys()].sort();
+    const keys = counts.map((count) => count.id.toLowerCase());
+    const deltas = counts.map((count) => count.delta ?? 1);
+    const total = new Map<string, number>();
+    keys.forEach((id, index) => total.set(id, (total.get(id) ?? 0) + deltas[index]!));
+    const distinct = [...total.keys()].sort();
     try {
       const rows = await sqlQuery<{ id: string; attempts: number; lastError: string | null }>(
         this.prisma,
-        Prisma.sql`UPDATE "message_scan" s SET "attempts" = s."attempts" + c."times"
-          FROM unnest(${distinct}::uuid[], ${distinct.map((id) => times.get(id)!)}::int[]) AS c("id", "times")
+        Prisma.sql`UPDATE "message_scan" s SET "attempts" = GREATEST(s."attempts" + c."delta", 0)
+          FROM unnest(${distinct}::uuid[], ${distinct.map((id) => total.get(id)!)}::int[]) AS c("id", "delta")
           WHERE s."message_id" = c."id" RETURNING s."message_id"::text AS "id", s."attempts", s."last_error" AS "lastError"`,
       );
       const byId = new Map(rows.map((row) => [row.id, row]));
-      const seen = new Map<string, number>();
-      return keys.map((id) => {
+      // What the inputs of an id after this one add: the count this input saw is the final one without them.
+      const later = new Map<string, number>(total);
+      return keys.map((id, index) => {
         const row = byId.get(id);
-        if (!row) {
-          return { status: 'fulfilled', value: null };
-        }
-        // The n-th of k scans of one id in the batch started after the n-1 before it: its own attempt number.
-        const before = seen.get(id) ?? 0;
-        seen.set(id, before + 1);
-        return { status: 'fulfilled', value: { attempts: row.attempts - times.get(id)! + before + 1, lastError: row.lastError ?? null } };
+        later.set(id, later.get(id)! - deltas[index]!);
+        return { status: 'fulfilled', value: row ? { attempts: Math.max(0, row.attempts - later.get(id)!), lastError: row.lastError ?? null } : null };
       });
     } catch (error) {
-      return ids.map(() => ({ status: 'rejected', reason: error }));
+      return counts.map(() => ({ status: 'rejected', reason: error }));
     }
   }
 

@@ -24,7 +24,7 @@ export const VERDICT_COMMIT_MAX_RECIPIENTS = 4096;
 @Injectable()
 export class VerdictCommitter {
   private readonly verdicts: GroupCommit<VerdictWrite, { alreadyScanned: boolean }>;
-  private readonly attempts: GroupCommit<string, { attempts: number; lastError: string | null } | null>;
+  private readonly attempts: GroupCommit<{ id: string; delta: 1 | -1 }, { attempts: number; lastError: string | null } | null>;
 
   constructor(
     messages: MessageRepository,
@@ -39,7 +39,7 @@ export class VerdictCommitter {
       (batch) => metrics.scanBatchCommitted('verdicts', batch.length),
     );
     this.attempts = new GroupCommit(
-      (ids) => messages.countScanAttemptMany(ids),
+      (counts) => messages.countScanAttemptMany(counts),
       { maxBatch },
       (batch) => metrics.scanBatchCommitted('attempts', batch.length),
     );
@@ -52,7 +52,15 @@ export class VerdictCommitter {
 
   /** Counts one more scan attempt with those of concurrent scans; settles after the commit, as `MessageRepository.countScanAttempt`. */
   countAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
-    return this.attempts.submit(id);
+    return this.attempts.submit({ id, delta: 1 });
+  }
+
+  /**
+   * Releases an attempt counted in advance that no scan used (a copy stored with `scanAttemptCounted`, then handed to
+   * the scan queue unscanned), with the counts of concurrent scans.
+   */
+  releaseAttempt(id: string): Promise<unknown> {
+    return this.attempts.submit({ id, delta: -1 });
   }
 
   /** Verdict writes waiting for the next commit (one is in flight meanwhile). */
