@@ -19,6 +19,7 @@ export * from './repositories/message/message.repository';
 export * from './repositories/message/scan-target';
 export * from './repositories/message/incoming-committer';
 export * from './repositories/message/verdict-committer';
+export * from './repositories/delivery/processed-committer';
 export * from './group-commit';
 export * from './repositories/scan-context/scan-context.repository';
 export * from './repositories/third-party-alert/third-party-alert.repository';

@@ -7,6 +7,7 @@ import {
   MessageMetrics,
   MessageRepository,
   Microsoft365Repository,
+  ProcessedCommitter,
   type DeliveryState,
   type GatewayDomain,
   type MailflowConnector,
@@ -81,6 +82,7 @@ export class GatewayIntakeService {
     private readonly queues: JobQueues,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     private readonly microsoft365: Microsoft365Repository,
+    private readonly processed: ProcessedCommitter,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.scanMetrics = new ScanMetrics(registry);
@@ -244,7 +246,8 @@ export class GatewayIntakeService {
 
     let messageId: string;
     try {
-      const message = await this.deliveries.storeProcessed(
+      // Group commit: this message shares its transaction with those of concurrent sessions (ProcessedCommitter).
+      const message = await this.processed.storeProcessed(
         {
           accountId: account.id,
           source,

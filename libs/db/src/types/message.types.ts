@@ -56,6 +56,15 @@ export interface VerdictWrite {
   quarantineExpiresAt?: Date | null;
 }
 
+/** A message the gateway front has already evaluated, with everything decided for it (`DeliveryRepository.storeProcessed`). */
+export interface ProcessedWrite {
+  input: IncomingMessage;
+  verdicts: readonly VerdictInput[];
+  status: 'SCANNED' | 'SKIPPED';
+  copies: readonly RecipientDeliveryInput[];
+  quarantineExpiresAt?: Date | null;
+}
+
 export interface RecipientDeliveryInput {
   recipient: string;
   action: PolicyAction;

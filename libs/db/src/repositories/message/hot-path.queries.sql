@@ -11,13 +11,14 @@ WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VAL
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
-    FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
-      $13::text, $14::text[],
-      $15::text, $16::text, $17::text, $18::int,
-      $19::text, $20::text, $21::text, $22::jsonb,
-      $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
+      i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
+    FROM (VALUES ($5::uuid, $6::uuid, $7::uuid, $8::"MessageSource", $9::"MessageDirection",
+      $10::text, $11::text[],
+      $12::text, $13::text, $14::text, $15::int,
+      $16::text, $17::text, $18::text, $19::jsonb,
+      $20::int,
+      $21::"ScanStatus", $22::timestamptz, $23::"DeliveryState")) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -31,17 +32,19 @@ WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VAL
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $9::"ScanStatus", $10::timestamptz, $11::"DeliveryState", i."scan_attempts"
-    FROM (VALUES ($12::uuid, $13::uuid, $14::uuid, $15::"MessageSource", $16::"MessageDirection",
-      $17::text, $18::text[],
-      $19::text, $20::text, $21::text, $22::int,
-      $23::text, $24::text, $25::text, $26::jsonb,
-      $27::int),($28::uuid, $29::uuid, $30::uuid, $31::"MessageSource", $32::"MessageDirection",
+      i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
+    FROM (VALUES ($9::uuid, $10::uuid, $11::uuid, $12::"MessageSource", $13::"MessageDirection",
+      $14::text, $15::text[],
+      $16::text, $17::text, $18::text, $19::int,
+      $20::text, $21::text, $22::text, $23::jsonb,
+      $24::int,
+      $25::"ScanStatus", $26::timestamptz, $27::"DeliveryState"),($28::uuid, $29::uuid, $30::uuid, $31::"MessageSource", $32::"MessageDirection",
       $33::text, $34::text[],
       $35::text, $36::text, $37::text, $38::int,
       $39::text, $40::text, $41::text, $42::jsonb,
-      $43::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
+      $43::int,
+      $44::"ScanStatus", $45::timestamptz, $46::"DeliveryState")) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -135,13 +138,14 @@ WITH "raw" AS (INSERT INTO "raw_message" ("id", "content", "size", "sha256") VAL
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
-    FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
-      $13::text, $14::text[],
-      $15::text, $16::text, $17::text, $18::int,
-      $19::text, $20::text, $21::text, $22::jsonb,
-      $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
+      i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
+    FROM (VALUES ($5::uuid, $6::uuid, $7::uuid, $8::"MessageSource", $9::"MessageDirection",
+      $10::text, $11::text[],
+      $12::text, $13::text, $14::text, $15::int,
+      $16::text, $17::text, $18::text, $19::jsonb,
+      $20::int,
+      $21::"ScanStatus", $22::timestamptz, $23::"DeliveryState")) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -161,13 +165,14 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
     "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
   SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
     i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-    $5::"ScanStatus", $6::timestamptz, $7::"DeliveryState", i."scan_attempts"
-  FROM (VALUES ($8::uuid, $9::uuid, $10::uuid, $11::"MessageSource", $12::"MessageDirection",
-    $13::text, $14::text[],
-    $15::text, $16::text, $17::text, $18::int,
-    $19::text, $20::text, $21::text, $22::jsonb,
-    $23::int)) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-    "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
+    i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
+  FROM (VALUES ($5::uuid, $6::uuid, $7::uuid, $8::"MessageSource", $9::"MessageDirection",
+    $10::text, $11::text[],
+    $12::text, $13::text, $14::text, $15::int,
+    $16::text, $17::text, $18::text, $19::jsonb,
+    $20::int,
+    $21::"ScanStatus", $22::timestamptz, $23::"DeliveryState")) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
+    "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
   JOIN "raw" ON "raw"."id" = i."raw_message_id"
   RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
 "msg_dedup" AS (
@@ -229,7 +234,7 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
     "new_delivery" AS (
   INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
   SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-  FROM "msg" m CROSS JOIN jsonb_to_recordset($28::jsonb) AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))
+  FROM "msg" m JOIN jsonb_to_recordset($28::jsonb) AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text) ON d."message_id" = m."id")
     SELECT "id" FROM "msg";
 
 -- delivery worker: DeliveryRepository.updateDeliveries (DELIVERED): 2 statements

@@ -72,18 +72,21 @@ export interface MessageRowState {
  * statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only hold per
  * day: the key lives in a plain table instead, kept as long as the message (RetentionRepository). `ids`: the id of
  * each input's message, in order (made here, version 7: {@link newMessageId}). One builder for a single message (the
- * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`).
+ * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`, the gateway's `storeProcessedMany`: `state`
+ * then one per input).
  * Mirrors the columns of the Message model in schema.prisma; libs/db-int/src/schema.int-spec.ts reads rows written here.
  */
-export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState): { ctes: Prisma.Sql; ids: string[] } {
-  const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
+export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState | readonly MessageRowState[]): { ctes: Prisma.Sql; ids: string[] } {
+  const stateOf = (index: number): MessageRowState => ('scanStatus' in state ? state : state[index]!);
+  const now = new Date();
   const ids = inputs.map(() => newMessageId());
   const rows = inputs.map(
     (input, index) => Prisma.sql`(${ids[index]}::uuid, ${raw.ids[index]}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
       ${input.envelopeFrom.toLowerCase()}::text, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
       ${input.headerFrom?.toLowerCase() ?? null}::text, ${input.subject ?? null}::text, ${input.messageIdHeader ?? null}::text, ${input.raw.byteLength}::int,
       ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb,
-      ${state.scanStatus === 'PENDING' && input.scanAttemptCounted ? 1 : 0}::int)`,
+      ${stateOf(index).scanStatus === 'PENDING' && input.scanAttemptCounted ? 1 : 0}::int,
+      ${stateOf(index).scanStatus}::"ScanStatus", ${stateOf(index).scanStatus === 'PENDING' ? null : now}::timestamptz, ${stateOf(index).deliveryState}::"DeliveryState")`,
   );
   const ctes = Prisma.sql`"raw" AS (${raw.sql}),
   "msg" AS (
@@ -91,9 +94,9 @@ export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessa
       "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState", i."scan_attempts"
+      i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
     FROM (VALUES ${Prisma.join(rows)}) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts")
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -237,13 +240,15 @@ function verdictEventCte(): Prisma.Sql {
  */
 export const VERDICT_TOPIC = 'verdict';
 
-/** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
-export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): Prisma.Sql {
-  const rows = copies.map((copy) => ({ recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null }));
+/** CTE writing each recipient's copy (action, initial state, subject tag) for each message of `writes` that CTE `msg` returns. */
+export function deliveryInsertCtes(writes: ReadonlyArray<{ message: { id: string }; copies: readonly RecipientDeliveryInput[] }>): Prisma.Sql {
+  const rows = writes.flatMap((write) =>
+    write.copies.map((copy) => ({ message_id: write.message.id, recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null })),
+  );
   return Prisma.sql`"new_delivery" AS (
     INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
     SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-    FROM "msg" m CROSS JOIN ${jsonRows(rows)} AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))`;
+    FROM "msg" m JOIN ${jsonRows(rows)} AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text) ON d."message_id" = m."id")`;
 }
 
 /** A unique-constraint violation, as node-postgres (SQLSTATE 23505) and Prisma (P2002, or 23505 in meta) report it. */
