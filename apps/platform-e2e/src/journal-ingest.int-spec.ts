@@ -369,8 +369,12 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       const metrics = MetricsSnapshot.parse(await ingest.get<Registry>(METRICS_REGISTRY).metrics());
       return { commits: metrics.value('mailwarden_message_commit_batch_size_count'), copies: metrics.value('mailwarden_message_commit_batch_size_sum') };
     };
+    /** The transaction that stored a copy: its raw bytes' row (never updated; the message row is, by the copy's verdict, possibly before this reads it). */
     const xminOf = async (tag: string) => {
-      const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(`SELECT xmin::text AS "xmin" FROM "message" WHERE "message_id_header" = $1`, `<${tag}@partner.example>`);
+      const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(
+        `SELECT r.xmin::text AS "xmin" FROM "message" m JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."message_id_header" = $1`,
+        `<${tag}@partner.example>`,
+      );
       return row?.xmin;
     };
 
