@@ -290,7 +290,8 @@ export class MessageRepository {
       firstOf.set(idOf(index), first);
       return first;
     });
-    // In id order: two processes' batches of overlapping messages lock their rows in one order only.
+    // In id order, so two processes' batches of overlapping messages tend to lock rows in one order; a deadlock that
+    // still happens fails the batch, which is then written message by message (below).
     const leaders = [...firstOf.values()].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1));
     const outcomes = new Map<number, PromiseSettledResult<{ alreadyScanned: boolean }>>();
     try {
