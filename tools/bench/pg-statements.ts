@@ -75,6 +75,25 @@ export function describeStatement(query: string): string {
 /** The bench's own polling (scenarios.ts): CPU and transaction counters, the scan / delivery waits, 250 → verdict. */
 const BENCH_OWN = /pg_stat_|pg_database|AS n FROM message_scan|FILTER \(WHERE state IN|max\(created_at\) AS at/;
 
+/**
+ * Every statement the clients sent over the run, per message: the sum over top-level statements (a trigger's nested
+ * statement is counted inside the one that fired it; its own entry is left out), the bench's own polling left out.
+ * `calls` is then the statements per message.
+ */
+export function statementTotals(before: StatementSnapshot, after: StatementSnapshot, messages: number): StatementCost {
+  const total: StatementCost = { statement: 'all statements (top-level, nested ones inside them)', calls: 0, execMs: 0, rows: 0, blocks: 0, dirtied: 0, walRecords: 0, walFpi: 0, walBytes: 0 };
+  for (const [key, now] of after) {
+    if (!key.endsWith('/true') || BENCH_OWN.test(now.query)) {
+      continue;
+    }
+    const then = before.get(key);
+    for (const field of ['calls', 'execMs', 'rows', 'blocks', 'dirtied', 'walRecords', 'walFpi', 'walBytes'] as const) {
+      total[field] += (now[field] - (then?.[field] ?? 0)) / messages;
+    }
+  }
+  return total;
+}
+
 /** The `top` statements by execution time over the run, per message; the bench's own polling is left out. */
 export function statementCosts(before: StatementSnapshot, after: StatementSnapshot, messages: number, top = 12): StatementCost[] {
   const costs: StatementCost[] = [];

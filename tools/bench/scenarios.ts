@@ -11,7 +11,7 @@ import { runLoad, type LoadResult } from './load';
 import { cpuPerMessage, cpuSnapshot, readCpuMs, stopAll, type BenchChild } from './processes';
 import type { SmtpJob } from './smtp-client';
 import { summarize, type LatencySummary } from './stats';
-import { statementCosts, statementSnapshot, type StatementCost, type StatementSnapshot } from './pg-statements';
+import { statementCosts, statementSnapshot, statementTotals, type StatementCost, type StatementSnapshot } from './pg-statements';
 import type { CopyTimeline } from './tail';
 
 /**
@@ -452,7 +452,9 @@ export class Scenarios {
         postgresRowsPerMessage[table] = { inserted: delta.inserted / messages, updated: delta.updated / messages, hotUpdated: delta.hotUpdated / messages, deleted: delta.deleted / messages };
       }
     }
-    const postgresStatements = before.statements && messages > 0 ? statementCosts(before.statements, await statementSnapshot(this.env.pg), messages) : undefined;
+    const statementsAfter = before.statements && messages > 0 ? await statementSnapshot(this.env.pg) : undefined;
+    // The totals first (statements, blocks, WAL per message), then the costliest statements.
+    const postgresStatements = before.statements && statementsAfter ? [statementTotals(before.statements, statementsAfter, messages), ...statementCosts(before.statements, statementsAfter, messages)] : undefined;
     const postgresWalBytesPerMessage = before.walBytes !== undefined && messages > 0 ? ((await this.walBytes()) - before.walBytes) / messages : undefined;
     const redisCommandsPerMessage: Record<string, number> = {};
     for (const [command, calls] of messages > 0 ? await this.env.redisCommandCounts() : new Map<string, number>()) {

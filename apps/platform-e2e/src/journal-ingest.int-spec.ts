@@ -369,9 +369,8 @@ describe('journal ingest (SMTP on 127.0.0.1, PostgreSQL, Redis, scan worker)', (
       const metrics = MetricsSnapshot.parse(await ingest.get<Registry>(METRICS_REGISTRY).metrics());
       return { commits: metrics.value('mailwarden_message_commit_batch_size_count'), copies: metrics.value('mailwarden_message_commit_batch_size_sum') };
     };
+    /** The transaction that stored a copy: its raw bytes' row (never updated; the message row is, by the copy's verdict, possibly before this reads it). */
     const xminOf = async (tag: string) => {
-      // The raw bytes' row: written in the store's transaction and never updated (the message row's xmin changes when
-      // the ingest's own scan writes its verdict, which can come before this read).
       const [row] = await db.prisma.$queryRawUnsafe<Array<{ xmin: string }>>(
         `SELECT r.xmin::text AS "xmin" FROM "message" m JOIN "raw_message" r ON r."id" = m."raw_message_id" WHERE m."message_id_header" = $1`,
         `<${tag}@partner.example>`,

@@ -177,12 +177,19 @@ describe('journal ingest scanning its own copies after the commit', () => {
     await waitUntil(() => queued(second.messageId), 'the second copy on the scan queue');
     expect(await queued(first.messageId)).toBe(false);
     expect(await counter(app, 'mailwarden_inline_scan_handoffs_total', { reason: 'saturated' })).toBe(1);
+    // Each copy was stored with its in-process attempt counted; the queued one's was never used: released.
+    await waitUntil(async () => (await db.prisma.messageScan.findUnique({ where: { messageId: second.messageId } }))?.attempts === 0, 'the unused attempt released');
+    expect(await db.prisma.messageScan.findUnique({ where: { messageId: first.messageId } })).toMatchObject({ attempts: 1 });
     release();
     await waitUntil(async () => (await scanStatus(first.messageId)) !== 'PENDING', 'the in-process verdict');
     expect(await scanStatus(second.messageId)).toBe('PENDING'); // no worker yet: only the queue has it
     await startScanWorker();
     await waitUntil(async () => (await scanStatus(second.messageId)) !== 'PENDING', 'the worker verdict');
     expect([await verdicts(first.messageId), await verdicts(second.messageId)]).toEqual([1, 1]);
+    // One attempt each, whoever scanned it (MAX_SCAN_ATTEMPTS counts scans that started, nothing else).
+    for (const id of [first.messageId, second.messageId]) {
+      expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({ scanStatus: 'SCANNED', scanAttempts: 1 });
+    }
   });
 
   it('should write one verdict when the sweeper queues a copy whose in-process scan is still running', async () => {

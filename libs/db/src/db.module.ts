@@ -12,6 +12,8 @@ import { DomainRepository } from './repositories/domain/domain.repository';
 import { DeliveryRepository } from './repositories/delivery/delivery.repository';
 import { MessageRepository } from './repositories/message/message.repository';
 import { IncomingCommitter } from './repositories/message/incoming-committer';
+import { VerdictCommitter } from './repositories/message/verdict-committer';
+import { ProcessedCommitter } from './repositories/delivery/processed-committer';
 import { ScanContextRepository } from './repositories/scan-context/scan-context.repository';
 import { ThirdPartyAlertRepository } from './repositories/third-party-alert/third-party-alert.repository';
 import { MessageHistoryRepository } from './repositories/message/message-history.repository';
@@ -40,8 +42,8 @@ const DKIM_REPOSITORIES = [DkimKeyRepository];
 const MAILFLOW_HEALTH_REPOSITORIES = [MailflowHealthRepository];
 // People signing in: users, sessions, OpenID Connect sign-ins in flight (issue 18).
 const AUTH_REPOSITORIES = [AdminUserRepository];
-// The group commit of received copies (issue 20): the journal ingest stores through it.
-const COMMITTERS = [IncomingCommitter];
+// The group commits (issue 20): the journal ingest stores through the first; the scans write verdicts and count attempts through the second; the gateway front stores through the third.
+const COMMITTERS = [IncomingCommitter, VerdictCommitter, ProcessedCommitter];
 
 @Global()
 @Module({})

@@ -5,22 +5,29 @@ import { ScanOutcome } from './scan-message.service';
 
 /** The scheduling of in-process scans alone; the scans themselves run on PostgreSQL in the journal-ingest suites. */
 describe('InlineScans', () => {
-  const copy = (id: string, bytes = 10): StoredCopy => ({
+  const copy = (id: string, bytes = 10, attemptCounted?: boolean): StoredCopy => ({
     target: { id, accountId: 'a', source: 'JOURNAL', direction: 'INBOUND', envelopeFrom: 'x@y.example', envelopeTo: ['b@c.example'], headerFrom: null, clientIp: null, helo: null } as ScanTarget,
     raw: Buffer.alloc(bytes),
+    attemptCounted,
   });
 
   /** A scan service whose scans end when the test says so (or throw). */
   function scanner() {
     const started: string[] = [];
+    const counted: Array<[string, boolean | undefined]> = [];
+    const released: string[] = [];
     const finish = new Map<string, (error?: Error) => void>();
     const scans = {
-      scanStored: (target: ScanTarget) => {
+      releaseCountedAttempt: async (id: string) => {
+        released.push(id);
+      },
+      scanStored: (target: ScanTarget, _raw: Buffer, options: { attemptCounted?: boolean } = {}) => {
         started.push(target.id);
+        counted.push([target.id, options.attemptCounted]);
         return new Promise<{ outcome: ScanOutcome }>((resolve, reject) => finish.set(target.id, (error) => (error ? reject(error) : resolve({ outcome: ScanOutcome.Scanned }))));
       },
     };
-    return { scans, started, finish: (id: string, error?: Error) => finish.get(id)!(error) };
+    return { scans, started, counted, released, finish: (id: string, error?: Error) => finish.get(id)!(error) };
   }
 
   function setUp(settings: Partial<InlineScanSettings> = {}) {
@@ -127,5 +134,25 @@ describe('InlineScans', () => {
     inline.submit(copy('m1'));
     await turn();
     expect(await inline.close(0)).toEqual({ handedOff: 0, unfinished: 1 });
+  });
+
+  it('should scan a copy stored with its attempt counted without counting another, and release that attempt when the copy goes to the queue unscanned', async () => {
+    const { inline, counted, released, handedOff, finish } = setUp({ concurrency: 1, maxWaiting: 0 });
+    inline.submit(copy('m1', 10, true));
+    inline.submit(copy('m2', 10, true)); // saturated: queued, its attempt unused
+    inline.submit(copy('m3')); // stored without a counted attempt: nothing to release
+    await turn();
+    expect(counted).toEqual([['m1', true]]);
+    expect(handedOff).toEqual([
+      ['m2', 'saturated'],
+      ['m3', 'saturated'],
+    ]);
+    expect(released).toEqual(['m2']);
+
+    // A failed in-process attempt used its count: the queue retries it, nothing is released.
+    finish('m1', new Error('dns temperror'));
+    await inline.close(1_000);
+    expect(handedOff).toContainEqual(['m1', 'retry']);
+    expect(released).toEqual(['m2']);
   });
 });

@@ -1,4 +1,4 @@
-import { MessageRepository, PostgresRawMessageStore, ScanContextRepository, type PrismaService } from '@mailwarden/db';
+import { MessageRepository, PostgresRawMessageStore, ScanContextRepository, VerdictCommitter, type PrismaService } from '@mailwarden/db';
 import { CachingDnsResolver, SenderChecksService, ZoneDnsResolver } from '@mailwarden/sender-checks';
 import { buildOriginal, createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
 import { ScanContextCache } from './scan-context.cache';
@@ -22,8 +22,10 @@ describe(ScanMessageService.name, () => {
       '_dmarc.slow.example': { TXT: { error: 'ETIMEOUT' } },
     });
     const resolver = new CachingDnsResolver({ lookup: async (name, type) => ({ records: await zone.resolve(name, type) }) });
+    const messages = new MessageRepository(prisma, new PostgresRawMessageStore());
     service = new ScanMessageService(
-      new MessageRepository(prisma, new PostgresRawMessageStore()),
+      messages,
+      new VerdictCommitter(messages, {}),
       new ScanContextCache(new ScanContextRepository(prisma)),
       new SenderChecksService(resolver.resolve),
     );
@@ -112,7 +114,8 @@ describe(ScanMessageService.name, () => {
       const message = await pendingMessage('<throws@partner.example>');
       const prisma = db.prisma as unknown as PrismaService;
       // The failure the probe saw (a 4.8 GB scan ending in "Invalid string length"), raised by the sender checks.
-      const failing = new ScanMessageService(new MessageRepository(prisma, new PostgresRawMessageStore()), new ScanContextCache(new ScanContextRepository(prisma)), {
+      const messages = new MessageRepository(prisma, new PostgresRawMessageStore());
+      const failing = new ScanMessageService(messages, new VerdictCommitter(messages, {}), new ScanContextCache(new ScanContextRepository(prisma)), {
         check: async () => Promise.reject(new RangeError('Invalid string length')),
       } as unknown as SenderChecksService);
       for (let attempt = 1; attempt < MAX_SCAN_ATTEMPTS; attempt++) {

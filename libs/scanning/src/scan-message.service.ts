@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
-import { MessageRepository, type Account, type Domain, type Message, type ScanTarget } from '@mailwarden/db';
+import { MessageRepository, VerdictCommitter, type Account, type Domain, type Message, type ScanTarget } from '@mailwarden/db';
 import { pathDecision } from '@mailwarden/accounts';
 import { MAX_PROCESSED_MARKS, processedOriginalOf, readProcessedMarks } from '@mailwarden/delivery';
 import { SenderChecksService } from '@mailwarden/sender-checks';
@@ -38,6 +38,8 @@ export class ScanMessageService {
 
   constructor(
     private readonly messages: MessageRepository,
+    /** The group commit of the scans' verdicts and attempt counts (libs/db): one statement for concurrent scans. */
+    private readonly committer: VerdictCommitter,
     private readonly context: ScanContextCache,
     private readonly senderChecks: SenderChecksService,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
@@ -75,10 +77,13 @@ export class ScanMessageService {
    * {@link scan} of a message the caller has just stored and still holds (the journal ingest, right after its commit):
    * the same attempt counting, evaluation and verdict statement, without reading the row and its raw bytes back from
    * PostgreSQL. `message` must be the stored row's columns (libs/db `storedScanTarget`) and `raw` its stored bytes.
+   * The attempt is counted with those of the process's concurrent scans, in one statement (`VerdictCommitter`), or
+   * was counted by the store itself (`attemptCounted`: stored with `scanAttemptCounted` moments ago, so it is the
+   * first): no statement then; a message another scan ended meanwhile is simply not claimed by the verdict write.
    * Throws as {@link scan} does when the attempt fails and may be retried (the caller queues the scan job then).
    */
-  async scanStored(message: ScanTarget, raw: Buffer, options: { finalAttempt?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
-    const attempt = await this.messages.countScanAttempt(message.id);
+  async scanStored(message: ScanTarget, raw: Buffer, options: { finalAttempt?: boolean; attemptCounted?: boolean } = {}): Promise<{ outcome: ScanOutcome; evaluation?: MessageEvaluation }> {
+    const attempt = options.attemptCounted ? { attempts: 1, lastError: null } : await this.committer.countAttempt(message.id);
     if (!attempt) {
       // No scan state row: the message is not PENDING (another scan ended it) or does not exist.
       this.metrics.scanEnded(message.source, 'already-scanned');
@@ -86,6 +91,14 @@ export class ScanMessageService {
     }
     this.metrics.scanStarted(message.source, 'inline');
     return this.runAttempt(message, raw, attempt, options);
+  }
+
+  /**
+   * Releases the attempt a copy was stored with (`scanAttemptCounted`) when no scan used it: the storing process handed
+   * it to the scan queue unscanned, whose worker counts its own. Batched with the process's other attempt counts.
+   */
+  async releaseCountedAttempt(messageId: string): Promise<void> {
+    await this.committer.releaseAttempt(messageId);
   }
 
   /** One counted attempt of a PENDING message: FAILED past the limit, else evaluated and its verdicts written. */
@@ -140,15 +153,16 @@ export class ScanMessageService {
     if (evaluation.temporaryError && !finalAttempt) {
       throw new TransientScanError(`DNS temperror in ${evaluation.senderReports.flatMap((report) => report.temporaryErrorChecks).join(', ')}`);
     }
-    const { alreadyScanned } = await this.messages.saveVerdicts(
+    // Written with the verdicts of the process's concurrent scans, in one statement (`VerdictCommitter`).
+    const { alreadyScanned } = await this.committer.save({
       message,
-      evaluation.verdicts.map((verdict) => ({
+      verdicts: evaluation.verdicts.map((verdict) => ({
         ...verdict,
         quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null,
       })),
-      evaluation.status,
-      { quarantineExpiresAt: quarantineExpiry() },
-    );
+      status: evaluation.status,
+      quarantineExpiresAt: quarantineExpiry(),
+    });
     if (alreadyScanned) {
       this.metrics.scanEnded(message.source, 'already-scanned');
       return { outcome: ScanOutcome.AlreadyScanned };

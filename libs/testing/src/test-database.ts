@@ -64,3 +64,33 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Holds `table` in EXCLUSIVE mode on a connection of its own until `release` (writers of it wait, readers do not):
+ * makes a commit wait at a known point, e.g. so that more writes gather behind a group commit in flight.
+ */
+export async function holdTableLock(url: string, table: string): Promise<{ release(): Promise<void> }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE ${quoteIdentifier(table)} IN EXCLUSIVE MODE`);
+  return {
+    release: async () => {
+      await client.query('ROLLBACK').finally(() => client.end());
+    },
+  };
+}
+
+/** Resolves once a session of the database waits on a lock (a statement held by {@link holdTableLock}); throws after 15 s. */
+export async function untilWaitingOnLock(prisma: PrismaClient): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const [row] = await prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (row!.n > 0) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no statement waited on the lock');
+}

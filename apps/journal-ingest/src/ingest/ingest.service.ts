@@ -108,13 +108,15 @@ export class IngestService {
           },
         },
         raw: Buffer.from(original),
+        // Scanned here first: the store counts that attempt (no statement of its own; a crash after the 250 leaves it counted).
+        scanAttemptCounted: this.scans.countsAttemptAtStore,
       };
       const { message, duplicate } = await this.committer.store(incoming);
       this.metrics.committed('JOURNAL', duplicate);
       if (duplicate) {
         result.duplicates++;
       }
-      result.stored.push({ messageId: message.id, accountId: account.id, copy: duplicate ? undefined : { target: storedScanTarget(message.id, incoming), raw: incoming.raw } });
+      result.stored.push({ messageId: message.id, accountId: account.id, copy: duplicate ? undefined : { target: storedScanTarget(message.id, incoming), raw: incoming.raw, attemptCounted: incoming.scanAttemptCounted } });
       this.logger.log({ event: 'journal.stored', messageId: message.id, accountId: account.id, format: unwrapped.kind, direction, duplicate });
     }
     return result;

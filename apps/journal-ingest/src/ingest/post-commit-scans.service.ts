@@ -14,6 +14,7 @@ import { InlineScans, ScanMessageService, type StoredCopy } from '@mailwarden/sc
 export class PostCommitScans {
   private readonly logger = new Logger(PostCommitScans.name);
   private readonly inline: InlineScans;
+  private readonly inlineEnabled: boolean;
 
   constructor(
     scans: ScanMessageService,
@@ -21,6 +22,7 @@ export class PostCommitScans {
     @Inject(APP_CONFIG) config: JournalIngestConfig,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
+    this.inlineEnabled = config.INGEST_INLINE_SCAN;
     this.inline = new InlineScans(
       scans,
       {
@@ -32,6 +34,14 @@ export class PostCommitScans {
       (copy) => this.enqueue({ messageId: copy.target.id, accountId: copy.target.accountId }),
       registry,
     );
+  }
+
+  /**
+   * Whether a copy stored now will be scanned here first (INGEST_INLINE_SCAN): its store then counts that attempt
+   * (`IncomingMessage.scanAttemptCounted`), so the scan needs no statement of its own for it.
+   */
+  get countsAttemptAtStore(): boolean {
+    return this.inlineEnabled;
   }
 
   /** The in-process scanner's load (tests and the shutdown log). */

@@ -7,6 +7,7 @@ import {
   MessageMetrics,
   MessageRepository,
   Microsoft365Repository,
+  ProcessedCommitter,
   type DeliveryState,
   type GatewayDomain,
   type MailflowConnector,
@@ -82,6 +83,7 @@ export class GatewayIntakeService {
     private readonly queues: JobQueues,
     @Inject(APP_CONFIG) private readonly config: ScannerConfig,
     private readonly microsoft365: Microsoft365Repository,
+    private readonly processed: ProcessedCommitter,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
     /** Present when this process runs the delivery role too (SCANNER_ROLE=all): what is stored is delivered here. */
     @Optional() private readonly postCommit?: PostCommitDeliveries,
@@ -247,7 +249,8 @@ export class GatewayIntakeService {
 
     let messageId: string;
     try {
-      const message = await this.deliveries.storeProcessed(
+      // Group commit: this message shares its transaction with those of concurrent sessions (ProcessedCommitter).
+      const message = await this.processed.storeProcessed(
         {
           accountId: account.id,
           source,

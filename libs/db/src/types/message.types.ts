@@ -19,6 +19,11 @@ export interface IncomingMessage {
   dedupKey?: string | null;
   metadata?: Prisma.InputJsonValue;
   raw: Buffer;
+  /**
+   * The storing process will scan this copy itself and counts that first attempt with the store (no statement of its
+   * own): written as "scan_attempts" 1, which the "message_scan" row starts from (migration 20261210100000).
+   */
+  scanAttemptCounted?: boolean;
 }
 
 /** A received copy after its commit: its message (for a duplicate, the one stored before) and whether it was one. */
@@ -38,6 +43,26 @@ export interface VerdictInput {
   skippedReason?: string | null;
   /** Why the message is quarantined (shown in the quarantine list); defaults to the failed check. */
   quarantineReason?: string | null;
+}
+
+/**
+ * The verdicts of one scanned message, as the scan hands them to the verdict write (`MessageRepository.saveVerdicts`,
+ * `saveVerdictsMany`, `VerdictCommitter.save`).
+ */
+export interface VerdictWrite {
+  message: { id: string; accountId: string };
+  verdicts: readonly VerdictInput[];
+  status?: 'SCANNED' | 'SKIPPED';
+  quarantineExpiresAt?: Date | null;
+}
+
+/** A message the gateway front has already evaluated, with everything decided for it (`DeliveryRepository.storeProcessed`). */
+export interface ProcessedWrite {
+  input: IncomingMessage;
+  verdicts: readonly VerdictInput[];
+  status: 'SCANNED' | 'SKIPPED';
+  copies: readonly RecipientDeliveryInput[];
+  quarantineExpiresAt?: Date | null;
 }
 
 export interface RecipientDeliveryInput {

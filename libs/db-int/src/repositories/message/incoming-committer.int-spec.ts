@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { Registry } from 'prom-client';
-import { createTestDatabase, MetricsSnapshot, TestFactories, type TestDatabase } from '@mailwarden/testing';
+import { createTestDatabase, holdTableLock, MetricsSnapshot, TestFactories, type TestDatabase, untilWaitingOnLock } from '@mailwarden/testing';
 import { IncomingCommitter, type IncomingMessage, MessageRepository, observeStatements, PostgresRawMessageStore, type PrismaService, type StoredIncoming } from '@mailwarden/db';
 
 /**
@@ -13,16 +12,11 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
   let db: TestDatabase;
   let factories: TestFactories;
   let messages: MessageRepository;
-  let blocker: Client;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     factories = new TestFactories(db.prisma);
     messages = new MessageRepository(db.prisma as unknown as PrismaService, new PostgresRawMessageStore());
-  });
-
-  afterEach(async () => {
-    await blocker?.end().catch(() => undefined);
   });
 
   afterAll(async () => {
@@ -40,30 +34,6 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
     raw: Buffer.from(`Subject: ${subject}\r\n\r\nbody of ${subject}\r\n`),
     ...extra,
   });
-
-  /** Holds every store statement at its start (it needs a row lock mode on "message_dedup") until released. */
-  async function holdStores(): Promise<() => Promise<void>> {
-    blocker = new Client({ connectionString: db.url });
-    await blocker.connect();
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE "message_dedup" IN EXCLUSIVE MODE');
-    return async () => {
-      await blocker.query('ROLLBACK');
-    };
-  }
-
-  async function storeWaitsOnLock(): Promise<void> {
-    for (let attempt = 0; attempt < 300; attempt++) {
-      const [row] = await db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
-        `SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (row!.n > 0) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('the first commit never waited on the lock');
-  }
 
   /** The transaction (xmin) of each stored message row and of its raw bytes, by subject. */
   async function transactions(accountId: string): Promise<Map<string, { message: string; raw: string }>> {
@@ -94,9 +64,9 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
         return stored;
       });
 
-    const release = await holdStores();
+    const { release } = await holdTableLock(db.url, 'message_dedup');
     const first = store('first');
-    await storeWaitsOnLock();
+    await untilWaitingOnLock(db.prisma);
     const later = ['a', 'b', 'c', 'd', 'e', 'f'].map((subject) => store(subject));
     expect(committer.waitingCopies).toBe(6);
     expect(told).toEqual([]);
@@ -128,9 +98,9 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
     const committer = new IncomingCommitter(messages, { commitMaxBatch: 64, commitMaxBatchBytes: 2_000 }, new Registry());
     const sized = (subject: string, bytes: number) => copy(account.id, subject, { raw: Buffer.alloc(bytes, 'x') });
 
-    const release = await holdStores();
+    const { release } = await holdTableLock(db.url, 'message_dedup');
     const first = committer.store(sized('first', 10));
-    await storeWaitsOnLock();
+    await untilWaitingOnLock(db.prisma);
     // 900 + 900 fit in 2,000 bytes, the next 900 does not; 5,000 exceeds the bound on its own; then 10 + 10.
     const later = [sized('a', 900), sized('b', 900), sized('c', 900), sized('huge', 5_000), sized('d', 10), sized('e', 10)].map((input) => committer.store(input));
     await release();
@@ -161,9 +131,9 @@ describe('group commit of received copies (IncomingCommitter, MessageRepository.
     const committer = new IncomingCommitter(messages, { commitMaxBatch: 64 }, new Registry());
     const acknowledged = await committer.store(copy(account.id, 'acknowledged'));
 
-    const release = await holdStores();
+    const { release } = await holdTableLock(db.url, 'message_dedup');
     const first = committer.store(copy(account.id, 'first'));
-    await storeWaitsOnLock();
+    await untilWaitingOnLock(db.prisma);
     // Copies of a tenant deleted in the meantime (the session looked it up before): every one fails its foreign key.
     const gone = randomUUID();
     const doomed = ['x', 'y', 'z'].map((subject) => committer.store(copy(gone, subject)).then(() => 'stored', (error: Error) => error.message));

@@ -12,7 +12,8 @@ import {
 import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from '../message/raw-message-store';
-import type { IncomingMessage, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import type { IncomingMessage, ProcessedWrite, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import { settle } from '../../group-commit';
 import { sqlQuery } from '../../sql';
 import { deliveryInsertCtes, messageInsertCtes, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
 
@@ -76,12 +77,44 @@ export class DeliveryRepository {
     copies: readonly RecipientDeliveryInput[],
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<Pick<Message, 'id'>> {
-    const [message] = await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
-      WITH ${messageInsertCtes(this.rawStore.insertSql([input.raw]), [input], { scanStatus: status, deliveryState: summarizeDeliveryState(copies.map((copy) => copy.state)) }).ctes},
-      ${verdictInsertCtes('msg', input.accountId, verdicts, options.quarantineExpiresAt ?? null)},
-      ${deliveryInsertCtes(copies)}
+    const [outcome] = await this.storeProcessedMany([{ input, verdicts, status, copies, quarantineExpiresAt: options.quarantineExpiresAt ?? null }]);
+    if (outcome!.status === 'rejected') {
+      throw outcome!.reason;
+    }
+    return outcome!.value;
+  }
+
+  /**
+   * {@link storeProcessed} of several messages (the gateway front's concurrent sessions, gathered by
+   * `ProcessedCommitter`) in ONE statement, so one transaction and one commit for all, with the same builders.
+   * Resolves after the commit with each message's outcome in the order given; when the statement fails, nothing of
+   * it is kept and each message is stored again on its own, so one bad message fails only itself. Never rejects.
+   */
+  async storeProcessedMany(writes: readonly ProcessedWrite[]): Promise<Array<PromiseSettledResult<Pick<Message, 'id'>>>> {
+    if (writes.length === 0) {
+      return [];
+    }
+    try {
+      const ids = await this.insertProcessed(writes);
+      return ids.map((id) => ({ status: 'fulfilled', value: { id } }));
+    } catch (error) {
+      if (writes.length === 1) {
+        return [{ status: 'rejected', reason: error }];
+      }
+      return Promise.all(writes.map((write) => settle(this.insertProcessed([write]).then(([id]) => ({ id: id! })))));
+    }
+  }
+
+  private async insertProcessed(writes: readonly ProcessedWrite[]): Promise<string[]> {
+    const inputs = writes.map((write) => write.input);
+    const states = writes.map((write) => ({ scanStatus: write.status, deliveryState: summarizeDeliveryState(write.copies.map((copy) => copy.state)) }));
+    const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, states);
+    await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
+      WITH ${ctes},
+      ${verdictInsertCtes('msg', writes.map((write, index) => ({ message: { id: ids[index]! }, verdicts: write.verdicts, quarantineExpiresAt: write.quarantineExpiresAt ?? null })))},
+      ${deliveryInsertCtes(writes.map((write, index) => ({ message: { id: ids[index]! }, copies: write.copies })))}
       SELECT "id" FROM "msg"`);
-    return message!;
+    return ids;
   }
 
   /**

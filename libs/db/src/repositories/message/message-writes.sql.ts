@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Prisma, type DeliveryState, type ScanStatus } from '../../generated/prisma/client';
-import type { IncomingMessage, RawInsert, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import type { IncomingMessage, RawInsert, RecipientDeliveryInput, VerdictWrite } from '../../types/message.types';
 
 /**
  * The hot-path writes (a received message, its verdicts, its copies) as single SQL statements built from
@@ -66,32 +66,37 @@ export interface MessageRowState {
 
 /**
  * CTEs `raw` (the bytes, from the raw store), `msg` (one Message row per input, in one multi-row INSERT; a PENDING
- * one gets its "message_scan" row from the table's trigger, addresses lower-cased, RETURNING "id") and `msg_dedup`:
+ * one gets its "message_scan" row from the table's trigger, its attempts starting at 1 when `scanAttemptCounted`,
+ * addresses lower-cased, RETURNING "id") and `msg_dedup`:
  * each dedup key's row in "message_dedup", whose primary key (account, key) makes a second copy fail the whole
  * statement. "message" is partitioned by day (migration 20261206160000), so a unique index there could only hold per
  * day: the key lives in a plain table instead, kept as long as the message (RetentionRepository). `ids`: the id of
  * each input's message, in order (made here, version 7: {@link newMessageId}). One builder for a single message (the
- * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`).
+ * gateway, `storeIncoming`) and a group commit of many (`storeIncomingMany`, the gateway's `storeProcessedMany`: `state`
+ * then one per input).
  * Mirrors the columns of the Message model in schema.prisma; libs/db-int/src/schema.int-spec.ts reads rows written here.
  */
-export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState): { ctes: Prisma.Sql; ids: string[] } {
-  const scannedAt = state.scanStatus === 'PENDING' ? null : new Date();
+export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessage[], state: MessageRowState | readonly MessageRowState[]): { ctes: Prisma.Sql; ids: string[] } {
+  const stateOf = (index: number): MessageRowState => ('scanStatus' in state ? state : state[index]!);
+  const now = new Date();
   const ids = inputs.map(() => newMessageId());
   const rows = inputs.map(
     (input, index) => Prisma.sql`(${ids[index]}::uuid, ${raw.ids[index]}::uuid, ${input.accountId}::uuid, ${input.source}::"MessageSource", ${input.direction}::"MessageDirection",
       ${input.envelopeFrom.toLowerCase()}::text, ${input.envelopeTo.map((address) => address.toLowerCase())}::text[],
       ${input.headerFrom?.toLowerCase() ?? null}::text, ${input.subject ?? null}::text, ${input.messageIdHeader ?? null}::text, ${input.raw.byteLength}::int,
-      ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb)`,
+      ${input.clientIp ?? null}::text, ${input.helo ?? null}::text, ${input.dedupKey ? dedupDigest(input.dedupKey) : null}::text, ${JSON.stringify(input.metadata ?? {})}::jsonb,
+      ${stateOf(index).scanStatus === 'PENDING' && input.scanAttemptCounted ? 1 : 0}::int,
+      ${stateOf(index).scanStatus}::"ScanStatus", ${stateOf(index).scanStatus === 'PENDING' ? null : now}::timestamptz, ${stateOf(index).deliveryState}::"DeliveryState")`,
   );
   const ctes = Prisma.sql`"raw" AS (${raw.sql}),
   "msg" AS (
     INSERT INTO "message" ("id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from", "subject",
-      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state")
+      "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "raw_message_id", "scan_status", "scanned_at", "delivery_state", "scan_attempts")
     SELECT i."id", i."account_id", i."source", i."direction", i."envelope_from", i."envelope_to", i."header_from", i."subject",
       i."message_id_header", i."size", i."client_ip", i."helo", i."dedup_key", i."metadata", "raw"."id",
-      ${state.scanStatus}::"ScanStatus", ${scannedAt}::timestamptz, ${state.deliveryState}::"DeliveryState"
+      i."scan_status", i."scanned_at", i."delivery_state", i."scan_attempts"
     FROM (VALUES ${Prisma.join(rows)}) AS i("id", "raw_message_id", "account_id", "source", "direction", "envelope_from", "envelope_to", "header_from",
-      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata")
+      "subject", "message_id_header", "size", "client_ip", "helo", "dedup_key", "metadata", "scan_attempts", "scan_status", "scanned_at", "delivery_state")
     JOIN "raw" ON "raw"."id" = i."raw_message_id"
     RETURNING "id", "direction", "envelope_from", "account_id", "dedup_key", "received_at"),
   "msg_dedup" AS (
@@ -101,51 +106,72 @@ export function messageInsertCtes(raw: RawInsert, inputs: readonly IncomingMessa
 }
 
 /**
- * CTE `scan_ended`: deletes the message's row of "message_scan" (the state of a PENDING message: attempts, last
- * error; migration 20261207120000) and returns its "attempts", for the statement that ends the scan (verdicts, or
- * the FAILED mark) to keep on the message.
+ * CTE `scan_ended`: deletes the messages' rows of "message_scan" (the state of a PENDING message: attempts, last
+ * error; migration 20261207120000) and returns their "message_id" and "attempts", for the statement that ends the
+ * scans (verdicts, or the FAILED mark) to keep on each message.
  */
-export function endScanCte(id: string): Prisma.Sql {
-  return Prisma.sql`"scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ${id}::uuid RETURNING "attempts")`;
+export function endScanCte(ids: readonly string[]): Prisma.Sql {
+  return Prisma.sql`"scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY(${[...ids]}::uuid[]) RETURNING "message_id", "attempts")`;
 }
 
 /**
- * CTEs writing one verdict per recipient for the message that the CTE `messageCte` returns (no row: nothing is
- * written), a quarantine item for each QUARANTINE decision (enforced=false for "would have been quarantined"), and
- * the message's outbox event for the SIEM export, in the same statement and so the same transaction.
+ * `AND <column> >= … AND <column> < …` covering the times of every id (the union of {@link receivedAround}'s bounds),
+ * so a statement on several messages touches the partitions of those days only; nothing when an id carries no time.
  */
-export function verdictInsertCtes(messageCte: 'msg' | 'claimed', accountId: string, verdicts: readonly VerdictInput[], quarantineExpiresAt: Date | null): Prisma.Sql {
-  const rows = verdicts.map((verdict) => ({
-    recipient: verdict.recipient.toLowerCase(),
-    checks: verdict.checks,
-    failed_check: verdict.failedCheck ?? null,
-    decided_action: verdict.decidedAction,
-    applied_action: verdict.appliedAction ?? null,
-    enforced: verdict.enforced,
-    reasons: verdict.reasons,
-    skipped_reason: verdict.skippedReason ?? null,
-    quarantine_reason: verdict.quarantineReason ?? null,
-  }));
+export function receivedAroundAll(ids: readonly string[], column: Prisma.Sql): Prisma.Sql {
+  const ranges = ids.map((id) => receivedRange(id));
+  if (ranges.length === 0 || ranges.some((range) => !range)) {
+    return Prisma.empty;
+  }
+  const gte = new Date(Math.min(...ranges.map((range) => range!.gte.getTime())));
+  const lt = new Date(Math.max(...ranges.map((range) => range!.lt.getTime())));
+  return Prisma.sql` AND ${column} >= ${gte}::timestamptz AND ${column} < ${lt}::timestamptz`;
+}
+
+/**
+ * CTEs writing, for each message of `writes` that the CTE `messageCte` returns (no row: nothing of it is written),
+ * one verdict per recipient, a quarantine item for each QUARANTINE decision (enforced=false for "would have been
+ * quarantined"), the recipients' event history, the tenants' hourly statistics (one upsert per key for all the
+ * messages) and each message's outbox event for the SIEM export, in the same statement and so the same transaction.
+ * `messageCte` must return "id", "account_id", "direction", "envelope_from". One builder for a single message (the
+ * gateway's `storeProcessed`, `saveVerdicts`) and a group commit of many (`saveVerdictsMany`).
+ */
+export function verdictInsertCtes(messageCte: 'msg' | 'claimed', writes: ReadonlyArray<Pick<VerdictWrite, 'verdicts' | 'quarantineExpiresAt'> & { message: { id: string } }>): Prisma.Sql {
+  const rows = writes.flatMap((write) =>
+    write.verdicts.map((verdict) => ({
+      message_id: write.message.id,
+      recipient: verdict.recipient.toLowerCase(),
+      checks: verdict.checks,
+      failed_check: verdict.failedCheck ?? null,
+      decided_action: verdict.decidedAction,
+      applied_action: verdict.appliedAction ?? null,
+      enforced: verdict.enforced,
+      reasons: verdict.reasons,
+      skipped_reason: verdict.skippedReason ?? null,
+      quarantine_reason: verdict.quarantineReason ?? null,
+      quarantine_expires_at: write.quarantineExpiresAt ?? null,
+    })),
+  );
   const source = Prisma.raw(`"${messageCte}"`);
   return Prisma.sql`"verdict_input" AS (
-    SELECT * FROM ${jsonRows(rows)} AS v("recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
-      "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text)),
+    SELECT * FROM ${jsonRows(rows)} AS v("message_id" uuid, "recipient" text, "checks" jsonb, "failed_check" text, "decided_action" "PolicyAction",
+      "applied_action" "PolicyAction", "enforced" boolean, "reasons" jsonb, "skipped_reason" text, "quarantine_reason" text, "quarantine_expires_at" timestamptz)),
   "new_verdict" AS (
     INSERT INTO "verdict" ("message_id", "recipient", "checks", "failed_check", "decided_action", "applied_action", "enforced", "reasons", "skipped_reason")
     SELECT m."id", v."recipient", v."checks", v."failed_check", v."decided_action", v."applied_action", v."enforced", v."reasons", v."skipped_reason"
-    FROM ${source} m CROSS JOIN "verdict_input" v
+    FROM ${source} m JOIN "verdict_input" v ON v."message_id" = m."id"
     RETURNING "id", "message_id", "recipient", "decided_action", "failed_check", "enforced"),
   "new_quarantine" AS (
     INSERT INTO "quarantine_item" ("account_id", "message_id", "verdict_id", "recipient", "reason", "enforced", "expires_at")
-    SELECT ${accountId}::uuid, nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
-      ${quarantineExpiresAt}::timestamptz
-    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+    SELECT m."account_id", nv."message_id", nv."id", nv."recipient", COALESCE(v."quarantine_reason", nv."failed_check", 'policy'), nv."enforced",
+      v."quarantine_expires_at"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."message_id" = nv."message_id" AND v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"
     WHERE nv."decided_action" = 'QUARANTINE'),
   ${verdictEventCte()},
-  ${statsRollupCtes(messageCte, accountId)},
+  ${statsRollupCtes(messageCte)},
   "new_outbox" AS (
     INSERT INTO "outbox_event" ("topic", "aggregate_id", "account_id", "payload")
-    SELECT ${VERDICT_TOPIC}, m."id"::text, ${accountId}::uuid, jsonb_build_object('messageId', m."id")
+    SELECT ${VERDICT_TOPIC}, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
     FROM ${source} m)`;
 }
 
@@ -155,39 +181,40 @@ export const STATS_SHARDS = 8;
 /**
  * CTEs `stats_rows`, `new_stats` and `new_top_stats` (issue 13 §4): the new verdicts added to the tenant's hourly
  * aggregates (stats_hourly; stats_top_hourly for senders and recipients of mail not simply delivered, and matched
- * data-control rules). Upserts in key order on one shard chosen per statement: concurrent writers rarely share a
- * row, and never lock two rows in opposite orders. `messageCte` must return "id", "direction", "envelope_from".
+ * data-control rules). One upsert per key for all the messages of the statement (a group commit of several tenants'
+ * verdicts too), in key order on one shard chosen per statement: concurrent writers rarely share a row, and never
+ * lock two rows in opposite orders. `messageCte` must return "id", "account_id", "direction", "envelope_from".
  */
-function statsRollupCtes(messageCte: 'msg' | 'claimed', accountId: string): Prisma.Sql {
+function statsRollupCtes(messageCte: 'msg' | 'claimed'): Prisma.Sql {
   const source = Prisma.raw(`"${messageCte}"`);
   const shard = Math.floor(Math.random() * STATS_SHARDS);
   const hour = Prisma.sql`date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
   return Prisma.sql`"stats_rows" AS (
     SELECT nv."message_id", nv."recipient", nv."decided_action", COALESCE(v."applied_action"::text, 'NONE') AS "applied_action",
       COALESCE(nv."failed_check", '') AS "failed_check", v."reasons", m."direction", m."envelope_from",
-      (nv."decided_action" <> 'DELIVER' OR nv."failed_check" IS NOT NULL) AS "threat"
-    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"),
+      (nv."decided_action" <> 'DELIVER' OR nv."failed_check" IS NOT NULL) AS "threat", m."account_id"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."message_id" = nv."message_id" AND v."recipient" = nv."recipient" JOIN ${source} m ON m."id" = nv."message_id"),
   "new_stats" AS (
     INSERT INTO "stats_hourly" ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard", "count")
-    SELECT ${accountId}::uuid, ${hour}, s."direction", s."decided_action", s."applied_action", s."failed_check", ${shard}::smallint, count(*)
+    SELECT s."account_id", ${hour}, s."direction", s."decided_action", s."applied_action", s."failed_check", ${shard}::smallint, count(*)
     FROM "stats_rows" s
-    GROUP BY s."direction", s."decided_action", s."applied_action", s."failed_check"
-    ORDER BY s."direction", s."decided_action", s."applied_action", s."failed_check"
+    GROUP BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
+    ORDER BY s."account_id", s."direction", s."decided_action", s."applied_action", s."failed_check"
     ON CONFLICT ("account_id", "hour", "direction", "decided_action", "applied_action", "failed_check", "shard")
     DO UPDATE SET "count" = "stats_hourly"."count" + EXCLUDED."count"),
   "new_top_stats" AS (
     INSERT INTO "stats_top_hourly" ("account_id", "dimension", "hour", "value", "shard", "count")
-    SELECT ${accountId}::uuid, t."dimension", ${hour}, t."value", ${shard}::smallint, count(*)
+    SELECT t."account_id", t."dimension", ${hour}, t."value", ${shard}::smallint, count(*)
     FROM (
-      SELECT DISTINCT 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      SELECT DISTINCT s."account_id", 'sender' AS "dimension", COALESCE(NULLIF(s."envelope_from", ''), '<>') AS "value", s."message_id" FROM "stats_rows" s WHERE s."threat"
       UNION ALL
-      SELECT 'recipient', s."recipient", s."message_id" FROM "stats_rows" s WHERE s."threat"
+      SELECT s."account_id", 'recipient', s."recipient", s."message_id" FROM "stats_rows" s WHERE s."threat"
       UNION ALL
-      SELECT DISTINCT 'rule', r->>'source', s."message_id"
+      SELECT DISTINCT s."account_id", 'rule', r->>'source', s."message_id"
       FROM "stats_rows" s CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s."reasons") = 'array' THEN s."reasons" ELSE '[]'::jsonb END) r
       WHERE r->>'kind' = 'data-control' AND r->>'source' IS NOT NULL) t
-    GROUP BY t."dimension", t."value"
-    ORDER BY t."dimension", t."value"
+    GROUP BY t."account_id", t."dimension", t."value"
+    ORDER BY t."account_id", t."dimension", t."value"
     ON CONFLICT ("account_id", "dimension", "hour", "value", "shard")
     DO UPDATE SET "count" = "stats_top_hourly"."count" + EXCLUDED."count")`;
 }
@@ -202,7 +229,7 @@ function verdictEventCte(): Prisma.Sql {
     INSERT INTO "recipient_event" ("message_id", "recipient", "type", "action", "detail")
     SELECT nv."message_id", nv."recipient", e."type", nv."decided_action",
       jsonb_strip_nulls(jsonb_build_object('appliedAction', v."applied_action", 'enforced', nv."enforced", 'failedCheck', nv."failed_check", 'skippedReason', v."skipped_reason"))
-    FROM "new_verdict" nv JOIN "verdict_input" v ON v."recipient" = nv."recipient"
+    FROM "new_verdict" nv JOIN "verdict_input" v ON v."message_id" = nv."message_id" AND v."recipient" = nv."recipient"
       CROSS JOIN (VALUES ('SCANNED'::"RecipientEventType"), ('QUARANTINED'::"RecipientEventType")) AS e("type")
     WHERE e."type" = 'SCANNED' OR nv."decided_action" = 'QUARANTINE')`;
 }
@@ -213,13 +240,15 @@ function verdictEventCte(): Prisma.Sql {
  */
 export const VERDICT_TOPIC = 'verdict';
 
-/** CTE writing each recipient's copy (action, initial state, subject tag) for the message of CTE `msg`. */
-export function deliveryInsertCtes(copies: readonly RecipientDeliveryInput[]): Prisma.Sql {
-  const rows = copies.map((copy) => ({ recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null }));
+/** CTE writing each recipient's copy (action, initial state, subject tag) for each message of `writes` that CTE `msg` returns. */
+export function deliveryInsertCtes(writes: ReadonlyArray<{ message: { id: string }; copies: readonly RecipientDeliveryInput[] }>): Prisma.Sql {
+  const rows = writes.flatMap((write) =>
+    write.copies.map((copy) => ({ message_id: write.message.id, recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null })),
+  );
   return Prisma.sql`"new_delivery" AS (
     INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
     SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-    FROM "msg" m CROSS JOIN ${jsonRows(rows)} AS d("recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text))`;
+    FROM "msg" m JOIN ${jsonRows(rows)} AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text) ON d."message_id" = m."id")`;
 }
 
 /** A unique-constraint violation, as node-postgres (SQLSTATE 23505) and Prisma (P2002, or 23505 in meta) report it. */

@@ -4,14 +4,9 @@ import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from './raw-message-store';
 import { sqlQuery } from '../../sql';
-import type { IncomingMessage, StoredIncoming, VerdictInput } from '../../types/message.types';
-import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, verdictInsertCtes } from './message-writes.sql';
-
-const settle = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
-  promise.then(
-    (value) => ({ status: 'fulfilled', value }),
-    (reason: unknown) => ({ status: 'rejected', reason }),
-  );
+import { settle } from '../../group-commit';
+import type { IncomingMessage, StoredIncoming, VerdictInput, VerdictWrite } from '../../types/message.types';
+import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, receivedAroundAll, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
@@ -153,11 +148,47 @@ export class MessageRepository {
    * one short statement on its narrow row. Null when the message is no longer PENDING (or does not exist).
    */
   async countScanAttempt(id: string): Promise<{ attempts: number; lastError: string | null } | null> {
-    const [row] = await sqlQuery<{ attempts: number; lastError: string | null }>(
-      this.prisma,
-      Prisma.sql`UPDATE "message_scan" SET "attempts" = "attempts" + 1 WHERE "message_id" = ${id}::uuid RETURNING "attempts", "last_error" AS "lastError"`,
-    );
-    return row ? { attempts: row.attempts, lastError: row.lastError ?? null } : null;
+    const [outcome] = await this.countScanAttemptMany([{ id }]);
+    if (outcome!.status === 'rejected') {
+      throw outcome!.reason;
+    }
+    return outcome!.value;
+  }
+
+  /**
+   * {@link countScanAttempt} of several messages in one statement (the scans that `VerdictCommitter` gathers): each
+   * input's outcome in the order given. `delta` -1 releases an attempt counted in advance that no scan used (a copy
+   * stored with `scanAttemptCounted`, then handed to the scan queue unscanned); never below 0. An id given twice is
+   * counted twice, each input seeing the count after its own change, as calls one after the other would. Never
+   * rejects; a failed statement rejects every input's outcome (there is nothing one id could break alone).
+   */
+  async countScanAttemptMany(counts: ReadonlyArray<{ id: string; delta?: 1 | -1 }>): Promise<Array<PromiseSettledResult<{ attempts: number; lastError: string | null } | null>>> {
+    if (counts.length === 0) {
+      return [];
+    }
+    const keys = counts.map((count) => count.id.toLowerCase());
+    const deltas = counts.map((count) => count.delta ?? 1);
+    const total = new Map<string, number>();
+    keys.forEach((id, index) => total.set(id, (total.get(id) ?? 0) + deltas[index]!));
+    const distinct = [...total.keys()].sort();
+    try {
+      const rows = await sqlQuery<{ id: string; attempts: number; lastError: string | null }>(
+        this.prisma,
+        Prisma.sql`UPDATE "message_scan" s SET "attempts" = GREATEST(s."attempts" + c."delta", 0)
+          FROM unnest(${distinct}::uuid[], ${distinct.map((id) => total.get(id)!)}::int[]) AS c("id", "delta")
+          WHERE s."message_id" = c."id" RETURNING s."message_id"::text AS "id", s."attempts", s."last_error" AS "lastError"`,
+      );
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      // What the inputs of an id after this one add: the count this input saw is the final one without them.
+      const later = new Map<string, number>(total);
+      return keys.map((id, index) => {
+        const row = byId.get(id);
+        later.set(id, later.get(id)! - deltas[index]!);
+        return { status: 'fulfilled', value: row ? { attempts: Math.max(0, row.attempts - later.get(id)!), lastError: row.lastError ?? null } : null };
+      });
+    } catch (error) {
+      return counts.map(() => ({ status: 'rejected', reason: error }));
+    }
   }
 
   private async loadWith(id: string, prefix: Prisma.Sql, extra: Prisma.Sql) {
@@ -210,7 +241,7 @@ export class MessageRepository {
   async markScanFailed(id: string, reason: string): Promise<boolean> {
     const rows = await sqlQuery(
       this.prisma,
-      Prisma.sql`WITH ${endScanCte(id)}
+      Prisma.sql`WITH ${endScanCte([id])}
         UPDATE "message" SET "scan_status" = 'FAILED', "scanned_at" = now(), "scan_error" = ${reason.slice(0, 1000)},
           "scan_attempts" = COALESCE((SELECT "attempts" FROM "scan_ended"), "scan_attempts")
         WHERE "id" = ${id}::uuid${around(id)} AND "scan_status" = 'PENDING' RETURNING "id"`,
@@ -223,6 +254,7 @@ export class MessageRepository {
    * index names: HOT, no index entry written; and the message's "message_scan" row deleted); a QUARANTINE decision
    * also lists the message in the quarantine (enforced=false: "would have been quarantined", nothing held).
    * Idempotent: only a PENDING message is claimed, so a redelivered scan job that finds it scanned writes nothing.
+   * A group commit of one ({@link saveVerdictsMany}).
    */
   async saveVerdicts(
     message: Pick<Message, 'id' | 'accountId'>,
@@ -230,15 +262,71 @@ export class MessageRepository {
     status: 'SCANNED' | 'SKIPPED' = 'SCANNED',
     options: { quarantineExpiresAt?: Date | null } = {},
   ): Promise<{ alreadyScanned: boolean }> {
-    const [row] = await sqlQuery<{ claimed: number }>(this.prisma, Prisma.sql`
-      WITH ${endScanCte(message.id)},
+    const [outcome] = await this.saveVerdictsMany([{ message, verdicts, status, quarantineExpiresAt: options.quarantineExpiresAt ?? null }]);
+    if (outcome!.status === 'rejected') {
+      throw outcome!.reason;
+    }
+    return outcome!.value;
+  }
+
+  /**
+   * The verdicts of several scanned messages (the concurrent scans of one process, gathered by `VerdictCommitter`) in
+   * ONE statement, so one transaction and one commit for all: per message what {@link saveVerdicts} writes, the
+   * hourly statistics as one upsert per key for the whole batch. Resolves after the commit with each write's outcome,
+   * in the order given:
+   * - exactly one verdict write per message: only a PENDING message is claimed; a message given twice is written
+   *   once (the first write; the other is `alreadyScanned`, as if it had come after);
+   * - when the statement fails (a constraint, a deadlock with another process's batch, a lost connection), nothing of
+   *   it is kept and each message is written again on its own, so one bad write fails only itself. Never rejects.
+   */
+  async saveVerdictsMany(writes: readonly VerdictWrite[]): Promise<Array<PromiseSettledResult<{ alreadyScanned: boolean }>>> {
+    if (writes.length === 0) {
+      return [];
+    }
+    const idOf = (index: number) => writes[index]!.message.id.toLowerCase();
+    const firstOf = new Map<string, number>();
+    const leaderOf = writes.map((_, index) => {
+      const first = firstOf.get(idOf(index)) ?? index;
+      firstOf.set(idOf(index), first);
+      return first;
+    });
+    // In id order, so two processes' batches of overlapping messages tend to lock rows in one order; a deadlock that
+    // still happens fails the batch, which is then written message by message (below).
+    const leaders = [...firstOf.values()].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1));
+    const outcomes = new Map<number, PromiseSettledResult<{ alreadyScanned: boolean }>>();
+    try {
+      const claimed = await this.claimAndWrite(leaders.map((index) => writes[index]!));
+      leaders.forEach((index) => outcomes.set(index, { status: 'fulfilled', value: { alreadyScanned: !claimed.has(idOf(index)) } }));
+    } catch (error) {
+      const alone =
+        leaders.length === 1
+          ? [{ status: 'rejected', reason: error } as const]
+          : await Promise.all(leaders.map((index) => settle(this.claimAndWrite([writes[index]!]).then((claimed) => ({ alreadyScanned: !claimed.has(idOf(index)) })))));
+      leaders.forEach((index, position) => outcomes.set(index, alone[position]!));
+    }
+    return writes.map((_, index) => {
+      const outcome = outcomes.get(leaderOf[index]!)!;
+      // A second write of a message: the first one claimed it or found it no longer PENDING; either way not this one.
+      return leaderOf[index] === index || outcome.status === 'rejected' ? outcome : { status: 'fulfilled', value: { alreadyScanned: true } };
+    });
+  }
+
+  /** One statement ending the scans of `writes` (distinct messages) that are still PENDING, with their verdicts; the ids it claimed. */
+  private async claimAndWrite(writes: readonly VerdictWrite[]): Promise<Set<string>> {
+    const ids = writes.map((write) => write.message.id);
+    // unnest of arrays, not JSON: PostgreSQL then knows how many rows it joins (a JSON function counts as 100), so it
+    // looks each message up by its key instead of reading the whole day's partition (seen in the bench: 3-10 x the blocks).
+    const rows = await sqlQuery<{ id: string }>(this.prisma, Prisma.sql`
+      WITH ${endScanCte(ids)},
       "claimed" AS (
-        UPDATE "message" SET "scan_status" = ${status}::"ScanStatus", "scanned_at" = now(),
-          "scan_attempts" = COALESCE((SELECT "attempts" FROM "scan_ended"), "scan_attempts")
-        WHERE "id" = ${message.id}::uuid${around(message.id)} AND "scan_status" = 'PENDING'
-        RETURNING "id", "direction", "envelope_from"),
-      ${verdictInsertCtes('claimed', message.accountId, verdicts, options.quarantineExpiresAt ?? null)}
-      SELECT count(*)::int AS "claimed" FROM "claimed"`);
-    return { alreadyScanned: row!.claimed === 0 };
+        UPDATE "message" m SET "scan_status" = c."status", "scanned_at" = now(),
+          "scan_attempts" = COALESCE(se."attempts", m."scan_attempts")
+        FROM unnest(${ids}::uuid[], ${writes.map((write) => write.status ?? 'SCANNED')}::"ScanStatus"[]) AS c("id", "status")
+          LEFT JOIN "scan_ended" se ON se."message_id" = c."id"
+        WHERE m."id" = c."id" AND m."id" = ANY(${ids}::uuid[])${receivedAroundAll(ids, Prisma.sql`m."received_at"`)} AND m."scan_status" = 'PENDING'
+        RETURNING m."id", m."account_id", m."direction", m."envelope_from"),
+      ${verdictInsertCtes('claimed', writes)}
+      SELECT "id"::text AS "id" FROM "claimed"`);
+    return new Set(rows.map((row) => row.id));
   }
 }
