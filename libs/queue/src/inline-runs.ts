@@ -121,6 +121,7 @@ export class InlineRuns<T> {
   /**
    * Graceful shutdown, after the SMTP front has drained (no item arrives any more): the waiting items go to the
    * queue, the running ones get up to `timeoutMs` to finish. One still running after that is left to the sweeper.
+   * Logs `<kind>.inline_drained` with both counts when either is not zero.
    */
   async close(timeoutMs = INLINE_RUN_DRAIN_MS): Promise<{ handedOff: number; unfinished: number }> {
     this.closing = true;
@@ -135,7 +136,11 @@ export class InlineRuns<T> {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timer);
     }
-    return { handedOff, unfinished: this.running };
+    const unfinished = this.running;
+    if (handedOff > 0 || unfinished > 0) {
+      this.logger.log({ event: `${this.kind.kind}.inline_drained`, handedOffToQueue: handedOff, leftForSweeper: unfinished });
+    }
+    return { handedOff, unfinished };
   }
 
   private start(item: T): void {

@@ -68,9 +68,6 @@ export class PostCommitScans {
 
   /** Graceful shutdown, once the SMTP front no longer takes copies: see InlineScans.close. */
   async drain(): Promise<void> {
-    const { handedOff, unfinished } = await this.inline.close();
-    if (handedOff > 0 || unfinished > 0) {
-      this.logger.log({ event: 'scan.inline_drained', handedOffToQueue: handedOff, leftPendingForSweeper: unfinished });
-    }
+    await this.inline.close();
   }
 }

@@ -71,10 +71,7 @@ export class PostCommitDeliveries {
 
   /** Graceful shutdown, once the SMTP front no longer takes messages: see InlineRuns.close. */
   async drain(): Promise<void> {
-    const { handedOff, unfinished } = await this.inline.close();
-    if (handedOff > 0 || unfinished > 0) {
-      this.logger.log({ event: 'delivery.inline_drained', handedOffToQueue: handedOff, leftForSweeper: unfinished });
-    }
+    await this.inline.close();
   }
 
   private async deliverNow(stored: StoredDelivery): Promise<void> {
