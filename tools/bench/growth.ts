@@ -8,8 +8,19 @@ import { readCpuMs } from './processes';
 import { summarize, type LatencySummary } from './stats';
 
 const SEED_BATCH = 50_000;
-/** Seeded history spans about 80 days at 1M messages: one every 7 seconds, newest first. */
+/** One seeded message every 7 seconds, newest first, unless the largest history must be squeezed to fit the window. */
 const SEED_SPACING_SECONDS = 7;
+/** The seeded history stays inside the default 30-day history window (search shows no older message, issue 20). */
+const SEED_SPAN_SECONDS = 28 * 86_400;
+
+/**
+ * Seconds between two seeded messages so that `largest` seeded messages all fall inside the tenant's history window:
+ * 7 s (100k span 8 days), or less for larger histories (1M: 2.4 s, 10M: 0.24 s; 10M in 28 days is 357k a day).
+ * Before, 1M spanned 81 days, so most of it lay outside the 30-day window that search applies.
+ */
+export function seedSpacingSeconds(largest: number): number {
+  return Math.min(SEED_SPACING_SECONDS, SEED_SPAN_SECONDS / Math.max(1, largest));
+}
 const SEED_RECIPIENTS = 2000;
 const SEED_SENDERS = 5000;
 
@@ -27,7 +38,7 @@ export const seeded = {
  * not what history searches read). Ends with VACUUM ANALYZE and a checkpoint: a history that grew over months has
  * its statistics and visibility map, and the next measurement should not pay for the seeding's own WAL and vacuum.
  */
-export async function seedHistory(pg: Client, accountId: string, fromSequence: number, count: number, log: (line: string) => void): Promise<void> {
+export async function seedHistory(pg: Client, accountId: string, fromSequence: number, count: number, spacingSeconds: number, log: (line: string) => void): Promise<void> {
   const template = await pg.query<{ checks: unknown; reasons: unknown; metadata: unknown }>(
     'SELECT v.checks, v.reasons, m.metadata FROM verdict v JOIN message m ON m.id = v.message_id ORDER BY v.created_at DESC LIMIT 1',
   );
@@ -48,8 +59,8 @@ export async function seedHistory(pg: Client, accountId: string, fromSequence: n
                 'Invoice ' || (g % 10000) || ' for order ' || g,
                 '<seed-' || g || '@partner' || (g % 100) || '.example>',
                 20480, '203.0.113.7', 'mail.partner.example',
-                now() - make_interval(secs => g * ${SEED_SPACING_SECONDS}), $2::uuid,
-                'SCANNED'::"ScanStatus", now() - make_interval(secs => g * ${SEED_SPACING_SECONDS}), 'NOT_APPLICABLE'::"DeliveryState", $3::jsonb
+                now() - make_interval(secs => g * ${spacingSeconds}::float8), $2::uuid,
+                'SCANNED'::"ScanStatus", now() - make_interval(secs => g * ${spacingSeconds}::float8), 'NOT_APPLICABLE'::"DeliveryState", $3::jsonb
            FROM generate_series($4::int, $5::int) AS g
          RETURNING id, envelope_to[1] AS recipient, received_at
        )
@@ -75,7 +86,7 @@ export interface SearchFigures {
  * through the filters an admin uses: recipient, sender, a one-day window, subject text. One warm-up request first
  * (the key's first use pays its scrypt check).
  */
-export async function measureSearches(options: { baseUrl: string; accountId: string; apiKey: string; searches: number; seededMessages: number }): Promise<SearchFigures> {
+export async function measureSearches(options: { baseUrl: string; accountId: string; apiKey: string; searches: number; seededMessages: number; spacingSeconds: number }): Promise<SearchFigures> {
   const headers = { authorization: `Bearer ${options.apiKey}` };
   const url = (query: Record<string, string>) => `${options.baseUrl}/v1/accounts/${options.accountId}/messages?${new URLSearchParams(query)}`;
   const pick = () => Math.floor(Math.random() * options.seededMessages);
@@ -83,7 +94,7 @@ export async function measureSearches(options: { baseUrl: string; accountId: str
     recipient: () => ({ recipient: seeded.recipient(pick()) }),
     sender: () => ({ sender: seeded.sender(pick()) }),
     dateRange: () => {
-      const end = Date.now() - pick() * SEED_SPACING_SECONDS * 1000;
+      const end = Date.now() - pick() * options.spacingSeconds * 1000;
       return { from: new Date(end - 86_400_000).toISOString(), to: new Date(end).toISOString() };
     },
     subject: () => ({ subject: seeded.subjectWord(pick()) }),

@@ -1,4 +1,4 @@
-import { peakRss, scanCpuPerMessage, summarizeRuns } from './report';
+import { peakRss, scanCpuPerMessage, summarizeRuns, type GrowthFigures } from './report';
 import type { RunRecord } from './scenarios';
 
 function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
@@ -26,6 +26,19 @@ describe(summarizeRuns.name, () => {
     // The fresh processes' first copies (the warm-up) are measured apart, without a target: a cold start, not the steady state.
     expect(rows.find((row) => row.figure.startsWith('(cold start)'))).toMatchObject({ mailwarden: 410, target: '–', met: null });
     expect(rows.some((row) => row.figure.startsWith('gateway'))).toBe(false);
+  });
+
+  it('should judge history search at the largest history of the run and name its size', () => {
+    const search = (p99: number) => ({ all: { p50: 1, p95: 1, p99, count: 1, mean: 1, max: p99 }, byFilter: {}, failures: 0 }) as unknown as NonNullable<GrowthFigures['search']>;
+    const growth: GrowthFigures[] = [
+      { seeded: 1_000_000, stored: 1_004_000, e2eMsgsPerSec: 1, search: search(40), adminApiRssMb: 1 },
+      { seeded: 10_000_000, stored: 10_004_000, e2eMsgsPerSec: 1, search: search(271), adminApiRssMb: 1 },
+    ];
+    expect(summarizeRuns([], growth, [1]).rows.find((row) => row.figure.startsWith('history search'))).toMatchObject({
+      figure: 'history search p99 at 10,004,000 stored (ms)',
+      mailwarden: 271,
+      met: false,
+    });
   });
 
   it('should give the gateway delivery rate from copies delivered and the time of the last one', () => {

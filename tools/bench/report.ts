@@ -10,7 +10,8 @@ export const TARGETS = {
   gatewayRatio: 0.8,
   halfLoadP99Ms: 250,
   rssMb: 300,
-  searchP99MsAt1M: 200,
+  /** History search p99 at the largest seeded history (issue 20: at 10M stored; issue 8 asked it at 1M). */
+  searchP99Ms: 200,
   statisticsP99MsMonth: 200,
 };
 
@@ -136,9 +137,10 @@ export function summarizeRuns(runs: readonly RunRecord[], growth: readonly Growt
   for (const [app, mb] of Object.entries(peaks).filter(([name]) => !name.startsWith('baseline') && !PEERS.has(name))) {
     rows.push({ figure: `peak RSS ${app} (MB)`, baseline: null, mailwarden: round(mb), ratio: null, target: `≤ ${TARGETS.rssMb} MB`, met: mb <= TARGETS.rssMb });
   }
-  const largest = growth.find((entry) => entry.seeded >= 1_000_000);
+  // The largest history of the run (the target is at 10M; smaller runs say their own size).
+  const largest = [...growth].sort((a, b) => b.stored - a.stored).find((entry) => entry.seeded >= 1_000_000);
   if (largest?.search) {
-    rows.push({ figure: 'history search p99 at 1M stored (ms)', baseline: null, mailwarden: round(largest.search.all.p99), ratio: null, target: `≤ ${TARGETS.searchP99MsAt1M} ms`, met: largest.search.all.p99 <= TARGETS.searchP99MsAt1M });
+    rows.push({ figure: `history search p99 at ${largest.stored.toLocaleString('en-US')} stored (ms)`, baseline: null, mailwarden: round(largest.search.all.p99), ratio: null, target: `≤ ${TARGETS.searchP99Ms} ms`, met: largest.search.all.p99 <= TARGETS.searchP99Ms });
   }
   const scale = workers.map((count) => ({ workers: count, msgsPerSec: round(medianOf(runs, count === 1 ? 'e2e' : 'scale', count === 1 ? 'mailwarden' : `mailwarden ${count} workers`)) }));
   return { rows, scale, growth: [...growth], peakRssMb: peaks };

@@ -9,7 +9,7 @@ import { AppLauncher } from './apps';
 import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { ensurePeersInstalled, stopAllPeers } from './peers';
 import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
-import { measureSearches, purgeTenant, seedExpiredTenant, seedHistory } from './growth';
+import { measureSearches, purgeTenant, seedExpiredTenant, seedHistory, seedSpacingSeconds } from './growth';
 import { benchZone, buildCorpus, generateSigningKey } from './messages';
 import { REPO_ROOT, stopAll } from './processes';
 import { markdownReport, medianOf, summarizeRuns, type GrowthFigures } from './report';
@@ -108,10 +108,11 @@ async function runScenarios(
   if (wants('growth')) {
     // `size` seeded messages, on top of the few thousand the rounds above stored; the figures name the real total.
     let seededCount = 0;
+    const spacingSeconds = seedSpacingSeconds(Math.max(...options.growth));
     for (const size of options.growth) {
       if (size > seededCount) {
         log(`growth: seeding ${size - seededCount} messages to reach ${size} seeded`);
-        await seedHistory(context.env.pg, context.accountId, seededCount, size - seededCount, log);
+        await seedHistory(context.env.pg, context.accountId, seededCount, size - seededCount, spacingSeconds, log);
         seededCount = size;
       }
       const { rows } = await context.env.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM message');
@@ -120,7 +121,7 @@ async function runScenarios(
       runs.push(e2e);
       const admin = await context.launcher.adminApi();
       try {
-        const search = await measureSearches({ baseUrl: `http://127.0.0.1:${admin.port}`, accountId: context.accountId, apiKey: context.apiKey, searches: options.searches, seededMessages: seededCount });
+        const search = await measureSearches({ baseUrl: `http://127.0.0.1:${admin.port}`, accountId: context.accountId, apiKey: context.apiKey, searches: options.searches, seededMessages: seededCount, spacingSeconds });
         const rss = await stopAll([admin.child]);
         log(`  search at ${stored} stored: p50 ${search.all.p50.toFixed(1)} ms, p99 ${search.all.p99.toFixed(1)} ms, failures ${search.failures}; admin-api RSS ${Math.round(rss['admin-api'] ?? 0)} MB`);
         growth.push({ seeded: size, stored, e2eMsgsPerSec: e2e.msgsPerSec, search, adminApiRssMb: rss['admin-api'] ?? null });
