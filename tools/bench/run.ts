@@ -313,7 +313,12 @@ async function main(argv: string[]): Promise<void> {
       };
       const resultsDir = path.join(REPO_ROOT, 'tools', 'bench', 'results');
       mkdirSync(resultsDir, { recursive: true });
-      const base = path.join(resultsDir, `${started.toISOString().slice(0, 10)}-${commit.slice(0, 7)}${options.quick ? '-quick' : ''}`);
+      const first = path.join(resultsDir, `${started.toISOString().slice(0, 10)}-${commit.slice(0, 7)}${options.quick ? '-quick' : ''}`);
+      // A second run of the same commit on the same day gets its own files (it overwrote the first one's before).
+      let base = first;
+      for (let run = 2; existsSync(`${base}.json`) || existsSync(`${base}.md`); run++) {
+        base = `${first}-run${run}`;
+      }
       writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
       const markdown = markdownReport(header, summary, runs, profiles);
       writeFileSync(`${base}.md`, markdown);
