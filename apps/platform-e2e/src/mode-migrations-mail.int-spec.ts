@@ -308,7 +308,7 @@ describe('mode migrations under continuous mail (six plans)', () => {
     // Nothing lost: every message reached its mailbox, exactly once.
     expect([...sent.keys()].filter((id) => delivered.get(id) !== 1)).toEqual([]);
     // Nothing scanned by two modes; and everything scanned by one.
-    const rows = await db.prisma.message.findMany({ where: { accountId: account.id }, select: { messageIdHeader: true, scanStatus: true, source: true } });
+    const rows = await db.prisma.message.findMany({ where: { accountId: account.id }, select: { messageIdHeader: true, scanStatus: true, source: true, scanError: true, verdicts: { select: { skippedReason: true } } } });
     const scans = new Map<string, string[]>();
     for (const row of rows) {
       if (row.scanStatus === 'SCANNED') {
@@ -317,7 +317,13 @@ describe('mode migrations under continuous mail (six plans)', () => {
     }
     const twice = [...scans.entries()].filter(([, sources]) => sources.length > 1).map(([id, sources]) => `${id} sent during ${sent.get(id)}: ${sources.join(' + ')}`);
     expect(twice).toEqual([]);
-    expect([...sent.keys()].filter((id) => !scans.has(id)).map((id) => `${id} sent during ${sent.get(id)}`)).toEqual([]);
+    // A message not scanned is named with what each of its stored copies became (source, status, why).
+    const copiesOf = (id: string) =>
+      rows
+        .filter((row) => row.messageIdHeader === id)
+        .map((row) => `${row.source} ${row.scanStatus}${row.scanError ? ` (${row.scanError})` : ''}${row.verdicts[0]?.skippedReason ? ` [${row.verdicts[0].skippedReason}]` : ''}`)
+        .join(' + ') || 'no stored copy';
+    expect([...sent.keys()].filter((id) => !scans.has(id)).map((id) => `${id} sent during ${sent.get(id)}: ${copiesOf(id)}`)).toEqual([]);
     expect(await db.prisma.domain.findUniqueOrThrow({ where: { id: domain.id } })).toMatchObject({ mode: 'JOURNAL', transitionMode: null });
   });
 });

@@ -43,8 +43,15 @@ export class ScanContextCache {
     return this.shared(this.policies, `${accountId}/${partnerId ?? ''}`, () => this.repository.loadPolicies(accountId, partnerId));
   }
 
-  /** The account with its domains (monitor-only flag, verified domains), shared and kept like the policies. */
-  loadAccount(accountId: string): Promise<(Account & { domains: Domain[] }) | null> {
+  /**
+   * The account with its domains (monitor-only flag, verified domains), shared and kept like the policies.
+   * `fresh`: read it now whatever is kept (and keep that), for a decision that must not rest on a mode up to
+   * {@link DEFAULT_SCAN_CONTEXT_TTL_MS} old.
+   */
+  loadAccount(accountId: string, options: { fresh?: boolean } = {}): Promise<(Account & { domains: Domain[] }) | null> {
+    if (options.fresh) {
+      this.accounts.delete(accountId);
+    }
     return this.shared(this.accounts, accountId, () => this.repository.findAccount(accountId));
   }
 

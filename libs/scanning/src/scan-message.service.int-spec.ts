@@ -212,4 +212,24 @@ describe(ScanMessageService.name, () => {
     expect((await service.scan(copy.id)).outcome).toBe(ScanOutcome.Skipped);
     expect(await db.prisma.verdict.findFirstOrThrow({ where: { messageId: copy.id } })).toMatchObject({ skippedReason: 'not-scanned-on-this-path' });
   });
+
+  it('should not skip a journal copy on a cached mode: a domain whose overlap window opened since is read again', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const name = `o${Date.now()}.example`;
+    const domain = await factories.newDomain(account, { name, mode: 'GATEWAY' });
+    const copyTo = async (messageId: string) =>
+      factories.newMessage(account, {
+        source: 'JOURNAL',
+        envelopeFrom: 'alice@partner.example',
+        envelopeTo: [`bob@${name}`],
+        raw: buildOriginal({ from: 'alice@partner.example', to: [`bob@${name}`], subject: 'overlap', messageId }),
+      });
+    // The scan context (kept 5 s per process) now holds the domain in GATEWAY mode, journal copies refused.
+    expect((await service.scan((await copyTo('<before-overlap@partner.example>')).id)).outcome).toBe(ScanOutcome.Skipped);
+    // A mode migration back to monitor-only opens the overlap: journal copies are scanned from now on (probe of the CI
+    // of 2026-12-05: copies sent right after were recorded "not scanned on this path" by the cached mode).
+    await db.prisma.domain.update({ where: { id: domain.id }, data: { transitionMode: 'JOURNAL' } });
+    const copy = await copyTo('<in-overlap@partner.example>');
+    expect((await service.scan(copy.id)).outcome).toBe(ScanOutcome.Scanned);
+  });
 });
