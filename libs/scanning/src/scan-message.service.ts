@@ -11,12 +11,19 @@ import { ScanMetrics } from './scan-metrics';
 import { quarantineExpiry } from './quarantine-retention';
 import { MessageNotFoundError, TransientScanError } from './scan.errors';
 
-/** Whether a verified domain of these recipients takes no journal copies in the account as given (libs/accounts `pathDecision`). */
+/** The account's verified domains whose journal copies are scanned (libs/accounts `pathDecision`): the one place that decides it. */
+function journalScanDomains(account: Account & { domains: Domain[] }): Domain[] {
+  return account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED' && pathDecision({ ...domain, account }, { path: 'JOURNAL' }).accept);
+}
+
+/** Whether a verified domain of these recipients takes no journal copies in the account as given. */
 function refusesJournalCopy(account: Account & { domains: Domain[] }, recipients: readonly string[]): boolean {
-  const domains = new Set(recipients.map((recipient) => recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase()));
-  return account.domains.some(
-    (domain) => domain.verificationStatus === 'VERIFIED' && domains.has(domain.name.toLowerCase()) && !pathDecision({ ...domain, account }, { path: 'JOURNAL' }).accept,
-  );
+  const scanned = new Set(journalScanDomains(account).map((domain) => domain.name.toLowerCase()));
+  const verified = account.domains.filter((domain) => domain.verificationStatus === 'VERIFIED').map((domain) => domain.name.toLowerCase());
+  return recipients.some((recipient) => {
+    const name = recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase();
+    return verified.includes(name) && !scanned.has(name);
+  });
 }
 
 export enum ScanOutcome {
@@ -237,7 +244,7 @@ export class ScanMessageService {
         clientIp: message.clientIp,
         helo: message.helo,
         accountDomains: verified.map((domain) => domain.name),
-        scanDomains: journal ? verified.filter((domain) => pathDecision({ ...domain, account }, { path: 'JOURNAL' }).accept).map((domain) => domain.name) : undefined,
+        scanDomains: journal ? journalScanDomains(account).map((domain) => domain.name) : undefined,
         // Journal copies are only watched: nothing is ever applied to them (DESIGN.md §2, §3).
         enforced: message.source !== 'JOURNAL' && !account.monitorOnly,
         policyContext,
