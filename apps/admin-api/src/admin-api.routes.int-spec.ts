@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
+import { EXPORTED_TOPICS, MessageRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
 import { CONTENT_RULE_KINDS, DATA_CONTROL_OPTIONS, EMAIL_SECURITY_OPTIONS } from '@mailwarden/policy';
 import { exportSchedulerId, mimecastPollSchedulerId, QueueName, redisOptionsFromUrl, type DeliveryJobData } from '@mailwarden/queue';
 import { freePort, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
@@ -878,7 +878,12 @@ describe('admin API (real app over HTTP)', () => {
         classUids: [4009],
       });
       expectStatus(created, 201);
-      expect(created.body).toMatchObject({ kind: 'HEC', scope: 'account', accountId: ids.contoso, hasCredentials: true, classUids: [4009], enabled: true, status: { lagEvents: 0, eventsSent: 0, lastError: null } });
+      expect(created.body).toMatchObject({ kind: 'HEC', scope: 'account', accountId: ids.contoso, hasCredentials: true, classUids: [4009], enabled: true, status: { eventsSent: 0, lastError: null } });
+      // A new destination starts at the oldest running transaction of the server (so none in flight is skipped):
+      // its lag is the account's exported events past that point, none unless another session holds an old snapshot.
+      const start = await db.prisma.exportDestination.findUniqueOrThrow({ where: { id: created.body.id as string } });
+      const pastStart = await db.prisma.outboxEvent.count({ where: { accountId: ids.contoso, topic: { in: [...EXPORTED_TOPICS] }, txId: { gt: start.cursorTxId } } });
+      expect((created.body.status as Json).lagEvents).toBe(pastStart);
       expect(created.text).not.toContain('hec-t0ken-value');
       ids.exportDestination = created.body.id as string;
       expect((await exports.getJobSchedulers()).map((scheduler) => scheduler.key)).toEqual([exportSchedulerId(ids.exportDestination)]);
