@@ -107,6 +107,24 @@ describe(DeliveryService.name, () => {
     expect(queue.add).toHaveBeenCalledWith(DeliveryStatusJob, { messageId: 'm1', recipients: ['bob@acme.example'] });
   });
 
+  it('should relay the copies its store claimed without claiming them again, and release what it did not get to send', async () => {
+    relay.mockResolvedValue({ accepted: ['bob@acme.example'], failed: [], reply: '250 ok' });
+    const { service, repository } = setup([]);
+    const message = (await repository.findForDelivery()) as MessageForDelivery;
+    const run = await service.deliverStored({ message, raw: Buffer.from('Subject: hi\r\n\r\nbody\r\n'), recipients: ['bob@acme.example'], claimed: { receivedAt: new Date(), copies: [copy('bob@acme.example')] } });
+    expect(run.delivered).toEqual(['bob@acme.example']);
+    expect(repository.claimCopies).not.toHaveBeenCalled();
+    expect(repository.releaseClaims).not.toHaveBeenCalled();
+
+    // A run that fails before its relay (here: recording that the copy has no route) releases the claim it was given.
+    const failing = setup([]);
+    failing.repository.updateDeliveries.mockRejectedValue(new Error('database down'));
+    const withoutRoute = { ...message, account: { domains: [] } } as unknown as MessageForDelivery;
+    await expect(failing.service.deliverStored({ message: withoutRoute, raw: Buffer.from('x'), recipients: ['carol@acme.example'], claimed: { receivedAt: new Date(), copies: [copy('carol@acme.example')] } })).rejects.toThrow('database down');
+    expect(failing.repository.claimCopies).not.toHaveBeenCalled();
+    expect(failing.repository.releaseClaims).toHaveBeenCalledWith('m1', ['carol@acme.example']);
+  });
+
   it('should skip a release job whose quarantine item is no longer released', async () => {
     const { service, repository } = setup([copy('bob@acme.example', { state: 'QUARANTINED' })]);
     repository.isReleased.mockResolvedValue(false);

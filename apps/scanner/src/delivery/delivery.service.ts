@@ -61,6 +61,11 @@ export interface StoredDelivery {
   raw: Buffer;
   /** The recipients whose copies were stored QUEUED. */
   recipients: string[];
+  /**
+   * Set when the store claimed those copies for this run (`ProcessedWrite.claimLeaseMs`): the copies as stored and
+   * the message's time, so the run relays them without a claim statement. Absent: the run claims them itself.
+   */
+  claimed?: { receivedAt: Date; copies: ClaimedCopy[] };
 }
 
 /**
@@ -147,10 +152,16 @@ export class DeliveryService implements OnApplicationShutdown {
 
   /**
    * The delivery of a message this process has just stored (the gateway's in-process delivery, `PostCommitDeliveries`):
-   * the same run as a job's, with the message and its bytes in hand, so nothing is read back but the claim.
+   * the same run as a job's, with the message and its bytes in hand, so nothing is read back; the copies the store
+   * claimed for it (`stored.claimed`) are not claimed again.
    */
   deliverStored(stored: StoredDelivery): Promise<DeliveryRun> {
-    return this.relayClaimed(stored.message, stored.recipients, async () => stored.raw, { release: false });
+    return this.relayClaimed(stored.message, stored.recipients, async () => stored.raw, { release: false }, stored.claimed);
+  }
+
+  /** Ends the claim on copies no run of this process is going to relay (the store claimed them for one, see deliverStored). */
+  releaseClaims(messageId: string, recipients: readonly string[]): Promise<void> {
+    return this.deliveries.releaseClaims(messageId, recipients);
   }
 
   /**
@@ -158,10 +169,17 @@ export class DeliveryService implements OnApplicationShutdown {
    * this one does), relays the claimed ones and records each outcome, which ends its claim. A copy this run did not
    * get to send (an error before its relay) is released for the next attempt; one sent but not recorded (PostgreSQL
    * failed after the downstream's 250) keeps its claim until the lease ends, then is sent again: at least once.
+   * `claimed`: the copies are this run's already (claimed by the statement that stored them).
    */
-  private async relayClaimed(message: DeliveryMessage, recipients: readonly string[], readRaw: () => Promise<Buffer>, options: { release: boolean }): Promise<DeliveryRun> {
+  private async relayClaimed(
+    message: DeliveryMessage,
+    recipients: readonly string[],
+    readRaw: () => Promise<Buffer>,
+    options: { release: boolean },
+    claimed?: { receivedAt: Date; copies: ClaimedCopy[] },
+  ): Promise<DeliveryRun> {
     const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
-    const { receivedAt, copies: pending } = await this.deliveries.claimCopies(message.id, recipients, this.tuning.claimLeaseMs);
+    const { receivedAt, copies: pending } = claimed ?? (await this.deliveries.claimCopies(message.id, recipients, this.tuning.claimLeaseMs));
     if (pending.length === 0) {
       return run; // delivered meanwhile, or another run has them
     }

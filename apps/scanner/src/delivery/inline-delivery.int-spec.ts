@@ -113,8 +113,12 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
   afterAll(() => tearDown(queue, scanner, sink, redis, db));
 
   it('should deliver a stored message in the process that stored it, after the 250, without a delivery job', async () => {
+    // The copies are claimed by the statement that stores them: the in-process run has no claim statement of its own.
+    const claims = jest.spyOn(scanner.get(DeliveryRepository), 'claimCopies');
     const id = await send('inline one', ['bob@acme.example', 'carol@acme.example']);
     await waitFor(async () => (await db.prisma.message.findFirst({ where: { id } }))?.deliveryState === 'DELIVERED');
+    expect(claims).not.toHaveBeenCalled();
+    claims.mockRestore();
     // One copy per recipient (their stored checks differ: the header anomaly's evidence is per recipient).
     expect(received('inline one').flatMap((entry) => entry.to).sort()).toEqual(['bob@acme.example', 'carol@acme.example']);
     expect((await copiesOf(id)).map((copy) => [copy.recipient, copy.state, copy.attempts, copy.claimedUntil])).toEqual([
@@ -225,8 +229,9 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
     }
     await waitFor(async () => sink.held >= 2);
     expect(scanner.get(PostCommitDeliveries).load).toMatchObject({ running: 2, waiting: 1 });
-    // The fourth found no room: its delivery job exists (the worker of this process runs it).
-    expect(await queue.getJob(ids[3]!)).toBeDefined();
+    // The fourth found no room: its delivery job exists (the worker of this process runs it), added once the claim its
+    // store made for the in-process run was released (else the job would find its copy claimed and leave it).
+    await waitFor(async () => queue.getJob(ids[3]!));
     expect(await queue.getJob(ids[0]!)).toBeUndefined();
     release();
     await waitFor(async () => (await db.prisma.message.findMany({ where: { id: { in: ids } } })).every((row) => row.deliveryState === 'DELIVERED'));

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { APP_CONFIG, type ScannerConfig } from '@mailwarden/config';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
-import { DeliveryJob, InlineRuns, JobQueues, QueueName, type DeliveryJobData } from '@mailwarden/queue';
+import { DeliveryJob, InlineRuns, JobQueues, QueueName, type DeliveryJobData, type InlineHandoffReason } from '@mailwarden/queue';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryService, type StoredDelivery } from './delivery.service';
 
@@ -13,13 +13,17 @@ import { DeliveryService, type StoredDelivery } from './delivery.service';
  * in-process delivery is off or full, its attempt failed with its own error (PostgreSQL down: the job's attempts and
  * back-off take it), or the process is closing. A copy the downstream deferred (4xx) goes to the queue as a delayed
  * job, on the same back-off schedule as a job's own deferral. The delivery sweeper queues whatever neither finished
- * (a crash): the copy is QUEUED in the same commit as the message. A copy is claimed before it is relayed
- * (DeliveryRepository.claimCopies), so a job or a sweep that meets an in-process delivery never sends it twice.
+ * (a crash): the copy is QUEUED in the same commit as the message. A copy is claimed before it is relayed, by the
+ * statement that stores it when in-process delivery is on ({@link storeClaimLeaseMs}; DeliveryRepository.claimCopies
+ * otherwise), so a job or a sweep that meets an in-process delivery never sends it twice. A message handed to the queue
+ * without an in-process run has its claims ended first, so the job can take its copies; a crash leaves them to the
+ * sweeper once the lease has passed.
  */
 @Injectable()
 export class PostCommitDeliveries {
   private readonly logger = new Logger(PostCommitDeliveries.name);
   private readonly inline: InlineRuns<StoredDelivery>;
+  private readonly claimLeaseMs: number | null;
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -34,7 +38,7 @@ export class PostCommitDeliveries {
         run: (stored) => this.deliverNow(stored),
         bytesOf: (stored) => stored.raw.byteLength,
         idOf: (stored) => stored.message.id,
-        handoff: (stored) => this.enqueue({ messageId: stored.message.id, recipients: stored.recipients }),
+        handoff: (stored, reason) => this.handOff(stored, reason),
         metrics: { handoffs: 'mailwarden_inline_delivery_handoffs_total', backlog: 'mailwarden_inline_delivery_backlog', running: 'mailwarden_inline_deliveries_running' },
       },
       {
@@ -46,6 +50,16 @@ export class PostCommitDeliveries {
       },
       registry,
     );
+    this.claimLeaseMs = config.GATEWAY_INLINE_DELIVERY ? tuning.claimLeaseMs : null;
+  }
+
+  /**
+   * The lease the gateway's store statement claims its QUEUED copies for (`ProcessedWrite.claimLeaseMs`): the lease of
+   * a run's own claim when in-process delivery is on (nearly every stored message is then delivered here), null when
+   * off (the job claims them).
+   */
+  get storeClaimLeaseMs(): number | null {
+    return this.claimLeaseMs;
   }
 
   /** The in-process deliveries' load (tests and the shutdown log). */
@@ -67,6 +81,20 @@ export class PostCommitDeliveries {
       () => undefined,
       (error: Error) => this.logger.warn({ event: 'gateway.enqueue_failed', messageId: job.messageId, error: error.message }),
     );
+  }
+
+  /**
+   * To the queue instead of (or after) an in-process run. Copies the store claimed for a run that never started are
+   * released first, or the job would find them claimed and leave them to the sweeper after the lease; after a run
+   * (`retry`) the run itself released what it did not send, and a copy it sent but could not record keeps its claim.
+   */
+  private async handOff(stored: StoredDelivery, reason: InlineHandoffReason): Promise<void> {
+    if (stored.claimed && reason !== 'retry') {
+      await this.delivery
+        .releaseClaims(stored.message.id, stored.recipients)
+        .catch((error: Error) => this.logger.warn({ event: 'delivery.claim_release_failed', messageId: stored.message.id, error: error.message }));
+    }
+    await this.enqueue({ messageId: stored.message.id, recipients: stored.recipients });
   }
 
   /** Graceful shutdown, once the SMTP front no longer takes messages: see InlineRuns.close. */

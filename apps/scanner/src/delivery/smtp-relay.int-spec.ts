@@ -1,3 +1,4 @@
+import Mail from 'nodemailer/lib/mailer';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '@mailwarden/testing';
 import { DownstreamConnections, relayMessage } from './smtp-relay';
@@ -8,6 +9,7 @@ describe('relayMessage with DownstreamConnections', () => {
   let port: number;
   let connections = 0;
   let received: string[] = [];
+  let bodies: Buffer[] = [];
 
   beforeAll(async () => {
     port = await freePort();
@@ -18,10 +20,15 @@ describe('relayMessage with DownstreamConnections', () => {
         connections++;
         callback();
       },
+      onRcptTo(address, _session, callback) {
+        callback(address.address.startsWith('refused') ? Object.assign(new Error('no such user'), { responseCode: 550 }) : undefined);
+      },
       onData(stream, session, callback) {
-        stream.resume();
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           received.push(session.envelope.rcptTo.map((rcpt) => rcpt.address).join(','));
+          bodies.push(Buffer.concat(chunks));
           callback();
         });
       },
@@ -32,6 +39,7 @@ describe('relayMessage with DownstreamConnections', () => {
   beforeEach(() => {
     connections = 0;
     received = [];
+    bodies = [];
   });
 
   afterAll(async () => {
@@ -51,6 +59,32 @@ describe('relayMessage with DownstreamConnections', () => {
       expect(connections).toBe(1);
     } finally {
       pool.close();
+    }
+  });
+
+  it('should relay the prepared copy byte for byte, without composing it again (no Mailer.sendMail per copy)', async () => {
+    const sendMail = jest.spyOn(Mail.prototype, 'sendMail');
+    const pool = new DownstreamConnections({ name: 'mw.test', timeoutMs: 5_000, connectionsPerRoute: 4, idleMs: 60_000 });
+    // Lines that begin with a dot (stuffed on the wire, unstuffed by the receiver), 8-bit bytes, a long line.
+    const raw = Buffer.concat([Buffer.from('Subject: dots\r\nMessage-ID: <dots@partner.example>\r\n\r\n.\r\n..two\r\n.\r\nend\r\n'), Buffer.from([0xe9, 0x0d, 0x0a]), Buffer.alloc(3000, 0x61), Buffer.from('\r\n')]);
+    try {
+      expect(await relayMessage(route(), { from: 'alice@partner.example', to: ['bob@customer.example', 'refused@customer.example'], raw }, { name: 'mw.test', timeoutMs: 5_000, connections: pool })).toEqual({
+        accepted: ['bob@customer.example'],
+        failed: [{ recipient: 'refused@customer.example', error: expect.stringMatching(/^550 /), permanent: true }],
+        reply: expect.stringMatching(/^250 /),
+      });
+      expect(await relayMessage(route(), { from: 'alice@partner.example', to: ['refused@customer.example'], raw }, { name: 'mw.test', timeoutMs: 5_000, connections: pool })).toEqual({
+        accepted: [],
+        failed: [{ recipient: 'refused@customer.example', error: expect.stringMatching(/^550 /), permanent: true }],
+      });
+      // Without a pool (a connection of its own) too.
+      await relayMessage(route(), { from: 'alice@partner.example', to: ['carol@customer.example'], raw }, { name: 'mw.test', timeoutMs: 5_000 });
+      expect(received).toEqual(['bob@customer.example', 'carol@customer.example']);
+      expect(bodies.map((body) => body.toString('latin1'))).toEqual([raw.toString('latin1'), raw.toString('latin1')]);
+      expect(sendMail).not.toHaveBeenCalled();
+    } finally {
+      pool.close();
+      sendMail.mockRestore();
     }
   });
 

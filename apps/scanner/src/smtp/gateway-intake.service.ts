@@ -248,6 +248,15 @@ export class GatewayIntakeService {
     const allRejected = rejected.length === verdicts.length;
 
     let messageId: string;
+    let receivedAt: Date;
+    const copies = verdicts.map((verdict) => ({
+      recipient: verdict.recipient,
+      action: actionOf(verdict),
+      state: DELIVERY_STATE_FOR[actionOf(verdict)],
+      subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
+    }));
+    // Delivered in this process after the commit: its QUEUED copies are claimed by the statement that stores them.
+    const claimLeaseMs = this.postCommit?.storeClaimLeaseMs ?? null;
     try {
       // Group commit: this message shares its transaction with those of concurrent sessions (ProcessedCommitter).
       const message = await this.processed.storeProcessed(
@@ -270,15 +279,11 @@ export class GatewayIntakeService {
         },
         verdicts.map((verdict) => ({ ...verdict, quarantineReason: (verdict.reasons as Array<{ detail?: string }>)[0]?.detail ?? null })),
         evaluation.status,
-        verdicts.map((verdict) => ({
-          recipient: verdict.recipient,
-          action: actionOf(verdict),
-          state: DELIVERY_STATE_FOR[actionOf(verdict)],
-          subjectTag: actionOf(verdict) === 'TAG_SUBJECT' ? effectivePoliciesFor(verdict.recipient, policyContext).emailSecurity.subjectTag : null,
-        })),
-        { quarantineExpiresAt: quarantineExpiry() },
+        copies,
+        { quarantineExpiresAt: quarantineExpiry(), claimLeaseMs },
       );
       messageId = message.id;
+      receivedAt = message.receivedAt;
     } catch (error) {
       this.scanMetrics.scanEnded(source, 'error');
       this.logger.error({ event: 'gateway.store_failed', error: (error as Error).message });
@@ -296,7 +301,8 @@ export class GatewayIntakeService {
       this.logger.log({ event: 'gateway.rejected', messageId, actions, failedCheck: rejected[0]!.failedCheck ?? null });
       return { reply: this.rejection(rejected[0]!), messageId };
     }
-    const queued = verdicts.filter((verdict) => DELIVERY_STATE_FOR[actionOf(verdict)] === 'QUEUED').map((verdict) => verdict.recipient.toLowerCase());
+    const queuedCopies = copies.filter((copy) => copy.state === 'QUEUED');
+    const queued = queuedCopies.map((copy) => copy.recipient.toLowerCase());
     if (queued.length > 0 && this.postCommit) {
       // After the commit, never before the 250: delivered by this process with what it has in hand (or queued when
       // it cannot); a crash before the delivery leaves the copies QUEUED for the delivery sweeper.
@@ -317,6 +323,16 @@ export class GatewayIntakeService {
         },
         raw,
         recipients: queued,
+        claimed:
+          claimLeaseMs === null
+            ? undefined
+            : {
+                receivedAt,
+                // As the store wrote them (DeliveryRepository.claimCopies would return the same rows), sorted as it sorts them.
+                copies: queuedCopies
+                  .map((copy) => ({ recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subjectTag: copy.subjectTag ?? null, attempts: 0, lastError: null }))
+                  .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0)),
+              },
       });
     } else if (queued.length > 0) {
       // After the commit: a lost enqueue (Redis down) is caught up by the delivery sweeper (transactional outbox).

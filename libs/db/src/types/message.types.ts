@@ -63,6 +63,17 @@ export interface ProcessedWrite {
   status: 'SCANNED' | 'SKIPPED';
   copies: readonly RecipientDeliveryInput[];
   quarantineExpiresAt?: Date | null;
+  /**
+   * Claims the QUEUED copies for this long as they are stored (the front delivers them itself right after the commit:
+   * `DeliveryRepository.claimCopies` without its statement). Null or absent: stored unclaimed, for a delivery job.
+   */
+  claimLeaseMs?: number | null;
+}
+
+/** What the store of a processed message returns: its id and the time it was stored (`received_at`). */
+export interface StoredProcessed {
+  id: string;
+  receivedAt: Date;
 }
 
 export interface RecipientDeliveryInput {

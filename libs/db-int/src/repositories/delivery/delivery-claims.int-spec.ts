@@ -1,5 +1,5 @@
 import { createTestDatabase, TestFactories, type TestDatabase } from '@mailwarden/testing';
-import { DeliveryRepository, PostgresRawMessageStore, type PrismaService } from '@mailwarden/db';
+import { DeliveryRepository, observeStatements, PostgresRawMessageStore, type IncomingMessage, type PrismaService } from '@mailwarden/db';
 
 /** DeliveryRepository.claimCopies against PostgreSQL: at most one live claim per copy, whatever runs at once (issue 20). */
 describe('delivery claims', () => {
@@ -85,6 +85,50 @@ describe('delivery claims', () => {
     await deliveries.updateDeliveries(messages[0]!.id, ['h@customer.example'], { state: 'QUEUED' });
     expect(await db.prisma.recipientEvent.count({ where: { messageId: messages[0]!.id } })).toBe(recipients.length);
     expect((await db.prisma.message.findUniqueOrThrow({ where: { id: messages[0]!.id } })).deliveryState).toBe('QUEUED');
+  });
+
+  it('should claim the QUEUED copies in the store statement itself when asked (the in-process delivery), and no other copy', async () => {
+    const account = await factories.newAccount({ monitorOnly: false });
+    const input: IncomingMessage = {
+      accountId: account.id,
+      source: 'GATEWAY',
+      direction: 'INBOUND',
+      envelopeFrom: 'alice@partner.example',
+      envelopeTo: ['l@customer.example', 'm@customer.example'],
+      subject: 'claimed as stored',
+      raw: Buffer.from('Subject: claimed as stored\r\n\r\nbody\r\n'),
+    };
+    const verdict = (recipient: string, action: 'DELIVER' | 'QUARANTINE') => ({ recipient, checks: [], failedCheck: null, decidedAction: action, appliedAction: action, enforced: true, reasons: [], skippedReason: null });
+    const copies = [
+      { recipient: 'l@customer.example', action: 'DELIVER' as const, state: 'QUEUED' as const },
+      { recipient: 'm@customer.example', action: 'QUARANTINE' as const, state: 'QUARANTINED' as const },
+    ];
+    const statements: string[] = [];
+    observeStatements((text) => statements.push(text));
+    const [stored] = await deliveries
+      .storeProcessedMany([{ input, verdicts: [verdict('l@customer.example', 'DELIVER'), verdict('m@customer.example', 'QUARANTINE')], status: 'SCANNED', copies, claimLeaseMs: 60_000 }])
+      .finally(() => observeStatements(null));
+    expect(statements).toHaveLength(1);
+    expect(stored!.status).toBe('fulfilled');
+    const { id, receivedAt } = (stored as PromiseFulfilledResult<{ id: string; receivedAt: Date }>).value;
+    // The message time as stored (the Received field of the copies the run relays), without reading the row back.
+    expect(receivedAt.getTime()).toBe((await db.prisma.message.findFirstOrThrow({ where: { id } })).receivedAt.getTime());
+    const rows = await db.prisma.recipientDelivery.findMany({ where: { messageId: id }, orderBy: { recipient: 'asc' } });
+    expect(rows.map((row) => [row.recipient, row.state, row.claimedUntil !== null])).toEqual([
+      ['l@customer.example', 'QUEUED', true],
+      ['m@customer.example', 'QUARANTINED', false],
+    ]);
+    expect(rows[0]!.claimedUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    // Nobody else gets the claimed copy (a job, the sweeper) until the run records it or releases it.
+    expect((await deliveries.claimCopies(id, ['l@customer.example'], 60_000)).copies).toEqual([]);
+    expect(await deliveries.findStalled(new Date(Date.now() + 1_000))).not.toContain(id);
+    await deliveries.releaseClaims(id, ['l@customer.example']);
+    expect((await deliveries.claimCopies(id, ['l@customer.example'], 60_000)).copies.map((copy) => copy.recipient)).toEqual(['l@customer.example']);
+
+    // Without a lease (no in-process delivery: the job claims them) the copies are stored unclaimed.
+    const [plain] = await deliveries.storeProcessedMany([{ input: { ...input, subject: 'unclaimed' }, verdicts: [verdict('l@customer.example', 'DELIVER')], status: 'SCANNED', copies: [copies[0]!] }]);
+    const plainId = (plain as PromiseFulfilledResult<{ id: string }>).value.id;
+    expect((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: plainId } })).claimedUntil).toBeNull();
   });
 
   it('should claim nothing of another message, and nothing for a message that does not exist', async () => {

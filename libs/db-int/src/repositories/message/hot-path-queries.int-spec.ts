@@ -106,13 +106,14 @@ describe('hot-path SQL (hot-path.queries.sql)', () => {
 
     // Gateway path: decided inline and stored with its verdicts and copies in one statement, then relayed.
     let processed: { id: string } | undefined;
+    // With in-process delivery (SCANNER_ROLE=all) its QUEUED copies are claimed in that statement (claimLeaseMs).
     await step('gateway: DeliveryRepository.storeProcessed', async () => {
       processed = await deliveries.storeProcessed(incoming('GATEWAY', 'gateway-1'), verdicts, 'SCANNED', [
         { recipient: 'bob@customer.example', action: 'DELIVER', state: 'QUEUED' },
         { recipient: 'carol@customer.example', action: 'DELIVER', state: 'QUEUED' },
       ]);
     });
-    await step('gateway (in-process delivery) or delivery worker: DeliveryRepository.claimCopies', () =>
+    await step('delivery worker (or the gateway with in-process delivery off): DeliveryRepository.claimCopies', () =>
       deliveries.claimCopies(processed!.id, ['bob@customer.example', 'carol@customer.example'], 600_000),
     );
     await step('delivery worker: DeliveryRepository.updateDeliveries (DELIVERED)', () =>

@@ -12,7 +12,7 @@ import {
 import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from '../message/raw-message-store';
-import type { IncomingMessage, ProcessedWrite, RecipientDeliveryInput, VerdictInput } from '../../types/message.types';
+import type { IncomingMessage, ProcessedWrite, RecipientDeliveryInput, StoredProcessed, VerdictInput } from '../../types/message.types';
 import { settle } from '../../group-commit';
 import { sqlQuery } from '../../sql';
 import { deliveryInsertCtes, messageInsertCtes, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
@@ -75,9 +75,9 @@ export class DeliveryRepository {
     verdicts: readonly VerdictInput[],
     status: 'SCANNED' | 'SKIPPED',
     copies: readonly RecipientDeliveryInput[],
-    options: { quarantineExpiresAt?: Date | null } = {},
-  ): Promise<Pick<Message, 'id'>> {
-    const [outcome] = await this.storeProcessedMany([{ input, verdicts, status, copies, quarantineExpiresAt: options.quarantineExpiresAt ?? null }]);
+    options: { quarantineExpiresAt?: Date | null; claimLeaseMs?: number | null } = {},
+  ): Promise<StoredProcessed> {
+    const [outcome] = await this.storeProcessedMany([{ input, verdicts, status, copies, quarantineExpiresAt: options.quarantineExpiresAt ?? null, claimLeaseMs: options.claimLeaseMs ?? null }]);
     if (outcome!.status === 'rejected') {
       throw outcome!.reason;
     }
@@ -90,31 +90,32 @@ export class DeliveryRepository {
    * Resolves after the commit with each message's outcome in the order given; when the statement fails, nothing of
    * it is kept and each message is stored again on its own, so one bad message fails only itself. Never rejects.
    */
-  async storeProcessedMany(writes: readonly ProcessedWrite[]): Promise<Array<PromiseSettledResult<Pick<Message, 'id'>>>> {
+  async storeProcessedMany(writes: readonly ProcessedWrite[]): Promise<Array<PromiseSettledResult<StoredProcessed>>> {
     if (writes.length === 0) {
       return [];
     }
     try {
-      const ids = await this.insertProcessed(writes);
-      return ids.map((id) => ({ status: 'fulfilled', value: { id } }));
+      const stored = await this.insertProcessed(writes);
+      return stored.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
       if (writes.length === 1) {
         return [{ status: 'rejected', reason: error }];
       }
-      return Promise.all(writes.map((write) => settle(this.insertProcessed([write]).then(([id]) => ({ id: id! })))));
+      return Promise.all(writes.map((write) => settle(this.insertProcessed([write]).then(([stored]) => stored!))));
     }
   }
 
-  private async insertProcessed(writes: readonly ProcessedWrite[]): Promise<string[]> {
+  private async insertProcessed(writes: readonly ProcessedWrite[]): Promise<StoredProcessed[]> {
     const inputs = writes.map((write) => write.input);
     const states = writes.map((write) => ({ scanStatus: write.status, deliveryState: summarizeDeliveryState(write.copies.map((copy) => copy.state)) }));
     const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, states);
-    await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`
+    const rows = await sqlQuery<StoredProcessed>(this.prisma, Prisma.sql`
       WITH ${ctes},
       ${verdictInsertCtes('msg', writes.map((write, index) => ({ message: { id: ids[index]! }, verdicts: write.verdicts, quarantineExpiresAt: write.quarantineExpiresAt ?? null })))},
-      ${deliveryInsertCtes(writes.map((write, index) => ({ message: { id: ids[index]! }, copies: write.copies })))}
-      SELECT "id" FROM "msg"`);
-    return ids;
+      ${deliveryInsertCtes(writes.map((write, index) => ({ message: { id: ids[index]! }, copies: write.copies, claimLeaseMs: write.claimLeaseMs ?? null })))}
+      SELECT "id", "received_at" AS "receivedAt" FROM "msg"`);
+    const receivedAt = new Map(rows.map((row) => [row.id, row.receivedAt]));
+    return ids.map((id) => ({ id, receivedAt: receivedAt.get(id)! }));
   }
 
   /**

@@ -5,8 +5,7 @@ import { DB_OPTIONS } from '../../db.constants';
 import { GroupCommit } from '../../group-commit';
 import { MessageMetrics } from '../../message-metrics';
 import type { DbOptions } from '../../sql';
-import type { Message } from '../../generated/prisma/client';
-import type { ProcessedWrite } from '../../types/message.types';
+import type { ProcessedWrite, StoredProcessed } from '../../types/message.types';
 import { DEFAULT_COMMIT_MAX_BATCH, DEFAULT_COMMIT_MAX_BATCH_BYTES } from '../message/incoming-committer';
 import { DeliveryRepository } from './delivery.repository';
 
@@ -19,7 +18,7 @@ import { DeliveryRepository } from './delivery.repository';
  */
 @Injectable()
 export class ProcessedCommitter {
-  private readonly group: GroupCommit<ProcessedWrite, Pick<Message, 'id'>>;
+  private readonly group: GroupCommit<ProcessedWrite, StoredProcessed>;
 
   constructor(
     deliveries: DeliveryRepository,
@@ -45,8 +44,8 @@ export class ProcessedCommitter {
     verdicts: ProcessedWrite['verdicts'],
     status: ProcessedWrite['status'],
     copies: ProcessedWrite['copies'],
-    options: { quarantineExpiresAt?: Date | null } = {},
-  ): Promise<Pick<Message, 'id'>> {
-    return this.group.submit({ input, verdicts, status, copies, quarantineExpiresAt: options.quarantineExpiresAt ?? null });
+    options: { quarantineExpiresAt?: Date | null; claimLeaseMs?: number | null } = {},
+  ): Promise<StoredProcessed> {
+    return this.group.submit({ input, verdicts, status, copies, quarantineExpiresAt: options.quarantineExpiresAt ?? null, claimLeaseMs: options.claimLeaseMs ?? null });
   }
 }

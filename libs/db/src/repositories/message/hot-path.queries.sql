@@ -232,12 +232,12 @@ WITH "scan_ended" AS (DELETE FROM "message_scan" WHERE "message_id" = ANY($1::uu
   SELECT $27, m."id"::text, m."account_id", jsonb_build_object('messageId', m."id")
   FROM "msg" m),
     "new_delivery" AS (
-  INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
-  SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-  FROM "msg" m JOIN jsonb_to_recordset($28::jsonb) AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text) ON d."message_id" = m."id")
-    SELECT "id" FROM "msg";
+  INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag", "claimed_until")
+  SELECT m."id", d."recipient", d."action", d."state", d."subject_tag", now() + d."claim_ms" * interval '1 millisecond'
+  FROM "msg" m JOIN jsonb_to_recordset($28::jsonb) AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text, "claim_ms" int) ON d."message_id" = m."id")
+    SELECT "id", "received_at" AS "receivedAt" FROM "msg";
 
--- gateway (in-process delivery) or delivery worker: DeliveryRepository.claimCopies: 1 statement
+-- delivery worker (or the gateway with in-process delivery off): DeliveryRepository.claimCopies: 1 statement
 WITH "claimed" AS (
   UPDATE "recipient_delivery" SET "claimed_until" = now() + $1::int * interval '1 millisecond', "updated_at" = now()
   WHERE "message_id" = $2::uuid AND "recipient" = ANY($3::text[])

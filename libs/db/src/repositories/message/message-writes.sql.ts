@@ -240,15 +240,27 @@ function verdictEventCte(): Prisma.Sql {
  */
 export const VERDICT_TOPIC = 'verdict';
 
-/** CTE writing each recipient's copy (action, initial state, subject tag) for each message of `writes` that CTE `msg` returns. */
-export function deliveryInsertCtes(writes: ReadonlyArray<{ message: { id: string }; copies: readonly RecipientDeliveryInput[] }>): Prisma.Sql {
+/**
+ * CTE writing each recipient's copy (action, initial state, subject tag) for each message of `writes` that CTE `msg`
+ * returns. A write with `claimLeaseMs` has its QUEUED copies claimed as they are stored ("claimed_until", as
+ * `DeliveryRepository.claimCopies` would set it): the gateway's in-process delivery relays them without a claim
+ * statement of its own.
+ */
+export function deliveryInsertCtes(writes: ReadonlyArray<{ message: { id: string }; copies: readonly RecipientDeliveryInput[]; claimLeaseMs?: number | null }>): Prisma.Sql {
   const rows = writes.flatMap((write) =>
-    write.copies.map((copy) => ({ message_id: write.message.id, recipient: copy.recipient.toLowerCase(), action: copy.action, state: copy.state, subject_tag: copy.subjectTag ?? null })),
+    write.copies.map((copy) => ({
+      message_id: write.message.id,
+      recipient: copy.recipient.toLowerCase(),
+      action: copy.action,
+      state: copy.state,
+      subject_tag: copy.subjectTag ?? null,
+      claim_ms: copy.state === 'QUEUED' ? (write.claimLeaseMs ?? null) : null,
+    })),
   );
   return Prisma.sql`"new_delivery" AS (
-    INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag")
-    SELECT m."id", d."recipient", d."action", d."state", d."subject_tag"
-    FROM "msg" m JOIN ${jsonRows(rows)} AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text) ON d."message_id" = m."id")`;
+    INSERT INTO "recipient_delivery" ("message_id", "recipient", "action", "state", "subject_tag", "claimed_until")
+    SELECT m."id", d."recipient", d."action", d."state", d."subject_tag", now() + d."claim_ms" * interval '1 millisecond'
+    FROM "msg" m JOIN ${jsonRows(rows)} AS d("message_id" uuid, "recipient" text, "action" "PolicyAction", "state" "DeliveryState", "subject_tag" text, "claim_ms" int) ON d."message_id" = m."id")`;
 }
 
 /** A unique-constraint violation, as node-postgres (SQLSTATE 23505) and Prisma (P2002, or 23505 in meta) report it. */
