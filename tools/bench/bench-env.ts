@@ -79,7 +79,7 @@ export class BenchEnvironment {
 
   /** Environment of the app processes: this database and prefix, listeners on 127.0.0.1. */
   appEnv(extra: Record<string, string>): Record<string, string> {
-    return { DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, REDIS_PREFIX: this.redisPrefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, ...extra };
+    return { DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, REDIS_PREFIX: this.redisPrefix, HOST: '127.0.0.1', JOURNAL_DOMAIN, ...extra, ...benchAppSettings() };
   }
 
   /**
@@ -131,4 +131,18 @@ export class BenchEnvironment {
       await admin.end();
     }
   }
+}
+
+/**
+ * Settings for every app of a run from the bench's own environment: `MW_BENCH_APP_<NAME>=<value>` gives the apps
+ * `<NAME>=<value>` (e.g. `MW_BENCH_APP_INGEST_INLINE_SCAN_BACKLOG=1024`), so a setting can be compared A/B on the same
+ * build. They override the bench's own; the run's options line names them.
+ */
+export function benchAppSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const prefix = 'MW_BENCH_APP_';
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter(([name, value]) => name.startsWith(prefix) && name.length > prefix.length && value !== undefined)
+      .map(([name, value]) => [name.slice(prefix.length), value!]),
+  );
 }

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { DnsTestServer } from '@mailwarden/testing';
 import { parseArgs, type BenchOptions } from './args';
 import { AppLauncher } from './apps';
-import { BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
+import { benchAppSettings, BenchEnvironment, JOURNAL_RECIPIENT_DOMAIN } from './bench-env';
 import { ensurePeersInstalled, stopAllPeers } from './peers';
 import { readProfiles, selfTimeByOwner, topSelfTime } from './cpuprofile-summary';
 import { measureSearches, purgeTenant, seedExpiredTenant, seedHistory, seedSpacingSeconds } from './growth';
@@ -308,7 +308,7 @@ async function main(argv: string[]): Promise<void> {
         commit: `${commit}${result.workTreeDirty ? ' (work tree had uncommitted changes)' : ''}`,
         machine: `${machine.cpus}, ${machine.memoryGb} GB, ${machine.os}`,
         'node / PostgreSQL': `${machine.node} / ${machine.postgres}`,
-        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s), journal ingest INGEST_INLINE_SCAN=${options.inlineScan ? 'on' : 'off'}, gateway GATEWAY_INLINE_DELIVERY=${options.inlineDelivery ? 'on' : 'off'}${options.quick ? ', --quick' : ''}${options.cpuProf ? ', --cpu-prof (the profiler slows the apps and adds to their RSS: not for the figures)' : ''}`,
+        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s), journal ingest INGEST_INLINE_SCAN=${options.inlineScan ? 'on' : 'off'}, gateway GATEWAY_INLINE_DELIVERY=${options.inlineDelivery ? 'on' : 'off'}${options.quick ? ', --quick' : ''}${options.cpuProf ? ', --cpu-prof (the profiler slows the apps and adds to their RSS: not for the figures)' : ''}${Object.entries(benchAppSettings()).map(([name, value]) => `, app setting ${name}=${value}`).join('')}`,
         command: `npm run bench -- ${argv.join(' ')}`.trim(),
       };
       const resultsDir = path.join(REPO_ROOT, 'tools', 'bench', 'results');

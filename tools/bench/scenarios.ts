@@ -100,11 +100,18 @@ async function inlinePlacement(metricsUrl: string | undefined, handoffs: string)
   try {
     const text = await (await fetch(metricsUrl)).text();
     const placement: Record<string, number> = { inline: 0 };
+    const scanSeconds = { sum: 0, count: 0 };
     for (const line of text.split('\n')) {
       const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
       const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
+      const duration = /^mailwarden_scan_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)/.exec(line);
       if (attempt) placement.inline! += Number(attempt[1]);
       if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
+      if (duration) scanSeconds[duration[1] as 'sum' | 'count'] += Number(duration[2]);
+    }
+    // The wall time of this process's scans (evaluation, DNS included), against their CPU: how much of a scan is waiting.
+    if (scanSeconds.count > 0 && handoffs === 'mailwarden_inline_scan_handoffs_total') {
+      placement['(mean wall ms of an evaluation here)'] = Math.round((scanSeconds.sum / scanSeconds.count) * 10_000) / 10;
     }
     return placement;
   } catch {

@@ -69,7 +69,7 @@ describe('loadConfig', () => {
   });
 
   it('should read the in-process scan settings of the journal ingest (issue 20), on by default', () => {
-    expect(loadConfig('journal-ingest', {})).toMatchObject({ INGEST_INLINE_SCAN: true, INGEST_INLINE_SCAN_CONCURRENCY: 4, INGEST_INLINE_SCAN_BACKLOG: 256, INGEST_INLINE_SCAN_BACKLOG_BYTES: 32 * 1024 * 1024, DNS_TIMEOUT_MS: 5000 });
+    expect(loadConfig('journal-ingest', {})).toMatchObject({ INGEST_INLINE_SCAN: true, INGEST_INLINE_SCAN_CONCURRENCY: 16, INGEST_INLINE_SCAN_BACKLOG: 256, INGEST_INLINE_SCAN_BACKLOG_BYTES: 32 * 1024 * 1024, DNS_TIMEOUT_MS: 5000 });
     expect(loadConfig('journal-ingest', { INGEST_INLINE_SCAN: 'off', INGEST_INLINE_SCAN_BACKLOG_BYTES: '8mb' })).toMatchObject({ INGEST_INLINE_SCAN: false, INGEST_INLINE_SCAN_BACKLOG_BYTES: 8 * 1024 * 1024 });
     expect(() => loadConfig('journal-ingest', { INGEST_INLINE_SCAN: 'maybe' })).toThrow(/INGEST_INLINE_SCAN/);
     expect(() => loadConfig('journal-ingest', { INGEST_INLINE_SCAN_CONCURRENCY: '0' })).toThrow(/INGEST_INLINE_SCAN_CONCURRENCY must be 1 or more/);

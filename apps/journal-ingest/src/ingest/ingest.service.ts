@@ -107,7 +107,9 @@ export class IngestService {
             ...(overlong > 0 ? { overlongRecipients: overlong } : {}),
           },
         },
-        raw: Buffer.from(original),
+        // The original as received (a Google copy is the delivery itself, a Microsoft report's its decoded part): a
+        // buffer of this delivery that nothing else writes, stored and scanned as it is, not copied.
+        raw: original,
         // Scanned here first: the store counts that attempt (no statement of its own; a crash after the 250 leaves it counted).
         scanAttemptCounted: this.scans.countsAttemptAtStore,
       };
