@@ -6,6 +6,7 @@ import { arcSeal, keyRecord, loadMessage, rsaKey, signDkim } from '../test/sende
 import {
   arc,
   dkimSign,
+  DKIM_FAST_STREAM_REFUSED,
   dkimVerify,
   evaluateDmarc,
   getAlignment,
@@ -13,12 +14,14 @@ import {
   KEY_ERROR_COMMENTS,
   loadMailauthTools,
   MAILAUTH_TOOLS_MODULE,
+  MAILAUTH_VERSION,
   mailauthDkimVerify,
   PARSED_KEY_MEMO_ENTRIES,
   parsedKeyMemoSize,
   sealMessage,
   spf,
 } from './mailauth.adapter';
+import { FAST_STREAM_MAILAUTH_VERSION } from './dkim-fast-stream';
 import { ZoneDnsResolver } from './zone-resolver';
 
 // If this suite fails after a mailauth upgrade, mailauth moved or changed an internal module the sender checks use:
@@ -67,6 +70,15 @@ describe('mailauth adapter', () => {
     ).toThrow(/mailauth upgrade: mailauth\/lib\/tools cannot be loaded .*mailauth\.adapter\.ts/);
     expect(() => loadMailauthTools(() => ({ KEY_ERROR_COMMENTS: new Map(), getPublicKey: () => undefined }))).toThrow(/getAlignment is not a function/);
     expect(() => loadMailauthTools(() => ({ KEY_ERROR_COMMENTS: {}, getAlignment: () => false, getPublicKey: () => undefined }))).toThrow(/KEY_ERROR_COMMENTS is not a Map/);
+  });
+
+  // On a mailauth upgrade: compare dkim-fast-stream.ts's overrides with the new MessageParser / RelaxedHash (its spec
+  // does, on random input), then move FAST_STREAM_MAILAUTH_VERSION. Until then the checks run on mailauth's byte loops.
+  it('should run the DKIM stream on the native searches, with the mailauth version they were compared with (pinned)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies.mailauth).toBe(FAST_STREAM_MAILAUTH_VERSION);
+    expect(MAILAUTH_VERSION).toBe(FAST_STREAM_MAILAUTH_VERSION);
+    expect(DKIM_FAST_STREAM_REFUSED).toBeNull();
   });
 
   it('is the only file of libs/sender-checks that imports a mailauth/lib path', () => {
