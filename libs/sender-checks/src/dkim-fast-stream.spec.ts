@@ -1,5 +1,5 @@
 import { rsaKey } from '../test/sender-checks.fixtures';
-import { firstLineToFix, headerEnd, withFastRelaxedUpdate, withFastStream, type RelaxedHashInternals } from './dkim-fast-stream';
+import { headerEnd, LinesToFix, withFastRelaxedUpdate, withFastStream, type RelaxedHashInternals } from './dkim-fast-stream';
 import { DkimVerifier, dkimSign, RelaxedHash } from './mailauth.adapter';
 import { ZoneDnsResolver } from './zone-resolver';
 
@@ -60,7 +60,7 @@ describe('dkim-fast-stream', () => {
   });
 
   it('should find the first line relaxed canonicalisation rewrites', () => {
-    const at = (text: string, from = 0) => firstLineToFix(Buffer.from(text, 'latin1'), from);
+    const at = (text: string, from = 0) => new LinesToFix(Buffer.from(text, 'latin1')).next(from);
     expect(at('clean line\r\nanother\r\n')).toBe(-1);
     expect(at('a\tb\r\n')).toBe(1);
     expect(at('a  b\r\n')).toBe(1);
@@ -69,6 +69,9 @@ describe('dkim-fast-stream', () => {
     expect(at('\nab\r\n')).toBe(0);
     expect(at('a\r b\r\n')).toBe(-1); // a CR inside a line is content
     expect(at('a  b\r\nc\td\r\n', 6)).toBe(7);
+    // resumed searches: every line of a chunk, in order
+    const lines = new LinesToFix(Buffer.from('a\tb\r\nclean\r\nc  d\r\ne \r\nf\n\tg', 'latin1'));
+    expect([0, 5, 18, 22, 24].map((from) => lines.next(from))).toEqual([1, 13, 21, 23, 24]);
   });
 
   it('should hash a relaxed body as mailauth RelaxedHash does, whatever the chunks, l= and MIME boundary', () => {

@@ -17,7 +17,6 @@ export const FAST_STREAM_MAILAUTH_VERSION = '7.1.0';
 const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
-const TAB = 0x09;
 const CRLF_TEXT = '\r\n';
 
 /** What the overrides use of mailauth's MessageParser (mailauth/lib/dkim/message-parser.js). */
@@ -54,8 +53,9 @@ type RelaxedHashConstructor = new (algorithm?: string, maxBodyLength?: number | 
  */
 export function* ensureLinebreaks(this: MessageParserInternals, input: Buffer): Generator<Buffer> {
   let pos = 0;
-  for (let i = input.indexOf(LF); i !== -1; i = input.indexOf(LF, i + 1)) {
-    const previous = i === 0 ? this.lastByte : input[i - 1];
+  const text = input.toString('latin1'); // see LinesToFix
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    const previous = i === 0 ? this.lastByte : text.charCodeAt(i - 1);
     if (previous !== CR) {
       yield i === 0 || pos === i ? Buffer.from(CRLF_TEXT) : Buffer.concat([input.subarray(pos, i), Buffer.from(CRLF_TEXT)]);
       pos = i + 1;
@@ -115,21 +115,45 @@ export async function processChunk(this: MessageParserInternals, chunk: Buffer):
 }
 
 /**
- * The first byte at or after `from` that makes its line need relaxed canonicalisation in RelaxedHash.update: a TAB,
- * a second SP in a row, or the LF of a line that ends in SP CRLF or in a bare LF (not after CR, or first in the
- * chunk); -1 if none. (The LFs are walked once: a search for "SP CR LF" costs as much as the walk, SP being common.)
+ * The lines of a chunk that relaxed canonicalisation rewrites (RelaxedHash.update sets `lineNeedsFixing`), found left
+ * to right: a TAB, a second SP in a row, or the LF of a line that ends in SP CRLF or in a bare LF (not after CR, or
+ * first in the chunk). Each search resumes where it stopped, so a chunk is read a bounded number of times however many
+ * of its lines need rewriting; the LFs are walked on a latin1 copy (a Buffer.indexOf call per LF costs several times
+ * a string's), and SP CRLF is checked on that walk (a search for a pattern that starts with SP is as slow as the walk).
  */
-export function firstLineToFix(chunk: Buffer, from: number): number {
-  const tab = chunk.indexOf(TAB, from);
-  const spaces = chunk.indexOf('  ', from, 'latin1');
-  const first = tab === -1 ? spaces : spaces === -1 ? tab : Math.min(tab, spaces);
-  const limit = first === -1 ? chunk.length : first;
-  for (let i = chunk.indexOf(LF, from); i !== -1 && i < limit; i = chunk.indexOf(LF, i + 1)) {
-    if (i === 0 || chunk[i - 1] !== CR || chunk[i - 2] === SPACE) {
-      return i;
-    }
+export class LinesToFix {
+  private readonly text: string;
+  private tab = -2;
+  private spaces = -2;
+  private lf = -2;
+
+  constructor(chunk: Buffer) {
+    this.text = chunk.toString('latin1');
   }
-  return first;
+
+  /** The first such byte at or after `from` (which never decreases from call to call), or -1. */
+  next(from: number): number {
+    const text = this.text;
+    if (this.tab !== -1 && this.tab < from) {
+      this.tab = text.indexOf('\t', from);
+    }
+    if (this.spaces !== -1 && this.spaces < from) {
+      this.spaces = text.indexOf('  ', from);
+    }
+    const first = this.tab === -1 ? this.spaces : this.spaces === -1 ? this.tab : Math.min(this.tab, this.spaces);
+    const limit = first === -1 ? text.length : first;
+    if (this.lf !== -1 && this.lf < from) {
+      this.lf = text.indexOf('\n', from);
+    }
+    while (this.lf !== -1 && this.lf < limit) {
+      const i = this.lf;
+      if (i === 0 || text.charCodeAt(i - 1) !== CR || text.charCodeAt(i - 2) === SPACE) {
+        return i;
+      }
+      this.lf = text.indexOf('\n', i + 1);
+    }
+    return first;
+  }
 }
 
 /**
@@ -148,9 +172,10 @@ export function relaxedUpdate(this: RelaxedHashInternals, original: RelaxedHashI
   }
   this.remainder = false;
   const lastLineEnd = chunk.lastIndexOf(LF);
+  const linesToFix = new LinesToFix(chunk);
   let start = 0;
   while (start <= lastLineEnd) {
-    const fix = firstLineToFix(chunk, start);
+    const fix = linesToFix.next(start);
     if (fix === -1 || fix > lastLineEnd) {
       this._pushBodyHash(chunk.subarray(start, lastLineEnd + 1));
       start = lastLineEnd + 1;
