@@ -32,6 +32,9 @@ export interface MessageParserInternals {
   processChunk(chunk: Buffer): Promise<void>;
   ensureLinebreaks(input: Buffer): Generator<Buffer>;
   addBodyHash(bodyCanon: string, hashAlgo: string, maxBodyLength: number | string): string;
+  /** What `_write` runs for a chunk, and `_final` at the end (no stream machinery). */
+  writeAsync(chunk: Buffer): Promise<void>;
+  finish(): Promise<void>;
 }
 
 /** What the override uses of mailauth's RelaxedHash (mailauth/lib/dkim/body/relaxed.js). */

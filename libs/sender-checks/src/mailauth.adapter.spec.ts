@@ -113,8 +113,12 @@ describe('dkimVerify with parsed keys remembered across messages', () => {
     const signed = await signDkim(original, { domain: 'partner.example', selector: 's1', key });
     const sealed = await arcSeal(signed, { domain: 'sealer.example', selector: 'arc', key: sealKey, authResults: 'mx.sealer.example; dkim=pass header.d=partner.example' });
     const broken = Buffer.from(signed.toString('latin1').replace('\r\n\r\n', '\r\n\r\nInserted line.\r\n'), 'latin1');
+    // more than one 64 KB write (lines with TABs, SP runs and trailing SP, which relaxed canonicalisation rewrites), no body, nothing
+    const lines = Array.from({ length: 4000 }, (_, i) => (i % 3 ? `line ${i}\tof  the body \r\n` : `line ${i} of the body\r\n`)).join('');
+    const large = await signDkim(Buffer.concat([original, Buffer.from(lines)]), { domain: 'partner.example', selector: 's1', key });
+    const headersOnly = Buffer.from(signed.toString('latin1').split('\r\n\r\n')[0]!, 'latin1');
     const resolver = new ZoneDnsResolver(zone()).resolve;
-    for (const message of [signed, sealed, broken, original]) {
+    for (const message of [signed, sealed, broken, original, large, headersOnly, Buffer.alloc(0)]) {
       for (const strict of [true, false]) {
         const options = { resolver, strict, minBitLength: 1024, curTime: new Date('2026-12-01T00:00:00Z') } as Parameters<typeof dkimVerify>[1];
         // twice: the second run takes the remembered keys
