@@ -6,6 +6,7 @@ import { arcSeal, keyRecord, loadMessage, rsaKey, signDkim } from '../test/sende
 import {
   arc,
   dkimSign,
+  DKIM_FAST_STREAM_REFUSED,
   dkimVerify,
   evaluateDmarc,
   getAlignment,
@@ -13,12 +14,14 @@ import {
   KEY_ERROR_COMMENTS,
   loadMailauthTools,
   MAILAUTH_TOOLS_MODULE,
+  MAILAUTH_VERSION,
   mailauthDkimVerify,
   PARSED_KEY_MEMO_ENTRIES,
   parsedKeyMemoSize,
   sealMessage,
   spf,
 } from './mailauth.adapter';
+import { FAST_STREAM_MAILAUTH_VERSION } from './dkim-fast-stream';
 import { ZoneDnsResolver } from './zone-resolver';
 
 // If this suite fails after a mailauth upgrade, mailauth moved or changed an internal module the sender checks use:
@@ -69,6 +72,15 @@ describe('mailauth adapter', () => {
     expect(() => loadMailauthTools(() => ({ KEY_ERROR_COMMENTS: {}, getAlignment: () => false, getPublicKey: () => undefined }))).toThrow(/KEY_ERROR_COMMENTS is not a Map/);
   });
 
+  // On a mailauth upgrade: compare dkim-fast-stream.ts's overrides with the new MessageParser / RelaxedHash (its spec
+  // does, on random input), then move FAST_STREAM_MAILAUTH_VERSION. Until then the checks run on mailauth's byte loops.
+  it('should run the DKIM stream on the native searches, with the mailauth version they were compared with (pinned)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies.mailauth).toBe(FAST_STREAM_MAILAUTH_VERSION);
+    expect(MAILAUTH_VERSION).toBe(FAST_STREAM_MAILAUTH_VERSION);
+    expect(DKIM_FAST_STREAM_REFUSED).toBeNull();
+  });
+
   it('is the only file of libs/sender-checks that imports a mailauth/lib path', () => {
     const root = path.join(__dirname, '..');
     const files = (dir: string): string[] =>
@@ -101,8 +113,12 @@ describe('dkimVerify with parsed keys remembered across messages', () => {
     const signed = await signDkim(original, { domain: 'partner.example', selector: 's1', key });
     const sealed = await arcSeal(signed, { domain: 'sealer.example', selector: 'arc', key: sealKey, authResults: 'mx.sealer.example; dkim=pass header.d=partner.example' });
     const broken = Buffer.from(signed.toString('latin1').replace('\r\n\r\n', '\r\n\r\nInserted line.\r\n'), 'latin1');
+    // more than one 64 KB write (lines with TABs, SP runs and trailing SP, which relaxed canonicalisation rewrites), no body, nothing
+    const lines = Array.from({ length: 4000 }, (_, i) => (i % 3 ? `line ${i}\tof  the body \r\n` : `line ${i} of the body\r\n`)).join('');
+    const large = await signDkim(Buffer.concat([original, Buffer.from(lines)]), { domain: 'partner.example', selector: 's1', key });
+    const headersOnly = Buffer.from(signed.toString('latin1').split('\r\n\r\n')[0]!, 'latin1');
     const resolver = new ZoneDnsResolver(zone()).resolve;
-    for (const message of [signed, sealed, broken, original]) {
+    for (const message of [signed, sealed, broken, original, large, headersOnly, Buffer.alloc(0)]) {
       for (const strict of [true, false]) {
         const options = { resolver, strict, minBitLength: 1024, curTime: new Date('2026-12-01T00:00:00Z') } as Parameters<typeof dkimVerify>[1];
         // twice: the second run takes the remembered keys
