@@ -40,9 +40,20 @@ export class JobQueue {
     return this.queue.add(this.nameOf(job), data, this.optionsOf(job, data, args)) as Promise<Job<T>>;
   }
 
-  /** Adds one job that runs no sooner than `delayMs` from now (a retry with back-off); the job id rule as for {@link add}. */
-  addLater<T, A extends unknown[]>(job: JobDefinition<T, A>, data: T, delayMs: number, ...args: A): Promise<Job<T>> {
-    return this.queue.add(this.nameOf(job), data, { ...this.optionsOf(job, data, args), delay: Math.max(0, delayMs) }) as Promise<Job<T>>;
+  /**
+   * Adds one job that runs no sooner than `delayMs` from now (a retry with back-off). The job id rule as for {@link add}
+   * while a job of that id waits, is delayed or runs (one schedule); but a finished one (completed or failed, kept for
+   * inspection) no longer stands for this later run: it is removed and the job added again.
+   */
+  async addLater<T, A extends unknown[]>(job: JobDefinition<T, A>, data: T, delayMs: number, ...args: A): Promise<Job<T>> {
+    const options = { ...this.optionsOf(job, data, args), delay: Math.max(0, delayMs) };
+    const added = (await this.queue.add(this.nameOf(job), data, options)) as Job<T>;
+    const state = options.jobId === undefined ? 'added' : await added.getState();
+    if (state !== 'completed' && state !== 'failed') {
+      return added;
+    }
+    await added.remove().catch(() => undefined); // another process removed or replaced it first: the add below decides
+    return (await this.queue.add(this.nameOf(job), data, options)) as Job<T>;
   }
 
   /** Adds several jobs of one kind in one round trip. */

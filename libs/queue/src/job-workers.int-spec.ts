@@ -52,6 +52,48 @@ describe(JobWorkers.name, () => {
     }
   });
 
+  it('should add a later run of a job whose id a finished job still holds, and keep one that is waiting', async () => {
+    const settings = bullQueueSettings({ redisUrl: redis.url, prefix: `${redis.prefix}-later` });
+    const queues = new JobQueues(settings);
+    const workers = new JobWorkers(settings);
+    const runs: Array<{ id: string | undefined; recipients: string[] }> = [];
+    let ran: () => void = () => undefined;
+    try {
+      workers.start(QueueName.Delivery, [
+        handle(DeliveryJob, async (job: Job) => {
+          runs.push({ id: job.id, recipients: (job.data as { recipients: string[] }).recipients });
+          ran();
+        }),
+        handle(DeliveryStatusJob, async () => undefined),
+      ]);
+      const ranOnce = () => new Promise<void>((resolve) => (ran = resolve));
+      let next = ranOnce();
+      const first = await queues.add(DeliveryJob, { messageId: 'm2', recipients: ['a@x.example', 'b@x.example'] });
+      await next;
+      while (!(await first.isCompleted())) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // A deferred copy of the same message later on (the gateway's in-process run): the completed job kept for 24 h
+      // holds the id, and without replacing it BullMQ would add nothing and the copy would wait for the sweeper.
+      next = ranOnce();
+      const later = await queues.get(QueueName.Delivery).addLater(DeliveryJob, { messageId: 'm2', recipients: ['b@x.example'] }, 50);
+      await next;
+      expect(runs).toEqual([
+        { id: 'm2', recipients: ['a@x.example', 'b@x.example'] },
+        { id: 'm2', recipients: ['b@x.example'] },
+      ]);
+      expect(later.opts.delay).toBe(50);
+      // A job still waiting for its turn is kept as it is (one schedule): the second add returns it.
+      const waiting = await queues.get(QueueName.Delivery).addLater(DeliveryJob, { messageId: 'm3', recipients: ['c@x.example'] }, 60_000);
+      const again = await queues.get(QueueName.Delivery).addLater(DeliveryJob, { messageId: 'm3', recipients: ['d@x.example'] }, 10);
+      const kept = await queues.get(QueueName.Delivery).queue.getJob('m3');
+      expect([again.id, kept?.data.recipients, await kept?.getState(), kept?.timestamp]).toEqual([waiting.id, ['c@x.example'], 'delayed', waiting.timestamp]);
+    } finally {
+      await workers.close();
+      await queues.close();
+    }
+  });
+
   it('should fail the app startup when a queue its role consumes has no worker, and start when it has one', async () => {
     const options = { redisUrl: redis.url, prefix: `${redis.prefix}-boot` };
     @Module({ imports: [QueueModule.forRoot(options)], providers: jobConsumersCheck('SCANNER_ROLE=worker', [QueueName.Scan]) })
