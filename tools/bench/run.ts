@@ -265,10 +265,12 @@ async function main(argv: string[]): Promise<void> {
       rmSync(folder, { recursive: true, force: true });
     }
   };
-  process.once('SIGINT', () => {
-    log('interrupted: stopping the processes, dropping the bench database');
-    void cleanup().finally(() => process.exit(130));
-  });
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the processes, dropping the bench database`);
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
 
   try {
     log(`options: ${JSON.stringify(options)}`);
