@@ -199,10 +199,9 @@ export class MessageHistoryRepository {
     if (keys.length === 0) {
       return [];
     }
-    const times = keys.map((key) => key.receivedAt.getTime());
     return reader.message.findMany({
-      // The page's time span as well as the ids: each day partition is searched for the ids it can hold, not all of them.
-      where: { accountId, id: { in: keys.map((key) => key.id) }, receivedAt: { gte: new Date(Math.min(...times)), lte: new Date(Math.max(...times)) } },
+      // Each row by its whole primary key (id, received_at): one probe in the one day partition that holds it.
+      where: { accountId, OR: keys.map(({ id, receivedAt }) => ({ id, receivedAt })) },
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
       include: { verdicts: { orderBy: { recipient: 'asc' } }, scan: SCAN_STATE },
     });
