@@ -77,7 +77,7 @@ const SCAN_STATE = { select: { attempts: true, lastError: true } } as const;
  * the index cannot take, so it stays a filter (`lower` is also how ILIKE compares in a UTF-8 database). Same rows as
  * `subject ILIKE '%text%'`; `%` and `_` are literal in both.
  */
-export function searchConditions(accountId: string, filters: MessageSearchFilters & HistoryWindow, after?: ReceivedAtKey): Prisma.Sql[] {
+function searchConditions(accountId: string, filters: MessageSearchFilters & HistoryWindow, after?: ReceivedAtKey): Prisma.Sql[] {
   const and: Prisma.Sql[] = [Prisma.sql`"account_id" = ${accountId}::uuid`];
   if (filters.historyStart) {
     and.push(Prisma.sql`"received_at" >= ${filters.historyStart}`);
