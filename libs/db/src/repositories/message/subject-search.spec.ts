@@ -7,9 +7,12 @@ describe('subjectIndexFragment', () => {
     expect(subjectIndexFragment('Zahlung für März')).toBe('Zahlung');
   });
 
-  it('should prefer a run holding a digit when two runs are as long', () => {
+  it('should prefer a number of four characters or more to any word, and a run holding a digit when two runs are as long', () => {
     expect(subjectIndexFragment('order 1234567')).toBe('1234567');
-    expect(subjectIndexFragment('order 12345')).toBe('12345');
+    expect(subjectIndexFragment('order 5678')).toBe('5678');
+    expect(subjectIndexFragment('Invoice INV-2026-000417 overdue')).toBe('000417');
+    expect(subjectIndexFragment('order 567')).toBe('order');
+    expect(subjectIndexFragment('ab1 xyz')).toBe('ab1');
     expect(subjectIndexFragment('order 12')).toBe('order');
   });
 
