@@ -8,7 +8,7 @@ const ACTOR = { actor: 'test', actorKeyId: null };
 /**
  * Message history past the tenant's history window (issue 20): a message older than the window is shown nowhere
  * (search, detail, recipients, raw download) even while the purge has not removed it yet. And a PENDING message's scan
- * state (message_scan) shown with it, joined in the message's own statement.
+ * state (message_scan) shown with it, read in the same statement as the page's rows.
  */
 describe('MessageHistoryRepository: history window and PENDING scan state', () => {
   let db: TestDatabase;
@@ -70,7 +70,35 @@ describe('MessageHistoryRepository: history window and PENDING scan state', () =
     expect(await history.findDetail(other.id, ended.id)).toMatchObject({ scan: null, scanAttempts: 3 });
   });
 
-  it('should read a page of PENDING messages with their verdicts and scan state in one statement', async () => {
+  it('should match a subject search as a case-insensitive substring, across words, only in the tenant, page by page', async () => {
+    const tenant = await factories.newAccount();
+    const neighbour = await factories.newAccount();
+    const now = Date.now();
+    const subjects = ['Invoice 77 for order 1234567', 'invoice 78 FOR ORDER 12345678', 'Reorder 1234567 now', 'Invoice 79 for order 7123456', 'order-1234567', 'Order  1234567'];
+    const stored = [];
+    for (const [index, subject] of subjects.entries()) {
+      stored.push(await factories.newMessage(tenant, { subject, receivedAt: new Date(now - index * 1000) }));
+    }
+    // The same subject in another tenant is never found.
+    await factories.newMessage(neighbour, { subject: 'Invoice 77 for order 1234567', receivedAt: new Date(now) });
+    const found = async (subject: string, limit = 10, after?: { receivedAt: Date; id: string }) =>
+      (await history.search(tenant.id, { subject }, { limit, after })).map((message) => message.subject);
+
+    // What ILIKE '%text%' finds: inside words, any case, the whole text (not each of its words).
+    expect(await found('order 1234567')).toEqual(['Invoice 77 for order 1234567', 'invoice 78 FOR ORDER 12345678', 'Reorder 1234567 now']);
+    expect(await found('R 12345')).toEqual(['Invoice 77 for order 1234567', 'invoice 78 FOR ORDER 12345678', 'Reorder 1234567 now']);
+    expect(await found('1234567')).toEqual(['Invoice 77 for order 1234567', 'invoice 78 FOR ORDER 12345678', 'Reorder 1234567 now', 'order-1234567', 'Order  1234567']);
+    expect(await found('order-12')).toEqual(['order-1234567']);
+    expect(await found('order  123')).toEqual(['Order  1234567']);
+    expect(await found('for order 7')).toEqual(['Invoice 79 for order 7123456']);
+    expect(await found('order 9999999')).toEqual([]);
+
+    const first = await history.search(tenant.id, { subject: 'order 1234567' }, { limit: 2 });
+    expect(first.map((message) => message.id)).toEqual([stored[0]!.id, stored[1]!.id]);
+    expect(await found('order 1234567', 2, { receivedAt: first[1]!.receivedAt, id: first[1]!.id })).toEqual(['Reorder 1234567 now']);
+  });
+
+  it('should read a page of PENDING messages with their verdicts and scan state in two statements, whatever its size', async () => {
     const tenant = await factories.newAccount();
     for (let index = 0; index < 5; index++) {
       const message = await factories.newMessage(tenant);
@@ -87,7 +115,8 @@ describe('MessageHistoryRepository: history window and PENDING scan state', () =
       counted.reset();
       const page = await repository.search(tenant.id, {}, { limit: 10 });
       expect(page.map((message) => message.scan?.attempts).sort()).toEqual([0, 1, 2, 3, 4]);
-      expect(counted.statements()).toBe(1);
+      // The page's keys (filtered in SQL), then those rows with their verdicts and scan state: no statement per message.
+      expect(counted.statements()).toBe(2);
     } finally {
       await client.$disconnect();
     }

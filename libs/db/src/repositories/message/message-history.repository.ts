@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Prisma } from '../../generated/prisma/client';
 import type {
   Message,
   MessageScan,
@@ -6,7 +7,6 @@ import type {
   MessageDirection,
   MessageSource,
   PolicyAction,
-  Prisma,
   QuarantineItem,
   RecipientDelivery,
   RecipientEvent,
@@ -16,6 +16,7 @@ import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import { ReadReplicaRouter } from '../../read-replica';
 import { escapeLikePattern } from '../../sql';
+import { subjectIndexFragment } from './subject-search';
 import type { Db, RawMessageStore } from './raw-message-store';
 import { AuditRepository } from '../audit/audit.repository';
 import type { AuditActor } from '../audit/audit.types';
@@ -65,6 +66,77 @@ export interface HistoryWindow {
 /** The scan state joined in the message's own query (relationJoins: one statement, no query per message). */
 const SCAN_STATE = { select: { attempts: true, lastError: true } } as const;
 
+/**
+ * The WHERE conditions of a history search (every one ANDed; the account's first, always).
+ *
+ * Subject (a case-insensitive substring, issue 20): the trigram index reads the whole posting list of every trigram
+ * of the searched text, and the common ones ("ord", "er ", "inv" of "Invoice … for order 1234567") are in most rows:
+ * at 10M stored messages that is thousands of index pages for a search that finds one message. Only the text's most
+ * distinctive word ({@link subjectIndexFragment}) is handed to the index; every message holding the whole text holds
+ * that word, and the whole text is then checked on the candidates with `strpos` of the lower-cased subject, which
+ * the index cannot take, so it stays a filter (`lower` is also how ILIKE compares in a UTF-8 database). Same rows as
+ * `subject ILIKE '%text%'`; `%` and `_` are literal in both.
+ */
+function searchConditions(accountId: string, filters: MessageSearchFilters & HistoryWindow, after?: ReceivedAtKey): Prisma.Sql[] {
+  const and: Prisma.Sql[] = [Prisma.sql`"account_id" = ${accountId}::uuid`];
+  if (filters.historyStart) {
+    and.push(Prisma.sql`"received_at" >= ${filters.historyStart}`);
+  }
+  if (filters.from) {
+    and.push(Prisma.sql`"received_at" >= ${filters.from}`);
+  }
+  if (filters.to) {
+    and.push(Prisma.sql`"received_at" < ${filters.to}`);
+  }
+  if (filters.sender) {
+    const sender = filters.sender.trim().toLowerCase();
+    and.push(Prisma.sql`("envelope_from" = ${sender} OR "header_from" = ${sender})`);
+  }
+  if (filters.recipient) {
+    and.push(Prisma.sql`"envelope_to" @> ARRAY[${filters.recipient.trim().toLowerCase()}]::text[]`);
+  }
+  if (filters.subject) {
+    const fragment = subjectIndexFragment(filters.subject);
+    and.push(Prisma.sql`"subject" ILIKE ${`%${escapeLikePattern(fragment)}%`}`);
+    if (fragment !== filters.subject) {
+      and.push(Prisma.sql`strpos(lower("subject"), lower(${filters.subject})) > 0`);
+    }
+  }
+  if (filters.messageId) {
+    and.push(Prisma.sql`"message_id_header" = ${filters.messageId.trim()}`);
+  }
+  if (filters.direction) {
+    and.push(Prisma.sql`"direction" = ${filters.direction}::"MessageDirection"`);
+  }
+  if (filters.source) {
+    and.push(Prisma.sql`"source" = ${filters.source}::"MessageSource"`);
+  }
+  const verdict: Prisma.Sql[] = [];
+  if (filters.failedCheck) {
+    verdict.push(Prisma.sql`"v"."failed_check" = ${filters.failedCheck}`);
+  }
+  if (filters.action) {
+    verdict.push(Prisma.sql`"v"."decided_action" = ${filters.action}::"PolicyAction"`);
+  }
+  if (filters.dataControlRule) {
+    // The first condition is the partial index's predicate (migration 20261205120000), repeated so that the planner may use it.
+    verdict.push(Prisma.sql`"v"."reasons" @> '[{"kind":"data-control"}]'::jsonb`);
+    verdict.push(Prisma.sql`"v"."reasons" @> ${JSON.stringify([{ kind: 'data-control', source: filters.dataControlRule }])}::jsonb`);
+  }
+  if (verdict.length > 0) {
+    and.push(Prisma.sql`EXISTS (SELECT 1 FROM "verdict" AS "v" WHERE "v"."message_id" = "message"."id" AND ${Prisma.join(verdict, ' AND ')})`);
+  }
+  // Issue 13: sender domain (indexes: migration 20261205120000).
+  if (filters.senderDomain) {
+    const domain = filters.senderDomain.trim().toLowerCase().replace(/\.$/, '');
+    and.push(Prisma.sql`("envelope_from_domain" = ${domain} OR "header_from_domain" = ${domain})`);
+  }
+  if (after) {
+    and.push(Prisma.sql`("received_at" < ${after.receivedAt} OR ("received_at" = ${after.receivedAt} AND "id" < ${after.id}::uuid))`);
+  }
+  return and;
+}
+
 const withinHistory = (window: HistoryWindow): Prisma.MessageWhereInput => (window.historyStart ? { receivedAt: { gte: window.historyStart } } : {});
 
 /** A message with what happened to each recipient: verdicts, copies (delivery state) and the event history. */
@@ -113,51 +185,24 @@ export class MessageHistoryRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * One page of the account's messages, newest first. Two statements on one reader: the page's keys, filtered in SQL
+   * (see {@link searchConditions}: the subject's condition cannot be written in Prisma's filter), then those rows
+   * with their verdicts and scan state (relationJoins: one statement, whatever the page size).
+   */
   async search(accountId: string, filters: MessageSearchFilters & HistoryWindow, page: { after?: ReceivedAtKey; limit: number }): Promise<MessageSummary[]> {
-    const and: Prisma.MessageWhereInput[] = [{ accountId }, withinHistory(filters)];
-    if (filters.from || filters.to) {
-      and.push({ receivedAt: { gte: filters.from, lt: filters.to } });
-    }
-    if (filters.sender) {
-      const sender = filters.sender.trim().toLowerCase();
-      and.push({ OR: [{ envelopeFrom: sender }, { headerFrom: sender }] });
-    }
-    if (filters.recipient) {
-      and.push({ envelopeTo: { has: filters.recipient.trim().toLowerCase() } });
-    }
-    if (filters.subject) {
-      and.push({ subject: { contains: escapeLikePattern(filters.subject), mode: 'insensitive' } });
-    }
-    if (filters.messageId) {
-      and.push({ messageIdHeader: filters.messageId.trim() });
-    }
-    if (filters.direction) {
-      and.push({ direction: filters.direction });
-    }
-    if (filters.source) {
-      and.push({ source: filters.source });
-    }
-    if (filters.failedCheck || filters.action) {
-      and.push({ verdicts: { some: { failedCheck: filters.failedCheck, decidedAction: filters.action } } });
-    }
-    // Issue 13: sender domain and data-control rule (indexes: migration 20261205120000).
-    if (filters.senderDomain) {
-      const domain = filters.senderDomain.trim().toLowerCase().replace(/\.$/, '');
-      and.push({ OR: [{ envelopeFromDomain: domain }, { headerFromDomain: domain }] });
-    }
-    if (filters.dataControlRule) {
-      // The first condition is the partial index's predicate, repeated so that the planner may use the index.
-      const dataControl = [{ array_contains: [{ kind: 'data-control' }] }, { array_contains: [{ kind: 'data-control', source: filters.dataControlRule }] }];
-      and.push({ verdicts: { some: { AND: dataControl.map((reasons) => ({ reasons })) } } });
-    }
-    if (page.after) {
-      and.push({ OR: [{ receivedAt: { lt: page.after.receivedAt } }, { receivedAt: page.after.receivedAt, id: { lt: page.after.id } }] });
-    }
     const reader: PrismaClient = (await this.reads?.reader()) ?? this.prisma;
+    const keys = await reader.$queryRaw<ReceivedAtKey[]>`
+      SELECT "id", "received_at" AS "receivedAt" FROM "message"
+      WHERE ${Prisma.join(searchConditions(accountId, filters, page.after), ' AND ')}
+      ORDER BY "received_at" DESC, "id" DESC LIMIT ${page.limit}`;
+    if (keys.length === 0) {
+      return [];
+    }
     return reader.message.findMany({
-      where: { AND: and },
+      // Each row by its whole primary key (id, received_at): one probe in the one day partition that holds it.
+      where: { accountId, OR: keys.map(({ id, receivedAt }) => ({ id, receivedAt })) },
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
-      take: page.limit,
       include: { verdicts: { orderBy: { recipient: 'asc' } }, scan: SCAN_STATE },
     });
   }
