@@ -89,34 +89,46 @@ interface TableCounts {
 }
 
 /**
+ * The /metrics of every process of an app, one after the other (`--smtp-processes`: the readers below add up the
+ * samples of the same series, so the figures are the app's, summed over its processes). Null when none is given or
+ * one cannot be read.
+ */
+async function appMetrics(metricsUrls: readonly string[]): Promise<string | null> {
+  if (metricsUrls.length === 0) {
+    return null;
+  }
+  try {
+    return (await Promise.all(metricsUrls.map(async (url) => (await fetch(url)).text()))).join('\n');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Where an app's in-process work ran (issue 20), read from its /metrics: the items it handed to the queue by reason
  * (`handoffs`: mailwarden_inline_scan_handoffs_total of the journal ingest, mailwarden_inline_delivery_handoffs_total
  * of the gateway) and, for the ingest, its own scan attempts. Null when /metrics cannot be read.
  */
-async function inlinePlacement(metricsUrl: string | undefined, handoffs: string): Promise<Record<string, number> | null> {
-  if (!metricsUrl) {
+async function inlinePlacement(metricsUrls: readonly string[], handoffs: string): Promise<Record<string, number> | null> {
+  const text = await appMetrics(metricsUrls);
+  if (text === null) {
     return null;
   }
-  try {
-    const text = await (await fetch(metricsUrl)).text();
-    const placement: Record<string, number> = { inline: 0 };
-    const scanSeconds = { sum: 0, count: 0 };
-    for (const line of text.split('\n')) {
-      const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
-      const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
-      const duration = /^mailwarden_scan_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)/.exec(line);
-      if (attempt) placement.inline! += Number(attempt[1]);
-      if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
-      if (duration) scanSeconds[duration[1] as 'sum' | 'count'] += Number(duration[2]);
-    }
-    // The wall time of this process's scans (evaluation, DNS included), against their CPU: how much of a scan is waiting.
-    if (scanSeconds.count > 0 && handoffs === 'mailwarden_inline_scan_handoffs_total') {
-      placement['(mean wall ms of an evaluation here)'] = Math.round((scanSeconds.sum / scanSeconds.count) * 10_000) / 10;
-    }
-    return placement;
-  } catch {
-    return null;
+  const placement: Record<string, number> = { inline: 0 };
+  const scanSeconds = { sum: 0, count: 0 };
+  for (const line of text.split('\n')) {
+    const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
+    const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
+    const duration = /^mailwarden_scan_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)/.exec(line);
+    if (attempt) placement.inline! += Number(attempt[1]);
+    if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
+    if (duration) scanSeconds[duration[1] as 'sum' | 'count'] += Number(duration[2]);
   }
+  // The wall time of this app's scans (evaluation, DNS included), against their CPU: how much of a scan is waiting.
+  if (scanSeconds.count > 0 && handoffs === 'mailwarden_inline_scan_handoffs_total') {
+    placement['(mean wall ms of an evaluation here)'] = Math.round((scanSeconds.sum / scanSeconds.count) * 10_000) / 10;
+  }
+  return placement;
 }
 
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
@@ -284,9 +296,9 @@ export class Scenarios {
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const copies = await this.copyTimelines(load);
       const toVerdict = copies.map((copy) => copy.verdictAt - copy.acceptedAt);
-      const scanPlacement = await inlinePlacement(ingest.metricsUrl, 'mailwarden_inline_scan_handoffs_total');
+      const scanPlacement = await inlinePlacement(ingest.metricsUrls, 'mailwarden_inline_scan_handoffs_total');
       if (probe.observe) {
-        probe.observe(copies, ingest.metricsUrl ? await fetch(ingest.metricsUrl).then((response) => response.text(), () => null) : null);
+        probe.observe(copies, await appMetrics(ingest.metricsUrls));
       }
       const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
@@ -387,7 +399,7 @@ export class Scenarios {
       const before = await this.cpuBefore([scanner.child]);
       const load = await this.load(scanner.port, this.gatewayJobs());
       const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
-      const placement = await inlinePlacement(scanner.metricsUrl, 'mailwarden_inline_delivery_handoffs_total');
+      const placement = await inlinePlacement(scanner.metricsUrls, 'mailwarden_inline_delivery_handoffs_total');
       const handedToQueue = placement && Object.fromEntries(Object.entries(placement).filter(([where]) => where !== 'inline'));
       this.log(`  gateway deliveries handed to the delivery queue (GATEWAY_INLINE_DELIVERY), by reason: ${JSON.stringify(handedToQueue)}`);
       return this.report(record('gateway', 'mailwarden', round, load, await this.finish([scanner.child], before, load.accepted), { ...delivery, deliveryHandoffs: handedToQueue }));
