@@ -25,6 +25,8 @@ export interface BenchChild {
   errors(): string;
   /** SIGTERM (graceful: profiles are written), SIGKILL after 15 s. */
   stop(): Promise<void>;
+  /** The processes of a {@link processGroup}. */
+  members?: readonly BenchChild[];
 }
 
 export interface StartOptions {
@@ -143,6 +145,7 @@ export function processGroup(name: string, members: readonly BenchChild[]): Benc
     stop: async () => {
       await Promise.all(members.map((member) => member.stop()));
     },
+    members,
   };
 }
 

@@ -43,6 +43,8 @@ export interface RunRecord {
   cpuMsPerMessage: Record<string, number | null>;
   /** Peak RSS of each process when it was ready, before any load, MB. */
   readyRssMb: Record<string, number | null>;
+  /** `--smtp-processes` above 1: the CPU per message of each process of an app (`journal-ingest#1`…), whose sum is the app's. */
+  cpuMsPerMessageByProcess?: Record<string, number | null>;
   postgresTransactionsPerMessage: number | null;
   /** Rows each table of the bench database got per message (inserted / updated, HOT share / deleted), from pg_stat_user_tables: where PostgreSQL's work goes. */
   postgresRowsPerMessage?: Record<string, { inserted: number; updated: number; hotUpdated: number; deleted: number }>;
@@ -64,6 +66,7 @@ interface ProcessFigures {
   rssMb: Record<string, number | null>;
   readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
+  cpuMsPerMessageByProcess?: Record<string, number | null>;
   postgresRowsPerMessage?: RunRecord['postgresRowsPerMessage'];
   postgresStatements?: StatementCost[];
   postgresWalBytesPerMessage?: number;
@@ -424,7 +427,7 @@ export class Scenarios {
     const statements = this.env.statementStatistics ? await statementSnapshot(this.env.pg) : undefined;
     const walBytes = this.env.statementStatistics ? await this.walBytes() : undefined;
     return {
-      children: cpuSnapshot(children),
+      children: cpuSnapshot([...children, ...children.flatMap((child) => child.members ?? [])]),
       postgres: await this.postgresCpu(),
       transactions: await this.postgresTransactions(),
       tables: await this.tableCounts(),
@@ -454,6 +457,8 @@ export class Scenarios {
    */
   private async finish(children: readonly BenchChild[], before: CpuBefore, messages: number): Promise<ProcessFigures> {
     const cpuMsPerMessage = cpuPerMessage(children, before.children, messages);
+    const members = children.flatMap((child) => child.members ?? []);
+    const cpuMsPerMessageByProcess = members.length > 0 ? cpuPerMessage(members, before.children, messages) : undefined;
     let postgresMs = 0;
     for (const [pid, ms] of await this.postgresCpu()) {
       postgresMs += ms - (before.postgres.get(pid) ?? 0);
@@ -486,6 +491,7 @@ export class Scenarios {
       rssMb: await stopAll(children),
       readyRssMb,
       cpuMsPerMessage,
+      ...(cpuMsPerMessageByProcess ? { cpuMsPerMessageByProcess } : {}),
       postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null,
       postgresRowsPerMessage,
       postgresStatements,
@@ -499,8 +505,9 @@ export class Scenarios {
     const rss = Object.entries(result.rssMb)
       .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB (${Math.round(result.readyRssMb[name] ?? Number.NaN)} at start), ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
       .join('; ');
+    const byProcess = Object.entries(result.cpuMsPerMessageByProcess ?? {}).map(([name, ms]) => `${name} ${ms?.toFixed(2) ?? '?'}`).join(', ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg, redis ${Object.values(result.redisCommandsPerMessage ?? {}).reduce((sum, n) => sum + n, 0).toFixed(1)} commands/msg`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg, redis ${Object.values(result.redisCommandsPerMessage ?? {}).reduce((sum, n) => sum + n, 0).toFixed(1)} commands/msg${byProcess ? `; CPU ms/msg by process: ${byProcess}` : ''}`,
     );
     return result;
   }
