@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchEnvironment } from './bench-env';
 import { startPostfix, startRspamd, type PeerProcess } from './peers';
-import { httpReady, REPO_ROOT, startChild, type BenchChild } from './processes';
+import { httpReady, processGroup, REPO_ROOT, startChild, type BenchChild } from './processes';
 
 // The apps' V8 flags, as npm start and Docker give them (a runtime file, loaded by path: dist/ has no copy).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,11 +23,12 @@ export async function freePort(): Promise<number> {
 export type BaselineKind = 'discard' | 'fsync' | 'mailauth';
 
 export interface StartedApp {
+  /** The app's process, or its processes as one ({@link processGroup}: CPU summed, peak RSS the largest). */
   child: BenchChild;
-  /** SMTP port (journal ingest, gateway front) or HTTP port (admin API). */
+  /** SMTP port (journal ingest, gateway front; shared by all its processes) or HTTP port (admin API). */
   port: number;
-  /** Its /metrics (journal ingest: where its copies' scans ran; gateway: which deliveries went to the queue). */
-  metricsUrl?: string;
+  /** /metrics of each of its processes (journal ingest: where its copies' scans ran; gateway: which deliveries went to the queue). */
+  metricsUrls: string[];
 }
 
 /**
@@ -41,6 +42,11 @@ export class AppLauncher {
     private readonly dnsServer: string,
     private readonly spoolDir: string,
     private readonly profileDir: string | null,
+    /**
+     * Processes of the journal ingest and of the gateway scanner (`--smtp-processes`, issue 20): more than one share
+     * the SMTP port (SMTP_REUSE_PORT, the kernel spreads connections over them), each with its own HTTP port.
+     */
+    private readonly smtpProcesses = 1,
     /** Where the peers (Postfix, rspamd) get their private configuration, queue and caches. */
     private readonly peersDir = path.join(path.dirname(spoolDir), 'peers'),
   ) {}
@@ -67,31 +73,58 @@ export class AppLauncher {
       env: {},
       ready: async (_child, stdout) => stdout().includes('ready'),
     });
-    return { child, port: listen };
+    return { child, port: listen, metricsUrls: [] };
   }
 
   /** The journal ingest; `inlineScan`: it scans the copies it stored (the bench's DNS, as the scanner's), else queues them. */
   async journalIngest(inlineScan: boolean): Promise<StartedApp> {
-    const smtpPort = await freePort();
-    const httpPort = await freePort();
-    const env = { JOURNAL_SMTP_PORT: String(smtpPort), JOURNAL_HTTP_PORT: String(httpPort), DNS_SERVERS: this.dnsServer, INGEST_INLINE_SCAN: inlineScan ? 'on' : 'off' };
-    const child = await this.app('journal-ingest', env, `http://127.0.0.1:${httpPort}/health`);
-    return { child, port: smtpPort, metricsUrl: `http://127.0.0.1:${httpPort}/metrics` };
+    return this.smtpApp('journal-ingest', 'journal-ingest', this.smtpProcesses, async (smtpPort, httpPort) => ({
+      JOURNAL_SMTP_PORT: String(smtpPort),
+      JOURNAL_HTTP_PORT: String(httpPort),
+      DNS_SERVERS: this.dnsServer,
+      INGEST_INLINE_SCAN: inlineScan ? 'on' : 'off',
+    }));
   }
 
+  /** A scanner; role `all` (the gateway front with its checks and delivery) runs as `--smtp-processes` processes. */
   async scanner(role: 'worker' | 'all', name = role === 'all' ? 'scanner' : 'scanner-worker', extraEnv: Record<string, string> = {}): Promise<StartedApp> {
-    const smtpPort = await freePort();
-    const httpPort = await freePort();
-    const env = { SCANNER_ROLE: role, SCANNER_SMTP_PORT: String(smtpPort), SCANNER_HTTP_PORT: String(httpPort), JOURNAL_HTTP_PORT: String(await freePort()), DNS_SERVERS: this.dnsServer, ...extraEnv };
-    const child = await this.app(name, env, `http://127.0.0.1:${httpPort}/health`, 'scanner');
-    return { child, port: smtpPort, metricsUrl: `http://127.0.0.1:${httpPort}/metrics` };
+    return this.smtpApp(name, 'scanner', role === 'all' ? this.smtpProcesses : 1, async (smtpPort, httpPort) => ({
+      SCANNER_ROLE: role,
+      SCANNER_SMTP_PORT: String(smtpPort),
+      SCANNER_HTTP_PORT: String(httpPort),
+      JOURNAL_HTTP_PORT: String(await freePort()),
+      DNS_SERVERS: this.dnsServer,
+      ...extraEnv,
+    }));
   }
 
   async adminApi(): Promise<StartedApp> {
     const port = await freePort();
     // The searches come from one key: the per-key rate limit (600/min by default) would measure the limiter.
     const child = await this.app('admin-api', { ADMIN_API_PORT: String(port), API_RATE_LIMIT_PER_MINUTE: '1000000', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, `http://127.0.0.1:${port}/health`);
-    return { child, port };
+    return { child, port, metricsUrls: [] };
+  }
+
+  /**
+   * `processes` processes of an SMTP app on one SMTP port, each with its own HTTP port (/health, /metrics); more than
+   * one listen with SMTP_REUSE_PORT. Named `name` when alone, `name#1`, `name#2`… within their group otherwise.
+   */
+  private async smtpApp(name: string, app: string, processes: number, env: (smtpPort: number, httpPort: number) => Promise<Record<string, string>>): Promise<StartedApp> {
+    const smtpPort = await freePort();
+    const httpPorts: number[] = [];
+    const members: BenchChild[] = [];
+    try {
+      for (let index = 0; index < processes; index++) {
+        const httpPort = await freePort();
+        httpPorts.push(httpPort);
+        const shared: Record<string, string> = processes > 1 ? { SMTP_REUSE_PORT: 'true' } : {};
+        members.push(await this.app(processes > 1 ? `${name}#${index + 1}` : name, { ...(await env(smtpPort, httpPort)), ...shared }, `http://127.0.0.1:${httpPort}/health`, app));
+      }
+    } catch (error) {
+      await Promise.all(members.map((member) => member.stop()));
+      throw error;
+    }
+    return { child: processGroup(name, members), port: smtpPort, metricsUrls: httpPorts.map((port) => `http://127.0.0.1:${port}/metrics`) };
   }
 
   private app(name: string, env: Record<string, string>, healthUrl: string, app = name): Promise<BenchChild> {

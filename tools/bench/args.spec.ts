@@ -19,6 +19,7 @@ describe(parseArgs.name, () => {
       cpuProf: false,
       inlineScan: true,
       inlineDelivery: true,
+      smtpProcesses: 1,
       quick: false,
     });
   });
@@ -37,6 +38,15 @@ describe(parseArgs.name, () => {
     expect(parseArgs([]).scenarios).not.toContain('tail');
     expect(() => parseArgs(['--tail-variants', 'base,fast'])).toThrow(/--tail-variants: unknown variant "fast"/);
     expect(() => parseArgs(['--rate', '0'])).toThrow(/--rate: not a positive count/);
+  });
+
+  it('should read how many processes of each SMTP app share the port (issue 20), one by default, refusing nonsense', () => {
+    expect(parseArgs(['--smtp-processes', '2', '--scenarios', 'peers,e2e,gateway'])).toMatchObject({ smtpProcesses: 2, scenarios: ['peers', 'e2e', 'gateway'] });
+    expect(parseArgs(['--quick']).smtpProcesses).toBe(1);
+    expect(() => parseArgs(['--smtp-processes', '0'])).toThrow(/^--smtp-processes: not a positive count/);
+    expect(() => parseArgs(['--smtp-processes', '1.5'])).toThrow(/^--smtp-processes: not a positive count/);
+    expect(() => parseArgs(['--smtp-processes', '17'])).toThrow(/^--smtp-processes: at most 16 processes, not 17/);
+    expect(() => parseArgs(['--smtp-processes'])).toThrow(/^--smtp-processes: needs a value/);
   });
 
   it('should let explicit values win over --quick, before or after it', () => {

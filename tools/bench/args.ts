@@ -42,6 +42,11 @@ export interface BenchOptions {
   tailVariants: TailVariant[];
   /** GATEWAY_INLINE_DELIVERY of the gateway scanner: it delivers what it stored itself (on), or queues every delivery (off). */
   inlineDelivery: boolean;
+  /**
+   * Processes of the journal ingest (ingest, e2e, export, tail) and of the gateway scanner (gateway) on one host and
+   * one SMTP port (SMTP_REUSE_PORT, issue 20); their CPU per message is summed, their peak RSS the largest.
+   */
+  smtpProcesses: number;
   quick: boolean;
 }
 
@@ -66,6 +71,8 @@ export const USAGE = `npm run bench -- [options]
                       with one suspect of the p99 250 → verdict switched off each, alternately per round
   --inline-delivery | --no-inline-delivery  the gateway delivers the messages it stored itself (default, as the
                       app's GATEWAY_INLINE_DELIVERY default) or queues every delivery for the delivery worker
+  --smtp-processes N  processes of the journal ingest and of the gateway scanner, sharing one SMTP port
+                      (SMTP_REUSE_PORT) with an HTTP port each (default 1); CPU per message summed over them
   --quick             small run for development: fewer messages, 1 round, growth 10k only`;
 
 const DEFAULTS: Omit<BenchOptions, 'quick'> = {
@@ -85,6 +92,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick'> = {
   rate: null,
   tailVariants: ['base', 'no-flush'],
   inlineDelivery: true,
+  smtpProcesses: 1,
 };
 
 const QUICK: Partial<BenchOptions> = { messages: 300, rounds: 1, growth: [10_000], searches: 60 };
@@ -107,6 +115,15 @@ export function parseSize(text: string): number {
   }
   const unit = (match[2] ?? 'b').toLowerCase()[0];
   return Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : 1);
+}
+
+/** Processes of one app on this host: 1 to 16 (more only share the same cores, and each opens its own pools). */
+function parseProcessCount(text: string): number {
+  const count = parseCount(text);
+  if (count > 16) {
+    throw new Error(`at most 16 processes, not ${count}`);
+  }
+  return count;
 }
 
 function parseList<T>(text: string, parseItem: (item: string) => T): T[] {
@@ -145,6 +162,7 @@ const VALUE_FLAGS: Record<string, (value: string) => Partial<BenchOptions>> = {
   '--rate': (value) => ({ rate: parseCount(value) }),
   '--tail-variants': (value) => ({ tailVariants: [...new Set(parseList(value, parseTailVariant))] }),
   '--workers': (value) => ({ workers: [...new Set(parseList(value, parseCount))].sort((a, b) => a - b) }),
+  '--smtp-processes': (value) => ({ smtpProcesses: parseProcessCount(value) }),
 };
 
 /** Flags without a value. */

@@ -25,6 +25,8 @@ export interface BenchChild {
   errors(): string;
   /** SIGTERM (graceful: profiles are written), SIGKILL after 15 s. */
   stop(): Promise<void>;
+  /** The processes of a {@link processGroup}. */
+  members?: readonly BenchChild[];
 }
 
 export interface StartOptions {
@@ -120,6 +122,31 @@ export async function startChild(options: StartOptions): Promise<BenchChild> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Several processes of one app (issue 20: SMTP_REUSE_PORT, the kernel spreading connections over them) as one child
+ * of the app's name: its CPU is the sum of theirs, its peak RSS (at start too) the largest of theirs, stop stops all.
+ * One process: that process itself, so a run of one reads exactly as before.
+ */
+export function processGroup(name: string, members: readonly BenchChild[]): BenchChild {
+  if (members.length === 1) {
+    return members[0]!;
+  }
+  const sum = (values: Array<number | null>) => (values.some((value) => value === null) ? null : values.reduce<number>((total, value) => total + value!, 0));
+  const max = (values: Array<number | null>) => (values.some((value) => value === null) ? null : Math.max(...(values as number[])));
+  return {
+    name,
+    pid: members[0]!.pid,
+    peakRssMb: () => max(members.map((member) => member.peakRssMb())),
+    cpuMs: () => sum(members.map((member) => member.cpuMs())),
+    readyRssMb: max(members.map((member) => member.readyRssMb)),
+    errors: () => members.map((member) => `${member.name}: ${member.errors()}`).join('\n'),
+    stop: async () => {
+      await Promise.all(members.map((member) => member.stop()));
+    },
+    members,
+  };
 }
 
 /** Ready once GET <url> answers 200 (the apps' /health: PostgreSQL and Redis reachable, listeners up). */

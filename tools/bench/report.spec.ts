@@ -1,4 +1,4 @@
-import { peakRss, scanCpuPerMessage, summarizeRuns, type GrowthFigures } from './report';
+import { markdownReport, peakRss, scanCpuPerMessage, summarizeRuns, type GrowthFigures } from './report';
 import type { RunRecord } from './scenarios';
 
 function run(scenario: string, system: string, round: number, msgsPerSec: number, rssMb: Record<string, number | null> = {}, extra?: Record<string, unknown>): RunRecord {
@@ -97,5 +97,18 @@ describe(peakRss.name, () => {
   it('should keep the highest peak per app, numbered workers counted as one app, the admin API from growth', () => {
     const runs = [run('e2e', 'mailwarden', 1, 1, { 'journal-ingest': 200, 'scanner-worker-1': 250 }), run('scale', 'x', 1, 1, { 'scanner-worker-1': 240, 'scanner-worker-2': 270, 'journal-ingest': null })];
     expect(peakRss(runs, [{ seeded: 10, stored: 12, e2eMsgsPerSec: 1, search: null, adminApiRssMb: 180 }])).toEqual({ 'journal-ingest': 200, 'scanner-worker': 270, 'admin-api': 180 });
+  });
+});
+
+describe(markdownReport.name, () => {
+  it('should list the CPU of each process of an app only when a run had several (--smtp-processes)', () => {
+    const alone = { ...run('e2e', 'mailwarden', 1, 100), cpuMsPerMessage: { 'journal-ingest': 2.5 } };
+    const split = { ...run('e2e', 'mailwarden', 2, 150), cpuMsPerMessage: { 'journal-ingest': 2.75 }, cpuMsPerMessageByProcess: { 'journal-ingest#1': 1.5, 'journal-ingest#2': 1.25 } };
+    const summary = summarizeRuns([alone], [], [1]);
+    expect(markdownReport({}, summary, [alone], {})).not.toContain('each process of an app');
+    const text = markdownReport({}, summarizeRuns([alone, split], [], [1]), [alone, split], {});
+    expect(text).toContain('## CPU ms per message of each process of an app');
+    expect(text).toContain('| e2e | 2 | journal-ingest#1 1.5, journal-ingest#2 1.25 |');
+    expect(text).toContain('journal-ingest 2.75');
   });
 });

@@ -197,6 +197,13 @@ export function markdownReport(header: Record<string, string>, summary: Summary,
       lines.push(`| ${run.scenario} | ${run.round} | ${Object.entries(run.extra!.scanPlacement as Record<string, number>).map(([where, n]) => `${where} ${n}`).join(', ')} |`);
     }
   }
+  const split = runs.filter((run) => run.cpuMsPerMessageByProcess && Object.keys(run.cpuMsPerMessageByProcess).length > 0);
+  if (split.length > 0) {
+    lines.push('', '## CPU ms per message of each process of an app (--smtp-processes; the app figures above are their sums)', '', '| scenario | round | by process |', '|---|---|---|');
+    for (const run of split) {
+      lines.push(`| ${run.scenario} | ${run.round} | ${Object.entries(run.cpuMsPerMessageByProcess!).map(([name, ms]) => `${name} ${cell(round(ms))}`).join(', ')} |`);
+    }
+  }
   const redis = runs.filter((run) => run.system === 'mailwarden' && run.redisCommandsPerMessage && Object.keys(run.redisCommandsPerMessage).length > 0);
   if (redis.length > 0) {
     lines.push('', '## Redis commands per message (INFO commandstats, the whole server)', '', '| scenario | round | total | by command |', '|---|---|---|---|');

@@ -277,7 +277,7 @@ async function main(argv: string[]): Promise<void> {
     const dnsPort = await dns.start();
     env = await BenchEnvironment.create();
     log(`database ${env.databaseName}, Redis prefix ${env.redisPrefix}, DNS 127.0.0.1:${dnsPort}`);
-    const launcher = new AppLauncher(env, `127.0.0.1:${dnsPort}`, path.join(workDir, 'spool'), profileDir);
+    const launcher = new AppLauncher(env, `127.0.0.1:${dnsPort}`, path.join(workDir, 'spool'), profileDir, options.smtpProcesses);
     sink = await launcher.baseline('discard');
     const tenant = await env.seed(sink.port);
     log(`signing ${options.messages} messages of ${options.sizeBytes} bytes`);
@@ -310,7 +310,7 @@ async function main(argv: string[]): Promise<void> {
         commit: `${commit}${result.workTreeDirty ? ' (work tree had uncommitted changes)' : ''}`,
         machine: `${machine.cpus}, ${machine.memoryGb} GB, ${machine.os}`,
         'node / PostgreSQL': `${machine.node} / ${machine.postgres}`,
-        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s), journal ingest INGEST_INLINE_SCAN=${options.inlineScan ? 'on' : 'off'}, gateway GATEWAY_INLINE_DELIVERY=${options.inlineDelivery ? 'on' : 'off'}${options.quick ? ', --quick' : ''}${options.cpuProf ? ', --cpu-prof (the profiler slows the apps and adds to their RSS: not for the figures)' : ''}${Object.entries(benchAppSettings()).map(([name, value]) => `, app setting ${name}=${value}`).join('')}`,
+        options: `${options.messages} messages of ${options.sizeBytes} B, ${options.connections} connections (${options.reuse ? 'reused' : 'one per message'}), ${options.rounds} round(s), journal ingest INGEST_INLINE_SCAN=${options.inlineScan ? 'on' : 'off'}, gateway GATEWAY_INLINE_DELIVERY=${options.inlineDelivery ? 'on' : 'off'}${options.smtpProcesses > 1 ? `, ${options.smtpProcesses} processes each of the journal ingest and of the gateway scanner on one SMTP port (SMTP_REUSE_PORT; CPU per message summed over them, RSS the largest)` : ''}${options.quick ? ', --quick' : ''}${options.cpuProf ? ', --cpu-prof (the profiler slows the apps and adds to their RSS: not for the figures)' : ''}${Object.entries(benchAppSettings()).map(([name, value]) => `, app setting ${name}=${value}`).join('')}`,
         command: `npm run bench -- ${argv.join(' ')}`.trim(),
       };
       const resultsDir = path.join(REPO_ROOT, 'tools', 'bench', 'results');

@@ -43,6 +43,8 @@ export interface RunRecord {
   cpuMsPerMessage: Record<string, number | null>;
   /** Peak RSS of each process when it was ready, before any load, MB. */
   readyRssMb: Record<string, number | null>;
+  /** `--smtp-processes` above 1: the CPU per message of each process of an app (`journal-ingest#1`…), whose sum is the app's. */
+  cpuMsPerMessageByProcess?: Record<string, number | null>;
   postgresTransactionsPerMessage: number | null;
   /** Rows each table of the bench database got per message (inserted / updated, HOT share / deleted), from pg_stat_user_tables: where PostgreSQL's work goes. */
   postgresRowsPerMessage?: Record<string, { inserted: number; updated: number; hotUpdated: number; deleted: number }>;
@@ -64,6 +66,7 @@ interface ProcessFigures {
   rssMb: Record<string, number | null>;
   readyRssMb: Record<string, number | null>;
   cpuMsPerMessage: Record<string, number | null>;
+  cpuMsPerMessageByProcess?: Record<string, number | null>;
   postgresRowsPerMessage?: RunRecord['postgresRowsPerMessage'];
   postgresStatements?: StatementCost[];
   postgresWalBytesPerMessage?: number;
@@ -89,34 +92,46 @@ interface TableCounts {
 }
 
 /**
+ * The /metrics of every process of an app, one after the other (`--smtp-processes`: the readers below add up the
+ * samples of the same series, so the figures are the app's, summed over its processes). Null when none is given or
+ * one cannot be read.
+ */
+async function appMetrics(metricsUrls: readonly string[]): Promise<string | null> {
+  if (metricsUrls.length === 0) {
+    return null;
+  }
+  try {
+    return (await Promise.all(metricsUrls.map(async (url) => (await fetch(url)).text()))).join('\n');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Where an app's in-process work ran (issue 20), read from its /metrics: the items it handed to the queue by reason
  * (`handoffs`: mailwarden_inline_scan_handoffs_total of the journal ingest, mailwarden_inline_delivery_handoffs_total
  * of the gateway) and, for the ingest, its own scan attempts. Null when /metrics cannot be read.
  */
-async function inlinePlacement(metricsUrl: string | undefined, handoffs: string): Promise<Record<string, number> | null> {
-  if (!metricsUrl) {
+async function inlinePlacement(metricsUrls: readonly string[], handoffs: string): Promise<Record<string, number> | null> {
+  const text = await appMetrics(metricsUrls);
+  if (text === null) {
     return null;
   }
-  try {
-    const text = await (await fetch(metricsUrl)).text();
-    const placement: Record<string, number> = { inline: 0 };
-    const scanSeconds = { sum: 0, count: 0 };
-    for (const line of text.split('\n')) {
-      const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
-      const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
-      const duration = /^mailwarden_scan_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)/.exec(line);
-      if (attempt) placement.inline! += Number(attempt[1]);
-      if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
-      if (duration) scanSeconds[duration[1] as 'sum' | 'count'] += Number(duration[2]);
-    }
-    // The wall time of this process's scans (evaluation, DNS included), against their CPU: how much of a scan is waiting.
-    if (scanSeconds.count > 0 && handoffs === 'mailwarden_inline_scan_handoffs_total') {
-      placement['(mean wall ms of an evaluation here)'] = Math.round((scanSeconds.sum / scanSeconds.count) * 10_000) / 10;
-    }
-    return placement;
-  } catch {
-    return null;
+  const placement: Record<string, number> = { inline: 0 };
+  const scanSeconds = { sum: 0, count: 0 };
+  for (const line of text.split('\n')) {
+    const attempt = /^mailwarden_scan_attempts_total\{[^}]*where="inline"[^}]*\} (\d+)/.exec(line);
+    const handoff = new RegExp(`^${handoffs}\\{[^}]*reason="([a-z-]+)"[^}]*\\} (\\d+)`).exec(line);
+    const duration = /^mailwarden_scan_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)/.exec(line);
+    if (attempt) placement.inline! += Number(attempt[1]);
+    if (handoff) placement[`queue:${handoff[1]}`] = (placement[`queue:${handoff[1]}`] ?? 0) + Number(handoff[2]);
+    if (duration) scanSeconds[duration[1] as 'sum' | 'count'] += Number(duration[2]);
   }
+  // The wall time of this app's scans (evaluation, DNS included), against their CPU: how much of a scan is waiting.
+  if (scanSeconds.count > 0 && handoffs === 'mailwarden_inline_scan_handoffs_total') {
+    placement['(mean wall ms of an evaluation here)'] = Math.round((scanSeconds.sum / scanSeconds.count) * 10_000) / 10;
+  }
+  return placement;
 }
 
 function record(scenario: string, system: string, round: number, load: LoadResult, processes: ProcessFigures, extra?: Record<string, unknown>): RunRecord {
@@ -284,9 +299,9 @@ export class Scenarios {
       const e2eSeconds = (lastVerdictAt - load.startedAt) / 1000;
       const copies = await this.copyTimelines(load);
       const toVerdict = copies.map((copy) => copy.verdictAt - copy.acceptedAt);
-      const scanPlacement = await inlinePlacement(ingest.metricsUrl, 'mailwarden_inline_scan_handoffs_total');
+      const scanPlacement = await inlinePlacement(ingest.metricsUrls, 'mailwarden_inline_scan_handoffs_total');
       if (probe.observe) {
-        probe.observe(copies, ingest.metricsUrl ? await fetch(ingest.metricsUrl).then((response) => response.text(), () => null) : null);
+        probe.observe(copies, await appMetrics(ingest.metricsUrls));
       }
       const processes = await this.finish(children, before, load.accepted);
       const result = record(scenario, workers === 1 ? 'mailwarden' : `mailwarden ${workers} workers`, round, load, processes, {
@@ -387,7 +402,7 @@ export class Scenarios {
       const before = await this.cpuBefore([scanner.child]);
       const load = await this.load(scanner.port, this.gatewayJobs());
       const delivery = await this.waitForDeliveries(load.startedAt, 5 * 60_000);
-      const placement = await inlinePlacement(scanner.metricsUrl, 'mailwarden_inline_delivery_handoffs_total');
+      const placement = await inlinePlacement(scanner.metricsUrls, 'mailwarden_inline_delivery_handoffs_total');
       const handedToQueue = placement && Object.fromEntries(Object.entries(placement).filter(([where]) => where !== 'inline'));
       this.log(`  gateway deliveries handed to the delivery queue (GATEWAY_INLINE_DELIVERY), by reason: ${JSON.stringify(handedToQueue)}`);
       return this.report(record('gateway', 'mailwarden', round, load, await this.finish([scanner.child], before, load.accepted), { ...delivery, deliveryHandoffs: handedToQueue }));
@@ -412,7 +427,7 @@ export class Scenarios {
     const statements = this.env.statementStatistics ? await statementSnapshot(this.env.pg) : undefined;
     const walBytes = this.env.statementStatistics ? await this.walBytes() : undefined;
     return {
-      children: cpuSnapshot(children),
+      children: cpuSnapshot([...children, ...children.flatMap((child) => child.members ?? [])]),
       postgres: await this.postgresCpu(),
       transactions: await this.postgresTransactions(),
       tables: await this.tableCounts(),
@@ -442,6 +457,8 @@ export class Scenarios {
    */
   private async finish(children: readonly BenchChild[], before: CpuBefore, messages: number): Promise<ProcessFigures> {
     const cpuMsPerMessage = cpuPerMessage(children, before.children, messages);
+    const members = children.flatMap((child) => child.members ?? []);
+    const cpuMsPerMessageByProcess = members.length > 0 ? cpuPerMessage(members, before.children, messages) : undefined;
     let postgresMs = 0;
     for (const [pid, ms] of await this.postgresCpu()) {
       postgresMs += ms - (before.postgres.get(pid) ?? 0);
@@ -474,6 +491,7 @@ export class Scenarios {
       rssMb: await stopAll(children),
       readyRssMb,
       cpuMsPerMessage,
+      ...(cpuMsPerMessageByProcess ? { cpuMsPerMessageByProcess } : {}),
       postgresTransactionsPerMessage: messages > 0 ? transactions / messages : null,
       postgresRowsPerMessage,
       postgresStatements,
@@ -487,8 +505,9 @@ export class Scenarios {
     const rss = Object.entries(result.rssMb)
       .map(([name, mb]) => `${name} ${mb === null ? '?' : Math.round(mb)} MB (${Math.round(result.readyRssMb[name] ?? Number.NaN)} at start), ${result.cpuMsPerMessage[name]?.toFixed(2) ?? '?'} CPU ms/msg`)
       .join('; ');
+    const byProcess = Object.entries(result.cpuMsPerMessageByProcess ?? {}).map(([name, ms]) => `${name} ${ms?.toFixed(2) ?? '?'}`).join(', ');
     this.log(
-      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg, redis ${Object.values(result.redisCommandsPerMessage ?? {}).reduce((sum, n) => sum + n, 0).toFixed(1)} commands/msg`,
+      `  ${result.scenario} r${result.round} ${result.system}: ${result.msgsPerSec.toFixed(1)} msgs/s (SMTP ${result.smtpMsgsPerSec.toFixed(1)}/s, p50/p95/p99 ${[result.smtpLatencyMs.p50, result.smtpLatencyMs.p95, result.smtpLatencyMs.p99].map((v) => v.toFixed(1)).join('/')} ms), ${result.accepted}/${result.sent} accepted, failures ${failures}; ${rss}; postgres ${result.cpuMsPerMessage.postgres?.toFixed(2) ?? '?'} CPU ms/msg, ${result.postgresTransactionsPerMessage?.toFixed(1) ?? '?'} transactions/msg, redis ${Object.values(result.redisCommandsPerMessage ?? {}).reduce((sum, n) => sum + n, 0).toFixed(1)} commands/msg${byProcess ? `; CPU ms/msg by process: ${byProcess}` : ''}`,
     );
     return result;
   }

@@ -40,5 +40,7 @@ describe(gcPauses.name, () => {
     ].join('\n');
     expect(gcPauses(text)).toEqual({ minor: { total: 50, over10ms: 2, over100ms: 0 }, major: { total: 4, over10ms: 3, over100ms: 1 } });
     expect(gcPauses(null)).toBeNull();
+    // Several processes of the ingest (--smtp-processes): their texts one after the other add up.
+    expect(gcPauses(`${text}\n${text}`)).toEqual({ minor: { total: 100, over10ms: 4, over100ms: 0 }, major: { total: 8, over10ms: 6, over100ms: 2 } });
   });
 });

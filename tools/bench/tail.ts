@@ -83,7 +83,7 @@ export class ActivitySampler {
   }
 }
 
-/** The journal ingest's GC pauses from its /metrics (prom-client's default histogram): how many of each kind took 10 ms or more, 100 ms or more, and the longest bucket reached. */
+/** The journal ingest's GC pauses from its /metrics (prom-client's default histogram; several processes' texts one after the other add up): how many of each kind took 10 ms or more, 100 ms or more. */
 export function gcPauses(metricsText: string | null): Record<string, { total: number; over10ms: number; over100ms: number }> | null {
   if (!metricsText) {
     return null;
@@ -98,11 +98,11 @@ export function gcPauses(metricsText: string | null): Record<string, { total: nu
     const entry = (byKind[kind] ??= { total: 0, le10ms: 0, le100ms: 0 });
     const value = Number(match[3]);
     if (match[1] === 'count') {
-      entry.total = value;
+      entry.total += value;
     } else if (/le="0\.01"/.test(match[2]!)) {
-      entry.le10ms = value;
+      entry.le10ms += value;
     } else if (/le="0\.1"/.test(match[2]!)) {
-      entry.le100ms = value;
+      entry.le100ms += value;
     }
   }
   return Object.fromEntries(Object.entries(byKind).map(([kind, entry]) => [kind, { total: entry.total, over10ms: entry.total - entry.le10ms, over100ms: entry.total - entry.le100ms }]));

@@ -76,6 +76,14 @@ describe('loadConfig', () => {
     expect(loadConfig('journal-ingest', { INGEST_INLINE_SCAN: 'off', INGEST_INLINE_SCAN_CONCURRENCY: '0' }).INGEST_INLINE_SCAN_CONCURRENCY).toBe(0);
   });
 
+  it('should share the SMTP port between processes (SO_REUSEPORT) only when SMTP_REUSE_PORT says so, in both SMTP apps', () => {
+    expect(loadConfig('journal-ingest', {}).SMTP_REUSE_PORT).toBe(false);
+    expect(loadConfig('scanner', {}).SMTP_REUSE_PORT).toBe(false);
+    expect(loadConfig('journal-ingest', { SMTP_REUSE_PORT: 'true' }).SMTP_REUSE_PORT).toBe(true);
+    expect(loadConfig('scanner', { SMTP_REUSE_PORT: '1' }).SMTP_REUSE_PORT).toBe(true);
+    expect(() => loadConfig('scanner', { SMTP_REUSE_PORT: 'both' })).toThrow(/SMTP_REUSE_PORT/);
+  });
+
   it('should read the in-process delivery settings of the gateway (issue 20), on by default, and refuse nonsense by name', () => {
     expect(loadConfig('scanner', {})).toMatchObject({ GATEWAY_INLINE_DELIVERY: true, GATEWAY_INLINE_DELIVERY_CONCURRENCY: 8, GATEWAY_INLINE_DELIVERY_BACKLOG: 256, GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: 32 * 1024 * 1024 });
     expect(loadConfig('scanner', { GATEWAY_INLINE_DELIVERY: 'off', GATEWAY_INLINE_DELIVERY_BACKLOG_BYTES: '4mb', GATEWAY_INLINE_DELIVERY_BACKLOG: '0' })).toMatchObject({

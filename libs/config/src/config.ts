@@ -187,6 +187,11 @@ const journalIngestSpec = {
   SMTP_SOCKET_TIMEOUT_MS: num({ default: 60000, desc: 'Idle SMTP connections are closed after this long (slow clients)' }),
   SMTP_TLS_KEY_FILE: str({ default: '', desc: 'PEM key for STARTTLS; empty: a self-signed one is generated' }),
   SMTP_TLS_CERT_FILE: str({ default: '', desc: 'PEM certificate for STARTTLS' }),
+  // Issue 20: one Node thread per process; several processes on one host share the SMTP port (Linux SO_REUSEPORT).
+  SMTP_REUSE_PORT: bool({
+    default: false,
+    desc: 'Listen on the SMTP port with SO_REUSEPORT (Linux) so that several processes of this app on one host share it, the kernel spreading connections among them; every process on the port must set it, each with its own HTTP port',
+  }),
   // Issue 20: the ingest scans the copies it stored itself, after the 250; the scan queue is the fallback.
   INGEST_INLINE_SCAN: bool({
     default: true,

@@ -29,6 +29,7 @@ const SETTINGS: SmtpFrontSettings = {
   banner: 'test front',
   host: '127.0.0.1',
   port: 0,
+  reusePort: false,
   hostname: 'front.test',
   maxMessageSize: 64 * 1024,
   maxConnections: 20,
@@ -116,5 +117,111 @@ describe(SmtpFront.name, () => {
     expect((await pending).pop()).toMatch(/^250 2\.0\.0 /);
     session.close();
     await drained;
+  });
+});
+
+/**
+ * Issue 20: several processes of one app on one host share the SMTP port (SO_REUSEPORT). Two fronts in this process
+ * stand for them: the kernel spreads connections over listening sockets alike whether they are in one process or two.
+ */
+describe(`${SmtpFront.name} sharing its port (SMTP_REUSE_PORT)`, () => {
+  const fronts: Array<SmtpFront<string[]>> = [];
+  const handlers: RecordingHandler[] = [];
+
+  async function start(banner: string, settings: Partial<SmtpFrontSettings>): Promise<SmtpFront<string[]>> {
+    const handler = new RecordingHandler();
+    const front = new SmtpFront({ ...SETTINGS, banner, ...settings }, handler, 'SmtpFrontTest');
+    await front.listen();
+    fronts.push(front);
+    handlers.push(handler);
+    return front;
+  }
+
+  afterEach(async () => {
+    for (const handler of handlers) handler.release?.();
+    await Promise.all(fronts.map((front) => front.drain()));
+    fronts.length = 0;
+    handlers.length = 0;
+  });
+
+  /** One connection sending `messages` messages; resolves with the greeting's banner and the final replies. */
+  async function connection(port: number, messages: number): Promise<{ greeting: string; replies: string[] }> {
+    const { client: session, greeting } = await RawSmtp.open(port);
+    const replies: string[] = [];
+    try {
+      await session.command('EHLO client.test');
+      for (let index = 0; index < messages; index++) {
+        await session.command('MAIL FROM:<a@sender.test>');
+        await session.command(`RCPT TO:<n${index}@a.test>`);
+        await session.command('DATA');
+        session.write(dotStuff(Buffer.from(`Subject: t\r\n\r\nmessage ${index}\r\n`)));
+        replies.push(await session.command('.'));
+      }
+      await session.command('QUIT');
+    } finally {
+      session.close();
+    }
+    return { greeting, replies };
+  }
+
+  it('should let two fronts listen on one port and take every message exactly once between them', async () => {
+    const first = await start('front A', { reusePort: true });
+    await start('front B', { reusePort: true, port: first.port });
+    // 16 connections: the kernel hashes each to one listener, so a one-sided split has odds of 2 in 65,536.
+    const results = await Promise.all(Array.from({ length: 16 }, () => connection(first.port, 5)));
+    expect(results.flatMap((result) => result.replies).every((reply) => /^250 2\.0\.0 /.test(reply))).toBe(true);
+    const [a, b] = handlers.map((handler) => handler.received.length);
+    expect(a! + b!).toBe(80);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    // A connection's messages all go to the process that accepted it.
+    for (const { greeting } of results) expect(greeting).toMatch(/ESMTP front [AB]$|front [AB]/);
+    expect(results.filter((result) => result.greeting.includes('front A')).length * 5).toBe(a);
+  });
+
+  it('should refuse a second listener on a used port without the setting, naming the port and the setting', async () => {
+    const first = await start('front A', { reusePort: false });
+    const second = new SmtpFront({ ...SETTINGS, port: first.port }, new RecordingHandler(), 'SmtpFrontTest');
+    await expect(second.listen()).rejects.toThrow(`SMTP port 127.0.0.1:${first.port} is already in use: stop the other listener, choose another port, or set SMTP_REUSE_PORT=true`);
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('should refuse to share a port whose listener did not set it, even with the setting on', async () => {
+    const first = await start('front A', { reusePort: false });
+    const second = new SmtpFront({ ...SETTINGS, port: first.port, reusePort: true }, new RecordingHandler(), 'SmtpFrontTest');
+    await expect(second.listen()).rejects.toThrow(`SMTP port 127.0.0.1:${first.port} is already in use: the listener there does not use SO_REUSEPORT`);
+  });
+
+  it('should hand new connections to the other front while one drains, and let the drained one finish its message', async () => {
+    const first = await start('front A', { reusePort: true });
+    await start('front B', { reusePort: true, port: first.port });
+    // A connection that landed on A, with a message held in DATA.
+    let onA: RawSmtp | undefined;
+    const elsewhere: RawSmtp[] = [];
+    while (!onA) {
+      const { client, greeting } = await RawSmtp.open(first.port);
+      if (greeting.includes('front A')) onA = client;
+      else elsewhere.push(client);
+    }
+    elsewhere.forEach((client) => client.close());
+    await onA.command('EHLO client.test');
+    await onA.command('MAIL FROM:<a@sender.test>');
+    await onA.command('RCPT TO:<slow@a.test>');
+    await onA.command('DATA');
+    onA.write(dotStuff(Buffer.from('Subject: t\r\n\r\nslow\r\n')));
+    const held = onA.command('.');
+    while (!handlers[0]!.release) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const drained = fronts[0]!.drain();
+    const results = await Promise.all(Array.from({ length: 16 }, () => connection(first.port, 2)));
+    expect(results.map((result) => result.greeting.includes('front B'))).toEqual(Array(16).fill(true));
+    expect(results.flatMap((result) => result.replies).every((reply) => /^250 2\.0\.0 /.test(reply))).toBe(true);
+    expect(handlers[1]!.received).toHaveLength(32);
+
+    handlers[0]!.release!();
+    expect(await held).toMatch(/^250 2\.0\.0 /);
+    onA.close();
+    await drained;
+    expect(handlers[0]!.received).toHaveLength(1);
   });
 });

@@ -17,6 +17,11 @@ export interface SmtpFrontSettings {
   banner: string;
   host: string;
   port: number;
+  /**
+   * SO_REUSEPORT (Linux): several processes of the app on one host listen on the same port, the kernel hands each new
+   * connection to one of them. Every listener on the port must set it; off, a second listener fails with EADDRINUSE.
+   */
+  reusePort: boolean;
   /** The name the server announces (SMTP_HOSTNAME); also the subject of a generated TLS certificate. */
   hostname: string;
   maxMessageSize: number;
@@ -186,22 +191,35 @@ export class SmtpFront<T> {
     closeSlowClients(server, this.settings.socketTimeoutMs, () => this.metrics.reply('SLOW_LINE', 421));
     // DESIGN.md §10: a client reset during DATA is an `error` event; without a listener the process exits.
     server.on('error', (error: Error) => this.logger.warn({ event: 'smtp.error', error: error.message }));
+    const { host, port, reusePort } = this.settings;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.settings.port, this.settings.host, () => {
-        server.off('error', reject);
+      const failed = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? this.portInUse(error) : error);
+      server.once('error', failed);
+      // smtp-server passes listen's arguments through to net.Server.listen (reusePort: Node ≥ 22.12, Linux ≥ 3.9).
+      server.listen({ port, host, ...(reusePort ? { reusePort: true } : {}) }, () => {
+        server.off('error', failed);
         resolve();
       });
     });
     this.server = server;
     this.port = (server.server.address() as { port: number }).port;
-    this.logger.log({ event: 'smtp.listening', host: this.settings.host, port: this.port });
+    this.logger.log({ event: 'smtp.listening', host, port: this.port, reusePort });
     return this.port;
+  }
+
+  /** EADDRINUSE with what the operator needs: which address, and the setting that lets processes share it. */
+  private portInUse(error: NodeJS.ErrnoException): Error {
+    const { host, port, reusePort } = this.settings;
+    const fix = reusePort
+      ? 'the listener there does not use SO_REUSEPORT (every process sharing the port must set SMTP_REUSE_PORT=true, and run as the same user)'
+      : 'stop the other listener, choose another port, or set SMTP_REUSE_PORT=true on every process that should share it';
+    return Object.assign(new Error(`SMTP port ${host}:${port} is already in use: ${fix}`, { cause: error }), { code: error.code });
   }
 
   /**
    * Graceful shutdown (zone-mta's pattern, STYLE.md §6): new sessions and new transactions get 421, the messages in
-   * DATA finish (up to drainTimeoutMs), then the listener closes. Call it from onModuleDestroy: Nest destroys the
+   * DATA finish (up to drainTimeoutMs), then the listener closes. With `reusePort` the listener closes first, so new
+   * connections go to the other processes on the port; open sessions finish as above. Call it from onModuleDestroy: Nest destroys the
    * app's modules before the global DbModule and QueueModule, so the messages in flight can still be committed.
    */
   async drain(): Promise<void> {
@@ -210,11 +228,15 @@ export class SmtpFront<T> {
       return;
     }
     this.closing = true;
+    const closeListener = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    // Sharing the port (SO_REUSEPORT), the other processes are there: stop accepting at once, so that the kernel hands
+    // new connections to them, not to this process's 421. Alone on the port, keep accepting to answer 421 meanwhile.
+    const closed = this.settings.reusePort ? closeListener() : undefined;
     const deadline = Date.now() + this.settings.drainTimeoutMs;
     while (this.inFlight > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await (closed ?? closeListener());
     this.logger.log({ event: 'smtp.closed', unfinished: this.inFlight });
     this.server = undefined;
   }
@@ -356,6 +378,7 @@ export type SmtpFrontConfig = Pick<
   | 'SMTP_SOCKET_TIMEOUT_MS'
   | 'SMTP_TLS_KEY_FILE'
   | 'SMTP_TLS_CERT_FILE'
+  | 'SMTP_REUSE_PORT'
 >;
 
 /** A front's settings from the shared SMTP configuration, plus what is the app's own. */
@@ -367,6 +390,7 @@ export function smtpFrontSettings(
     banner: own.banner,
     host: config.HOST,
     port: own.port,
+    reusePort: config.SMTP_REUSE_PORT,
     hostname: config.SMTP_HOSTNAME,
     maxMessageSize: config.SMTP_MAX_MESSAGE_SIZE,
     maxConnections: config.SMTP_MAX_CONNECTIONS,
