@@ -121,6 +121,30 @@ try {
 
   // Planning vs execution, custom plan (the parameters' values known to the planner) and generic plan (what a named
   // statement runs after 5 executions when plan_cache_mode = auto finds it no costlier); rolled back.
+  // What the named statements cost the backend in memory, and which plan plan_cache_mode = auto chose for them; then
+  // the worst case of the bounded set: the journal store of every group-commit size, 1 to 64 copies (small copies),
+  // each run 6 times (a generic plan is considered from the 6th).
+  const plans = async () => ({
+    statements: await db.sqlQuery(prisma, Prisma.sql`SELECT left("statement", 40) AS "text", "generic_plans"::int AS "generic", "custom_plans"::int AS "custom" FROM pg_prepared_statements ORDER BY "prepare_time"`),
+    memory: await db.sqlQuery(prisma, Prisma.sql`SELECT count(*)::int AS "contexts", (sum("total_bytes") / 1024)::int AS "kib" FROM pg_backend_memory_contexts WHERE "name" IN ('CachedPlan', 'CachedPlanSource', 'CachedPlanQuery')`),
+  });
+  mode = 'named';
+  const afterBlocks = await plans();
+  console.log(`\nnamed statements on the connection after the blocks: ${afterBlocks.statements.length}, cached plan memory ${afterBlocks.memory[0].kib} KiB in ${afterBlocks.memory[0].contexts} contexts`);
+  for (const row of afterBlocks.statements) console.log(`  ${row.text.replace(/\s+/g, ' ')}… generic plans ${row.generic}, custom plans ${row.custom}`);
+  const small = () => ({ ...input('JOURNAL'), raw: Buffer.from(`Subject: small ${serial}\r\n\r\nbody`) });
+  const growth = [];
+  for (let size = 1; size <= 64; size++) {
+    for (let i = 0; i < 6; i++) await messages.storeIncomingMany(Array.from({ length: size }, small));
+    if ([1, 2, 4, 8, 16, 32].includes(size)) growth.push(`1..${size}: ${(await plans()).memory[0].kib} KiB`);
+  }
+  console.log(`cached plan memory with the journal stores of 1..N copies named: ${growth.join(', ')}`);
+  const worst = await plans();
+  const stores = worst.statements.filter((row) => row.text.startsWith('WITH "raw"'));
+  console.log(
+    `after journal stores of 1..64 copies: ${worst.statements.length} named statements, cached plan memory ${worst.memory[0].kib} KiB; store statements on a generic plan: ${stores.filter((row) => row.generic > 0).length} of ${stores.length}`,
+  );
+
   // Fresh statements of each kind, captured but not run (a store's values must not be stored yet; the verdict write's
   // message must be pending).
   mode = 'unnamed';

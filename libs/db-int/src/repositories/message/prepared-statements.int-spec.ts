@@ -93,6 +93,16 @@ describe('named prepared statements on the hot path', () => {
     expect((await connection()).names).toEqual(first.names);
   });
 
+  it('should prepare group commits of up to 8 copies only (PREPARED_STORE_MAX_MESSAGES): one text per size', async () => {
+    await messagePath();
+    const { names } = await connection();
+    const stored = await messages.storeIncomingMany(Array.from({ length: 9 }, copy));
+    expect(stored.every((outcome) => outcome.status === 'fulfilled' && !outcome.value.duplicate)).toBe(true);
+    expect((await connection()).names).toEqual(names);
+    await messages.storeIncomingMany(Array.from({ length: 8 }, copy));
+    expect((await connection()).names).toHaveLength(names.length + 1);
+  });
+
   it('should keep working when retention attaches and drops partitions between executions', async () => {
     await messagePath();
     const { names } = await connection();

@@ -6,7 +6,7 @@ import type { RawMessageStore } from './raw-message-store';
 import { preparedSql, sqlQuery } from '../../sql';
 import { settle } from '../../group-commit';
 import type { IncomingMessage, StoredIncoming, VerdictInput, VerdictWrite } from '../../types/message.types';
-import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, receivedAroundAll, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, preparedStore, receivedAround, receivedAroundAll, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
@@ -82,8 +82,7 @@ export class MessageRepository {
   /** One statement storing every input's bytes and message row (a PENDING scan state each, by trigger); their ids. */
   private async insertIncoming(inputs: readonly IncomingMessage[]): Promise<string[]> {
     const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, { scanStatus: 'PENDING', deliveryState: 'NOT_APPLICABLE' });
-    // Prepared (named): one text per number of copies, 1 to the group commit's maxBatch.
-    await sqlQuery<Pick<Message, 'id'>>(this.prisma, preparedSql(Prisma.sql`WITH ${ctes} SELECT "id" FROM "msg"`));
+    await sqlQuery<Pick<Message, 'id'>>(this.prisma, preparedStore(Prisma.sql`WITH ${ctes} SELECT "id" FROM "msg"`, inputs.length));
     return ids;
   }
 
