@@ -6,8 +6,9 @@
 // time) or named (`query({ name, text, values })`: Parse once per connection). node-postgres' Client.query is wrapped
 // here so that both modes run the same code whatever sql.ts does. Per statement: the CPU of the PostgreSQL backend
 // (/proc/<pg_backend_pid()>/schedstat, ns) and of this process (process.cpuUsage), and the bytes written to the
-// socket. Then the planning and execution time of each statement (EXPLAIN (ANALYZE, SUMMARY) in a rolled-back
-// transaction), custom plan and generic plan. Needs PostgreSQL on the same host (DATABASE_URL's server, default
+// socket. Then the cached plans' memory in the backend (the three, and the journal stores of 1..64 copies), the
+// gateway's store in group commits of 1..8 from cold connections, and the planning and execution time of each
+// statement (EXPLAIN (ANALYZE, SUMMARY) in a rolled-back transaction), custom plan and generic plan. Needs PostgreSQL on the same host (DATABASE_URL's server, default
 // 127.0.0.1): it creates its own database, migrated with the repo's migrator, and drops it at the end.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -143,6 +144,42 @@ try {
   const stores = worst.statements.filter((row) => row.text.startsWith('WITH "raw"'));
   console.log(
     `after journal stores of 1..64 copies: ${worst.statements.length} named statements, cached plan memory ${worst.memory[0].kib} KiB; store statements on a generic plan: ${stores.filter((row) => row.generic > 0).length} of ${stores.length}`,
+  );
+
+  // The gateway's store as the bench runs it: group commits of 1 to 8 messages (one text each), on a connection that
+  // starts cold (a new pool per block), 8 statements of each size per block: its first 5 of each size plan afresh.
+  const coldBlock = async (blockMode) => {
+    mode = blockMode;
+    const client = db.createPrismaClient({ databaseUrl: url.toString(), poolSize: 1 });
+    await client.$connect(); // so that $disconnect ends its pool
+    const store = new db.DeliveryRepository(client, new db.PostgresRawMessageStore());
+    try {
+      const [{ pid: coldPid }] = await db.sqlQuery(client, Prisma.sql`SELECT pg_backend_pid() AS "pid"`);
+      const cpu = () => Number(readFileSync(`/proc/${coldPid}/schedstat`, 'utf8').split(' ')[0]);
+      const [pg0, node0] = [cpu(), process.cpuUsage()];
+      let count = 0;
+      for (let round = 0; round < 8; round++) {
+        for (let size = 1; size <= 8; size++) {
+          const writes = Array.from({ length: size }, () => ({
+            input: input('GATEWAY'), verdicts: [verdict], status: 'SCANNED', copies: [{ recipient: 'b@acme.example', action: 'DELIVER', state: 'QUEUED' }], claimLeaseMs: 60_000,
+          }));
+          await store.storeProcessedMany(writes);
+          count += size;
+        }
+      }
+      const node = process.cpuUsage(node0);
+      const sum = (sums[`cold|${blockMode}`] ??= { pg: 0, node: 0, n: 0 });
+      sum.pg += cpu() - pg0;
+      sum.node += (node.user + node.system) * 1000;
+      sum.n += count;
+    } finally {
+      await client.$disconnect();
+    }
+  };
+  for (let b = 0; b < blocks; b++) await coldBlock(b % 4 === 0 || b % 4 === 3 ? 'unnamed' : 'named');
+  const [coldA, coldB] = [sums['cold|unnamed'], sums['cold|named']];
+  console.log(
+    `gateway store in group commits of 1..8 from a cold connection (${coldA.n + coldB.n} messages): PG µs per message unnamed ${(coldA.pg / coldA.n / 1000).toFixed(0)}, named ${(coldB.pg / coldB.n / 1000).toFixed(0)}; Node ${(coldA.node / coldA.n / 1000).toFixed(0)} / ${(coldB.node / coldB.n / 1000).toFixed(0)}`,
   );
 
   // Fresh statements of each kind, captured but not run (a store's values must not be stored yet; the verdict write's
