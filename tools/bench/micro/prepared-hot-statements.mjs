@@ -1,5 +1,5 @@
 // Micro-benchmark of named prepared statements on the hot path (tools/bench/README.md, "Named prepared statements
-// on the hot path"): npm run -s build && node tools/bench/micro/prepared-hot-statements.mjs [messagesPerBlock] [blocks]
+// on the hot path"): npm run -s build && node tools/bench/micro/prepared-hot-statements.mjs [messagesPerBlock] [blocks] [aheadDays]
 // A/B, same process, interleaved blocks (A B B A …): the journal store (MessageRepository.storeIncoming), the verdict
 // write (saveVerdicts) and the gateway's store (DeliveryRepository.storeProcessed), each run through the repositories
 // on a pool of ONE connection, with its statement sent unnamed (`query(text, values)`: Parse, Bind, Execute every
@@ -20,6 +20,8 @@ const { Prisma } = db;
 
 const perBlock = Number(process.argv[2] ?? 200);
 const blocks = Number(process.argv[3] ?? 8);
+// Day partitions to create ahead of today (retention keeps ~30 days behind it in production; the migration makes a few).
+const aheadDays = Number(process.argv[4] ?? 0);
 const server = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : new URL('postgresql://postgres@127.0.0.1:5432/postgres');
 const name = `mw_micro_prepared_${Date.now()}_${randomBytes(3).toString('hex')}`;
 const url = new URL(server);
@@ -66,6 +68,8 @@ let prisma;
 try {
   await db.migrate({ databaseUrl: url.toString() });
   prisma = db.createPrismaClient({ databaseUrl: url.toString(), poolSize: 1 });
+  if (aheadDays > 0) await db.sqlSession(prisma, (run) => new db.RetentionRepository(prisma).ensurePartitions(run, new Date(), aheadDays));
+  const [{ partitions }] = await db.sqlQuery(prisma, Prisma.sql`SELECT count(*)::int AS "partitions" FROM pg_inherits WHERE inhparent = '"message"'::regclass`);
   const [{ pid }] = await db.sqlQuery(prisma, Prisma.sql`SELECT pg_backend_pid() AS "pid"`);
   const [{ version }] = await db.sqlQuery(prisma, Prisma.sql`SELECT current_setting('server_version') AS "version"`);
   const backendNs = () => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
@@ -110,7 +114,7 @@ try {
   for (const key of Object.keys(sums)) delete sums[key];
   for (let b = 0; b < blocks; b++) await block(b % 4 === 0 || b % 4 === 3 ? 'unnamed' : 'named', perBlock);
 
-  console.log(`PostgreSQL ${version}; ${blocks} blocks of ${perBlock} messages, A B B A …; per statement (µs CPU, bytes sent):`);
+  console.log(`PostgreSQL ${version}, ${partitions} partitions of "message"; ${blocks} blocks of ${perBlock} messages, A B B A …; per statement (µs CPU, bytes sent):`);
   console.log('statement       | PG unnamed | PG named | PG saved | Node unnamed | Node named | bytes unnamed | bytes named');
   for (const kind of Object.keys(steps)) {
     const [a, b] = [sums[`${kind}|unnamed`], sums[`${kind}|named`]];
