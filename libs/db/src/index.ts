@@ -5,7 +5,7 @@ export * from './postgres.health';
 export * from './prisma.service';
 export * from './read-replica';
 export * from './repositories/message/raw-message-store';
-export { attachPgPool, createPgPool, escapeLikePattern, observeStatements, sqlQuery, sqlSession, sqlTransaction, type SqlRunner } from './sql';
+export { attachPgPool, createPgPool, escapeLikePattern, observeStatements, preparedSql, sqlQuery, sqlSession, sqlTransaction, type SqlRunner } from './sql';
 export * from './migrations/database-admin';
 export * from './migrations/migration-files';
 export * from './migrations/migrator';

@@ -15,7 +15,7 @@ import type { RawMessageStore } from '../message/raw-message-store';
 import type { IncomingMessage, ProcessedWrite, RecipientDeliveryInput, StoredProcessed, VerdictInput } from '../../types/message.types';
 import { settle } from '../../group-commit';
 import { sqlQuery } from '../../sql';
-import { deliveryInsertCtes, messageInsertCtes, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
+import { deliveryInsertCtes, messageInsertCtes, preparedStore, receivedAround, receivedRange, verdictInsertCtes } from '../message/message-writes.sql';
 
 export type GatewayDomain = Domain & { account: Account & { domains: Domain[] } };
 
@@ -109,11 +109,12 @@ export class DeliveryRepository {
     const inputs = writes.map((write) => write.input);
     const states = writes.map((write) => ({ scanStatus: write.status, deliveryState: summarizeDeliveryState(write.copies.map((copy) => copy.state)) }));
     const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, states);
-    const rows = await sqlQuery<StoredProcessed>(this.prisma, Prisma.sql`
+    const statement = Prisma.sql`
       WITH ${ctes},
       ${verdictInsertCtes('msg', writes.map((write, index) => ({ message: { id: ids[index]! }, verdicts: write.verdicts, quarantineExpiresAt: write.quarantineExpiresAt ?? null })))},
       ${deliveryInsertCtes(writes.map((write, index) => ({ message: { id: ids[index]! }, copies: write.copies, claimLeaseMs: write.claimLeaseMs ?? null })))}
-      SELECT "id", "received_at" AS "receivedAt" FROM "msg"`);
+      SELECT "id", "received_at" AS "receivedAt" FROM "msg"`;
+    const rows = await sqlQuery<StoredProcessed>(this.prisma, preparedStore(statement, writes.length));
     const receivedAt = new Map(rows.map((row) => [row.id, row.receivedAt]));
     return ids.map((id) => ({ id, receivedAt: receivedAt.get(id)! }));
   }

@@ -3,10 +3,10 @@ import { Prisma, type Message } from '../../generated/prisma/client';
 import { RAW_MESSAGE_STORE } from '../../db.constants';
 import { PrismaService } from '../../prisma.service';
 import type { RawMessageStore } from './raw-message-store';
-import { sqlQuery } from '../../sql';
+import { preparedSql, sqlQuery } from '../../sql';
 import { settle } from '../../group-commit';
 import type { IncomingMessage, StoredIncoming, VerdictInput, VerdictWrite } from '../../types/message.types';
-import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, receivedAround, receivedAroundAll, verdictInsertCtes } from './message-writes.sql';
+import { dedupDigest, endScanCte, isUniqueViolation, MESSAGE_COLUMNS, messageInsertCtes, preparedStore, receivedAround, receivedAroundAll, verdictInsertCtes } from './message-writes.sql';
 
 /** The partition bounds of a message's own row (and of its raw bytes, stored in the same statement). */
 const around = (id: string, alias = ''): Prisma.Sql => receivedAround(id, Prisma.raw(`${alias}"received_at"`));
@@ -82,7 +82,7 @@ export class MessageRepository {
   /** One statement storing every input's bytes and message row (a PENDING scan state each, by trigger); their ids. */
   private async insertIncoming(inputs: readonly IncomingMessage[]): Promise<string[]> {
     const { ctes, ids } = messageInsertCtes(this.rawStore.insertSql(inputs.map((input) => input.raw)), inputs, { scanStatus: 'PENDING', deliveryState: 'NOT_APPLICABLE' });
-    await sqlQuery<Pick<Message, 'id'>>(this.prisma, Prisma.sql`WITH ${ctes} SELECT "id" FROM "msg"`);
+    await sqlQuery<Pick<Message, 'id'>>(this.prisma, preparedStore(Prisma.sql`WITH ${ctes} SELECT "id" FROM "msg"`, inputs.length));
     return ids;
   }
 
@@ -316,7 +316,8 @@ export class MessageRepository {
     const ids = writes.map((write) => write.message.id);
     // unnest of arrays, not JSON: PostgreSQL then knows how many rows it joins (a JSON function counts as 100), so it
     // looks each message up by its key instead of reading the whole day's partition (seen in the bench: 3-10 x the blocks).
-    const rows = await sqlQuery<{ id: string }>(this.prisma, Prisma.sql`
+    // Prepared (named): two texts (with or without the ids' time bounds), whatever the number of messages.
+    const rows = await sqlQuery<{ id: string }>(this.prisma, preparedSql(Prisma.sql`
       WITH ${endScanCte(ids)},
       "claimed" AS (
         UPDATE "message" m SET "scan_status" = c."status", "scanned_at" = now(),
@@ -326,7 +327,7 @@ export class MessageRepository {
         WHERE m."id" = c."id" AND m."id" = ANY(${ids}::uuid[])${receivedAroundAll(ids, Prisma.sql`m."received_at"`)} AND m."scan_status" = 'PENDING'
         RETURNING m."id", m."account_id", m."direction", m."envelope_from"),
       ${verdictInsertCtes('claimed', writes)}
-      SELECT "id"::text AS "id" FROM "claimed"`);
+      SELECT "id"::text AS "id" FROM "claimed"`));
     return new Set(rows.map((row) => row.id));
   }
 }
