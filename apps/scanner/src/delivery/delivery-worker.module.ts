@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DeliveryClaims } from './delivery-claims.service';
 import { DELIVERY_TUNING, DEFAULT_DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliveryStatusService } from './delivery-status.service';
@@ -15,8 +16,8 @@ export class DeliveryWorkerModule {
   static forRoot(tuning: Partial<DeliveryTuning> = {}): DynamicModule {
     return {
       module: DeliveryWorkerModule,
-      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService, PostCommitDeliveries],
-      exports: [DeliveryService, DeliverySweeperService, PostCommitDeliveries],
+      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryClaims, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService, PostCommitDeliveries],
+      exports: [DeliveryClaims, DeliveryService, DeliverySweeperService, PostCommitDeliveries],
     };
   }
 }
