@@ -110,16 +110,19 @@ export class DeliveryClaims extends RepeatingService {
 
   private async renewOnce(): Promise<number> {
     const claims = [...this.claims];
-    const rows = claims.flatMap((claim) => claim.held.map((recipient) => ({ claim, messageId: claim.messageId, recipient, claimedUntil: claim.until })));
+    const rows = claims.flatMap((claim) => claim.held.map((recipient) => ({ messageId: claim.messageId, recipient, claimedUntil: claim.until })));
     if (rows.length === 0) {
       return 0;
     }
     const renewed = await this.deliveries.renewClaims(rows, this.tuning.claimLeaseMs);
-    const kept = new Set(renewed.map((row) => `${row.messageId} ${row.recipient}`));
+    // Keyed by the value renewed from too: a run of this process that lost a copy must not take the renewal of the run
+    // (of this process as well) that took it over.
+    const key = (messageId: string, recipient: string, until: Date) => `${messageId} ${recipient} ${until.getTime()}`;
+    const kept = new Set(renewed.map((row) => key(row.messageId, row.recipient, row.previous)));
     const until = renewed[0]?.claimedUntil;
     const lost: string[] = [];
     for (const claim of claims) {
-      const gone = claim.held.filter((recipient) => !kept.has(`${claim.messageId} ${recipient}`));
+      const gone = claim.held.filter((recipient) => !kept.has(key(claim.messageId, recipient, claim.until)));
       // Still held but not renewed: lost (a copy recorded while the statement ran has left the claim already).
       claim.drop(gone);
       lost.push(...gone.map((recipient) => `${claim.messageId} ${recipient}`));

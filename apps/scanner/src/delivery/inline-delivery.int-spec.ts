@@ -15,8 +15,8 @@ import { PostCommitDeliveries } from './post-commit-deliveries.service';
 
 const HOST = 'mx.mailwarden.test';
 /** The claims' lease in these tests (2 minutes in production), renewed every RENEW_MS while a process holds them. */
-const LEASE_MS = 3_000;
-const RENEW_MS = 300;
+const LEASE_MS = 5_000;
+const RENEW_MS = 250;
 
 async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -228,24 +228,34 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
   it('should leave a message whose process stopped renewing before its run to the sweeper after the lease, and never send it from the stalled run', async () => {
     const delivery = scanner.get(DeliveryService);
     const sweeper = scanner.get(DeliverySweeperService);
+    const claims = scanner.get(DeliveryClaims);
     // The process freezes after the 250 (a long pause; or it died): its in-process run does not start, nothing is renewed.
     let resume!: () => void;
     const frozen = new Promise<void>((resolve) => (resume = resolve));
     let stalledRun: Promise<DeliveryRun> | undefined;
     const deliverStored = delivery.deliverStored.bind(delivery);
     const runs = jest.spyOn(delivery, 'deliverStored').mockImplementationOnce((stored) => (stalledRun = frozen.then(() => deliverStored(stored))));
-    const renewal = jest.spyOn(scanner.get(DeliveryClaims), 'renew').mockResolvedValue(0);
+    const renewal = jest.spyOn(claims, 'renew').mockResolvedValue(0);
+    let release!: () => void;
     try {
       const id = await send('stalled after the reply', ['kim@acme.example']);
       await waitFor(async () => stalledRun !== undefined);
-      // While the lease lasts nobody takes the copy; then the sweeper queues it and this process's worker delivers it.
+      // While the lease lasts nobody takes the copy; then the sweeper queues it and this process's worker takes it
+      // (held at the downstream: that run's claim is live while the stalled one wakes up).
       expect(await sweeper.sweep(0)).toBe(0);
+      sink.hold = new Promise((resolve) => (release = resolve));
       await waitFor(async () => (await sweeper.sweep(0)) === 1, LEASE_MS * 5);
-      await waitFor(async () => (await copiesOf(id))[0]?.state === 'DELIVERED');
+      await waitFor(async () => sink.held === 1);
 
-      // The stalled run goes on: its claim is lost (another run has had the copy), so it neither sends nor records it.
+      // The process wakes up: its renewer runs again (it renews the job's claim, not the stalled run's, which ran out and
+      // was taken over), and the stalled run goes on: it neither sends nor records the copy.
+      renewal.mockRestore();
+      const taken = (await copiesOf(id))[0]!.claimedUntil!.getTime();
+      await waitFor(async () => ((await copiesOf(id))[0]?.claimedUntil?.getTime() ?? 0) > taken);
       resume();
       expect(await stalledRun).toEqual({ delivered: [], failed: [], deferred: [], retryInMs: 0 });
+      release();
+      await waitFor(async () => (await copiesOf(id))[0]?.state === 'DELIVERED');
       await pause(300);
       expect(received('stalled after the reply')).toHaveLength(1);
       expect((await copiesOf(id)).map((copy) => [copy.state, copy.attempts, copy.claimedUntil])).toEqual([['DELIVERED', 1, null]]);
@@ -253,6 +263,7 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
       expect(events.map((event) => event.type)).toEqual(['DELIVERED']);
     } finally {
       resume();
+      release?.();
       runs.mockRestore();
       renewal.mockRestore();
     }

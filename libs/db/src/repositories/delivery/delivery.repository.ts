@@ -35,6 +35,14 @@ const DELIVERY_EVENT_STATES: ReadonlySet<DeliveryState> = new Set(['DELIVERED', 
 
 export type MessageForDelivery = Message & { account: Account & { domains: Domain[] }; verdicts: Verdict[]; deliveries: RecipientDelivery[] };
 
+/** A claim {@link DeliveryRepository.renewClaims} extended: from `previous` to `claimedUntil`. */
+export interface RenewedClaim {
+  messageId: string;
+  recipient: string;
+  previous: Date;
+  claimedUntil: Date;
+}
+
 /** A copy a delivery run has claimed ({@link DeliveryRepository.claimCopies}): its row as the claim found it. */
 export type ClaimedCopy = Pick<RecipientDelivery, 'recipient' | 'action' | 'state' | 'subjectTag' | 'attempts' | 'lastError'>;
 
@@ -191,19 +199,20 @@ export class DeliveryRepository {
    * and the copy still waiting. There is no owner column: the value is the owner. A claim that ran out is lost even if
    * nobody took it yet, and one another run took after it ran out has a later value (its now() + lease), so a process
    * that stalled past its lease never extends, nor believes it holds, a claim that is no longer its own. Returns the
-   * copies renewed, all with the same new value; the others are lost.
+   * copies renewed with the value each was renewed from (`previous`: two runs of one process may have held the same
+   * copy, one after the other) and the new one, the same for all; the others are lost.
    */
-  async renewClaims(claims: ReadonlyArray<{ messageId: string; recipient: string; claimedUntil: Date }>, leaseMs: number): Promise<Array<{ messageId: string; recipient: string; claimedUntil: Date }>> {
+  async renewClaims(claims: ReadonlyArray<{ messageId: string; recipient: string; claimedUntil: Date }>, leaseMs: number): Promise<RenewedClaim[]> {
     if (claims.length === 0) {
       return [];
     }
-    return sqlQuery<{ messageId: string; recipient: string; claimedUntil: Date }>(this.prisma, Prisma.sql`
+    return sqlQuery<RenewedClaim>(this.prisma, Prisma.sql`
       UPDATE "recipient_delivery" d SET "claimed_until" = now() + ${leaseMs}::int * interval '1 millisecond'
       FROM unnest(${claims.map((claim) => claim.messageId)}::uuid[], ${claims.map((claim) => claim.recipient.toLowerCase())}::text[],
         ${claims.map((claim) => claim.claimedUntil.toISOString())}::timestamptz[]) AS h("message_id", "recipient", "claimed_until")
       WHERE d."message_id" = h."message_id" AND d."recipient" = h."recipient" AND d."claimed_until" = h."claimed_until" AND d."claimed_until" > now()
         AND d."state" IN ('QUEUED', 'DEFERRED')
-      RETURNING d."message_id" AS "messageId", d."recipient", d."claimed_until" AS "claimedUntil"`);
+      RETURNING d."message_id" AS "messageId", d."recipient", h."claimed_until" AS "previous", d."claimed_until" AS "claimedUntil"`);
   }
 
   /**
