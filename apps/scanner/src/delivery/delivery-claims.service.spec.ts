@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import type { DeliveryRepository, RenewedClaim } from '@mailwarden/db';
+import type { DeliveryRepository } from '@mailwarden/db';
 import { DeliveryClaims } from './delivery-claims.service';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
 
 // PostgreSQL's side (renewal and release compare-and-set) is in libs/db-int delivery-claims; this is the process's side.
 function setup() {
   const repository = {
-    renewClaims: jest.fn(async (_claims: ReadonlyArray<{ messageId: string; recipient: string; claimedUntil: Date }>, _leaseMs: number) => [] as RenewedClaim[]),
+    renewClaims: jest.fn(async (_claims: ReadonlyArray<{ messageId: string; recipient: string; claimedUntil: Date }>, _leaseMs: number) => [] as Array<{ messageId: string; recipient: string; claimedUntil: Date }>),
     releaseClaims: jest.fn(async () => undefined),
   };
   return { repository, claims: new DeliveryClaims(repository as unknown as DeliveryRepository, DEFAULT_DELIVERY_TUNING) };
@@ -30,8 +30,8 @@ describe(DeliveryClaims.name, () => {
     const two = claims.hold('m2', ['c@acme.example'], first);
     const renewedUntil = new Date(Date.now() + lease);
     repository.renewClaims.mockResolvedValueOnce([
-      { messageId: 'm1', recipient: 'a@acme.example', previous: first, claimedUntil: renewedUntil },
-      { messageId: 'm1', recipient: 'b@acme.example', previous: first, claimedUntil: renewedUntil },
+      { messageId: 'm1', recipient: 'a@acme.example', claimedUntil: renewedUntil },
+      { messageId: 'm1', recipient: 'b@acme.example', claimedUntil: renewedUntil },
     ]);
     expect(await claims.renew()).toBe(2);
     expect(repository.renewClaims).toHaveBeenCalledTimes(1);
@@ -47,7 +47,7 @@ describe(DeliveryClaims.name, () => {
     // A recorded copy leaves the claim; an ended claim is no longer renewed; nothing held: no statement.
     one.drop(['a@acme.example']);
     claims.end(two);
-    repository.renewClaims.mockResolvedValueOnce([{ messageId: 'm1', recipient: 'b@acme.example', previous: renewedUntil, claimedUntil: renewedUntil }]);
+    repository.renewClaims.mockResolvedValueOnce([{ messageId: 'm1', recipient: 'b@acme.example', claimedUntil: renewedUntil }]);
     await claims.renew();
     expect(repository.renewClaims.mock.calls[1]![0].map(({ recipient }) => recipient)).toEqual(['b@acme.example']);
     claims.end(one);
@@ -58,10 +58,13 @@ describe(DeliveryClaims.name, () => {
   it('should not let a run that lost a copy take the renewal of the run of the same process that took it over', async () => {
     const { claims, repository } = setup();
     const stale = claims.hold('m1', ['a@acme.example'], new Date(Date.now() - 1_000)); // ran out while its run stalled
-    const takeover = claims.hold('m1', ['a@acme.example'], new Date(Date.now() + lease)); // this process's job took it
+    const taken = new Date(Date.now() + lease);
+    const takeover = claims.hold('m1', ['a@acme.example'], taken); // this process's job took it
     const renewedUntil = new Date(Date.now() + lease + 30_000);
-    repository.renewClaims.mockResolvedValueOnce([{ messageId: 'm1', recipient: 'a@acme.example', previous: takeover.until, claimedUntil: renewedUntil }]);
+    repository.renewClaims.mockResolvedValueOnce([{ messageId: 'm1', recipient: 'a@acme.example', claimedUntil: renewedUntil }]);
     await claims.renew();
+    // Asked once, with the later value (only it can still be a claim).
+    expect(repository.renewClaims.mock.calls[0]![0]).toEqual([{ messageId: 'm1', recipient: 'a@acme.example', claimedUntil: taken }]);
     expect([stale.held, stale.holds('a@acme.example')]).toEqual([[], false]);
     expect([takeover.until, takeover.holds('a@acme.example')]).toEqual([renewedUntil, true]);
   });

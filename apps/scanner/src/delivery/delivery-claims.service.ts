@@ -110,19 +110,28 @@ export class DeliveryClaims extends RepeatingService {
 
   private async renewOnce(): Promise<number> {
     const claims = [...this.claims];
-    const rows = claims.flatMap((claim) => claim.held.map((recipient) => ({ messageId: claim.messageId, recipient, claimedUntil: claim.until })));
+    // A copy two runs of this process held one after the other (one stalled past its lease, then this process's job
+    // took the copy over): only the later value can still be a claim, values only grow. The earlier run's is lost
+    // and must not take the later one's renewal.
+    const latest = new Map<string, DeliveryClaim>();
+    for (const claim of claims) {
+      for (const recipient of claim.held) {
+        const other = latest.get(`${claim.messageId} ${recipient}`);
+        if (!other || other.until.getTime() < claim.until.getTime()) {
+          latest.set(`${claim.messageId} ${recipient}`, claim);
+        }
+      }
+    }
+    const rows = [...latest].map(([key, claim]) => ({ messageId: claim.messageId, recipient: key.slice(key.indexOf(' ') + 1), claimedUntil: claim.until }));
     if (rows.length === 0) {
       return 0;
     }
     const renewed = await this.deliveries.renewClaims(rows, this.tuning.claimLeaseMs);
-    // Keyed by the value renewed from too: a run of this process that lost a copy must not take the renewal of the run
-    // (of this process as well) that took it over.
-    const key = (messageId: string, recipient: string, until: Date) => `${messageId} ${recipient} ${until.getTime()}`;
-    const kept = new Set(renewed.map((row) => key(row.messageId, row.recipient, row.previous)));
+    const kept = new Set(renewed.map((row) => `${row.messageId} ${row.recipient}`));
     const until = renewed[0]?.claimedUntil;
     const lost: string[] = [];
     for (const claim of claims) {
-      const gone = claim.held.filter((recipient) => !kept.has(key(claim.messageId, recipient, claim.until)));
+      const gone = claim.held.filter((recipient) => latest.get(`${claim.messageId} ${recipient}`) !== claim || !kept.has(`${claim.messageId} ${recipient}`));
       // Still held but not renewed: lost (a copy recorded while the statement ran has left the claim already).
       claim.drop(gone);
       lost.push(...gone.map((recipient) => `${claim.messageId} ${recipient}`));
