@@ -69,6 +69,20 @@ describe(DeliveryClaims.name, () => {
     expect([takeover.until, takeover.holds('a@acme.example')]).toEqual([renewedUntil, true]);
   });
 
+  it('should leave a copy whose outcome is being recorded out of the renewals, and not count it lost', async () => {
+    const { claims, repository } = setup();
+    const claim = claims.hold('m1', ['a@acme.example', 'b@acme.example'], new Date(Date.now() + lease));
+    let recorded!: () => void;
+    const recording = claim.settling(['a@acme.example'], () => new Promise<void>((resolve) => (recorded = resolve)));
+    repository.renewClaims.mockResolvedValueOnce([{ messageId: 'm1', recipient: 'b@acme.example', claimedUntil: new Date(Date.now() + lease + 1_000) }]);
+    await claims.renew();
+    expect(repository.renewClaims.mock.calls[0]![0].map(({ recipient }) => recipient)).toEqual(['b@acme.example']);
+    expect(claim.held).toEqual(['a@acme.example', 'b@acme.example']);
+    recorded();
+    await recording;
+    expect(claim.renewable).toEqual(['a@acme.example', 'b@acme.example']);
+  });
+
   it('should release only copies still held, with the value this process set', async () => {
     const { claims, repository } = setup();
     const until = new Date(Date.now() + lease);

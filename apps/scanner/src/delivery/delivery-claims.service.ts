@@ -11,6 +11,8 @@ import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
  */
 export class DeliveryClaim {
   private readonly recipients: Set<string>;
+  /** Copies whose outcome is being recorded (which ends their claim): left out of the renewals meanwhile. */
+  private readonly recording = new Set<string>();
 
   constructor(
     readonly messageId: string,
@@ -34,6 +36,25 @@ export class DeliveryClaim {
    */
   holds(recipient: string): boolean {
     return this.recipients.has(recipient.toLowerCase()) && Date.now() < this.until.getTime() - this.marginMs;
+  }
+
+  /** The copies a renewal extends and judges: held, and not being recorded. */
+  get renewable(): string[] {
+    return this.held.filter((recipient) => !this.recording.has(recipient));
+  }
+
+  /**
+   * Records the copies' outcome (`work`, which ends their claim) with them out of the renewals meanwhile: a renewal
+   * meeting the record would find them unclaimed and count them lost. They stay held (released if it fails).
+   */
+  async settling<T>(recipients: readonly string[], work: () => Promise<T>): Promise<T> {
+    const keys = recipients.map((recipient) => recipient.toLowerCase());
+    keys.forEach((key) => this.recording.add(key));
+    try {
+      return await work();
+    } finally {
+      keys.forEach((key) => this.recording.delete(key));
+    }
   }
 
   /** The copies leave the claim (recorded, released or lost). */
@@ -109,13 +130,14 @@ export class DeliveryClaims extends RepeatingService {
   }
 
   private async renewOnce(): Promise<number> {
-    const claims = [...this.claims];
+    // What each claim asks to renew now (held, not being recorded).
+    const asked = [...this.claims].map((claim) => ({ claim, recipients: claim.renewable }));
     // A copy two runs of this process held one after the other (one stalled past its lease, then this process's job
     // took the copy over): only the later value can still be a claim, values only grow. The earlier run's is lost
     // and must not take the later one's renewal.
     const latest = new Map<string, DeliveryClaim>();
-    for (const claim of claims) {
-      for (const recipient of claim.held) {
+    for (const { claim, recipients } of asked) {
+      for (const recipient of recipients) {
         const other = latest.get(`${claim.messageId} ${recipient}`);
         if (!other || other.until.getTime() < claim.until.getTime()) {
           latest.set(`${claim.messageId} ${recipient}`, claim);
@@ -130,12 +152,13 @@ export class DeliveryClaims extends RepeatingService {
     const kept = new Set(renewed.map((row) => `${row.messageId} ${row.recipient}`));
     const until = renewed[0]?.claimedUntil;
     const lost: string[] = [];
-    for (const claim of claims) {
-      const gone = claim.held.filter((recipient) => latest.get(`${claim.messageId} ${recipient}`) !== claim || !kept.has(`${claim.messageId} ${recipient}`));
-      // Still held but not renewed: lost (a copy recorded while the statement ran has left the claim already).
+    for (const { claim, recipients } of asked) {
+      // Not renewed and still this claim's, not being recorded (its record, meanwhile, may have ended the claim): lost.
+      const renewable = new Set(claim.renewable);
+      const gone = recipients.filter((recipient) => renewable.has(recipient) && (latest.get(`${claim.messageId} ${recipient}`) !== claim || !kept.has(`${claim.messageId} ${recipient}`)));
       claim.drop(gone);
       lost.push(...gone.map((recipient) => `${claim.messageId} ${recipient}`));
-      if (until && claim.held.length > 0) {
+      if (until && recipients.some((recipient) => kept.has(`${claim.messageId} ${recipient}`) && latest.get(`${claim.messageId} ${recipient}`) === claim)) {
         claim.until = until;
       }
     }

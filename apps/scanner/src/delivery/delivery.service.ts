@@ -217,7 +217,7 @@ export class DeliveryService implements OnApplicationShutdown {
         lost(done.filter((recipient) => !mine.includes(recipient)));
       }
       if (mine.length > 0) {
-        await this.deliveries.updateDeliveries(message.id, mine, update);
+        await claim.settling(mine, () => this.deliveries.updateDeliveries(message.id, mine, update));
       }
       mine.forEach((recipient) => unsent.delete(recipient));
       claim.drop(mine);
