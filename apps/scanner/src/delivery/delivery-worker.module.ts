@@ -14,9 +14,12 @@ import { PostCommitDeliveries } from './post-commit-deliveries.service';
 @Module({})
 export class DeliveryWorkerModule {
   static forRoot(tuning: Partial<DeliveryTuning> = {}): DynamicModule {
+    const lease = tuning.claimLeaseMs ?? DEFAULT_DELIVERY_TUNING.claimLeaseMs;
+    // A lease given alone is renewed at a quarter of itself (a run sends only with more than a quarter left).
+    const claimRenewEveryMs = tuning.claimRenewEveryMs ?? lease / 4;
     return {
       module: DeliveryWorkerModule,
-      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning } }, DeliveryClaims, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService, PostCommitDeliveries],
+      providers: [{ provide: DELIVERY_TUNING, useValue: { ...DEFAULT_DELIVERY_TUNING, ...tuning, claimRenewEveryMs } }, DeliveryClaims, DeliveryService, DeliveryStatusService, DeliveryProcessor, DeliverySweeperService, PostCommitDeliveries],
       exports: [DeliveryClaims, DeliveryService, DeliverySweeperService, PostCommitDeliveries],
     };
   }

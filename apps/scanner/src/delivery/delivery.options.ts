@@ -29,7 +29,11 @@ export interface DeliveryTuning {
    * Would be the setting DELIVERY_CLAIM_LEASE_MS if operators need to change it.
    */
   claimLeaseMs: number;
-  /** How often a process renews the claims it holds (one statement for all): well below the lease (a quarter of it). */
+  /**
+   * How often a process renews the claims it holds (one statement for all): a quarter of the lease (the module's
+   * default when only the lease is given), so a claim stays above the quarter a run needs to send (DeliveryClaim.holds)
+   * through a missed renewal (a run stops sending 3 intervals after the last one).
+   */
   claimRenewEveryMs: number;
   /**
    * A stored message waiting this long for an in-process delivery slot goes to the delivery queue instead. Below
