@@ -24,7 +24,8 @@ async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs 
  * Issue 20: the gateway (SCANNER_ROLE=all) delivers what it stored in its own process after the 250. Killed with
  * SIGKILL after the 250, before its delivery ended (in flight towards the downstream, or not started), every message
  * is still delivered exactly once: its copy was QUEUED and claimed in the commit that preceded the 250, the dead
- * process's claim keeps every other run off until its lease ends, then the delivery sweeper queues it.
+ * process's claim keeps every other run off until its lease ends (2 minutes: renewed only while the process lives),
+ * then the delivery sweeper queues it.
  */
 describe('gateway in-process delivery after a crash (SIGKILL)', () => {
   let db: TestDatabase;
@@ -87,6 +88,8 @@ describe('gateway in-process delivery after a crash (SIGKILL)', () => {
     expect((await copies()).map((copy) => copy.state)).toEqual(['QUEUED', 'QUEUED']);
     const inFlight = (await copies()).find((copy) => copy.messageId === ids[0])!;
     expect(inFlight.claimedUntil!.getTime()).toBeGreaterThan(Date.now()); // the dead run's claim
+    // No longer renewed, it runs out within the (short) lease: 2 minutes, as the sweeper's grace.
+    expect((await copies()).every((copy) => copy.claimedUntil!.getTime() <= Date.now() + 120_000)).toBe(true);
 
     // The downstream is back; a worker takes over (its sweeper at its most eager: no grace).
     await db.prisma.domain.update({ where: { id: domain.id }, data: { downstreamPort: sink.port } });
@@ -99,7 +102,7 @@ describe('gateway in-process delivery after a crash (SIGKILL)', () => {
     // Both were claimed by the statement that stored them, the one whose delivery never started too.
     expect((await copies()).filter((copy) => !copy.claimedUntil)).toEqual([]);
     expect(await sweeper.sweep(0)).toBe(0);
-    // The lease (10 minutes by default) has passed: the sweeper queues what is left.
+    // The lease (2 minutes by default, no longer renewed by the dead process) has passed: the sweeper queues what is left.
     await db.prisma.recipientDelivery.updateMany({ where: { messageId: { in: ids }, claimedUntil: { not: null } }, data: { claimedUntil: new Date(Date.now() - 1) } });
     await waitUntil(async () => (await sweeper.sweep(0)) >= 0 && (await copies()).every((copy) => copy.state === 'DELIVERED'), 'every copy delivered');
     await new Promise((resolve) => setTimeout(resolve, 1_000));

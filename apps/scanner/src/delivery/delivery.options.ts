@@ -20,11 +20,21 @@ export interface DeliveryTuning {
   sweepGraceMs: number;
   sweepEveryMs: number;
   /**
-   * How long a delivery run holds the copies it claimed (DeliveryRepository.claimCopies) before another run may take
-   * them: longer than any run lasts (each downstream step is bounded by `timeoutMs`), since a run that outlives it
-   * could see its copies sent a second time; a run that dies leaves its copies to the sweeper once it has passed.
+   * The lease of a delivery run's claim on its copies (DeliveryRepository.claimCopies, and the gateway's store
+   * statement): how long after a process stops renewing them (it died, or stalled) another run may take them. The
+   * process renews the claims it holds every `claimRenewEveryMs` (DeliveryClaims, one statement), so a run may last
+   * longer than the lease; a process that died leaves its copies to the sweeper once this has passed. 2 minutes, the
+   * sweeper's grace: a gateway message whose process died after its 250 is delivered about as soon as one whose enqueue
+   * was lost. A run sends a copy only while more than a quarter of the lease is left of its claim (DeliveryClaim.holds).
+   * Would be the setting DELIVERY_CLAIM_LEASE_MS if operators need to change it.
    */
   claimLeaseMs: number;
+  /**
+   * How often a process renews the claims it holds (one statement for all): a quarter of the lease (the module's
+   * default when only the lease is given), so a claim stays above the quarter a run needs to send (DeliveryClaim.holds)
+   * through a missed renewal (a run stops sending 3 intervals after the last one).
+   */
+  claimRenewEveryMs: number;
   /**
    * A stored message waiting this long for an in-process delivery slot goes to the delivery queue instead. Below
    * `sweepGraceMs`, so the sweeper does not queue what still waits in memory (if it did, the claim keeps the copy from
@@ -45,7 +55,8 @@ export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   dsnRoute: null,
   sweepGraceMs: 120_000,
   sweepEveryMs: 30_000,
-  claimLeaseMs: 600_000,
+  claimLeaseMs: 120_000,
+  claimRenewEveryMs: 30_000,
   inlineMaxWaitMs: 30_000,
 };
 

@@ -7,6 +7,7 @@ import type { ScannerConfig } from '@mailwarden/config';
 import type { DeliveryRepository, DkimKeyRepository, MessageForDelivery, MessageRepository, RecipientDelivery } from '@mailwarden/db';
 import { dkimDnsRecord, headerValues, sealCopy } from '@mailwarden/delivery';
 import { DnsError, type DnsResolveFunction } from '@mailwarden/sender-checks';
+import { DeliveryClaims } from './delivery-claims.service';
 import { DEFAULT_DELIVERY_TUNING } from './delivery.options';
 import { DeliveryService } from './delivery.service';
 import { relayMessage } from './smtp-relay';
@@ -55,6 +56,7 @@ function setup(
     // The claim as PostgreSQL makes it (DeliveryRepository.claimCopies, int-specs): the waiting copies asked for.
     claimCopies: jest.fn(async (_id: string, recipients: readonly string[]) => ({
       receivedAt,
+      claimedUntil: new Date(Date.now() + DEFAULT_DELIVERY_TUNING.claimLeaseMs),
       copies: deliveries.filter((candidate) => recipients.includes(candidate.recipient) && (candidate.state === 'QUEUED' || candidate.state === 'DEFERRED')),
     })),
     releaseClaims: jest.fn(async () => undefined),
@@ -63,14 +65,16 @@ function setup(
   };
   const messages = { readRaw: jest.fn(async () => arc?.raw ?? Buffer.from('From: a@sender.example\r\nSubject: hi\r\n\r\nbody\r\n')) };
   const queue = { add: jest.fn() };
+  const tuning = { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 };
   const service = new DeliveryService(
     repository as unknown as DeliveryRepository,
     messages as unknown as MessageRepository,
     queue as unknown as JobQueues,
     { SMTP_HOSTNAME: 'mx.mailwarden.test', OUTBOUND_SMART_HOST: '', ...arc?.config } as ScannerConfig,
-    { ...DEFAULT_DELIVERY_TUNING, initialRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, retryWindowMs: 3_600_000 },
+    tuning,
     arc?.resolver ?? (async () => []),
     { findSigningKey: jest.fn(async () => null) } as unknown as DkimKeyRepository,
+    new DeliveryClaims(repository as unknown as DeliveryRepository, tuning),
   );
   return { service, repository, queue };
 }
@@ -120,9 +124,11 @@ describe(DeliveryService.name, () => {
     const failing = setup([]);
     failing.repository.updateDeliveries.mockRejectedValue(new Error('database down'));
     const withoutRoute = { ...message, account: { domains: [] } } as unknown as MessageForDelivery;
-    await expect(failing.service.deliverStored({ message: withoutRoute, raw: Buffer.from('x'), recipients: ['carol@acme.example'], claimed: { receivedAt: new Date(), copies: [copy('carol@acme.example')] } })).rejects.toThrow('database down');
+    const storedAt = new Date();
+    await expect(failing.service.deliverStored({ message: withoutRoute, raw: Buffer.from('x'), recipients: ['carol@acme.example'], claimed: { receivedAt: storedAt, copies: [copy('carol@acme.example')] } })).rejects.toThrow('database down');
     expect(failing.repository.claimCopies).not.toHaveBeenCalled();
-    expect(failing.repository.releaseClaims).toHaveBeenCalledWith('m1', ['carol@acme.example']);
+    // Only the claim the store set (received_at + the lease): never one another run took since.
+    expect(failing.repository.releaseClaims).toHaveBeenCalledWith('m1', ['carol@acme.example'], new Date(storedAt.getTime() + DEFAULT_DELIVERY_TUNING.claimLeaseMs));
   });
 
   it('should skip a release job whose quarantine item is no longer released', async () => {

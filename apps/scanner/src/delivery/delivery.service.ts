@@ -26,6 +26,7 @@ import { domainOfAddress } from '@mailwarden/policy';
 import { METRICS_REGISTRY } from '@mailwarden/observability';
 import { DeliveryStatusJob, JobQueues, type DeliveryJobData } from '@mailwarden/queue';
 import { SENDER_CHECKS_DNS_RESOLVER, type DnsResolveFunction } from '@mailwarden/sender-checks';
+import { DeliveryClaims, type DeliveryClaim } from './delivery-claims.service';
 import { DELIVERY_TUNING, type DeliveryTuning } from './delivery.options';
 import { DownstreamConnections, relayMessage } from './smtp-relay';
 
@@ -66,6 +67,8 @@ export interface StoredDelivery {
    * the message's time, so the run relays them without a claim statement. Absent: the run claims them itself.
    */
   claimed?: { receivedAt: Date; copies: ClaimedCopy[] };
+  /** That claim, registered for renewal while the message waits for its run (PostCommitDeliveries). */
+  claim?: DeliveryClaim;
 }
 
 /**
@@ -93,6 +96,7 @@ export class DeliveryService implements OnApplicationShutdown {
     @Inject(DELIVERY_TUNING) private readonly tuning: DeliveryTuning,
     @Inject(SENDER_CHECKS_DNS_RESOLVER) private readonly resolver: DnsResolveFunction,
     private readonly dkimKeys: DkimKeyRepository,
+    private readonly claims: DeliveryClaims,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.metrics = new DeliveryMetrics(registry);
@@ -156,12 +160,27 @@ export class DeliveryService implements OnApplicationShutdown {
    * claimed for it (`stored.claimed`) are not claimed again.
    */
   deliverStored(stored: StoredDelivery): Promise<DeliveryRun> {
-    return this.relayClaimed(stored.message, stored.recipients, async () => stored.raw, { release: false }, stored.claimed);
+    return this.relayClaimed(stored.message, stored.recipients, async () => stored.raw, { release: false }, stored.claimed && { ...stored.claimed, claim: stored.claim ?? this.storeClaim(stored) });
   }
 
-  /** Ends the claim on copies no run of this process is going to relay (the store claimed them for one, see deliverStored). */
-  releaseClaims(messageId: string, recipients: readonly string[]): Promise<void> {
-    return this.deliveries.releaseClaims(messageId, recipients);
+  /**
+   * Registers the claim the gateway's store statement took for this process's run (`stored.claimed`) for renewal: its
+   * "claimed_until" is the message's received_at + the lease (one now() in that statement, both to the millisecond).
+   */
+  storeClaim(stored: StoredDelivery): DeliveryClaim | undefined {
+    if (!stored.claimed) {
+      return undefined;
+    }
+    return this.claims.hold(stored.message.id, stored.claimed.copies.map((copy) => copy.recipient), new Date(stored.claimed.receivedAt.getTime() + this.tuning.claimLeaseMs));
+  }
+
+  /** Ends the claim (where still this process's) on copies no run of this process is going to relay, and its renewal. */
+  async releaseClaim(claim: DeliveryClaim): Promise<void> {
+    try {
+      await this.claims.release(claim, claim.held);
+    } finally {
+      this.claims.end(claim);
+    }
   }
 
   /**
@@ -170,33 +189,60 @@ export class DeliveryService implements OnApplicationShutdown {
    * get to send (an error before its relay) is released for the next attempt; one sent but not recorded (PostgreSQL
    * failed after the downstream's 250) keeps its claim until the lease ends, then is sent again: at least once.
    * `claimed`: the copies are this run's already (claimed by the statement that stored them).
+   * The claim is renewed while the run lasts (DeliveryClaims); a copy whose claim this run no longer holds (renewal
+   * stopped past the lease: another run may have it) is neither sent nor recorded nor released by it.
    */
   private async relayClaimed(
     message: DeliveryMessage,
     recipients: readonly string[],
     readRaw: () => Promise<Buffer>,
     options: { release: boolean },
-    claimed?: { receivedAt: Date; copies: ClaimedCopy[] },
+    claimed?: { receivedAt: Date; copies: ClaimedCopy[]; claim?: DeliveryClaim },
   ): Promise<DeliveryRun> {
     const run: DeliveryRun = { delivered: [], failed: [], deferred: [], retryInMs: 0 };
-    const { receivedAt, copies: pending } = claimed ?? (await this.deliveries.claimCopies(message.id, recipients, this.tuning.claimLeaseMs));
-    if (pending.length === 0) {
+    const taken = claimed ?? (await this.claimCopies(message.id, recipients));
+    if (!taken?.claim || taken.copies.length === 0) {
       return run; // delivered meanwhile, or another run has them
     }
-    const unsent = new Set(pending.map((copy) => copy.recipient));
-    const record = async (done: readonly string[], update: RecipientDeliveryUpdate): Promise<void> => {
-      await this.deliveries.updateDeliveries(message.id, done, update);
-      done.forEach((recipient) => unsent.delete(recipient));
+    const { receivedAt, copies, claim } = taken;
+    const unsent = new Set(copies.map((copy) => copy.recipient));
+    const lost = (recipients: readonly string[]): void => {
+      recipients.forEach((recipient) => unsent.delete(recipient));
+      this.logger.warn({ event: 'delivery.claim_lost', messageId: message.id, recipients });
     };
+    const record = async (done: readonly string[], update: RecipientDeliveryUpdate, sent = false): Promise<string[]> => {
+      // What was sent is recorded (the downstream has it); anything else only while the claim is this run's.
+      const mine = sent ? [...done] : done.filter((recipient) => claim.holds(recipient));
+      if (mine.length < done.length) {
+        lost(done.filter((recipient) => !mine.includes(recipient)));
+      }
+      if (mine.length > 0) {
+        await claim.settling(mine, () => this.deliveries.updateDeliveries(message.id, mine, update));
+      }
+      mine.forEach((recipient) => unsent.delete(recipient));
+      claim.drop(mine);
+      return mine;
+    };
+    const pending = copies.filter((copy) => claim.holds(copy.recipient));
+    if (pending.length < copies.length) {
+      lost(copies.filter((copy) => !pending.includes(copy)).map((copy) => copy.recipient)); // stalled before its run began
+    }
     try {
-      return await this.relayCopies(message, receivedAt, pending, await readRaw(), options, run, record, unsent);
+      return pending.length === 0 ? run : await this.relayCopies(message, receivedAt, pending, await readRaw(), options, run, record, unsent, claim, lost);
     } finally {
       if (unsent.size > 0) {
-        await this.deliveries
-          .releaseClaims(message.id, [...unsent])
+        await this.claims
+          .release(claim, [...unsent])
           .catch((error: Error) => this.logger.warn({ event: 'delivery.claim_release_failed', messageId: message.id, error: error.message }));
       }
+      this.claims.end(claim);
     }
+  }
+
+  /** DeliveryRepository.claimCopies, the claim registered for renewal (none when no copy was claimed). */
+  private async claimCopies(messageId: string, recipients: readonly string[]): Promise<{ receivedAt: Date; copies: ClaimedCopy[]; claim?: DeliveryClaim }> {
+    const { receivedAt, claimedUntil, copies } = await this.deliveries.claimCopies(messageId, recipients, this.tuning.claimLeaseMs);
+    return { receivedAt, copies, claim: claimedUntil && copies.length > 0 ? this.claims.hold(messageId, copies.map((copy) => copy.recipient), claimedUntil) : undefined };
   }
 
   private async relayCopies(
@@ -206,14 +252,21 @@ export class DeliveryService implements OnApplicationShutdown {
     raw: Buffer,
     options: { release: boolean },
     run: DeliveryRun,
-    record: (done: readonly string[], update: RecipientDeliveryUpdate) => Promise<void>,
+    record: (done: readonly string[], update: RecipientDeliveryUpdate, sent?: boolean) => Promise<string[]>,
     unsent: Set<string>,
+    claim: DeliveryClaim,
+    lost: (recipients: readonly string[]) => void,
   ): Promise<DeliveryRun> {
     // Past the retry window every copy still waiting has failed for good (RFC 5321 4.5.4.1: give up eventually).
     // A release is a fresh delivery: its window starts now.
     if (!options.release && Date.now() - receivedAt.getTime() > this.tuning.retryWindowMs) {
-      const expired = pending.map((copy) => copy.recipient);
-      await record(expired, { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` });
+      const expired = await record(
+        pending.map((copy) => copy.recipient),
+        { state: 'FAILED', lastError: `delivery time expired; last error: ${pending[0]!.lastError ?? 'none'}` },
+      );
+      if (expired.length === 0) {
+        return run;
+      }
       run.failed.push(...expired);
       this.metrics.outcome('expired', expired.length);
       await this.notifySender(message, expired);
@@ -235,8 +288,8 @@ export class DeliveryService implements OnApplicationShutdown {
         const route = await exchangers.get(recipientDomain)!;
         if (typeof route === 'string') {
           const permanent = route.startsWith('5');
-          await record([copy.recipient], { state: permanent ? 'FAILED' : 'DEFERRED', lastError: route, attempted: true });
-          (permanent ? run.failed : run.deferred).push(copy.recipient);
+          const done = await record([copy.recipient], { state: permanent ? 'FAILED' : 'DEFERRED', lastError: route, attempted: true });
+          (permanent ? run.failed : run.deferred).push(...done);
           continue;
         }
         const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipient);
@@ -244,9 +297,9 @@ export class DeliveryService implements OnApplicationShutdown {
         continue;
       }
       if (!domain?.downstreamHost) {
-        await record([copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
-        run.deferred.push(copy.recipient);
-        this.metrics.outcome('no_route');
+        const done = await record([copy.recipient], { state: 'DEFERRED', lastError: `no downstream host configured for ${domainOf(copy.recipient)}` });
+        run.deferred.push(...done);
+        this.metrics.outcome('no_route', done.length);
         continue;
       }
       const verdict = message.verdicts.find((candidate) => candidate.recipient === copy.recipient);
@@ -290,17 +343,26 @@ export class DeliveryService implements OnApplicationShutdown {
         chain ??= arcChainStatus(raw, this.resolver).catch((): ArcChainStatus => 'temperror');
         body = await this.seal(message.id, body, checks, await chain);
       }
-      copy.recipients.forEach((recipient) => unsent.delete(recipient)); // from here on it may reach the downstream
-      const result = await relayMessage(copy.route, { from: message.envelopeFrom, to: copy.recipients, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
+      // The claim checked right before the send (no statement: as the last renewal left it): a run that stalled past its
+      // lease sends nothing more, whoever has taken the copies since.
+      const to = copy.recipients.filter((recipient) => claim.holds(recipient));
+      if (to.length < copy.recipients.length) {
+        lost(copy.recipients.filter((recipient) => !to.includes(recipient)));
+      }
+      if (to.length === 0) {
+        continue;
+      }
+      to.forEach((recipient) => unsent.delete(recipient)); // from here on it may reach the downstream
+      const result = await relayMessage(copy.route, { from: message.envelopeFrom, to, raw: body }, { name: this.config.SMTP_HOSTNAME, timeoutMs: this.tuning.timeoutMs, connections: this.connections });
       const downstream = `${copy.route.host}:${copy.route.port}`;
       this.metrics.attempt(result.accepted.length, result.failed.length);
       if (result.accepted.length > 0) {
-        await record(result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream });
+        await record(result.accepted, { state: 'DELIVERED', lastError: null, attempted: true, reply: result.reply ?? null, downstream }, true);
         run.delivered.push(...result.accepted);
         this.metrics.outcome('delivered', result.accepted.length);
       }
       for (const failure of result.failed) {
-        await record([failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream });
+        await record([failure.recipient], { state: failure.permanent ? 'FAILED' : 'DEFERRED', lastError: failure.error, attempted: true, downstream }, true);
         (failure.permanent ? run.failed : run.deferred).push(failure.recipient);
         this.metrics.outcome(failure.permanent ? 'failed' : 'deferred');
       }

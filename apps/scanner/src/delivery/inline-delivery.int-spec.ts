@@ -8,11 +8,15 @@ import { QueueName } from '@mailwarden/queue';
 import { ZoneDnsResolver, type DnsLookup } from '@mailwarden/sender-checks';
 import { appTestEnv, createTestDatabase, createTestRedis, freePort, SmtpSink, TestFactories, type TestDatabase, type TestRedis } from '@mailwarden/testing';
 import { createScanner } from '../scanner.app';
+import { DeliveryClaims } from './delivery-claims.service';
 import { DeliverySweeperService } from './delivery-sweeper.service';
-import { DeliveryService } from './delivery.service';
+import { DeliveryService, type DeliveryRun } from './delivery.service';
 import { PostCommitDeliveries } from './post-commit-deliveries.service';
 
 const HOST = 'mx.mailwarden.test';
+/** The claims' lease in these tests (2 minutes in production), renewed every RENEW_MS while a process holds them. */
+const LEASE_MS = 5_000;
+const RENEW_MS = 250;
 
 async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -100,7 +104,7 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
     scanner = await createScanner(config, false, {
       dnsLookup,
       smtp: { drainTimeoutMs: 5_000 },
-      delivery: { initialRetryDelayMs: 400, maxRetryDelayMs: 1_600, timeoutMs: 5_000, claimLeaseMs: 60_000 },
+      delivery: { initialRetryDelayMs: 400, maxRetryDelayMs: 1_600, timeoutMs: 15_000, claimLeaseMs: LEASE_MS, claimRenewEveryMs: RENEW_MS },
     });
     await scanner.init();
     queue = new Queue(QueueName.Delivery, { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) }, prefix: redis.prefix });
@@ -198,6 +202,71 @@ describe('gateway in-process delivery (SCANNER_ROLE=all)', () => {
     await pause(300);
     expect(received('died in flight')).toHaveLength(1);
     expect(await sweeper.sweep(0)).toBe(0);
+  });
+
+  it('should keep renewing the claim of a delivery that lasts longer than the lease, so nothing else sends it: exactly one send', async () => {
+    let release!: () => void;
+    sink.hold = new Promise((resolve) => (release = resolve));
+    const id = await send('slow downstream', ['lee@acme.example']);
+    await waitFor(async () => sink.held === 1); // the in-process run is inside the downstream's DATA, which does not answer
+    const [stored] = await copiesOf(id);
+    const message = await db.prisma.message.findFirstOrThrow({ where: { id } });
+    expect(stored!.claimedUntil!.getTime()).toBe(message.receivedAt.getTime() + LEASE_MS); // as the store statement claimed it
+    // Renewed past the first lease: by PostgreSQL's clock that lease is over, and the copy is still this run's.
+    await waitFor(async () => ((await copiesOf(id))[0]?.claimedUntil?.getTime() ?? 0) > stored!.claimedUntil!.getTime() + LEASE_MS);
+    expect(await scanner.get(DeliverySweeperService).sweep(0)).toBe(0);
+    expect(await scanner.get(DeliveryService).deliver({ messageId: id, recipients: ['lee@acme.example'] })).toEqual({ delivered: [], failed: [], deferred: [], retryInMs: 0 });
+
+    release();
+    await waitFor(async () => (await copiesOf(id))[0]?.state === 'DELIVERED');
+    await pause(300);
+    expect(received('slow downstream')).toHaveLength(1);
+    expect((await copiesOf(id)).map((copy) => [copy.state, copy.attempts, copy.claimedUntil])).toEqual([['DELIVERED', 1, null]]);
+    await waitFor(async () => scanner.get(DeliveryClaims).size === 0); // nothing left to renew
+  });
+
+  it('should leave a message whose process stopped renewing before its run to the sweeper after the lease, and never send it from the stalled run', async () => {
+    const delivery = scanner.get(DeliveryService);
+    const sweeper = scanner.get(DeliverySweeperService);
+    const claims = scanner.get(DeliveryClaims);
+    // The process freezes after the 250 (a long pause; or it died): its in-process run does not start, nothing is renewed.
+    let resume!: () => void;
+    const frozen = new Promise<void>((resolve) => (resume = resolve));
+    let stalledRun: Promise<DeliveryRun> | undefined;
+    const deliverStored = delivery.deliverStored.bind(delivery);
+    const runs = jest.spyOn(delivery, 'deliverStored').mockImplementationOnce((stored) => (stalledRun = frozen.then(() => deliverStored(stored))));
+    const renewal = jest.spyOn(claims, 'renew').mockResolvedValue(0);
+    let release!: () => void;
+    try {
+      const id = await send('stalled after the reply', ['kim@acme.example']);
+      await waitFor(async () => stalledRun !== undefined);
+      // While the lease lasts nobody takes the copy; then the sweeper queues it and this process's worker takes it
+      // (held at the downstream: that run's claim is live while the stalled one wakes up).
+      expect(await sweeper.sweep(0)).toBe(0);
+      sink.hold = new Promise((resolve) => (release = resolve));
+      await waitFor(async () => (await sweeper.sweep(0)) === 1, LEASE_MS * 5);
+      await waitFor(async () => sink.held === 1);
+
+      // The process wakes up: its renewer runs again (it renews the job's claim, not the stalled run's, which ran out and
+      // was taken over), and the stalled run goes on: it neither sends nor records the copy.
+      renewal.mockRestore();
+      const taken = (await copiesOf(id))[0]!.claimedUntil!.getTime();
+      await waitFor(async () => ((await copiesOf(id))[0]?.claimedUntil?.getTime() ?? 0) > taken);
+      resume();
+      expect(await stalledRun).toEqual({ delivered: [], failed: [], deferred: [], retryInMs: 0 });
+      release();
+      await waitFor(async () => (await copiesOf(id))[0]?.state === 'DELIVERED');
+      await pause(300);
+      expect(received('stalled after the reply')).toHaveLength(1);
+      expect((await copiesOf(id)).map((copy) => [copy.state, copy.attempts, copy.claimedUntil])).toEqual([['DELIVERED', 1, null]]);
+      const events = await db.prisma.recipientEvent.findMany({ where: { messageId: id, type: { not: 'SCANNED' } } });
+      expect(events.map((event) => event.type)).toEqual(['DELIVERED']);
+    } finally {
+      resume();
+      release?.();
+      runs.mockRestore();
+      renewal.mockRestore();
+    }
   });
 
   it('should hand a deferred copy to the queue on the back-off schedule and deliver it once the downstream is back', async () => {

@@ -15,9 +15,10 @@ import { DeliveryService, type StoredDelivery } from './delivery.service';
  * job, on the same back-off schedule as a job's own deferral. The delivery sweeper queues whatever neither finished
  * (a crash): the copy is QUEUED in the same commit as the message. A copy is claimed before it is relayed, by the
  * statement that stores it when in-process delivery is on ({@link storeClaimLeaseMs}; DeliveryRepository.claimCopies
- * otherwise), so a job or a sweep that meets an in-process delivery never sends it twice. A message handed to the queue
- * without an in-process run has its claims ended first, so the job can take its copies; a crash leaves them to the
- * sweeper once the lease has passed.
+ * otherwise), so a job or a sweep that meets an in-process delivery never sends it twice. The claim is renewed while
+ * the message waits here and while its run relays it (DeliveryClaims), so its lease is short (2 minutes). A message
+ * handed to the queue without an in-process run has its claims ended first, so the job can take its copies; a crash
+ * leaves them to the sweeper once the lease has passed.
  */
 @Injectable()
 export class PostCommitDeliveries {
@@ -69,7 +70,8 @@ export class PostCommitDeliveries {
 
   /** A message this process has just committed and answered 250 for: delivered here when it can be, else queued. Never waits. */
   deliver(stored: StoredDelivery): void {
-    this.inline.submit(stored);
+    // The store's claim is renewed from now on, while the message waits for its run and while the run relays it.
+    this.inline.submit({ ...stored, claim: stored.claim ?? this.delivery.storeClaim(stored) });
   }
 
   /**
@@ -89,9 +91,9 @@ export class PostCommitDeliveries {
    * (`retry`) the run itself released what it did not send, and a copy it sent but could not record keeps its claim.
    */
   private async handOff(stored: StoredDelivery, reason: InlineHandoffReason): Promise<void> {
-    if (stored.claimed && reason !== 'retry') {
+    if (stored.claim && reason !== 'retry') {
       await this.delivery
-        .releaseClaims(stored.message.id, stored.recipients)
+        .releaseClaim(stored.claim)
         .catch((error: Error) => this.logger.warn({ event: 'delivery.claim_release_failed', messageId: stored.message.id, error: error.message }));
     }
     await this.enqueue({ messageId: stored.message.id, recipients: stored.recipients });

@@ -119,6 +119,8 @@ describe('delivery claims', () => {
       ['m@customer.example', 'QUARANTINED', false],
     ]);
     expect(rows[0]!.claimedUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    // Exactly received_at + the lease (one now() in the statement): the value the run's renewals compare against.
+    expect(rows[0]!.claimedUntil!.getTime()).toBe(receivedAt.getTime() + 60_000);
     // Nobody else gets the claimed copy (a job, the sweeper) until the run records it or releases it.
     expect((await deliveries.claimCopies(id, ['l@customer.example'], 60_000)).copies).toEqual([]);
     expect(await deliveries.findStalled(new Date(Date.now() + 1_000))).not.toContain(id);
@@ -129,6 +131,50 @@ describe('delivery claims', () => {
     const [plain] = await deliveries.storeProcessedMany([{ input: { ...input, subject: 'unclaimed' }, verdicts: [verdict('l@customer.example', 'DELIVER')], status: 'SCANNED', copies: [copies[0]!] }]);
     const plainId = (plain as PromiseFulfilledResult<{ id: string }>).value.id;
     expect((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: plainId } })).claimedUntil).toBeNull();
+  });
+
+  it('should renew, in one statement, only the claims whose value is still the one their holder set, and release only those', async () => {
+    const one = await gatewayMessage(['n@customer.example', 'o@customer.example']);
+    const two = await gatewayMessage(['n@customer.example']);
+    const mine = await deliveries.claimCopies(one.id, ['n@customer.example', 'o@customer.example'], 60_000);
+    const theirs = await deliveries.claimCopies(two.id, ['n@customer.example'], 60_000);
+    expect(mine.claimedUntil!.getTime()).toBe((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: one.id, recipient: 'o@customer.example' } })).claimedUntil!.getTime());
+    const held = (claim: typeof mine, messageId: string) => claim.copies.map((copy) => ({ messageId, recipient: copy.recipient, claimedUntil: claim.claimedUntil! }));
+
+    const statements: string[] = [];
+    observeStatements((text) => statements.push(text));
+    const renewed = await deliveries.renewClaims([...held(mine, one.id), ...held(theirs, two.id)], 120_000).finally(() => observeStatements(null));
+    expect(statements).toHaveLength(1);
+    expect(renewed.map((row) => [row.messageId, row.recipient]).sort()).toEqual([
+      [one.id, 'n@customer.example'],
+      [one.id, 'o@customer.example'],
+      [two.id, 'n@customer.example'],
+    ].sort());
+    const until = renewed[0]!.claimedUntil;
+    expect(renewed.every((row) => row.claimedUntil.getTime() === until.getTime())).toBe(true);
+    expect(until.getTime()).toBeGreaterThan(mine.claimedUntil!.getTime());
+    // The previous value is no longer the claim: a holder that missed this renewal renews and releases nothing.
+    expect(await deliveries.renewClaims(held(mine, one.id), 120_000)).toEqual([]);
+    await deliveries.releaseClaims(one.id, ['n@customer.example'], mine.claimedUntil!);
+    expect((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: one.id, recipient: 'n@customer.example' } })).claimedUntil!.getTime()).toBe(until.getTime());
+
+    // A claim that ran out is lost, even before anyone took it; one taken over since has another run's value.
+    await db.prisma.recipientDelivery.updateMany({ where: { messageId: one.id, recipient: 'n@customer.example' }, data: { claimedUntil: new Date(Date.now() - 1) } });
+    const expired = (await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: one.id, recipient: 'n@customer.example' } })).claimedUntil!;
+    expect(await deliveries.renewClaims([{ messageId: one.id, recipient: 'n@customer.example', claimedUntil: expired }], 120_000)).toEqual([]);
+    const takeover = await deliveries.claimCopies(one.id, ['n@customer.example'], 60_000);
+    expect(takeover.copies).toHaveLength(1);
+    expect(takeover.claimedUntil!.getTime()).toBeGreaterThan(expired.getTime());
+    expect(await deliveries.renewClaims([{ messageId: one.id, recipient: 'n@customer.example', claimedUntil: until }], 120_000)).toEqual([]);
+    await deliveries.releaseClaims(one.id, ['n@customer.example'], until);
+    expect((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: one.id, recipient: 'n@customer.example' } })).claimedUntil!.getTime()).toBe(takeover.claimedUntil!.getTime());
+
+    // A recorded copy (claim ended) is not renewed; the holder's release of its own value ends the claim.
+    await deliveries.updateDeliveries(two.id, ['n@customer.example'], { state: 'DELIVERED', lastError: null, attempted: true });
+    expect(await deliveries.renewClaims([{ messageId: two.id, recipient: 'n@customer.example', claimedUntil: until }], 120_000)).toEqual([]);
+    await deliveries.releaseClaims(one.id, ['o@customer.example'], until);
+    expect((await db.prisma.recipientDelivery.findFirstOrThrow({ where: { messageId: one.id, recipient: 'o@customer.example' } })).claimedUntil).toBeNull();
+    expect(await deliveries.renewClaims([], 120_000)).toEqual([]);
   });
 
   it('should claim nothing of another message, and nothing for a message that does not exist', async () => {

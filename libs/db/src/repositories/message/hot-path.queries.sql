@@ -242,8 +242,9 @@ WITH "claimed" AS (
   UPDATE "recipient_delivery" SET "claimed_until" = now() + $1::int * interval '1 millisecond', "updated_at" = now()
   WHERE "message_id" = $2::uuid AND "recipient" = ANY($3::text[])
     AND "state" IN ('QUEUED', 'DEFERRED') AND ("claimed_until" IS NULL OR "claimed_until" < now())
-  RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error")
-SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", m."received_at" AS "receivedAt"
+  RETURNING "recipient", "action", "state", "subject_tag", "attempts", "last_error", "claimed_until")
+SELECT c."recipient", c."action", c."state", c."subject_tag" AS "subjectTag", c."attempts", c."last_error" AS "lastError", c."claimed_until" AS "claimedUntil",
+  m."received_at" AS "receivedAt"
 FROM "claimed" c LEFT JOIN "message" m ON m."id" = $4::uuid AND m."received_at" >= $5::timestamptz AND m."received_at" < $6::timestamptz
 ORDER BY c."recipient";
 
