@@ -15,10 +15,18 @@ export class SmtpSink {
   hold: Promise<void> | null = null;
   /** Messages whose data arrived and wait for {@link hold} (not in `received` yet). */
   held = 0;
+  /** With `discardAbandoned`: held messages dropped because their client had gone when the hold settled. */
+  abandoned = 0;
+  private readonly closedSessions = new Set<string>();
   private server?: SMTPServer;
 
-  /** `maxSize`: the SIZE it announces and enforces (smtp-server's default: none). */
-  constructor(private readonly options: { noStartTls?: boolean; maxSize?: number } = {}) {}
+  /**
+   * `maxSize`: the SIZE it announces and enforces (smtp-server's default: none). `discardAbandoned`: a held message
+   * whose client went away (a sender killed) before the hold settled is dropped, not received, as by a downstream
+   * that commits a message only when it replies to its data (otherwise the dead sender's copy counts as received
+   * although the sender never saw the reply, and its retry makes a second one).
+   */
+  constructor(private readonly options: { noStartTls?: boolean; maxSize?: number; discardAbandoned?: boolean } = {}) {}
 
   async start(port = 0): Promise<number> {
     this.server = new SMTPServer({
@@ -29,6 +37,11 @@ export class SmtpSink {
       ...(this.options.maxSize ? { size: this.options.maxSize } : {}),
       onRcptTo: (address, _session, callback) =>
         this.rejectRecipients.has(address.address.toLowerCase()) ? callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 })) : callback(),
+      onClose: (session) => {
+        if (this.options.discardAbandoned) {
+          this.closedSessions.add(session.id);
+        }
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -43,6 +56,10 @@ export class SmtpSink {
           this.held++;
           void this.hold.then(() => {
             this.held--;
+            if (this.closedSessions.has(session.id)) {
+              this.abandoned++;
+              return callback();
+            }
             accept();
           });
         });
