@@ -1,4 +1,3 @@
-import { createTransport } from 'nodemailer';
 import { summarizeMessageHeaders } from '@mailwarden/journal';
 import {
   appTestEnv,
@@ -7,6 +6,7 @@ import {
   DnsTestServer,
   freePort,
   scrapeMetrics,
+  sendFromParallelConnections,
   SmtpSink,
   startAppProcess,
   TestFactories,
@@ -66,28 +66,18 @@ describe('gateway processes sharing one SMTP port (SMTP_REUSE_PORT)', () => {
   });
 
   /** `connections` senders at once, each on its own connection sending `perConnection` messages; the final replies by Message-ID. */
-  async function send(tag: string, connections: number, perConnection: number): Promise<Map<string, string>> {
-    const replies = new Map<string, string>();
-    await Promise.all(
-      Array.from({ length: connections }, async (_, connection) => {
-        const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, name: 'client.sender.example' });
-        try {
-          for (let index = 0; index < perConnection; index++) {
-            const messageId = `<${tag}-${connection}-${index}@sender.example>`;
-            const raw = Buffer.from([`From: alice@sender.example`, `To: ${RECIPIENTS.join(', ')}`, `Subject: ${tag}`, `Message-ID: ${messageId}`, '', 'Hello.', ''].join('\r\n'));
-            try {
-              const info = await transport.sendMail({ envelope: { from: 'alice@sender.example', to: RECIPIENTS }, raw });
-              replies.set(messageId, info.response);
-            } catch (error) {
-              replies.set(messageId, String((error as { response?: string }).response ?? error));
-            }
-          }
-        } finally {
-          transport.close();
-        }
-      }),
+  function send(tag: string, connections: number, perConnection: number): Promise<Map<string, string>> {
+    return sendFromParallelConnections(
+      smtpPort,
+      connections,
+      perConnection,
+      (connection, index) => {
+        const messageId = `<${tag}-${connection}-${index}@sender.example>`;
+        const raw = Buffer.from([`From: alice@sender.example`, `To: ${RECIPIENTS.join(', ')}`, `Subject: ${tag}`, `Message-ID: ${messageId}`, '', 'Hello.', ''].join('\r\n'));
+        return { messageId, envelope: { from: 'alice@sender.example', to: RECIPIENTS }, raw };
+      },
+      { clientName: 'client.sender.example' },
     );
-    return replies;
   }
 
   const refused = (replies: Map<string, string>) => [...replies].filter(([, reply]) => !/^250 /.test(reply));

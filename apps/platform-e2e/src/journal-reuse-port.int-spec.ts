@@ -1,4 +1,3 @@
-import { createTransport } from 'nodemailer';
 import type { Account } from '@mailwarden/db';
 import {
   buildGoogleJournalCopy,
@@ -7,6 +6,7 @@ import {
   createTestRedis,
   freePort,
   MetricsSnapshot,
+  sendFromParallelConnections,
   startAppProcess,
   TestFactories,
   type AppProcess,
@@ -58,28 +58,12 @@ describe('journal ingest processes sharing one SMTP port (SMTP_REUSE_PORT)', () 
   }
 
   /** `connections` senders at once, each on its own connection sending `perConnection` copies; the final replies by Message-ID. */
-  async function send(smtpPort: number, tag: string, connections: number, perConnection: number): Promise<Map<string, string>> {
-    const replies = new Map<string, string>();
-    await Promise.all(
-      Array.from({ length: connections }, async (_, connection) => {
-        const transport = createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 });
-        try {
-          for (let index = 0; index < perConnection; index++) {
-            const messageId = `<${tag}-${connection}-${index}@partner.example>`;
-            const raw = buildGoogleJournalCopy('bob@customer.example', buildOriginal({ from: 'alice@partner.example', to: ['bob@customer.example'], subject: tag, messageId }));
-            try {
-              const info = await transport.sendMail({ envelope: { from: 'journal@google.example', to: [`${account.journalToken}@${JOURNAL_DOMAIN}`] }, raw });
-              replies.set(messageId, info.response);
-            } catch (error) {
-              replies.set(messageId, String((error as { response?: string }).response ?? error));
-            }
-          }
-        } finally {
-          transport.close();
-        }
-      }),
-    );
-    return replies;
+  function send(smtpPort: number, tag: string, connections: number, perConnection: number): Promise<Map<string, string>> {
+    return sendFromParallelConnections(smtpPort, connections, perConnection, (connection, index) => {
+      const messageId = `<${tag}-${connection}-${index}@partner.example>`;
+      const raw = buildGoogleJournalCopy('bob@customer.example', buildOriginal({ from: 'alice@partner.example', to: ['bob@customer.example'], subject: tag, messageId }));
+      return { messageId, envelope: { from: 'journal@google.example', to: [`${account.journalToken}@${JOURNAL_DOMAIN}`] }, raw };
+    });
   }
 
   async function storedBy(metricsUrl: string): Promise<number> {

@@ -23,3 +23,4 @@ export * from './metrics-scrape';
 export * from './fake-exchange-online-smtp';
 export * from './console-browser';
 export * from './fake-mimecast.server';
+export * from './parallel-senders';
