@@ -6,6 +6,7 @@ import type { JournalIngestConfig } from '@mailwarden/config';
 import { normalizeClientIp } from './client-address';
 import { ClientLimits } from './client-limits';
 import { closeSlowClients } from './slow-client-guard';
+import { batchPipelinedReplies, onEachConnection } from './smtp-connections';
 import { SmtpMetrics } from './smtp-metrics';
 import { formatReply, smtpError, SmtpReplyError, type SmtpReply } from './smtp-replies';
 import { SmtpTransactions } from './smtp-transaction';
@@ -187,6 +188,7 @@ export class SmtpFront<T> {
       },
     });
     this.metrics.instrument(server);
+    onEachConnection(server, batchPipelinedReplies);
     // The idle timeout alone lets a client trickling a byte a second hold its connection for ever (slow-loris).
     closeSlowClients(server, this.settings.socketTimeoutMs, () => this.metrics.reply('SLOW_LINE', 421));
     // DESIGN.md §10: a client reset during DATA is an `error` event; without a listener the process exits.

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { SMTPServer } from 'smtp-server';
 import { counter, gauge, metricsIn } from '@mailwarden/observability';
+import { commandVerb, onEachConnection, type SmtpConnectionInternals } from './smtp-connections';
 
 /** The commands a reply is labelled with; anything else a client sends is `OTHER` (labels stay a fixed set). */
 const COMMANDS: ReadonlySet<string> = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'VRFY', 'EXPN', 'HELP', 'AUTH']);
@@ -43,27 +44,18 @@ export class SmtpMetrics {
   /**
    * Counts every reply an smtp-server listener sends, its own (greeting, 5xx syntax, 503 sequence, 421 timeouts)
    * and the front's, at its one write site (`SMTPConnection.send`), labelled with the command being answered.
-   * smtp-server keeps its connections in a Set; each is wrapped as it is added, before its greeting is sent.
    */
   instrument(server: SMTPServer): void {
-    const connections = (server as unknown as { connections: Set<object> }).connections;
-    const add = connections.add.bind(connections);
-    connections.add = (connection: object) => {
-      this.wrap(connection as SmtpConnectionInternals);
-      return add(connection);
-    };
+    onEachConnection(server, (connection) => this.wrap(connection));
   }
 
   private wrap(connection: SmtpConnectionInternals): void {
-    if (typeof connection.send !== 'function' || typeof connection._onCommand !== 'function') {
-      return;
-    }
     let command = 'CONNECT';
     const onCommand = connection._onCommand.bind(connection);
     const send = connection.send.bind(connection);
     connection._onCommand = (line, callback) => {
       // Only the verb: never a line's arguments (addresses) in a label. DATA content does not pass here.
-      const verb = (line ?? '').toString().split(' ', 1)[0]!.toUpperCase();
+      const verb = commandVerb(line);
       command = COMMANDS.has(verb) ? verb : 'OTHER';
       return onCommand(line, callback);
     };
@@ -72,9 +64,4 @@ export class SmtpMetrics {
       return send(code, ...rest);
     };
   }
-}
-
-interface SmtpConnectionInternals {
-  send(code: number, ...rest: unknown[]): unknown;
-  _onCommand(line: Buffer | string | undefined, callback?: unknown): unknown;
 }
