@@ -58,19 +58,31 @@ describe('batchPipelinedReplies', () => {
     return received;
   };
 
-  it('holds the replies to MAIL, RCPT and DATA of one pipelined input and sends them in one write', async () => {
+  it('holds the replies to MAIL and RCPT of one pipelined input and sends them with the reply to DATA, in one write', async () => {
     const { connection } = fakeConnection(serverSide, 'microtask');
     connection._onCommand('MAIL FROM:<a@example.test>');
     connection._onCommand('RCPT TO:<b@example.test>');
+    await Promise.resolve();
+    // Both replies are written (the handlers' promise continuations ran) but still held in one buffer.
+    expect(serverSide.writableCorked).toBe(1);
+    expect(serverSide.writableLength).toBe('250 MAIL\r\n250 RCPT\r\n'.length);
     connection._onCommand('DATA');
     await Promise.resolve();
-    await Promise.resolve();
-    // All three replies are written (the handlers' promise continuations ran) but still held in one buffer.
-    expect(serverSide.writableCorked).toBe(1);
-    expect(serverSide.writableLength).toBe('250 MAIL\r\n250 RCPT\r\n354 DATA\r\n'.length);
-    await nextTurn();
+    // DATA ends the group: its reply leaves with the held ones at once, not a turn later.
     expect(serverSide.writableCorked).toBe(0);
     expect(await receivedUntil('354 DATA')).toBe('250 MAIL\r\n250 RCPT\r\n354 DATA\r\n');
+  });
+
+  it('sends a group without DATA (RSET, NOOP, a MAIL alone) at the end of the turn', async () => {
+    const { connection } = fakeConnection(serverSide, 'microtask');
+    connection._onCommand('RSET');
+    connection._onCommand('NOOP');
+    connection._onCommand('MAIL FROM:<a@example.test>');
+    await Promise.resolve();
+    expect(serverSide.writableCorked).toBe(1);
+    await nextTurn();
+    expect(serverSide.writableCorked).toBe(0);
+    expect(await receivedUntil('250 MAIL')).toBe('250 RSET\r\n250 NOOP\r\n250 MAIL\r\n');
   });
 
   it('never holds a reply across STARTTLS, EHLO or QUIT: what was held leaves first, the command runs uncorked', async () => {

@@ -40,15 +40,19 @@ const PIPELINED_COMMANDS: ReadonlySet<string> = new Set(['MAIL', 'RCPT', 'DATA',
 
 /**
  * Sends the replies to a pipelined group in one write. smtp-server writes each reply on its own (one syscall and one
- * loopback/TCP segment each: MAIL, RCPT…, DATA); like Postfix's smtpd, which flushes its replies when the client's
- * pipelined input is used up, the socket is corked when a pipelinable command arrives and uncorked once the event
- * loop has run what that input started (setImmediate: after the handlers' promise continuations, before the next
- * round of I/O). Any other command first sends what is held, so a STARTTLS, QUIT or EHLO reply is never held and
- * never leaves behind a held one; a reply written later (the end of DATA's, after the commit) is sent at once.
+ * loopback/TCP segment each: MAIL, RCPT…, DATA). Like Postfix's smtpd, which flushes its replies when the client's
+ * pipelined input is used up, the socket is corked when a pipelinable command arrives and uncorked when the group
+ * ends: at the reply to DATA (RFC 2920: DATA is the last command of a group; the client waits for its 354), or else
+ * once the event loop has run what that input started (setImmediate: after the handlers' promise continuations,
+ * before the next round of I/O). Any other command first sends what is held, so a STARTTLS, QUIT or EHLO reply is
+ * never held and never leaves behind a held one; a reply written later (the end of DATA's, after the commit) is
+ * sent at once.
  */
 export function batchPipelinedReplies(connection: SmtpConnectionInternals): void {
   const onCommand = connection._onCommand.bind(connection);
+  const send = connection.send.bind(connection);
   let corked: Socket | null = null;
+  let verb = '';
   const flush = () => {
     const socket = corked;
     corked = null;
@@ -56,7 +60,8 @@ export function batchPipelinedReplies(connection: SmtpConnectionInternals): void
     socket?.uncork();
   };
   connection._onCommand = (line, callback) => {
-    if (!PIPELINED_COMMANDS.has(commandVerb(line))) {
+    verb = commandVerb(line);
+    if (!PIPELINED_COMMANDS.has(verb)) {
       flush();
     } else if (!corked && connection._socket && !connection._socket.destroyed) {
       corked = connection._socket;
@@ -64,5 +69,12 @@ export function batchPipelinedReplies(connection: SmtpConnectionInternals): void
       setImmediate(flush);
     }
     return onCommand(line, callback);
+  };
+  connection.send = (code, ...rest) => {
+    const sent = send(code, ...rest);
+    if (verb === 'DATA') {
+      flush();
+    }
+    return sent;
   };
 }
