@@ -357,4 +357,11 @@ describe('schema and migrations', () => {
       db.prisma.domain.create({ data: { accountId: account.id, name: 'Unique.Example', verificationToken: 't' } }),
     ).rejects.toThrow();
   });
+
+  it('should run the delivery outcome function on generic plans (migration 20261211100000; CREATE OR REPLACE would drop it)', async () => {
+    const [row] = await db.prisma.$queryRaw<Array<{ config: string[] | null }>>(
+      Prisma.sql`SELECT "proconfig" AS "config" FROM pg_proc WHERE "proname" = 'mw_update_deliveries'`,
+    );
+    expect(row?.config).toEqual(['plan_cache_mode=force_generic_plan']);
+  });
 });
