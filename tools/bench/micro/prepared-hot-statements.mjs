@@ -10,9 +10,10 @@
 // gateway's store in group commits of 1..8 from cold connections, and the planning and execution time of each
 // statement (EXPLAIN (ANALYZE, SUMMARY) in a rolled-back transaction), custom plan and generic plan. Needs PostgreSQL on the same host (DATABASE_URL's server, default
 // 127.0.0.1): it creates its own database, migrated with the repo's migrator, and drops it at the end.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { microDatabase } from './micro-database.mjs';
 const require = createRequire(import.meta.url);
 const pg = require('pg');
 const db = require('@mailwarden/db');
@@ -22,14 +23,6 @@ const perBlock = Number(process.argv[2] ?? 200);
 const blocks = Number(process.argv[3] ?? 8);
 // Day partitions to create ahead of today (retention keeps ~30 days behind it in production; the migration makes a few).
 const aheadDays = Number(process.argv[4] ?? 0);
-const server = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : new URL('postgresql://postgres@127.0.0.1:5432/postgres');
-const name = `mw_micro_prepared_${Date.now()}_${randomBytes(3).toString('hex')}`;
-const url = new URL(server);
-url.pathname = `/${name}`;
-const admin = new pg.Client({ connectionString: server.toString() });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${db.quoteIdentifier(name)}`);
-
 // Which hot statement a text is (its opening is enough), and the mode the wrapper sends it in.
 const kindOf = (text) =>
   text.includes('INSERT INTO "recipient_delivery"') ? 'gateway store' : text.includes('"claimed" AS') ? 'verdict write' : text.startsWith('WITH "raw" AS') ? 'journal store' : null;
@@ -64,13 +57,8 @@ pg.Client.prototype.query = function (config, values, callback) {
   return query.call(this, config, values, callback);
 };
 
-let prisma;
+const { name, url, prisma, partitions, backendPid: pid, drop } = await microDatabase('prepared', { aheadDays });
 try {
-  await db.migrate({ databaseUrl: url.toString() });
-  prisma = db.createPrismaClient({ databaseUrl: url.toString(), poolSize: 1 });
-  if (aheadDays > 0) await db.sqlSession(prisma, (run) => new db.RetentionRepository(prisma).ensurePartitions(run, new Date(), aheadDays));
-  const [{ partitions }] = await db.sqlQuery(prisma, Prisma.sql`SELECT count(*)::int AS "partitions" FROM pg_inherits WHERE inhparent = '"message"'::regclass`);
-  const [{ pid }] = await db.sqlQuery(prisma, Prisma.sql`SELECT pg_backend_pid() AS "pid"`);
   const [{ version }] = await db.sqlQuery(prisma, Prisma.sql`SELECT current_setting('server_version') AS "version"`);
   const backendNs = () => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
   const account = await prisma.account.create({ data: { name: 'micro', monitorOnly: true, journalToken: `j-${name}`, journalSourceIps: [], journalRequireTls: false } });
@@ -242,7 +230,5 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  await prisma?.$disconnect();
-  await admin.query(`DROP DATABASE IF EXISTS ${db.quoteIdentifier(name)} WITH (FORCE)`);
-  await admin.end();
+  await drop();
 }

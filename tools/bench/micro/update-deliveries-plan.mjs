@@ -6,31 +6,18 @@
 // before each block. Per call: the PostgreSQL backend's CPU (/proc/<pid>/schedstat).
 // Each message is stored first (DeliveryRepository.storeProcessed, one QUEUED copy, as the gateway does), outside
 // the measured part. Needs PostgreSQL on the same host; creates its own database and drops it at the end.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { microDatabase } from './micro-database.mjs';
 const require = createRequire(import.meta.url);
-const pg = require('pg');
 const db = require('@mailwarden/db');
 const { Prisma } = db;
 
 const perBlock = Number(process.argv[2] ?? 300);
 const blocks = Number(process.argv[3] ?? 8);
 const aheadDays = Number(process.argv[4] ?? 0);
-const server = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : new URL('postgresql://postgres@127.0.0.1:5432/postgres');
-const name = `mw_micro_deliveries_${Date.now()}_${randomBytes(3).toString('hex')}`;
-const url = new URL(server);
-url.pathname = `/${name}`;
-const admin = new pg.Client({ connectionString: server.toString() });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${db.quoteIdentifier(name)}`);
-let prisma;
+const { name, prisma, partitions, backendPid: pid, drop } = await microDatabase('deliveries', { aheadDays });
 try {
-  await db.migrate({ databaseUrl: url.toString() });
-  prisma = db.createPrismaClient({ databaseUrl: url.toString(), poolSize: 1 });
-  if (aheadDays > 0) await db.sqlSession(prisma, (run) => new db.RetentionRepository(prisma).ensurePartitions(run, new Date(), aheadDays));
-  const [{ partitions }] = await db.sqlQuery(prisma, Prisma.sql`SELECT count(*)::int AS "partitions" FROM pg_inherits WHERE inhparent = '"message"'::regclass`);
-  const [{ pid }] = await db.sqlQuery(prisma, Prisma.sql`SELECT pg_backend_pid() AS "pid"`);
   const backendNs = () => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
   const account = await prisma.account.create({ data: { name: 'micro', monitorOnly: false, journalToken: `j-${name}`, journalSourceIps: [], journalRequireTls: false } });
   const delivery = new db.DeliveryRepository(prisma, new db.PostgresRawMessageStore());
@@ -69,7 +56,5 @@ try {
   const [check] = await db.sqlQuery(prisma, Prisma.sql`SELECT count(*) FILTER (WHERE "state" = 'DELIVERED')::int AS "delivered", count(*)::int AS "copies" FROM "recipient_delivery"`);
   console.log(`copies delivered ${check.delivered} of ${check.copies}`);
 } finally {
-  await prisma?.$disconnect();
-  await admin.query(`DROP DATABASE IF EXISTS ${db.quoteIdentifier(name)} WITH (FORCE)`);
-  await admin.end();
+  await drop();
 }
