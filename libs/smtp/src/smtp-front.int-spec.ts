@@ -92,6 +92,37 @@ describe(SmtpFront.name, () => {
     }
   });
 
+  it('should answer a flood of pipelined commands in one input, every one in order, then take a message', async () => {
+    const { client: session } = await RawSmtp.open(front.port);
+    try {
+      await session.command('EHLO client.test');
+      // One write: 2,000 RSET/NOOP, then a pipelined transaction (its replies are held and sent with DATA's 354).
+      const flood = Array.from({ length: 2_000 }, (_, i) => (i % 2 === 0 ? 'RSET' : 'NOOP'));
+      session.write(`${[...flood, 'MAIL FROM:<a@sender.test>', 'RCPT TO:<one@a.test>', 'DATA'].join('\r\n')}\r\n`);
+      const replies = await session.replies(flood.length + 3);
+      expect(replies.slice(0, flood.length).every((reply) => reply.startsWith('250'))).toBe(true);
+      expect(replies.slice(flood.length).map((reply) => reply.slice(0, 3))).toEqual(['250', '250', '354']);
+      session.write(dotStuff(Buffer.from('Subject: t\r\n\r\nhello\r\n')));
+      expect(await session.command('.')).toMatch(/^250 2\.0\.0 Stored 1$/);
+    } finally {
+      session.close();
+    }
+    expect(handler.received.map((entry) => entry.transaction)).toEqual([['one@a.test']]);
+  });
+
+  it('should send the held reply to MAIL before the 220 of a STARTTLS pipelined behind it, and nothing after it in plaintext', async () => {
+    const { client: session } = await RawSmtp.open(front.port);
+    try {
+      await session.command('EHLO client.test');
+      // RFC 3207: STARTTLS must end a group; what follows it in plaintext is dropped, never answered.
+      session.write('MAIL FROM:<a@sender.test>\r\nSTARTTLS\r\nRCPT TO:<injected@a.test>\r\n');
+      expect((await session.replies(2)).map((reply) => reply.slice(0, 3))).toEqual(['250', '220']);
+      await expect(session.reply(1_000)).rejects.toThrow(/no reply within/);
+    } finally {
+      session.close();
+    }
+  });
+
   it('should take a repeated recipient at the limit and answer 452 4.5.3 to one more', async () => {
     const { client: session } = await RawSmtp.open(front.port);
     try {
